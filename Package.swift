@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Release builds optimise across module boundaries: the pipeline is split into
+// one module per stage (capture → decode → classify → flows → detect → alert),
+// and the per-packet calls between them must inline like calls inside one module.
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "ZoneWarden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "zonewarden", targets: ["zonewarden"]),
+        .executable(name: "zw-capgen", targets: ["zw-capgen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
+        .target(name: "Decode", swiftSettings: hotPath),
+        .target(name: "Zones", dependencies: ["Decode", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
+        .target(name: "Flows", dependencies: ["Decode"], swiftSettings: hotPath),
+        .target(name: "Alerting", dependencies: ["Decode", "Zones"], swiftSettings: hotPath),
+        .target(name: "Detect", dependencies: ["Decode", "Zones", "Flows", "Alerting"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Capture", "Decode", "Zones", "Flows", "Detect", "Alerting"], swiftSettings: hotPath),
+        .executableTarget(
+            name: "zonewarden",
+            dependencies: ["Sensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: hotPath
+        ),
+        // Builds the project's own test and example captures, and the benchmark capture.
+        .target(name: "CaptureBuilder", dependencies: ["Capture", "Decode"]),
+        .executableTarget(
+            name: "zw-capgen",
+            dependencies: ["CaptureBuilder", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode"]),
+        .testTarget(name: "DecodeTests", dependencies: ["Decode", "CaptureBuilder", "Capture"]),
+        .testTarget(name: "ZonesTests", dependencies: ["Zones", "Decode"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "Decode", "CaptureBuilder"]),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Sensor", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "zonewarden", "zw-capgen"]
+        ),
+    ]
+)

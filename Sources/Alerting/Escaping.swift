@@ -1,0 +1,92 @@
+/// Escaping of untrusted text (user names, banners, anything read off the wire)
+/// for each output format, so that no packet can inject a line, a field or a
+/// terminal control sequence into a log.
+public enum Escaping {
+    /// A JSON string literal, quotes included. Control characters become `\uXXXX`.
+    public static func json(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += "\\u" + hex4(scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Text for the human-readable format and RFC 3164: backslash escapes for
+    /// quotes, backslashes and every control character (`\n`, `\x1b`, ...).
+    public static func text(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += scalar.value <= 0xFF ? "\\x" + hex2(scalar.value) : "\\u" + hex4(scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    /// An RFC 5424 PARAM-VALUE: `"`, `\` and `]` are backslash-escaped (§6.3.3);
+    /// control characters are written as `\xNN` so that one alert stays one line.
+    public static func structuredDataValue(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "]": out += "\\]"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += scalar.value <= 0xFF ? "\\x" + hex2(scalar.value) : "\\u" + hex4(scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+
+    /// An RFC 5424 SD-NAME: printable US-ASCII except `=`, space, `]` and `"`, at most 32 characters.
+    public static func structuredDataName(_ s: String) -> String {
+        let allowed = s.unicodeScalars.filter { $0.value > 32 && $0.value < 127 && $0 != "=" && $0 != "]" && $0 != "\"" }
+        var name = String(String.UnicodeScalarView(allowed))
+        if name.isEmpty { name = "_" }
+        return String(name.prefix(32))
+    }
+
+    static func hex2(_ v: UInt32) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(v >> 4 & 0xF)], digits[Int(v & 0xF)]])
+    }
+
+    static func hex4(_ v: UInt32) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(v >> 12 & 0xF)], digits[Int(v >> 8 & 0xF)], digits[Int(v >> 4 & 0xF)], digits[Int(v & 0xF)]])
+    }
+}

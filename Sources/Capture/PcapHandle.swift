@@ -1,0 +1,254 @@
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One packet as libpcap hands it out.
+///
+/// `bytes` points into libpcap's buffer and is valid only until the next call
+/// to ``PcapHandle/next()`` on the same handle: decode it in place, copy only
+/// what must outlive the call.
+public struct CapturedPacket {
+    /// Capture time in nanoseconds since the Unix epoch.
+    public var timestamp: UInt64
+    /// Bytes captured (at most the snapshot length).
+    public var capturedLength: Int
+    /// Length of the packet on the wire.
+    public var wireLength: Int
+    /// The captured bytes.
+    public var bytes: UnsafeRawBufferPointer
+}
+
+/// What ``PcapHandle/next()`` found.
+public enum NextPacket {
+    case packet(CapturedPacket)
+    /// A live capture's read timeout expired with no packet.
+    case timeout
+    /// The end of a file, or a live capture stopped by ``PcapHandle/breakLoop()``.
+    case end
+}
+
+/// Kernel and libpcap counters of a live capture (`pcap_stats`).
+public struct CaptureStatistics: Sendable, Equatable {
+    public var received: UInt64
+    public var droppedByKernel: UInt64
+    public var droppedByInterface: UInt64
+}
+
+/// Options of a live capture; libpcap's defaults where `nil`.
+public struct LiveCaptureOptions: Sendable {
+    public var snaplen: Int32 = 65535
+    public var promiscuous: Bool = true
+    /// Read timeout in milliseconds; also bounds how long a stop request waits.
+    public var timeoutMilliseconds: Int32 = 200
+    /// Kernel ring buffer size in bytes.
+    public var bufferSize: Int32? = nil
+    public var immediateMode: Bool = false
+    /// Capture only packets received by the interface (the sensor never transmits).
+    public var inboundOnly: Bool = false
+    public init() {}
+}
+
+/// A libpcap capture handle, live or offline. It owns its `pcap_t` and closes it
+/// when released.
+///
+/// Not thread-safe: use one handle from one thread, except ``breakLoop()``.
+public final class PcapHandle {
+    let handle: OpaquePointer
+    /// The file name (`-` for standard input) or interface name.
+    public let source: String
+    /// The link type of the packets this handle delivers.
+    public let linkType: LinkType
+    public let isLive: Bool
+    /// Packets delivered so far.
+    public private(set) var packetsRead: Int = 0
+    /// Multiplier from libpcap's sub-second field to nanoseconds (1 or 1000).
+    let fractionScale: UInt64
+
+    var headerPointer: UnsafeMutablePointer<UnsafeMutablePointer<pcap_pkthdr>?>
+    var dataPointer: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+
+    private init(handle: OpaquePointer, source: String, isLive: Bool) {
+        self.handle = handle
+        self.source = source
+        self.isLive = isLive
+        self.linkType = LinkType(rawValue: Libpcap.datalink(handle))
+        self.fractionScale = Libpcap.tstampPrecisionIsNano(handle) ? 1 : 1000
+        headerPointer = .allocate(capacity: 1)
+        headerPointer.initialize(to: nil)
+        dataPointer = .allocate(capacity: 1)
+        dataPointer.initialize(to: nil)
+    }
+
+    deinit {
+        Libpcap.close(handle)
+        headerPointer.deallocate()
+        dataPointer.deallocate()
+    }
+
+    /// Opens a pcap or pcapng file, or standard input when `path` is `-`.
+    ///
+    /// The corresponding C function is `pcap_open_offline_with_tstamp_precision`.
+    public static func openOffline(_ path: String) throws(CaptureError) -> PcapHandle {
+        if path != "-" {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw CaptureError(.open, source: path, message: "is a directory, not a capture file")
+            }
+            if info.st_size == 0 {
+                throw CaptureError(.open, source: path, message: "empty file: no pcap or pcapng header")
+            }
+        }
+        let (opened, text) = Libpcap.withErrbuf { Libpcap.openOffline(path, errbuf: $0) }
+        guard let opened else {
+            throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path))
+        }
+        let pcap = PcapHandle(handle: opened, source: path, isLive: false)
+        guard pcap.linkType.isSupported else {
+            throw CaptureError(.unsupportedLinkType, source: path, message: Self.unsupportedMessage(pcap.linkType))
+        }
+        return pcap
+    }
+
+    /// Opens a live capture on an interface and activates it.
+    ///
+    /// The corresponding C functions are `pcap_create`, `pcap_set_*` and `pcap_activate`.
+    public static func openLive(_ interface: String, options: LiveCaptureOptions = .init()) throws(CaptureError) -> PcapHandle {
+        let (created, text) = Libpcap.withErrbuf { Libpcap.create(interface, errbuf: $0) }
+        guard let created else { throw CaptureError(.open, source: interface, message: text) }
+        // Until activation succeeds nothing owns `created`: close it on every failure.
+        func fail(_ kind: CaptureError.Kind, _ message: String) -> CaptureError {
+            Libpcap.close(created)
+            return CaptureError(kind, source: interface, message: message)
+        }
+        func check(_ status: Int32, _ what: String) throws(CaptureError) {
+            if status != 0 { throw fail(.configure, "\(what): \(Libpcap.statustostr(status))") }
+        }
+        try check(Libpcap.setSnaplen(created, options.snaplen), "snaplen \(options.snaplen)")
+        try check(Libpcap.setPromisc(created, options.promiscuous), "promiscuous mode")
+        try check(Libpcap.setTimeout(created, options.timeoutMilliseconds), "read timeout")
+        if let size = options.bufferSize { try check(Libpcap.setBufferSize(created, size), "buffer size \(size)") }
+        try check(Libpcap.setImmediateMode(created, options.immediateMode), "immediate mode")
+        _ = Libpcap.setTstampPrecisionNano(created)  // falls back to microseconds where unsupported
+        let status = Libpcap.activate(created)
+        if status < 0 {
+            let detail = Libpcap.geterr(created)
+            let reason = Libpcap.statustostr(status)
+            throw fail(.open, detail.isEmpty ? reason : "\(reason): \(detail)")
+        }
+        let pcap = PcapHandle(handle: created, source: interface, isLive: true)
+        guard pcap.linkType.isSupported else {
+            throw CaptureError(.unsupportedLinkType, source: interface, message: Self.unsupportedMessage(pcap.linkType))
+        }
+        if options.inboundOnly, Libpcap.setDirectionIn(created) != 0 {
+            throw CaptureError(.configure, source: interface, message: "inbound-only capture: \(Libpcap.geterr(created))")
+        }
+        return pcap
+    }
+
+    /// Compiles a BPF expression and applies it to this handle.
+    ///
+    /// The corresponding C functions are `pcap_compile`, `pcap_setfilter` and `pcap_freecode`.
+    public func setFilter(_ expression: String) throws(CaptureError) {
+        var program = bpf_program()
+        if Libpcap.compile(handle, &program, expression) != 0 {
+            throw CaptureError(.filter, source: source, message: "BPF filter \"\(expression)\": \(Libpcap.geterr(handle))")
+        }
+        defer { Libpcap.freecode(&program) }
+        if Libpcap.setfilter(handle, &program) != 0 {
+            throw CaptureError(.filter, source: source, message: "BPF filter \"\(expression)\": \(Libpcap.geterr(handle))")
+        }
+    }
+
+    /// Reads the next packet.
+    ///
+    /// - Throws: ``CaptureError`` with kind `.read` and the packet's index when the
+    ///   file is corrupt or truncated, or the device fails.
+    ///
+    /// The corresponding C function is `pcap_next_ex`.
+    public func next() throws(CaptureError) -> NextPacket {
+        let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
+        if _fastPath(status == 1) {
+            let header = headerPointer.pointee.unsafelyUnwrapped.pointee
+            let data = dataPointer.pointee.unsafelyUnwrapped
+            packetsRead &+= 1
+            let seconds = UInt64(truncatingIfNeeded: header.ts.tv_sec)
+            let fraction = UInt64(truncatingIfNeeded: header.ts.tv_usec) &* fractionScale
+            return .packet(CapturedPacket(
+                timestamp: seconds &* 1_000_000_000 &+ fraction,
+                capturedLength: Int(header.caplen),
+                wireLength: Int(header.len),
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen))
+            ))
+        }
+        return try nextSlowPath(status)
+    }
+
+    @inline(never)
+    func nextSlowPath(_ status: Int32) throws(CaptureError) -> NextPacket {
+        switch status {
+        case 0: return .timeout
+        case -2: return .end
+        default:
+            throw CaptureError(.read, source: source, message: Self.describeReadFailure(Libpcap.geterr(handle)), packetIndex: packetsRead + 1)
+        }
+    }
+
+    /// Asks a blocking ``next()`` on another thread to return ``NextPacket/end``.
+    ///
+    /// The corresponding C function is `pcap_breakloop`.
+    public func breakLoop() { Libpcap.breakloop(handle) }
+
+    /// Kernel counters of a live capture; `nil` for files.
+    ///
+    /// The corresponding C function is `pcap_stats`.
+    public func statistics() -> CaptureStatistics? {
+        guard isLive else { return nil }
+        var s = pcap_stat()
+        guard Libpcap.stats(handle, &s) == 0 else { return nil }
+        return CaptureStatistics(received: UInt64(s.ps_recv), droppedByKernel: UInt64(s.ps_drop), droppedByInterface: UInt64(s.ps_ifdrop))
+    }
+
+    /// The snapshot length of the capture.
+    public var snaplen: Int { Int(Libpcap.snapshot(handle)) }
+
+    /// The libpcap version string.
+    public static var libraryVersion: String { Libpcap.libraryVersion() }
+
+    static func unsupportedMessage(_ linkType: LinkType) -> String {
+        let names = ["EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP"].joined(separator: ", ")
+        return "unsupported link type \(linkType); supported: \(names)"
+    }
+
+    /// libpcap's open errors start with the path; the caller prefixes it already.
+    static func describeOpenFailure(_ text: String, path: String) -> String {
+        var message = text
+        if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
+        if message == "unknown file format" { return "not a pcap or pcapng file (unknown file format)" }
+        if message.hasPrefix("truncated dump file") || message.hasPrefix("truncated pcapng dump file") {
+            return "truncated file header: \(message)"
+        }
+        return message.isEmpty ? "cannot open capture" : message
+    }
+
+    static func describeReadFailure(_ text: String) -> String {
+        text.isEmpty ? "read error" : text
+    }
+}
+
+extension PcapHandle {
+    /// Checks that a BPF expression compiles for `linkType`, without opening a capture.
+    ///
+    /// - Returns: libpcap's error text, or nil when it compiles.
+    public static func filterError(_ expression: String, linkType: LinkType = .ethernet) -> String? {
+        guard let dead = Libpcap.openDead(linkType: linkType.rawValue, snaplen: 65535) else { return "cannot create a pcap handle" }
+        defer { Libpcap.close(dead) }
+        var program = bpf_program()
+        if Libpcap.compile(dead, &program, expression) != 0 { return Libpcap.geterr(dead) }
+        Libpcap.freecode(&program)
+        return nil
+    }
+}

@@ -1,0 +1,172 @@
+import Capture
+import Decode
+
+/// A deterministic pseudo-random generator (xorshift64*), so that a seed always
+/// builds the same capture.
+public struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    public mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545_F491_4F6C_DD1D
+    }
+}
+
+/// The benchmark capture: a data-centre mix of VLAN-tagged, QinQ, VXLAN and
+/// Geneve traffic, IPv4 and IPv6, TCP, UDP and ICMP, with a fixed number of
+/// concurrent flows that end and are replaced as the capture goes on. Addresses
+/// come from the example site (`config/example.yaml`), so the zone rules run
+/// on it as they would on a real site.
+public enum BenchmarkCapture {
+    public struct Result: Sendable {
+        public var packets: Int
+        public var bytes: Int
+    }
+
+    enum Shape: CaseIterable {
+        case vlanTCP, vlanTCPv6, vlanUDP, vxlanTCP, qinqTCP, untaggedTCP, geneveTCP, icmp
+    }
+
+    struct Flow {
+        var shape: Shape
+        var client: Host
+        var server: Host
+        var clientPort: UInt16
+        var serverPort: UInt16
+        var tags: [VLANTag]
+        var tunnel: Wire.Tunnel?
+        var clientSeq: UInt32 = 1000
+        var serverSeq: UInt32 = 5000
+        var step = 0
+        var length = 0
+    }
+
+    public static func write(path: String, packets: Int, flows flowCount: Int, seed: UInt64) throws(CaptureError) -> Result {
+        var rng = SeededRandom(seed: seed)
+        let writer = try PcapWriter(path: path)
+        var flows = (0..<flowCount).map { makeFlow(index: $0, generation: 0, rng: &rng) }
+        var generation = 1
+        let script = CaptureScript(step: 2_000)  // 500k packets per second of capture time
+        var bytes = 0
+        for _ in 0..<packets {
+            // A few heavy flows carry much of the traffic, as in real data centres.
+            let i = rng.next() % 8 == 0 ? Int(rng.next() % UInt64(min(flowCount, 64))) : Int(rng.next() % UInt64(flowCount))
+            let frame = nextPacket(&flows[i], script: script, rng: &rng)
+            writer.write(timestamp: script.clock, bytes: frame)
+            script.clock += script.step
+            bytes += frame.count
+            if flows[i].step >= flows[i].length {
+                flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
+                generation += 1
+            }
+        }
+        try writer.close()
+        return Result(packets: packets, bytes: bytes)
+    }
+
+    static func makeFlow(index: Int, generation: Int, rng: inout SeededRandom) -> Flow {
+        let roll = rng.next() % 100
+        let shape: Shape
+        switch roll {
+        case 0..<50: shape = .vlanTCP
+        case 50..<60: shape = .vlanTCPv6
+        case 60..<70: shape = .vlanUDP
+        case 70..<82: shape = .vxlanTCP
+        case 82..<88: shape = .qinqTCP
+        case 88..<93: shape = .untaggedTCP
+        case 93..<97: shape = .geneveTCP
+        default: shape = .icmp
+        }
+        let n = UInt32(index)
+        let guest = Host(mac: MACAddress(rawValue: 0x0250_0000_0000 | UInt64(n)), ip: IPAddress(ipv4: 0xC0A8_6400 | (n % 1000)))  // 192.168.100.0/22
+        let guestPeer = Host(mac: MACAddress(rawValue: 0x0251_0000_0000 | UInt64(n)), ip: IPAddress(ipv4: 0xC0A8_6500 | (n * 7 % 1000)))
+        let clientPort = UInt16(1024 + (index * 13 + generation * 7) % 60000)
+        var flow: Flow
+        switch shape {
+        case .vlanTCP:
+            // Mostly guest-to-guest and guest-to-Internet web traffic, with management,
+            // storage and vMotion flows on their own VLANs.
+            switch rng.next() % 10 {
+            case 0:
+                flow = Flow(shape: shape, client: Lab.adminWorkstation, server: Host(mac: MACAddress(rawValue: 0x0210_0000_0000 | UInt64(n % 64)), ip: IPAddress(ipv4: 0x0A0A_0000 | (n % 64))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(10)])
+            case 1:
+                flow = Flow(shape: shape, client: Lab.esxi1Storage, server: Lab.san, clientPort: clientPort, serverPort: 3260, tags: [Frames.dot1q(20)])
+            case 2:
+                flow = Flow(shape: shape, client: Lab.esxi1VMotion, server: Lab.esxi2VMotion, clientPort: clientPort, serverPort: 8000, tags: [Frames.dot1q(30)])
+            case 3, 4:
+                flow = Flow(shape: shape, client: guest, server: Host(mac: Lab.firewall.mac, ip: IPAddress(ipv4: 0xCB00_7100 | (n % 256))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
+            default:
+                flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: [80, 443, 5432, 3306, 8080][Int(n % 5)], tags: [Frames.dot1q(100 + UInt16(n % 20))])
+            }
+        case .vlanTCPv6:
+            let a = Host(mac: guest.mac, ip: IPAddress(high: 0xFD00_0100_0000_0000, low: UInt64(n) + 1))
+            let b = Host(mac: guestPeer.mac, ip: IPAddress(high: 0xFD00_0100_0000_0000, low: UInt64(n) + 0x10_0000))
+            flow = Flow(shape: shape, client: a, server: b, clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
+        case .vlanUDP:
+            flow = Flow(shape: shape, client: guest, server: Lab.dns, clientPort: clientPort, serverPort: 53, tags: [Frames.dot1q(50)])
+        case .vxlanTCP:
+            flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 8080, tags: [],
+                        tunnel: .vxlan(vni: 5000 + n % 2, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
+        case .qinqTCP:
+            flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 443,
+                        tags: [Frames.dot1ad(200), Frames.dot1q(100 + UInt16(n % 20))])
+        case .untaggedTCP:
+            flow = Flow(shape: shape, client: Lab.backup, server: Host(mac: guestPeer.mac, ip: guestPeer.ip), clientPort: clientPort, serverPort: 873, tags: [])
+        case .geneveTCP:
+            flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 443, tags: [],
+                        tunnel: .geneve(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
+        case .icmp:
+            flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: UInt16(n % 65535), serverPort: 0, tags: [Frames.dot1q(100 + UInt16(n % 20))])
+        }
+        flow.length = shape == .vlanUDP || shape == .icmp ? 2 * Int(1 + rng.next() % 4) : Int(8 + rng.next() % 120)
+        return flow
+    }
+
+    static func nextPacket(_ f: inout Flow, script: CaptureScript, rng: inout SeededRandom) -> [UInt8] {
+        defer { f.step += 1 }
+        let wire = Wire(tags: f.tags, tunnel: f.tunnel)
+        let fromClient: Bool
+        var flags: UInt8 = TCPFlags.ack
+        var payload = 0
+        switch f.shape {
+        case .vlanUDP:
+            fromClient = f.step % 2 == 0
+            let data = [UInt8](repeating: 0x42, count: fromClient ? 40 : 120)
+            let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
+            return script.ipPacket(from: src, to: dst, proto: 17, transport: Frames.udp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, payload: data), wire: wire)
+        case .icmp:
+            fromClient = f.step % 2 == 0
+            let (src, dst) = fromClient ? (f.client, f.server) : (f.server, f.client)
+            let message = Frames.icmp(type: fromClient ? 8 : 0, code: 0, rest: UInt32(f.clientPort) << 16 | UInt32(f.step), payload: [UInt8](repeating: 0x61, count: 56))
+            return script.ipPacket(from: src, to: dst, proto: 1, transport: message, wire: wire)
+        default:
+            switch f.step {
+            case 0: fromClient = true; flags = TCPFlags.syn
+            case 1: fromClient = false; flags = TCPFlags.syn | TCPFlags.ack
+            case 2: fromClient = true
+            case f.length - 2: fromClient = true; flags = TCPFlags.fin | TCPFlags.ack
+            case f.length - 1: fromClient = false; flags = TCPFlags.fin | TCPFlags.ack
+            default:
+                fromClient = rng.next() % 3 != 0
+                // Sizes: pure ACKs, mid-size requests, full-size data segments.
+                switch rng.next() % 10 {
+                case 0..<4: payload = 0
+                case 4..<6: payload = 200 + Int(rng.next() % 400)
+                default: payload = 1380 + Int(rng.next() % 60)
+                }
+                if payload > 0 { flags |= TCPFlags.psh }
+            }
+        }
+        let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
+        let seq = fromClient ? f.clientSeq : f.serverSeq
+        let ack = fromClient ? f.serverSeq : f.clientSeq
+        let data = [UInt8](repeating: 0x5A, count: payload)
+        let segment = Frames.tcp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, sequence: seq,
+                                 acknowledgement: flags & TCPFlags.ack != 0 ? ack : 0, flags: flags, payload: data)
+        let consumed = UInt32(payload) + (flags & (TCPFlags.syn | TCPFlags.fin) != 0 ? 1 : 0)
+        if fromClient { f.clientSeq &+= consumed } else { f.serverSeq &+= consumed }
+        return script.ipPacket(from: src, to: dst, proto: 6, transport: segment, wire: wire)
+    }
+}

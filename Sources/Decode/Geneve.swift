@@ -1,0 +1,28 @@
+/// Geneve (RFC 8926): version 0, variable options, a 24-bit VNI, then Ethernet or IP.
+enum GeneveDecoder {
+    static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
+        guard b.has(8, at: o) else {
+            p.flag(.geneveTruncated)
+            return .done
+        }
+        let first = b.u8(o)
+        guard first >> 6 == 0 else {
+            p.flag(.geneveBadVersion)
+            return .done
+        }
+        let length = 8 + Int(first & 0x3F) * 4
+        guard b.has(length, at: o) else {
+            p.flag(.geneveTruncated)
+            return .done
+        }
+        let protocolType = b.u16(o + 2)
+        let vni = b.u32(o + 4) >> 8
+        guard p.enterTunnel(.geneve, identifier: vni, hasIdentifier: true) else { return .done }
+        switch protocolType {
+        case 0x6558: return .ethernet(o + length)
+        case 0x0800: return .ipv4(o + length)
+        case 0x86DD: return .ipv6(o + length)
+        default: return .done
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/// VXLAN (RFC 7348): an 8-byte header with the I flag and a 24-bit VNI, then Ethernet.
+enum VXLANDecoder {
+    static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
+        guard b.has(8, at: o) else {
+            p.flag(.vxlanTruncated)
+            return .done
+        }
+        guard b.u8(o) & 0x08 != 0 else {
+            p.flag(.vxlanBadFlags)
+            return .done
+        }
+        let vni = b.u32(o + 4) >> 8
+        return p.enterTunnel(.vxlan, identifier: vni, hasIdentifier: true) ? .ethernet(o + 8) : .done
+    }
+}

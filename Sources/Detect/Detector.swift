@@ -1,0 +1,126 @@
+import Alerting
+import Decode
+import Flows
+import Zones
+
+/// Runs the enabled rules at their moments and hands findings to the alert
+/// stage. Each rule fires at most once per flow.
+///
+/// Not thread-safe: one detector per worker.
+public final class Detector {
+    public let zones: ZoneMap
+    public let dispatcher: AlertDispatcher
+    /// The capture interface, for alerts (nil for files).
+    public var interfaceName: String?
+
+    let rules: [any Rule]
+    let metadata: [RuleMetadata]
+    let severities: [Severity]
+    private let flowStartRules: [Int]
+    private let firstReplyRules: [Int]
+    private let segmentRules: [Int]
+    private var findings: [Finding] = []
+    private var seenSegments = Set<UInt64>()
+    private let maxSeenSegments = 1 << 16
+
+    /// The enabled rules with their effective severities.
+    public var enabledRules: [(RuleMetadata, Severity)] { Array(zip(metadata, severities)) }
+
+    /// Builds the rule set for a configuration, applying its `rules:` overrides.
+    ///
+    /// - Throws: ``ConfigErrors`` for overrides that name no rule.
+    public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
+        self.zones = zones
+        self.dispatcher = dispatcher
+        let config = zones.config
+        var errors: [ConfigError] = []
+        var enabled: [String: Bool] = [:]
+        var severity: [String: Severity] = [:]
+        for o in config.ruleOverrides {
+            guard let rule = RuleRegistry.find(o.key) else {
+                let names = RuleRegistry.all.map { $0.metadata.name }
+                errors.append(ConfigError(file: config.file, at: o.position,
+                                          "unknown rule \"\(o.key)\" in rules:\(Detector.suggestion(o.key, names))"))
+                continue
+            }
+            if let e = o.enabled { enabled[rule.metadata.name] = e }
+            if let s = o.severity { severity[rule.metadata.name] = s }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        let active = RuleRegistry.all.filter { enabled[$0.metadata.name] ?? true }
+        let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }))
+        rules = active.map { $0.init(setup) }
+        metadata = active.map { $0.metadata }
+        severities = active.map { severity[$0.metadata.name] ?? $0.metadata.defaultSeverity }
+        flowStartRules = active.indices.filter { active[$0].hooks.contains(.flowStart) }
+        firstReplyRules = active.indices.filter { active[$0].hooks.contains(.firstReply) }
+        segmentRules = active.indices.filter { active[$0].hooks.contains(.newSegment) }
+        findings.reserveCapacity(8)
+    }
+
+    static func suggestion(_ key: String, _ names: [String]) -> String {
+        Spelling.suggestion(key, names, fallback: " (zonewarden rules lists them)")
+    }
+
+    /// Classifies a new flow into zones and runs the flow-start rules.
+    public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, packet: UnsafePointer<DecodedPacket>) {
+        let segment = packet.pointee.segment
+        let (source, destination) = flow.pointee.key.isEthernet
+            ? (zones.zone(forMAC: MACAddress(rawValue: flow.pointee.initiatorAddress.low)), zones.zone(forMAC: MACAddress(rawValue: flow.pointee.responderAddress.low)))
+            : (zones.zone(for: flow.pointee.initiatorAddress), zones.zone(for: flow.pointee.responderAddress))
+        flow.pointee.sourceZone = source
+        flow.pointee.destinationZone = destination
+        flow.pointee.segmentZone = zones.zone(for: segment)
+        flow.pointee.state |= FlowState.classified
+        checkSegment(segment, packet: packet)
+        guard !flowStartRules.isEmpty else { return }
+        run(flowStartRules, FlowEvent(zones: zones, flow: flow, packet: packet)) { $0.flowStarted($1, &$2) }
+    }
+
+    /// Runs the first-reply rules (the responder's first packet).
+    public func firstReply(_ flow: UnsafeMutablePointer<FlowRecord>, packet: UnsafePointer<DecodedPacket>) {
+        guard !firstReplyRules.isEmpty else { return }
+        run(firstReplyRules, FlowEvent(zones: zones, flow: flow, packet: packet)) { $0.firstReply($1, &$2) }
+    }
+
+    /// For packets that belong to no flow (ARP, ...): the new-segment check.
+    public func packetWithoutFlow(_ packet: UnsafePointer<DecodedPacket>) {
+        guard packet.pointee.hasMACs || packet.pointee.isIP else { return }
+        checkSegment(packet.pointee.segment, packet: packet)
+    }
+
+    private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
+        guard !segmentRules.isEmpty, segment.vlan != 0 || segment.hasVNI else { return }
+        let key = UInt64(segment.vlan) << 32 | UInt64(segment.vni) | (segment.hasVNI ? 1 << 48 : 0)
+        guard seenSegments.count < maxSeenSegments, seenSegments.insert(key).inserted else { return }
+        let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
+        for i in segmentRules {
+            findings.removeAll(keepingCapacity: true)
+            rules[i].segmentSeen(event, &findings)
+            for f in findings {
+                let alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee,
+                                               zones: zones, interface: interfaceName)
+                dispatcher.dispatch(alert, key: f.throttle)
+            }
+        }
+    }
+
+    private func run(_ indexes: [Int], _ event: FlowEvent, _ call: (any Rule, FlowEvent, inout [Finding]) -> Void) {
+        findings.removeAll(keepingCapacity: true)
+        for i in indexes {
+            let bit = UInt64(1) << UInt64(i)
+            if event.flow.pointee.firedRules & bit != 0 { continue }
+            let before = findings.count
+            call(rules[i], event, &findings)
+            if findings.count > before {
+                event.flow.pointee.firedRules |= bit
+                for j in before..<findings.count { findings[j].ruleIndex = i }
+            }
+        }
+        for f in findings {
+            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: severities[f.ruleIndex],
+                                           event: event, interface: interfaceName)
+            dispatcher.dispatch(alert, key: f.throttle)
+        }
+    }
+}

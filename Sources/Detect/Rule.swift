@@ -1,0 +1,138 @@
+import Alerting
+import Decode
+import Flows
+import Zones
+
+/// What a rule is, for `zonewarden rules`, alerts and documentation.
+public struct RuleMetadata: Sendable {
+    /// Stable signature id (DESIGN.md's catalogue).
+    public let sid: Int
+    /// Stable name, used in configs (`rules:`) and alerts.
+    public let name: String
+    public let defaultSeverity: Severity
+    /// The point of BSI IT-Grundschutz M 5.154 the rule checks.
+    public let measurePoint: String
+    /// When it fires, in one sentence.
+    public let summary: String
+}
+
+/// The moments at which rules are asked to look at traffic.
+public struct RuleHooks: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The first packet of a flow.
+    public static let flowStart = RuleHooks(rawValue: 1)
+    /// The first packet the flow's responder sends.
+    public static let firstReply = RuleHooks(rawValue: 2)
+    /// A segment (VLAN / VNI combination) seen for the first time.
+    public static let newSegment = RuleHooks(rawValue: 4)
+}
+
+/// What a rule gets when it is created.
+public struct RuleSetup {
+    public let zones: ZoneMap
+    /// Sids of the rules enabled in this configuration (rules may defer to one another).
+    public let enabledSIDs: Set<Int>
+}
+
+/// A detection. Adding a rule is one file with a type conforming to `Rule`,
+/// plus its line in ``RuleRegistry/all``.
+///
+/// Rules are called on the detection path (new flows, first replies, new
+/// segments), never per packet; they must not keep references to the event's
+/// pointers beyond the call.
+public protocol Rule: AnyObject {
+    static var metadata: RuleMetadata { get }
+    static var hooks: RuleHooks { get }
+    init(_ setup: RuleSetup)
+    func flowStarted(_ event: FlowEvent, _ findings: inout [Finding])
+    func firstReply(_ event: FlowEvent, _ findings: inout [Finding])
+    func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding])
+}
+
+extension Rule {
+    public func flowStarted(_ event: FlowEvent, _ findings: inout [Finding]) {}
+    public func firstReply(_ event: FlowEvent, _ findings: inout [Finding]) {}
+    public func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding]) {}
+}
+
+/// What a rule reports: the message, evidence, and what makes repeats "the same".
+public struct Finding {
+    public var message: String
+    public var evidence: [(key: String, value: EvidenceValue)]
+    public var throttle: ThrottleKey
+    /// A severity other than the rule's configured one (e.g. the management-segment drop).
+    public var severity: Severity?
+    /// Index of the rule in the detector; set by the detector.
+    var ruleIndex = 0
+
+    public init(message: String, evidence: [(key: String, value: EvidenceValue)] = [], throttle: ThrottleKey, severity: Severity? = nil) {
+        self.message = message
+        self.evidence = evidence
+        self.throttle = throttle
+        self.severity = severity
+    }
+}
+
+/// A flow at a detection moment, with its zones already looked up.
+public struct FlowEvent {
+    public let zones: ZoneMap
+    /// The flow's record; rules may read it (and must not free it).
+    public let flow: UnsafeMutablePointer<FlowRecord>
+    /// The packet that triggered the event.
+    public let packet: UnsafePointer<DecodedPacket>
+
+    public var record: FlowRecord { flow.pointee }
+    public var isEthernet: Bool { flow.pointee.key.isEthernet }
+    public var initiator: IPAddress { flow.pointee.initiatorAddress }
+    public var responder: IPAddress { flow.pointee.responderAddress }
+    public var initiatorPort: UInt16 { flow.pointee.initiatorPort }
+    public var responderPort: UInt16 { flow.pointee.responderPort }
+    /// The IP protocol (meaningless for Ethernet flows).
+    public var ipProtocol: IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: flow.pointee.key.protocolNumber)) }
+    public var hasPorts: Bool { let p = ipProtocol.rawValue; return !isEthernet && (p == 6 || p == 17 || p == 132) }
+
+    public var sourceZone: ZoneID { flow.pointee.sourceZone }
+    public var destinationZone: ZoneID { flow.pointee.destinationZone }
+    public var segmentZone: ZoneID { flow.pointee.segmentZone }
+    public var sourceRole: Role? { zones.role(sourceZone) }
+    public var destinationRole: Role? { zones.role(destinationZone) }
+    public var segmentRole: Role? { zones.role(segmentZone) }
+
+    /// The initiator's role: its address's zone, or for an address in no zone,
+    /// the segment's zone (a host on a zone's VLAN is taken to be in it).
+    public var effectiveSourceRole: Role? { sourceRole ?? segmentRole }
+    /// The responder's role, likewise.
+    public var effectiveDestinationRole: Role? { destinationRole ?? segmentRole }
+
+    /// The responder's service as `proto/port` text (`tcp/443`), or the protocol.
+    public var serviceText: String {
+        if isEthernet { return "ethertype 0x" + String(flow.pointee.key.protocolNumber, radix: 16) }
+        return hasPorts ? "\(ipProtocol.serviceName)/\(responderPort)" : ipProtocol.serviceName
+    }
+
+    /// The default throttle key: rule, initiator, responder, service.
+    public func throttleKey(sid: Int) -> ThrottleKey {
+        let service = UInt64(flow.pointee.key.protocolNumber) << 16 | UInt64(hasPorts ? responderPort : 0)
+        return ThrottleKey(sid: sid, first: initiator, second: responder, detail: service)
+    }
+
+    /// Whether an `allow` entry covers this flow's zones and service.
+    public var isAllowed: Bool {
+        zones.isAllowed(from: sourceZone, to: destinationZone, proto: ipProtocol, port: hasPorts ? responderPort : 0)
+    }
+
+    /// A zone's name for messages, or "no zone".
+    public func zoneName(_ id: ZoneID) -> String { zones.name(id) ?? "no zone" }
+
+    /// A readable endpoint: `10.10.0.5` or a MAC for Ethernet flows.
+    public var initiatorText: String { isEthernet ? MACAddress(rawValue: initiator.low).description : initiator.description }
+    public var responderText: String { isEthernet ? MACAddress(rawValue: responder.low).description : responder.description }
+}
+
+/// A packet on a segment seen for the first time.
+public struct SegmentEvent {
+    public let zones: ZoneMap
+    public let segment: Segment
+    public let packet: UnsafePointer<DecodedPacket>
+}

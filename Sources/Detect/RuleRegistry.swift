@@ -1,0 +1,20 @@
+/// Every rule the sensor runs, in sid order. A new rule is one file plus one line here.
+public enum RuleRegistry {
+    public static var all: [any Rule.Type] {
+        [
+        GuestToManagementRule.self,
+        GuestToStorageRule.self,
+        GuestToMigrationRule.self,
+        ManagementExposedRule.self,
+        ZonePolicyViolationRule.self,
+        ManagementServiceMisplacedRule.self,
+        UndeclaredVLANRule.self,
+        UnknownAddressRule.self,
+        ]
+    }
+
+    /// The rule with this name or sid (as written in a config's `rules:` section).
+    public static func find(_ key: String) -> (any Rule.Type)? {
+        all.first { $0.metadata.name == key || String($0.metadata.sid) == key }
+    }
+}

@@ -1,0 +1,35 @@
+import Alerting
+import Zones
+
+/// 1004: a management service of a management host is contacted from outside
+/// the admin and management zones.
+///
+/// A guest client is rule 1001's (critical) case: when 1001 is enabled, 1004
+/// leaves guests to it rather than report the same flow twice.
+public final class ManagementExposedRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 1004, name: "management-exposed", defaultSeverity: .high,
+        measurePoint: "admin interfaces protected",
+        summary: "a management service of a management-role host is contacted from a zone that is not admin or management")
+    public static let hooks: RuleHooks = .flowStart
+    private let guestRuleEnabled: Bool
+
+    public init(_ setup: RuleSetup) {
+        guestRuleEnabled = setup.enabledSIDs.contains(GuestToManagementRule.metadata.sid)
+    }
+
+    public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        guard e.hasPorts, e.effectiveDestinationRole == .management else { return }
+        guard let service = e.zones.services.lookup(.management, e.ipProtocol, e.responderPort) else { return }
+        let source = e.effectiveSourceRole
+        if source == .admin || source == .management { return }
+        if source == .guest && guestRuleEnabled { return }
+        guard !e.isAllowed else { return }
+        let from = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
+        findings.append(Finding(
+            message: "management service \(service.name) (\(e.serviceText)) of \(e.responderText) in zone \(e.zoneName(e.destinationZone != 0 ? e.destinationZone : e.segmentZone)) contacted from \(from)",
+            evidence: [("service", .text(e.serviceText)), ("service_name", .text(service.name)), ("product", .text(service.product)),
+                       ("client_role", .text(source?.rawValue ?? "none"))],
+            throttle: e.throttleKey(sid: Self.metadata.sid)))
+    }
+}

@@ -1,0 +1,37 @@
+import Alerting
+import Decode
+import Zones
+
+/// 1006: a hypervisor management service answers on an address or VLAN of a
+/// guest, storage or migration zone (a management interface in the wrong zone).
+///
+/// Only services that only hypervisors, managers and BMCs serve count
+/// (`distinctive` in the catalogue): guests run SSH and HTTPS servers too.
+public final class ManagementServiceMisplacedRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 1006, name: "management-service-misplaced", defaultSeverity: .high,
+        measurePoint: "management network separated",
+        summary: "a hypervisor management service answers on an address or VLAN of a guest, storage or migration zone")
+    public static let hooks: RuleHooks = .firstReply
+    static let wrongRoles: Set<Role> = [.guest, .storage, .migration]
+
+    public init(_ setup: RuleSetup) {}
+
+    public func firstReply(_ e: FlowEvent, _ findings: inout [Finding]) {
+        guard e.hasPorts else { return }
+        // A reset is a refusal, not an answer.
+        let p = e.packet.pointee
+        if p.ipProtocol == .tcp && p.tcpFlags & TCPFlags.rst != 0 { return }
+        guard let service = e.zones.services.lookup(.management, e.ipProtocol, e.responderPort), service.distinctive else { return }
+        let byAddress = e.destinationRole.map { Self.wrongRoles.contains($0) } ?? false
+        let byVLAN = e.segmentRole.map { Self.wrongRoles.contains($0) } ?? false
+        guard byAddress || byVLAN else { return }
+        let zone = byAddress ? e.destinationZone : e.segmentZone
+        let role = (byAddress ? e.destinationRole : e.segmentRole)!.rawValue
+        findings.append(Finding(
+            message: "\(service.product) management service \(service.name) (\(e.serviceText)) answers on \(e.responderText) in \(role) zone \(e.zoneName(zone))",
+            evidence: [("service", .text(e.serviceText)), ("service_name", .text(service.name)), ("product", .text(service.product)),
+                       ("placed_by", .text(byAddress ? "address" : "segment")), ("zone_role", .text(role))],
+            throttle: ThrottleKey(sid: Self.metadata.sid, first: e.responder, detail: UInt64(e.ipProtocol.rawValue) << 16 | UInt64(e.responderPort))))
+    }
+}

@@ -1,0 +1,27 @@
+import Alerting
+import Decode
+import Zones
+
+/// 7001: an address that is in no zone. Multicast, broadcast, unspecified,
+/// loopback and link-local addresses belong to no host and are not reported.
+/// Reported once per address (per throttle window).
+public final class UnknownAddressRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 7001, name: "unknown-address", defaultSeverity: .low,
+        measurePoint: "communication planned",
+        summary: "an address in no zone")
+    public static let hooks: RuleHooks = .flowStart
+    public init(_ setup: RuleSetup) {}
+
+    public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        guard !e.isEthernet else { return }
+        for (address, zone, side) in [(e.initiator, e.sourceZone, "source"), (e.responder, e.destinationZone, "destination")] {
+            guard zone == 0, !address.isSpecialPurpose else { continue }
+            if side == "destination" && address == e.initiator { continue }
+            findings.append(Finding(
+                message: "\(side) address \(address) is in no zone",
+                evidence: [("address", .text(address.description)), ("side", .text(side))],
+                throttle: ThrottleKey(sid: Self.metadata.sid, first: address)))
+        }
+    }
+}

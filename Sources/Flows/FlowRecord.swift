@@ -1,0 +1,63 @@
+import Decode
+
+/// Which idle timeout applies to a flow.
+public enum TimeoutClass: Int, CaseIterable, Sendable {
+    case tcpNew = 0, tcpEstablished, tcpClosed, udp, icmp, other
+}
+
+/// The state of one flow. Records live in the ``FlowTable``'s preallocated
+/// storage; the pipeline reads and updates them in place.
+@frozen
+public struct FlowRecord {
+    public var key: FlowKey
+    /// A per-run flow id, increasing in creation order (EVE `flow_id`).
+    public var id: UInt64
+    /// Whether canonical endpoint A initiated the flow.
+    public var initiatorIsA: Bool
+    public var firstSeen: UInt64
+    public var lastSeen: UInt64
+    public var packetsFromInitiator: UInt64
+    public var packetsFromResponder: UInt64
+    public var bytesFromInitiator: UInt64
+    public var bytesFromResponder: UInt64
+    /// ``FlowState`` bits.
+    public var state: UInt16
+
+    // Set by the classification and detection stages.
+    public var sourceZone: UInt16
+    public var destinationZone: UInt16
+    public var segmentZone: UInt16
+    /// One bit per rule (by registration index) that has fired on this flow.
+    public var firedRules: UInt64
+    /// Application protocol recognised on the flow (0 = unknown).
+    public var appProtocol: UInt8
+
+    // Table bookkeeping.
+    @usableFromInline var hashValue32: UInt32
+    @usableFromInline var previous: Int32
+    @usableFromInline var next: Int32
+    @usableFromInline var timeoutClass: UInt8
+
+    public var initiatorAddress: IPAddress { initiatorIsA ? key.addressA : key.addressB }
+    public var responderAddress: IPAddress { initiatorIsA ? key.addressB : key.addressA }
+    public var initiatorPort: UInt16 { initiatorIsA ? key.portA : key.portB }
+    public var responderPort: UInt16 { initiatorIsA ? key.portB : key.portA }
+
+    public func has(_ bit: UInt16) -> Bool { state & bit != 0 }
+}
+
+/// Bits of ``FlowRecord/state``.
+public enum FlowState {
+    public static let synSeen: UInt16 = 1 << 0
+    public static let synAckSeen: UInt16 = 1 << 1
+    public static let finSeen: UInt16 = 1 << 2
+    public static let rstSeen: UInt16 = 1 << 3
+    /// The responder has sent at least one packet.
+    public static let replySeen: UInt16 = 1 << 4
+    /// A TCP flow first seen without its handshake (the capture started mid-stream).
+    public static let midstream: UInt16 = 1 << 5
+    /// The initiator was inferred from ports, not from a SYN or the first packet.
+    public static let directionGuessed: UInt16 = 1 << 6
+    /// Classification has run for this flow.
+    public static let classified: UInt16 = 1 << 7
+}

@@ -1,0 +1,48 @@
+import Capture
+import Decode
+
+/// Reads capture files through a ``Pipeline``.
+public struct OfflineAnalysis {
+    public let pipeline: Pipeline
+    public let filter: String?
+
+    public init(pipeline: Pipeline, filter: String?) {
+        self.pipeline = pipeline
+        self.filter = filter
+    }
+
+    /// Analyses one pcap or pcapng file (`-` for standard input). Every packet
+    /// before a fault is processed and its alerts written before the error is
+    /// returned. Stops early, returning nil, when an alert sink fails (the
+    /// caller reads ``AlertDispatcher/failure``).
+    ///
+    /// - Returns: the capture error, if the file could not be (fully) read.
+    public func run(path: String) -> CaptureError? {
+        let handle: PcapHandle
+        do throws(CaptureError) {
+            handle = try PcapHandle.openOffline(path)
+            if let filter { try handle.setFilter(filter) }
+        } catch {
+            return error
+        }
+        guard let link = LinkLayer(handle.linkType) else {
+            return CaptureError(.unsupportedLinkType, source: path, message: "unsupported link type \(handle.linkType)")
+        }
+        let dispatcher = pipeline.dispatcher
+        do throws(CaptureError) {
+            while true {
+                switch try handle.next() {
+                case .packet(let captured):
+                    pipeline.process(captured, link: link)
+                    if _slowPath(dispatcher.failure != nil) { return nil }
+                case .timeout:
+                    continue
+                case .end:
+                    return nil
+                }
+            }
+        } catch {
+            return error
+        }
+    }
+}

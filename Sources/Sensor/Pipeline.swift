@@ -1,0 +1,134 @@
+import Alerting
+import Capture
+import Decode
+import Detect
+import Flows
+import Zones
+
+/// The per-packet path of the sensor:
+///
+///     capture ──► decode ──► flows ──► classify + detect ──► alert
+///     (libpcap)   (views over   (table,     (zones once per flow,  (throttle,
+///                  the bytes)    timeouts)   rules at moments)      sinks)
+///
+/// A packet is decoded in place from libpcap's buffer into one reused
+/// ``DecodedPacket``; flows live in a preallocated table. Zone lookups and rules
+/// run when a flow starts or first answers, not per packet, so the steady state
+/// allocates nothing.
+///
+/// Not thread-safe: one pipeline per worker thread.
+public final class Pipeline {
+    public let zones: ZoneMap
+    public let flows: FlowTable
+    public let detector: Detector
+    public let dispatcher: AlertDispatcher
+    public private(set) var statistics = SensorStatistics()
+    public var decoder = PacketDecoder()
+
+    /// The packet being processed; a stable address that rules may read during a call.
+    private let packet: UnsafeMutablePointer<DecodedPacket>
+    private var lastExpiryCheck: UInt64 = 0
+    private static let expiryInterval: UInt64 = 1_000_000_000
+
+    public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
+        self.zones = zones
+        self.dispatcher = dispatcher
+        self.detector = try Detector(zones: zones, dispatcher: dispatcher)
+        let settings = zones.config.sensor
+        let t = settings.flowTimeouts
+        var serverPorts = ServerPorts()
+        for entry in zones.services.entries where entry.spec.highPort - entry.spec.lowPort < 2048 {
+            for port in entry.spec.lowPort...entry.spec.highPort { serverPorts.set(entry.spec.proto, port) }
+        }
+        self.flows = FlowTable(
+            capacity: settings.maxFlows,
+            timeouts: FlowTimeoutsNanos(tcpNew: t.tcpNew, tcpEstablished: t.tcpEstablished, tcpClosed: t.tcpClosed,
+                                        udp: t.udp, icmp: t.icmp, other: t.other),
+            serverPorts: serverPorts)
+        packet = .allocate(capacity: 1)
+        packet.initialize(to: DecodedPacket())
+    }
+
+    deinit {
+        packet.deinitialize(count: 1)
+        packet.deallocate()
+    }
+
+    /// Runs one captured packet through every stage.
+    @inline(__always)
+    public func process(_ captured: CapturedPacket, link: LinkLayer) {
+        let p = packet
+        p.pointee.reset(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength)
+        decoder.decode(ByteView(captured.bytes), link: link, into: &p.pointee)
+        statistics.packets &+= 1
+        statistics.bytes &+= UInt64(captured.wireLength)
+        if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
+
+        let now = captured.timestamp
+        if now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck {
+            lastExpiryCheck = now
+            flows.expire(now: now)
+        }
+        guard let update = flows.track(p.pointee) else {
+            statistics.packetsWithoutFlow &+= 1
+            detector.packetWithoutFlow(p)
+            return
+        }
+        if _slowPath(update.isNew || update.isFirstReply) {
+            let record = flows.record(update.index)
+            if update.isNew { detector.flowStarted(record, packet: p) }
+            if update.isFirstReply { detector.firstReply(record, packet: p) }
+        }
+    }
+
+    /// End of input: flushes the sinks.
+    public func finish() {
+        dispatcher.flush()
+    }
+}
+
+/// Counters of a pipeline.
+public struct SensorStatistics: Sendable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    /// Packets that belong to no flow (ARP, later fragments, undecodable).
+    public var packetsWithoutFlow: UInt64 = 0
+    /// Packets with a decode anomaly, by ``DecodeAnomaly`` raw value.
+    public var anomalies = [UInt64](repeating: 0, count: DecodeAnomaly.counterSlots)
+
+    @inline(__always)
+    mutating func count(_ a: DecodeAnomaly) { anomalies[Int(a.rawValue)] &+= 1 }
+
+    /// Packets with a decode anomaly.
+    public var decodeErrors: UInt64 { anomalies.reduce(0, +) }
+
+    /// Non-zero anomaly counts by stable name.
+    public var anomalyCounts: [(name: String, count: UInt64)] {
+        DecodeAnomaly.allCases.compactMap { a in
+            let n = anomalies[Int(a.rawValue)]
+            return n > 0 ? (a.name, n) : nil
+        }
+    }
+
+    /// Decode errors per layer (`ipv4`, `tcp`, ...).
+    public var decodeErrorsByLayer: [(layer: String, count: UInt64)] {
+        var byLayer: [String: UInt64] = [:]
+        for (name, count) in anomalyCounts { byLayer[String(name.split(separator: ".")[1]), default: 0] += count }
+        return byLayer.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+extension LinkLayer {
+    /// The decoder's view of a libpcap link type; nil for unsupported ones.
+    public init?(_ linkType: LinkType) {
+        switch linkType {
+        case .ethernet: self = .ethernet
+        case .linuxSLL: self = .linuxSLL
+        case .linuxSLL2: self = .linuxSLL2
+        case .raw, .rawBSD, .rawFile, .ipv4, .ipv6: self = .rawIP
+        case .null: self = .null
+        case .loop: self = .loop
+        default: return nil
+        }
+    }
+}

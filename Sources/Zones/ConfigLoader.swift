@@ -1,0 +1,578 @@
+import Decode
+import Foundation
+import Yams
+
+extension ZoneConfig {
+    /// Reads and validates a zone configuration file.
+    ///
+    /// - Throws: ``ConfigErrors`` with every mistake found, each as
+    ///   `file:line:column: what is wrong`.
+    public static func load(path: String) throws(ConfigErrors) -> ZoneConfig {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "not UTF-8 text")])
+            }
+            text = decoded
+        } catch let errors as ConfigErrors {
+            throw errors
+        } catch {
+            let reason = (error as NSError).localizedFailureReason ?? Self.describeReadError(error, path: path)
+            throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: \(reason)")])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    private static func describeReadError(_ error: Error, path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "is a directory" }
+        return "\(error)"
+    }
+
+    /// Parses and validates configuration text; `file` names it in messages.
+    public static func parse(yaml text: String, file: String) throws(ConfigErrors) -> ZoneConfig {
+        var reader = ConfigReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigErrors([reader.convert(error)])
+        } catch {
+            throw ConfigErrors([ConfigError(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")])
+        }
+        guard let root else {
+            throw ConfigErrors([ConfigError(file: file, line: 0, column: 0, message: "empty configuration: expected a mapping with a zones: section")])
+        }
+        let config = reader.readConfig(root)
+        if !reader.errors.isEmpty || config == nil {
+            throw ConfigErrors(reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        }
+        return config!
+    }
+}
+
+/// Walks the YAML node tree, collecting every mistake with its position.
+struct ConfigReader {
+    let file: String
+    var errors: [ConfigError] = []
+
+    init(file: String) { self.file = file }
+
+    // MARK: Node helpers
+
+    func position(_ node: Node) -> SourcePosition {
+        guard let mark = node.mark else { return .unknown }
+        return SourcePosition(line: mark.line, column: mark.column)
+    }
+
+    mutating func error(_ node: Node, _ message: String) {
+        errors.append(ConfigError(file: file, at: position(node), message))
+    }
+
+    /// The scalar's text exactly as written (no YAML 1.1 type guessing: a MAC
+    /// such as 00:11:22:33:44:55 stays a string).
+    mutating func scalar(_ node: Node, _ what: String) -> String? {
+        if case .scalar(let s) = node { return s.string }
+        error(node, "\(what) must be a single value, not a \(kindName(node))")
+        return nil
+    }
+
+    /// Items of a sequence; a single scalar counts as a one-item list.
+    mutating func list(_ node: Node, _ what: String) -> [Node] {
+        switch node {
+        case .sequence(let seq): return Array(seq)
+        case .scalar(let s) where s.string.isEmpty && s.tag.description.hasSuffix("null"): return []
+        case .scalar: return [node]
+        default:
+            error(node, "\(what) must be a list")
+            return []
+        }
+    }
+
+    /// Key/value pairs of a mapping, with unknown keys reported.
+    mutating func mapping(_ node: Node, _ what: String, allowed: [String]?) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard case .mapping(let map) = node else {
+            if case .scalar(let s) = node, s.string.isEmpty { return [] }  // `zones:` with nothing after it
+            error(node, "\(what) must be a mapping of key: value, not a \(kindName(node))")
+            return nil
+        }
+        var out: [(String, Node, Node)] = []
+        for (keyNode, value) in map {
+            guard case .scalar(let k) = keyNode else {
+                error(keyNode, "keys in \(what) must be plain names")
+                continue
+            }
+            if let allowed, !allowed.contains(k.string) {
+                error(keyNode, "unknown key \"\(k.string)\" in \(what)\(suggestion(k.string, allowed))")
+                continue
+            }
+            out.append((k.string, keyNode, value))
+        }
+        return out
+    }
+
+    func kindName(_ node: Node) -> String {
+        switch node {
+        case .scalar: return "single value"
+        case .mapping: return "mapping"
+        case .sequence: return "list"
+        case .alias: return "YAML alias"
+        }
+    }
+
+    func suggestion(_ word: String, _ candidates: [String]) -> String {
+        Spelling.suggestion(word, candidates)
+    }
+
+    func convert(_ error: YamlError) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+            var message = "invalid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            return ConfigError(file: file, line: mark.line, column: mark.column, message: message)
+        case .reader(let problem, _, _, _):
+            return ConfigError(file: file, line: 0, column: 0, message: "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
+                               message: "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) in a mapping")
+        default:
+            return ConfigError(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")
+        }
+    }
+
+    // MARK: Sections
+
+    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor"]
+    static let zoneKeys = ["role", "vlans", "vnis", "subnets", "macs", "description"]
+
+    mutating func readConfig(_ root: Node) -> ZoneConfig? {
+        guard let top = mapping(root, "the configuration", allowed: Self.topLevelKeys) else { return nil }
+        var config = ZoneConfig(file: file, zones: [])
+        var zonesNode: Node? = nil
+        var pendingAllow: Node? = nil
+        var pendingGateways: Node? = nil
+        for (key, _, value) in top {
+            switch key {
+            case "zones": zonesNode = value
+            case "gateways": pendingGateways = value
+            case "allow": pendingAllow = value
+            case "policy":
+                if let text = scalar(value, "policy") {
+                    if let p = Policy(rawValue: text) { config.policy = p } else {
+                        error(value, "policy \"\(text)\" must be \"roles\" or \"default-deny\"")
+                    }
+                }
+            case "rules": config.ruleOverrides = readRuleOverrides(value)
+            case "services": config.services = readServices(value)
+            case "sensor": config.sensor = readSensor(value)
+            default: break
+            }
+        }
+        guard let zonesNode else {
+            error(root, "missing zones: section (at least one zone with a role)")
+            return nil
+        }
+        config.zones = readZones(zonesNode)
+        let names = Set(config.zones.map(\.name))
+        if let pendingGateways { config.gateways = readGateways(pendingGateways) }
+        if let pendingAllow { config.allow = readAllow(pendingAllow, zoneNames: names) }
+        return config
+    }
+
+    mutating func readZones(_ node: Node) -> [Zone] {
+        guard let entries = mapping(node, "zones", allowed: nil) else { return [] }
+        if entries.isEmpty { error(node, "zones: declares no zone") }
+        var zones: [Zone] = []
+        var vlanOwner: [UInt16: (String, SourcePosition)] = [:]
+        var vniOwner: [UInt32: (String, SourcePosition)] = [:]
+        var prefixOwner: [IPPrefix: (String, SourcePosition)] = [:]
+        var macOwner: [MACAddress: (String, SourcePosition)] = [:]
+        for (name, keyNode, value) in entries {
+            if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+                error(keyNode, "zone name \"\(name)\" may contain only letters, digits, '-', '_' and '.'")
+                continue
+            }
+            if name == "any" {
+                error(keyNode, "\"any\" is reserved (it means every zone in allow rules)")
+                continue
+            }
+            guard let fields = mapping(value, "zone \"\(name)\"", allowed: Self.zoneKeys) else { continue }
+            var zone = Zone(name: name, role: .guest, vlans: [], vnis: [], subnets: [], macs: [], position: position(keyNode))
+            var sawRole = false
+            for (key, _, v) in fields {
+                switch key {
+                case "role":
+                    guard let text = scalar(v, "role") else { continue }
+                    if let role = Role(rawValue: text) {
+                        zone.role = role
+                        sawRole = true
+                    } else {
+                        error(v, "unknown role \"\(text)\"\(suggestion(text, Role.allCases.map(\.rawValue)))")
+                        sawRole = true  // reported already
+                    }
+                case "description":
+                    zone.description = scalar(v, "description")
+                case "vlans":
+                    for item in list(v, "vlans") {
+                        guard let text = scalar(item, "a VLAN") else { continue }
+                        guard let range = parseRange(text, max: 4094, min: 1) else {
+                            error(item, "VLAN \"\(text)\" must be an id 1-4094 or a range such as \"100-140\"")
+                            continue
+                        }
+                        var clash = false
+                        for id in range {
+                            if let (owner, at) = vlanOwner[UInt16(id)] {
+                                error(item, "VLAN \(id) is already declared in zone \"\(owner)\" (line \(at.line))")
+                                clash = true
+                                break
+                            }
+                        }
+                        if clash { continue }
+                        for id in range { vlanOwner[UInt16(id)] = (name, position(item)) }
+                        zone.vlans.append(UInt16(range.lowerBound)...UInt16(range.upperBound))
+                    }
+                case "vnis":
+                    for item in list(v, "vnis") {
+                        guard let text = scalar(item, "a VNI") else { continue }
+                        guard let range = parseRange(text, max: 16_777_215, min: 0) else {
+                            error(item, "VNI \"\(text)\" must be 0-16777215 or a range such as \"5000-5099\"")
+                            continue
+                        }
+                        if range.count > 65536 {
+                            error(item, "VNI range \"\(text)\" is larger than 65536 ids")
+                            continue
+                        }
+                        var clash = false
+                        for id in range {
+                            if let (owner, at) = vniOwner[UInt32(id)] {
+                                error(item, "VNI \(id) is already declared in zone \"\(owner)\" (line \(at.line))")
+                                clash = true
+                                break
+                            }
+                        }
+                        if clash { continue }
+                        for id in range { vniOwner[UInt32(id)] = (name, position(item)) }
+                        zone.vnis.append(UInt32(range.lowerBound)...UInt32(range.upperBound))
+                    }
+                case "subnets":
+                    for item in list(v, "subnets") {
+                        guard let text = scalar(item, "a subnet") else { continue }
+                        if text == "public" {
+                            if let (owner, at) = prefixOwner[IPPrefix.publicInternet[0]] {
+                                error(item, "public is already declared in zone \"\(owner)\" (line \(at.line))")
+                                continue
+                            }
+                            for prefix in IPPrefix.publicInternet where prefixOwner[prefix] == nil {
+                                prefixOwner[prefix] = (name, position(item))
+                                zone.subnets.append(prefix)
+                            }
+                            continue
+                        }
+                        switch IPPrefix.parse(text) {
+                        case .failure(.badAddress):
+                            error(item, "subnet \"\(text)\": not an IPv4 or IPv6 address or prefix (or the keyword public)")
+                        case .failure(.badLength(let max)):
+                            error(item, "subnet \"\(text)\": prefix length must be 0-\(max)")
+                        case .failure(.hostBitsSet(let suggestion)):
+                            error(item, "subnet \"\(text)\": host bits are set (did you mean \(suggestion)?)")
+                        case .success(let prefix):
+                            if let (owner, at) = prefixOwner[prefix] {
+                                error(item, "subnet \(prefix) is already declared in zone \"\(owner)\" (line \(at.line)); overlapping subnets must be strictly more specific")
+                                continue
+                            }
+                            prefixOwner[prefix] = (name, position(item))
+                            zone.subnets.append(prefix)
+                        }
+                    }
+                case "macs":
+                    for item in list(v, "macs") {
+                        guard let text = scalar(item, "a MAC address") else { continue }
+                        guard let mac = MACAddress(text) else {
+                            error(item, "MAC address \"\(text)\" must look like 00:1b:21:aa:bb:cc")
+                            continue
+                        }
+                        if let (owner, at) = macOwner[mac] {
+                            error(item, "MAC \(mac) is already declared in zone \"\(owner)\" (line \(at.line))")
+                            continue
+                        }
+                        macOwner[mac] = (name, position(item))
+                        zone.macs.append(mac)
+                    }
+                default: break
+                }
+            }
+            if !sawRole {
+                error(keyNode, "zone \"\(name)\" has no role (one of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let declaresSomething = !zone.vlans.isEmpty || !zone.vnis.isEmpty || !zone.subnets.isEmpty || !zone.macs.isEmpty
+            let triedToDeclare = fields.contains { ["vlans", "vnis", "subnets", "macs"].contains($0.key) }
+            if !declaresSomething && !triedToDeclare {
+                error(keyNode, "zone \"\(name)\" declares no vlans, vnis, subnets or macs, so nothing can belong to it")
+            }
+            zones.append(zone)
+        }
+        return zones
+    }
+
+    func parseRange(_ text: String, max: Int, min: Int) -> ClosedRange<Int>? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 1 || parts.count == 2 else { return nil }
+        var values: [Int] = []
+        for p in parts {
+            guard !p.isEmpty, p.allSatisfy(\.isNumber), let v = Int(p), v >= min, v <= max else { return nil }
+            values.append(v)
+        }
+        let low = values[0], high = values.count == 2 ? values[1] : values[0]
+        guard low <= high else { return nil }
+        return low...high
+    }
+
+    mutating func readGateways(_ node: Node) -> [Gateway] {
+        var gateways: [Gateway] = []
+        for item in list(node, "gateways") {
+            guard let fields = mapping(item, "a gateway", allowed: ["name", "macs", "description"]) else { continue }
+            var gateway = Gateway(name: "", macs: [], position: position(item))
+            for (key, _, v) in fields {
+                switch key {
+                case "name": gateway.name = scalar(v, "name") ?? ""
+                case "macs":
+                    for m in list(v, "macs") {
+                        guard let text = scalar(m, "a MAC address") else { continue }
+                        if let mac = MACAddress(text) { gateway.macs.append(mac) } else {
+                            error(m, "MAC address \"\(text)\" must look like 00:1b:21:aa:bb:cc")
+                        }
+                    }
+                default: break
+                }
+            }
+            if gateway.name.isEmpty { error(item, "a gateway needs a name") }
+            if gateway.macs.isEmpty && !fields.contains(where: { $0.key == "macs" }) { error(item, "gateway \"\(gateway.name)\" needs macs: [...]") }
+            gateways.append(gateway)
+        }
+        return gateways
+    }
+
+    mutating func readAllow(_ node: Node, zoneNames: Set<String>) -> [AllowRule] {
+        var rules: [AllowRule] = []
+        for item in list(node, "allow") {
+            guard let fields = mapping(item, "an allow rule", allowed: ["from", "to", "services", "description"]) else { continue }
+            var rule = AllowRule(from: nil, to: nil, services: nil, position: position(item))
+            var sawFrom = false, sawTo = false
+            for (key, _, v) in fields {
+                switch key {
+                case "from", "to":
+                    var names: [String] = []
+                    var any = false
+                    for z in list(v, key) {
+                        guard let name = scalar(z, "a zone name") else { continue }
+                        if name == "any" { any = true; continue }
+                        if !zoneNames.contains(name) {
+                            error(z, "allow rule names unknown zone \"\(name)\"\(suggestion(name, zoneNames.sorted()))")
+                        }
+                        names.append(name)
+                    }
+                    if key == "from" { rule.from = any ? nil : names; sawFrom = true } else { rule.to = any ? nil : names; sawTo = true }
+                case "services":
+                    var specs: [ServiceSpec] = []
+                    for s in list(v, "services") {
+                        guard let text = scalar(s, "a service") else { continue }
+                        switch ServiceSpec.parse(text) {
+                        case .success(let spec): specs.append(spec)
+                        case .failure(let e): error(s, "service \"\(text)\": \(e.reason)")
+                        }
+                    }
+                    rule.services = specs
+                default: break
+                }
+            }
+            if !sawFrom { error(item, "an allow rule needs from: (a zone name or any)") }
+            if !sawTo { error(item, "an allow rule needs to: (a zone name or any)") }
+            rules.append(rule)
+        }
+        return rules
+    }
+
+    mutating func readRuleOverrides(_ node: Node) -> [RuleOverride] {
+        guard let entries = mapping(node, "rules", allowed: nil) else { return [] }
+        var out: [RuleOverride] = []
+        for (key, keyNode, value) in entries {
+            var override = RuleOverride(key: key, enabled: nil, severity: nil, position: position(keyNode))
+            switch value {
+            case .scalar(let s):
+                guard let on = Self.switchValue(s.string) else {
+                    error(value, "rule \"\(key)\": \"\(s.string)\" must be on, off, or a mapping such as { severity: high }")
+                    continue
+                }
+                override.enabled = on
+            default:
+                guard let fields = mapping(value, "rule \"\(key)\"", allowed: ["severity", "enabled"]) else { continue }
+                for (k, _, v) in fields {
+                    guard let text = scalar(v, k) else { continue }
+                    if k == "severity" {
+                        if let s = Severity(name: text) { override.severity = s } else {
+                            error(v, "severity \"\(text)\" must be critical, high, medium or low")
+                        }
+                    } else if let on = Self.switchValue(text) {
+                        override.enabled = on
+                    } else {
+                        error(v, "enabled: \"\(text)\" must be true or false")
+                    }
+                }
+            }
+            out.append(override)
+        }
+        return out
+    }
+
+    static func switchValue(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "on", "true", "yes", "enabled", "enable": return true
+        case "off", "false", "no", "disabled", "disable": return false
+        default: return nil
+        }
+    }
+
+    mutating func readServices(_ node: Node) -> ServiceCatalogue {
+        var catalogue = ServiceCatalogue.builtIn
+        guard let entries = mapping(node, "services", allowed: ServiceClass.allCases.map(\.rawValue)) else { return catalogue }
+        for (key, _, value) in entries {
+            let serviceClass = ServiceClass(rawValue: key)!
+            var replace = false
+            var portsNode = value
+            if case .mapping = value {
+                guard let fields = mapping(value, "services.\(key)", allowed: ["ports", "replace"]) else { continue }
+                portsNode = Node("")
+                for (k, _, v) in fields {
+                    if k == "replace" {
+                        if let text = scalar(v, "replace"), let on = Self.switchValue(text) { replace = on } else {
+                            error(v, "replace must be true or false")
+                        }
+                    } else {
+                        portsNode = v
+                    }
+                }
+            }
+            var added: [ServiceEntry] = []
+            for item in list(portsNode, "services.\(key)") {
+                var specText: String? = nil
+                var name: String? = nil
+                var distinctive = true
+                if case .mapping = item {
+                    guard let fields = mapping(item, "a service", allowed: ["port", "name", "product", "distinctive"]) else { continue }
+                    for (k, _, v) in fields {
+                        let text = scalar(v, k)
+                        switch k {
+                        case "port": specText = text
+                        case "name": name = text
+                        case "distinctive":
+                            if let text, let on = Self.switchValue(text) { distinctive = on } else { error(v, "distinctive must be true or false") }
+                        default: break
+                        }
+                    }
+                    if specText == nil { error(item, "a service needs port: such as tcp/8443"); continue }
+                } else {
+                    specText = scalar(item, "a service")
+                }
+                guard let specText else { continue }
+                switch ServiceSpec.parse(specText) {
+                case .success(let spec):
+                    added.append(ServiceEntry(spec, name: name ?? "\(key)-\(spec)", product: "site", class: serviceClass, distinctive: distinctive))
+                case .failure(let e):
+                    error(item, "service \"\(specText)\": \(e.reason)")
+                }
+            }
+            catalogue.apply(serviceClass, entries: added, replace: replace)
+        }
+        return catalogue
+    }
+
+    static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "flow_timeouts",
+                             "alert_throttle_seconds", "stats_interval", "outputs"]
+
+    mutating func readSensor(_ node: Node) -> SensorSettings {
+        var s = SensorSettings()
+        guard let fields = mapping(node, "sensor", allowed: Self.sensorKeys) else { return s }
+        func integer(_ v: Node, _ key: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let text = scalar(v, key) else { return nil }
+            guard let n = Int(text), range.contains(n) else {
+                error(v, "\(key) \"\(text)\" must be a whole number \(range.lowerBound)-\(range.upperBound)")
+                return nil
+            }
+            return n
+        }
+        for (key, _, v) in fields {
+            switch key {
+            case "interfaces": s.interfaces = list(v, "interfaces").compactMap { scalar($0, "an interface name") }
+            case "snaplen": s.snaplen = integer(v, key, 64...262_144) ?? s.snaplen
+            case "promiscuous":
+                if let text = scalar(v, key), let on = Self.switchValue(text) { s.promiscuous = on } else { error(v, "promiscuous must be true or false") }
+            case "buffer_size": s.bufferSize = integer(v, key, 65536...(1 << 31 - 1))
+            case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
+            case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
+            case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval
+            case "flow_timeouts":
+                guard let items = mapping(v, "flow_timeouts", allowed: ["tcp_new", "tcp", "tcp_closed", "udp", "icmp", "other"]) else { continue }
+                for (k, _, t) in items {
+                    guard let n = integer(t, "flow_timeouts.\(k)", 1...86_400) else { continue }
+                    switch k {
+                    case "tcp_new": s.flowTimeouts.tcpNew = n
+                    case "tcp": s.flowTimeouts.tcpEstablished = n
+                    case "tcp_closed": s.flowTimeouts.tcpClosed = n
+                    case "udp": s.flowTimeouts.udp = n
+                    case "icmp": s.flowTimeouts.icmp = n
+                    default: s.flowTimeouts.other = n
+                    }
+                }
+            case "outputs":
+                for item in list(v, "outputs") {
+                    guard let o = mapping(item, "an output", allowed: ["format", "path", "syslog"]) else { continue }
+                    var out = OutputSetting(format: "eve", path: nil, syslog: nil)
+                    for (k, _, x) in o {
+                        let text = scalar(x, k)
+                        switch k {
+                        case "format":
+                            if let text, ["text", "eve", "rfc5424", "rfc3164"].contains(text) { out.format = text } else {
+                                error(x, "format must be text, eve, rfc5424 or rfc3164")
+                            }
+                        case "path": out.path = text
+                        default: out.syslog = text
+                        }
+                    }
+                    if (out.path == nil) == (out.syslog == nil) { error(item, "an output needs exactly one of path: or syslog:") }
+                    s.outputs.append(out)
+                }
+            default: break
+            }
+        }
+        return s
+    }
+}
+
+/// "Did you mean" hints for misspelt names.
+public enum Spelling {
+    /// ` (did you mean "x"?)` for a close candidate, else the list of candidates (or `fallback`).
+    public static func suggestion(_ word: String, _ candidates: [String], fallback: String? = nil) -> String {
+        let best = candidates.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
+        if let best, best.1 <= max(2, word.count / 3) { return " (did you mean \"\(best.0)\"?)" }
+        return fallback ?? " (expected one of: \(candidates.joined(separator: ", ")))"
+    }
+
+    /// Levenshtein distance.
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

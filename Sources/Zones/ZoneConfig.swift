@@ -1,0 +1,126 @@
+import Decode
+
+/// A security zone as declared in the configuration.
+public struct Zone: Sendable {
+    public var name: String
+    public var role: Role
+    /// VLAN ids (1-4094) that belong to the zone.
+    public var vlans: [ClosedRange<UInt16>]
+    /// VXLAN/Geneve VNIs or NVGRE VSIDs that belong to the zone.
+    public var vnis: [ClosedRange<UInt32>]
+    public var subnets: [IPPrefix]
+    /// MAC addresses of the zone's hosts; used for non-IP frames (AoE, FCoE, ...).
+    public var macs: [MACAddress]
+    public var description: String?
+    public var position: SourcePosition
+}
+
+/// A security gateway (router, firewall) identified by its MAC addresses.
+public struct Gateway: Sendable {
+    public var name: String
+    public var macs: [MACAddress]
+    public var position: SourcePosition
+}
+
+/// An exception to the role rules and to `default-deny`.
+public struct AllowRule: Sendable {
+    /// Zone names; `nil` means any zone.
+    public var from: [String]?
+    public var to: [String]?
+    /// Services covered; `nil` means all.
+    public var services: [ServiceSpec]?
+    public var position: SourcePosition
+}
+
+/// How cross-zone traffic is judged.
+public enum Policy: String, Sendable {
+    /// Only the role rules apply (default).
+    case roles
+    /// Additionally, every cross-zone flow that no `allow` entry covers is reported (rule 1005).
+    case defaultDeny = "default-deny"
+}
+
+/// A per-rule override from the `rules:` section; the rule key is checked against
+/// the rule catalogue by the detection stage.
+public struct RuleOverride: Sendable {
+    /// The rule's name (`unknown-address`) or sid (`7001`) as written.
+    public var key: String
+    public var enabled: Bool?
+    public var severity: Severity?
+    public var position: SourcePosition
+}
+
+/// Flow idle timeouts in seconds.
+public struct FlowTimeouts: Sendable, Equatable {
+    /// TCP flows that have not completed a handshake.
+    public var tcpNew: Int = 30
+    public var tcpEstablished: Int = 3600
+    /// TCP flows after FIN or RST.
+    public var tcpClosed: Int = 30
+    public var udp: Int = 120
+    public var icmp: Int = 30
+    public var other: Int = 60
+    public init() {}
+}
+
+/// One output of `zonewarden run` from the `sensor.outputs` list.
+public struct OutputSetting: Sendable, Equatable {
+    public var format: String
+    public var path: String?
+    public var syslog: String?
+}
+
+/// Settings of the sensor itself (`sensor:`); command-line flags override them.
+public struct SensorSettings: Sendable {
+    public var interfaces: [String] = []
+    public var snaplen: Int = 65535
+    public var promiscuous: Bool = true
+    public var bufferSize: Int? = nil
+    /// Most flows tracked at once; the oldest idle flow is evicted beyond it.
+    public var maxFlows: Int = 262_144
+    public var flowTimeouts = FlowTimeouts()
+    /// An alert for the same (rule, source, destination, service) is repeated at
+    /// most once per this many seconds; the repeats in between are counted.
+    public var alertThrottleSeconds: Int = 3600
+    public var statsInterval: Int = 60
+    public var outputs: [OutputSetting] = []
+    public init() {}
+}
+
+/// A parsed and validated zone configuration.
+public struct ZoneConfig: Sendable {
+    /// The file it was read from (as given), for messages.
+    public var file: String
+    public var zones: [Zone]
+    public var gateways: [Gateway]
+    public var allow: [AllowRule]
+    public var policy: Policy
+    public var ruleOverrides: [RuleOverride]
+    public var services: ServiceCatalogue
+    public var sensor: SensorSettings
+
+    public init(file: String, zones: [Zone], gateways: [Gateway] = [], allow: [AllowRule] = [], policy: Policy = .roles,
+                ruleOverrides: [RuleOverride] = [], services: ServiceCatalogue = .builtIn, sensor: SensorSettings = .init()) {
+        self.file = file
+        self.zones = zones
+        self.gateways = gateways
+        self.allow = allow
+        self.policy = policy
+        self.ruleOverrides = ruleOverrides
+        self.services = services
+        self.sensor = sensor
+    }
+
+    /// A one-line summary for `check-config`.
+    public var summary: String {
+        var roles: [Role: Int] = [:]
+        for z in zones { roles[z.role, default: 0] += 1 }
+        let roleText = Role.allCases.compactMap { r in roles[r].map { "\($0) \(r.rawValue)" } }.joined(separator: ", ")
+        let vlanCount = zones.reduce(0) { $0 + $1.vlans.reduce(0) { $0 + $1.count } }
+        let vniCount = zones.reduce(0) { $0 + $1.vnis.reduce(0) { $0 + Int($1.upperBound - $1.lowerBound) + 1 } }
+        let subnetCount = zones.reduce(0) { $0 + $1.subnets.count }
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "\(plural(zones.count, "zone")) (\(roleText)), \(plural(vlanCount, "VLAN")), \(plural(vniCount, "VNI")), "
+            + "\(plural(subnetCount, "subnet")), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Capture
+import CaptureBuilder
+import Foundation
+
+@main
+struct CaptureGenerator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zw-capgen",
+        abstract: "Build ZoneWarden's own captures: the examples under Captures/ and benchmark captures.",
+        subcommands: [Examples.self, Benchmark.self]
+    )
+
+    struct Examples: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write every example capture into a folder (deterministic bytes).")
+
+        @Option(help: "Output folder.")
+        var out: String = "Captures"
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for example in ExampleCaptures.all {
+                let path = "\(out)/\(example.name).pcap"
+                let script = ExampleCaptures.script(example)
+                try script.write(to: path)
+                print("\(path): \(script.packets.count) packets — \(example.summary)")
+            }
+        }
+    }
+
+    struct Benchmark: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a deterministic benchmark capture with a realistic data-centre mix.")
+
+        @Option(help: "Number of packets.")
+        var packets: Int = 2_000_000
+
+        @Option(help: "Concurrent flows kept open across the capture.")
+        var flows: Int = 50_000
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Output file.")
+        var out: String
+
+        func run() throws {
+            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, seed: seed)
+            print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows")
+        }
+    }
+}
