@@ -9,6 +9,13 @@ extension ZoneConfig {
     ///   `file:line:column: what is wrong`.
     public static func load(path: String) throws(ConfigErrors) -> ZoneConfig {
         let text: String
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: no such file")])
+        }
+        if isDirectory.boolValue {
+            throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: is a directory")])
+        }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let decoded = String(data: data, encoding: .utf8) else {
@@ -18,17 +25,10 @@ extension ZoneConfig {
         } catch let errors as ConfigErrors {
             throw errors
         } catch {
-            let reason = (error as NSError).localizedFailureReason ?? Self.describeReadError(error, path: path)
+            let reason = FileManager.default.isReadableFile(atPath: path) ? "read error" : "permission denied"
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: \(reason)")])
         }
         return try parse(yaml: text, file: path)
-    }
-
-    private static func describeReadError(_ error: Error, path: String) -> String {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
-        if isDirectory.boolValue { return "is a directory" }
-        return "\(error)"
     }
 
     /// Parses and validates configuration text; `file` names it in messages.
@@ -171,7 +171,8 @@ struct ConfigReader {
             }
         }
         guard let zonesNode else {
-            error(root, "missing zones: section (at least one zone with a role)")
+            // A misspelt "zones" key has been reported already.
+            if errors.isEmpty { error(root, "missing zones: section (at least one zone with a role)") }
             return nil
         }
         config.zones = readZones(zonesNode)
@@ -198,7 +199,9 @@ struct ConfigReader {
                 error(keyNode, "\"any\" is reserved (it means every zone in allow rules)")
                 continue
             }
+            let errorsBefore = errors.count
             guard let fields = mapping(value, "zone \"\(name)\"", allowed: Self.zoneKeys) else { continue }
+            let hadUnknownKeys = errors.count > errorsBefore
             var zone = Zone(name: name, role: .guest, vlans: [], vnis: [], subnets: [], macs: [], position: position(keyNode))
             var sawRole = false
             for (key, _, v) in fields {
@@ -308,7 +311,7 @@ struct ConfigReader {
             }
             let declaresSomething = !zone.vlans.isEmpty || !zone.vnis.isEmpty || !zone.subnets.isEmpty || !zone.macs.isEmpty
             let triedToDeclare = fields.contains { ["vlans", "vnis", "subnets", "macs"].contains($0.key) }
-            if !declaresSomething && !triedToDeclare {
+            if !declaresSomething && !triedToDeclare && !hadUnknownKeys {
                 error(keyNode, "zone \"\(name)\" declares no vlans, vnis, subnets or macs, so nothing can belong to it")
             }
             zones.append(zone)

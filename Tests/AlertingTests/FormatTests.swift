@@ -1,0 +1,148 @@
+import Decode
+import Foundation
+import Testing
+import Zones
+@testable import Alerting
+
+func sampleAlert(user: String = "root") -> Alert {
+    var a = Alert(timestamp: 1_795_702_639_123_456_000, sid: 2001, rule: "cleartext-admin-login", severity: .high,
+                  message: "cleartext-admin-login: telnet login to mgmt")
+    a.flowID = 1234
+    a.interface = "br0"
+    a.vlans = [10]
+    a.sourceIP = IPAddress("192.168.4.7")
+    a.sourcePort = 50123
+    a.destinationIP = IPAddress("10.10.0.5")
+    a.destinationPort = 23
+    a.ipProtocol = 6
+    a.appProto = "telnet"
+    a.communityID = "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
+    a.sourceZone = "guests"
+    a.destinationZone = "mgmt"
+    a.segmentZone = "mgmt"
+    a.evidence = [("user", .text(user)), ("credential", .text("redacted (8 chars)"))]
+    return a
+}
+
+let context = FormatContext(hostname: "sensor1", processID: 4242)
+
+@Suite("Alert formats")
+struct FormatTests {
+    @Test func eveMatchesDesign() {
+        let line = AlertFormat.eve.format(sampleAlert(), context: context)
+        #expect(line == #"{"timestamp":"2026-11-26T14:17:19.123456+0000","flow_id":1234,"event_type":"alert","in_iface":"br0","vlan":[10],"src_ip":"192.168.4.7","src_port":50123,"dest_ip":"10.10.0.5","dest_port":23,"proto":"TCP","app_proto":"telnet","community_id":"1:LQU9qZlK+B5F3KDmev6m5PMibrg=","alert":{"action":"allowed","gid":1,"signature_id":2001,"rev":1,"signature":"cleartext-admin-login: telnet login to mgmt","category":"cleartext-admin-login","severity":2},"zonewarden":{"rule":"cleartext-admin-login","severity":"high","src_zone":"guests","dest_zone":"mgmt","segment_zone":"mgmt","evidence":{"user":"root","credential":"redacted (8 chars)"}}}"#)
+    }
+
+    @Test func eveIsValidJSONWithNonIPAlerts() throws {
+        var a = Alert(timestamp: 0, sid: 5002, rule: "undeclared-vlan", severity: .medium, message: "undeclared-vlan: VLAN 999")
+        a.sourceMAC = MACAddress("02:00:00:00:00:01")
+        a.destinationMAC = MACAddress.broadcast
+        a.etherType = 0x88A2
+        a.suppressed = 3
+        a.encapsulation = [AlertEncapsulation(kind: "vxlan", outerSource: "10.40.0.11", outerDestination: "10.40.0.12", identifier: 7777)]
+        let object = try JSONSerialization.jsonObject(with: Data(AlertFormat.eve.format(a, context: context).utf8)) as! [String: Any]
+        let ether = object["ether"] as! [String: Any]
+        #expect(ether["src_mac"] as? String == "02:00:00:00:00:01" && ether["ether_type"] as? Int == 0x88A2)
+        let zw = object["zonewarden"] as! [String: Any]
+        #expect(zw["suppressed"] as? Int == 3 && zw["src_zone"] is NSNull)
+        #expect((zw["encapsulation"] as! [[String: Any]])[0]["id"] as? Int == 7777)
+        #expect(object["src_ip"] == nil && object["timestamp"] as? String == "1970-01-01T00:00:00.000000+0000")
+    }
+
+    @Test func rfc5424() {
+        let line = AlertFormat.rfc5424.format(sampleAlert(), context: context)
+        #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 cleartext-admin-login [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:LQU9qZlK+B5F3KDmev6m5PMibrg=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
+    }
+
+    @Test(arguments: [(Severity.critical, 162), (.high, 163), (.medium, 164), (.low, 165)])
+    func syslogPriorities(severity: Severity, pri: Int) {
+        var a = sampleAlert()
+        a.severity = severity
+        #expect(AlertFormat.rfc5424.format(a, context: context).hasPrefix("<\(pri)>1 "))
+        #expect(AlertFormat.rfc3164.format(a, context: context).hasPrefix("<\(pri)>Nov 26 14:17:19 sensor1 zonewarden[4242]: "))
+    }
+
+    @Test func text() {
+        let line = AlertFormat.text.format(sampleAlert(), context: context)
+        #expect(line == #"2026-11-26T14:17:19.123456+0000 [high] 2001 cleartext-admin-login: telnet login to mgmt | 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP vlan 10 segment mgmt | user="root" credential="redacted (8 chars)""#)
+    }
+
+    /// A user name crafted to forge a second log line, break out of a quoted
+    /// field or JSON string, and send terminal escapes stays inside its field.
+    @Test(arguments: AlertFormat.allCases)
+    func hostileStringsAreEscaped(format: AlertFormat) throws {
+        let hostile = "admin\"]\n<13>1 2026-01-01T00:00:00Z evil zonewarden - forged [x] \\ \u{1B}[31mred\r\t\u{0}\u{7F}\u{85}\u{2028}é"
+        let line = format.format(sampleAlert(user: hostile), context: context)
+        #expect(!line.contains("\n") && !line.contains("\r") && !line.contains("\u{1B}") && !line.contains("\u{0}"))
+        #expect(!line.contains("\u{85}") && !line.contains("\u{2028}") && !line.contains("\u{7F}"))
+        #expect(line.contains("é"), "printable non-ASCII text is kept")
+        switch format {
+        case .eve:
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let evidence = (object["zonewarden"] as! [String: Any])["evidence"] as! [String: Any]
+            #expect(evidence["user"] as? String == hostile, "JSON escaping is lossless")
+        case .rfc5424:
+            #expect(line.contains(#"user="admin\"\]\x0a<13>1"#))
+            #expect(line.components(separatedBy: "[zw@32473").count == 2, "one structured-data element")
+        case .rfc3164, .text:
+            #expect(line.contains(#"user="admin\"]\n<13>1"#))
+        }
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test(arguments: [
+        (UInt64(0), "1970-01-01T00:00:00.000000+0000"),
+        (951_782_400_000_000_000, "2000-02-29T00:00:00.000000+0000"),
+        (4_107_542_399_999_999_999, "2100-02-28T23:59:59.999999+0000"),
+        (1_795_702_639_123_456_789, "2026-11-26T14:17:19.123456+0000"),
+    ])
+    func eve(ns: UInt64, text: String) {
+        #expect(Timestamp.eve(ns) == text)
+    }
+
+    @Test func rfc3164PadsTheDay() {
+        #expect(Timestamp.rfc3164(1_767_312_000_000_000_000) == "Jan  2 00:00:00")
+    }
+}
+
+@Suite("Throttling and sinks")
+struct ThrottleTests {
+    @Test func repeatsWithinTheWindowAreCounted() {
+        let t = AlertThrottle(windowSeconds: 60)
+        let key = ThrottleKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 443)
+        let s: UInt64 = 1_000_000_000
+        #expect(t.admit(key, now: 0) == 0)
+        #expect(t.admit(key, now: 10 * s) == nil)
+        #expect(t.admit(key, now: 59 * s) == nil)
+        #expect(t.admit(ThrottleKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 22), now: 59 * s) == 0)
+        #expect(t.admit(key, now: 61 * s) == 2, "the next alert carries the count")
+        #expect(t.admit(key, now: 62 * s) == nil)
+        #expect(t.suppressedBySID[1001] == 3)
+    }
+
+    @Test func disabledThrottleAdmitsEverything() {
+        let t = AlertThrottle(windowSeconds: 0)
+        for _ in 0..<3 { #expect(t.admit(ThrottleKey(sid: 1), now: 5) == 0) }
+    }
+
+    @Test func memoryIsBounded() {
+        let t = AlertThrottle(windowSeconds: 3600, maxEntries: 100)
+        for i in 0..<1000 { _ = t.admit(ThrottleKey(sid: 7001, first: IPAddress(ipv4: UInt32(i))), now: UInt64(i)) }
+        #expect(t.admit(ThrottleKey(sid: 7001, first: IPAddress(ipv4: 999)), now: 1000) == nil, "recent entries are kept")
+    }
+
+    @Test func aFullDiskIsReportedNotLost() throws {
+        let out = try FileOutput(path: "/dev/full", append: true)
+        let dispatcher = AlertDispatcher(sinks: [LineSink(output: out, format: .eve, context: context)], throttle: AlertThrottle(windowSeconds: 0))
+        dispatcher.dispatch(sampleAlert(), key: ThrottleKey(sid: 2001))
+        dispatcher.flush()
+        #expect(dispatcher.failure?.description.contains("/dev/full: write failed: No space left on device") == true)
+        #expect(dispatcher.detectedBySID[2001] == 1)
+    }
+
+    @Test func unwritablePath() {
+        #expect(throws: SinkError.self) { try FileOutput(path: "/nonexistent/dir/eve.json", append: false) }
+    }
+}

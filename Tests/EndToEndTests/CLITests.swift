@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+@Suite("zonewarden command line")
+struct CLITests {
+    @Test func readmeExample() throws {
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stderr.isEmpty)
+        #expect(r.stdoutLines.count == 5)
+        #expect(r.stdoutLines[0].contains("[critical] 1001 guest-to-management: guest 192.168.100.11 in zone web reached management host 10.10.0.5"))
+    }
+
+    @Test func eveLinesAreJSON() throws {
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stdoutLines.count == 5)
+        for line in r.stdoutLines {
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            #expect(o["event_type"] as? String == "alert")
+            #expect((o["alert"] as! [String: Any])["signature_id"] is Int)
+            #expect((o["zonewarden"] as! [String: Any])["rule"] is String)
+        }
+    }
+
+    @Test(arguments: ["rfc5424", "rfc3164"])
+    func syslogFormats(format: String) throws {
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", format, "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stdoutLines.count == 5 && r.stdoutLines.allSatisfy { $0.hasPrefix("<16") })
+    }
+
+    @Test func outputFileAndSummary() throws {
+        let out = temporaryDirectory().appendingPathComponent("eve.json").path
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", out, "--summary", "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stdout.isEmpty)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count == 5)
+        #expect(r.stderr.contains("zonewarden summary: 1 capture, 76 packets"))
+        #expect(r.stderr.contains("1001 guest-to-management"))
+        #expect(r.stderr.contains("decode errors: 0"))
+    }
+
+    @Test func standardInput() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/guest-to-storage.pcap")))
+        let r = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "-"], stdin: data)
+        #expect(r.status == 0 && r.stdoutLines.count == 1 && r.stdout.contains("1002 guest-to-storage"))
+    }
+
+    @Test func failOn() throws {
+        let critical = try zonewarden(["analyze", "-c", "config/example.yaml", "--fail-on", "critical", "Captures/example-site.pcap"])
+        #expect(critical.status == 1 && critical.stdoutLines.count == 5)
+        let quiet = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "--fail-on", "low", "Captures/guest-to-storage-ok.pcap"])
+        #expect(quiet.status == 0)
+        let medium = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "--fail-on", "critical", "Captures/guest-to-storage.pcap"])
+        #expect(medium.status == 0, "a high alert is below critical")
+    }
+
+    @Test func bpf() throws {
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--bpf", "vlan and tcp port 443", "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stdoutLines.count == 1 && r.stdout.contains("1001"))
+        let bad = try zonewarden(["analyze", "-c", "config/example.yaml", "--bpf", "tcp prot 22", "Captures/example-site.pcap"])
+        #expect(bad.status == 2 && bad.stderrLines.count == 1 && bad.stderr.hasPrefix("zonewarden: --bpf \"tcp prot 22\": "))
+    }
+
+    @Test func unreadableCaptures() throws {
+        let dir = temporaryDirectory()
+        let empty = dir.appendingPathComponent("empty.pcap").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let garbage = dir.appendingPathComponent("garbage.pcap").path
+        FileManager.default.createFile(atPath: garbage, contents: Data(repeating: 0x41, count: 4096))
+        let fddi = dir.appendingPathComponent("fddi.pcap").path
+        var header = Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 10, 0, 0, 0])
+        header.append(Data([0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]))
+        FileManager.default.createFile(atPath: fddi, contents: header)
+        let cases = [
+            ("/nonexistent.pcap", "/nonexistent.pcap: no such file or directory"),
+            (empty, "\(empty): empty file: no pcap or pcapng header"),
+            (garbage, "\(garbage): not a pcap or pcapng file (unknown file format)"),
+            (fddi, "\(fddi): unsupported link type FDDI (10); supported: EN10MB, LINUX_SLL, LINUX_SLL2, RAW, IPV4, IPV6, NULL, LOOP"),
+        ]
+        for (path, message) in cases {
+            let r = try zonewarden(["analyze", "-c", "config/example.yaml", path])
+            #expect(r.status == 3 && r.stderrLines == [message])
+        }
+    }
+
+    /// A corrupt file among good ones: the good ones are analysed, every alert
+    /// before the fault is written, the fault is named with its packet, status 3.
+    @Test func truncatedCaptureKeepsEarlierAlerts() throws {
+        let dir = temporaryDirectory()
+        let data = try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap")))
+        let cut = dir.appendingPathComponent("cut.pcap").path
+        try data.prefix(data.count - 40).write(to: URL(fileURLWithPath: cut))
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", cut, "Captures/guest-to-storage.pcap"])
+        #expect(r.status == 3)
+        #expect(r.stderrLines.count == 1 && r.stderrLines[0].hasPrefix("\(cut): packet 76: truncated dump file"))
+        #expect(r.stdout.contains("1001 guest-to-management") && r.stdout.contains("1006 management-service-misplaced"))
+        #expect(r.stdout.contains("1002 guest-to-storage"), "the next file is still analysed")
+    }
+
+    @Test func configurationErrors() throws {
+        let dir = temporaryDirectory()
+        func config(_ text: String) -> String {
+            let path = dir.appendingPathComponent("c\(text.hashValue).yaml").path
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            return path
+        }
+        let cases: [(String, String)] = [
+            ("zones: [unclosed\n", ":2:1: invalid YAML: "),
+            ("zones:\n  m: { role: management, subnets: [10.0.0.0/33] }\n", ":2:36: subnet \"10.0.0.0/33\": prefix length must be 0-32"),
+            ("zones:\n  m: { role: management, vlans: [10] }\nrules:\n  unkown-address: off\n", ":4:3: unknown rule \"unkown-address\" in rules: (did you mean \"unknown-address\"?)"),
+        ]
+        for (text, suffix) in cases {
+            let path = config(text)
+            let r = try zonewarden(["analyze", "-c", path, "Captures/example-site.pcap"])
+            #expect(r.status == 2 && r.stdout.isEmpty)
+            #expect(r.stderrLines.count == 1 && r.stderr.hasPrefix(path) && r.stderr.contains(suffix), "\(r.stderr)")
+            let check = try zonewarden(["check-config", "-c", path])
+            #expect(check.status == 2 && check.stderrLines == r.stderrLines)
+        }
+        let missing = try zonewarden(["check-config", "-c", "/nonexistent.yaml"])
+        #expect(missing.status == 2 && missing.stderrLines == ["/nonexistent.yaml: cannot read configuration: no such file"])
+    }
+
+    @Test func checkConfigOK() throws {
+        let r = try zonewarden(["check-config", "-c", "config/example.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("config/example.yaml: OK: 11 zones (2 management, 1 admin, 1 storage, 2 migration, 2 guest, 1 transport, 1 service, 1 external)"))
+    }
+
+    @Test func outputFailures() throws {
+        let full = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/dev/full", "Captures/example-site.pcap"])
+        #expect(full.status == 4 && full.stderrLines == ["zonewarden: alert output /dev/full: write failed: No space left on device"])
+        let unwritable = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/nonexistent/dir/out.json", "Captures/example-site.pcap"])
+        #expect(unwritable.status == 2 && unwritable.stderrLines.count == 1 && unwritable.stderr.contains("cannot open for writing"))
+    }
+
+    @Test(arguments: [
+        ["analyze", "-c", "config/example.yaml"],
+        ["analyze", "Captures/example-site.pcap"],
+        ["analyze", "-c", "config/example.yaml", "--format", "xml", "Captures/example-site.pcap"],
+        ["analyze", "-c", "config/example.yaml", "--fail-on", "severe", "Captures/example-site.pcap"],
+        ["frobnicate"],
+    ])
+    func usageErrors(arguments: [String]) throws {
+        let r = try zonewarden(arguments)
+        #expect(r.status == 2 && r.stderrLines.count == 1 && r.stderr.hasPrefix("zonewarden: "), "\(r.stderr)")
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try zonewarden(["analyze", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: zonewarden analyze") && help.stdout.contains("--fail-on <SEVERITY>"))
+        #expect(try zonewarden(["--version"]).stdout.hasPrefix("0."))
+    }
+
+    @Test func rulesListing() throws {
+        let text = try zonewarden(["rules"])
+        #expect(text.status == 0 && text.stdoutLines.count == 9 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        let json = try zonewarden(["rules", "--format", "json"])
+        let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 5002, 7001])
+        #expect(rules.allSatisfy { ($0["measure_point"] as? String)?.isEmpty == false })
+    }
+}

@@ -1,0 +1,72 @@
+import Alerting
+import CaptureBuilder
+import Foundation
+import Testing
+
+/// What each example capture under Captures/ must raise with its config: (sid, source, destination), in order.
+let expectedAlerts: [String: [(Int, String, String)]] = [
+    "guest-to-management": [(1001, "192.168.100.10", "10.10.0.5"), (1001, "192.168.100.11", "10.60.0.9")],
+    "guest-to-management-ok": [],
+    "guest-to-storage": [(1002, "192.168.100.10", "10.20.0.10")],
+    "guest-to-storage-ok": [],
+    "guest-to-migration": [(1003, "192.168.100.10", "10.30.0.11")],
+    "guest-to-migration-ok": [],
+    "management-exposed": [(1004, "10.50.0.5", "10.10.0.11"), (1004, "10.50.0.5", "10.10.0.11"), (1004, "203.0.113.50", "10.10.0.5")],
+    "management-exposed-ok": [(1001, "192.168.100.10", "10.10.0.5")],
+    "zone-policy-violation": [(1005, "10.50.0.5", "192.168.100.10")],
+    "zone-policy-violation-ok": [],
+    "management-service-misplaced": [(1006, "10.99.0.20", "192.168.100.50"), (1006, "10.10.0.12", "10.20.0.11")],
+    "management-service-misplaced-ok": [],
+    "undeclared-vlan": [(5002, "192.168.100.10", "192.168.100.11"), (5002, "192.168.100.10", "192.168.100.11")],
+    "undeclared-vlan-ok": [],
+    "unknown-address": [(7001, "192.168.100.10", "10.77.0.5")],
+    "unknown-address-ok": [],
+    "example-site": [(1001, "192.168.100.11", "10.10.0.5"), (1004, "10.50.0.5", "10.10.0.11"), (1006, "10.99.0.20", "192.168.100.50"),
+                     (5002, "192.168.100.10", "192.168.100.11"), (7001, "192.168.100.10", "10.77.0.5")],
+]
+
+@Suite("Example captures")
+struct ExampleCaptureTests {
+    @Test func everyExampleHasExpectations() {
+        #expect(Set(ExampleCaptures.all.map(\.name)) == Set(expectedAlerts.keys))
+    }
+
+    @Test(arguments: ExampleCaptures.all.map(\.name))
+    func alertsAreExactlyTheExpectedOnes(name: String) throws {
+        let example = ExampleCaptures.all.first { $0.name == name }!
+        let result = try analyze(configPath: "config/\(example.config)", [repoPath("Captures/\(name).pcap")])
+        #expect(result.errors.isEmpty)
+        let got = result.alerts.map { ($0.sid, $0.sourceIP?.description ?? "", $0.destinationIP?.description ?? "") }
+        let want = expectedAlerts[name]!
+        #expect(got.map { "\($0.0) \($0.1) \($0.2)" } == want.map { "\($0.0) \($0.1) \($0.2)" })
+    }
+
+    /// The committed captures are exactly what the builder makes today.
+    @Test(arguments: ExampleCaptures.all.map(\.name))
+    func capturesAreUpToDate(name: String) throws {
+        let example = ExampleCaptures.all.first { $0.name == name }!
+        let fresh = temporaryDirectory().appendingPathComponent("\(name).pcap").path
+        try ExampleCaptures.script(example).write(to: fresh)
+        let committed = try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/\(name).pcap")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fresh)) == committed, "run scripts/make-captures")
+    }
+
+    @Test func alertDetailsOfTheSiteExample() throws {
+        let result = try analyze(configPath: "config/example.yaml", [repoPath("Captures/example-site.pcap")])
+        let guest = try #require(result.alerts.first { $0.sid == 1001 })
+        #expect(guest.severity == .critical && guest.sourceZone == "web" && guest.destinationZone == "mgmt" && guest.vlans == [100])
+        #expect(guest.communityID == CommunityID.compute(proto: 6, source: guest.sourceIP!, destination: guest.destinationIP!, ports: (50010, 443)))
+        let vlan = try #require(result.alerts.first { $0.sid == 5002 })
+        #expect(vlan.severity == .high, "the config raises undeclared-vlan to high")
+        #expect(vlan.evidence("vlan") == .number(77))
+        let misplaced = try #require(result.alerts.first { $0.sid == 1006 })
+        #expect(misplaced.evidence("service_name") == .text("libvirt-tcp") && misplaced.destinationZone == "web")
+        #expect(result.pipeline.statistics.decodeErrors == 0)
+    }
+
+    @Test func overlayTrafficIsClassifiedByVNI() throws {
+        let result = try analyze(configPath: "config/example.yaml", [repoPath("Captures/example-site.pcap")])
+        // web1 → db1 over VXLAN VNI 5000 is guest-to-guest: no alert for it.
+        #expect(!result.alerts.contains { $0.destinationIP?.description == "192.168.101.20" })
+    }
+}

@@ -1,0 +1,97 @@
+import Alerting
+import Capture
+import Foundation
+import Sensor
+import Zones
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func repoPath(_ relative: String) -> String { repositoryRoot.appendingPathComponent(relative).path }
+
+let sharedCaptures: URL? = {
+    let dir = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/captures")
+    return FileManager.default.fileExists(atPath: dir.appendingPathComponent("expected.json").path) ? dir : nil
+}()
+
+/// Keeps every alert it is given, for assertions.
+final class CollectingSink: AlertSink {
+    let name = "<memory>"
+    var alerts: [Alert] = []
+    func write(_ alert: Alert) throws(SinkError) { alerts.append(alert) }
+    func flush() throws(SinkError) {}
+}
+
+struct AnalysisResult {
+    var alerts: [Alert]
+    var errors: [CaptureError]
+    var pipeline: Pipeline
+}
+
+/// Runs captures through the real pipeline in this process.
+func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil) throws -> AnalysisResult {
+    let sink = CollectingSink()
+    let dispatcher = AlertDispatcher(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
+    let pipeline = try Pipeline(zones: ZoneMap(config), dispatcher: dispatcher)
+    let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+    var errors: [CaptureError] = []
+    for path in paths { if let e = analysis.run(path: path) { errors.append(e) } }
+    pipeline.finish()
+    return AnalysisResult(alerts: sink.alerts, errors: errors, pipeline: pipeline)
+}
+
+func analyze(configPath: String, _ paths: [String]) throws -> AnalysisResult {
+    try analyze(config: ZoneConfig.load(path: repoPath(configPath)), paths)
+}
+
+/// The result of running the `zonewarden` binary.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+    var stdoutLines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+/// The built products folder: the test runner lives beside the executables.
+let productsDirectory: URL = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("zonewarden").path) && dir.path != "/" {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir
+}()
+
+@discardableResult
+func zonewarden(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("zonewarden")
+    process.arguments = arguments
+    process.currentDirectoryURL = repositoryRoot
+    let out = Pipe()
+    // Standard error goes to a file, so that only one pipe has to be drained.
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("zw-stderr-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let err = try FileHandle(forWritingTo: errURL)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = stdin == nil ? FileHandle.nullDevice : input
+    try process.run()
+    if let stdin {
+        input.fileHandleForWriting.write(stdin)
+        try input.fileHandleForWriting.close()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try err.close()
+    let errData = try Data(contentsOf: errURL)
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func temporaryDirectory() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("zw-e2e-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}

@@ -1,0 +1,138 @@
+import CaptureBuilder
+import Decode
+import Flows
+import Testing
+
+let client = IPAddress("192.168.100.10")!
+let server = IPAddress("10.10.0.5")!
+
+/// A decoded TCP/UDP/ICMP packet built from parameters.
+func packet(_ src: IPAddress, _ dst: IPAddress, proto: UInt8 = 6, sport: UInt16, dport: UInt16, flags: UInt8 = 0x10,
+            vlans: [VLANTag] = [], time: UInt64 = 1_000_000_000, icmpType: UInt8 = 8) -> DecodedPacket {
+    let transport: [UInt8]
+    switch proto {
+    case 6: transport = Frames.tcp(source: src, destination: dst, sourcePort: sport, destinationPort: dport, sequence: 1, acknowledgement: 1, flags: flags)
+    case 17: transport = Frames.udp(source: src, destination: dst, sourcePort: sport, destinationPort: dport, payload: [1])
+    default: transport = Frames.icmp(type: icmpType, code: 0, rest: 1)
+    }
+    let frame = Frames.ethernet(source: MACAddress(rawValue: 1), destination: MACAddress(rawValue: 2), tags: vlans, etherType: 0x0800,
+                                payload: Frames.ipv4(source: src, destination: dst, proto: proto, payload: transport))
+    var p = DecodedPacket()
+    p.reset(timestamp: time, capturedLength: frame.count, wireLength: frame.count)
+    frame.withUnsafeBytes { PacketDecoder().decode(ByteView($0), link: .ethernet, into: &p) }
+    return p
+}
+
+@Suite("Flow table")
+struct FlowTableTests {
+    @Test func bothDirectionsShareAFlow() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let syn = try #require(table.track(packet(client, server, sport: 40000, dport: 443, flags: TCPFlags.syn)))
+        #expect(syn.isNew && syn.fromInitiator && !syn.isFirstReply)
+        let synAck = try #require(table.track(packet(server, client, sport: 443, dport: 40000, flags: TCPFlags.syn | TCPFlags.ack)))
+        #expect(!synAck.isNew && !synAck.fromInitiator && synAck.isFirstReply && synAck.index == syn.index)
+        let ack = try #require(table.track(packet(client, server, sport: 40000, dport: 443)))
+        #expect(ack.fromInitiator && !ack.isFirstReply)
+        let r = table.record(syn.index).pointee
+        #expect(r.initiatorAddress == client && r.responderAddress == server && r.responderPort == 443)
+        #expect(r.packetsFromInitiator == 2 && r.packetsFromResponder == 1)
+        #expect(r.has(FlowState.synSeen) && r.has(FlowState.replySeen))
+        #expect(table.count == 1)
+    }
+
+    @Test func synAckFirstMeansTheReceiverInitiated() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let u = try #require(table.track(packet(server, client, sport: 443, dport: 40000, flags: TCPFlags.syn | TCPFlags.ack)))
+        #expect(u.isNew && !u.fromInitiator && u.isFirstReply)
+        #expect(table.record(u.index).pointee.initiatorAddress == client)
+    }
+
+    @Test func midstreamCaptureGuessesTheServerByPort() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let u = try #require(table.track(packet(server, client, sport: 443, dport: 51000)))
+        let r = table.record(u.index).pointee
+        #expect(r.initiatorAddress == client && r.responderPort == 443)
+        #expect(r.has(FlowState.midstream) && r.has(FlowState.directionGuessed))
+        // Both sides on ephemeral ports: the first sender is taken as the initiator.
+        let v = try #require(table.track(packet(server, client, sport: 50001, dport: 51001)))
+        #expect(table.record(v.index).pointee.initiatorAddress == server)
+    }
+
+    @Test func udpResponseFirst() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let u = try #require(table.track(packet(server, client, proto: 17, sport: 53, dport: 40000)))
+        #expect(table.record(u.index).pointee.initiatorAddress == client && u.isFirstReply)
+    }
+
+    @Test func icmpEchoRequestAndReply() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let request = try #require(table.track(packet(client, server, proto: 1, sport: 0, dport: 0, icmpType: 8)))
+        let reply = try #require(table.track(packet(server, client, proto: 1, sport: 0, dport: 0, icmpType: 0)))
+        #expect(request.index == reply.index && reply.isFirstReply)
+        let lonelyReply = try #require(FlowTable(capacity: 16, seed: 1).track(packet(server, client, proto: 1, sport: 0, dport: 0, icmpType: 0)))
+        #expect(!lonelyReply.fromInitiator)
+    }
+
+    @Test func vlanStacksSeparateFlows() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let a = try #require(table.track(packet(client, server, sport: 1, dport: 80, vlans: [])))
+        let b = try #require(table.track(packet(client, server, sport: 1, dport: 80, vlans: [Frames.dot1q(42)])))
+        let c = try #require(table.track(packet(client, server, sport: 1, dport: 80, vlans: [Frames.dot1q(10), Frames.dot1q(20)])))
+        #expect(Set([a.index, b.index, c.index]).count == 3)
+    }
+
+    @Test func idleFlowsExpirePerProtocol() throws {
+        let table = FlowTable(capacity: 1024, timeouts: FlowTimeoutsNanos(tcpNew: 5, tcpEstablished: 100, tcpClosed: 5, udp: 10, icmp: 5, other: 5), seed: 1)
+        let s: UInt64 = 1_000_000_000
+        _ = table.track(packet(client, server, sport: 1, dport: 80, flags: TCPFlags.syn, time: 1 * s))  // unanswered
+        _ = table.track(packet(client, server, proto: 17, sport: 2, dport: 53, time: 1 * s))
+        _ = table.track(packet(client, server, sport: 3, dport: 22, flags: TCPFlags.syn, time: 1 * s))
+        _ = table.track(packet(server, client, sport: 22, dport: 3, flags: TCPFlags.syn | TCPFlags.ack, time: 1 * s))  // established
+        var removed: [UInt16] = []
+        table.onRemove = { r, evicted in
+            #expect(!evicted)
+            removed.append(r.responderPort)
+        }
+        table.expire(now: 7 * s)
+        #expect(removed == [80])
+        table.expire(now: 12 * s)
+        #expect(removed == [80, 53])
+        table.expire(now: 50 * s)
+        #expect(table.count == 1)
+        table.expire(now: 102 * s)
+        #expect(table.count == 0 && table.statistics.expired == 3)
+    }
+
+    @Test func fullTableEvictsTheLeastRecentlySeen() throws {
+        let table = FlowTable(capacity: 1024, seed: 1)
+        for i in 0..<1024 { _ = table.track(packet(client, server, proto: 17, sport: UInt16(1000 + i), dport: 53, time: UInt64(i + 1))) }
+        _ = table.track(packet(client, server, proto: 17, sport: 1000, dport: 53, time: 5000))  // refresh the oldest
+        var evictedPorts: [UInt16] = []
+        table.onRemove = { r, evicted in if evicted { evictedPorts.append(r.initiatorPort) } }
+        _ = table.track(packet(client, server, proto: 17, sport: 9999, dport: 53, time: 6000))
+        #expect(evictedPorts == [1001])
+        #expect(table.count == 1024 && table.statistics.evicted == 1)
+    }
+
+    /// Random inserts, lookups and removals against a dictionary model: the
+    /// open-addressing index with backward-shift deletion loses no flow.
+    @Test func indexAgreesWithModel() throws {
+        var rng = SeededRandom(seed: 99)
+        let table = FlowTable(capacity: 2048, timeouts: FlowTimeoutsNanos(tcpNew: 1, tcpEstablished: 1, tcpClosed: 1, udp: 3, icmp: 1, other: 1), seed: 3)
+        var model: [UInt16: UInt64] = [:]  // source port → last seen
+        var now: UInt64 = 1_000_000_000
+        for _ in 0..<60_000 {
+            now += 50_000_000
+            let port = UInt16(1 + rng.next() % 3000)
+            let u = try #require(table.track(packet(client, server, proto: 17, sport: port, dport: 53, time: now)))
+            #expect(u.isNew == (model[port] == nil), "port \(port)")
+            model[port] = now
+            if rng.next() % 64 == 0 {
+                table.expire(now: now)
+                model = model.filter { now - $0.value <= 3_000_000_000 }
+            }
+            if table.count != model.count { break }
+        }
+        #expect(table.count == model.count)
+    }
+}
