@@ -4,8 +4,10 @@ import PackageDescription
 // Release builds optimise across module boundaries: the pipeline is split into
 // one module per stage (capture → decode → classify → flows → detect → alert),
 // and the per-packet calls between them must inline like calls inside one module.
+// Exclusivity is checked statically; the dynamic checks would run on every
+// packet's access to the flow table and pipeline state.
 let hotPath: [SwiftSetting] = [
-    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(

@@ -4,72 +4,46 @@
 public enum Escaping {
     /// A JSON string literal, quotes included. Control characters become `\uXXXX`.
     public static func json(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
+        "\"" + escape(s) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
-                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += "\\u" + hex4(scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            case "\u{08}": return "\\b"
+            case "\u{0C}": return "\\f"
+            default: return isControl(scalar) ? "\\u" + hex4(scalar.value) : nil
             }
-        }
-        return out + "\""
+        } + "\""
     }
 
     /// Text for the human-readable format and RFC 3164: backslash escapes for
     /// quotes, backslashes and every control character (`\n`, `\x1b`, ...).
     public static func text(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for scalar in s.unicodeScalars {
+        escape(s) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
-                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += scalar.value <= 0xFF ? "\\x" + hex2(scalar.value) : "\\u" + hex4(scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "\n": return "\\n"
+            case "\r": return "\\r"
+            case "\t": return "\\t"
+            default: return isControl(scalar) ? controlEscape(scalar) : nil
             }
         }
-        return out
     }
 
     /// An RFC 5424 PARAM-VALUE: `"`, `\` and `]` are backslash-escaped (§6.3.3);
     /// control characters are written as `\xNN` so that one alert stays one line.
     public static func structuredDataValue(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
+        escape(s) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "]": out += "\\]"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
-                    || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    out += scalar.value <= 0xFF ? "\\x" + hex2(scalar.value) : "\\u" + hex4(scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "\\\""
+            case "\\": return "\\\\"
+            case "]": return "\\]"
+            default: return isControl(scalar) ? controlEscape(scalar) : nil
             }
         }
-        return out
     }
 
     /// An RFC 5424 SD-NAME: printable US-ASCII except `=`, space, `]` and `"`, at most 32 characters.
@@ -78,6 +52,27 @@ public enum Escaping {
         var name = String(String.UnicodeScalarView(allowed))
         if name.isEmpty { name = "_" }
         return String(name.prefix(32))
+    }
+
+    /// Copies `s`, replacing each scalar for which `replacement` returns text.
+    static func escape(_ s: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for scalar in s.unicodeScalars {
+            if let r = replacement(scalar) { out += r } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:
+    /// everything that can break a line or drive a terminal.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+            || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    static func controlEscape(_ scalar: Unicode.Scalar) -> String {
+        scalar.value <= 0xFF ? "\\x" + hex2(scalar.value) : "\\u" + hex4(scalar.value)
     }
 
     static func hex2(_ v: UInt32) -> String {

@@ -18,7 +18,12 @@ public struct SeededRandom: RandomNumberGenerator {
 /// Geneve traffic, IPv4 and IPv6, TCP, UDP and ICMP, with a fixed number of
 /// concurrent flows that end and are replaced as the capture goes on. Addresses
 /// come from the example site (`config/example.yaml`), so the zone rules run
-/// on it as they would on a real site.
+/// on it as they would on a real site, and about 1% of flows break them.
+///
+/// Packets of one flow come in trains, as segmentation offload and TCP windows
+/// put them on the wire: each time a flow is picked it sends up to `maxBurst`
+/// packets (geometric, mean about 3 for the default 16). `maxBurst: 1` picks a
+/// random flow for every packet, the worst case for the flow table's caches.
 public enum BenchmarkCapture {
     public struct Result: Sendable {
         public var packets: Int
@@ -43,23 +48,30 @@ public enum BenchmarkCapture {
         var length = 0
     }
 
-    public static func write(path: String, packets: Int, flows flowCount: Int, seed: UInt64) throws(CaptureError) -> Result {
+    public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64) throws(CaptureError) -> Result {
         var rng = SeededRandom(seed: seed)
         let writer = try PcapWriter(path: path)
         var flows = (0..<flowCount).map { makeFlow(index: $0, generation: 0, rng: &rng) }
         var generation = 1
         let script = CaptureScript(step: 2_000)  // 500k packets per second of capture time
         var bytes = 0
-        for _ in 0..<packets {
+        var written = 0
+        while written < packets {
             // A few heavy flows carry much of the traffic, as in real data centres.
             let i = rng.next() % 8 == 0 ? Int(rng.next() % UInt64(min(flowCount, 64))) : Int(rng.next() % UInt64(flowCount))
-            let frame = nextPacket(&flows[i], script: script, rng: &rng)
-            writer.write(timestamp: script.clock, bytes: frame)
-            script.clock += script.step
-            bytes += frame.count
-            if flows[i].step >= flows[i].length {
-                flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
-                generation += 1
+            var burst = 1
+            while burst < maxBurst && rng.next() % 10 < 7 { burst += 1 }
+            for _ in 0..<burst where written < packets {
+                let frame = nextPacket(&flows[i], script: script, rng: &rng)
+                writer.write(timestamp: script.clock, bytes: frame)
+                script.clock += script.step
+                bytes += frame.count
+                written += 1
+                if flows[i].step >= flows[i].length {
+                    flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
+                    generation += 1
+                    break
+                }
             }
         }
         try writer.close()
@@ -89,6 +101,10 @@ public enum BenchmarkCapture {
             // Mostly guest-to-guest and guest-to-Internet web traffic, with management,
             // storage and vMotion flows on their own VLANs.
             switch rng.next() % 10 {
+            case 9 where rng.next() % 10 == 0:
+                // A guest reaching vCenter or the SAN: rules 1001/1002 (about 1% of flows).
+                flow = Flow(shape: shape, client: guest, server: rng.next() % 2 == 0 ? Lab.vcenter : Lab.san, clientPort: clientPort,
+                            serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
             case 0:
                 flow = Flow(shape: shape, client: Lab.adminWorkstation, server: Host(mac: MACAddress(rawValue: 0x0210_0000_0000 | UInt64(n % 64)), ip: IPAddress(ipv4: 0x0A0A_0000 | (n % 64))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(10)])
             case 1:

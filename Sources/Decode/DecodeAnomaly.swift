@@ -39,9 +39,7 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
     case erspanTruncated
     case erspanBadVersion
     case vxlanTruncated
-    case vxlanBadFlags
     case geneveTruncated
-    case geneveBadVersion
     case tunnelTooDeep
     case tooManyLayers
 
@@ -83,9 +81,7 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
         case .erspanTruncated: return "decode.erspan.truncated"
         case .erspanBadVersion: return "decode.erspan.bad_version"
         case .vxlanTruncated: return "decode.vxlan.truncated"
-        case .vxlanBadFlags: return "decode.vxlan.bad_flags"
         case .geneveTruncated: return "decode.geneve.truncated"
-        case .geneveBadVersion: return "decode.geneve.bad_version"
         case .tunnelTooDeep: return "decode.tunnel.too_deep"
         case .tooManyLayers: return "decode.packet.too_many_layers"
         }

@@ -1,4 +1,5 @@
 /// Geneve (RFC 8926): version 0, variable options, a 24-bit VNI, then Ethernet or IP.
+/// A payload on the Geneve port with another version is left as plain UDP.
 enum GeneveDecoder {
     static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
         guard b.has(8, at: o) else {
@@ -6,10 +7,7 @@ enum GeneveDecoder {
             return .done
         }
         let first = b.u8(o)
-        guard first >> 6 == 0 else {
-            p.flag(.geneveBadVersion)
-            return .done
-        }
+        guard first >> 6 == 0 else { return .done }
         let length = 8 + Int(first & 0x3F) * 4
         guard b.has(length, at: o) else {
             p.flag(.geneveTruncated)

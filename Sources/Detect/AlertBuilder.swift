@@ -11,7 +11,7 @@ enum AlertBuilder {
         let p = event.packet.pointee
         var a = Alert(timestamp: p.timestamp, sid: metadata.sid, rule: metadata.name, severity: finding.severity ?? severity,
                       message: "\(metadata.name): \(finding.message)")
-        a.flowID = r.id
+        a.flowID = event.flowID
         a.interface = interface
         a.vlans = p.reportedVLANs
         if r.key.isEthernet {

@@ -63,7 +63,7 @@ public final class Detector {
     }
 
     /// Classifies a new flow into zones and runs the flow-start rules.
-    public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, packet: UnsafePointer<DecodedPacket>) {
+    public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
         let segment = packet.pointee.segment
         let (source, destination) = flow.pointee.key.isEthernet
             ? (zones.zone(forMAC: MACAddress(rawValue: flow.pointee.initiatorAddress.low)), zones.zone(forMAC: MACAddress(rawValue: flow.pointee.responderAddress.low)))
@@ -74,13 +74,13 @@ public final class Detector {
         flow.pointee.state |= FlowState.classified
         checkSegment(segment, packet: packet)
         guard !flowStartRules.isEmpty else { return }
-        run(flowStartRules, FlowEvent(zones: zones, flow: flow, packet: packet)) { $0.flowStarted($1, &$2) }
+        run(flowStartRules, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.flowStarted($1, &$2) }
     }
 
     /// Runs the first-reply rules (the responder's first packet).
-    public func firstReply(_ flow: UnsafeMutablePointer<FlowRecord>, packet: UnsafePointer<DecodedPacket>) {
+    public func firstReply(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
         guard !firstReplyRules.isEmpty else { return }
-        run(firstReplyRules, FlowEvent(zones: zones, flow: flow, packet: packet)) { $0.firstReply($1, &$2) }
+        run(firstReplyRules, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.firstReply($1, &$2) }
     }
 
     /// For packets that belong to no flow (ARP, ...): the new-segment check.

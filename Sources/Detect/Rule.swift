@@ -81,6 +81,8 @@ public struct FlowEvent {
     public let flow: UnsafeMutablePointer<FlowRecord>
     /// The packet that triggered the event.
     public let packet: UnsafePointer<DecodedPacket>
+    /// The flow's id (EVE `flow_id`).
+    public let flowID: UInt64
 
     public var record: FlowRecord { flow.pointee }
     public var isEthernet: Bool { flow.pointee.key.isEthernet }

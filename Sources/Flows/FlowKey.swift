@@ -36,6 +36,19 @@ public struct FlowKey: Hashable, Sendable {
     /// later IP fragments (which carry no ports).
     @inline(__always)
     public static func make(_ p: DecodedPacket) -> (key: FlowKey, senderIsA: Bool)? {
+        withUnsafePointer(to: p) { make($0) }
+    }
+
+    /// As ``make(_:)-(DecodedPacket)``, reading the packet in place.
+    @inline(__always)
+    public static func make(_ packet: UnsafePointer<DecodedPacket>) -> (key: FlowKey, senderIsA: Bool)? {
+        let p = UnsafePointer(packet)
+        return makeKey(p)
+    }
+
+    @inline(__always)
+    static func makeKey(_ pointer: UnsafePointer<DecodedPacket>) -> (key: FlowKey, senderIsA: Bool)? {
+        let p = pointer.pointee
         var sendHigh: UInt64, sendLow: UInt64, recvHigh: UInt64, recvLow: UInt64
         var sendPort: UInt16 = 0, recvPort: UInt16 = 0
         var proto: UInt64

@@ -7,36 +7,35 @@ public enum TimeoutClass: Int, CaseIterable, Sendable {
 
 /// The state of one flow. Records live in the ``FlowTable``'s preallocated
 /// storage; the pipeline reads and updates them in place.
+///
+/// Exactly 128 bytes, stored 128-byte aligned: the fields a packet touches
+/// share one pair of cache lines. Fields needed only when a flow starts, is
+/// relinked or raises an alert (its id, first-seen and link times) live in the
+/// table's cold arrays.
 @frozen
 public struct FlowRecord {
     public var key: FlowKey
-    /// A per-run flow id, increasing in creation order (EVE `flow_id`).
-    public var id: UInt64
-    /// Whether canonical endpoint A initiated the flow.
-    public var initiatorIsA: Bool
-    public var firstSeen: UInt64
     public var lastSeen: UInt64
     public var packetsFromInitiator: UInt64
     public var packetsFromResponder: UInt64
     public var bytesFromInitiator: UInt64
     public var bytesFromResponder: UInt64
-    /// ``FlowState`` bits.
-    public var state: UInt16
-
-    // Set by the classification and detection stages.
-    public var sourceZone: UInt16
-    public var destinationZone: UInt16
-    public var segmentZone: UInt16
     /// One bit per rule (by registration index) that has fired on this flow.
     public var firedRules: UInt64
-    /// Application protocol recognised on the flow (0 = unknown).
-    public var appProtocol: UInt8
-
-    // Table bookkeeping.
     @usableFromInline var hashValue32: UInt32
     @usableFromInline var previous: Int32
     @usableFromInline var next: Int32
+    /// ``FlowState`` bits.
+    public var state: UInt16
+    // Set by the classification stage.
+    public var sourceZone: UInt16
+    public var destinationZone: UInt16
+    public var segmentZone: UInt16
+    /// Whether canonical endpoint A initiated the flow.
+    public var initiatorIsA: Bool
     @usableFromInline var timeoutClass: UInt8
+    /// Application protocol recognised on the flow (0 = unknown).
+    public var appProtocol: UInt8
 
     public var initiatorAddress: IPAddress { initiatorIsA ? key.addressA : key.addressB }
     public var responderAddress: IPAddress { initiatorIsA ? key.addressB : key.addressA }

@@ -35,31 +35,56 @@ public struct FlowUpdate {
 ///
 /// All memory is allocated up front: records in one block, an open-addressing
 /// index (linear probing, backward-shift deletion) of twice the capacity, and a
-/// free list. Each timeout class keeps its flows in an intrusive LRU list, so
-/// expiry inspects only list tails, and when the table is full the least
-/// recently seen flow is evicted. Tracking a packet allocates nothing.
+/// free list. Tracking a packet allocates nothing.
+///
+/// Idle timeouts run on a timing wheel of one-second buckets: each flow waits
+/// in the bucket of its deadline (last seen + its class's timeout). A packet
+/// only updates `lastSeen`; when the wheel reaches a bucket, each flow in it
+/// either has really been idle for its timeout and is removed, or has been seen
+/// since and is filed under its new deadline. So a flow is touched about once
+/// per timeout period, and expires within a second of its deadline. A change of
+/// class (handshake done, FIN or RST seen) re-files the flow at once. A full
+/// table evicts the least recently seen of the flows nearest their deadline.
 ///
 /// Not thread-safe: one table per worker.
 public final class FlowTable {
     public let capacity: Int
     public private(set) var count = 0
     public private(set) var statistics = FlowTableStatistics()
-    public var timeouts: FlowTimeoutsNanos
+    public var timeouts: FlowTimeoutsNanos {
+        didSet { for c in 0..<Self.classCount { timeoutValues[c] = timeouts.values[c] } }
+    }
     public let serverPorts: ServerPorts
 
     /// Called for each flow just before it is removed (expired or evicted).
     public var onRemove: ((borrowing FlowRecord, _ evicted: Bool) -> Void)?
 
     @usableFromInline let records: UnsafeMutablePointer<FlowRecord>
+    // Cold per-flow data, indexed like `records`.
+    private let ids: UnsafeMutablePointer<UInt64>
+    private let firstSeenTimes: UnsafeMutablePointer<UInt64>
+    /// The wheel second each flow is filed under.
+    private let deadlines: UnsafeMutablePointer<UInt64>
     @usableFromInline let slots: UnsafeMutablePointer<UInt64>  // hash32 << 32 | (index + 1); 0 = empty
     @usableFromInline let slotMask: Int
     private let freeList: UnsafeMutablePointer<Int32>
     private var freeCount = 0
     private var nextUnused: Int32 = 0
-    private var heads = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
-    private var tails = [Int32](repeating: -1, count: TimeoutClass.allCases.count)
+    private let timeoutValues: UnsafeMutablePointer<UInt64>
+    private static let classCount = TimeoutClass.allCases.count
     private let seed: UInt64
     private var nextID: UInt64 = 1
+
+    /// Timing wheel: bucket heads of intrusive lists through `previous`/`next`.
+    private static let wheelSize = 4096
+    private static let wheelMask = UInt64(wheelSize - 1)
+    private let wheel: UnsafeMutablePointer<Int32>
+    private let wheelTails: UnsafeMutablePointer<Int32>
+    /// The last second the wheel has processed.
+    private var wheelSecond: UInt64 = 0
+    private var wheelStarted = false
+    /// No flow is filed under a second before this one (where eviction looks first).
+    private var earliestFiled: UInt64 = .max
 
     /// - Parameters:
     ///   - capacity: the most flows held at once.
@@ -70,30 +95,58 @@ public final class FlowTable {
         self.timeouts = timeouts
         self.serverPorts = serverPorts
         self.seed = seed ?? UInt64.random(in: 1...UInt64.max)
-        records = .allocate(capacity: capacity)
+        // 128-byte aligned: a record is exactly one pair of cache lines.
+        records = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<FlowRecord>.stride * capacity, alignment: 128)
+            .bindMemory(to: FlowRecord.self, capacity: capacity)
+        ids = .allocate(capacity: capacity)
+        firstSeenTimes = .allocate(capacity: capacity)
+        deadlines = .allocate(capacity: capacity)
         var slotCount = 16
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: 0, count: slotCount)
         slotMask = slotCount - 1
         freeList = .allocate(capacity: capacity)
+        timeoutValues = .allocate(capacity: Self.classCount)
+        for c in 0..<Self.classCount { timeoutValues[c] = timeouts.values[c] }
+        wheel = .allocate(capacity: Self.wheelSize)
+        wheel.initialize(repeating: -1, count: Self.wheelSize)
+        wheelTails = .allocate(capacity: Self.wheelSize)
+        wheelTails.initialize(repeating: -1, count: Self.wheelSize)
     }
 
     deinit {
         records.deallocate()
+        ids.deallocate()
+        firstSeenTimes.deallocate()
+        deadlines.deallocate()
         slots.deallocate()
         freeList.deallocate()
+        timeoutValues.deallocate()
+        wheel.deallocate()
+        wheelTails.deallocate()
     }
 
     /// The record at `index` (from a ``FlowUpdate``), for reading and updating in place.
     @inline(__always)
     public func record(_ index: Int32) -> UnsafeMutablePointer<FlowRecord> { records + Int(index) }
 
-    /// Finds or creates the flow of `p`, updates its counters, state and timeout
-    /// list. `nil` when the packet belongs to no flow (``FlowKey/make(_:)``).
+    /// The flow's id: increasing in creation order within a run (EVE `flow_id`).
+    public func id(_ index: Int32) -> UInt64 { ids[Int(index)] }
+
+    /// When the flow's first packet was seen (nanoseconds since the epoch).
+    public func firstSeen(_ index: Int32) -> UInt64 { firstSeenTimes[Int(index)] }
+
+    /// As ``track(_:)-(UnsafePointer<DecodedPacket>)`` for a packet value (tests, tools).
+    public func track(_ packet: DecodedPacket) -> FlowUpdate? {
+        withUnsafePointer(to: packet) { track($0) }
+    }
+
+    /// Finds or creates the flow of `p`, updates its counters and state. `nil`
+    /// when the packet belongs to no flow (``FlowKey/make(_:)``).
     @inline(__always)
-    public func track(_ p: DecodedPacket) -> FlowUpdate? {
-        guard let (key, senderIsA) = FlowKey.make(p) else { return nil }
+    public func track(_ packet: UnsafePointer<DecodedPacket>) -> FlowUpdate? {
+        guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
         let hash = key.hash(seed: seed)
         // The low 32 bits pick the home slot and are kept in the slot, so probing
         // and deletion never read a record to learn an entry's home.
@@ -107,19 +160,19 @@ public final class FlowTable {
                 let r = records + Int(index)
                 if r.pointee.key == key {
                     let fromInitiator = senderIsA == r.pointee.initiatorIsA
-                    let firstReply = update(r, index: index, p, fromInitiator: fromInitiator)
+                    let firstReply = update(r, index: index, packet, fromInitiator: fromInitiator)
                     return FlowUpdate(index: index, isNew: false, fromInitiator: fromInitiator, isFirstReply: firstReply)
                 }
             }
             slot = (slot &+ 1) & slotMask
         }
-        return create(key, hash32: hash32, senderIsA: senderIsA, p)
+        return create(key, hash32: hash32, senderIsA: senderIsA, packet.pointee)
     }
 
     @inline(__always)
-    private func update(_ r: UnsafeMutablePointer<FlowRecord>, index: Int32, _ p: DecodedPacket, fromInitiator: Bool) -> Bool {
-        r.pointee.lastSeen = p.timestamp
-        let bytes = UInt64(p.wireLength)
+    private func update(_ r: UnsafeMutablePointer<FlowRecord>, index: Int32, _ p: UnsafePointer<DecodedPacket>, fromInitiator: Bool) -> Bool {
+        r.pointee.lastSeen = p.pointee.timestamp
+        let bytes = UInt64(p.pointee.wireLength)
         var firstReply = false
         if fromInitiator {
             r.pointee.packetsFromInitiator &+= 1
@@ -132,9 +185,9 @@ public final class FlowTable {
             r.pointee.packetsFromResponder &+= 1
             r.pointee.bytesFromResponder &+= bytes
         }
-        var newClass = Int(r.pointee.timeoutClass)
-        if p.ipProtocol.rawValue == 6 && p.hasTransport {
-            let flags = p.tcpFlags
+        if p.pointee.ipProtocol.rawValue == 6 && p.pointee.hasTransport {
+            let flags = p.pointee.tcpFlags
+            var newClass = Int(r.pointee.timeoutClass)
             if flags & (TCPFlags.fin | TCPFlags.rst) != 0 {
                 r.pointee.state |= flags & TCPFlags.rst != 0 ? FlowState.rstSeen : FlowState.finSeen
                 newClass = TimeoutClass.tcpClosed.rawValue
@@ -142,14 +195,17 @@ public final class FlowTable {
                 if flags & TCPFlags.syn != 0 { r.pointee.state |= FlowState.synAckSeen }
                 newClass = TimeoutClass.tcpEstablished.rawValue
             }
+            if _slowPath(newClass != Int(r.pointee.timeoutClass)) {
+                unfile(index)
+                r.pointee.timeoutClass = UInt8(newClass)
+                file(index)
+            }
         }
-        touch(index, from: Int(r.pointee.timeoutClass), to: newClass)
-        r.pointee.timeoutClass = UInt8(newClass)
         return firstReply
     }
 
     private func create(_ key: FlowKey, hash32: UInt32, senderIsA: Bool, _ p: DecodedPacket) -> FlowUpdate {
-        if count >= capacity { evictOldest() }
+        if count >= capacity { evictOne() }
         let index: Int32
         if freeCount > 0 {
             freeCount -= 1
@@ -192,15 +248,21 @@ public final class FlowTable {
         if !senderIsInitiator { state |= FlowState.replySeen }
         let bytes = UInt64(p.wireLength)
         (records + Int(index)).initialize(to: FlowRecord(
-            key: key, id: nextID, initiatorIsA: senderIsInitiator == senderIsA,
-            firstSeen: p.timestamp, lastSeen: p.timestamp,
+            key: key, lastSeen: p.timestamp,
             packetsFromInitiator: senderIsInitiator ? 1 : 0, packetsFromResponder: senderIsInitiator ? 0 : 1,
             bytesFromInitiator: senderIsInitiator ? bytes : 0, bytesFromResponder: senderIsInitiator ? 0 : bytes,
-            state: state, sourceZone: 0, destinationZone: 0, segmentZone: 0, firedRules: 0, appProtocol: 0,
-            hashValue32: hash32, previous: -1, next: -1, timeoutClass: UInt8(timeoutClass.rawValue)))
+            firedRules: 0, hashValue32: hash32, previous: -1, next: -1, state: state,
+            sourceZone: 0, destinationZone: 0, segmentZone: 0,
+            initiatorIsA: senderIsInitiator == senderIsA, timeoutClass: UInt8(timeoutClass.rawValue), appProtocol: 0))
+        ids[Int(index)] = nextID
+        firstSeenTimes[Int(index)] = p.timestamp
         nextID &+= 1
         insertSlot(index: index, hash32: hash32)
-        linkAtHead(index, timeoutClass.rawValue)
+        if !wheelStarted {
+            wheelStarted = true
+            wheelSecond = p.timestamp / 1_000_000_000
+        }
+        file(index)
         count += 1
         statistics.created &+= 1
         if count > statistics.peak { statistics.peak = count }
@@ -215,44 +277,105 @@ public final class FlowTable {
         return serverPorts.contains(proto, p.sourcePort) && !serverPorts.contains(proto, p.destinationPort)
     }
 
-    /// Removes flows whose idle timeout has passed at packet time `now`.
+    // MARK: Timeouts
+
+    /// Removes flows whose idle timeout has passed at packet time `now`. Call it
+    /// as packet time advances (the pipeline does once per second).
     public func expire(now: UInt64) {
-        for c in 0..<TimeoutClass.allCases.count {
-            let timeout = timeouts.values[c]
-            while tails[c] >= 0 {
-                let index = tails[c]
-                let r = records + Int(index)
-                guard r.pointee.lastSeen &+ timeout < now else { break }
-                remove(index, evicted: false)
+        let target = now / 1_000_000_000
+        guard wheelStarted, target > wheelSecond else { return }
+        if target - wheelSecond >= UInt64(Self.wheelSize) {
+            // A gap longer than the wheel: visit every bucket once.
+            for b in 0..<Self.wheelSize { visit(bucket: b, now: now) }
+        } else {
+            var second = wheelSecond + 1
+            while second <= target {
+                visit(bucket: Int(second & Self.wheelMask), now: now)
+                second += 1
             }
         }
+        wheelSecond = target
+    }
+
+    /// Takes a bucket's list and removes or re-files each flow in it.
+    private func visit(bucket: Int, now: UInt64) {
+        var index = wheel[bucket]
+        wheel[bucket] = -1
+        wheelTails[bucket] = -1
+        while index >= 0 {
+            let r = records + Int(index)
+            let next = r.pointee.next
+            r.pointee.previous = -1
+            r.pointee.next = -1
+            if r.pointee.lastSeen &+ timeoutValues[Int(r.pointee.timeoutClass)] < now {
+                remove(index, evicted: false, filed: false)
+            } else {
+                file(index)
+            }
+            index = next
+        }
+    }
+
+    /// Files a flow under the second after its deadline (at least the next second,
+    /// at most one wheel turn ahead; a flow filed early is simply re-filed).
+    private func file(_ index: Int32) {
+        let r = records + Int(index)
+        let deadline = (r.pointee.lastSeen &+ timeoutValues[Int(r.pointee.timeoutClass)]) / 1_000_000_000 + 1
+        let second = min(max(deadline, wheelSecond + 1), wheelSecond + UInt64(Self.wheelSize) - 1)
+        deadlines[Int(index)] = second
+        if second < earliestFiled { earliestFiled = second }
+        let bucket = Int(second & Self.wheelMask)
+        let head = wheel[bucket]
+        r.pointee.previous = -1
+        r.pointee.next = head
+        if head >= 0 { records[Int(head)].previous = index } else { wheelTails[bucket] = index }
+        wheel[bucket] = index
+    }
+
+    private func unfile(_ index: Int32) {
+        let r = records + Int(index)
+        let previous = r.pointee.previous, next = r.pointee.next
+        let bucket = Int(deadlines[Int(index)] & Self.wheelMask)
+        if previous >= 0 { records[Int(previous)].next = next } else { wheel[bucket] = next }
+        if next >= 0 { records[Int(next)].previous = previous } else { wheelTails[bucket] = previous }
+        r.pointee.previous = -1
+        r.pointee.next = -1
     }
 
     /// Removes every flow (end of a capture), reporting each to ``onRemove``.
     public func removeAll() {
-        for c in 0..<TimeoutClass.allCases.count {
-            while tails[c] >= 0 { remove(tails[c], evicted: false) }
+        for b in 0..<Self.wheelSize {
+            while wheel[b] >= 0 { remove(wheel[b], evicted: false, filed: true) }
         }
     }
 
-    private func evictOldest() {
-        var oldest: Int32 = -1
-        var oldestTime = UInt64.max
-        for c in 0..<TimeoutClass.allCases.count where tails[c] >= 0 {
-            let t = records[Int(tails[c])].lastSeen
-            if t < oldestTime {
-                oldestTime = t
-                oldest = tails[c]
+    /// Evicts one flow to make room: of the flows filed longest ago in the
+    /// earliest non-empty bucket, the least recently seen.
+    private func evictOne() {
+        var second = max(earliestFiled, wheelSecond + 1)
+        let last = wheelSecond + UInt64(Self.wheelSize)
+        while second < last && wheel[Int(second & Self.wheelMask)] < 0 { second += 1 }
+        earliestFiled = second
+        var candidate = wheelTails[Int(second & Self.wheelMask)]
+        guard candidate >= 0 else { return }
+        var victim = candidate
+        var oldest = UInt64.max
+        for _ in 0..<16 where candidate >= 0 {
+            let seen = records[Int(candidate)].lastSeen
+            if seen < oldest {
+                oldest = seen
+                victim = candidate
             }
+            candidate = records[Int(candidate)].previous
         }
-        if oldest >= 0 { remove(oldest, evicted: true) }
+        remove(victim, evicted: true, filed: true)
     }
 
-    private func remove(_ index: Int32, evicted: Bool) {
+    private func remove(_ index: Int32, evicted: Bool, filed: Bool) {
         let r = records + Int(index)
         onRemove?(r.pointee, evicted)
         if evicted { statistics.evicted &+= 1 } else { statistics.expired &+= 1 }
-        unlink(index, Int(r.pointee.timeoutClass))
+        if filed { unfile(index) }
         removeSlot(index: index, hash32: r.pointee.hashValue32)
         freeList[freeCount] = index
         freeCount += 1
@@ -285,31 +408,5 @@ public final class FlowTable {
             next = (next + 1) & slotMask
         }
         slots[hole] = 0
-    }
-
-    // MARK: LRU lists
-
-    @inline(__always)
-    private func touch(_ index: Int32, from oldClass: Int, to newClass: Int) {
-        if oldClass == newClass && heads[newClass] == index { return }
-        unlink(index, oldClass)
-        linkAtHead(index, newClass)
-    }
-
-    @inline(__always)
-    private func linkAtHead(_ index: Int32, _ c: Int) {
-        let r = records + Int(index)
-        r.pointee.previous = -1
-        r.pointee.next = heads[c]
-        if heads[c] >= 0 { records[Int(heads[c])].previous = index } else { tails[c] = index }
-        heads[c] = index
-    }
-
-    @inline(__always)
-    private func unlink(_ index: Int32, _ c: Int) {
-        let r = records + Int(index)
-        let prev = r.pointee.previous, next = r.pointee.next
-        if prev >= 0 { records[Int(prev)].next = next } else { heads[c] = next }
-        if next >= 0 { records[Int(next)].previous = prev } else { tails[c] = prev }
     }
 }

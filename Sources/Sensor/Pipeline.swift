@@ -69,15 +69,16 @@ public final class Pipeline {
             lastExpiryCheck = now
             flows.expire(now: now)
         }
-        guard let update = flows.track(p.pointee) else {
+        guard let update = flows.track(p) else {
             statistics.packetsWithoutFlow &+= 1
             detector.packetWithoutFlow(p)
             return
         }
         if _slowPath(update.isNew || update.isFirstReply) {
             let record = flows.record(update.index)
-            if update.isNew { detector.flowStarted(record, packet: p) }
-            if update.isFirstReply { detector.firstReply(record, packet: p) }
+            let id = flows.id(update.index)
+            if update.isNew { detector.flowStarted(record, id: id, packet: p) }
+            if update.isFirstReply { detector.firstReply(record, id: id, packet: p) }
         }
     }
 

@@ -186,8 +186,8 @@ struct ConfigReader {
         guard let entries = mapping(node, "zones", allowed: nil) else { return [] }
         if entries.isEmpty { error(node, "zones: declares no zone") }
         var zones: [Zone] = []
-        var vlanOwner: [UInt16: (String, SourcePosition)] = [:]
-        var vniOwner: [UInt32: (String, SourcePosition)] = [:]
+        var vlanOwner: [Int: (String, SourcePosition)] = [:]
+        var vniOwner: [Int: (String, SourcePosition)] = [:]
         var prefixOwner: [IPPrefix: (String, SourcePosition)] = [:]
         var macOwner: [MACAddress: (String, SourcePosition)] = [:]
         for (name, keyNode, value) in entries {
@@ -218,47 +218,11 @@ struct ConfigReader {
                 case "description":
                     zone.description = scalar(v, "description")
                 case "vlans":
-                    for item in list(v, "vlans") {
-                        guard let text = scalar(item, "a VLAN") else { continue }
-                        guard let range = parseRange(text, max: 4094, min: 1) else {
-                            error(item, "VLAN \"\(text)\" must be an id 1-4094 or a range such as \"100-140\"")
-                            continue
-                        }
-                        var clash = false
-                        for id in range {
-                            if let (owner, at) = vlanOwner[UInt16(id)] {
-                                error(item, "VLAN \(id) is already declared in zone \"\(owner)\" (line \(at.line))")
-                                clash = true
-                                break
-                            }
-                        }
-                        if clash { continue }
-                        for id in range { vlanOwner[UInt16(id)] = (name, position(item)) }
-                        zone.vlans.append(UInt16(range.lowerBound)...UInt16(range.upperBound))
-                    }
+                    zone.vlans = readIDRanges(v, zone: name, owners: &vlanOwner, kind: "VLAN", min: 1, max: 4094, example: "100-140")
+                        .map { UInt16($0.lowerBound)...UInt16($0.upperBound) }
                 case "vnis":
-                    for item in list(v, "vnis") {
-                        guard let text = scalar(item, "a VNI") else { continue }
-                        guard let range = parseRange(text, max: 16_777_215, min: 0) else {
-                            error(item, "VNI \"\(text)\" must be 0-16777215 or a range such as \"5000-5099\"")
-                            continue
-                        }
-                        if range.count > 65536 {
-                            error(item, "VNI range \"\(text)\" is larger than 65536 ids")
-                            continue
-                        }
-                        var clash = false
-                        for id in range {
-                            if let (owner, at) = vniOwner[UInt32(id)] {
-                                error(item, "VNI \(id) is already declared in zone \"\(owner)\" (line \(at.line))")
-                                clash = true
-                                break
-                            }
-                        }
-                        if clash { continue }
-                        for id in range { vniOwner[UInt32(id)] = (name, position(item)) }
-                        zone.vnis.append(UInt32(range.lowerBound)...UInt32(range.upperBound))
-                    }
+                    zone.vnis = readIDRanges(v, zone: name, owners: &vniOwner, kind: "VNI", min: 0, max: 16_777_215, example: "5000-5099")
+                        .map { UInt32($0.lowerBound)...UInt32($0.upperBound) }
                 case "subnets":
                     for item in list(v, "subnets") {
                         guard let text = scalar(item, "a subnet") else { continue }
@@ -271,6 +235,7 @@ struct ConfigReader {
                                 prefixOwner[prefix] = (name, position(item))
                                 zone.subnets.append(prefix)
                             }
+                            zone.includesPublic = true
                             continue
                         }
                         switch IPPrefix.parse(text) {
@@ -317,6 +282,32 @@ struct ConfigReader {
             zones.append(zone)
         }
         return zones
+    }
+
+    /// Reads a list of ids and `"LOW-HIGH"` ranges (VLANs, VNIs), reporting bad
+    /// values and ids another zone already declares.
+    mutating func readIDRanges(_ node: Node, zone: String, owners: inout [Int: (String, SourcePosition)],
+                               kind: String, min: Int, max: Int, example: String) -> [ClosedRange<Int>] {
+        var ranges: [ClosedRange<Int>] = []
+        for item in list(node, "\(kind.lowercased())s") {
+            guard let text = scalar(item, "a \(kind)") else { continue }
+            guard let range = parseRange(text, max: max, min: min) else {
+                let bounds = min == 1 ? "an id \(min)-\(max)" : "\(min)-\(max)"
+                error(item, "\(kind) \"\(text)\" must be \(bounds) or a range such as \"\(example)\"")
+                continue
+            }
+            if range.count > 65536 {
+                error(item, "\(kind) range \"\(text)\" is larger than 65536 ids")
+                continue
+            }
+            if let clash = range.first(where: { owners[$0] != nil }), let (owner, at) = owners[clash] {
+                error(item, "\(kind) \(clash) is already declared in zone \"\(owner)\" (line \(at.line))")
+                continue
+            }
+            for id in range { owners[id] = (zone, position(item)) }
+            ranges.append(range)
+        }
+        return ranges
     }
 
     func parseRange(_ text: String, max: Int, min: Int) -> ClosedRange<Int>? {

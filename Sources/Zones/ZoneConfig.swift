@@ -9,6 +9,8 @@ public struct Zone: Sendable {
     /// VXLAN/Geneve VNIs or NVGRE VSIDs that belong to the zone.
     public var vnis: [ClosedRange<UInt32>]
     public var subnets: [IPPrefix]
+    /// Whether `subnets` includes the keyword `public` (expanded into ``IPPrefix/publicInternet``).
+    public var includesPublic: Bool = false
     /// MAC addresses of the zone's hosts; used for non-IP frames (AoE, FCoE, ...).
     public var macs: [MACAddress]
     public var description: String?
@@ -118,9 +120,10 @@ public struct ZoneConfig: Sendable {
         let roleText = Role.allCases.compactMap { r in roles[r].map { "\($0) \(r.rawValue)" } }.joined(separator: ", ")
         let vlanCount = zones.reduce(0) { $0 + $1.vlans.reduce(0) { $0 + $1.count } }
         let vniCount = zones.reduce(0) { $0 + $1.vnis.reduce(0) { $0 + Int($1.upperBound - $1.lowerBound) + 1 } }
-        let subnetCount = zones.reduce(0) { $0 + $1.subnets.count }
+        let subnetCount = zones.reduce(0) { $0 + $1.subnets.count - ($1.includesPublic ? IPPrefix.publicInternet.count : 0) }
+        let publicNote = zones.first(where: \.includesPublic).map { " (and public addresses in zone \($0.name))" } ?? ""
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         return "\(plural(zones.count, "zone")) (\(roleText)), \(plural(vlanCount, "VLAN")), \(plural(vniCount, "VNI")), "
-            + "\(plural(subnetCount, "subnet")), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
+            + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
     }
 }

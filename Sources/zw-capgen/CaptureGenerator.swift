@@ -37,6 +37,9 @@ struct CaptureGenerator: ParsableCommand {
         @Option(help: "Concurrent flows kept open across the capture.")
         var flows: Int = 50_000
 
+        @Option(help: "Longest train of packets a flow sends at once (1: every packet from a random flow).")
+        var burst: Int = 16
+
         @Option(help: "Random seed.")
         var seed: UInt64 = 1
 
@@ -44,8 +47,8 @@ struct CaptureGenerator: ParsableCommand {
         var out: String
 
         func run() throws {
-            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, seed: seed)
-            print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows")
+            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed)
+            print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows, trains of up to \(burst)")
         }
     }
 }

@@ -114,25 +114,64 @@ struct FlowTableTests {
         #expect(table.count == 1024 && table.statistics.evicted == 1)
     }
 
-    /// Random inserts, lookups and removals against a dictionary model: the
-    /// open-addressing index with backward-shift deletion loses no flow.
-    @Test func indexAgreesWithModel() throws {
+    /// Random inserts, lookups and expiries against a dictionary model: the
+    /// open-addressing index with backward-shift deletion loses no flow, and the
+    /// timing wheel expires each flow within a second of its deadline.
+    @Test func indexAndWheelAgreeWithModel() throws {
         var rng = SeededRandom(seed: 99)
-        let table = FlowTable(capacity: 2048, timeouts: FlowTimeoutsNanos(tcpNew: 1, tcpEstablished: 1, tcpClosed: 1, udp: 3, icmp: 1, other: 1), seed: 3)
-        var model: [UInt16: UInt64] = [:]  // source port → last seen
+        let timeout: UInt64 = 3_000_000_000
+        let table = FlowTable(capacity: 4096, timeouts: FlowTimeoutsNanos(tcpNew: 1, tcpEstablished: 1, tcpClosed: 1, udp: 3, icmp: 1, other: 1), seed: 3)
+        var lastSeen: [UInt16: UInt64] = [:]  // source port → last packet time, for flows the table may hold
         var now: UInt64 = 1_000_000_000
-        for _ in 0..<60_000 {
-            now += 50_000_000
+        for step in 0..<80_000 {
+            now += UInt64(1 + rng.next() % 100_000_000)
+            table.expire(now: now)  // as the pipeline does once per second of packet time
             let port = UInt16(1 + rng.next() % 3000)
+            // Must still be there: seen within the timeout. Must be gone: idle for the timeout plus a second.
+            let mustExist = lastSeen[port].map { $0 + timeout >= now } ?? false
+            let mayExist = lastSeen[port].map { $0 + timeout + 1_000_000_000 >= now } ?? false
             let u = try #require(table.track(packet(client, server, proto: 17, sport: port, dport: 53, time: now)))
-            #expect(u.isNew == (model[port] == nil), "port \(port)")
-            model[port] = now
-            if rng.next() % 64 == 0 {
-                table.expire(now: now)
-                model = model.filter { now - $0.value <= 3_000_000_000 }
-            }
-            if table.count != model.count { break }
+            if mustExist { #expect(!u.isNew, "step \(step): port \(port) lost") }
+            if !mayExist { #expect(u.isNew, "step \(step): port \(port) not expired") }
+            lastSeen[port] = now
+            lastSeen = lastSeen.filter { $0.value + timeout + 1_000_000_000 >= now }
+            let strict = lastSeen.values.filter { $0 + timeout >= now }.count
+            #expect(table.count >= strict && table.count <= lastSeen.count)
         }
-        #expect(table.count == model.count)
+    }
+
+    @Test func classChangeRefilesTheFlow() throws {
+        let s: UInt64 = 1_000_000_000
+        let table = FlowTable(capacity: 64, timeouts: FlowTimeoutsNanos(tcpNew: 30, tcpEstablished: 3600, tcpClosed: 5, udp: 60, icmp: 30, other: 60), seed: 1)
+        _ = table.track(packet(client, server, sport: 7, dport: 22, flags: TCPFlags.syn, time: 10 * s))
+        _ = table.track(packet(server, client, sport: 22, dport: 7, flags: TCPFlags.syn | TCPFlags.ack, time: 10 * s))
+        table.expire(now: 100 * s)
+        #expect(table.count == 1, "established: 3600 s")
+        _ = table.track(packet(client, server, sport: 7, dport: 22, flags: TCPFlags.fin | TCPFlags.ack, time: 200 * s))
+        table.expire(now: 204 * s)
+        #expect(table.count == 1)
+        table.expire(now: 207 * s)
+        #expect(table.count == 0, "closed: 5 s after the FIN, not an hour")
+    }
+
+    @Test func longGapsInPacketTime() throws {
+        let s: UInt64 = 1_000_000_000
+        let table = FlowTable(capacity: 64, seed: 1)
+        _ = table.track(packet(client, server, proto: 17, sport: 1, dport: 53, time: 10 * s))
+        table.expire(now: 100_000 * s)
+        #expect(table.count == 0)
+        _ = table.track(packet(client, server, proto: 17, sport: 2, dport: 53, time: 100_001 * s))
+        table.expire(now: 100_002 * s)
+        #expect(table.count == 1)
+    }
+}
+
+@Suite("Flow record layout")
+struct FlowRecordLayoutTests {
+    /// The per-packet fields fit one 128-byte, 128-aligned pair of cache lines.
+    @Test func recordIsOneCacheLinePair() {
+        #expect(MemoryLayout<FlowRecord>.size <= 128)
+        #expect(MemoryLayout<FlowRecord>.stride == 128)
+        #expect(MemoryLayout<FlowKey>.size == 56)
     }
 }

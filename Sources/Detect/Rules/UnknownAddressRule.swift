@@ -15,13 +15,15 @@ public final class UnknownAddressRule: Rule {
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
         guard !e.isEthernet else { return }
-        for (address, zone, side) in [(e.initiator, e.sourceZone, "source"), (e.responder, e.destinationZone, "destination")] {
-            guard zone == 0, !address.isSpecialPurpose else { continue }
-            if side == "destination" && address == e.initiator { continue }
-            findings.append(Finding(
-                message: "\(side) address \(address) is in no zone",
-                evidence: [("address", .text(address.description)), ("side", .text(side))],
-                throttle: ThrottleKey(sid: Self.metadata.sid, first: address)))
-        }
+        check(e.initiator, zone: e.sourceZone, side: "source", &findings)
+        if e.responder != e.initiator { check(e.responder, zone: e.destinationZone, side: "destination", &findings) }
+    }
+
+    private func check(_ address: IPAddress, zone: ZoneID, side: StaticString, _ findings: inout [Finding]) {
+        guard zone == 0, !address.isSpecialPurpose else { return }
+        findings.append(Finding(
+            message: "\(side) address \(address) is in no zone",
+            evidence: [("address", .text(address.description)), ("side", .text("\(side)"))],
+            throttle: ThrottleKey(sid: Self.metadata.sid, first: address)))
     }
 }
