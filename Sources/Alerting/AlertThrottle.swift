@@ -45,7 +45,9 @@ public final class AlertThrottle {
     public func admit(_ key: ThrottleKey, now: UInt64) -> Int? {
         guard window > 0 else { return 0 }
         if var entry = entries[key] {
-            if now >= entry.lastWritten && now - entry.lastWritten < window {
+            // Alerts reported when a flow ends can be older than the last one written.
+            let distance = now >= entry.lastWritten ? now - entry.lastWritten : entry.lastWritten - now
+            if distance < window {
                 entry.suppressed += 1
                 entries[key] = entry
                 suppressedBySID[key.sid, default: 0] += 1
@@ -65,7 +67,7 @@ public final class AlertThrottle {
 
     /// Drops entries whose window has passed; if none has, the oldest half.
     private func prune(now: UInt64) {
-        entries = entries.filter { now < $0.value.lastWritten || now - $0.value.lastWritten < window }
+        entries = entries.filter { (now >= $0.value.lastWritten ? now - $0.value.lastWritten : $0.value.lastWritten - now) < window }
         if entries.count >= maxEntries {
             let keep = entries.sorted { $0.value.lastWritten > $1.value.lastWritten }.prefix(maxEntries / 2)
             entries = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })

@@ -13,6 +13,7 @@ enum AlertBuilder {
                       message: "\(metadata.name): \(finding.message)")
         a.flowID = event.flowID
         a.interface = interface
+        a.appProto = event.appProtocol
         a.vlans = p.reportedVLANs
         if r.key.isEthernet {
             a.sourceMAC = MACAddress(rawValue: r.initiatorAddress.low)

@@ -19,6 +19,9 @@ public final class Detector {
     private let flowStartRules: [Int]
     private let firstReplyRules: [Int]
     private let segmentRules: [Int]
+    private let appEventRules: [Int]
+    private let inspection: ApplicationInspection
+    private var inspectionOutput = InspectionOutput()
     private var findings: [Finding] = []
     private var seenSegments = Set<UInt64>()
     private let maxSeenSegments = 1 << 16
@@ -29,7 +32,10 @@ public final class Detector {
     /// Builds the rule set for a configuration, applying its `rules:` overrides.
     ///
     /// - Throws: ``ConfigErrors`` for overrides that name no rule.
-    public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
+    ///
+    /// - Parameters:
+    ///   - flowCapacity: the flow table's size (inspection state is kept per flow slot).
+    public init(zones: ZoneMap, dispatcher: AlertDispatcher, flowCapacity: Int = 1024) throws(ConfigErrors) {
         self.zones = zones
         self.dispatcher = dispatcher
         let config = zones.config
@@ -55,6 +61,8 @@ public final class Detector {
         flowStartRules = active.indices.filter { active[$0].hooks.contains(.flowStart) }
         firstReplyRules = active.indices.filter { active[$0].hooks.contains(.firstReply) }
         segmentRules = active.indices.filter { active[$0].hooks.contains(.newSegment) }
+        appEventRules = active.indices.filter { active[$0].hooks.contains(.appEvent) }
+        inspection = ApplicationInspection(capacity: flowCapacity, window: config.sensor.streamWindow)
         findings.reserveCapacity(8)
     }
 
@@ -89,6 +97,65 @@ public final class Detector {
         checkSegment(packet.pointee.segment, packet: packet)
     }
 
+    /// Whether any enabled rule listens to application events (else nothing is inspected).
+    public var inspectsApplications: Bool { !appEventRules.isEmpty }
+
+    /// Offers a packet's payload to the application inspectors and runs the
+    /// rules on what they report. `bytes` are the packet's captured bytes.
+    public func inspectPayload(flows: FlowTable, index: Int32, packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
+        guard !appEventRules.isEmpty else {
+            flows.record(index).pointee.state |= FlowState.inspectionDone
+            return
+        }
+        inspectionOutput.events.removeAll(keepingCapacity: true)
+        inspectionOutput.appProtocol = nil
+        inspectionOutput.finished = false
+        inspection.packetBytes = bytes
+        let record = flows.record(index)
+        inspection.inspect(flows: flows, index: index, packet: packet, fromClient: fromInitiator, hints: { self.hints(record) }, &inspectionOutput)
+        if let name = inspectionOutput.appProtocol { record.pointee.appProtocol = InspectorRegistry.protocolID(name) }
+        guard !inspectionOutput.events.isEmpty else { return }
+        let event = FlowEvent(zones: zones, flow: record, packet: packet, flowID: flows.id(index))
+        for app in inspectionOutput.events { runAppEvent(app, event) }
+    }
+
+    /// A flow is being removed: inspectors report what is still pending.
+    public func flowEnded(flows: FlowTable, index: Int32) {
+        guard inspection.isInspecting(index) else { return }
+        inspectionOutput.events.removeAll(keepingCapacity: true)
+        inspectionOutput.appProtocol = nil
+        guard var context = inspection.flowEnded(index, &inspectionOutput), !inspectionOutput.events.isEmpty else { return }
+        let record = flows.record(index)
+        context.timestamp = record.pointee.lastSeen
+        withUnsafePointer(to: &context) { packet in
+            let event = FlowEvent(zones: zones, flow: record, packet: packet, flowID: flows.id(index))
+            for app in inspectionOutput.events { runAppEvent(app, event) }
+        }
+    }
+
+    private func runAppEvent(_ app: AppEvent, _ event: FlowEvent) {
+        findings.removeAll(keepingCapacity: true)
+        for i in appEventRules {
+            let before = findings.count
+            rules[i].appEvent(event, app, &findings)
+            for j in before..<findings.count { findings[j].ruleIndex = i }
+        }
+        for f in findings {
+            let base = severities[f.ruleIndex]
+            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: f.lowerSeverity ? base.lowered : base,
+                                           event: event, interface: interfaceName)
+            dispatcher.dispatch(alert, key: f.throttle)
+        }
+    }
+
+    private func hints(_ record: UnsafeMutablePointer<FlowRecord>) -> FlowHints {
+        let r = record.pointee
+        let proto = UInt8(truncatingIfNeeded: r.key.protocolNumber)
+        let serverRole = zones.role(r.destinationZone) ?? zones.role(r.segmentZone)
+        let management = serverRole == .management && zones.services.lookup(.management, IPProtocol(rawValue: proto), r.responderPort) != nil
+        return FlowHints(transport: proto, serverPort: r.responderPort, clientPort: r.initiatorPort, managementService: management)
+    }
+
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
         guard !segmentRules.isEmpty, segment.vlan != 0 || segment.hasVNI else { return }
         let key = UInt64(segment.vlan) << 32 | UInt64(segment.vni) | (segment.hasVNI ? 1 << 48 : 0)
@@ -118,7 +185,8 @@ public final class Detector {
             }
         }
         for f in findings {
-            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: severities[f.ruleIndex],
+            let base = severities[f.ruleIndex]
+            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: f.lowerSeverity ? base.lowered : base,
                                            event: event, interface: interfaceName)
             dispatcher.dispatch(alert, key: f.throttle)
         }

@@ -26,6 +26,10 @@ public struct RuleHooks: OptionSet, Sendable {
     public static let firstReply = RuleHooks(rawValue: 2)
     /// A segment (VLAN / VNI combination) seen for the first time.
     public static let newSegment = RuleHooks(rawValue: 4)
+    /// An application inspector reported something (a login, a protocol in clear ...).
+    /// Unlike the other moments, a rule may fire more than once per flow here
+    /// (two logins on one connection are two findings); throttling keys tell them apart.
+    public static let appEvent = RuleHooks(rawValue: 8)
 }
 
 /// What a rule gets when it is created.
@@ -48,12 +52,14 @@ public protocol Rule: AnyObject {
     func flowStarted(_ event: FlowEvent, _ findings: inout [Finding])
     func firstReply(_ event: FlowEvent, _ findings: inout [Finding])
     func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding])
+    func appEvent(_ event: FlowEvent, _ app: AppEvent, _ findings: inout [Finding])
 }
 
 extension Rule {
     public func flowStarted(_ event: FlowEvent, _ findings: inout [Finding]) {}
     public func firstReply(_ event: FlowEvent, _ findings: inout [Finding]) {}
     public func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding]) {}
+    public func appEvent(_ event: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {}
 }
 
 /// What a rule reports: the message, evidence, and what makes repeats "the same".
@@ -61,16 +67,20 @@ public struct Finding {
     public var message: String
     public var evidence: [(key: String, value: EvidenceValue)]
     public var throttle: ThrottleKey
-    /// A severity other than the rule's configured one (e.g. the management-segment drop).
+    /// A severity other than the rule's configured one.
     public var severity: Severity?
+    /// Report one level below the rule's configured severity (cleartext findings
+    /// inside the management network: NET.1.1.A7, SYS.1.5.A5).
+    public var lowerSeverity = false
     /// Index of the rule in the detector; set by the detector.
     var ruleIndex = 0
 
-    public init(message: String, evidence: [(key: String, value: EvidenceValue)] = [], throttle: ThrottleKey, severity: Severity? = nil) {
+    public init(message: String, evidence: [(key: String, value: EvidenceValue)] = [], throttle: ThrottleKey, severity: Severity? = nil, lowerSeverity: Bool = false) {
         self.message = message
         self.evidence = evidence
         self.throttle = throttle
         self.severity = severity
+        self.lowerSeverity = lowerSeverity
     }
 }
 
@@ -126,6 +136,12 @@ public struct FlowEvent {
 
     /// A zone's name for messages, or "no zone".
     public func zoneName(_ id: ZoneID) -> String { zones.name(id) ?? "no zone" }
+
+    /// Whether both ends are in management zones (where NET.1.1.A7 tolerates cleartext).
+    public var insideManagement: Bool { effectiveSourceRole == .management && effectiveDestinationRole == .management }
+
+    /// The application protocol recognised on the flow, if any.
+    public var appProtocol: String? { InspectorRegistry.protocolName(flow.pointee.appProtocol) }
 
     /// A readable endpoint: `10.10.0.5` or a MAC for Ethernet flows.
     public var initiatorText: String { isEthernet ? MACAddress(rawValue: initiator.low).description : initiator.description }

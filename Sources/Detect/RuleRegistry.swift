@@ -8,6 +8,11 @@ public enum RuleRegistry {
         ManagementExposedRule.self,
         ZonePolicyViolationRule.self,
         ManagementServiceMisplacedRule.self,
+        CleartextAdminLoginRule.self,
+        AnonymousAdminAccessRule.self,
+        UnencryptedManagementProtocolRule.self,
+        WeakAdminAuthenticationRule.self,
+        ConsoleExposedRule.self,
         UndeclaredVLANRule.self,
         UnknownAddressRule.self,
         ]

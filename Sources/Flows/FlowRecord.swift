@@ -59,4 +59,10 @@ public enum FlowState {
     public static let directionGuessed: UInt16 = 1 << 6
     /// Classification has run for this flow.
     public static let classified: UInt16 = 1 << 7
+    /// Application inspection has finished (or never applied): skip the payload.
+    public static let inspectionDone: UInt16 = 1 << 8
+    /// The initiator's first payload was offered to the inspectors and matched none.
+    public static let clientTried: UInt16 = 1 << 9
+    /// The responder's first payload was offered to the inspectors and matched none.
+    public static let serverTried: UInt16 = 1 << 10
 }

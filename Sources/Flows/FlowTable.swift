@@ -57,7 +57,7 @@ public final class FlowTable {
     public let serverPorts: ServerPorts
 
     /// Called for each flow just before it is removed (expired or evicted).
-    public var onRemove: ((borrowing FlowRecord, _ evicted: Bool) -> Void)?
+    public var onRemove: ((_ index: Int32, borrowing FlowRecord, _ evicted: Bool) -> Void)?
 
     @usableFromInline let records: UnsafeMutablePointer<FlowRecord>
     // Cold per-flow data, indexed like `records`.
@@ -65,6 +65,8 @@ public final class FlowTable {
     private let firstSeenTimes: UnsafeMutablePointer<UInt64>
     /// The wheel second each flow is filed under.
     private let deadlines: UnsafeMutablePointer<UInt64>
+    /// SYN sequence numbers: initiator's in the high half, responder's in the low half.
+    private let synSequences: UnsafeMutablePointer<UInt64>
     @usableFromInline let slots: UnsafeMutablePointer<UInt64>  // hash32 << 32 | (index + 1); 0 = empty
     @usableFromInline let slotMask: Int
     private let freeList: UnsafeMutablePointer<Int32>
@@ -101,6 +103,7 @@ public final class FlowTable {
         ids = .allocate(capacity: capacity)
         firstSeenTimes = .allocate(capacity: capacity)
         deadlines = .allocate(capacity: capacity)
+        synSequences = .allocate(capacity: capacity)
         var slotCount = 16
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slots = .allocate(capacity: slotCount)
@@ -120,6 +123,7 @@ public final class FlowTable {
         ids.deallocate()
         firstSeenTimes.deallocate()
         deadlines.deallocate()
+        synSequences.deallocate()
         slots.deallocate()
         freeList.deallocate()
         timeoutValues.deallocate()
@@ -136,6 +140,22 @@ public final class FlowTable {
 
     /// When the flow's first packet was seen (nanoseconds since the epoch).
     public func firstSeen(_ index: Int32) -> UInt64 { firstSeenTimes[Int(index)] }
+
+    /// The sequence number of the SYN (initiator) or SYN-ACK (responder), if seen.
+    public func synSequence(_ index: Int32, initiator: Bool) -> UInt32? {
+        let state = records[Int(index)].state
+        let known = initiator ? state & FlowState.synSeen != 0 : state & FlowState.synAckSeen != 0
+        guard known else { return nil }
+        let both = synSequences[Int(index)]
+        return UInt32(truncatingIfNeeded: initiator ? both >> 32 : both)
+    }
+
+    private func recordSYN(_ index: Int32, initiator: Bool, sequence: UInt32) {
+        let both = synSequences[Int(index)]
+        synSequences[Int(index)] = initiator
+            ? (UInt64(sequence) << 32 | (both & 0xFFFF_FFFF))
+            : ((both & 0xFFFF_FFFF_0000_0000) | UInt64(sequence))
+    }
 
     /// As ``track(_:)-(UnsafePointer<DecodedPacket>)`` for a packet value (tests, tools).
     public func track(_ packet: DecodedPacket) -> FlowUpdate? {
@@ -192,7 +212,10 @@ public final class FlowTable {
                 r.pointee.state |= flags & TCPFlags.rst != 0 ? FlowState.rstSeen : FlowState.finSeen
                 newClass = TimeoutClass.tcpClosed.rawValue
             } else if newClass == TimeoutClass.tcpNew.rawValue && !fromInitiator {
-                if flags & TCPFlags.syn != 0 { r.pointee.state |= FlowState.synAckSeen }
+                if flags & TCPFlags.syn != 0 {
+                    r.pointee.state |= FlowState.synAckSeen
+                    recordSYN(index, initiator: false, sequence: p.pointee.tcpSequence)
+                }
                 newClass = TimeoutClass.tcpEstablished.rawValue
             }
             if _slowPath(newClass != Int(r.pointee.timeoutClass)) {
@@ -256,6 +279,7 @@ public final class FlowTable {
             initiatorIsA: senderIsInitiator == senderIsA, timeoutClass: UInt8(timeoutClass.rawValue), appProtocol: 0))
         ids[Int(index)] = nextID
         firstSeenTimes[Int(index)] = p.timestamp
+        if state & FlowState.synSeen != 0 { recordSYN(index, initiator: senderIsInitiator, sequence: p.tcpSequence) }
         nextID &+= 1
         insertSlot(index: index, hash32: hash32)
         if !wheelStarted {
@@ -373,7 +397,7 @@ public final class FlowTable {
 
     private func remove(_ index: Int32, evicted: Bool, filed: Bool) {
         let r = records + Int(index)
-        onRemove?(r.pointee, evicted)
+        onRemove?(index, r.pointee, evicted)
         if evicted { statistics.evicted &+= 1 } else { statistics.expired &+= 1 }
         if filed { unfile(index) }
         removeSlot(index: index, hash32: r.pointee.hashValue32)

@@ -33,8 +33,8 @@ public final class Pipeline {
     public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
         self.zones = zones
         self.dispatcher = dispatcher
-        self.detector = try Detector(zones: zones, dispatcher: dispatcher)
         let settings = zones.config.sensor
+        self.detector = try Detector(zones: zones, dispatcher: dispatcher, flowCapacity: settings.maxFlows)
         let t = settings.flowTimeouts
         var serverPorts = ServerPorts()
         for entry in zones.services.entries where entry.spec.highPort - entry.spec.lowPort < 2048 {
@@ -47,6 +47,8 @@ public final class Pipeline {
             serverPorts: serverPorts)
         packet = .allocate(capacity: 1)
         packet.initialize(to: DecodedPacket())
+        let detector = self.detector, flows = self.flows
+        flows.onRemove = { [unowned flows] index, _, _ in detector.flowEnded(flows: flows, index: index) }
     }
 
     deinit {
@@ -74,16 +76,20 @@ public final class Pipeline {
             detector.packetWithoutFlow(p)
             return
         }
+        let record = flows.record(update.index)
         if _slowPath(update.isNew || update.isFirstReply) {
-            let record = flows.record(update.index)
             let id = flows.id(update.index)
             if update.isNew { detector.flowStarted(record, id: id, packet: p) }
             if update.isFirstReply { detector.firstReply(record, id: id, packet: p) }
         }
+        if p.pointee.payloadLength > 0 && record.pointee.state & FlowState.inspectionDone == 0 {
+            detector.inspectPayload(flows: flows, index: update.index, packet: p, bytes: captured.bytes, fromInitiator: update.fromInitiator)
+        }
     }
 
-    /// End of input: flushes the sinks.
+    /// End of input: ends every flow (inspectors report what is pending) and flushes the sinks.
     public func finish() {
+        flows.removeAll()
         dispatcher.flush()
     }
 }

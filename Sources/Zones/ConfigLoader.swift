@@ -484,7 +484,7 @@ struct ConfigReader {
     }
 
     static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "flow_timeouts",
-                             "alert_throttle_seconds", "stats_interval", "outputs"]
+                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs"]
 
     mutating func readSensor(_ node: Node) -> SensorSettings {
         var s = SensorSettings()
@@ -507,6 +507,7 @@ struct ConfigReader {
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
             case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
             case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval
+            case "stream_window": s.streamWindow = integer(v, key, 512...1_048_576) ?? s.streamWindow
             case "flow_timeouts":
                 guard let items = mapping(v, "flow_timeouts", allowed: ["tcp_new", "tcp", "tcp_closed", "udp", "icmp", "other"]) else { continue }
                 for (k, _, t) in items {

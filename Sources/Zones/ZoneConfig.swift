@@ -85,6 +85,8 @@ public struct SensorSettings: Sendable {
     /// most once per this many seconds; the repeats in between are counted.
     public var alertThrottleSeconds: Int = 3600
     public var statsInterval: Int = 60
+    /// Bytes of each direction of a TCP stream that application inspection reads.
+    public var streamWindow: Int = 16 * 1024
     public var outputs: [OutputSetting] = []
     public init() {}
 }

@@ -152,10 +152,10 @@ struct CLITests {
 
     @Test func rulesListing() throws {
         let text = try zonewarden(["rules"])
-        #expect(text.status == 0 && text.stdoutLines.count == 9 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        #expect(text.status == 0 && text.stdoutLines.count == 14 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
         let json = try zonewarden(["rules", "--format", "json"])
         let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
-        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 5002, 7001])
+        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 5002, 7001])
         #expect(rules.allSatisfy { ($0["measure_point"] as? String)?.isEmpty == false })
     }
 }

@@ -55,7 +55,7 @@ struct SharedCaptureTests {
         let config = try ZoneConfig.parse(yaml: sharedConfigYAML, file: "shared.yaml")
         // 192.168.10.132 (guest) logs in to the FTP server 192.168.10.188 (management).
         let result = try analyze(config: config, [sharedCaptures!.appendingPathComponent("ftp-login-failed-admin.pcap").path])
-        #expect(result.alerts.map(\.sid) == [1001])
+        #expect(result.alerts.map(\.sid) == [1001, 2003, 2001])
         #expect(result.alerts.first?.destinationPort == 21)
     }
 }

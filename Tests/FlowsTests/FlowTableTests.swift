@@ -89,7 +89,7 @@ struct FlowTableTests {
         _ = table.track(packet(client, server, sport: 3, dport: 22, flags: TCPFlags.syn, time: 1 * s))
         _ = table.track(packet(server, client, sport: 22, dport: 3, flags: TCPFlags.syn | TCPFlags.ack, time: 1 * s))  // established
         var removed: [UInt16] = []
-        table.onRemove = { r, evicted in
+        table.onRemove = { _, r, evicted in
             #expect(!evicted)
             removed.append(r.responderPort)
         }
@@ -108,7 +108,7 @@ struct FlowTableTests {
         for i in 0..<1024 { _ = table.track(packet(client, server, proto: 17, sport: UInt16(1000 + i), dport: 53, time: UInt64(i + 1))) }
         _ = table.track(packet(client, server, proto: 17, sport: 1000, dport: 53, time: 5000))  // refresh the oldest
         var evictedPorts: [UInt16] = []
-        table.onRemove = { r, evicted in if evicted { evictedPorts.append(r.initiatorPort) } }
+        table.onRemove = { _, r, evicted in if evicted { evictedPorts.append(r.initiatorPort) } }
         _ = table.track(packet(client, server, proto: 17, sport: 9999, dport: 53, time: 6000))
         #expect(evictedPorts == [1001])
         #expect(table.count == 1024 && table.statistics.evicted == 1)

@@ -1,0 +1,86 @@
+import Alerting
+
+/// How a login's secret travelled. Secrets themselves never leave the inspector:
+/// only their length is kept.
+public enum Credential: Sendable, Equatable {
+    /// A password, community or similar sent in clear.
+    case cleartext(length: Int)
+    /// No secret was sent: the login relies on host trust, or none was asked.
+    case none(String)
+}
+
+/// A login (or login attempt) an inspector saw.
+public struct LoginEvent: Sendable {
+    /// The application protocol (EVE `app_proto`).
+    public var proto: String
+    /// The user name as sent, possibly with bytes from the wire: every format escapes it.
+    public var user: String?
+    public var credential: Credential
+    /// How the login was made: `USER/PASS`, `HTTP Basic`, `simple bind`, ...
+    public var method: String
+    /// Whether the server accepted it, when the protocol shows that.
+    public var success: Bool?
+    /// More evidence (escaped on output).
+    public var evidence: [(key: String, value: EvidenceValue)]
+
+    public init(proto: String, user: String?, credential: Credential, method: String, success: Bool?, evidence: [(key: String, value: EvidenceValue)] = []) {
+        self.proto = proto
+        self.user = user
+        self.credential = credential
+        self.method = method
+        self.success = success
+        self.evidence = evidence
+    }
+}
+
+/// What an application-protocol inspector found on a flow.
+public enum AppEvent: Sendable {
+    /// Credentials (or a trust-based login) sent in clear.
+    case login(LoginEvent)
+    /// Access without authentication, or anonymous authentication, accepted.
+    case anonymousAccess(LoginEvent)
+    /// The server speaks a cleartext management protocol.
+    case cleartextService(proto: String, detail: String)
+    /// Authentication that protects the secret weakly (VNC DES challenge, IPMI 1.5
+    /// MD5, SNMPv3 noAuthNoPriv, RDP standard security, SPICE or TLS ≤ 1.1 ...).
+    case weakAuthentication(LoginEvent)
+    /// A VM console protocol.
+    case console(proto: String, detail: String)
+}
+
+/// What an inspector reports back for a chunk of stream bytes.
+public struct InspectionOutput {
+    public var events: [AppEvent] = []
+    /// The application protocol, once recognised (EVE `app_proto`).
+    public var appProtocol: String?
+    /// Nothing more of the flow needs inspecting (encrypted from here on, or done).
+    public var finished = false
+
+    public init() {}
+}
+
+/// An application-protocol inspector for one flow: created when the flow's
+/// first bytes match it, then fed the in-order bytes of both directions.
+/// One inspector per file under `Inspectors/`; ``InspectorRegistry`` lists them.
+protocol StreamInspector: AnyObject {
+    /// In-order bytes of one direction.
+    func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput)
+    /// The flow ended or its window is exhausted: report what is pending
+    /// (a login whose outcome was never seen).
+    func finish(_ out: inout InspectionOutput)
+}
+
+extension StreamInspector {
+    func finish(_ out: inout InspectionOutput) {}
+}
+
+/// What recognisers may know about a flow before any byte is read.
+struct FlowHints {
+    /// TCP (6) or UDP (17).
+    var transport: UInt8
+    var serverPort: UInt16
+    var clientPort: UInt16
+    /// Whether the server is in a management zone and the port is a management service
+    /// (TLS versions are judged only there).
+    var managementService: Bool
+}

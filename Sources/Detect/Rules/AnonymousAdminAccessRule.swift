@@ -1,0 +1,24 @@
+import Alerting
+import Zones
+
+/// 2002: access without authentication, or anonymous authentication, accepted:
+/// FTP anonymous, RFB security type None, a default SNMP community answered,
+/// libvirt without authentication, IPMI with authentication type none or
+/// cipher suite 0, an LDAP anonymous or unauthenticated bind.
+public final class AnonymousAdminAccessRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 2002, name: "anonymous-admin-access", defaultSeverity: .critical,
+        measurePoint: "no anonymous access",
+        summary: "anonymous or unauthenticated access accepted: FTP anonymous, RFB None, default SNMP community answered, libvirt auth none, IPMI none/cipher 0, LDAP anonymous bind")
+    public static let hooks: RuleHooks = .appEvent
+    public init(_ setup: RuleSetup) {}
+
+    public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
+        guard case .anonymousAccess(let login) = app else { return }
+        findings.append(Finding(
+            message: "\(LoginEvidence.phrase(e, login)) accepted without authentication",
+            evidence: LoginEvidence.evidence(login),
+            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            lowerSeverity: e.insideManagement))
+    }
+}

@@ -1,0 +1,26 @@
+import Alerting
+import Zones
+
+/// 2001: credentials sent in clear (telnet, rlogin, rsh, FTP and authd
+/// USER/PASS, HTTP Basic, LDAP simple bind, SNMP v1/v2c communities, VeNCrypt
+/// Plain, IPMI 1.5 straight password), on any port and in any zone: a guest's
+/// telnet server is as much a finding as a host's. One level lower when both
+/// ends are in management zones.
+public final class CleartextAdminLoginRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 2001, name: "cleartext-admin-login", defaultSeverity: .high,
+        measurePoint: "authentication data encrypted",
+        summary: "credentials sent in clear: telnet, rlogin, rsh, FTP, HTTP Basic, LDAP simple bind, SNMP community, VeNCrypt Plain, IPMI 1.5 password, vmauthd")
+    public static let hooks: RuleHooks = .appEvent
+    public init(_ setup: RuleSetup) {}
+
+    public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
+        guard case .login(let login) = app else { return }
+        let cleartext = if case .cleartext = login.credential { "credentials sent in clear" } else { "user names sent in clear, no password" }
+        findings.append(Finding(
+            message: "\(LoginEvidence.phrase(e, login)): \(cleartext)",
+            evidence: LoginEvidence.evidence(login),
+            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            lowerSeverity: e.insideManagement))
+    }
+}

@@ -1,0 +1,24 @@
+import Alerting
+import Zones
+
+/// 2003: a management host serves a management protocol in clear (HTTP,
+/// WinRM on 5985, vboxwebsrv, CIM 5988, libvirt on 16509, telnet, FTP, authd
+/// without SSL), seen from the server's own answer, even before any login.
+/// An HTTP redirect to HTTPS is not serving in clear.
+public final class UnencryptedManagementProtocolRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 2003, name: "unencrypted-management-protocol", defaultSeverity: .medium,
+        measurePoint: "admin interfaces encrypted",
+        summary: "a management-role host serves a cleartext management protocol (HTTP, WinRM 5985, vboxwebsrv, CIM, libvirt TCP, telnet, FTP)")
+    public static let hooks: RuleHooks = .appEvent
+    public init(_ setup: RuleSetup) {}
+
+    public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
+        guard case .cleartextService(let proto, let detail) = app, e.effectiveDestinationRole == .management else { return }
+        findings.append(Finding(
+            message: "management host \(e.responderText) (zone \(e.zoneName(e.destinationZone != 0 ? e.destinationZone : e.segmentZone))) serves \(detail) in clear on \(e.serviceText)",
+            evidence: [("protocol", .text(proto)), ("service", .text(e.serviceText))],
+            throttle: ThrottleKey(sid: Self.metadata.sid, first: e.responder, detail: UInt64(e.ipProtocol.rawValue) << 16 | UInt64(e.responderPort)),
+            lowerSeverity: e.insideManagement))
+    }
+}

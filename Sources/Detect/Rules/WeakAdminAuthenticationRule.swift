@@ -1,0 +1,23 @@
+import Alerting
+import Zones
+
+/// 2004: authentication that protects the secret weakly: VNC password
+/// authentication without TLS, SPICE without TLS, RDP standard security, IPMI
+/// 1.5 MD2/MD5, SNMPv3 noAuthNoPriv, TLS 1.0/1.1 (or SSL 3.0) on a management service.
+public final class WeakAdminAuthenticationRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 2004, name: "weak-admin-authentication", defaultSeverity: .medium,
+        measurePoint: "authentication data encrypted",
+        summary: "VNC password auth without TLS, SPICE without TLS, RDP standard security, IPMI 1.5 MD2/MD5, SNMPv3 noAuthNoPriv, TLS 1.0/1.1 on management services")
+    public static let hooks: RuleHooks = .appEvent
+    public init(_ setup: RuleSetup) {}
+
+    public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
+        guard case .weakAuthentication(let login) = app else { return }
+        findings.append(Finding(
+            message: "\(LoginEvidence.phrase(e, login))",
+            evidence: LoginEvidence.evidence(login),
+            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            lowerSeverity: e.insideManagement))
+    }
+}
