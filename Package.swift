@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "ZonesTests", dependencies: ["Zones", "Decode"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Decode", "CaptureBuilder"]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones"]),
+        .testTarget(name: "DetectTests", dependencies: ["Detect", "Alerting", "CaptureBuilder", "Decode", "Flows", "Zones"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Sensor", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "zonewarden", "zw-capgen"]

@@ -129,11 +129,26 @@ public final class CaptureScript {
         case midstream
     }
 
+    /// How a message's bytes are cut into segments and put on the wire.
+    public enum Segmentation: Sendable {
+        /// One segment per message.
+        case whole
+        /// Segments of at most `size` bytes, in order.
+        case split(Int)
+        /// Segments of `size` bytes, each pair sent in reverse order.
+        case outOfOrder(Int)
+        /// Segments of `size` bytes, each sent twice.
+        case retransmitted(Int)
+        /// Segments of `size` bytes, each followed by a copy that overlaps the next.
+        case overlapping(Int)
+    }
+
     /// A TCP conversation: opening, then `messages` (client when `fromClient`),
-    /// each message in one segment acknowledged by the peer, then FIN/ACK both ways.
+    /// each message acknowledged by the peer, then FIN/ACK both ways.
     @discardableResult
     public func tcp(client: Host, clientPort: UInt16, server: Host, serverPort: UInt16, wire: Wire = .plain,
-                    opening: Opening = .handshake, messages: [(fromClient: Bool, bytes: [UInt8])] = [], close: Bool = true) -> Self {
+                    opening: Opening = .handshake, messages: [(fromClient: Bool, bytes: [UInt8])] = [], close: Bool = true,
+                    segmentation: Segmentation = .whole) -> Self {
         var clientSeq: UInt32 = 0x1000_0000 &+ UInt32(clientPort) &* 7919
         var serverSeq: UInt32 = 0x2000_0000 &+ UInt32(serverPort) &* 104_729
         func segment(fromClient: Bool, flags: UInt8, payload: [UInt8] = []) {
@@ -160,8 +175,40 @@ public final class CaptureScript {
         case .midstream:
             break
         }
+        /// Sends `payload` at an explicit sequence number without advancing the stream.
+        func raw(fromClient: Bool, sequence: UInt32, payload: [UInt8]) {
+            let (src, dst, sp, dp) = fromClient ? (client, server, clientPort, serverPort) : (server, client, serverPort, clientPort)
+            let ack = fromClient ? serverSeq : clientSeq
+            let t = Frames.tcp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, sequence: sequence, acknowledgement: ack,
+                               flags: TCPFlags.psh | TCPFlags.ack, payload: payload)
+            append(ipPacket(from: src, to: dst, proto: 6, transport: t, wire: wire))
+        }
         for m in messages {
-            segment(fromClient: m.fromClient, flags: TCPFlags.psh | TCPFlags.ack, payload: m.bytes)
+            let base = m.fromClient ? clientSeq : serverSeq
+            var size = m.bytes.count
+            switch segmentation {
+            case .whole: break
+            case .split(let n), .outOfOrder(let n), .retransmitted(let n), .overlapping(let n): size = max(1, n)
+            }
+            let chunks = stride(from: 0, to: m.bytes.count, by: max(size, 1)).map { $0..<min($0 + size, m.bytes.count) }
+            var order = Array(chunks.indices)
+            if case .outOfOrder = segmentation {
+                var i = 0
+                while i + 1 < order.count { order.swapAt(i, i + 1); i += 2 }
+            }
+            for i in order {
+                let r = chunks[i]
+                raw(fromClient: m.fromClient, sequence: base &+ UInt32(r.lowerBound), payload: Array(m.bytes[r]))
+                if case .retransmitted = segmentation {
+                    raw(fromClient: m.fromClient, sequence: base &+ UInt32(r.lowerBound), payload: Array(m.bytes[r]))
+                }
+                if case .overlapping = segmentation, i + 1 < chunks.count {
+                    // A copy of the second half of this segment and the first half of the next.
+                    let from = r.lowerBound + r.count / 2, to = min(chunks[i + 1].lowerBound + chunks[i + 1].count / 2 + 1, m.bytes.count)
+                    raw(fromClient: m.fromClient, sequence: base &+ UInt32(from), payload: Array(m.bytes[from..<to]))
+                }
+            }
+            if m.fromClient { clientSeq &+= UInt32(m.bytes.count) } else { serverSeq &+= UInt32(m.bytes.count) }
             segment(fromClient: !m.fromClient, flags: TCPFlags.ack)
         }
         if close {

@@ -34,6 +34,10 @@ public enum Lab {
     public static let internetHost = Host("203.0.113.50")
     public static let strangerInternal = Host("10.77.0.5")
     public static let firewall = Host("10.10.0.1", mac: "00:1b:21:aa:bb:cc")
+    public static let bmc = Host("10.10.0.31")
+    public static let hyperv = Host("10.10.0.41")
+    public static let ldap = Host("10.50.0.10")
+    public static let ftpServer = Host("10.50.0.21")
 
     public static let mgmtVLAN = Wire.vlan(10)
     public static let adminVLAN = Wire.vlan(15)
@@ -61,7 +65,10 @@ public enum ExampleCaptures {
     static let ntp = [UInt8](repeating: 0, count: 48)
     static let dnsQuery: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x77, 0x77, 0, 0, 1, 0, 1]
 
-    public static let all: [ExampleCapture] = [
+    public static let all: [ExampleCapture] = zoneRules + adminAccess
+
+    /// Captures of the zone rules (1001-1006, 5002, 7001) and the site example.
+    public static let zoneRules: [ExampleCapture] = [
         ExampleCapture(name: "guest-to-management", config: "examples/guest-to-management.yaml",
                        summary: "1001 positive: a guest reaches vCenter by address and a host on the management VLAN") { s in
             s.tcp(client: Lab.web1, clientPort: 40001, server: Lab.vcenter, serverPort: 443, wire: Lab.guestVLAN,
@@ -171,6 +178,135 @@ public enum ExampleCaptures {
             s.tcp(client: Lab.web1, clientPort: 50013, server: Lab.strangerInternal, serverPort: 80, wire: Lab.guestVLAN, messages: [(true, http)])
         },
     ]
+
+    /// Captures of logins and consoles (rules 2001-2005).
+    public static let adminAccess: [ExampleCapture] = {
+        typealias M = ProtocolMessages
+        let c = "examples/site-roles.yaml"
+        return [
+            ExampleCapture(name: "cleartext-admin-login", config: c,
+                           summary: "2001 positive: telnet, FTP, HTTP Basic, rsh, rlogin, LDAP, SNMP, VeNCrypt Plain, IPMI, authd and WinRM logins in clear, some split, retransmitted or out of order") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41001, server: Lab.esxi1, serverPort: 23, wire: Lab.mgmtVLAN,
+                      messages: M.telnetLogin(user: "root", password: "Esx!2026", accepted: true))
+                s.tcp(client: Lab.backup, clientPort: 41002, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN,
+                      messages: M.ftpLogin(user: "backup", password: "Backup#77", accepted: false), segmentation: .retransmitted(5))
+                s.tcp(client: Lab.web1, clientPort: 41003, server: Lab.vcenter, serverPort: 80, wire: Lab.guestVLAN,
+                      messages: M.httpBasic(user: "administrator@vsphere.local", password: "VMware1!VMware1!"), segmentation: .outOfOrder(9))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 1021, server: Lab.kvm1, serverPort: 514, wire: Lab.mgmtVLAN,
+                      messages: M.rsh(clientUser: "ops", serverUser: "root", command: "virsh list --all", accepted: true))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 1022, server: Lab.esxi2, serverPort: 513, wire: Lab.mgmtVLAN,
+                      messages: M.rlogin(clientUser: "ops", serverUser: "root"))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41006, server: Lab.ldap, serverPort: 389, wire: Lab.servicesVLAN,
+                      messages: [(true, M.ldapBind(id: 1, dn: "cn=admin,dc=lab,dc=example", password: "Ld4p-Adm1n")), (false, M.ldapBindResponse(id: 1, code: 0))],
+                      segmentation: .overlapping(11))
+                s.udp(client: Lab.backup, clientPort: 41007, server: Lab.esxi2, serverPort: 161, wire: Lab.mgmtVLAN,
+                      request: M.snmp(version: 1, community: "s3cr3t-c0mm", requestID: 77, response: false),
+                      response: M.snmp(version: 1, community: "s3cr3t-c0mm", requestID: 77, response: true))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41008, server: Lab.kvm1, serverPort: 5901, wire: Lab.mgmtVLAN,
+                      messages: M.vencrypt(subtype: 256, user: "vnc-admin", password: "Vnc-Pass-1"), segmentation: .split(7))
+                s.udp(client: Lab.adminWorkstation, clientPort: 41009, server: Lab.bmc, serverPort: 623, wire: Lab.mgmtVLAN,
+                      request: M.ipmi15(authType: 4, sessionID: 0x0102_0304, password: "calvin"))
+                s.tcp(client: Lab.backup, clientPort: 41010, server: Lab.esxi1, serverPort: 902, wire: Lab.mgmtVLAN,
+                      messages: M.ftpLogin(user: "vpxuser", password: "Vpx-Secret-9", accepted: true, banner: M.authdBanner))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41011, server: Lab.hyperv, serverPort: 5985, wire: Lab.mgmtVLAN,
+                      messages: M.winrmBasic(user: "LAB\\hvadmin", password: "Hyper-V-2026"))
+            },
+            ExampleCapture(name: "cleartext-admin-login-ok", config: c,
+                           summary: "2001 negative: SSH, FTP with AUTH TLS, LDAP StartTLS, a telnet session seen mid-stream, an HTTPS redirect, refused anonymous FTP") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 42001, server: Lab.esxi1, serverPort: 22, wire: Lab.mgmtVLAN,
+                      messages: [(false, Array("SSH-2.0-OpenSSH_9.2\r\n".utf8)), (true, Array("SSH-2.0-OpenSSH_9.6\r\n".utf8)), (true, [UInt8](repeating: 0x14, count: 64))])
+                s.tcp(client: Lab.backup, clientPort: 42002, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN, messages: M.ftpAuthTLS())
+                s.tcp(client: Lab.adminWorkstation, clientPort: 42003, server: Lab.ldap, serverPort: 389, wire: Lab.servicesVLAN,
+                      messages: [(true, M.ldapStartTLS(id: 1)), (false, M.ldapExtendedResponse(id: 1, code: 0)),
+                                 (true, [0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03]),
+                                 (true, M.ldapBind(id: 2, dn: "cn=admin,dc=lab,dc=example", password: "inside-tls"))])
+                s.tcp(client: Lab.adminWorkstation, clientPort: 42004, server: Lab.esxi1, serverPort: 23, wire: Lab.mgmtVLAN, opening: .midstream,
+                      messages: [(false, Array("Password: ".utf8)), (true, Array("hunter2\r\n".utf8)), (false, Array("\r\n# ".utf8))])
+                s.tcp(client: Lab.adminWorkstation, clientPort: 42005, server: Lab.vcenter, serverPort: 80, wire: Lab.mgmtVLAN,
+                      messages: M.httpPage(status: 301, location: "https://vcenter.lab.example/ui/"))
+                s.tcp(client: Lab.web1, clientPort: 42006, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN,
+                      messages: M.ftpLogin(user: "anonymous", password: "guest@example.com", accepted: false))
+            },
+            ExampleCapture(name: "anonymous-admin-access", config: c,
+                           summary: "2002 positive: anonymous FTP, RFB None, SNMP public answered, libvirt auth none, IPMI cipher suite 0 and auth none, LDAP anonymous bind") { s in
+                s.tcp(client: Lab.web1, clientPort: 43001, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN,
+                      messages: M.ftpLogin(user: "anonymous", password: "guest@example.com", accepted: true))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 43002, server: Lab.kvm1, serverPort: 5900, wire: Lab.mgmtVLAN,
+                      messages: M.rfb(offered: [1], chosen: 1, accepted: true))
+                s.udp(client: Lab.backup, clientPort: 43003, server: Lab.esxi2, serverPort: 161, wire: Lab.mgmtVLAN,
+                      request: M.snmp(version: 1, community: "public", requestID: 5, response: false),
+                      response: M.snmp(version: 1, community: "public", requestID: 5, response: true))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 43004, server: Lab.kvm1, serverPort: 16509, wire: Lab.mgmtVLAN,
+                      messages: M.libvirtAuthList(authTypes: [0]))
+                s.udp(client: Lab.adminWorkstation, clientPort: 43005, server: Lab.bmc, serverPort: 623, wire: Lab.mgmtVLAN,
+                      request: M.rakp1(user: "ADMIN"), response: M.rmcpPlusOpenSessionResponse(algorithms: (0, 0, 0)))
+                s.udp(client: Lab.adminWorkstation, clientPort: 43006, server: Lab.bmc, serverPort: 623, wire: Lab.mgmtVLAN,
+                      request: M.ipmi15(authType: 0, sessionID: 0x0A0B_0C0D))
+                s.tcp(client: Lab.web1, clientPort: 43007, server: Lab.ldap, serverPort: 389, wire: Lab.servicesVLAN,
+                      messages: [(true, M.ldapBind(id: 1, dn: "", password: "")), (false, M.ldapBindResponse(id: 1, code: 0))])
+            },
+            ExampleCapture(name: "anonymous-admin-access-ok", config: c,
+                           summary: "2002 negative: anonymous FTP and RFB None refused, libvirt with SASL, IPMI cipher suite 3, an anonymous LDAP bind refused") { s in
+                s.tcp(client: Lab.web1, clientPort: 44001, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN,
+                      messages: M.ftpLogin(user: "ftp", password: "x@y", accepted: false))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 44002, server: Lab.kvm1, serverPort: 5900, wire: Lab.mgmtVLAN,
+                      messages: M.rfb(offered: [1, 2], chosen: 1, accepted: false))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 44003, server: Lab.kvm1, serverPort: 16509, wire: Lab.mgmtVLAN,
+                      messages: M.libvirtAuthList(authTypes: [1]))
+                s.udp(client: Lab.adminWorkstation, clientPort: 44004, server: Lab.bmc, serverPort: 623, wire: Lab.mgmtVLAN,
+                      request: M.rakp1(user: "ADMIN"), response: M.rmcpPlusOpenSessionResponse(algorithms: (1, 1, 1)))
+                s.tcp(client: Lab.web1, clientPort: 44005, server: Lab.ldap, serverPort: 389, wire: Lab.servicesVLAN,
+                      messages: [(true, M.ldapBind(id: 1, dn: "", password: "")), (false, M.ldapBindResponse(id: 1, code: 48))])
+            },
+            ExampleCapture(name: "unencrypted-management-protocol", config: c,
+                           summary: "2003 positive: vCenter serving HTTP, ESXi CIM on 5988, libvirt on 16509") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 45001, server: Lab.vcenter, serverPort: 80, wire: Lab.mgmtVLAN, messages: M.httpPage())
+                s.tcp(client: Lab.adminWorkstation, clientPort: 45002, server: Lab.esxi1, serverPort: 5988, wire: Lab.mgmtVLAN, messages: M.httpPage())
+                s.tcp(client: Lab.adminWorkstation, clientPort: 45003, server: Lab.kvm1, serverPort: 16509, wire: Lab.mgmtVLAN, messages: M.libvirtAuthList(authTypes: [1]))
+            },
+            ExampleCapture(name: "unencrypted-management-protocol-ok", config: c,
+                           summary: "2003 negative: vCenter redirecting to HTTPS, a guest's web server, TLS 1.3 to vCenter") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 46001, server: Lab.vcenter, serverPort: 80, wire: Lab.mgmtVLAN,
+                      messages: M.httpPage(status: 302, location: "https://vcenter.lab.example/"))
+                s.tcp(client: Lab.web2, clientPort: 46002, server: Lab.web1, serverPort: 80, wire: Lab.guestVLAN, messages: M.httpPage())
+                s.tcp(client: Lab.adminWorkstation, clientPort: 46003, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN,
+                      messages: M.tlsHandshake(offered: 0x0304, selected: 0x0304))
+            },
+            ExampleCapture(name: "weak-admin-authentication", config: c,
+                           summary: "2004 positive: VNC password auth, SPICE without TLS, RDP standard security, IPMI MD5, SNMPv3 noAuthNoPriv, TLS 1.0 on vCenter") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 47001, server: Lab.kvm1, serverPort: 5900, wire: Lab.mgmtVLAN, messages: M.rfb(offered: [2], chosen: 2, accepted: true))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 47002, server: Lab.kvm1, serverPort: 5930, wire: Lab.mgmtVLAN, messages: M.spiceLink())
+                s.tcp(client: Lab.adminWorkstation, clientPort: 47003, server: Lab.hyperv, serverPort: 2179, wire: Lab.mgmtVLAN, messages: M.rdp(user: "hvadmin", requested: 0, selected: 0))
+                s.udp(client: Lab.adminWorkstation, clientPort: 47004, server: Lab.bmc, serverPort: 623, wire: Lab.mgmtVLAN, request: M.ipmi15(authType: 2, sessionID: 0x1111_2222))
+                s.udp(client: Lab.backup, clientPort: 47005, server: Lab.esxi2, serverPort: 161, wire: Lab.mgmtVLAN,
+                      request: M.snmpV3(user: "monitor", flags: 0, messageID: 9), response: M.snmpV3(user: "monitor", flags: 0, messageID: 9))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 47006, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN,
+                      messages: M.tlsHandshake(offered: 0x0301, selected: 0x0301))
+            },
+            ExampleCapture(name: "weak-admin-authentication-ok", config: c,
+                           summary: "2004 negative: VeNCrypt with TLS, RDP with CredSSP, TLS 1.2 on vCenter, SNMPv3 authPriv, TLS 1.0 on a guest's web server") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 48001, server: Lab.kvm1, serverPort: 5900, wire: Lab.mgmtVLAN, messages: M.vencrypt(subtype: 259))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 48002, server: Lab.hyperv, serverPort: 2179, wire: Lab.mgmtVLAN, messages: M.rdp(user: "hvadmin", requested: 3, selected: 2))
+                s.tcp(client: Lab.adminWorkstation, clientPort: 48003, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN,
+                      messages: M.tlsHandshake(offered: 0x0303, selected: 0x0303))
+                s.udp(client: Lab.backup, clientPort: 48004, server: Lab.esxi2, serverPort: 161, wire: Lab.mgmtVLAN,
+                      request: M.snmpV3(user: "monitor", flags: 3, messageID: 9), response: M.snmpV3(user: "monitor", flags: 3, messageID: 9))
+                s.tcp(client: Lab.web2, clientPort: 48005, server: Lab.web1, serverPort: 443, wire: Lab.guestVLAN,
+                      messages: M.tlsHandshake(offered: 0x0301, selected: 0x0301))
+            },
+            ExampleCapture(name: "console-exposed", config: c,
+                           summary: "2005 positive: a guest opens VNC and VMConnect consoles on hypervisors; the backup server opens SPICE") { s in
+                s.tcp(client: Lab.web1, clientPort: 49001, server: Lab.kvm1, serverPort: 5900, wire: Lab.guestVLAN, messages: M.rfb(offered: [2], chosen: 2, accepted: false))
+                s.tcp(client: Lab.web1, clientPort: 49002, server: Lab.hyperv, serverPort: 2179, wire: Lab.guestVLAN, messages: M.rdp(user: "guest", requested: 3, selected: 2))
+                s.tcp(client: Lab.backup, clientPort: 49003, server: Lab.kvm1, serverPort: 5931, wire: Lab.mgmtVLAN, messages: M.spiceLink())
+            },
+            ExampleCapture(name: "console-exposed-ok", config: c,
+                           summary: "2005 negative: an administrator's VNC console with TLS, a guest's own remote desktop") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 50001, server: Lab.kvm1, serverPort: 5900, wire: Lab.mgmtVLAN, messages: M.vencrypt(subtype: 259))
+                s.tcp(client: Lab.web2, clientPort: 50002, server: Lab.web1, serverPort: 3389, wire: Lab.guestVLAN, messages: M.rdp(user: "user", requested: 3, selected: 2))
+            },
+        ]
+    }()
 
     /// Builds one example capture in memory.
     public static func script(_ example: ExampleCapture) -> CaptureScript {

@@ -121,7 +121,8 @@ public final class Detector {
 
     /// A flow is being removed: inspectors report what is still pending.
     public func flowEnded(flows: FlowTable, index: Int32) {
-        guard inspection.isInspecting(index) else { return }
+        // Only flows whose record says an inspection holds state: ending a flow costs nothing otherwise.
+        guard flows.record(index).pointee.state & FlowState.inspecting != 0, inspection.isInspecting(index) else { return }
         inspectionOutput.events.removeAll(keepingCapacity: true)
         inspectionOutput.appProtocol = nil
         guard var context = inspection.flowEnded(index, &inspectionOutput), !inspectionOutput.events.isEmpty else { return }
@@ -133,6 +134,11 @@ public final class Detector {
         }
     }
 
+    /// End of input: every inspection still in progress reports what is pending.
+    public func finishInspections(flows: FlowTable) {
+        for index in inspection.inspectedIndexes { flowEnded(flows: flows, index: index) }
+    }
+
     private func runAppEvent(_ app: AppEvent, _ event: FlowEvent) {
         findings.removeAll(keepingCapacity: true)
         for i in appEventRules {
@@ -140,6 +146,11 @@ public final class Detector {
             rules[i].appEvent(event, app, &findings)
             for j in before..<findings.count { findings[j].ruleIndex = i }
         }
+        dispatchFindings(event)
+    }
+
+    /// Turns the findings gathered for a flow event into alerts.
+    private func dispatchFindings(_ event: FlowEvent) {
         for f in findings {
             let base = severities[f.ruleIndex]
             let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: f.lowerSeverity ? base.lowered : base,
@@ -184,11 +195,6 @@ public final class Detector {
                 for j in before..<findings.count { findings[j].ruleIndex = i }
             }
         }
-        for f in findings {
-            let base = severities[f.ruleIndex]
-            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: f.lowerSeverity ? base.lowered : base,
-                                           event: event, interface: interfaceName)
-            dispatcher.dispatch(alert, key: f.throttle)
-        }
+        dispatchFindings(event)
     }
 }

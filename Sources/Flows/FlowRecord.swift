@@ -65,4 +65,16 @@ public enum FlowState {
     public static let clientTried: UInt16 = 1 << 9
     /// The responder's first payload was offered to the inspectors and matched none.
     public static let serverTried: UInt16 = 1 << 10
+    /// An application inspection holds state for this flow.
+    public static let inspecting: UInt16 = 1 << 11
+
+    /// Whether a payload packet of this flow must go to application inspection:
+    /// not once it is done, nor for a side already judged while no inspection
+    /// holds state (decided from the record alone, without touching other memory).
+    @inline(__always)
+    public static func needsInspection(_ state: UInt16, fromInitiator: Bool) -> Bool {
+        if state & inspectionDone != 0 { return false }
+        let tried = fromInitiator ? clientTried : serverTried
+        return state & (inspecting | tried) != tried
+    }
 }

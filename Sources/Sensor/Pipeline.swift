@@ -82,14 +82,14 @@ public final class Pipeline {
             if update.isNew { detector.flowStarted(record, id: id, packet: p) }
             if update.isFirstReply { detector.firstReply(record, id: id, packet: p) }
         }
-        if p.pointee.payloadLength > 0 && record.pointee.state & FlowState.inspectionDone == 0 {
+        if p.pointee.payloadLength > 0 && FlowState.needsInspection(record.pointee.state, fromInitiator: update.fromInitiator) {
             detector.inspectPayload(flows: flows, index: update.index, packet: p, bytes: captured.bytes, fromInitiator: update.fromInitiator)
         }
     }
 
-    /// End of input: ends every flow (inspectors report what is pending) and flushes the sinks.
+    /// End of input: inspectors report what is pending, and the sinks are flushed.
     public func finish() {
-        flows.removeAll()
+        detector.finishInspections(flows: flows)
         dispatcher.flush()
     }
 }

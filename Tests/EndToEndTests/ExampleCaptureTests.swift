@@ -21,6 +21,16 @@ let expectedAlerts: [String: [(Int, String, String)]] = [
     "undeclared-vlan-ok": [],
     "unknown-address": [(7001, "192.168.100.10", "10.77.0.5")],
     "unknown-address-ok": [],
+    "cleartext-admin-login": [(2003, "10.99.0.20", "10.10.0.11"), (2001, "10.99.0.20", "10.10.0.11"), (2001, "10.50.0.5", "10.50.0.21"), (1001, "192.168.100.10", "10.10.0.5"), (2003, "192.168.100.10", "10.10.0.5"), (2001, "192.168.100.10", "10.10.0.5"), (2001, "10.99.0.20", "10.10.0.21"), (2001, "10.99.0.20", "10.10.0.12"), (2001, "10.99.0.20", "10.50.0.10"), (1004, "10.50.0.5", "10.10.0.12"), (2001, "10.50.0.5", "10.10.0.12"), (2001, "10.99.0.20", "10.10.0.21"), (2001, "10.99.0.20", "10.10.0.31"), (1004, "10.50.0.5", "10.10.0.11"), (2003, "10.50.0.5", "10.10.0.11"), (2001, "10.50.0.5", "10.10.0.11"), (2003, "10.99.0.20", "10.10.0.41"), (2001, "10.99.0.20", "10.10.0.41")],
+    "cleartext-admin-login-ok": [],
+    "anonymous-admin-access": [(2002, "192.168.100.10", "10.50.0.21"), (2002, "10.99.0.20", "10.10.0.21"), (1004, "10.50.0.5", "10.10.0.12"), (2001, "10.50.0.5", "10.10.0.12"), (2002, "10.50.0.5", "10.10.0.12"), (2003, "10.99.0.20", "10.10.0.21"), (2002, "10.99.0.20", "10.10.0.21"), (2002, "10.99.0.20", "10.10.0.31"), (2002, "10.99.0.20", "10.10.0.31"), (2002, "192.168.100.10", "10.50.0.10")],
+    "anonymous-admin-access-ok": [(2003, "10.99.0.20", "10.10.0.21")],
+    "unencrypted-management-protocol": [(2003, "10.99.0.20", "10.10.0.5"), (2003, "10.99.0.20", "10.10.0.11"), (2003, "10.99.0.20", "10.10.0.21")],
+    "unencrypted-management-protocol-ok": [],
+    "weak-admin-authentication": [(2004, "10.99.0.20", "10.10.0.21"), (2004, "10.99.0.20", "10.10.0.21"), (2004, "10.99.0.20", "10.10.0.41"), (2004, "10.99.0.20", "10.10.0.31"), (1004, "10.50.0.5", "10.10.0.12"), (2004, "10.50.0.5", "10.10.0.12"), (2004, "10.99.0.20", "10.10.0.5")],
+    "weak-admin-authentication-ok": [(1004, "10.50.0.5", "10.10.0.12")],
+    "console-exposed": [(1001, "192.168.100.10", "10.10.0.21"), (2005, "192.168.100.10", "10.10.0.21"), (2004, "192.168.100.10", "10.10.0.21"), (1001, "192.168.100.10", "10.10.0.41"), (2005, "192.168.100.10", "10.10.0.41"), (2005, "10.50.0.5", "10.10.0.21"), (2004, "10.50.0.5", "10.10.0.21")],
+    "console-exposed-ok": [],
     "example-site": [(1001, "192.168.100.11", "10.10.0.5"), (1004, "10.50.0.5", "10.10.0.11"), (1006, "10.99.0.20", "192.168.100.50"),
                      (5002, "192.168.100.10", "192.168.100.11"), (7001, "192.168.100.10", "10.77.0.5")],
 ]
@@ -62,6 +72,35 @@ struct ExampleCaptureTests {
         let misplaced = try #require(result.alerts.first { $0.sid == 1006 })
         #expect(misplaced.evidence("service_name") == .text("libvirt-tcp") && misplaced.destinationZone == "web")
         #expect(result.pipeline.statistics.decodeErrors == 0)
+    }
+
+    /// Each rule's positive capture raises it; its negative (-ok) capture does not.
+    @Test(arguments: [("cleartext-admin-login", 2001), ("anonymous-admin-access", 2002), ("unencrypted-management-protocol", 2003),
+                      ("weak-admin-authentication", 2004), ("console-exposed", 2005)])
+    func positiveAndNegative(name: String, sid: Int) {
+        #expect(expectedAlerts[name]!.contains { $0.0 == sid })
+        #expect(!expectedAlerts["\(name)-ok"]!.contains { $0.0 == sid })
+    }
+
+    @Test func loginDetails() throws {
+        let result = try analyze(configPath: "config/examples/site-roles.yaml", [repoPath("Captures/cleartext-admin-login.pcap")])
+        let logins = result.alerts.filter { $0.sid == 2001 }
+        func detail(_ user: String) -> Alert? { logins.first { $0.evidence("user") == .text(user) } }
+        // Typed one character per segment, accepted.
+        #expect(detail("root")?.evidence("credential") == .text("redacted (8 chars)"))
+        #expect(logins.first { $0.appProto == "telnet" }?.evidence("login") == .text("succeeded"))
+        // Split into 5-byte segments, each sent twice; refused.
+        #expect(detail("backup")?.evidence("login") == .text("failed"))
+        #expect(detail("backup")?.evidence("credential") == .text("redacted (9 chars)"))
+        // 9-byte segments in swapped pairs.
+        #expect(detail("administrator@vsphere.local")?.evidence("login") == .text("succeeded"))
+        // Overlapping retransmissions.
+        #expect(detail("cn=admin,dc=lab,dc=example")?.evidence("credential") == .text("redacted (10 chars)"))
+        #expect(detail("vnc-admin")?.evidence("method") == .text("VeNCrypt Plain"))
+        #expect(detail("LAB\\hvadmin")?.evidence("method") == .text("WinRM Basic over HTTP"))
+        #expect(detail("vpxuser")?.appProto == "vmauthd")
+        // Inside the management network, one level lower (high → medium) where both ends are management.
+        #expect(logins.first { $0.appProto == "ipmi" }?.severity == .high, "the admin workstation is not in a management zone")
     }
 
     @Test func overlayTrafficIsClassifiedByVNI() throws {

@@ -6,16 +6,13 @@ enum ByteText {
         String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Whether `bytes` begins with `prefix`, ignoring ASCII case.
-    static func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ prefix: String, caseInsensitive: Bool = false) -> Bool {
-        let p = Array(prefix.utf8)
-        guard bytes.count >= p.count else { return false }
-        for i in 0..<p.count {
-            var a = bytes[i], b = p[i]
-            if caseInsensitive { a = lower(a); b = lower(b) }
-            if a != b { return false }
+    /// Whether `bytes` begins with `prefix` (a literal: no allocation; recognisers run on every flow).
+    static func hasPrefix(_ bytes: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { p in
+            guard bytes.count >= p.count else { return false }
+            for i in 0..<p.count where bytes[i] != p[i] { return false }
+            return true
         }
-        return true
     }
 
     static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }

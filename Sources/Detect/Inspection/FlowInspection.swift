@@ -10,6 +10,9 @@ final class FlowInspection {
     var inspector: (any StreamInspector)?
     var clientTried = false
     var serverTried = false
+    /// First bytes of each side held until they are enough to recognise the protocol.
+    var clientHead: [UInt8] = []
+    var serverHead: [UInt8] = []
     var datagrams = 0
     var context: DecodedPacket
 
@@ -40,6 +43,10 @@ final class ApplicationInspection {
     private var entries: [FlowInspection?]
     /// Datagrams of one UDP flow inspected at most.
     static let maximumDatagrams = 64
+    /// A side's first bytes are held until this many have arrived before they
+    /// are judged unrecognisable (a login typed a character per segment, a
+    /// message split into small segments).
+    static let recognitionBytes = 64
 
     init(capacity: Int, window: Int) {
         self.window = window
@@ -49,12 +56,13 @@ final class ApplicationInspection {
     /// Whether a flow has an inspection in progress.
     func isInspecting(_ index: Int32) -> Bool { entries[Int(index)] != nil }
 
+    /// Indexes of the flows with an inspection in progress.
+    var inspectedIndexes: [Int32] { entries.indices.compactMap { entries[$0] == nil ? nil : Int32($0) } }
+
     /// Offers one packet's payload; appends what the inspector reports to `out`.
     func inspect(flows: FlowTable, index: Int32, packet p: UnsafePointer<DecodedPacket>, fromClient: Bool,
                  hints: () -> FlowHints, _ out: inout InspectionOutput) {
         let record = flows.record(index)
-        let payload = UnsafeRawBufferPointer(start: nil, count: 0)
-        _ = payload
         guard p.pointee.payloadLength > 0, p.pointee.capturedLength >= p.pointee.payloadOffset + p.pointee.payloadLength else { return }
         let isTCP = p.pointee.ipProtocol == .tcp
         if isTCP && record.pointee.state & FlowState.midstream != 0 {
@@ -65,6 +73,8 @@ final class ApplicationInspection {
         if let entry = entries[Int(index)] {
             feed(entry, flows: flows, index: index, packet: p, fromClient: fromClient, isTCP: isTCP, hints: hints, &out)
         } else {
+            // This side's first bytes matched no inspector: its later bytes are not offered again.
+            if record.pointee.state & (fromClient ? FlowState.clientTried : FlowState.serverTried) != 0 { return }
             start(flows: flows, index: index, packet: p, fromClient: fromClient, isTCP: isTCP, hints: hints, &out)
         }
         if out.finished { done(record, index) }
@@ -87,6 +97,12 @@ final class ApplicationInspection {
             if expected == nil || expected == p.pointee.tcpSequence {
                 // In order: try the inspectors on the packet itself.
                 guard let inspector = InspectorRegistry.recognize(bytes, fromClient: fromClient, hints()) else {
+                    if bytes.count < Self.recognitionBytes {
+                        // Too few bytes to judge: hold them (the entry recognises once more arrive).
+                        let entry = makeEntry(flows: flows, index: index, packet: p)
+                        feed(entry, flows: flows, index: index, packet: p, fromClient: fromClient, isTCP: true, hints: hints, &out)
+                        return
+                    }
                     let bit = fromClient ? FlowState.clientTried : FlowState.serverTried
                     record.pointee.state |= bit
                     if record.pointee.state & (FlowState.clientTried | FlowState.serverTried) == FlowState.clientTried | FlowState.serverTried {
@@ -115,6 +131,7 @@ final class ApplicationInspection {
 
     private func makeEntry(flows: FlowTable, index: Int32, packet p: UnsafePointer<DecodedPacket>) -> FlowInspection {
         let entry = FlowInspection(window: window, context: p.pointee)
+        flows.record(index).pointee.state |= FlowState.inspecting
         if let isn = flows.synSequence(index, initiator: true) { entry.client.start(synSequence: isn) }
         if let isn = flows.synSequence(index, initiator: false) { entry.server.start(synSequence: isn) }
         entries[Int(index)] = entry
@@ -137,16 +154,24 @@ final class ApplicationInspection {
         // Late SYN-ACK knowledge: the responder's start.
         if !fromClient && !entry.server.hasStart, let isn = flows.synSequence(index, initiator: false) { entry.server.start(synSequence: isn) }
         let deliver: (UnsafeRawBufferPointer) -> Void = { chunk in
-            if entry.inspector == nil {
-                if let inspector = InspectorRegistry.recognize(chunk, fromClient: fromClient, hints()) {
-                    entry.inspector = inspector
-                } else {
-                    if fromClient { entry.clientTried = true } else { entry.serverTried = true }
-                    if entry.clientTried && entry.serverTried { out.finished = true }
-                    return
-                }
+            guard entry.inspector == nil else {
+                if !out.finished { entry.inspector?.consume(chunk, fromClient: fromClient, &out) }
+                return
             }
-            if !out.finished { entry.inspector?.consume(chunk, fromClient: fromClient, &out) }
+            if fromClient ? entry.clientTried : entry.serverTried { return }
+            // Recognise on the side's first bytes so far; feed them all once recognised.
+            if fromClient { entry.clientHead += chunk } else { entry.serverHead += chunk }
+            let head = fromClient ? entry.clientHead : entry.serverHead
+            let inspector = head.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints()) }
+            if let inspector {
+                entry.inspector = inspector
+                entry.clientHead = []
+                entry.serverHead = []
+                head.withUnsafeBytes { inspector.consume($0, fromClient: fromClient, &out) }
+            } else if head.count >= Self.recognitionBytes {
+                if fromClient { entry.clientTried = true; entry.clientHead = [] } else { entry.serverTried = true; entry.serverHead = [] }
+                if entry.clientTried && entry.serverTried { out.finished = true }
+            }
         }
         if fromClient {
             entry.client.receive(sequence: p.pointee.tcpSequence, payload: bytes, deliver: deliver)
@@ -157,11 +182,21 @@ final class ApplicationInspection {
             entry.inspector?.finish(&out)
             out.finished = true
         }
-        _ = record
+        if entry.inspector == nil && (fromClient ? entry.clientTried : entry.serverTried) {
+            // The other side has not spoken: note this side on the record and drop the state.
+            record.pointee.state |= fromClient ? FlowState.clientTried : FlowState.serverTried
+            if !(fromClient ? entry.serverHead : entry.clientHead).isEmpty { return }
+            entries[Int(index)] = nil
+            record.pointee.state &= ~FlowState.inspecting
+            if record.pointee.state & (FlowState.clientTried | FlowState.serverTried) == FlowState.clientTried | FlowState.serverTried {
+                out.finished = true
+            }
+        }
     }
 
     private func done(_ record: UnsafeMutablePointer<FlowRecord>, _ index: Int32) {
         record.pointee.state |= FlowState.inspectionDone
+        record.pointee.state &= ~FlowState.inspecting
         entries[Int(index)] = nil
     }
 

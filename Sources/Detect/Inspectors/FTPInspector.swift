@@ -45,7 +45,6 @@ final class FTPInspector: StreamInspector {
                 }
             }
             out.appProtocol = proto
-            out.events.append(.cleartextService(proto: proto, detail: "\(proto == "ftp" ? "FTP" : "VMware authd without SSL") control connection"))
         }
         guard final else { return }
         switch code {
@@ -62,10 +61,17 @@ final class FTPInspector: StreamInspector {
         }
     }
 
+    private var servedInClear = false
+
     private func clientLine(_ line: [UInt8], _ out: inout InspectionOutput) {
         let text = line.prefix(4).map(ByteText.lower)
         let argument = line.count > 5 ? Array(line[5...]) : []
         if text == Array("user".utf8) {
+            // A login in clear shows the server takes one: explicit TLS (AUTH TLS) alone is no finding.
+            if !servedInClear {
+                servedInClear = true
+                out.events.append(.cleartextService(proto: proto, detail: "\(proto == "ftp" ? "FTP" : "VMware authd without SSL") logins"))
+            }
             if awaitingReply { report(success: nil, &out) }
             user = ByteText.string(argument)
             passwordLength = nil

@@ -27,11 +27,15 @@ final class HTTPInspector: StreamInspector {
     private var location: [UInt8] = []
     private var servedInClear = false
 
-    static let methods = ["GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PROPFIND ", "M-POST "]
+    static let methods: [StaticString] = ["GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PROPFIND ", "M-POST "]
 
     static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> HTTPInspector? {
         guard hints.transport == 6 else { return nil }
-        if fromClient { return methods.contains { ByteText.hasPrefix(bytes, $0) } ? HTTPInspector() : nil }
+        if fromClient {
+            // Every method starts with an upper-case letter: most payloads are rejected by one comparison.
+            guard let first = bytes.first, first >= 0x41, first <= 0x5A else { return nil }
+            return methods.contains { ByteText.hasPrefix(bytes, $0) } ? HTTPInspector() : nil
+        }
         return ByteText.hasPrefix(bytes, "HTTP/1.") ? HTTPInspector() : nil
     }
 

@@ -55,7 +55,7 @@ final class IPMIInspector: StreamInspector {
         switch payloadType {
         case 0x11 where payload.count >= 36:  // Open Session Response
             let status = payload[1]
-            let auth = payload[16 + 4], integrity = payload[24 + 4], confidentiality = payload[32 + 4]
+            let auth = payload[16], integrity = payload[24], confidentiality = payload[32]  // the algorithm byte of each 8-byte payload
             if status == 0 && auth == 0 && integrity == 0 && confidentiality == 0 {
                 once("suite0", .anonymousAccess(LoginEvent(proto: "ipmi", user: user, credential: .none("cipher suite 0"),
                                                            method: "RMCP+ cipher suite 0", success: true)), &out)

@@ -26,17 +26,18 @@ final class LDAPInspector: StreamInspector {
     /// An LDAPMessage: SEQUENCE { INTEGER message id, [APPLICATION n] ... }.
     static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> LDAPInspector? {
         guard hints.transport == 6, fromClient, bytes.count >= 7, bytes[0] == 0x30 else { return nil }
-        let array = Array(bytes.prefix(64))
-        var reader = BERReader(array)
-        guard let _ = BERReader.elementLength(array) else { return nil }
-        // Parse the header only (the message may be longer than this chunk).
-        var offset = 1
-        let lengthByte = Int(array[offset])
-        offset += lengthByte < 0x80 ? 1 : 1 + (lengthByte & 0x7F)
-        reader = BERReader(array, from: offset)
-        guard let id = reader.read(tag: 0x02), id.contents.count <= 4, !reader.isAtEnd else { return nil }
-        let op = array[reader.offset]
-        return (0x60...0x7F).contains(op) ? LDAPInspector() : nil
+        // SEQUENCE length (short or long form up to 4 bytes), INTEGER id of 1-4 bytes, then an [APPLICATION n] operation.
+        let lengthByte = Int(bytes[1])
+        var o = 2
+        if lengthByte >= 0x80 {
+            let count = lengthByte & 0x7F
+            guard count >= 1, count <= 4 else { return nil }
+            o += count
+        }
+        guard bytes.count > o + 2, bytes[o] == 0x02 else { return nil }
+        let idLength = Int(bytes[o + 1])
+        guard idLength >= 1, idLength <= 4, bytes.count > o + 2 + idLength else { return nil }
+        return (0x60...0x7F).contains(bytes[o + 2 + idLength]) ? LDAPInspector() : nil
     }
 
     func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) {

@@ -157,7 +157,7 @@ final class RFBInspector: StreamInspector {
     private func result(success: Bool, _ out: inout InspectionOutput) {
         console(&out)
         switch chosen {
-        case 1:
+        case 1 where success:
             out.events.append(.anonymousAccess(LoginEvent(proto: "rfb", user: nil, credential: .none("security type None"),
                                                           method: "RFB security type None", success: success, evidence: detail)))
         case 2:

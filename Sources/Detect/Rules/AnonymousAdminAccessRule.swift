@@ -16,7 +16,7 @@ public final class AnonymousAdminAccessRule: Rule {
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
         guard case .anonymousAccess(let login) = app else { return }
         findings.append(Finding(
-            message: "\(LoginEvidence.phrase(e, login)) accepted without authentication",
+            message: "\(login.proto) access without authentication accepted (\(login.method))\(LoginEvidence.who(login)) on \(LoginEvidence.server(e))",
             evidence: LoginEvidence.evidence(login),
             throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
             lowerSeverity: e.insideManagement))

@@ -34,7 +34,15 @@ enum LoginEvidence {
     /// `ftp login (USER/PASS) by user Admin to 10.10.0.5 (zone mgmt)`. The user
     /// name is escaped by each output format.
     static func phrase(_ e: FlowEvent, _ login: LoginEvent) -> String {
-        let who = login.user.map { $0.isEmpty ? " by an empty user name" : " by user \($0)" } ?? ""
-        return "\(login.proto) login (\(login.method))\(who) to \(e.responderText) (zone \(e.zoneName(e.destinationZone != 0 ? e.destinationZone : e.segmentZone)))"
+        "\(login.proto) login (\(login.method))\(who(login)) to \(server(e))"
+    }
+
+    static func who(_ login: LoginEvent) -> String {
+        login.user.map { $0.isEmpty ? " by an empty user name" : " by user \($0)" } ?? ""
+    }
+
+    /// `10.10.0.5 (zone mgmt)`.
+    static func server(_ e: FlowEvent) -> String {
+        "\(e.responderText) (zone \(e.zoneName(e.destinationZone != 0 ? e.destinationZone : e.segmentZone)))"
     }
 }

@@ -15,7 +15,7 @@ public final class WeakAdminAuthenticationRule: Rule {
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
         guard case .weakAuthentication(let login) = app else { return }
         findings.append(Finding(
-            message: "\(LoginEvidence.phrase(e, login))",
+            message: "weak protection of the login: \(login.method)\(LoginEvidence.who(login)) on \(LoginEvidence.server(e))",
             evidence: LoginEvidence.evidence(login),
             throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
             lowerSeverity: e.insideManagement))
