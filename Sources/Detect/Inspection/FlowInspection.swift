@@ -41,6 +41,8 @@ final class FlowInspection {
 final class ApplicationInspection {
     let window: Int
     private var entries: [FlowInspection?]
+    /// The captured bytes of the packet being processed, set by the caller for each call.
+    var packetBytes = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Datagrams of one UDP flow inspected at most.
     static let maximumDatagrams = 64
     /// A side's first bytes are held until this many have arrived before they
@@ -84,9 +86,6 @@ final class ApplicationInspection {
     private func payload(_ p: UnsafePointer<DecodedPacket>, _ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[p.pointee.payloadOffset..<(p.pointee.payloadOffset + p.pointee.payloadLength)])
     }
-
-    /// The bytes of the packet being processed, set by the caller for this call.
-    var packetBytes = UnsafeRawBufferPointer(start: nil, count: 0)
 
     private func start(flows: FlowTable, index: Int32, packet p: UnsafePointer<DecodedPacket>, fromClient: Bool, isTCP: Bool,
                        hints: () -> FlowHints, _ out: inout InspectionOutput) {
