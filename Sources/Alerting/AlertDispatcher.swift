@@ -23,11 +23,23 @@ public final class AlertDispatcher {
 
     /// Counts the detection and, unless throttled, writes it to every sink.
     public func dispatch(_ alert: Alert, key: ThrottleKey) {
-        detectedBySID[alert.sid, default: 0] += 1
-        if highestSeverity.map({ alert.severity > $0 }) ?? true { highestSeverity = alert.severity }
-        guard let suppressed = throttle.admit(key, now: alert.timestamp) else { return }
+        guard let suppressed = admit(sid: alert.sid, severity: alert.severity, timestamp: alert.timestamp, key: key) else { return }
         var alert = alert
         alert.suppressed = suppressed
+        write(alert)
+    }
+
+    /// Counts a detection and asks the throttle about it: the number of repeats
+    /// suppressed before it (build the alert and ``write(_:)`` it), or nil when
+    /// it is a repeat. A repeat then costs a table lookup, not an alert's strings.
+    public func admit(sid: Int, severity: Severity, timestamp: UInt64, key: ThrottleKey) -> Int? {
+        detectedBySID[sid, default: 0] += 1
+        if highestSeverity.map({ severity > $0 }) ?? true { highestSeverity = severity }
+        return throttle.admit(key, now: timestamp)
+    }
+
+    /// Writes an admitted alert to every sink.
+    public func write(_ alert: Alert) {
         writtenBySID[alert.sid, default: 0] += 1
         for sink in sinks {
             do throws(SinkError) {

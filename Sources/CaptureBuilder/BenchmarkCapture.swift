@@ -46,6 +46,7 @@ public enum BenchmarkCapture {
         var serverSeq: UInt32 = 5000
         var step = 0
         var length = 0
+        var openingSent = false
     }
 
     public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64) throws(CaptureError) -> Result {
@@ -108,7 +109,9 @@ public enum BenchmarkCapture {
             case 0:
                 flow = Flow(shape: shape, client: Lab.adminWorkstation, server: Host(mac: MACAddress(rawValue: 0x0210_0000_0000 | UInt64(n % 64)), ip: IPAddress(ipv4: 0x0A0A_0000 | (n % 64))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(10)])
             case 1:
-                flow = Flow(shape: shape, client: Lab.esxi1Storage, server: Lab.san, clientPort: clientPort, serverPort: 3260, tags: [Frames.dot1q(20)])
+                // iSCSI (a login, then bulk blocks) and NFSv3 (a WRITE call per segment), for the storage inspectors.
+                flow = Flow(shape: shape, client: Lab.esxi1Storage, server: n % 2 == 0 ? Lab.san : Lab.nas, clientPort: clientPort,
+                            serverPort: n % 2 == 0 ? 3260 : 2049, tags: [Frames.dot1q(20)])
             case 2:
                 flow = Flow(shape: shape, client: Lab.esxi1VMotion, server: Lab.esxi2VMotion, clientPort: clientPort, serverPort: 8000, tags: [Frames.dot1q(30)])
             case 3, 4:
@@ -138,6 +141,25 @@ public enum BenchmarkCapture {
         }
         flow.length = shape == .vlanUDP || shape == .icmp ? 2 * Int(1 + rng.next() % 4) : Int(8 + rng.next() % 120)
         return flow
+    }
+
+    /// Gives a storage flow's client segment its protocol's framing, at the segment's size.
+    static func storageMessage(_ f: inout Flow, into data: inout [UInt8]) {
+        switch f.serverPort {
+        case 2049:
+            let call = ProtocolMessages.rpcCall(program: 100_003, procedure: 7, flavor: 1, xid: UInt32(f.step))
+            guard call.count <= data.count else { return }
+            data.replaceSubrange(0..<call.count, with: call)
+            data.replaceSubrange(0..<4, with: Frames.be32(0x8000_0000 | UInt32(data.count - 4)))
+        case 3260 where !f.openingSent:
+            let login = ProtocolMessages.iscsiLogin(initiator: "iqn.1998-01.com.vmware:esxi1", target: "iqn.2010-06.com.example:san.lun0",
+                                                    auth: "CHAP", accepted: true)[0].1
+            guard login.count <= data.count else { return }
+            f.openingSent = true
+            data = login + [UInt8](repeating: 0x5A, count: data.count - login.count)
+        default:
+            break
+        }
     }
 
     static func nextPacket(_ f: inout Flow, script: CaptureScript, rng: inout SeededRandom) -> [UInt8] {
@@ -178,7 +200,8 @@ public enum BenchmarkCapture {
         let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
         let seq = fromClient ? f.clientSeq : f.serverSeq
         let ack = fromClient ? f.serverSeq : f.clientSeq
-        let data = [UInt8](repeating: 0x5A, count: payload)
+        var data = [UInt8](repeating: 0x5A, count: payload)
+        if fromClient && payload > 0 { storageMessage(&f, into: &data) }
         let segment = Frames.tcp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, sequence: seq,
                                  acknowledgement: flags & TCPFlags.ack != 0 ? ack : 0, flags: flags, payload: data)
         let consumed = UInt32(payload) + (flags & (TCPFlags.syn | TCPFlags.fin) != 0 ? 1 : 0)

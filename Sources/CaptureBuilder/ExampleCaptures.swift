@@ -37,6 +37,17 @@ public enum Lab {
     public static let bmc = Host("10.10.0.31")
     public static let hyperv = Host("10.10.0.41")
     public static let ldap = Host("10.50.0.10")
+    public static let kvm2 = Host("10.10.0.22")
+    public static let hyperv2 = Host("10.10.0.42")
+    public static let xenServer1 = Host("10.10.0.51")
+    public static let xenServer2 = Host("10.10.0.52")
+    public static let nas = Host("10.20.0.20")
+    public static let kvm1Storage = Host("10.20.0.21")
+    public static let cephMonitor = Host("10.20.0.30")
+    public static let fileServer = Host("10.20.0.40")
+    public static let kvm1Migration = Host("10.30.0.21")
+    public static let kvm2Migration = Host("10.30.0.22")
+    public static let tenantNAS = Host("192.168.100.60")
     public static let ftpServer = Host("10.50.0.21")
 
     public static let mgmtVLAN = Wire.vlan(10)
@@ -65,7 +76,111 @@ public enum ExampleCaptures {
     static let ntp = [UInt8](repeating: 0, count: 48)
     static let dnsQuery: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x77, 0x77, 0, 0, 1, 0, 1]
 
-    public static let all: [ExampleCapture] = zoneRules + adminAccess
+    public static let all: [ExampleCapture] = zoneRules + adminAccess + infrastructure
+
+    /// Two request/reply rounds of an Ethernet storage protocol (FCoE, AoE), which has no IP layer.
+    static func ethernetStorageExchange(_ s: CaptureScript, _ from: Host, _ to: Host, _ type: UInt16, _ wire: Wire) {
+        for _ in 0..<2 {
+            s.append(s.frame(from: from, to: to, etherType: type, payload: ProtocolMessages.ethernetStorage(type), wire: wire))
+            s.append(s.frame(from: to, to: from, etherType: type, payload: ProtocolMessages.ethernetStorage(type), wire: wire))
+        }
+    }
+
+    /// Captures of migration and storage traffic (rules 3001-3002, 4001-4003).
+    public static let infrastructure: [ExampleCapture] = {
+        typealias M = ProtocolMessages
+        let c = "examples/site-roles.yaml"
+        let migrationOverlay = Wire(tunnel: .vxlan(vni: 6000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
+        let storageOverlay = Wire(tunnel: .geneve(vni: 6001, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
+        return [
+            ExampleCapture(name: "migration-outside-migration-network", config: c,
+                           summary: "3001 positive: vMotion and Hyper-V live migration on the management network, QEMU, Proxmox, Xen, xend, VirtualBox, NBD and XenMotion streams off the migration network") { s in
+                s.tcp(client: Lab.esxi1, clientPort: 51001, server: Lab.esxi2, serverPort: 8000, wire: Lab.mgmtVLAN, messages: [(true, [UInt8](repeating: 0x33, count: 900))])
+                s.tcp(client: Lab.hyperv, clientPort: 51002, server: Lab.hyperv2, serverPort: 6600, wire: Lab.mgmtVLAN, messages: [(true, [UInt8](repeating: 0x44, count: 900))])
+                s.tcp(client: Lab.kvm1, clientPort: 51003, server: Lab.kvm2, serverPort: 49152, wire: Lab.mgmtVLAN, messages: M.qemuMigration())
+                s.tcp(client: Lab.kvm1Storage, clientPort: 51004, server: Lab.nas, serverPort: 60001, wire: Lab.storageVLAN, messages: M.qemuMigration())
+                s.tcp(client: Lab.xenServer1, clientPort: 51005, server: Lab.xenServer2, serverPort: 9876, wire: Lab.mgmtVLAN, messages: M.xenStream())
+                s.tcp(client: Lab.xenServer1, clientPort: 51006, server: Lab.xenServer2, serverPort: 8002, wire: Lab.mgmtVLAN, messages: M.xendRelocation())
+                s.tcp(client: Lab.kvm1, clientPort: 51007, server: Lab.kvm2, serverPort: 6000, wire: Lab.mgmtVLAN, messages: M.virtualBoxTeleporter())
+                s.tcp(client: Lab.kvm1, clientPort: 51008, server: Lab.kvm2, serverPort: 10809, wire: Lab.mgmtVLAN, messages: M.nbd(startTLS: false))
+                s.tcp(client: Lab.xenServer1, clientPort: 51009, server: Lab.xenServer2, serverPort: 80, wire: Lab.mgmtVLAN, messages: M.xenMotionHTTP())
+            },
+            ExampleCapture(name: "migration-outside-migration-network-ok", config: c,
+                           summary: "3001 negative: vMotion on its VLAN, TLS-wrapped QEMU migration and QEMU over a migration overlay, port 8000 between guests") { s in
+                s.tcp(client: Lab.esxi1VMotion, clientPort: 52001, server: Lab.esxi2VMotion, serverPort: 8000, wire: Lab.vmotionVLAN, messages: [(true, [UInt8](repeating: 0x33, count: 900))])
+                s.tcp(client: Lab.kvm1Migration, clientPort: 52002, server: Lab.kvm2Migration, serverPort: 49153, wire: Lab.vmotionVLAN, messages: M.qemuMigration(tls: true))
+                s.tcp(client: Lab.kvm1Migration, clientPort: 52003, server: Lab.kvm2Migration, serverPort: 49154, wire: migrationOverlay, messages: M.qemuMigration(tls: true))
+                s.tcp(client: Lab.web1, clientPort: 52004, server: Lab.web2, serverPort: 8000, wire: Lab.guestVLAN, messages: M.httpPage())
+            },
+            ExampleCapture(name: "unencrypted-migration-stream", config: c,
+                           summary: "3002 positive: QEMU and Xen streams in clear on the migration network, over VLAN and overlay") { s in
+                s.tcp(client: Lab.kvm1Migration, clientPort: 53001, server: Lab.kvm2Migration, serverPort: 49152, wire: Lab.vmotionVLAN, messages: M.qemuMigration())
+                s.tcp(client: Lab.kvm1Migration, clientPort: 53002, server: Lab.kvm2Migration, serverPort: 49155, wire: migrationOverlay, messages: M.xenStream())
+            },
+            ExampleCapture(name: "unencrypted-migration-stream-ok", config: c,
+                           summary: "3002 negative: QEMU migration in TLS, NBD with STARTTLS") { s in
+                s.tcp(client: Lab.kvm1Migration, clientPort: 54001, server: Lab.kvm2Migration, serverPort: 49152, wire: Lab.vmotionVLAN, messages: M.qemuMigration(tls: true))
+                s.tcp(client: Lab.kvm1Migration, clientPort: 54002, server: Lab.kvm2Migration, serverPort: 10809, wire: Lab.vmotionVLAN, messages: M.nbd(startTLS: true))
+            },
+            ExampleCapture(name: "storage-outside-storage-network", config: c,
+                           summary: "4001 positive: iSCSI, NFS, NVMe/TCP, Ceph and SMB from management addresses, FCoE and FIP on the management VLAN, AoE on a guest VLAN") { s in
+                s.tcp(client: Lab.esxi1, clientPort: 55001, server: Lab.san, serverPort: 3260, wire: Lab.mgmtVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.1998-01.com.vmware:esxi1", target: "iqn.2010-06.com.example:san.lun0", auth: "CHAP", accepted: true))
+                s.tcp(client: Lab.kvm1, clientPort: 801, server: Lab.nas, serverPort: 2049, wire: Lab.mgmtVLAN,
+                      messages: [(true, M.rpcCall(program: 100_003, procedure: 1, flavor: 6))])
+                s.tcp(client: Lab.esxi2, clientPort: 55003, server: Lab.san, serverPort: 4420, wire: Lab.mgmtVLAN, messages: [(true, M.nvmeICReq())])
+                s.tcp(client: Lab.kvm1, clientPort: 55004, server: Lab.cephMonitor, serverPort: 6789, wire: Lab.mgmtVLAN, messages: M.cephBanner())
+                s.tcp(client: Lab.hyperv, clientPort: 55005, server: Lab.fileServer, serverPort: 445, wire: Lab.mgmtVLAN, messages: M.smbSession(signed: true))
+                ethernetStorageExchange(s, Host("10.10.0.61", mac: "0e:fc:00:01:00:01"), Host("10.10.0.62", mac: "0e:fc:00:02:00:02"), 0x8906, Lab.mgmtVLAN)
+                ethernetStorageExchange(s, Host("10.10.0.61", mac: "0e:fc:00:01:00:01"), Host("10.10.0.62", mac: "0e:fc:00:02:00:02"), 0x8914, Lab.mgmtVLAN)
+                ethernetStorageExchange(s, Host("192.168.100.70", mac: "02:ae:00:00:00:01"), Host("192.168.100.71", mac: "02:ae:00:00:00:02"), 0x88A2, Lab.guestVLAN)
+            },
+            ExampleCapture(name: "storage-outside-storage-network-ok", config: c,
+                           summary: "4001 negative: iSCSI, NFS with Kerberos, NVMe/TCP, signed SMB and FCoE on the storage VLAN, iSCSI over a storage overlay, a tenant's own NFS") { s in
+                s.tcp(client: Lab.esxi1Storage, clientPort: 56001, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.1998-01.com.vmware:esxi1", target: "iqn.2010-06.com.example:san.lun0", auth: "CHAP", accepted: true))
+                s.tcp(client: Lab.kvm1Storage, clientPort: 802, server: Lab.nas, serverPort: 2049, wire: Lab.storageVLAN,
+                      messages: [(true, M.rpcCall(program: 100_003, procedure: 1, flavor: 6))])
+                s.tcp(client: Lab.esxi1Storage, clientPort: 56003, server: Lab.san, serverPort: 4420, wire: Lab.storageVLAN, messages: [(true, M.nvmeICReq())])
+                s.tcp(client: Lab.kvm1Storage, clientPort: 56004, server: Lab.fileServer, serverPort: 445, wire: Lab.storageVLAN, messages: M.smbSession(signed: true))
+                ethernetStorageExchange(s, Host("10.20.0.61", mac: "0e:fc:00:01:00:01"), Host("10.20.0.62", mac: "0e:fc:00:02:00:02"), 0x8906, Lab.storageVLAN)
+                s.tcp(client: Lab.kvm1Storage, clientPort: 56005, server: Lab.san, serverPort: 3260, wire: storageOverlay,
+                      messages: M.iscsiLogin(initiator: "iqn.2004-10.org.example:kvm1", target: "iqn.2010-06.com.example:san.lun1", auth: "CHAP", accepted: true))
+                s.tcp(client: Lab.web1, clientPort: 803, server: Lab.tenantNAS, serverPort: 2049, wire: Lab.guestVLAN,
+                      messages: [(true, M.rpcCall(program: 100_003, procedure: 1, flavor: 1))])
+            },
+            ExampleCapture(name: "storage-without-authentication", config: c,
+                           summary: "4002 positive: iSCSI logins with AuthMethod=None and without a security stage") { s in
+                s.tcp(client: Lab.esxi1Storage, clientPort: 57001, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.1998-01.com.vmware:esxi1", target: "iqn.2010-06.com.example:san.lun2", auth: "None", accepted: true))
+                s.tcp(client: Lab.kvm1Storage, clientPort: 57002, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.2004-10.org.example:kvm1", target: "iqn.2010-06.com.example:san.lun3", auth: nil, accepted: true))
+            },
+            ExampleCapture(name: "storage-without-authentication-ok", config: c,
+                           summary: "4002 negative: iSCSI with CHAP, AuthMethod=None refused, a discovery session") { s in
+                s.tcp(client: Lab.esxi1Storage, clientPort: 58001, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.1998-01.com.vmware:esxi1", target: "iqn.2010-06.com.example:san.lun0", auth: "CHAP", accepted: true))
+                s.tcp(client: Lab.kvm1Storage, clientPort: 58002, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.2004-10.org.example:kvm1", target: "iqn.2010-06.com.example:san.lun3", auth: "None", accepted: false))
+                s.tcp(client: Lab.kvm1Storage, clientPort: 58003, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN,
+                      messages: M.iscsiLogin(initiator: "iqn.2004-10.org.example:kvm1", target: "", auth: "None", accepted: true, sessionType: "Discovery"))
+            },
+            ExampleCapture(name: "storage-weak-authentication", config: c,
+                           summary: "4003 positive: NFS with AUTH_SYS, AoE, unsigned SMB, all on the storage VLAN") { s in
+                s.tcp(client: Lab.kvm1Storage, clientPort: 804, server: Lab.nas, serverPort: 2049, wire: Lab.storageVLAN,
+                      messages: [(true, M.rpcCall(program: 100_003, procedure: 0, flavor: 0)), (true, M.rpcCall(program: 100_003, procedure: 1, flavor: 1, xid: 2))])
+                ethernetStorageExchange(s, Host("10.20.0.71", mac: "02:ae:00:00:00:11"), Host("10.20.0.72", mac: "02:ae:00:00:00:12"), 0x88A2, Lab.storageVLAN)
+                s.tcp(client: Lab.kvm1Storage, clientPort: 59003, server: Lab.fileServer, serverPort: 445, wire: Lab.storageVLAN, messages: M.smbSession(signed: false))
+            },
+            ExampleCapture(name: "storage-weak-authentication-ok", config: c,
+                           summary: "4003 negative: NFS with RPCSEC_GSS, signed SMB, encrypted SMB") { s in
+                s.tcp(client: Lab.kvm1Storage, clientPort: 805, server: Lab.nas, serverPort: 2049, wire: Lab.storageVLAN,
+                      messages: [(true, M.rpcCall(program: 100_003, procedure: 0, flavor: 0)), (true, M.rpcCall(program: 100_003, procedure: 1, flavor: 6, xid: 2))])
+                s.tcp(client: Lab.kvm1Storage, clientPort: 60002, server: Lab.fileServer, serverPort: 445, wire: Lab.storageVLAN, messages: M.smbSession(signed: true))
+                s.tcp(client: Lab.kvm1Storage, clientPort: 60003, server: Lab.fileServer, serverPort: 445, wire: Lab.storageVLAN, messages: M.smbSession(signed: false, encrypted: true))
+            },
+        ]
+    }()
 
     /// Captures of the zone rules (1001-1006, 5002, 7001) and the site example.
     public static let zoneRules: [ExampleCapture] = [

@@ -243,3 +243,146 @@ public enum ProtocolMessages {
         return [0x06, 0x00, 0xFF, 0x07, 0x06, 0x12] + [0, 0, 0, 0] + [0, 0, 0, 0] + [UInt8(payload.count), 0] + payload
     }
 }
+
+// MARK: Storage and migration
+
+extension ProtocolMessages {
+    /// An iSCSI PDU: 48-byte basic header segment and `key=value\0` data padded to 4 bytes.
+    static func iscsiPDU(opcode: UInt8, flags: UInt8, keys: [String], status: UInt16 = 0) -> [UInt8] {
+        var data: [UInt8] = keys.flatMap { ascii($0) + [0] }
+        var bhs = [UInt8](repeating: 0, count: 48)
+        bhs[0] = opcode
+        bhs[1] = flags
+        bhs[2] = 0x00  // version max
+        bhs[5] = UInt8(data.count >> 16 & 0xFF); bhs[6] = UInt8(data.count >> 8 & 0xFF); bhs[7] = UInt8(data.count & 0xFF)
+        bhs[8...13] = [0x40, 0x00, 0x01, 0x37, 0x00, 0x00]  // ISID
+        if opcode & 0x3F == 0x23 { bhs[36] = UInt8(status >> 8); bhs[37] = UInt8(status & 0xFF) }
+        while data.count % 4 != 0 { data.append(0) }
+        return bhs + data
+    }
+
+    /// An iSCSI login: `auth` is the method the target selects ("CHAP", "None"),
+    /// or nil for an initiator that starts in the operational stage (no security
+    /// negotiation at all). `accepted` is the final status.
+    public static func iscsiLogin(initiator: String, target: String, auth: String?, accepted: Bool, sessionType: String = "Normal") -> Dialogue {
+        let names = ["InitiatorName=\(initiator)", "TargetName=\(target)", "SessionType=\(sessionType)"]
+        if auth == nil {
+            // CSG 1 (operational) → NSG 3 (full feature), transit.
+            return [(true, iscsiPDU(opcode: 0x43, flags: 0x80 | 1 << 2 | 3, keys: names + ["HeaderDigest=None", "MaxRecvDataSegmentLength=262144"])),
+                    (false, iscsiPDU(opcode: 0x23, flags: 0x80 | 1 << 2 | 3, keys: ["HeaderDigest=None"], status: accepted ? 0 : 0x0201))]
+        }
+        var d: Dialogue = [(true, iscsiPDU(opcode: 0x43, flags: 0x80 | 0 << 2 | 1, keys: names + ["AuthMethod=CHAP,None"])),
+                           (false, iscsiPDU(opcode: 0x23, flags: (auth == "None" ? 0x80 : 0) | 0 << 2 | 1, keys: ["AuthMethod=\(auth!)", "TargetPortalGroupTag=1"]))]
+        if auth == "CHAP" {
+            d.append((true, iscsiPDU(opcode: 0x43, flags: 0, keys: ["CHAP_A=5"])))
+            d.append((false, iscsiPDU(opcode: 0x23, flags: 0, keys: ["CHAP_A=5", "CHAP_I=1", "CHAP_C=0x0123456789abcdef0123456789abcdef"])))
+            d.append((true, iscsiPDU(opcode: 0x43, flags: 0x80 | 0 << 2 | 1, keys: ["CHAP_N=esx-host-1", "CHAP_R=0xfedcba9876543210fedcba9876543210"])))
+            d.append((false, iscsiPDU(opcode: 0x23, flags: 0x80 | 0 << 2 | 1, keys: [], status: accepted ? 0 : 0x0201)))
+        }
+        if accepted {
+            d.append((true, iscsiPDU(opcode: 0x43, flags: 0x80 | 1 << 2 | 3, keys: ["HeaderDigest=None"])))
+            d.append((false, iscsiPDU(opcode: 0x23, flags: 0x80 | 1 << 2 | 3, keys: ["HeaderDigest=None"], status: 0)))
+        } else if auth == "None" {
+            d[1] = (false, iscsiPDU(opcode: 0x23, flags: 0, keys: [], status: 0x0201))
+        }
+        return d
+    }
+
+    /// An ONC RPC call over TCP (record marked) to NFS (100003) or MOUNT (100005),
+    /// with credential flavor 1 (AUTH_SYS) or 6 (RPCSEC_GSS).
+    public static func rpcCall(program: UInt32, procedure: UInt32, flavor: UInt32, xid: UInt32 = 0x1234_5678) -> [UInt8] {
+        var credential: [UInt8] = []
+        if flavor == 1 {
+            let name = ascii("kvm1")
+            credential = Frames.be32(0x5F5E_1000) + Frames.be32(UInt32(name.count)) + name + Frames.be32(0) + Frames.be32(0) + Frames.be32(0)
+        } else if flavor == 6 {
+            credential = Frames.be32(1) + Frames.be32(0) + Frames.be32(7) + Frames.be32(1) + Frames.be32(4) + [0xAA, 0xBB, 0xCC, 0xDD]
+        }
+        let body = Frames.be32(xid) + Frames.be32(0) + Frames.be32(2) + Frames.be32(program) + Frames.be32(3) + Frames.be32(procedure)
+            + Frames.be32(flavor) + Frames.be32(UInt32(credential.count)) + credential + Frames.be32(0) + Frames.be32(0)
+            + Frames.be32(8) + [0, 1, 2, 3, 4, 5, 6, 7]
+        return Frames.be32(0x8000_0000 | UInt32(body.count)) + body
+    }
+
+    /// An NVMe/TCP ICReq (128 bytes).
+    public static func nvmeICReq() -> [UInt8] {
+        [0x00, 0x00, 0x80, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00] + [UInt8](repeating: 0, count: 118)
+    }
+
+    public static func cephBanner(v2: Bool = false) -> Dialogue {
+        v2 ? [(false, ascii("ceph v2\n") + [0x10, 0x00]), (true, ascii("ceph v2\n") + [0x10, 0x00])]
+           : [(false, ascii("ceph v027")), (true, ascii("ceph v027"))]
+    }
+
+    /// An SMB2 message with a NetBIOS header; `signed` sets the header flag 0x08.
+    static func smb2(command: UInt16, response: Bool, signed: Bool, status: UInt32 = 0) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: 64)
+        h[0...3] = [0xFE, 0x53, 0x4D, 0x42]
+        h[4] = 64
+        h[8...11] = ArraySlice(le32(status))
+        h[12] = UInt8(command & 0xFF); h[13] = UInt8(command >> 8)
+        h[16] = (response ? 1 : 0) | (signed ? 0x08 : 0)
+        let message = h + [0x09, 0x00, 0x00, 0x00]
+        return [0, 0] + Frames.be16(UInt16(message.count)) + message
+    }
+
+    /// Negotiate, session setup, then a tree connect and a read, signed or not; or
+    /// encrypted after the session setup (transform header).
+    public static func smbSession(signed: Bool, encrypted: Bool = false) -> Dialogue {
+        var d: Dialogue = [(true, smb2(command: 0, response: false, signed: false)), (false, smb2(command: 0, response: true, signed: false)),
+                           (true, smb2(command: 1, response: false, signed: false)), (false, smb2(command: 1, response: true, signed: signed))]
+        if encrypted {
+            let transform: [UInt8] = [0xFD, 0x53, 0x4D, 0x42] + [UInt8](repeating: 0x11, count: 48) + [UInt8](repeating: 0x77, count: 32)
+            d.append((true, [0, 0] + Frames.be16(UInt16(transform.count)) + transform))
+        } else {
+            d.append((true, smb2(command: 3, response: false, signed: signed)))
+            d.append((false, smb2(command: 3, response: true, signed: signed)))
+            d.append((true, smb2(command: 8, response: false, signed: signed)))
+        }
+        return d
+    }
+
+    /// QEMU's migration stream (or, with `tls`, a TLS ClientHello in its place).
+    public static func qemuMigration(tls: Bool = false) -> Dialogue {
+        if tls { return tlsHandshake(offered: 0x0304, selected: 0x0304) }
+        let configuration: [UInt8] = [0x07] + Frames.be32(12) + ascii("pc-q35-8.2") + [0, 0]
+        return [(true, ascii("QEVM") + Frames.be32(3) + configuration + [UInt8](repeating: 0x00, count: 1200))]
+    }
+
+    /// A libxc migration stream v3 image header.
+    public static func xenStream() -> Dialogue {
+        [(true, [UInt8](repeating: 0xFF, count: 8) + ascii("XENF") + Frames.be32(3) + Frames.be16(0x0001) + Frames.be16(0) + [UInt8](repeating: 0, count: 600))]
+    }
+
+    public static func xendRelocation() -> Dialogue {
+        [(true, ascii("receive\n")), (true, ascii("LinuxGuestRecord") + [UInt8](repeating: 0x20, count: 400))]
+    }
+
+    public static func virtualBoxTeleporter() -> Dialogue {
+        [(false, ascii("VirtualBox-Teleporter-1.0\n")), (true, ascii("8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918\n")),
+         (false, ascii("ACK\n")), (true, ascii("load\n")), (true, [0x05, 0x12, 0x47, 0x19] + [0x00, 0x10, 0x00, 0x00] + ascii("\u{7F}VirtualBox SavedState V2.0\n"))]
+    }
+
+    /// NBD newstyle handshake; with `startTLS` the client's first option is STARTTLS.
+    public static func nbd(startTLS: Bool) -> Dialogue {
+        let option: UInt32 = startTLS ? 5 : 7  // STARTTLS, or GO with an export name
+        let data = startTLS ? [] : Frames.be32(4) + ascii("vda0") + Frames.be16(0)
+        return [(false, ascii("NBDMAGIC") + ascii("IHAVEOPT") + Frames.be16(3)),
+                (true, Frames.be32(3) + ascii("IHAVEOPT") + Frames.be32(option) + Frames.be32(UInt32(data.count)) + data)]
+    }
+
+    /// XAPI migrating a VM's memory image to another pool member over HTTP.
+    public static func xenMotionHTTP() -> Dialogue {
+        [(true, ascii("PUT /services/xenops/memory/8a1c0f70?session_id=OpaqueRef:x HTTP/1.1\r\nHost: xs2\r\nContent-Length: 16\r\n\r\n") + ascii("XenSavedDomv2-\n.")),
+         (false, ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))]
+    }
+
+    /// A few Ethernet payload bytes of an FCoE, FIP or AoE frame.
+    public static func ethernetStorage(_ etherType: UInt16) -> [UInt8] {
+        switch etherType {
+        case 0x88A2: return [0x10, 0x00, 0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01] + [UInt8](repeating: 0, count: 36)  // AoE ATA command
+        case 0x8914: return [0x10, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x00] + [UInt8](repeating: 0, count: 38)  // FIP discovery
+        default: return [0x00] + [UInt8](repeating: 0, count: 13) + [0x2E] + [UInt8](repeating: 0, count: 40)    // FCoE SOF + FC frame
+        }
+    }
+}

@@ -20,6 +20,7 @@ public final class Detector {
     private let firstReplyRules: [Int]
     private let segmentRules: [Int]
     private let appEventRules: [Int]
+    private let oncePerFlow: [Bool]
     private let inspection: ApplicationInspection
     private var inspectionOutput = InspectionOutput()
     private var findings: [Finding] = []
@@ -54,7 +55,8 @@ public final class Detector {
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
         let active = RuleRegistry.all.filter { enabled[$0.metadata.name] ?? true }
-        let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }))
+        let bits = Dictionary(uniqueKeysWithValues: active.enumerated().map { ($1.metadata.sid, UInt64(1) << UInt64($0)) })
+        let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }), bitsBySID: bits)
         rules = active.map { $0.init(setup) }
         metadata = active.map { $0.metadata }
         severities = active.map { severity[$0.metadata.name] ?? $0.metadata.defaultSeverity }
@@ -62,6 +64,7 @@ public final class Detector {
         firstReplyRules = active.indices.filter { active[$0].hooks.contains(.firstReply) }
         segmentRules = active.indices.filter { active[$0].hooks.contains(.newSegment) }
         appEventRules = active.indices.filter { active[$0].hooks.contains(.appEvent) }
+        oncePerFlow = active.map { $0.hooks.contains(.oncePerFlow) }
         inspection = ApplicationInspection(capacity: flowCapacity, window: config.sensor.streamWindow)
         findings.reserveCapacity(8)
     }
@@ -142,8 +145,12 @@ public final class Detector {
     private func runAppEvent(_ app: AppEvent, _ event: FlowEvent) {
         findings.removeAll(keepingCapacity: true)
         for i in appEventRules {
+            let bit = UInt64(1) << UInt64(i)
+            let once = oncePerFlow[i]
+            if once && event.flow.pointee.firedRules & bit != 0 { continue }
             let before = findings.count
             rules[i].appEvent(event, app, &findings)
+            if findings.count > before && once { event.flow.pointee.firedRules |= bit }
             for j in before..<findings.count { findings[j].ruleIndex = i }
         }
         dispatchFindings(event)
@@ -153,9 +160,12 @@ public final class Detector {
     private func dispatchFindings(_ event: FlowEvent) {
         for f in findings {
             let base = severities[f.ruleIndex]
-            let alert = AlertBuilder.alert(for: f, metadata: metadata[f.ruleIndex], severity: f.lowerSeverity ? base.lowered : base,
-                                           event: event, interface: interfaceName)
-            dispatcher.dispatch(alert, key: f.throttle)
+            let severity = f.lowerSeverity ? base.lowered : base
+            let rule = metadata[f.ruleIndex]
+            guard let suppressed = dispatcher.admit(sid: rule.sid, severity: f.severity ?? severity, timestamp: event.packet.pointee.timestamp, key: f.throttle) else { continue }
+            var alert = AlertBuilder.alert(for: f, metadata: rule, severity: severity, event: event, interface: interfaceName)
+            alert.suppressed = suppressed
+            dispatcher.write(alert)
         }
     }
 
@@ -176,9 +186,10 @@ public final class Detector {
             findings.removeAll(keepingCapacity: true)
             rules[i].segmentSeen(event, &findings)
             for f in findings {
-                let alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee,
-                                               zones: zones, interface: interfaceName)
-                dispatcher.dispatch(alert, key: f.throttle)
+                guard let suppressed = dispatcher.admit(sid: metadata[i].sid, severity: f.severity ?? severities[i], timestamp: packet.pointee.timestamp, key: f.throttle) else { continue }
+                var alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee, zones: zones, interface: interfaceName)
+                alert.suppressed = suppressed
+                dispatcher.write(alert)
             }
         }
     }

@@ -30,6 +30,9 @@ public struct RuleHooks: OptionSet, Sendable {
     /// Unlike the other moments, a rule may fire more than once per flow here
     /// (two logins on one connection are two findings); throttling keys tell them apart.
     public static let appEvent = RuleHooks(rawValue: 8)
+    /// With `.appEvent`: fire at most once per flow over all moments, like the
+    /// zone rules (a migration flow found by port and then by signature is one finding).
+    public static let oncePerFlow = RuleHooks(rawValue: 16)
 }
 
 /// What a rule gets when it is created.
@@ -37,6 +40,12 @@ public struct RuleSetup {
     public let zones: ZoneMap
     /// Sids of the rules enabled in this configuration (rules may defer to one another).
     public let enabledSIDs: Set<Int>
+    /// Each enabled rule's bit in ``Flows/FlowRecord/firedRules``, by sid.
+    let bitsBySID: [Int: UInt64]
+
+    /// The bit that marks a flow on which rule `sid` has fired (0 if the rule is off):
+    /// for rules that defer to another rule's finding on the same flow.
+    public func firedBit(sid: Int) -> UInt64 { bitsBySID[sid] ?? 0 }
 }
 
 /// A detection. Adding a rule is one file with a type conforming to `Rule`,

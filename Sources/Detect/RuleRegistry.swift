@@ -13,6 +13,11 @@ public enum RuleRegistry {
         UnencryptedManagementProtocolRule.self,
         WeakAdminAuthenticationRule.self,
         ConsoleExposedRule.self,
+        MigrationOutsideMigrationNetworkRule.self,
+        UnencryptedMigrationStreamRule.self,
+        StorageOutsideStorageNetworkRule.self,
+        StorageWithoutAuthenticationRule.self,
+        StorageWeakAuthenticationRule.self,
         UndeclaredVLANRule.self,
         UnknownAddressRule.self,
         ]

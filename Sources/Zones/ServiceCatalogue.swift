@@ -155,6 +155,7 @@ extension ServiceCatalogue {
         add(.tcp, 60000, 60050, "proxmox-insecure-migration", "proxmox", .migration, distinctive: true)
         add(.tcp, 8002, nil, "xend-relocation", "xen", .migration, distinctive: true)
         add(.tcp, 8003, nil, "xend-relocation-ssl", "xen", .migration, distinctive: true)
+        add(.tcp, 10809, nil, "nbd", "generic", .migration, distinctive: true)
         // Storage.
         add(.tcp, 3260, nil, "iscsi", "generic", .storage, distinctive: true)
         add(.tcp, 2049, nil, "nfs", "generic", .storage, distinctive: true)

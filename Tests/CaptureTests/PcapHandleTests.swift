@@ -61,14 +61,14 @@ struct PcapHandleTests {
     @Test func emptyFileGarbageAndDirectory() throws {
         let dir = temporaryDirectory()
         let empty = dir.appendingPathComponent("empty.pcap").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: CaptureError(.open, source: empty, message: "empty file: no pcap or pcapng header")) { try PcapHandle.openOffline(empty) }
         let garbage = dir.appendingPathComponent("garbage.pcap").path
-        FileManager.default.createFile(atPath: garbage, contents: Data("This is not a capture file at all, just text.\n".utf8))
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data("This is not a capture file at all, just text.\n".utf8))
         #expect(throws: CaptureError(.open, source: garbage, message: "not a pcap or pcapng file (unknown file format)")) { try PcapHandle.openOffline(garbage) }
         #expect(throws: CaptureError(.open, source: dir.path, message: "is a directory, not a capture file")) { try PcapHandle.openOffline(dir.path) }
         let short = dir.appendingPathComponent("short.pcap").path
-        FileManager.default.createFile(atPath: short, contents: Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0]))
+        _ = FileManager.default.createFile(atPath: short, contents: Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0]))
         do {
             _ = try PcapHandle.openOffline(short)
             Issue.record("a 6-byte file opened")

@@ -62,13 +62,13 @@ struct CLITests {
     @Test func unreadableCaptures() throws {
         let dir = temporaryDirectory()
         let empty = dir.appendingPathComponent("empty.pcap").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let garbage = dir.appendingPathComponent("garbage.pcap").path
-        FileManager.default.createFile(atPath: garbage, contents: Data(repeating: 0x41, count: 4096))
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data(repeating: 0x41, count: 4096))
         let fddi = dir.appendingPathComponent("fddi.pcap").path
         var header = Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 10, 0, 0, 0])
         header.append(Data([0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]))
-        FileManager.default.createFile(atPath: fddi, contents: header)
+        _ = FileManager.default.createFile(atPath: fddi, contents: header)
         let cases = [
             ("/nonexistent.pcap", "/nonexistent.pcap: no such file or directory"),
             (empty, "\(empty): empty file: no pcap or pcapng header"),
@@ -99,7 +99,7 @@ struct CLITests {
         let dir = temporaryDirectory()
         func config(_ text: String) -> String {
             let path = dir.appendingPathComponent("c\(text.hashValue).yaml").path
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
             return path
         }
         let cases: [(String, String)] = [
@@ -152,10 +152,10 @@ struct CLITests {
 
     @Test func rulesListing() throws {
         let text = try zonewarden(["rules"])
-        #expect(text.status == 0 && text.stdoutLines.count == 14 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        #expect(text.status == 0 && text.stdoutLines.count == 19 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
         let json = try zonewarden(["rules", "--format", "json"])
         let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
-        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 5002, 7001])
+        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5002, 7001])
         #expect(rules.allSatisfy { ($0["measure_point"] as? String)?.isEmpty == false })
     }
 }

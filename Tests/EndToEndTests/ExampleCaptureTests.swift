@@ -2,6 +2,7 @@ import Alerting
 import CaptureBuilder
 import Foundation
 import Testing
+import Zones
 
 /// What each example capture under Captures/ must raise with its config: (sid, source, destination), in order.
 let expectedAlerts: [String: [(Int, String, String)]] = [
@@ -31,6 +32,16 @@ let expectedAlerts: [String: [(Int, String, String)]] = [
     "weak-admin-authentication-ok": [(1004, "10.50.0.5", "10.10.0.12")],
     "console-exposed": [(1001, "192.168.100.10", "10.10.0.21"), (2005, "192.168.100.10", "10.10.0.21"), (2004, "192.168.100.10", "10.10.0.21"), (1001, "192.168.100.10", "10.10.0.41"), (2005, "192.168.100.10", "10.10.0.41"), (2005, "10.50.0.5", "10.10.0.21"), (2004, "10.50.0.5", "10.10.0.21")],
     "console-exposed-ok": [],
+    "migration-outside-migration-network": [(3001, "10.10.0.11", "10.10.0.12"), (3001, "10.10.0.41", "10.10.0.42"), (3001, "10.10.0.21", "10.10.0.22"), (3002, "10.10.0.21", "10.10.0.22"), (3001, "10.20.0.21", "10.20.0.20"), (3002, "10.20.0.21", "10.20.0.20"), (3001, "10.10.0.51", "10.10.0.52"), (3002, "10.10.0.51", "10.10.0.52"), (3001, "10.10.0.51", "10.10.0.52"), (3002, "10.10.0.51", "10.10.0.52"), (3001, "10.10.0.21", "10.10.0.22"), (3002, "10.10.0.21", "10.10.0.22"), (3001, "10.10.0.21", "10.10.0.22"), (3002, "10.10.0.21", "10.10.0.22"), (3001, "10.10.0.51", "10.10.0.52"), (3002, "10.10.0.51", "10.10.0.52"), (2003, "10.10.0.51", "10.10.0.52")],
+    "migration-outside-migration-network-ok": [],
+    "unencrypted-migration-stream": [(3002, "10.30.0.21", "10.30.0.22"), (3002, "10.30.0.21", "10.30.0.22")],
+    "unencrypted-migration-stream-ok": [],
+    "storage-outside-storage-network": [(4001, "10.10.0.11", "10.20.0.10"), (4001, "10.10.0.21", "10.20.0.20"), (4001, "10.10.0.12", "10.20.0.10"), (4001, "10.10.0.21", "10.20.0.30"), (4001, "10.10.0.41", "10.20.0.40"), (4001, "", ""), (4001, "", ""), (4001, "", ""), (4003, "", "")],
+    "storage-outside-storage-network-ok": [],
+    "storage-without-authentication": [(4002, "10.20.0.11", "10.20.0.10"), (4002, "10.20.0.21", "10.20.0.10")],
+    "storage-without-authentication-ok": [],
+    "storage-weak-authentication": [(4003, "10.20.0.21", "10.20.0.20"), (4003, "", ""), (4003, "10.20.0.21", "10.20.0.40")],
+    "storage-weak-authentication-ok": [],
     "example-site": [(1001, "192.168.100.11", "10.10.0.5"), (1004, "10.50.0.5", "10.10.0.11"), (1006, "10.99.0.20", "192.168.100.50"),
                      (5002, "192.168.100.10", "192.168.100.11"), (7001, "192.168.100.10", "10.77.0.5")],
 ]
@@ -76,7 +87,10 @@ struct ExampleCaptureTests {
 
     /// Each rule's positive capture raises it; its negative (-ok) capture does not.
     @Test(arguments: [("cleartext-admin-login", 2001), ("anonymous-admin-access", 2002), ("unencrypted-management-protocol", 2003),
-                      ("weak-admin-authentication", 2004), ("console-exposed", 2005)])
+                      ("weak-admin-authentication", 2004), ("console-exposed", 2005),
+                      ("migration-outside-migration-network", 3001), ("unencrypted-migration-stream", 3002),
+                      ("storage-outside-storage-network", 4001), ("storage-without-authentication", 4002),
+                      ("storage-weak-authentication", 4003)])
     func positiveAndNegative(name: String, sid: Int) {
         #expect(expectedAlerts[name]!.contains { $0.0 == sid })
         #expect(!expectedAlerts["\(name)-ok"]!.contains { $0.0 == sid })
@@ -107,5 +121,22 @@ struct ExampleCaptureTests {
         let result = try analyze(configPath: "config/example.yaml", [repoPath("Captures/example-site.pcap")])
         // web1 → db1 over VXLAN VNI 5000 is guest-to-guest: no alert for it.
         #expect(!result.alerts.contains { $0.destinationIP?.description == "192.168.101.20" })
+    }
+
+    /// The overlay negatives hold because of the VNIs: declared to the management zone
+    /// instead, the same migration and iSCSI flows are outside their networks.
+    @Test func overlaysAreJudgedByTheirVNI() throws {
+        var yaml = try String(contentsOfFile: repoPath("config/examples/site-roles.yaml"), encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "vnis: [6001], ", with: "").replacingOccurrences(of: "vnis: [6000], ", with: "")
+            .replacingOccurrences(of: "role: management, vlans: [10],", with: "role: management, vlans: [10], vnis: [6000, 6001],")
+        let path = temporaryDirectory().appendingPathComponent("overlay.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try ZoneConfig.load(path: path)
+        let migration = try analyze(config: config, [repoPath("Captures/migration-outside-migration-network-ok.pcap")])
+        #expect(migration.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["3001 49154"])
+        #expect(migration.alerts.first?.evidence("outside") == .text("the segment is zone mgmt (management)"))
+        let storage = try analyze(config: config, [repoPath("Captures/storage-outside-storage-network-ok.pcap")])
+        #expect(storage.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["4001 3260"])
+        #expect(storage.alerts.first?.evidence("initiator") == .text("iqn.2004-10.org.example:kvm1"))
     }
 }

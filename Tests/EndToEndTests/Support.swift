@@ -71,7 +71,7 @@ func zonewarden(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResu
     let out = Pipe()
     // Standard error goes to a file, so that only one pipe has to be drained.
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("zw-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let err = try FileHandle(forWritingTo: errURL)
     defer { try? FileManager.default.removeItem(at: errURL) }
     process.standardOutput = out

@@ -33,8 +33,34 @@ public struct LoginEvent: Sendable {
     }
 }
 
+/// A storage or migration protocol an inspector recognised, with what it showed.
+public struct InfrastructureEvent: Sendable {
+    /// `iscsi`, `nfs`, `nvme-tcp`, `ceph`, `smb`, `qemu-migration`, `xen-migration` ...
+    public var proto: String
+    /// The product it belongs to (`kvm`, `xen`, `vmware`, `virtualbox`, or `generic` for a protocol of every product).
+    public var product: String
+    /// The signature the stream was recognised by, or what was wrong with it.
+    public var detail: String
+    public var evidence: [(key: String, value: EvidenceValue)]
+
+    public init(proto: String, product: String, detail: String, evidence: [(key: String, value: EvidenceValue)] = []) {
+        self.proto = proto
+        self.product = product
+        self.detail = detail
+        self.evidence = evidence
+    }
+}
+
 /// What an application-protocol inspector found on a flow.
 public enum AppEvent: Sendable {
+    /// A storage protocol (by its content, not its port).
+    case storage(InfrastructureEvent)
+    /// Storage access that completed without authentication (iSCSI AuthMethod=None, no security stage).
+    case storageWithoutAuthentication(InfrastructureEvent)
+    /// Storage access with weak or no per-user authentication (NFS AUTH_SYS, unsigned SMB).
+    case storageWeakAuthentication(InfrastructureEvent)
+    /// A live-migration stream recognised in clear by its signature.
+    case migration(InfrastructureEvent)
     /// Credentials (or a trust-based login) sent in clear.
     case login(LoginEvent)
     /// Access without authentication, or anonymous authentication, accepted.

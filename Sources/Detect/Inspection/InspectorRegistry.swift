@@ -7,6 +7,7 @@ enum InspectorRegistry {
     static let udp: [Recognizer] = [
         { SNMPInspector.recognize($0, fromClient: $1, $2) },
         { IPMIInspector.recognize($0, fromClient: $1, $2) },
+        { ONCRPCInspector.recognize($0, fromClient: $1, $2) },
     ]
 
     /// TCP inspectors, in the order they are tried (the cheapest exact signatures first).
@@ -23,6 +24,15 @@ enum InspectorRegistry {
         { LibvirtInspector.recognize($0, fromClient: $1, $2) },
         { RloginInspector.recognize($0, fromClient: $1, $2) },
         { RshInspector.recognize($0, fromClient: $1, $2) },
+        { ISCSIInspector.recognize($0, fromClient: $1, $2) },
+        { ONCRPCInspector.recognize($0, fromClient: $1, $2) },
+        { NVMeTCPInspector.recognize($0, fromClient: $1, $2) },
+        { CephInspector.recognize($0, fromClient: $1, $2) },
+        { SMBInspector.recognize($0, fromClient: $1, $2) },
+        { QEMUMigrationInspector.recognize($0, fromClient: $1, $2) },
+        { XenMigrationInspector.recognize($0, fromClient: $1, $2) },
+        { VirtualBoxTeleporterInspector.recognize($0, fromClient: $1, $2) },
+        { NBDInspector.recognize($0, fromClient: $1, $2) },
     ]
 
     static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> (any StreamInspector)? {
@@ -34,7 +44,8 @@ enum InspectorRegistry {
 
     /// Application protocol names by the small id kept in ``Flows/FlowRecord/appProtocol``.
     static let protocolNames = ["telnet", "rlogin", "rsh", "ftp", "vmauthd", "http", "ldap", "snmp", "spice", "rdp", "tls",
-                                "rfb", "ipmi", "libvirt", "ssh"]
+                                "rfb", "ipmi", "libvirt", "ssh", "iscsi", "nfs", "nvme-tcp", "ceph", "smb", "qemu-migration",
+                                "xen-migration", "vbox-teleporter", "nbd"]
 
     static func protocolID(_ name: String) -> UInt8 {
         (protocolNames.firstIndex(of: name).map { UInt8($0 + 1) }) ?? 0

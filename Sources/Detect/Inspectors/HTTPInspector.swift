@@ -26,6 +26,8 @@ final class HTTPInspector: StreamInspector {
     private var responseLength = 0
     private var location: [UInt8] = []
     private var servedInClear = false
+    private var xenMotionReported = false
+    private var pendingEvents: [AppEvent] = []
 
     static let methods: [StaticString] = ["GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PROPFIND ", "M-POST "]
 
@@ -42,6 +44,10 @@ final class HTTPInspector: StreamInspector {
     func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) {
         out.appProtocol = "http"
         if fromClient { client(bytes, &out) } else { server(bytes, &out) }
+        if !pendingEvents.isEmpty {
+            out.events += pendingEvents
+            pendingEvents.removeAll()
+        }
     }
 
     // MARK: Requests
@@ -70,8 +76,15 @@ final class HTTPInspector: StreamInspector {
         if !requestLineSeen {
             guard !line.isEmpty else { return }
             requestLineSeen = true
-            let path = line.split(separator: 0x20).dropFirst().first ?? []
-            current = Request(user: nil, passwordLength: 0, basic: false, winrm: ByteText.hasPrefixArray(Array(path), "/wsman"))
+            let path = Array(line.split(separator: 0x20).dropFirst().first ?? [])
+            current = Request(user: nil, passwordLength: 0, basic: false, winrm: ByteText.hasPrefixArray(path, "/wsman"))
+            // XenMotion: xenopsd's memory image and storage motion's NBD-over-HTTP mirror.
+            if !xenMotionReported, ByteText.hasPrefixArray(path, "/services/xenops") || ByteText.hasPrefixArray(path, "/services/SM") {
+                xenMotionReported = true
+                pendingEvents.append(.migration(InfrastructureEvent(
+                    proto: "http", product: "xenserver", detail: "XenMotion over HTTP (\(ByteText.hasPrefixArray(path, "/services/SM") ? "storage motion" : "xenopsd"))",
+                    evidence: [("signature", .text(ByteText.string(path.prefix { $0 != 0x3F })))])))
+            }
             requestLength = 0
             return
         }

@@ -1,0 +1,53 @@
+import Alerting
+import Decode
+import Zones
+
+/// Shared judgement of rules 3001 and 4001: does a flow stay inside the zones
+/// of one role (migration, storage), and does it involve the virtual
+/// infrastructure at all?
+enum InfrastructureTraffic {
+    static let infrastructureRoles: Set<Role> = [.management, .migration, .storage]
+
+    /// The first element of the flow outside zones of `role`, described for the
+    /// alert, or nil when the flow stays inside. A segment in no zone (untagged,
+    /// a dedicated link) does not count against an IP flow; an address in no zone does.
+    static func outside(_ role: Role, _ e: FlowEvent) -> String? {
+        if e.segmentZone != 0, e.segmentRole != role {
+            return "the segment is zone \(e.zoneName(e.segmentZone)) (\(e.segmentRole!.rawValue))"
+        }
+        // A broadcast or multicast (AoE query-config, FIP solicitations) is judged by its sender.
+        let toGroup = e.isEthernet && MACAddress(rawValue: e.responder.low).isGroup
+        if e.isEthernet && e.segmentZone == 0 && !(e.sourceRole == role && (e.destinationRole == role || toGroup)) {
+            return "the frames are on a segment no \(role.rawValue) zone declares"
+        }
+        for (zone, who) in [(e.sourceZone, e.initiatorText), (e.destinationZone, e.responderText)] {
+            if e.isEthernet && zone == 0 { continue }  // MACs are rarely declared: the segment decides
+            if zone == 0 { return "\(who) is in no zone" }
+            if e.zones.role(zone) != role { return "\(who) is in zone \(e.zoneName(zone)) (\(e.zones.role(zone)!.rawValue))" }
+        }
+        return nil
+    }
+
+    /// How many endpoints are hypervisors, managers, storage or migration
+    /// interfaces (an address in no zone counts by its segment).
+    static func infrastructureEndpoints(_ e: FlowEvent) -> Int {
+        [e.effectiveSourceRole, e.effectiveDestinationRole].filter { $0.map(infrastructureRoles.contains) ?? false }.count
+    }
+
+    /// Ethernet storage is a property of the segment: one finding per segment and
+    /// EtherType, however many MAC pairs (and broadcasts) speak it.
+    static func throttleKey(sid: Int, _ e: FlowEvent) -> ThrottleKey {
+        guard e.isEthernet else { return e.throttleKey(sid: sid) }
+        let segment = e.packet.pointee.segment
+        return ThrottleKey(sid: sid, detail: UInt64(e.record.key.protocolNumber) | UInt64(segment.vlan) << 16 | UInt64(segment.vni) << 28)
+    }
+
+    /// "vmware live migration", but plain "live migration" for a protocol every product uses.
+    static func productPrefix(_ ev: InfrastructureEvent) -> String {
+        ev.product == "generic" || ev.product == "site" ? "" : ev.product + " "
+    }
+
+    static func evidence(_ ev: InfrastructureEvent, outside: String) -> [(key: String, value: EvidenceValue)] {
+        [("protocol", .text(ev.proto)), ("product", .text(ev.product)), ("detected_by", .text(ev.detail)), ("outside", .text(outside))] + ev.evidence
+    }
+}

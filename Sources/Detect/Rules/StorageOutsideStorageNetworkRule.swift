@@ -1,0 +1,54 @@
+import Alerting
+import Decode
+import Flows
+import Zones
+
+/// 4001: storage traffic (iSCSI, NFS, NVMe/TCP, Ceph, SMB, vSAN; FCoE, FIP,
+/// AoE by EtherType) outside the storage network. IP protocols count when an
+/// infrastructure host takes part (a tenant's own NFS between guests is not the
+/// storage network); Ethernet storage always. A guest reaching a storage zone
+/// is rule 1002's finding.
+public final class StorageOutsideStorageNetworkRule: Rule {
+    public static let metadata = RuleMetadata(
+        sid: 4001, name: "storage-outside-storage-network", defaultSeverity: .high,
+        measurePoint: "storage network separated",
+        summary: "iSCSI, NFS, NVMe/TCP, Ceph, SMB, FCoE/FIP or AoE outside a storage-role zone")
+    public static let hooks: RuleHooks = [.flowStart, .appEvent, .oncePerFlow]
+    private let guestRuleBit: UInt64
+    static let etherTypes: [UInt16: String] = [0x8906: "fcoe", 0x8914: "fip", 0x88A2: "aoe"]
+    /// Catalogue services whose TCP streams an inspector recognises.
+    static let inspected: Set<String> = ["iscsi", "nfs", "nvme-tcp", "nvme-tcp-discovery", "ceph-mon", "ceph-osd"]
+
+    public init(_ setup: RuleSetup) {
+        guestRuleBit = setup.firedBit(sid: GuestToStorageRule.metadata.sid)
+    }
+
+    public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        if e.isEthernet {
+            guard let name = Self.etherTypes[e.record.key.protocolNumber] else { return }
+            report(InfrastructureEvent(proto: name, product: "generic", detail: "EtherType 0x\(String(e.record.key.protocolNumber, radix: 16))"), e, &findings)
+            return
+        }
+        guard e.hasPorts, let service = e.zones.services.lookup(.storage, e.ipProtocol, e.responderPort), service.distinctive else { return }
+        // Protocols with an inspector are reported by it, with what it read (initiator and
+        // target names) and only if the stream really is that protocol; the port decides
+        // only for flows seen mid-stream, which are not inspected.
+        if e.ipProtocol == .tcp && Self.inspected.contains(service.name) && !e.record.has(FlowState.midstream) { return }
+        report(InfrastructureEvent(proto: service.name, product: service.product, detail: "port \(e.serviceText) (\(service.name))"), e, &findings)
+    }
+
+    public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
+        guard case .storage(let ev) = app else { return }
+        report(ev, e, &findings)
+    }
+
+    private func report(_ ev: InfrastructureEvent, _ e: FlowEvent, _ findings: inout [Finding]) {
+        guard e.record.firedRules & guestRuleBit == 0 else { return }
+        guard e.isEthernet || InfrastructureTraffic.infrastructureEndpoints(e) > 0 else { return }
+        guard let outside = InfrastructureTraffic.outside(.storage, e) else { return }
+        findings.append(Finding(
+            message: "\(ev.proto) storage traffic (\(ev.detail)) between \(e.initiatorText) and \(e.responderText) outside the storage network: \(outside)",
+            evidence: InfrastructureTraffic.evidence(ev, outside: outside),
+            throttle: InfrastructureTraffic.throttleKey(sid: Self.metadata.sid, e)))
+    }
+}
