@@ -94,7 +94,7 @@ public enum ExampleCaptures {
         let storageOverlay = Wire(tunnel: .geneve(vni: 6001, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
         return [
             ExampleCapture(name: "migration-outside-migration-network", config: c,
-                           summary: "3001 positive: vMotion and Hyper-V live migration on the management network, QEMU, Proxmox, Xen, xend, VirtualBox, NBD and XenMotion streams off the migration network") { s in
+                           summary: "3001 positive: vMotion, FT logging and Hyper-V live migration on the management network, QEMU, Proxmox, Xen, xend, VirtualBox, NBD, XenMotion and storage motion streams off the migration network") { s in
                 s.tcp(client: Lab.esxi1, clientPort: 51001, server: Lab.esxi2, serverPort: 8000, wire: Lab.mgmtVLAN, messages: [(true, [UInt8](repeating: 0x33, count: 900))])
                 s.tcp(client: Lab.hyperv, clientPort: 51002, server: Lab.hyperv2, serverPort: 6600, wire: Lab.mgmtVLAN, messages: [(true, [UInt8](repeating: 0x44, count: 900))])
                 s.tcp(client: Lab.kvm1, clientPort: 51003, server: Lab.kvm2, serverPort: 49152, wire: Lab.mgmtVLAN, messages: M.qemuMigration())
@@ -104,6 +104,8 @@ public enum ExampleCaptures {
                 s.tcp(client: Lab.kvm1, clientPort: 51007, server: Lab.kvm2, serverPort: 6000, wire: Lab.mgmtVLAN, messages: M.virtualBoxTeleporter())
                 s.tcp(client: Lab.kvm1, clientPort: 51008, server: Lab.kvm2, serverPort: 10809, wire: Lab.mgmtVLAN, messages: M.nbd(startTLS: false))
                 s.tcp(client: Lab.xenServer1, clientPort: 51009, server: Lab.xenServer2, serverPort: 80, wire: Lab.mgmtVLAN, messages: M.xenMotionHTTP())
+                s.tcp(client: Lab.xenServer2, clientPort: 51010, server: Lab.xenServer1, serverPort: 80, wire: Lab.mgmtVLAN, messages: M.xenMotionHTTP(storageMotion: true))
+                s.tcp(client: Lab.esxi1, clientPort: 51011, server: Lab.esxi2, serverPort: 8100, wire: Lab.mgmtVLAN, messages: [(true, [UInt8](repeating: 0x46, count: 600))])
             },
             ExampleCapture(name: "migration-outside-migration-network-ok", config: c,
                            summary: "3001 negative: vMotion on its VLAN, TLS-wrapped QEMU migration and QEMU over a migration overlay, port 8000 between guests") { s in

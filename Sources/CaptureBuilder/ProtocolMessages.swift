@@ -371,10 +371,15 @@ extension ProtocolMessages {
                 (true, Frames.be32(3) + ascii("IHAVEOPT") + Frames.be32(option) + Frames.be32(UInt32(data.count)) + data)]
     }
 
-    /// XAPI migrating a VM's memory image to another pool member over HTTP.
-    public static func xenMotionHTTP() -> Dialogue {
-        [(true, ascii("PUT /services/xenops/memory/8a1c0f70?session_id=OpaqueRef:x HTTP/1.1\r\nHost: xs2\r\nContent-Length: 16\r\n\r\n") + ascii("XenSavedDomv2-\n.")),
-         (false, ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))]
+    /// XAPI migrating a VM's memory image to another pool member over HTTP, or
+    /// (storage motion) mirroring a disk as NBD over an upgraded HTTP connection.
+    public static func xenMotionHTTP(storageMotion: Bool = false) -> Dialogue {
+        if storageMotion {
+            return [(true, ascii("PUT /services/SM/nbd/OpaqueRef:5e1f/OpaqueRef:7a2b/3f6c1d2e?session_id=OpaqueRef:x HTTP/1.1\r\nHost: xs2\r\nTransfer-encoding: nbd\r\n\r\n")),
+                    (false, ascii("HTTP/1.1 200 OK\r\nTransfer-encoding: nbd\r\n\r\n") + ascii("NBDMAGIC") + ascii("IHAVEOPT") + Frames.be16(3))]
+        }
+        return [(true, ascii("PUT /services/xenops/memory/8a1c0f70?session_id=OpaqueRef:x HTTP/1.1\r\nHost: xs2\r\nContent-Length: 16\r\n\r\n") + ascii("XenSavedDomv2-\n.")),
+                (false, ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))]
     }
 
     /// A few Ethernet payload bytes of an FCoE, FIP or AoE frame.

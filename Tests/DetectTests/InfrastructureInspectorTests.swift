@@ -84,6 +84,8 @@ struct InfrastructureInspectorTests {
         #expect(migration(inspect(M.nbd(startTLS: true), serverPort: 10809, chunk: chunk).1).isEmpty)
         let xenMotion = migration(inspect(M.xenMotionHTTP(), serverPort: 80, chunk: chunk).1)
         #expect(xenMotion.first?.product == "xenserver" && xenMotion.first?.detail == "XenMotion over HTTP (xenopsd)")
+        let storageMotion = migration(inspect(M.xenMotionHTTP(storageMotion: true), serverPort: 80, chunk: chunk).1)
+        #expect(storageMotion.first?.detail == "XenMotion over HTTP (storage motion)" && storageMotion.first?.text("signature")?.hasPrefix("/services/SM/") == true)
     }
 
     /// Arbitrary bytes after a valid opening never trap an inspector; truncated openings neither.
