@@ -49,7 +49,11 @@ public enum BenchmarkCapture {
         var openingSent = false
     }
 
-    public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64) throws(CaptureError) -> Result {
+    /// - Parameter distinctMACs: make every other packet an ARP request from a
+    ///   MAC address never seen before (a million MACs in two million packets),
+    ///   to show that the sensor's memory does not grow with the MACs it sees.
+    public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64,
+                             distinctMACs: Bool = false) throws(CaptureError) -> Result {
         var rng = SeededRandom(seed: seed)
         let writer = try PcapWriter(path: path)
         var flows = (0..<flowCount).map { makeFlow(index: $0, generation: 0, rng: &rng) }
@@ -68,6 +72,17 @@ public enum BenchmarkCapture {
                 script.clock += script.step
                 bytes += frame.count
                 written += 1
+                if distinctMACs && written < packets {
+                    let n = UInt64(written)
+                    let sender = Host(mac: MACAddress(rawValue: 0x0600_0000_0000 | n), ip: IPAddress(ipv4: 0xC0A8_6400 | UInt32(n % 1000)))
+                    let arp = script.frame(from: sender, to: Host(mac: .broadcast, ip: IPAddress(ipv4: 0xC0A8_6401)), etherType: 0x0806,
+                                           payload: Frames.arp(operation: 1, senderMAC: sender.mac, senderIP: sender.ip, targetMAC: .zero, targetIP: IPAddress(ipv4: 0xC0A8_6401)),
+                                           wire: .vlan(100 + UInt16(n % 20)))
+                    writer.write(timestamp: script.clock, bytes: arp)
+                    script.clock += script.step
+                    bytes += arp.count
+                    written += 1
+                }
                 if flows[i].step >= flows[i].length {
                     flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
                     generation += 1
@@ -107,7 +122,8 @@ public enum BenchmarkCapture {
                 flow = Flow(shape: shape, client: guest, server: rng.next() % 2 == 0 ? Lab.vcenter : Lab.san, clientPort: clientPort,
                             serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
             case 0:
-                flow = Flow(shape: shape, client: Lab.adminWorkstation, server: Host(mac: MACAddress(rawValue: 0x0210_0000_0000 | UInt64(n % 64)), ip: IPAddress(ipv4: 0x0A0A_0000 | (n % 64))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(10)])
+                // Administration through the firewall: seen on the management VLAN with its MAC.
+                flow = Flow(shape: shape, client: Host(mac: Lab.firewall.mac, ip: Lab.adminWorkstation.ip), server: Host(mac: MACAddress(rawValue: 0x0210_0000_0000 | UInt64(n % 64)), ip: IPAddress(ipv4: 0x0A0A_0000 | (n % 64))), clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(10)])
             case 1:
                 // iSCSI (a login, then bulk blocks) and NFSv3 (a WRITE call per segment), for the storage inspectors.
                 flow = Flow(shape: shape, client: Lab.esxi1Storage, server: n % 2 == 0 ? Lab.san : Lab.nas, clientPort: clientPort,
@@ -124,15 +140,15 @@ public enum BenchmarkCapture {
             let b = Host(mac: guestPeer.mac, ip: IPAddress(high: 0xFD00_0100_0000_0000, low: UInt64(n) + 0x10_0000))
             flow = Flow(shape: shape, client: a, server: b, clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
         case .vlanUDP:
-            flow = Flow(shape: shape, client: guest, server: Lab.dns, clientPort: clientPort, serverPort: 53, tags: [Frames.dot1q(50)])
+            flow = Flow(shape: shape, client: Host(mac: Lab.firewall.mac, ip: guest.ip), server: Lab.dns, clientPort: clientPort, serverPort: 53, tags: [Frames.dot1q(50)])
         case .vxlanTCP:
             flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 8080, tags: [],
-                        tunnel: .vxlan(vni: 5000 + n % 2, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
+                        tunnel: .vxlan(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
         case .qinqTCP:
             flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 443,
                         tags: [Frames.dot1ad(200), Frames.dot1q(100 + UInt16(n % 20))])
         case .untaggedTCP:
-            flow = Flow(shape: shape, client: Lab.backup, server: Host(mac: guestPeer.mac, ip: guestPeer.ip), clientPort: clientPort, serverPort: 873, tags: [])
+            flow = Flow(shape: shape, client: Host(mac: Lab.firewall.mac, ip: Lab.backup.ip), server: Host(mac: guestPeer.mac, ip: guestPeer.ip), clientPort: clientPort, serverPort: 873, tags: [])
         case .geneveTCP:
             flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 443, tags: [],
                         tunnel: .geneve(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))

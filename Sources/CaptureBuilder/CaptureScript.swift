@@ -37,10 +37,26 @@ public struct Wire: Sendable {
     /// Tags of the frame itself (inside the tunnel, if there is one).
     public var tags: [VLANTag]
     public var tunnel: Tunnel?
+    /// Routed traffic seen on `local`'s segment: every frame is between `local`
+    /// and the router, whose MAC stands in for the remote party's.
+    public var routing: (router: MACAddress, local: MACAddress)?
 
     public init(tags: [VLANTag] = [], tunnel: Tunnel? = nil) {
         self.tags = tags
         self.tunnel = tunnel
+    }
+
+    /// The same wire, for traffic that `router` forwards to and from `local`.
+    public func routed(via router: Host, for local: Host) -> Wire {
+        var w = self
+        w.routing = (router.mac, local.mac)
+        return w
+    }
+
+    /// The MACs of a frame from `source` to `destination` on this wire.
+    func macs(_ source: Host, _ destination: Host) -> (MACAddress, MACAddress) {
+        guard let (router, local) = routing else { return (source.mac, destination.mac) }
+        return (source.mac == local ? local : router, destination.mac == local ? local : router)
     }
 
     /// Untagged.
@@ -80,7 +96,8 @@ public final class CaptureScript {
 
     /// An Ethernet frame from `source` to `destination` carried as `wire` says.
     public func frame(from source: Host, to destination: Host, etherType: UInt16, payload: [UInt8], wire: Wire) -> [UInt8] {
-        let inner = Frames.ethernet(source: source.mac, destination: destination.mac, tags: wire.tags, etherType: etherType, payload: payload)
+        let (sourceMAC, destinationMAC) = wire.macs(source, destination)
+        let inner = Frames.ethernet(source: sourceMAC, destination: destinationMAC, tags: wire.tags, etherType: etherType, payload: payload)
         guard let tunnel = wire.tunnel else { return inner }
         switch tunnel {
         case .vxlan(let vni, let a, let b, let tags):
@@ -90,7 +107,7 @@ public final class CaptureScript {
         case .greEthernet(let key, let a, let b, let tags):
             return underlay(a, b, tags, proto: 47, payload: Frames.gre(protocolType: 0x6558, key: key, payload: inner))
         case .erspan2(let session, let vlan, let a, let b):
-            let mirrored = Frames.ethernet(source: source.mac, destination: destination.mac, tags: wire.tags, etherType: etherType, payload: payload)
+            let mirrored = Frames.ethernet(source: sourceMAC, destination: destinationMAC, tags: wire.tags, etherType: etherType, payload: payload)
             return underlay(a, b, [], proto: 47, payload: Frames.gre(protocolType: 0x88BE, sequence: UInt32(packets.count), payload: Frames.erspan2(vlan: vlan, session: session, inner: mirrored)))
         }
     }

@@ -34,6 +34,8 @@ public enum Lab {
     public static let internetHost = Host("203.0.113.50")
     public static let strangerInternal = Host("10.77.0.5")
     public static let firewall = Host("10.10.0.1", mac: "00:1b:21:aa:bb:cc")
+    /// The firewall in front of the management network (layer2.yaml's fw-mgmt).
+    public static let managementFirewall = Host("10.10.0.2", mac: "00:1b:21:aa:bb:dd")
     public static let bmc = Host("10.10.0.31")
     public static let hyperv = Host("10.10.0.41")
     public static let ldap = Host("10.50.0.10")
@@ -76,7 +78,102 @@ public enum ExampleCaptures {
     static let ntp = [UInt8](repeating: 0, count: 48)
     static let dnsQuery: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x77, 0x77, 0, 0, 1, 0, 1]
 
-    public static let all: [ExampleCapture] = zoneRules + adminAccess + infrastructure
+    public static let all: [ExampleCapture] = zoneRules + adminAccess + infrastructure + layer2
+
+    /// Captures of layer-2 and overlay separation (rules 5001, 5003, 5004, 6001, 6002).
+    public static let layer2: [ExampleCapture] = {
+        let c = "examples/layer2.yaml"
+        @Sendable func tags(_ t: VLANTag...) -> Wire { Wire(tags: t) }
+        let underlay = [Frames.dot1q(40)]
+        let vxlan = Wire(tunnel: .vxlan(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: underlay))
+        return [
+            ExampleCapture(name: "vlan-double-tagging", config: c,
+                           summary: "5001 positive: a guest's ping double-tagged 100 > 10 (VLAN hopping to vCenter), QinQ on an undeclared S-VLAN 300, a double-tagged ARP, a double tag inside VXLAN") { s in
+                s.ping(from: Lab.web1, to: Lab.vcenter, wire: tags(Frames.dot1q(100), Frames.dot1q(10)), answered: false)
+                s.tcp(client: Lab.web1, clientPort: 45001, server: Lab.web2, serverPort: 443, wire: tags(Frames.dot1ad(300), Frames.dot1q(101)), messages: [(true, tlsHello)])
+                let prober = Host("192.168.102.30")
+                s.append(s.frame(from: prober, to: Host(mac: .broadcast, ip: Lab.san.ip), etherType: 0x0806,
+                                 payload: Frames.arp(operation: 1, senderMAC: prober.mac, senderIP: prober.ip, targetMAC: .zero, targetIP: Lab.san.ip),
+                                 wire: tags(Frames.dot1q(102), Frames.dot1q(20))))
+                s.ping(from: Host("192.168.100.31"), to: Lab.vcenter, wire: Wire(tags: [Frames.dot1q(100), Frames.dot1q(10)], tunnel: vxlan.tunnel), answered: false)
+            },
+            ExampleCapture(name: "vlan-double-tagging-ok", config: c,
+                           summary: "5001 negative: QinQ on the declared S-VLAN 200, a priority tag before a VLAN tag, single tags") { s in
+                s.tcp(client: Lab.web1, clientPort: 45011, server: Lab.web2, serverPort: 443, wire: tags(Frames.dot1ad(200), Frames.dot1q(100)), messages: [(true, tlsHello)])
+                s.ping(from: Lab.web1, to: Lab.web2, wire: tags(Frames.dot1q(0, priority: 5), Frames.dot1q(100)))
+                s.ping(from: Lab.esxi1, to: Lab.esxi2, wire: Lab.mgmtVLAN)
+            },
+            ExampleCapture(name: "management-vlan-shared-link", config: c,
+                           summary: "5003 positive: management VLAN 10 and guest VLANs 100 and 101 on one link") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 46001, server: Lab.esxi1, serverPort: 22, wire: Lab.mgmtVLAN.routed(via: Lab.managementFirewall, for: Lab.esxi1), messages: [(false, sshBanner)])
+                s.tcp(client: Lab.web1, clientPort: 46002, server: Lab.web2, serverPort: 80, wire: Lab.guestVLAN, messages: [(true, http), (false, httpOK)])
+                s.ping(from: Host("192.168.101.5"), to: Host("192.168.101.6"), wire: .vlan(101))
+                s.tcp(client: Lab.esxi1Storage, clientPort: 46003, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN)
+            },
+            ExampleCapture(name: "management-vlan-shared-link-ok", config: c,
+                           summary: "5003 negative: management, storage and the underlay VLAN on one link; the guests only inside VXLAN") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 46011, server: Lab.esxi1, serverPort: 22, wire: Lab.mgmtVLAN.routed(via: Lab.managementFirewall, for: Lab.esxi1), messages: [(false, sshBanner)])
+                s.tcp(client: Lab.esxi1Storage, clientPort: 46012, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN)
+                s.tcp(client: Lab.web1, clientPort: 46013, server: Lab.web2, serverPort: 80, wire: vxlan, messages: [(true, http), (false, httpOK)])
+            },
+            ExampleCapture(name: "overlay-misplaced", config: c,
+                           summary: "5004 positive: a VXLAN endpoint on a guest address, management traffic inside the guests' VNI, NVGRE between management hosts") { s in
+                s.tcp(client: Lab.web1, clientPort: 47001, server: Lab.web2, serverPort: 80,
+                      wire: Wire(tunnel: .vxlan(vni: 5000, from: Host("192.168.100.70"), to: Lab.vtep2, tags: [Frames.dot1q(100)])), messages: [(true, http)])
+                s.tcp(client: Lab.vcenter, clientPort: 47002, server: Lab.esxi1, serverPort: 902, wire: vxlan)
+                s.tcp(client: Lab.web1, clientPort: 47003, server: Lab.web2, serverPort: 443,
+                      wire: Wire(tunnel: .greEthernet(key: 5000 << 8, from: Lab.esxi1, to: Lab.esxi2, tags: [Frames.dot1q(10)])), messages: [(true, tlsHello)])
+            },
+            ExampleCapture(name: "overlay-misplaced-ok", config: c,
+                           summary: "5004 negative: guest traffic in the guests' VNI between underlay VTEPs, a guest reaching the Internet through it, an ERSPAN mirror from the management network") { s in
+                s.tcp(client: Lab.web1, clientPort: 47011, server: Lab.web2, serverPort: 80, wire: vxlan, messages: [(true, http), (false, httpOK)])
+                s.tcp(client: Lab.web1, clientPort: 47012, server: Lab.internetHost, serverPort: 443, wire: vxlan.routed(via: Lab.firewall, for: Lab.web1), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.web1, clientPort: 47013, server: Lab.web2, serverPort: 22,
+                      wire: Wire(tags: [Frames.dot1q(100)], tunnel: .erspan2(session: 7, vlan: 100, from: Lab.esxi1, to: Lab.vcenter)), messages: [(false, sshBanner)])
+            },
+            ExampleCapture(name: "multi-homed-host", config: c,
+                           summary: "6001 positive: one MAC with guest and management VLAN interfaces, a VM routing a storage address onto a guest VLAN, an ARP claim and an IPv6 neighbour solicitation across zones, a KVM host whose management MAC is on the storage VLAN") { s in
+                let trunked = "02:aa:00:00:00:01"
+                s.ping(from: Host("192.168.100.70", mac: trunked), to: Lab.web2, wire: Lab.guestVLAN)
+                s.tcp(client: Host("10.10.0.70", mac: trunked), clientPort: 48001, server: Lab.esxi1, serverPort: 443, wire: Lab.mgmtVLAN, messages: [(true, tlsHello)])
+                s.tcp(client: Host("10.20.0.99", mac: "02:aa:00:00:00:02"), clientPort: 48002, server: Lab.web2, serverPort: 80, wire: Lab.guestVLAN, messages: [(true, http)])
+                s.append(s.frame(from: Host("10.30.0.77", mac: "02:aa:00:00:00:03"), to: Host(mac: .broadcast, ip: Lab.web1.ip), etherType: 0x0806,
+                                 payload: Frames.arp(operation: 1, senderMAC: MACAddress("02:aa:00:00:00:03")!, senderIP: Host("10.30.0.77").ip, targetMAC: .zero, targetIP: Lab.web1.ip),
+                                 wire: Lab.guestVLAN))
+                let v6 = Host("fd00:100::70", mac: "02:aa:00:00:00:04")
+                let solicited = Host("ff02::1:ff00:70", mac: "33:33:ff:00:00:70")
+                s.append(s.ipPacket(from: v6, to: solicited, proto: 58,
+                                    transport: Frames.icmp(type: 135, code: 0, payload: Frames.ip6(Host("fd00:100::1").ip) + [1, 1] + Frames.mac(v6.mac), v6: true, source: v6.ip, destination: solicited.ip),
+                                    wire: Lab.mgmtVLAN))
+                s.tcp(client: Lab.kvm1, clientPort: 48003, server: Lab.esxi2, serverPort: 22, wire: Lab.mgmtVLAN, messages: [(false, sshBanner)])
+                s.tcp(client: Host("10.20.0.21", mac: Lab.kvm1.mac.description), clientPort: 48004, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN)
+            },
+            ExampleCapture(name: "multi-homed-host-ok", config: c,
+                           summary: "6001 negative: esxi1 (allowed) on the management and storage VLANs, a hypervisor on management and vMotion, the firewall's MAC in every zone, a broadcast") { s in
+                s.tcp(client: Lab.esxi1, clientPort: 48011, server: Lab.esxi2, serverPort: 443, wire: Lab.mgmtVLAN, messages: [(true, tlsHello)])
+                s.tcp(client: Host("10.20.0.11", mac: Lab.esxi1.mac.description), clientPort: 48012, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN)
+                s.tcp(client: Lab.esxi2, clientPort: 48013, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN, messages: [(true, tlsHello)])
+                s.tcp(client: Host("10.30.0.12", mac: Lab.esxi2.mac.description), clientPort: 48014, server: Lab.esxi1VMotion, serverPort: 8000, wire: Lab.vmotionVLAN)
+                s.tcp(client: Lab.web1, clientPort: 48015, server: Lab.internetHost, serverPort: 443, wire: Lab.guestVLAN.routed(via: Lab.firewall, for: Lab.web1), messages: [(true, tlsHello)])
+                s.udp(client: Lab.esxi1, clientPort: 48016, server: Lab.dns, serverPort: 53, wire: Lab.mgmtVLAN.routed(via: Lab.firewall, for: Lab.esxi1), request: dnsQuery, response: dnsQuery)
+                s.arp(from: Lab.web1, for: Lab.web2, wire: Lab.guestVLAN)
+            },
+            ExampleCapture(name: "gateway-bypass", config: c,
+                           summary: "6002 positive: a storage host straight to a management host, the admin network to management through fw-core instead of fw-mgmt, a guest to the Internet through an undeclared router") { s in
+                s.tcp(client: Lab.san, clientPort: 49001, server: Lab.esxi1, serverPort: 443, wire: Lab.mgmtVLAN, messages: [(true, tlsHello)])
+                s.tcp(client: Lab.adminWorkstation, clientPort: 49002, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN.routed(via: Lab.firewall, for: Lab.vcenter), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.web1, clientPort: 49003, server: Lab.internetHost, serverPort: 443,
+                      wire: Lab.guestVLAN.routed(via: Host("192.168.100.254", mac: "02:bb:00:00:00:01"), for: Lab.web1), messages: [(true, tlsHello)])
+            },
+            ExampleCapture(name: "gateway-bypass-ok", config: c,
+                           summary: "6002 negative: the admin network to management through fw-mgmt, a guest to the Internet and the services network to management through fw-core, traffic inside a zone") { s in
+                s.tcp(client: Lab.adminWorkstation, clientPort: 49011, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN.routed(via: Lab.managementFirewall, for: Lab.vcenter), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.web1, clientPort: 49012, server: Lab.internetHost, serverPort: 443, wire: Lab.guestVLAN.routed(via: Lab.firewall, for: Lab.web1), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.backup, clientPort: 49013, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN.routed(via: Lab.firewall, for: Lab.vcenter), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.vcenter, clientPort: 49014, server: Lab.esxi1, serverPort: 902, wire: Lab.mgmtVLAN)
+            },
+        ]
+    }()
 
     /// Two request/reply rounds of an Ethernet storage protocol (FCoE, AoE), which has no IP layer.
     static func ethernetStorageExchange(_ s: CaptureScript, _ from: Host, _ to: Host, _ type: UInt16, _ wire: Wire) {
@@ -276,23 +373,25 @@ public enum ExampleCaptures {
             s.ping(from: Lab.guestV6, to: Lab.guestV6Peer, wire: Lab.guestVLAN)
         },
         ExampleCapture(name: "example-site", config: "example.yaml",
-                       summary: "A day in the example VMware/KVM site: normal operations and five findings") { s in
-            // Normal operations.
-            s.tcp(client: Lab.adminWorkstation, clientPort: 50001, server: Lab.vcenter, serverPort: 443, wire: Lab.mgmtVLAN, messages: [(true, tlsHello)])
+                       summary: "A day in the example VMware/KVM site: normal operations through the firewall and six findings") { s in
+            // Normal operations. Traffic between zones passes the firewall: each
+            // conversation is seen on one side of it, with its MAC for the other party.
+            func routed(_ wire: Wire, _ local: Host) -> Wire { wire.routed(via: Lab.firewall, for: local) }
+            s.tcp(client: Lab.adminWorkstation, clientPort: 50001, server: Lab.vcenter, serverPort: 443, wire: routed(Lab.mgmtVLAN, Lab.vcenter), messages: [(true, tlsHello)])
             s.tcp(client: Lab.vcenter, clientPort: 50002, server: Lab.esxi1, serverPort: 902, wire: Lab.mgmtVLAN)
             s.tcp(client: Lab.esxi1Storage, clientPort: 50003, server: Lab.san, serverPort: 3260, wire: Lab.storageVLAN)
             s.tcp(client: Lab.esxi1VMotion, clientPort: 50004, server: Lab.esxi2VMotion, serverPort: 8000, wire: Lab.vmotionVLAN,
                   messages: [(true, [UInt8](repeating: 0xCD, count: 1400))])
             let overlay = Wire(tunnel: .vxlan(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
-            s.tcp(client: Lab.web1, clientPort: 50005, server: Lab.db1, serverPort: 5432, wire: overlay)
-            s.udp(client: Lab.web1, clientPort: 50006, server: Lab.dns, serverPort: 53, wire: Lab.servicesVLAN, request: dnsQuery, response: dnsQuery)
-            s.tcp(client: Lab.web1, clientPort: 50007, server: Lab.internetHost, serverPort: 443, wire: Lab.guestVLAN, messages: [(true, tlsHello)])
+            s.tcp(client: Lab.web1, clientPort: 50005, server: Lab.db1, serverPort: 5432, wire: routed(overlay, Lab.web1))
+            s.udp(client: Lab.web1, clientPort: 50006, server: Lab.dns, serverPort: 53, wire: routed(Lab.servicesVLAN, Lab.dns), request: dnsQuery, response: dnsQuery)
+            s.tcp(client: Lab.web1, clientPort: 50007, server: Lab.internetHost, serverPort: 443, wire: routed(Lab.guestVLAN, Lab.web1), messages: [(true, tlsHello)])
             // Findings.
-            s.tcp(client: Lab.web2, clientPort: 50010, server: Lab.vcenter, serverPort: 443, wire: Lab.guestVLAN, messages: [(true, tlsHello)])
-            s.tcp(client: Lab.backup, clientPort: 50011, server: Lab.esxi1, serverPort: 22, wire: Lab.mgmtVLAN, messages: [(false, sshBanner)])
-            s.tcp(client: Lab.adminWorkstation, clientPort: 50012, server: Lab.rogueHypervisorGuest, serverPort: 16509, wire: Lab.guestVLAN)
+            s.tcp(client: Lab.web2, clientPort: 50010, server: Lab.vcenter, serverPort: 443, wire: routed(Lab.guestVLAN, Lab.web2), messages: [(true, tlsHello)])
+            s.tcp(client: Lab.backup, clientPort: 50011, server: Lab.esxi1, serverPort: 22, wire: routed(Lab.mgmtVLAN, Lab.esxi1), messages: [(false, sshBanner)])
+            s.tcp(client: Lab.adminWorkstation, clientPort: 50012, server: Lab.rogueHypervisorGuest, serverPort: 16509, wire: routed(Lab.guestVLAN, Lab.rogueHypervisorGuest))
             s.ping(from: Lab.web1, to: Lab.web2, wire: .vlan(77))
-            s.tcp(client: Lab.web1, clientPort: 50013, server: Lab.strangerInternal, serverPort: 80, wire: Lab.guestVLAN, messages: [(true, http)])
+            s.tcp(client: Lab.web1, clientPort: 50013, server: Lab.strangerInternal, serverPort: 80, wire: routed(Lab.guestVLAN, Lab.web1), messages: [(true, http)])
         },
     ]
 

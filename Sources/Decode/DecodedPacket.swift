@@ -42,6 +42,8 @@ public struct DecodedPacket {
     public var hasMACs = false
     public var sourceMAC = MACAddress.zero
     public var destinationMAC = MACAddress.zero
+    /// How many tunnels deep the frame with those MACs was.
+    public var macTunnelDepth = 0
     /// VLAN tags of the outermost frame, outermost first.
     public var vlans = VLANStack()
     /// VLAN tags of the frame inside the innermost tunnel.
@@ -133,6 +135,11 @@ public struct DecodedPacket {
     }
 
     public var isIP: Bool { network == .ipv4 || network == .ipv6 }
+
+    /// Whether the MACs are those of the frame that carries the innermost packet:
+    /// false for IP-in-IP and plain GRE, whose inner packets have no frame (the
+    /// MACs are then the outer hop's, not the inner endpoints').
+    public var macsFrameInnermostPacket: Bool { hasMACs && macTunnelDepth == tunnels.count }
 
     /// The segment of the innermost packet: the innermost VLAN tag of its frame,
     /// else the tunnel's virtual network id (or an ERSPAN header's VLAN). Plain

@@ -10,6 +10,7 @@ enum EthernetDecoder {
         p.destinationMAC = b.mac(o)
         p.sourceMAC = b.mac(o + 6)
         p.hasMACs = true
+        p.macTunnelDepth = p.tunnels.count
         let typeOrLength = b.u16(o + 12)
         if typeOrLength >= 0x0600 {
             return .etherType(EtherType(rawValue: typeOrLength), o + 14)

@@ -10,6 +10,7 @@ enum LinuxSLLDecoder {
         if hardwareType == 1 && addressLength == 6 {
             p.sourceMAC = b.mac(o + 6)
             p.hasMACs = true
+            p.macTunnelDepth = p.tunnels.count
         }
         return LinuxSLLDecoder.protocolLayer(b.u16(o + 14), b, at: o + 16, into: &p)
     }
@@ -36,6 +37,7 @@ enum LinuxSLL2Decoder {
         if hardwareType == 1 && addressLength == 6 {
             p.sourceMAC = b.mac(o + 12)
             p.hasMACs = true
+            p.macTunnelDepth = p.tunnels.count
         }
         return LinuxSLLDecoder.protocolLayer(b.u16(o), b, at: o + 20, into: &p)
     }

@@ -22,7 +22,7 @@ public struct VLANStack: Sendable {
     /// The most tags the decoder follows in one frame; deeper stacks are an anomaly.
     public static let capacity = 8
 
-    var storage: InlineArray<8, UInt32>
+    @usableFromInline var storage: InlineArray<8, UInt32>
     /// Number of tags.
     public private(set) var count: Int
 
@@ -50,7 +50,7 @@ public struct VLANStack: Sendable {
     public mutating func removeAll() { count = 0 }
 
     /// The innermost tag's VLAN id, ignoring priority-only tags (id 0).
-    public var innermostID: UInt16? {
+    @inlinable public var innermostID: UInt16? {
         var i = count - 1
         while i >= 0 {
             let id = UInt16(truncatingIfNeeded: storage[i]) & 0x0FFF

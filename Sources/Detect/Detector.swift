@@ -20,11 +20,16 @@ public final class Detector {
     private let firstReplyRules: [Int]
     private let segmentRules: [Int]
     private let appEventRules: [Int]
+    private let nonFlowRules: [Int]
+    private let linkEndRules: [Int]
     private let oncePerFlow: [Bool]
     private let inspection: ApplicationInspection
     private var inspectionOutput = InspectionOutput()
     private var findings: [Finding] = []
     private var seenSegments = Set<UInt64>()
+    /// Plain VLAN segments already seen, one bit per VLAN id: the common case
+    /// costs a bit test, not a hash (ARP and other flow-less packets come here each time).
+    private var seenVLANs = [UInt64](repeating: 0, count: 64)
     private let maxSeenSegments = 1 << 16
 
     /// The enabled rules with their effective severities.
@@ -64,6 +69,8 @@ public final class Detector {
         firstReplyRules = active.indices.filter { active[$0].hooks.contains(.firstReply) }
         segmentRules = active.indices.filter { active[$0].hooks.contains(.newSegment) }
         appEventRules = active.indices.filter { active[$0].hooks.contains(.appEvent) }
+        nonFlowRules = active.indices.filter { active[$0].hooks.contains(.packetWithoutFlow) }
+        linkEndRules = active.indices.filter { active[$0].hooks.contains(.linkEnd) }
         oncePerFlow = active.map { $0.hooks.contains(.oncePerFlow) }
         inspection = ApplicationInspection(capacity: flowCapacity, window: config.sensor.streamWindow)
         findings.reserveCapacity(8)
@@ -98,6 +105,21 @@ public final class Detector {
     public func packetWithoutFlow(_ packet: UnsafePointer<DecodedPacket>) {
         guard packet.pointee.hasMACs || packet.pointee.isIP else { return }
         checkSegment(packet.pointee.segment, packet: packet)
+        guard !nonFlowRules.isEmpty else { return }
+        let event = PacketEvent(zones: zones, packet: packet)
+        gather(nonFlowRules) { $0.packetWithoutFlow(event, &$1) }
+        dispatchPacketFindings(packet)
+    }
+
+    /// The end of a capture link: rules that judge a whole link report.
+    /// `vlanFrames` counts the link's frames per VLAN id; `timestamp` is its last packet's.
+    public func linkEnded(name: String, vlanFrames: UnsafeBufferPointer<UInt64>, timestamp: UInt64) {
+        guard !linkEndRules.isEmpty else { return }
+        let event = LinkEvent(zones: zones, name: name, vlanFrames: vlanFrames)
+        gather(linkEndRules) { $0.linkEnded(event, &$1) }
+        var packet = DecodedPacket()
+        packet.timestamp = timestamp
+        withUnsafePointer(to: &packet) { dispatchPacketFindings($0) }
     }
 
     /// Whether any enabled rule listens to application events (else nothing is inspected).
@@ -179,18 +201,37 @@ public final class Detector {
 
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
         guard !segmentRules.isEmpty, segment.vlan != 0 || segment.hasVNI else { return }
-        let key = UInt64(segment.vlan) << 32 | UInt64(segment.vni) | (segment.hasVNI ? 1 << 48 : 0)
-        guard seenSegments.count < maxSeenSegments, seenSegments.insert(key).inserted else { return }
+        if !segment.hasVNI {
+            let word = Int(segment.vlan >> 6), bit = UInt64(1) << UInt64(segment.vlan & 63)
+            guard seenVLANs[word] & bit == 0 else { return }
+            seenVLANs[word] |= bit
+        } else {
+            let key = UInt64(segment.vlan) << 32 | UInt64(segment.vni) | 1 << 48
+            guard seenSegments.count < maxSeenSegments, seenSegments.insert(key).inserted else { return }
+        }
         let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
-        for i in segmentRules {
-            findings.removeAll(keepingCapacity: true)
-            rules[i].segmentSeen(event, &findings)
-            for f in findings {
-                guard let suppressed = dispatcher.admit(sid: metadata[i].sid, severity: f.severity ?? severities[i], timestamp: packet.pointee.timestamp, key: f.throttle) else { continue }
-                var alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee, zones: zones, interface: interfaceName)
-                alert.suppressed = suppressed
-                dispatcher.write(alert)
-            }
+        gather(segmentRules) { $0.segmentSeen(event, &$1) }
+        dispatchPacketFindings(packet)
+    }
+
+    /// Gathers the findings of the rules at `indexes` for a moment that is no flow's.
+    private func gather(_ indexes: [Int], _ call: (any Rule, inout [Finding]) -> Void) {
+        findings.removeAll(keepingCapacity: true)
+        for i in indexes {
+            let before = findings.count
+            call(rules[i], &findings)
+            for j in before..<findings.count { findings[j].ruleIndex = i }
+        }
+    }
+
+    /// Turns findings about a packet (not a flow) into alerts.
+    private func dispatchPacketFindings(_ packet: UnsafePointer<DecodedPacket>) {
+        for f in findings {
+            let i = f.ruleIndex
+            guard let suppressed = dispatcher.admit(sid: metadata[i].sid, severity: f.severity ?? severities[i], timestamp: packet.pointee.timestamp, key: f.throttle) else { continue }
+            var alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee, zones: zones, interface: interfaceName)
+            alert.suppressed = suppressed
+            dispatcher.write(alert)
         }
     }
 

@@ -33,6 +33,11 @@ public struct RuleHooks: OptionSet, Sendable {
     /// With `.appEvent`: fire at most once per flow over all moments, like the
     /// zone rules (a migration flow found by port and then by signature is one finding).
     public static let oncePerFlow = RuleHooks(rawValue: 16)
+    /// A packet that belongs to no flow (ARP, later fragments); called for each such packet.
+    public static let packetWithoutFlow = RuleHooks(rawValue: 32)
+    /// The end of a capture link (a file, or an interface's report interval):
+    /// for rules that judge a link as a whole.
+    public static let linkEnd = RuleHooks(rawValue: 64)
 }
 
 /// What a rule gets when it is created.
@@ -62,6 +67,8 @@ public protocol Rule: AnyObject {
     func firstReply(_ event: FlowEvent, _ findings: inout [Finding])
     func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding])
     func appEvent(_ event: FlowEvent, _ app: AppEvent, _ findings: inout [Finding])
+    func packetWithoutFlow(_ event: PacketEvent, _ findings: inout [Finding])
+    func linkEnded(_ event: LinkEvent, _ findings: inout [Finding])
 }
 
 extension Rule {
@@ -69,6 +76,8 @@ extension Rule {
     public func firstReply(_ event: FlowEvent, _ findings: inout [Finding]) {}
     public func segmentSeen(_ event: SegmentEvent, _ findings: inout [Finding]) {}
     public func appEvent(_ event: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {}
+    public func packetWithoutFlow(_ event: PacketEvent, _ findings: inout [Finding]) {}
+    public func linkEnded(_ event: LinkEvent, _ findings: inout [Finding]) {}
 }
 
 /// What a rule reports: the message, evidence, and what makes repeats "the same".
@@ -162,4 +171,19 @@ public struct SegmentEvent {
     public let zones: ZoneMap
     public let segment: Segment
     public let packet: UnsafePointer<DecodedPacket>
+}
+
+/// A packet that belongs to no flow (ARP, ...).
+public struct PacketEvent {
+    public let zones: ZoneMap
+    public let packet: UnsafePointer<DecodedPacket>
+}
+
+/// A capture link (a file, or a live interface) as a whole.
+public struct LinkEvent {
+    public let zones: ZoneMap
+    /// The file or interface name.
+    public let name: String
+    /// Frames per VLAN id of the outer frame's innermost tag (index 0: untagged).
+    public let vlanFrames: UnsafeBufferPointer<UInt64>
 }

@@ -18,7 +18,12 @@ public enum RuleRegistry {
         StorageOutsideStorageNetworkRule.self,
         StorageWithoutAuthenticationRule.self,
         StorageWeakAuthenticationRule.self,
+        VLANDoubleTaggingRule.self,
         UndeclaredVLANRule.self,
+        ManagementVLANSharedLinkRule.self,
+        OverlayMisplacedRule.self,
+        MultiHomedHostRule.self,
+        GatewayBypassRule.self,
         UnknownAddressRule.self,
         ]
     }

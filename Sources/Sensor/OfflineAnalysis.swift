@@ -29,6 +29,9 @@ public struct OfflineAnalysis {
             return CaptureError(.unsupportedLinkType, source: path, message: "unsupported link type \(handle.linkType)")
         }
         let dispatcher = pipeline.dispatcher
+        // Each file is a link of its own for the rules that judge a link (5003).
+        pipeline.beginLink(path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path)
+        defer { pipeline.endLink() }
         do throws(CaptureError) {
             while true {
                 switch try handle.next() {

@@ -29,6 +29,11 @@ public final class Pipeline {
     private let packet: UnsafeMutablePointer<DecodedPacket>
     private var lastExpiryCheck: UInt64 = 0
     private static let expiryInterval: UInt64 = 1_000_000_000
+    /// The capture link being read (a file or an interface) and its frames per
+    /// VLAN id (rule 5003 judges a link as a whole).
+    public private(set) var linkName: String?
+    private let linkVLANFrames: UnsafeMutablePointer<UInt64>
+    private var linkLastTimestamp: UInt64 = 0
 
     public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
         self.zones = zones
@@ -47,6 +52,8 @@ public final class Pipeline {
             serverPorts: serverPorts)
         packet = .allocate(capacity: 1)
         packet.initialize(to: DecodedPacket())
+        linkVLANFrames = .allocate(capacity: 4096)
+        linkVLANFrames.initialize(repeating: 0, count: 4096)
         let detector = self.detector, flows = self.flows
         flows.onRemove = { [unowned flows] index, _, _ in detector.flowEnded(flows: flows, index: index) }
     }
@@ -54,6 +61,21 @@ public final class Pipeline {
     deinit {
         packet.deinitialize(count: 1)
         packet.deallocate()
+        linkVLANFrames.deallocate()
+    }
+
+    /// A capture link begins: a file, or a live interface.
+    public func beginLink(_ name: String) {
+        if linkName != nil { endLink() }
+        linkName = name
+        linkVLANFrames.update(repeating: 0, count: 4096)
+    }
+
+    /// The link ends: rules that judge a whole link (5003) report on it.
+    public func endLink() {
+        guard let name = linkName else { return }
+        linkName = nil
+        detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
     }
 
     /// Runs one captured packet through every stage.
@@ -64,6 +86,8 @@ public final class Pipeline {
         decoder.decode(ByteView(captured.bytes), link: link, into: &p.pointee)
         statistics.packets &+= 1
         statistics.bytes &+= UInt64(captured.wireLength)
+        linkVLANFrames[Int(p.pointee.vlans.innermostID ?? 0)] &+= 1
+        linkLastTimestamp = captured.timestamp
         if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
 
         let now = captured.timestamp
@@ -89,6 +113,7 @@ public final class Pipeline {
 
     /// End of input: inspectors report what is pending, and the sinks are flushed.
     public func finish() {
+        endLink()
         detector.finishInspections(flows: flows)
         dispatcher.flush()
     }

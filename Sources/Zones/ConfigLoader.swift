@@ -144,8 +144,8 @@ struct ConfigReader {
 
     // MARK: Sections
 
-    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor"]
-    static let zoneKeys = ["role", "vlans", "vnis", "subnets", "macs", "description"]
+    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor", "multi_homed"]
+    static let zoneKeys = ["role", "vlans", "vnis", "subnets", "macs", "outer_vlans", "description"]
 
     mutating func readConfig(_ root: Node) -> ZoneConfig? {
         guard let top = mapping(root, "the configuration", allowed: Self.topLevelKeys) else { return nil }
@@ -167,6 +167,7 @@ struct ConfigReader {
             case "rules": config.ruleOverrides = readRuleOverrides(value)
             case "services": config.services = readServices(value)
             case "sensor": config.sensor = readSensor(value)
+            case "multi_homed": config.multiHomed = readMultiHomed(value)
             default: break
             }
         }
@@ -177,7 +178,7 @@ struct ConfigReader {
         }
         config.zones = readZones(zonesNode)
         let names = Set(config.zones.map(\.name))
-        if let pendingGateways { config.gateways = readGateways(pendingGateways) }
+        if let pendingGateways { config.gateways = readGateways(pendingGateways, zoneNames: names) }
         if let pendingAllow { config.allow = readAllow(pendingAllow, zoneNames: names) }
         return config
     }
@@ -254,6 +255,11 @@ struct ConfigReader {
                             zone.subnets.append(prefix)
                         }
                     }
+                case "outer_vlans":
+                    // Several zones may ride one service VLAN: no ownership check.
+                    var own: [Int: (String, SourcePosition)] = [:]
+                    zone.outerVLANs = readIDRanges(v, zone: name, owners: &own, kind: "VLAN", min: 1, max: 4094, example: "200-210")
+                        .map { UInt16($0.lowerBound)...UInt16($0.upperBound) }
                 case "macs":
                     for item in list(v, "macs") {
                         guard let text = scalar(item, "a MAC address") else { continue }
@@ -324,14 +330,23 @@ struct ConfigReader {
         return low...high
     }
 
-    mutating func readGateways(_ node: Node) -> [Gateway] {
+    mutating func readGateways(_ node: Node, zoneNames: Set<String>) -> [Gateway] {
         var gateways: [Gateway] = []
         for item in list(node, "gateways") {
-            guard let fields = mapping(item, "a gateway", allowed: ["name", "macs", "description"]) else { continue }
+            guard let fields = mapping(item, "a gateway", allowed: ["name", "macs", "zones", "description"]) else { continue }
             var gateway = Gateway(name: "", macs: [], position: position(item))
             for (key, _, v) in fields {
                 switch key {
                 case "name": gateway.name = scalar(v, "name") ?? ""
+                case "zones":
+                    let items = list(v, "zones")
+                    if items.count == 1 { error(v, "gateway zones: name at least two zones it routes between") }
+                    for z in items {
+                        guard let text = scalar(z, "a zone name") else { continue }
+                        if zoneNames.contains(text) { gateway.zones.append(text) } else {
+                            error(z, "unknown zone \"\(text)\" in gateway zones\(suggestion(text, Array(zoneNames)))")
+                        }
+                    }
                 case "macs":
                     for m in list(v, "macs") {
                         guard let text = scalar(m, "a MAC address") else { continue }
@@ -483,8 +498,44 @@ struct ConfigReader {
         return catalogue
     }
 
-    static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "flow_timeouts",
+    static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
                              "alert_throttle_seconds", "stats_interval", "stream_window", "outputs"]
+
+    mutating func readMultiHomed(_ node: Node) -> MultiHomedSettings {
+        var settings = MultiHomedSettings()
+        guard let fields = mapping(node, "multi_homed", allowed: ["forbidden", "allowed_macs"]) else { return settings }
+        for (key, _, v) in fields {
+            switch key {
+            case "forbidden":
+                settings.forbidden = []
+                for pair in list(v, "forbidden") {
+                    let items = list(pair, "a role pair")
+                    if case .sequence = pair, items.count != 2 {
+                        error(pair, "a forbidden pair names two roles, such as [guest, management]")
+                        continue
+                    }
+                    let roles = items.compactMap { item -> Role? in
+                        guard let text = scalar(item, "a role") else { return nil }
+                        guard let role = Role(rawValue: text) else {
+                            error(item, "unknown role \"\(text)\"\(suggestion(text, Role.allCases.map(\.rawValue)))")
+                            return nil
+                        }
+                        return role
+                    }
+                    if roles.count == 2 { settings.forbidden.append((roles[0], roles[1])) }
+                }
+            case "allowed_macs":
+                for item in list(v, "allowed_macs") {
+                    guard let text = scalar(item, "a MAC address") else { continue }
+                    if let mac = MACAddress(text) { settings.allowedMACs.append(mac) } else {
+                        error(item, "MAC address \"\(text)\" must look like 00:1b:21:aa:bb:cc")
+                    }
+                }
+            default: break
+            }
+        }
+        return settings
+    }
 
     mutating func readSensor(_ node: Node) -> SensorSettings {
         var s = SensorSettings()
@@ -505,6 +556,7 @@ struct ConfigReader {
                 if let text = scalar(v, key), let on = Self.switchValue(text) { s.promiscuous = on } else { error(v, "promiscuous must be true or false") }
             case "buffer_size": s.bufferSize = integer(v, key, 65536...(1 << 31 - 1))
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
+            case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
             case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
             case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval
             case "stream_window": s.streamWindow = integer(v, key, 512...1_048_576) ?? s.streamWindow

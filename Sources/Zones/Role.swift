@@ -17,6 +17,20 @@ public enum Role: String, CaseIterable, Sendable, Codable {
     case service
     /// Everything outside the data centre.
     case external
+
+    /// Position in ``allCases``, for bit sets of roles.
+    public var index: Int {
+        switch self {
+        case .management: 0
+        case .admin: 1
+        case .storage: 2
+        case .migration: 3
+        case .guest: 4
+        case .transport: 5
+        case .service: 6
+        case .external: 7
+        }
+    }
 }
 
 /// Alert severity, highest first.

@@ -13,6 +13,9 @@ public struct Zone: Sendable {
     public var includesPublic: Bool = false
     /// MAC addresses of the zone's hosts; used for non-IP frames (AoE, FCoE, ...).
     public var macs: [MACAddress]
+    /// Outer (service) VLANs that may carry this zone's VLANs in a QinQ stack:
+    /// such double-tagged frames are planned, not VLAN hopping (rule 5001).
+    public var outerVLANs: [ClosedRange<UInt16>] = []
     public var description: String?
     public var position: SourcePosition
 }
@@ -21,7 +24,22 @@ public struct Zone: Sendable {
 public struct Gateway: Sendable {
     public var name: String
     public var macs: [MACAddress]
+    /// The zones between which this gateway routes; empty: any zones. Traffic
+    /// between two zones that a gateway lists must pass one of those (rule 6002).
+    public var zones: [String] = []
     public var position: SourcePosition
+}
+
+/// Which hosts may be in which zones at once (`multi_homed:`, rule 6001).
+public struct MultiHomedSettings: Sendable {
+    /// Role pairs that one MAC address must not send from. By default a guest
+    /// with management, storage or migration: a hypervisor's own interfaces in
+    /// management, storage and migration networks are normal.
+    public var forbidden: [(Role, Role)] = [(.guest, .management), (.guest, .storage), (.guest, .migration)]
+    /// Hosts allowed in any zones (besides gateways), e.g. a hypervisor whose one
+    /// MAC carries several VLAN interfaces by design.
+    public var allowedMACs: [MACAddress] = []
+    public init() {}
 }
 
 /// An exception to the role rules and to `default-deny`.
@@ -87,6 +105,9 @@ public struct SensorSettings: Sendable {
     public var statsInterval: Int = 60
     /// Bytes of each direction of a TCP stream that application inspection reads.
     public var streamWindow: Int = 16 * 1024
+    /// Most MAC addresses whose zones are remembered (rule 6001); the least
+    /// recently seen is forgotten beyond it.
+    public var maxMACs: Int = 65_536
     public var outputs: [OutputSetting] = []
     public init() {}
 }
@@ -102,6 +123,7 @@ public struct ZoneConfig: Sendable {
     public var ruleOverrides: [RuleOverride]
     public var services: ServiceCatalogue
     public var sensor: SensorSettings
+    public var multiHomed = MultiHomedSettings()
 
     public init(file: String, zones: [Zone], gateways: [Gateway] = [], allow: [AllowRule] = [], policy: Policy = .roles,
                 ruleOverrides: [RuleOverride] = [], services: ServiceCatalogue = .builtIn, sensor: SensorSettings = .init()) {

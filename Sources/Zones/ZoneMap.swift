@@ -24,10 +24,18 @@ public final class ZoneMap: Sendable {
     private let prefixes: PrefixMap<ZoneID>
     private let macTable: [MACAddress: ZoneID]
     private let roleTable: [Role?]
-    /// Gateway MAC → gateway index in `config.gateways`.
-    private let gatewayMACs: [MACAddress: Int]
+    /// Gateway MACs with their index in `config.gateways` (few: a sorted list beats hashing).
+    private let gatewayMACs: SmallMACSet
     private let allowRules: [ResolvedAllowRule]
     private let zoneIDsByName: [String: ZoneID]
+    /// Per zone, the outer VLANs that may carry its VLANs (4096-bit sets); index 0:
+    /// the outer VLANs any zone declares, for inner VLANs in no zone.
+    private let outerVLANs: [[UInt64]?]
+    /// Gateways dedicated to a pair of zones (key: the smaller id << 16 | the larger).
+    private let pairGateways: [UInt32: [Int]]
+    /// Per role (by ``Role/allCases`` index), the roles a MAC must not also send from.
+    private let forbiddenRoles: [UInt16]
+    private let multiHomedAllowed: SmallMACSet
 
     struct ResolvedAllowRule: Sendable {
         var from: Set<ZoneID>?
@@ -59,9 +67,34 @@ public final class ZoneMap: Sendable {
         self.macTable = macTable
         self.roleTable = zones.map { $0?.role }
         self.zoneIDsByName = byName
-        var gatewayMACs: [MACAddress: Int] = [:]
-        for (i, g) in config.gateways.enumerated() { for m in g.macs { gatewayMACs[m] = i } }
-        self.gatewayMACs = gatewayMACs
+        self.gatewayMACs = SmallMACSet(config.gateways.enumerated().flatMap { i, g in g.macs.map { ($0, i) } })
+        var outer: [[UInt64]?] = Array(repeating: nil, count: zones.count)
+        for (i, zone) in config.zones.enumerated() where !zone.outerVLANs.isEmpty {
+            var bits = [UInt64](repeating: 0, count: 64)
+            var any = outer[0] ?? [UInt64](repeating: 0, count: 64)
+            for range in zone.outerVLANs {
+                for v in range {
+                    bits[Int(v) >> 6] |= 1 << UInt64(v & 63)
+                    any[Int(v) >> 6] |= 1 << UInt64(v & 63)
+                }
+            }
+            outer[i + 1] = bits
+            outer[0] = any
+        }
+        self.outerVLANs = outer
+        var pairs: [UInt32: [Int]] = [:]
+        for (i, g) in config.gateways.enumerated() {
+            let ids = g.zones.compactMap { byName[$0] }
+            for a in ids { for b in ids where a < b { pairs[UInt32(a) << 16 | UInt32(b), default: []].append(i) } }
+        }
+        self.pairGateways = pairs
+        var forbidden = [UInt16](repeating: 0, count: Role.allCases.count)
+        for (a, b) in config.multiHomed.forbidden {
+            forbidden[a.index] |= 1 << UInt16(b.index)
+            forbidden[b.index] |= 1 << UInt16(a.index)
+        }
+        self.forbiddenRoles = forbidden
+        self.multiHomedAllowed = SmallMACSet(config.multiHomed.allowedMACs.map { ($0, 0) })
         self.allowRules = config.allow.map { rule in
             ResolvedAllowRule(from: rule.from.map { Set($0.compactMap { byName[$0] }) },
                               to: rule.to.map { Set($0.compactMap { byName[$0] }) },
@@ -113,10 +146,45 @@ public final class ZoneMap: Sendable {
 
     /// The gateway a MAC belongs to, if any.
     public func gateway(forMAC mac: MACAddress) -> Gateway? {
-        gatewayMACs[mac].map { config.gateways[$0] }
+        gatewayMACs.value(mac).map { config.gateways[$0] }
     }
 
     public var hasGateways: Bool { !gatewayMACs.isEmpty }
+
+    /// Whether `mac` is a gateway that traffic between zones `a` and `b` may pass:
+    /// one dedicated to that pair if the config names any, else any gateway.
+    public func isGateway(_ mac: MACAddress, between a: ZoneID, and b: ZoneID) -> Bool {
+        guard let index = gatewayMACs.value(mac) else { return false }
+        guard let dedicated = pairGateways[UInt32(min(a, b)) << 16 | UInt32(max(a, b))] else { return true }
+        return dedicated.contains(index)
+    }
+
+    /// The gateways dedicated to traffic between zones `a` and `b` (empty: any gateway may route it).
+    public func gateways(between a: ZoneID, and b: ZoneID) -> [Gateway] {
+        (pairGateways[UInt32(min(a, b)) << 16 | UInt32(max(a, b))] ?? []).map { config.gateways[$0] }
+    }
+
+    /// Whether a VLAN stack (outermost first) is planned: fewer than two real
+    /// tags, or every outer tag declared in `outer_vlans` of the zone of the
+    /// innermost tag (of any zone, if the innermost VLAN is in none).
+    public func isPlannedStack(_ stack: VLANStack) -> Bool {
+        var inner: UInt16 = 0
+        var i = stack.count - 1
+        while i >= 0 {
+            let id = stack[i].id
+            i -= 1
+            if id == 0 { continue }  // priority tags are no VLANs
+            if inner == 0 { inner = id; continue }
+            guard let allowed = outerVLANs[Int(zone(forVLAN: inner))], allowed[Int(id) >> 6] & (1 << UInt64(id & 63)) != 0 else { return false }
+        }
+        return true
+    }
+
+    /// The roles that must not share a MAC with `role`, as a bit set over ``Role/allCases`` indexes.
+    public func forbiddenPartners(of role: Role) -> UInt16 { forbiddenRoles[role.index] }
+
+    /// Whether a MAC may send from zones of roles that must not meet (`multi_homed.allowed_macs`).
+    public func mayBeMultiHomed(_ mac: MACAddress) -> Bool { multiHomedAllowed.value(mac) != nil }
 
     /// Whether an `allow` entry covers a flow from `source` to `destination` on
     /// `proto`/`port`.
@@ -132,4 +200,30 @@ public final class ZoneMap: Sendable {
 
     /// The service catalogue in effect (built-ins plus `services:`).
     public var services: ServiceCatalogue { config.services }
+}
+
+/// MAC addresses with a value, sorted for binary search: for the handful of
+/// gateway and allowed MACs a site declares, asked on every flow start.
+struct SmallMACSet: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int]
+
+    init(_ pairs: [(MACAddress, Int)]) {
+        var firsts: [UInt64: Int] = [:]
+        for (mac, v) in pairs where firsts[mac.rawValue] == nil { firsts[mac.rawValue] = v }
+        let sorted = firsts.sorted { $0.key < $1.key }
+        keys = sorted.map(\.key)
+        values = sorted.map(\.value)
+    }
+
+    var isEmpty: Bool { keys.isEmpty }
+
+    func value(_ mac: MACAddress) -> Int? {
+        var low = 0, high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid] < mac.rawValue { low = mid + 1 } else { high = mid }
+        }
+        return low < keys.count && keys[low] == mac.rawValue ? values[low] : nil
+    }
 }

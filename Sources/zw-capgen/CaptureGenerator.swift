@@ -43,12 +43,16 @@ struct CaptureGenerator: ParsableCommand {
         @Option(help: "Random seed.")
         var seed: UInt64 = 1
 
+        @Flag(name: .customLong("distinct-macs"), help: "Make every other packet an ARP request from a MAC address never seen before.")
+        var distinctMACs = false
+
         @Option(help: "Output file.")
         var out: String
 
         func run() throws {
-            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed)
-            print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows, trains of up to \(burst)")
+            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed, distinctMACs: distinctMACs)
+            print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows, trains of up to \(burst)"
+                  + (distinctMACs ? ", every other packet an ARP from a new MAC" : ""))
         }
     }
 }

@@ -34,6 +34,19 @@ struct TunnelTests {
         #expect(p.segment == Segment(vlan: 0, vni: 5000, hasVNI: true))
     }
 
+    /// The MACs belong to the innermost packet when its own frame carried them
+    /// (VXLAN, NVGRE, plain frames), not for IP-in-IP or GRE without a frame.
+    @Test func macsOfTheInnermostPacket() {
+        #expect(decode(underlayUDP(port: 4789, Frames.vxlan(vni: 5000, inner: innerFrame()))).macsFrameInnermostPacket)
+        #expect(decode(ether(ipv4TCP(innerA, innerB, dport: 22))).macsFrameInnermostPacket)
+        let ipip = decode(ether(Frames.ipv4(source: vtepA, destination: vtepB, proto: 4, payload: Frames.ipv4(source: innerA, destination: innerB, proto: 17,
+                                                                                                      payload: Frames.udp(source: innerA, destination: innerB, sourcePort: 1, destinationPort: 2, payload: [])))))
+        #expect(ipip.tunnels.count == 1 && ipip.hasMACs && !ipip.macsFrameInnermostPacket)
+        let gre = decode(underlayGRE(Frames.gre(protocolType: 0x0800, payload: ipv4TCP(innerA, innerB, dport: 22))))
+        #expect(gre.tunnels.count == 1 && !gre.macsFrameInnermostPacket)
+        #expect(decode(underlayGRE(Frames.gre(protocolType: 0x6558, key: 5000 << 8, payload: innerFrame()))).macsFrameInnermostPacket)
+    }
+
     @Test func vxlanInnerTagIsTheSegment() {
         let p = decode(underlayUDP(port: 4789, Frames.vxlan(vni: 5000, inner: innerFrame(tags: [Frames.dot1q(101)]))))
         #expect(p.innerVLANs.ids == [101] && p.segment.vlan == 101 && p.segment.vni == 5000)

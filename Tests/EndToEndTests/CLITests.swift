@@ -6,13 +6,14 @@ struct CLITests {
     @Test func readmeExample() throws {
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "Captures/example-site.pcap"])
         #expect(r.status == 0 && r.stderr.isEmpty)
-        #expect(r.stdoutLines.count == 5)
+        #expect(r.stdoutLines.count == 6)
         #expect(r.stdoutLines[0].contains("[critical] 1001 guest-to-management: guest 192.168.100.11 in zone web reached management host 10.10.0.5"))
+        #expect(r.stdoutLines[5].contains("[medium] 5003 management-vlan-shared-link: management VLAN 10 (zone mgmt, 22 frames) and guest VLAN 100 (zone web, 30 frames) share the link example-site.pcap"))
     }
 
     @Test func eveLinesAreJSON() throws {
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "Captures/example-site.pcap"])
-        #expect(r.status == 0 && r.stdoutLines.count == 5)
+        #expect(r.status == 0 && r.stdoutLines.count == 6)
         for line in r.stdoutLines {
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             #expect(o["event_type"] as? String == "alert")
@@ -24,14 +25,14 @@ struct CLITests {
     @Test(arguments: ["rfc5424", "rfc3164"])
     func syslogFormats(format: String) throws {
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", format, "Captures/example-site.pcap"])
-        #expect(r.status == 0 && r.stdoutLines.count == 5 && r.stdoutLines.allSatisfy { $0.hasPrefix("<16") })
+        #expect(r.status == 0 && r.stdoutLines.count == 6 && r.stdoutLines.allSatisfy { $0.hasPrefix("<16") })
     }
 
     @Test func outputFileAndSummary() throws {
         let out = temporaryDirectory().appendingPathComponent("eve.json").path
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", out, "--summary", "Captures/example-site.pcap"])
         #expect(r.status == 0 && r.stdout.isEmpty)
-        #expect(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count == 5)
+        #expect(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count == 6)
         #expect(r.stderr.contains("zonewarden summary: 1 capture, 76 packets"))
         #expect(r.stderr.contains("1001 guest-to-management"))
         #expect(r.stderr.contains("decode errors: 0"))
@@ -45,7 +46,7 @@ struct CLITests {
 
     @Test func failOn() throws {
         let critical = try zonewarden(["analyze", "-c", "config/example.yaml", "--fail-on", "critical", "Captures/example-site.pcap"])
-        #expect(critical.status == 1 && critical.stdoutLines.count == 5)
+        #expect(critical.status == 1 && critical.stdoutLines.count == 6)
         let quiet = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "--fail-on", "low", "Captures/guest-to-storage-ok.pcap"])
         #expect(quiet.status == 0)
         let medium = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "--fail-on", "critical", "Captures/guest-to-storage.pcap"])
@@ -54,7 +55,8 @@ struct CLITests {
 
     @Test func bpf() throws {
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--bpf", "vlan and tcp port 443", "Captures/example-site.pcap"])
-        #expect(r.status == 0 && r.stdoutLines.count == 1 && r.stdout.contains("1001"))
+        // 443 over VLANs: the guest reaching vCenter, and the link as the filter left it (8 management, 8 guest frames).
+        #expect(r.status == 0 && r.stdoutLines.count == 2 && r.stdoutLines[0].contains("1001") && r.stdoutLines[1].contains("(zone mgmt, 8 frames)"))
         let bad = try zonewarden(["analyze", "-c", "config/example.yaml", "--bpf", "tcp prot 22", "Captures/example-site.pcap"])
         #expect(bad.status == 2 && bad.stderrLines.count == 1 && bad.stderr.hasPrefix("zonewarden: --bpf \"tcp prot 22\": "))
     }
@@ -152,10 +154,10 @@ struct CLITests {
 
     @Test func rulesListing() throws {
         let text = try zonewarden(["rules"])
-        #expect(text.status == 0 && text.stdoutLines.count == 19 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        #expect(text.status == 0 && text.stdoutLines.count == 24 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
         let json = try zonewarden(["rules", "--format", "json"])
         let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
-        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5002, 7001])
+        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5001, 5002, 5003, 5004, 6001, 6002, 7001])
         #expect(rules.allSatisfy { ($0["measure_point"] as? String)?.isEmpty == false })
     }
 }

@@ -42,8 +42,18 @@ let expectedAlerts: [String: [(Int, String, String)]] = [
     "storage-without-authentication-ok": [],
     "storage-weak-authentication": [(4003, "10.20.0.21", "10.20.0.20"), (4003, "", ""), (4003, "10.20.0.21", "10.20.0.40")],
     "storage-weak-authentication-ok": [],
+    "vlan-double-tagging": [(1001, "192.168.100.10", "10.10.0.5"), (5001, "192.168.100.10", "10.10.0.5"), (6001, "192.168.100.10", "10.10.0.5"), (6002, "192.168.100.10", "10.10.0.5"), (5001, "192.168.100.10", "192.168.100.11"), (5001, "", ""), (6001, "", ""), (1001, "192.168.100.31", "10.10.0.5"), (5001, "192.168.100.31", "10.10.0.5"), (6001, "192.168.100.31", "10.10.0.5"), (6002, "192.168.100.31", "10.10.0.5"), (5003, "", "")],
+    "vlan-double-tagging-ok": [(5003, "", "")],
+    "management-vlan-shared-link": [(5003, "", "")],
+    "management-vlan-shared-link-ok": [],
+    "overlay-misplaced": [(5004, "192.168.100.10", "192.168.100.11"), (5004, "10.10.0.5", "10.10.0.11"), (6001, "10.10.0.5", "10.10.0.11"), (1006, "10.10.0.5", "10.10.0.11"), (5004, "192.168.100.10", "192.168.100.11"), (5003, "", "")],
+    "overlay-misplaced-ok": [],
+    "multi-homed-host": [(6001, "10.10.0.70", "10.10.0.11"), (6001, "10.20.0.99", "192.168.100.11"), (6002, "10.20.0.99", "192.168.100.11"), (6001, "", ""), (1001, "fd00:100::70", "ff02::1:ff00:70"), (6001, "fd00:100::70", "ff02::1:ff00:70"), (6001, "10.20.0.21", "10.20.0.10"), (5003, "", "")],
+    "multi-homed-host-ok": [(5003, "", "")],
+    "gateway-bypass": [(1004, "10.20.0.10", "10.10.0.11"), (6001, "10.20.0.10", "10.10.0.11"), (6002, "10.20.0.10", "10.10.0.11"), (6002, "10.99.0.20", "10.10.0.5"), (6002, "192.168.100.10", "203.0.113.50"), (5003, "", "")],
+    "gateway-bypass-ok": [(1004, "10.50.0.5", "10.10.0.5"), (5003, "", "")],
     "example-site": [(1001, "192.168.100.11", "10.10.0.5"), (1004, "10.50.0.5", "10.10.0.11"), (1006, "10.99.0.20", "192.168.100.50"),
-                     (5002, "192.168.100.10", "192.168.100.11"), (7001, "192.168.100.10", "10.77.0.5")],
+                     (5002, "192.168.100.10", "192.168.100.11"), (7001, "192.168.100.10", "10.77.0.5"), (5003, "", "")],
 ]
 
 @Suite("Example captures")
@@ -90,7 +100,8 @@ struct ExampleCaptureTests {
                       ("weak-admin-authentication", 2004), ("console-exposed", 2005),
                       ("migration-outside-migration-network", 3001), ("unencrypted-migration-stream", 3002),
                       ("storage-outside-storage-network", 4001), ("storage-without-authentication", 4002),
-                      ("storage-weak-authentication", 4003)])
+                      ("storage-weak-authentication", 4003), ("vlan-double-tagging", 5001), ("management-vlan-shared-link", 5003),
+                      ("overlay-misplaced", 5004), ("multi-homed-host", 6001), ("gateway-bypass", 6002)])
     func positiveAndNegative(name: String, sid: Int) {
         #expect(expectedAlerts[name]!.contains { $0.0 == sid })
         #expect(!expectedAlerts["\(name)-ok"]!.contains { $0.0 == sid })
@@ -133,10 +144,11 @@ struct ExampleCaptureTests {
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let config = try ZoneConfig.load(path: path)
         let migration = try analyze(config: config, [repoPath("Captures/migration-outside-migration-network-ok.pcap")])
-        #expect(migration.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["3001 49154"])
+        // 5004 agrees: the VNI now belongs to management but carries migration (storage) hosts.
+        #expect(migration.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["3001 49154", "5004 49154"])
         #expect(migration.alerts.first?.evidence("outside") == .text("the segment is zone mgmt (management)"))
         let storage = try analyze(config: config, [repoPath("Captures/storage-outside-storage-network-ok.pcap")])
-        #expect(storage.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["4001 3260"])
-        #expect(storage.alerts.first?.evidence("initiator") == .text("iqn.2004-10.org.example:kvm1"))
+        #expect(storage.alerts.map { "\($0.sid) \($0.destinationPort ?? 0)" } == ["5004 3260", "4001 3260"])
+        #expect(storage.alerts.last?.evidence("initiator") == .text("iqn.2004-10.org.example:kvm1"))
     }
 }

@@ -1,0 +1,117 @@
+import Alerting
+import Foundation
+import Testing
+
+/// A `qinq` or `vlan` fact of `../shared/captures/expected.json`: the tag stack of a capture.
+struct TagFact: CustomStringConvertible, Sendable {
+    let file: String
+    let kind: String
+    let vlans: [Int]
+    var description: String { "\(file) \(vlans)" }
+}
+
+let sharedTagFacts: [TagFact] = {
+    guard let dir = sharedCaptures, let data = try? Data(contentsOf: dir.appendingPathComponent("expected.json")),
+          let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return [] }
+    return entries.flatMap { entry in
+        (entry["facts"] as! [[String: Any]]).compactMap { f -> TagFact? in
+            guard let kind = f["kind"] as? String, kind == "qinq" || kind == "vlan", let vlans = f["vlan"] as? [Int] else { return nil }
+            return TagFact(file: entry["file"] as! String, kind: kind, vlans: vlans)
+        }
+    }
+}()
+
+/// Runs the binary with a zone that declares the fact's innermost VLAN, with or without its outer VLANs in `outer_vlans`.
+func tagAlerts(_ fact: TagFact, declareOuter: Bool) throws -> [[String: Any]] {
+    let outer = declareOuter && fact.vlans.count > 1 ? ", outer_vlans: [\(fact.vlans.dropLast().map(String.init).joined(separator: ", "))]" : ""
+    let yaml = "zones:\n  tenant: { role: guest, vlans: [\(fact.vlans.last!)]\(outer) }\nrules:\n  unknown-address: off\n  undeclared-vlan: off\n"
+    let config = temporaryDirectory().appendingPathComponent("qinq.yaml").path
+    try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+    let r = try zonewarden(["analyze", "-c", config, "--format", "eve", sharedCaptures!.appendingPathComponent(fact.file).path])
+    #expect(r.status == 0, "\(r.stderr)")
+    return try r.stdoutLines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+}
+
+@Suite("Shared captures: QinQ and double tags against outer_vlans",
+       .enabled(if: sharedCaptures != nil, "../shared/captures is absent: skipping"))
+struct SharedTagFactsTests {
+    /// Undeclared, every stacked capture raises 5001 naming its tags; declared, none does; single tags never.
+    @Test(arguments: sharedTagFacts)
+    func doubleTagging(_ fact: TagFact) throws {
+        let undeclared = try tagAlerts(fact, declareOuter: false).filter { $0.sid == 5001 }
+        if fact.vlans.count > 1 {
+            let stack = fact.vlans.map(String.init).joined(separator: " > ")
+            #expect(!undeclared.isEmpty, "\(fact)")
+            #expect(undeclared.contains { ($0.evidence["tags"] as? String)?.replacing(#/\s\(0x[0-9a-f]+\)/#, with: "") == stack },
+                    "\(fact): \(undeclared.map { $0.evidence["tags"] ?? "-" })")
+            #expect(undeclared.contains { $0.evidence["outer_vlan"] as? Int == fact.vlans[0] && $0.evidence["inner_vlan"] as? Int == fact.vlans.last! })
+            #expect(try tagAlerts(fact, declareOuter: true).filter { $0.sid == 5001 }.isEmpty, "\(fact): declared QinQ")
+        } else {
+            // Other frames of the same file may be stacked; none of this VLAN's.
+            #expect(!undeclared.contains { $0.evidence["inner_vlan"] as? Int == fact.vlans[0] }, "\(fact): a single tag")
+        }
+    }
+
+    @Test func theTagFactsAreAllRead() {
+        #expect(sharedTagFacts.filter { $0.kind == "qinq" }.count >= 4 && sharedTagFacts.contains { $0.vlans.count == 3 })
+    }
+}
+
+@Suite("Layer-2 rules: evidence")
+struct Layer2EvidenceTests {
+    static let config = "config/examples/layer2.yaml"
+
+    @Test func doubleTagging() throws {
+        let alerts = try analyze(configPath: Self.config, [repoPath("Captures/vlan-double-tagging.pcap")]).alerts.filter { $0.sid == 5001 }
+        #expect(alerts.map { $0.evidence("tags") } == [.text("100 (0x8100) > 10 (0x8100)"), .text("300 (0x88a8) > 101 (0x8100)"),
+                                                        .text("102 (0x8100) > 20 (0x8100)"), .text("100 (0x8100) > 10 (0x8100)")])
+        #expect(alerts[0].evidence("src_mac") == .text("02:00:c0:a8:64:0a") && alerts[0].destinationZone == "mgmt")
+        #expect(alerts[2].sourceIP == nil, "the ARP frame has no flow")
+        #expect(alerts[3].evidence("inside") == .text("vxlan"))
+    }
+
+    @Test func sharedLinkCounts() throws {
+        let alert = try #require(try analyze(configPath: Self.config, [repoPath("Captures/management-vlan-shared-link.pcap")]).alerts.first)
+        #expect(alert.sid == 5003 && alert.evidence("link") == .text("management-vlan-shared-link.pcap"))
+        #expect(alert.evidence("management_vlans") == .text("10") && alert.evidence("guest_vlans") == .text("100, 101"))
+        #expect(alert.evidence("management_frames") == .number(8) && alert.evidence("guest_frames") == .number(12))
+        // Two files are two links: one finding each, though the second file alone would not raise it.
+        let two = try analyze(configPath: Self.config, [repoPath("Captures/management-vlan-shared-link.pcap"), repoPath("Captures/management-vlan-shared-link-ok.pcap")])
+        #expect(two.alerts.filter { $0.sid == 5003 }.count == 1)
+    }
+
+    @Test func overlays() throws {
+        let alerts = try analyze(configPath: Self.config, [repoPath("Captures/overlay-misplaced.pcap")]).alerts.filter { $0.sid == 5004 }
+        #expect(alerts.map { $0.evidence("misplaced_endpoint") ?? $0.evidence("vni_zone") } == [.text("192.168.100.70"), .text("guests"), .text("10.10.0.11")])
+    }
+
+    @Test func multiHomedEvidence() throws {
+        let alerts = try analyze(configPath: Self.config, [repoPath("Captures/multi-homed-host.pcap")]).alerts.filter { $0.sid == 6001 }
+        let seen = alerts.map { "\($0.evidence("mac")!) \($0.evidence("first_seen_via")!) | \($0.evidence("second_seen_via")!)" }
+        #expect(seen == [
+            "text(\"02:aa:00:00:00:01\") text(\"192.168.100.70 on VLAN 100\") | text(\"10.10.0.70 on VLAN 10\")",
+            "text(\"02:aa:00:00:00:02\") text(\"10.20.0.99 on VLAN 100\") | text(\"VLAN 100\")",
+            "text(\"02:aa:00:00:00:03\") text(\"10.30.0.77 on VLAN 100\") | text(\"VLAN 100\")",
+            "text(\"02:aa:00:00:00:04\") text(\"fd00:100::70 on VLAN 10\") | text(\"VLAN 10\")",
+            "text(\"02:00:0a:0a:00:15\") text(\"10.10.0.21 on VLAN 10\") | text(\"10.20.0.21 on VLAN 20\")",
+        ])
+        // Without multi_homed.forbidden's management-storage pair, the KVM host is fine.
+        var yaml = try String(contentsOfFile: repoPath(Self.config), encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: ", [management, storage]]", with: "]")
+        let path = temporaryDirectory().appendingPathComponent("defaults.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let defaults = try zonewarden(["analyze", "-c", path, "--format", "eve", repoPath("Captures/multi-homed-host.pcap")])
+        #expect(defaults.stdoutLines.filter { $0.contains("\"signature_id\":6001") }.count == 4)
+    }
+
+    @Test func gatewayBypassExplainsTheMACs() throws {
+        let alerts = try analyze(configPath: Self.config, [repoPath("Captures/gateway-bypass.pcap")]).alerts.filter { $0.sid == 6002 }
+        #expect(alerts.count == 3)
+        #expect(alerts[1].message.contains("00:1b:21:aa:bb:cc (gateway fw-core, not one for these zones)") && alerts[1].message.contains("did not pass fw-mgmt"))
+        #expect(alerts[1].evidence("expected_gateways") == .text("fw-mgmt"))
+        #expect(alerts[2].evidence("dest_mac") == .text("02:bb:00:00:00:01"))
+        // Without gateways in the config there is nothing to bypass.
+        let none = try analyze(configPath: "config/examples/site-roles.yaml", [repoPath("Captures/gateway-bypass.pcap")])
+        #expect(!none.alerts.contains { $0.sid == 6002 })
+    }
+}
