@@ -27,11 +27,16 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .systemLibrary(
+            name: "CRelp",
+            pkgConfig: "relp",
+            providers: [.apt(["librelp-dev"])]
+        ),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "Decode", swiftSettings: hotPath),
         .target(name: "Zones", dependencies: ["Decode", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
         .target(name: "Flows", dependencies: ["Decode"], swiftSettings: hotPath),
-        .target(name: "Alerting", dependencies: ["Decode", "Zones"], swiftSettings: hotPath),
+        .target(name: "Alerting", dependencies: ["Decode", "Zones", "CRelp"], swiftSettings: hotPath),
         .target(name: "Detect", dependencies: ["Decode", "Zones", "Flows", "Alerting"], swiftSettings: hotPath),
         .target(name: "Sensor", dependencies: ["Capture", "Decode", "Zones", "Flows", "Detect", "Alerting"], swiftSettings: hotPath),
         .executableTarget(
@@ -49,11 +54,15 @@ let package = Package(
         .testTarget(name: "DecodeTests", dependencies: ["Decode", "CaptureBuilder", "Capture"]),
         .testTarget(name: "ZonesTests", dependencies: ["Zones", "Decode"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Decode", "CaptureBuilder"]),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones"]),
+        // Helpers the test targets share: child processes with a clean signal mask, a real rsyslogd.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Alerting", "CaptureBuilder", "Decode", "Flows", "Zones"]),
+        // Root only: a lab in network namespaces with real clients, servers and rsyslog.
+        .testTarget(name: "LiveTests", dependencies: ["TestSupport", "CaptureBuilder", "zonewarden"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Sensor", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "zonewarden", "zw-capgen"]
+            dependencies: ["Sensor", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "TestSupport", "zonewarden", "zw-capgen"]
         ),
     ]
 )

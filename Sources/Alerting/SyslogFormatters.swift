@@ -24,6 +24,7 @@ enum RFC5424Formatter {
         if let z = a.sourceZone { params.append(("src_zone", z)) }
         if let z = a.destinationZone { params.append(("dest_zone", z)) }
         if let z = a.segmentZone { params.append(("segment_zone", z)) }
+        if let iface = a.interface { params.append(("in_iface", iface)) }
         if let ip = a.sourceIP { params.append(("src_ip", ip.description)) }
         if a.hasPorts, let p = a.sourcePort { params.append(("src_port", String(p))) }
         if let ip = a.destinationIP { params.append(("dest_ip", ip.description)) }

@@ -137,7 +137,7 @@ public final class PcapHandle {
         if status < 0 {
             let detail = Libpcap.geterr(created)
             let reason = Libpcap.statustostr(status)
-            throw fail(.open, detail.isEmpty ? reason : "\(reason): \(detail)")
+            throw fail(.open, detail.isEmpty || detail == reason || detail.hasPrefix(reason) ? (detail.isEmpty ? reason : detail) : "\(reason): \(detail)")
         }
         let pcap = PcapHandle(handle: created, source: interface, isLive: true)
         guard pcap.linkType.isSupported else {
@@ -195,6 +195,26 @@ public final class PcapHandle {
         default:
             throw CaptureError(.read, source: source, message: Self.describeReadFailure(Libpcap.geterr(handle)), packetIndex: packetsRead + 1)
         }
+    }
+
+    /// Puts a live capture into non-blocking mode: ``next()`` then returns
+    /// ``NextPacket/timeout`` at once when nothing is buffered, and
+    /// ``waitForPackets(milliseconds:)`` waits. Needed because libpcap's read
+    /// timeout does not expire on a quiet Linux interface (TPACKET_V3), and the
+    /// sensor must still notice a stop request, a reload and the passing time.
+    public func setNonblocking() throws(CaptureError) {
+        let (status, text) = Libpcap.withErrbuf { Libpcap.setNonblock(handle, true, errbuf: $0) }
+        if status != 0 { throw CaptureError(.configure, source: source, message: "non-blocking mode: \(text)") }
+        selectableFD = Libpcap.selectableFD(handle)
+    }
+
+    private var selectableFD: Int32 = -1
+
+    /// In non-blocking mode: waits up to `milliseconds` for packets; false on timeout.
+    public func waitForPackets(milliseconds: Int32) -> Bool {
+        guard selectableFD >= 0 else { return true }
+        var descriptor = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, milliseconds) > 0
     }
 
     /// Asks a blocking ``next()`` on another thread to return ``NextPacket/end``.

@@ -41,7 +41,8 @@ public final class Detector {
     ///
     /// - Parameters:
     ///   - flowCapacity: the flow table's size (inspection state is kept per flow slot).
-    public init(zones: ZoneMap, dispatcher: AlertDispatcher, flowCapacity: Int = 1024) throws(ConfigErrors) {
+    ///   - endpointMemory: the live sensor's infrastructure endpoints (rule 7002 is silent without it).
+    public init(zones: ZoneMap, dispatcher: AlertDispatcher, flowCapacity: Int = 1024, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
         self.zones = zones
         self.dispatcher = dispatcher
         let config = zones.config
@@ -61,7 +62,7 @@ public final class Detector {
         if !errors.isEmpty { throw ConfigErrors(errors) }
         let active = RuleRegistry.all.filter { enabled[$0.metadata.name] ?? true }
         let bits = Dictionary(uniqueKeysWithValues: active.enumerated().map { ($1.metadata.sid, UInt64(1) << UInt64($0)) })
-        let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }), bitsBySID: bits)
+        let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }), bitsBySID: bits, endpointMemory: endpointMemory)
         rules = active.map { $0.init(setup) }
         metadata = active.map { $0.metadata }
         severities = active.map { severity[$0.metadata.name] ?? $0.metadata.defaultSeverity }

@@ -47,6 +47,8 @@ public struct RuleSetup {
     public let enabledSIDs: Set<Int>
     /// Each enabled rule's bit in ``Flows/FlowRecord/firedRules``, by sid.
     let bitsBySID: [Int: UInt64]
+    /// The live sensor's memory of infrastructure endpoints (rule 7002); nil offline.
+    public let endpointMemory: EndpointMemory?
 
     /// The bit that marks a flow on which rule `sid` has fired (0 if the rule is off):
     /// for rules that defer to another rule's finding on the same flow.

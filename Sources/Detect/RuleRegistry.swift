@@ -25,6 +25,7 @@ public enum RuleRegistry {
         MultiHomedHostRule.self,
         GatewayBypassRule.self,
         UnknownAddressRule.self,
+        NewInfrastructureEndpointRule.self,
         ]
     }
 

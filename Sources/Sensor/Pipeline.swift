@@ -35,11 +35,12 @@ public final class Pipeline {
     private let linkVLANFrames: UnsafeMutablePointer<UInt64>
     private var linkLastTimestamp: UInt64 = 0
 
-    public init(zones: ZoneMap, dispatcher: AlertDispatcher) throws(ConfigErrors) {
+    /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
+    public init(zones: ZoneMap, dispatcher: AlertDispatcher, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
         self.zones = zones
         self.dispatcher = dispatcher
         let settings = zones.config.sensor
-        self.detector = try Detector(zones: zones, dispatcher: dispatcher, flowCapacity: settings.maxFlows)
+        self.detector = try Detector(zones: zones, dispatcher: dispatcher, flowCapacity: settings.maxFlows, endpointMemory: endpointMemory)
         let t = settings.flowTimeouts
         var serverPorts = ServerPorts()
         for entry in zones.services.entries where entry.spec.highPort - entry.spec.lowPort < 2048 {
@@ -69,6 +70,20 @@ public final class Pipeline {
         if linkName != nil { endLink() }
         linkName = name
         linkVLANFrames.update(repeating: 0, count: 4096)
+    }
+
+    /// The live sensor's periodic report on its link (5003), which goes on.
+    public func reportLink() {
+        guard let name = linkName else { return }
+        detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
+    }
+
+    /// Time passes without packets (a quiet live interface): idle flows expire.
+    /// `now` is wall-clock nanoseconds, as packet timestamps are.
+    public func tick(now: UInt64) {
+        guard now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck else { return }
+        lastExpiryCheck = now
+        flows.expire(now: now)
     }
 
     /// The link ends: rules that judge a whole link (5003) report on it.
@@ -112,10 +127,12 @@ public final class Pipeline {
     }
 
     /// End of input: inspectors report what is pending, and the sinks are flushed.
-    public func finish() {
+    /// - Parameter flushOutputs: wait for the outputs to deliver (offline); the
+    ///   live sensor stops its outputs itself and must not block its capture.
+    public func finish(flushOutputs: Bool = true) {
         endLink()
         detector.finishInspections(flows: flows)
-        dispatcher.flush()
+        if flushOutputs { dispatcher.flush() }
     }
 }
 

@@ -499,7 +499,7 @@ struct ConfigReader {
     }
 
     static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
-                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs"]
+                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds"]
 
     mutating func readMultiHomed(_ node: Node) -> MultiHomedSettings {
         var settings = MultiHomedSettings()
@@ -557,6 +557,8 @@ struct ConfigReader {
             case "buffer_size": s.bufferSize = integer(v, key, 65536...(1 << 31 - 1))
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
             case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
+            case "state_file": s.stateFile = scalar(v, key)
+            case "baseline_seconds": s.baselineSeconds = integer(v, key, 0...31_536_000) ?? s.baselineSeconds
             case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
             case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval
             case "stream_window": s.streamWindow = integer(v, key, 512...1_048_576) ?? s.streamWindow
@@ -585,7 +587,9 @@ struct ConfigReader {
                                 error(x, "format must be text, eve, rfc5424 or rfc3164")
                             }
                         case "path": out.path = text
-                        default: out.syslog = text
+                        default:
+                            out.syslog = text
+                            if let text, case .failure(let e) = SyslogURL.parse(text) { error(x, "syslog \"\(text)\": \(e)") }
                         }
                     }
                     if (out.path == nil) == (out.syslog == nil) { error(item, "an output needs exactly one of path: or syslog:") }

@@ -108,6 +108,10 @@ public struct SensorSettings: Sendable {
     /// Most MAC addresses whose zones are remembered (rule 6001); the least
     /// recently seen is forgotten beyond it.
     public var maxMACs: Int = 65_536
+    /// Where the live sensor keeps the infrastructure endpoints it has seen (rule 7002).
+    public var stateFile: String?
+    /// With no state file yet, how long the live sensor learns before rule 7002 reports.
+    public var baselineSeconds: Int = 600
     public var outputs: [OutputSetting] = []
     public init() {}
 }

@@ -33,6 +33,7 @@ struct AnalyzeCommand: ParsableCommand {
         Example:
           zonewarden analyze -c config/example.yaml Captures/example-site.pcap
           zonewarden analyze -c site.yaml --format eve -o eve.json --summary day1/*.pcap
+          zonewarden analyze -c site.yaml --syslog relp://10.0.9.5:2514 audit.pcapng
         """
     )
 
@@ -51,6 +52,15 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit with status 1 if an alert of this severity or higher was raised: critical, high, medium or low.", valueName: "SEVERITY"))
     var failOn: Severity?
 
+    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT or relp://HOST:PORT.", valueName: "URL"))
+    var syslog: [String] = []
+
+    @Option(name: .customLong("syslog-format"), help: ArgumentHelp("Format for --syslog: rfc5424 or rfc3164.", valueName: "FORMAT"))
+    var syslogFormat: AlertFormat = .rfc5424
+
+    @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default 30).", valueName: "SECONDS"))
+    var syslogTimeout: Double = 30
+
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end.")
     var summary = false
 
@@ -60,6 +70,8 @@ struct AnalyzeCommand: ParsableCommand {
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        if ![.rfc5424, .rfc3164].contains(syslogFormat) { throw ValidationError("--syslog-format must be rfc5424 or rfc3164") }
+        if !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
     }
 
     func run() throws {
@@ -80,7 +92,8 @@ struct AnalyzeCommand: ParsableCommand {
             out = FileOutput.standardOutput()
         }
         let sink = LineSink(output: out, format: format, context: .current)
-        let dispatcher = AlertDispatcher(sinks: [sink], throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+        let collectors = try makeOutputs(syslog.map { (syslogFormat, nil, $0) }, queueSize: 1_000_000)
+        let dispatcher = AlertDispatcher(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         let pipeline: Pipeline
         do throws(ConfigErrors) {
             pipeline = try Pipeline(zones: zones, dispatcher: dispatcher)
@@ -99,12 +112,20 @@ struct AnalyzeCommand: ParsableCommand {
             if dispatcher.failure != nil { break }
         }
         pipeline.finish()
+        // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it.
+        let deadline = monotonicSeconds() + syslogTimeout
+        for c in collectors { c.stop(deadline: deadline) }
         if summary { writeError(Summary.render(pipeline: pipeline, files: captures.count, failedFiles: failed)) }
+        let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }
+        for o in undelivered {
+            writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
+        }
         if let failure = dispatcher.failure {
             writeError("zonewarden: alert output \(failure)")
             throw ExitCode(ExitStatus.outputFailed)
         }
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
+        if !undelivered.isEmpty { throw ExitCode(ExitStatus.outputFailed) }
         if let failOn, let highest = dispatcher.highestSeverity, highest >= failOn {
             throw ExitCode(ExitStatus.alertAtFailOn)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("zonewarden command line")
 struct CLITests {
@@ -154,10 +155,39 @@ struct CLITests {
 
     @Test func rulesListing() throws {
         let text = try zonewarden(["rules"])
-        #expect(text.status == 0 && text.stdoutLines.count == 24 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        #expect(text.status == 0 && text.stdoutLines.count == 25 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
         let json = try zonewarden(["rules", "--format", "json"])
         let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
-        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5001, 5002, 5003, 5004, 6001, 6002, 7001])
+        #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5001, 5002, 5003, 5004, 6001, 6002, 7001, 7002])
         #expect(rules.allSatisfy { ($0["measure_point"] as? String)?.isEmpty == false })
+    }
+}
+
+@Suite("analyze --syslog", .serialized, .enabled(if: Rsyslog.isInstalled, "rsyslogd is not installed (scripts/setup installs it)"))
+struct AnalyzeSyslogTests {
+    /// The same alerts reach a real rsyslog over RELP, TCP and UDP as standard output shows.
+    @Test func alertsReachTheCollector() throws {
+        let rsyslog = try Rsyslog()
+        defer { rsyslog.stop() }
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "relp://127.0.0.1:\(rsyslog.relpPort)",
+                                "--syslog", "tcp://127.0.0.1:\(rsyslog.tcpPort)", "--syslog", "udp://127.0.0.1:\(rsyslog.udpPort)",
+                                "--syslog-format", "rfc3164", "Captures/example-site.pcap"])
+        #expect(r.status == 0 && r.stdoutLines.count == 6, "\(r.stderr)")
+        for input in ["relp", "tcp"] {
+            let lines = rsyslog.lines(input)
+            #expect(lines.count == 6 && lines.allSatisfy { $0.hasPrefix("<") && $0.contains(" zonewarden[") }, "\(input): \(lines)")
+        }
+        #expect(waitFor(5) { rsyslog.lines("udp").count == 6 })
+    }
+
+    /// A collector nobody runs: the alerts are counted as not delivered, and the exit status is 4.
+    @Test func unreachableCollector() throws {
+        let port = freePort()
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "tcp://127.0.0.1:\(port)", "--syslog-timeout", "1",
+                                "Captures/example-site.pcap"])
+        #expect(r.status == 4 && r.stdoutLines.count == 6)
+        #expect(r.stderrLines.last == "zonewarden: output tcp://127.0.0.1:\(port): 6 alerts not delivered (connect: Connection refused)", "\(r.stderr)")
+        let bad = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "tcp://127.0.0.1", "Captures/example-site.pcap"])
+        #expect(bad.status == 2 && bad.stderrLines == ["zonewarden: --syslog \"tcp://127.0.0.1\": missing :PORT"])
     }
 }

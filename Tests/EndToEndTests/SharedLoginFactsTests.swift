@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A login-related fact from `../shared/captures/expected.json`.
 struct LoginFact: CustomStringConvertible, Sendable {
@@ -51,10 +52,6 @@ func alerts(for fact: LoginFact) throws -> [[String: Any]] {
     return try r.stdoutLines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
 }
 
-extension Dictionary where Key == String, Value == Any {
-    var sid: Int { (self["alert"] as! [String: Any])["signature_id"] as! Int }
-    var evidence: [String: Any] { (self["zonewarden"] as! [String: Any])["evidence"] as! [String: Any] }
-}
 
 @Suite("Shared captures: logins, anonymous access, communities, RFB security types",
        .enabled(if: sharedCaptures != nil, "../shared/captures is absent: skipping"))

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mutex with a condition variable, for the queues between the capture
+/// threads and the output threads. Heap-allocated so that its address is
+/// stable, as pthreads require.
+public final class ConditionLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    public init() {
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Runs `body` holding the lock.
+    @inline(__always)
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// With the lock held: waits until signalled or `seconds` have passed.
+    public func wait(seconds: Double) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let total = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + max(seconds, 0)
+        var deadline = timespec(tv_sec: Int(total), tv_nsec: Int((total - Double(Int(total))) * 1e9))
+        pthread_cond_timedwait(condition, mutex, &deadline)
+    }
+
+    /// Wakes every waiter (call with or without the lock).
+    public func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// Seconds on the monotonic clock, for timeouts and backoff.
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// A thread running `body`; ``join()`` waits for it.
+public final class WorkerThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private let body: () -> Void
+    /// For messages: what the thread does.
+    public let name: String
+
+    public init(name: String, _ body: @escaping @Sendable () -> Void) {
+        self.body = body
+        self.name = name
+    }
+
+    /// Starts the thread; false if the system refused.
+    @discardableResult
+    public func start() -> Bool {
+        let box = Unmanaged.passRetained(self)
+        let status = pthread_create(&thread, nil, { raw in
+            let worker = Unmanaged<WorkerThread>.fromOpaque(raw!).takeRetainedValue()
+            worker.body()
+            return nil
+        }, box.toOpaque())
+        if status != 0 { box.release() }
+        return status == 0
+    }
+
+    /// Waits for the thread to end.
+    public func join() { pthread_join(thread, nil) }
+}

@@ -1,0 +1,39 @@
+/// What happened to one message handed to a transport.
+public enum SendResult: Sendable, Equatable {
+    /// Delivered (for RELP: accepted into the acknowledged session; for TCP and
+    /// UDP: handed to the kernel).
+    case sent
+    /// Not delivered now; keep it and try again later (collector down, queue full, ...).
+    case retry(String)
+    /// Can never be delivered (too large for a datagram, ...); count it and move on.
+    case failed(String)
+}
+
+/// How a queued output reaches its destination: a file, a socket, a RELP
+/// session. Used from one output thread only.
+public protocol MessageTransport: AnyObject {
+    /// The destination as the user wrote it (`udp://10.0.0.5:514`, a path).
+    var name: String { get }
+    /// Delivers one formatted message.
+    func send(_ message: [UInt8]) -> SendResult
+    /// Called when the queue is empty and at the end: pushes buffered bytes out.
+    func flush() -> SendResult
+    /// The end: waits until `deadline` (monotonic seconds) for acknowledgements
+    /// and closes. Returns how many delivered messages stay unconfirmed.
+    func finish(deadline: Double) -> Int
+    /// Reopens a file after log rotation (SIGHUP); nothing for sockets.
+    func reopen()
+    /// Messages sent a second time after a broken connection (duplicates at the collector).
+    var resent: Int { get }
+    /// Messages that may have been lost although they were sent (plain TCP
+    /// to a collector that crashed: acknowledged by its kernel, perhaps never written).
+    var possiblyLost: Int { get }
+}
+
+extension MessageTransport {
+    public func flush() -> SendResult { .sent }
+    public func finish(deadline: Double) -> Int { 0 }
+    public func reopen() {}
+    public var resent: Int { 0 }
+    public var possiblyLost: Int { 0 }
+}

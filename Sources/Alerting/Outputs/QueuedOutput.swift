@@ -1,0 +1,205 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counters of one output, for statistics and the metrics file.
+public struct OutputStatistics: Sendable, Equatable {
+    public var name: String
+    /// Messages waiting in the queue.
+    public var queued = 0
+    /// Messages delivered (RELP: accepted by the acknowledged session; TCP/UDP: handed to the kernel).
+    public var delivered = 0
+    /// Messages refused because the queue was full (the collector was away too long).
+    public var droppedQueueFull = 0
+    /// Messages that could never be delivered (too large for a datagram, ...).
+    public var failed = 0
+    /// Messages sent again after a broken connection.
+    public var resent = 0
+    /// Plain TCP: messages the crashed collector's kernel had acknowledged shortly before the break.
+    public var possiblyLost = 0
+    /// At the end: messages still queued or unconfirmed when the sensor had to stop.
+    public var undelivered = 0
+    /// Whether the last attempt failed (the destination is unreachable now).
+    public var failing = false
+    public var lastError: String?
+
+    /// Messages that did not reach the destination (or may not have).
+    public var notDelivered: Int { droppedQueueFull + failed + undelivered }
+}
+
+/// An output that never blocks the capture: ``write(_:)`` formats the alert
+/// and puts it on a bounded queue; a thread of its own delivers the queue to
+/// the transport, retrying with backoff while the destination is away. When
+/// the queue is full, new alerts are counted as dropped, never silently lost.
+public final class QueuedOutput: AlertSink, @unchecked Sendable {
+    public let name: String
+    public let format: AlertFormat
+    private let context: FormatContext
+    private let transport: MessageTransport
+    private let capacity: Int
+    private let lock = ConditionLock()
+    // Guarded by `lock`:
+    private var queue: [[UInt8]] = []
+    private var head = 0
+    private var stats: OutputStatistics
+    private var stopping = false
+    private var stopDeadline = 0.0
+    private var reopenRequested = false
+    private var busy = false
+    private var thread: WorkerThread?
+    /// Reports state changes of the destination (unreachable, back) on standard error.
+    private let log: @Sendable (String) -> Void
+
+    public init(transport: MessageTransport, format: AlertFormat, context: FormatContext, capacity: Int = 100_000,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.name = transport.name
+        self.transport = transport
+        self.format = format
+        self.context = context
+        self.capacity = max(capacity, 1)
+        self.log = log
+        self.stats = OutputStatistics(name: transport.name)
+        let thread = WorkerThread(name: "output \(transport.name)") { [unowned self] in self.run() }
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues an alert; never blocks on the destination.
+    public func write(_ alert: Alert) throws(SinkError) {
+        enqueue(Array(format.format(alert, context: context).utf8))
+    }
+
+    /// Queues a formatted message.
+    public func enqueue(_ message: [UInt8]) {
+        lock.withLock {
+            if queue.count - head >= capacity || stopping {
+                stats.droppedQueueFull += 1
+                return
+            }
+            queue.append(message)
+        }
+        lock.broadcast()
+    }
+
+    /// Wakes the output thread; never waits for the destination (``stop(deadline:)`` does).
+    public func flush() throws(SinkError) { lock.broadcast() }
+
+    /// Waits until the queue is empty and the transport has taken the last message, or `seconds` pass.
+    public func drain(seconds: Double) {
+        let deadline = monotonicSeconds() + seconds
+        lock.withLock {
+            while (queue.count > head || busy) && monotonicSeconds() < deadline { lock.wait(seconds: 0.05) }
+        }
+    }
+
+    /// Reopens a file destination (log rotation).
+    public func reopen() {
+        lock.withLock { reopenRequested = true }
+        lock.broadcast()
+    }
+
+    /// Stops the output: delivers what is queued until `deadline` (monotonic
+    /// seconds), then waits for acknowledgements and closes. What is left is
+    /// counted as undelivered.
+    public func stop(deadline: Double) {
+        lock.withLock {
+            stopping = true
+            stopDeadline = deadline
+        }
+        lock.broadcast()
+        thread?.join()
+        thread = nil
+    }
+
+    public var statistics: OutputStatistics {
+        lock.withLock {
+            var s = stats
+            s.queued = queue.count - head
+            s.resent = transportResent
+            s.possiblyLost = transportPossiblyLost
+            return s
+        }
+    }
+
+    private var transportResent = 0
+    private var transportPossiblyLost = 0
+
+    private func run() {
+        var backoff = 0.1
+        while true {
+            var message: [UInt8]? = nil
+            var reopen = false
+            var stop = false
+            lock.withLock {
+                while queue.count == head && !stopping && !reopenRequested { busy = false; lock.wait(seconds: 1) }
+                reopen = reopenRequested
+                reopenRequested = false
+                if queue.count > head { message = queue[head]; busy = true } else { busy = false }
+                stop = stopping && (message == nil || monotonicSeconds() >= stopDeadline)
+            }
+            if reopen { transport.reopen() }
+            if stop { break }
+            guard let message else {
+                _ = transport.flush()
+                continue
+            }
+            let result = transport.send(message)
+            let resent = transport.resent, lost = transport.possiblyLost
+            var retryAfter = 0.0
+            lock.withLock {
+                transportResent = resent
+                transportPossiblyLost = lost
+                switch result {
+                case .sent:
+                    stats.delivered += 1
+                    pop()
+                case .failed(let reason):
+                    stats.failed += 1
+                    stats.lastError = reason
+                    pop()
+                case .retry(let reason):
+                    stats.lastError = reason
+                    retryAfter = backoff
+                }
+                let wasFailing = stats.failing
+                stats.failing = retryAfter > 0
+                if stats.failing != wasFailing {
+                    log(stats.failing ? "\(name): \(reason(result)); alerts are queued and will be retried"
+                                      : "\(name): delivering again")
+                }
+            }
+            if retryAfter > 0 {
+                lock.withLock { if !stopping || monotonicSeconds() < stopDeadline { lock.wait(seconds: retryAfter) } }
+                backoff = min(backoff * 2, 5)
+            } else {
+                backoff = 0.1
+                if lock.withLock({ queue.count == head }) { _ = transport.flush() }
+            }
+        }
+        _ = transport.flush()
+        let unconfirmed = transport.finish(deadline: max(stopDeadline, monotonicSeconds() + 1))
+        lock.withLock {
+            stats.undelivered = queue.count - head + unconfirmed
+            transportResent = transport.resent
+            transportPossiblyLost = transport.possiblyLost
+            busy = false
+            queue.removeAll()
+            head = 0
+        }
+        lock.broadcast()
+    }
+
+    private func reason(_ result: SendResult) -> String {
+        if case .retry(let r) = result { return r }
+        return "failing"
+    }
+
+    /// Removes the head; compacts the array now and then (lock held).
+    private func pop() {
+        head += 1
+        if head > 1024 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Zones
+import CRelp
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RELP, rsyslog's reliable event logging protocol, through librelp: every
+/// message is acknowledged by the collector's application, and what was not
+/// acknowledged when a session broke is sent again when it is re-established
+/// (librelp keeps those frames). A collector restart therefore loses nothing;
+/// it may see a message twice.
+public final class RELPTransport: MessageTransport {
+    public let name: String
+    private let host: String
+    private let port: UInt16
+    private var engine: OpaquePointer?
+    private var client: OpaquePointer?
+    /// Whether a session was ever opened (librelp re-establishes after that, and
+    /// resends what is unacknowledged; before it, it connects afresh).
+    private var everConnected = false
+    private var connected = false
+    /// The last error librelp reported through its callback.
+    fileprivate var lastError: String?
+    /// Messages accepted by librelp since the session last broke: at most a
+    /// window of them can be unacknowledged (librelp resends those itself).
+    private var sinceBreak = 0
+    static let window: Int32 = 128
+    static let timeoutSeconds: UInt32 = 10
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+        name = SyslogURL.relp(host: host, port: port).description
+        var e: OpaquePointer? = nil
+        guard relpEngineConstruct(&e) == RELP_RET_OK, let e else { return }
+        engine = e
+        zw_relp_engine_quiet(e)
+        var command = Array("syslog".utf8) + [0]
+        _ = command.withUnsafeMutableBufferPointer { relpEngineSetEnableCmd(e, $0.baseAddress, eRelpCmdState_Required) }
+        relpEngineSetOnErr(e) { user, objinfo, message, code in
+            guard let user else { return }
+            let transport = Unmanaged<RELPTransport>.fromOpaque(user).takeUnretainedValue()
+            transport.lastError = message.map { String(cString: $0) } ?? "librelp error \(code)"
+        }
+        var c: OpaquePointer? = nil
+        guard relpEngineCltConstruct(e, &c) == RELP_RET_OK, let c else { return }
+        client = c
+        relpCltSetUsrPtr(c, Unmanaged.passUnretained(self).toOpaque())
+        relpCltSetTimeout(c, Self.timeoutSeconds)
+        relpCltSetConnTimeout(c, 5)
+        relpCltSetWindowSize(c, Self.window)
+    }
+
+    deinit {
+        if let e = engine {
+            if client != nil { relpEngineCltDestruct(e, &client) }
+            relpEngineDestruct(&engine)
+        }
+    }
+
+    private func connect() -> String? {
+        guard let client else { return "librelp could not create a client" }
+        lastError = nil
+        let status: relpRetVal
+        if everConnected {
+            status = relpCltReconnect(client)
+        } else {
+            status = withCStrings(String(port), host) { p, h in relpCltConnect(client, AF_UNSPEC, p, h) }
+        }
+        guard status == RELP_RET_OK else { return "connect: \(lastError ?? "librelp error \(status)")" }
+        everConnected = true
+        connected = true
+        sinceBreak = 0
+        return nil
+    }
+
+    public func send(_ message: [UInt8]) -> SendResult {
+        if !connected, let error = connect() { return .retry(error) }
+        var copy = message
+        let status = copy.withUnsafeMutableBufferPointer { relpCltSendSyslog(client, $0.baseAddress, $0.count) }
+        guard status == RELP_RET_OK else {
+            // The session is broken: librelp keeps the unacknowledged frames and
+            // sends them again on re-establishing; this message is retried by the queue.
+            connected = false
+            return .retry("send: \(lastError ?? "librelp error \(status)")")
+        }
+        sinceBreak += 1
+        return .sent
+    }
+
+    /// Closes the session, which waits for the collector to acknowledge every frame.
+    public func finish(deadline: Double) -> Int {
+        guard let e = engine, client != nil else { return 0 }
+        let open = connected
+        lastError = nil
+        // Destroying the client sends "close" and waits for the acknowledgements (up to the timeout).
+        relpEngineCltDestruct(e, &client)
+        client = nil
+        connected = false
+        // Without an orderly close, up to a window of frames stays unconfirmed.
+        return open && lastError == nil ? 0 : min(sinceBreak, Int(Self.window))
+    }
+}
+
+/// Calls `body` with two C strings as librelp wants them (`unsigned char *`).
+private func withCStrings<T>(_ a: String, _ b: String, _ body: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>) -> T) -> T {
+    var aBytes = Array(a.utf8) + [0]
+    var bBytes = Array(b.utf8) + [0]
+    return aBytes.withUnsafeMutableBufferPointer { pa in
+        bBytes.withUnsafeMutableBufferPointer { pb in body(pa.baseAddress!, pb.baseAddress!) }
+    }
+}

@@ -1,0 +1,180 @@
+import Alerting
+import Capture
+import Decode
+import Detect
+import Zones
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How `zonewarden run` captures.
+public struct LiveSettings: Sendable {
+    public var interfaces: [String]
+    public var capture = LiveCaptureOptions()
+    public var bpf: String?
+    /// Seconds between statistics lines, metrics file updates and link reports (5003).
+    public var statsInterval = 60
+    public var metricsFile: String?
+    /// The account to switch to once the interfaces are open.
+    public var user: String?
+    /// Where rule 7002 keeps the infrastructure endpoints it has seen.
+    public var stateFile: String?
+    public var baselineSeconds = 600
+    public init(interfaces: [String]) { self.interfaces = interfaces }
+}
+
+/// The continuous sensor: a capture thread per interface, each with its own
+/// pipeline, all feeding the same queued outputs; the main thread waits for
+/// signals (SIGINT/SIGTERM stop, SIGHUP reloads the configuration and reopens
+/// output files) and writes statistics.
+public final class LiveSensor {
+    private let configPath: String
+    private let settings: LiveSettings
+    private let outputs: [QueuedOutput]
+    private let control: SensorControl
+    private let log: @Sendable (String) -> Void
+    private var threads: [CaptureThread] = []
+    private var endpointMemory: EndpointMemory?
+
+    /// The exit statuses `run()` returns, as DESIGN.md's.
+    public enum Status: Int32 {
+        case stopped = 0
+        case configuration = 2
+        case capture = 3
+        case outputs = 4
+    }
+
+    public init(configPath: String, zones: ZoneMap, settings: LiveSettings, outputs: [QueuedOutput], log: @escaping @Sendable (String) -> Void) {
+        self.configPath = configPath
+        self.settings = settings
+        self.outputs = outputs
+        self.control = SensorControl(zones: zones)
+        self.log = log
+    }
+
+    /// Runs until SIGINT or SIGTERM (or every interface failed).
+    public func run() -> Status {
+        // Every thread inherits the blocked set: the signals go to sigtimedwait below.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        if let path = settings.stateFile {
+            do throws(EndpointMemoryError) {
+                endpointMemory = try EndpointMemory(path: path, baselineSeconds: settings.baselineSeconds)
+            } catch {
+                log(error.description)
+                return .configuration
+            }
+            if endpointMemory!.learning { log("\(path) does not exist yet: learning infrastructure endpoints for \(settings.baselineSeconds) s before rule 7002 reports new ones") }
+        }
+        // Open every interface first (as root), then give root up.
+        var handles: [(String, PcapHandle, LinkLayer)] = []
+        for interface in settings.interfaces {
+            do throws(CaptureError) {
+                let handle = try PcapHandle.openLive(interface, options: settings.capture)
+                if let bpf = settings.bpf { try handle.setFilter(bpf) }
+                try handle.setNonblocking()
+                guard let link = LinkLayer(handle.linkType) else {
+                    throw CaptureError(.unsupportedLinkType, source: interface, message: "unsupported link type \(handle.linkType)")
+                }
+                handles.append((interface, handle, link))
+            } catch {
+                log(error.description)
+                return .capture
+            }
+        }
+        if let user = settings.user, let problem = Privileges.drop(to: user) {
+            log(problem)
+            return .configuration
+        }
+        let zones = control.zones
+        for (interface, handle, link) in handles {
+            let dispatcher = AlertDispatcher(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+            let pipeline: Pipeline
+            do throws(ConfigErrors) {
+                pipeline = try Pipeline(zones: zones, dispatcher: dispatcher, endpointMemory: endpointMemory)
+            } catch {
+                for e in error.errors { log(e.description) }
+                return .configuration
+            }
+            let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
+                                       endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval), log: log)
+            threads.append(thread)
+        }
+        for t in threads where !t.start() {
+            log("\(t.interface): cannot start a capture thread")
+            return .capture
+        }
+        log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath); alerts to \(outputs.map(\.name).joined(separator: ", "))")
+
+        var nextReport = monotonicSeconds() + Double(settings.statsInterval)
+        var allFailed = false
+        while true {
+            let wait = max(0.05, min(1, nextReport - monotonicSeconds()))
+            var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
+            let signal = sigtimedwait(&signals, nil, &timeout)
+            if signal == SIGINT || signal == SIGTERM {
+                log("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
+                break
+            }
+            if signal == SIGHUP { reload() }
+            if threads.allSatisfy({ !$0.snapshot.running && $0.snapshot.failure != nil }) {
+                allFailed = true
+                log("every interface has failed: stopping")
+                break
+            }
+            if monotonicSeconds() >= nextReport {
+                nextReport += Double(settings.statsInterval)
+                report(final: false)
+            }
+        }
+
+        control.stopping.store(true, ordering: .releasing)
+        for t in threads { t.interrupt() }
+        for t in threads { t.join() }
+        for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
+        report(final: true)
+        if allFailed { return .capture }
+        return outputs.contains { $0.statistics.notDelivered > 0 } ? .outputs : .stopped
+    }
+
+    /// SIGHUP: the configuration is read and checked; only a valid one replaces
+    /// the running one. Output files are reopened (log rotation).
+    private func reload() {
+        for o in outputs { o.reopen() }
+        let config: ZoneConfig
+        do throws(ConfigErrors) {
+            config = try ZoneConfig.load(path: configPath)
+        } catch {
+            for e in error.errors { log("SIGHUP: \(e.description)") }
+            log("SIGHUP: \(configPath) has errors; keeping the running configuration")
+            return
+        }
+        let zones = ZoneMap(config)
+        do throws(ConfigErrors) {
+            _ = try Detector(zones: zones, dispatcher: AlertDispatcher(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+        } catch {
+            for e in error.errors { log("SIGHUP: \(e.description)") }
+            log("SIGHUP: \(configPath) has errors; keeping the running configuration")
+            return
+        }
+        control.replace(zones)
+        log("SIGHUP: \(configPath) reloaded (\(config.summary)); output files reopened")
+    }
+
+    /// Statistics on the log, the metrics file and the endpoint state file.
+    private func report(final: Bool) {
+        let interfaces = threads.map(\.snapshot)
+        let outputStats = outputs.map(\.statistics)
+        let rules = RuleRegistry.all.map { $0.metadata }
+        for line in SensorReport.lines(interfaces, outputStats, rules: rules) { log((final ? "final: " : "") + line) }
+        if let path = settings.metricsFile {
+            if let problem = AtomicFile.write(path, SensorReport.prometheus(interfaces, outputStats, rules: rules)) { log(problem) }
+        }
+        if let memory = endpointMemory {
+            do throws(EndpointMemoryError) { try memory.save() } catch { log(error.description) }
+        }
+    }
+}

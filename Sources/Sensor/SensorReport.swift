@@ -1,0 +1,74 @@
+import Alerting
+import Detect
+
+/// The live sensor's statistics: one line per interface and output for the
+/// log, and the Prometheus text format for node_exporter's textfile collector.
+public enum SensorReport {
+    /// One line per interface and per output.
+    public static func lines(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata]) -> [String] {
+        var lines: [String] = []
+        for s in interfaces {
+            var line = "\(s.interface): "
+            if let c = s.capture {
+                line += "\(c.received) received, \(c.droppedByKernel) dropped by the kernel, \(c.droppedByInterface) by the interface; "
+            }
+            line += "\(s.packets) decoded, \(s.decodeErrors) decode errors; \(s.activeFlows) flows (\(s.flowsCreated) created, \(s.flowsEvicted) evicted); "
+            let written = s.written.values.reduce(0, +), detected = s.detected.values.reduce(0, +)
+            line += "alerts \(written) written, \(detected - written) suppressed"
+            if !s.written.isEmpty {
+                line += " (" + s.written.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+            }
+            if let f = s.failure { line += "; stopped: \(f)" }
+            lines.append(line)
+        }
+        for o in outputs {
+            var line = "output \(o.name): \(o.delivered) delivered, \(o.queued) queued"
+            if o.droppedQueueFull > 0 { line += ", \(o.droppedQueueFull) dropped (queue full)" }
+            if o.failed > 0 { line += ", \(o.failed) failed" }
+            if o.resent > 0 { line += ", \(o.resent) sent again after a broken connection" }
+            if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (acknowledged by the collector's kernel shortly before it went away)" }
+            if o.undelivered > 0 { line += ", \(o.undelivered) undelivered at stop" }
+            if o.failing, let e = o.lastError { line += "; failing: \(e)" }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// The Prometheus text exposition format.
+    public static func prometheus(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata]) -> String {
+        var text = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            text += "# HELP zonewarden_\(name) \(help)\n# TYPE zonewarden_\(name) \(type)\n"
+            for s in samples { text += "zonewarden_\(name){\(s.labels)} \(s.value)\n" }
+        }
+        func label(_ key: String, _ value: String) -> String {
+            "\(key)=\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""
+        }
+        let names = Dictionary(uniqueKeysWithValues: rules.map { ($0.sid, $0.name) })
+        metric("packets_received_total", "counter", "Packets the kernel received on the interface (pcap_stats).",
+               interfaces.compactMap { s in s.capture.map { (label("interface", s.interface), "\($0.received)") } })
+        metric("packets_dropped_total", "counter", "Packets dropped before the sensor saw them (pcap_stats), by where.",
+               interfaces.flatMap { s in s.capture.map { [(label("interface", s.interface) + ",by=\"kernel\"", "\($0.droppedByKernel)"),
+                                                             (label("interface", s.interface) + ",by=\"interface\"", "\($0.droppedByInterface)")] } ?? [] })
+        metric("packets_decoded_total", "counter", "Packets the sensor decoded.", interfaces.map { (label("interface", $0.interface), "\($0.packets)") })
+        metric("bytes_total", "counter", "Bytes on the wire of the packets decoded.", interfaces.map { (label("interface", $0.interface), "\($0.bytes)") })
+        metric("decode_errors_total", "counter", "Packets with a decode anomaly.", interfaces.map { (label("interface", $0.interface), "\($0.decodeErrors)") })
+        metric("flows_active", "gauge", "Flows in the flow table.", interfaces.map { (label("interface", $0.interface), "\($0.activeFlows)") })
+        metric("flows_created_total", "counter", "Flows created.", interfaces.map { (label("interface", $0.interface), "\($0.flowsCreated)") })
+        metric("flows_evicted_total", "counter", "Flows evicted because the table was full.", interfaces.map { (label("interface", $0.interface), "\($0.flowsEvicted)") })
+        metric("alerts_total", "counter", "Alerts written, by rule.", interfaces.flatMap { s in
+            s.written.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + ",sid=\"\($0.key)\"," + label("rule", names[$0.key] ?? "?"), "\($0.value)") }
+        })
+        metric("alerts_suppressed_total", "counter", "Repeats of an alert counted but not written (throttling), by rule.", interfaces.flatMap { s in
+            s.detected.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + ",sid=\"\($0.key)\"," + label("rule", names[$0.key] ?? "?"), "\($0.value - (s.written[$0.key] ?? 0))") }
+        })
+        metric("capture_running", "gauge", "1 while the interface is being captured.", interfaces.map { (label("interface", $0.interface), $0.running ? "1" : "0") })
+        metric("output_messages_total", "counter", "Alert messages per output and what became of them.", outputs.flatMap { o in
+            [("delivered", o.delivered), ("dropped_queue_full", o.droppedQueueFull), ("failed", o.failed), ("resent", o.resent),
+             ("possibly_lost", o.possiblyLost), ("undelivered", o.undelivered)].map { (label("output", o.name) + ",state=\"\($0.0)\"", "\($0.1)") }
+        })
+        metric("output_queue_length", "gauge", "Alert messages waiting for an output.", outputs.map { (label("output", $0.name), "\($0.queued)") })
+        metric("output_failing", "gauge", "1 while an output cannot deliver.", outputs.map { (label("output", $0.name), $0.failing ? "1" : "0") })
+        return text
+    }
+}

@@ -1,0 +1,66 @@
+/// A syslog destination as `--syslog` takes it.
+public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
+    /// A local datagram socket such as `/dev/log`.
+    case unix(path: String)
+    /// RFC 5426: one message per datagram.
+    case udp(host: String, port: UInt16)
+    /// RFC 6587 octet-counting framing over TCP.
+    case tcp(host: String, port: UInt16)
+    /// RELP, acknowledged delivery (librelp).
+    case relp(host: String, port: UInt16)
+
+    public var description: String {
+        switch self {
+        case .unix(let path): return "unix://\(path)"
+        case .udp(let h, let p): return "udp://\(Self.hostText(h)):\(p)"
+        case .tcp(let h, let p): return "tcp://\(Self.hostText(h)):\(p)"
+        case .relp(let h, let p): return "relp://\(Self.hostText(h)):\(p)"
+        }
+    }
+
+    static func hostText(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+
+    /// Parses `unix:///dev/log`, `udp://HOST:PORT`, `tcp://HOST:PORT`,
+    /// `relp://HOST:PORT` (IPv6 hosts in brackets); the error says what is wrong.
+    public static func parse(_ text: String) -> Result<SyslogURL, SyslogURLError> {
+        guard let schemeEnd = text.range(of: "://") else {
+            return .failure(SyslogURLError("expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT or relp://HOST:PORT"))
+        }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        let rest = String(text[schemeEnd.upperBound...])
+        if scheme == "unix" {
+            guard rest.hasPrefix("/"), rest.count > 1 else { return .failure(SyslogURLError("a unix socket needs an absolute path, as in unix:///dev/log")) }
+            return .success(.unix(path: rest))
+        }
+        guard ["udp", "tcp", "relp"].contains(scheme) else {
+            return .failure(SyslogURLError("unknown scheme \"\(scheme)\" (unix, udp, tcp or relp)"))
+        }
+        var host: Substring
+        var portText: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return .failure(SyslogURLError("an IPv6 host needs a closing ]")) }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            guard after.hasPrefix(":") else { return .failure(SyslogURLError("missing :PORT")) }
+            portText = after.dropFirst()
+        } else {
+            guard let colon = rest.lastIndex(of: ":") else { return .failure(SyslogURLError("missing :PORT")) }
+            host = rest[..<colon]
+            portText = rest[rest.index(after: colon)...]
+        }
+        if portText.hasSuffix("/") { portText = portText.dropLast() }
+        guard !host.isEmpty else { return .failure(SyslogURLError("missing host")) }
+        guard let port = UInt16(portText), port > 0 else { return .failure(SyslogURLError("port \"\(portText)\" must be 1-65535")) }
+        switch scheme {
+        case "udp": return .success(.udp(host: String(host), port: port))
+        case "tcp": return .success(.tcp(host: String(host), port: port))
+        default: return .success(.relp(host: String(host), port: port))
+        }
+    }
+}
+
+/// Why a syslog URL was refused.
+public struct SyslogURLError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

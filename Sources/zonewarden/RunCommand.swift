@@ -1,0 +1,168 @@
+import Alerting
+import ArgumentParser
+import Capture
+import Detect
+import Sensor
+import Zones
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the continuous sensor on network interfaces.",
+        discussion: """
+        Captures on each interface (a mirror port, a Linux bridge or one of its \
+        ports, a veth, an OVS mirror port) with a thread and a pipeline of its \
+        own, and writes alerts to standard output (or -o FILE, appended) and to \
+        every --syslog destination. Outputs never block the capture: each has a \
+        queue (--queue-size) and a thread that retries an unreachable collector \
+        with backoff; what cannot be delivered is counted and reported.
+
+        Signals: SIGINT and SIGTERM stop cleanly (every queue is delivered, up to \
+        10 s); SIGHUP re-reads the configuration (an invalid one is reported and \
+        the running one kept) and reopens the output file (log rotation).
+
+        Statistics per interface and output go to standard error every \
+        --stats-interval seconds and at the end; --metrics-file writes them in \
+        the Prometheus text format. After opening the interfaces the sensor can \
+        switch to an unprivileged --user; it never transmits on them.
+
+        Examples:
+          zonewarden run -c site.yaml -i eth1 --syslog relp://10.0.9.5:2514
+          zonewarden run -c site.yaml -i br0 -i eth2 --format eve \\
+              -o /var/log/zonewarden/eve.json --user zonewarden \\
+              --metrics-file /var/lib/zonewarden/zonewarden.prom
+
+        Exit status: 0 stopped; 2 usage or configuration error; 3 an interface \
+        could not be opened (or every interface failed); 4 alerts could not be \
+        delivered.
+        """
+    )
+
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
+    var config: String
+
+    @Option(name: [.short, .customLong("interface")], help: ArgumentHelp("Capture on this interface (repeatable); default: sensor.interfaces of the configuration.", valueName: "IFACE"))
+    var interfaces: [String] = []
+
+    @Option(help: ArgumentHelp("Alert format on standard output or -o: text, eve, rfc5424 or rfc3164.", valueName: "FORMAT"))
+    var format: AlertFormat = .text
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Append alerts to this file instead of standard output (reopened on SIGHUP).", valueName: "PATH"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).", valueName: "URL"))
+    var syslog: [String] = []
+
+    @Option(name: .customLong("syslog-format"), help: ArgumentHelp("Format for --syslog: rfc5424 or rfc3164.", valueName: "FORMAT"))
+    var syslogFormat: AlertFormat = .rfc5424
+
+    @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
+    var bpf: String?
+
+    @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between statistics (default: sensor.stats_interval, 60).", valueName: "SECONDS"))
+    var statsInterval: Int?
+
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp("Write statistics in the Prometheus text format to this file (node_exporter's textfile collector).", valueName: "PATH"))
+    var metricsFile: String?
+
+    @Option(help: ArgumentHelp("Switch to this user once the interfaces are open.", valueName: "NAME"))
+    var user: String?
+
+    @Option(name: .customLong("state-file"), help: ArgumentHelp("Remember infrastructure endpoints here across restarts (rule 7002); default: sensor.state_file.", valueName: "PATH"))
+    var stateFile: String?
+
+    @Option(help: ArgumentHelp("Bytes captured per packet (default: sensor.snaplen, 65535).", valueName: "BYTES"))
+    var snaplen: Int?
+
+    @Option(name: .customLong("buffer-size"), help: ArgumentHelp("Kernel capture buffer in bytes (default: sensor.buffer_size, or libpcap's).", valueName: "BYTES"))
+    var bufferSize: Int?
+
+    @Flag(help: "Deliver each packet at once rather than in batches (lower latency, more CPU).")
+    var immediate = false
+
+    @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interfaces into promiscuous mode.")
+    var noPromiscuous = false
+
+    @Option(name: .customLong("queue-size"), help: ArgumentHelp("Alerts each output holds while its destination is away (default 100000).", valueName: "N"))
+    var queueSize: Int = 100_000
+
+    func validate() throws {
+        if let statsInterval, !(1...86_400).contains(statsInterval) { throw ValidationError("--stats-interval must be 1-86400 seconds") }
+        if let snaplen, !(64...262_144).contains(snaplen) { throw ValidationError("--snaplen must be 64-262144") }
+        if let bufferSize, !(65_536...(1 << 31 - 1)).contains(bufferSize) { throw ValidationError("--buffer-size must be 65536-2147483647") }
+        if !(1...10_000_000).contains(queueSize) { throw ValidationError("--queue-size must be 1-10000000") }
+        if ![.rfc5424, .rfc3164].contains(syslogFormat) { throw ValidationError("--syslog-format must be rfc5424 or rfc3164") }
+    }
+
+    func run() throws {
+        let zones = try loadZones(config)
+        let sensor = zones.config.sensor
+        var settings = LiveSettings(interfaces: interfaces.isEmpty ? sensor.interfaces : interfaces)
+        if settings.interfaces.isEmpty {
+            writeError("zonewarden: no interface: give -i IFACE or sensor.interfaces in \(config)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        if let bpf, let problem = PcapHandle.filterError(bpf) {
+            writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        settings.bpf = bpf
+        settings.capture.snaplen = Int32(snaplen ?? sensor.snaplen)
+        settings.capture.promiscuous = !noPromiscuous && sensor.promiscuous
+        settings.capture.bufferSize = (bufferSize ?? sensor.bufferSize).map(Int32.init)
+        settings.capture.immediateMode = immediate
+        settings.statsInterval = statsInterval ?? sensor.statsInterval
+        settings.metricsFile = metricsFile
+        settings.user = user
+        settings.stateFile = stateFile ?? sensor.stateFile
+        settings.baselineSeconds = sensor.baselineSeconds
+
+        // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
+        var specs: [(format: AlertFormat, path: String?, syslog: String?)] = []
+        let fromCommandLine = output != nil || !syslog.isEmpty
+        if fromCommandLine || sensor.outputs.isEmpty {
+            specs.append((format, output, nil))
+            specs += syslog.map { (syslogFormat, nil, $0) }
+        } else {
+            specs = sensor.outputs.map { (AlertFormat(rawValue: $0.format) ?? .eve, $0.path, $0.syslog) }
+        }
+        let outputs = try makeOutputs(specs, queueSize: queueSize)
+        let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
+        let status = live.run()
+        if status != .stopped { throw ExitCode(status.rawValue) }
+    }
+}
+
+/// Builds queued outputs; a bad URL or a file that cannot be opened exits with status 2.
+func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)], queueSize: Int) throws -> [QueuedOutput] {
+    var outputs: [QueuedOutput] = []
+    for spec in specs {
+        let transport: MessageTransport
+        if let text = spec.syslog {
+            switch SyslogURL.parse(text) {
+            case .failure(let e):
+                writeError("zonewarden: --syslog \"\(text)\": \(e)")
+                throw ExitCode(ExitStatus.usage)
+            case .success(.unix(let path)): transport = DatagramTransport(unixPath: path)
+            case .success(.udp(let host, let port)): transport = DatagramTransport(host: host, port: port)
+            case .success(.tcp(let host, let port)): transport = TCPTransport(host: host, port: port)
+            case .success(.relp(let host, let port)): transport = RELPTransport(host: host, port: port)
+            }
+        } else if let path = spec.path {
+            do throws(SinkError) {
+                transport = try FileTransport(path: path)
+            } catch {
+                writeError("zonewarden: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        } else {
+            transport = FileTransport()
+        }
+        outputs.append(QueuedOutput(transport: transport, format: spec.format, context: .current, capacity: queueSize,
+                                    log: { writeError("zonewarden: output \($0)") }))
+    }
+    return outputs
+}

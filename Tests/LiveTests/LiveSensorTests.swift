@@ -1,0 +1,238 @@
+import CaptureBuilder
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zonewarden run` on a lab in network namespaces, with real clients and
+/// servers, tcpreplay and a real rsyslog receiving over UDP, TCP and RELP.
+final class LiveLab {
+    let lab: NetworkLab
+    let rsyslog: Rsyslog
+    let configPath: String
+    let eve: String
+    let metrics: String
+    let state: String
+    let sensorLog: String
+    private(set) var sensor: ChildProcess?
+    static let httpPassword = "S3cret!web"
+    static let ftpPassword = "Ftp!Secret9"
+
+    init() throws {
+        lab = try NetworkLab(hosts: [("guest", "192.168.100.10/22"), ("mgmt", "10.10.0.5/24"), ("admin", "10.99.0.20/24")])
+        rsyslog = try Rsyslog(namespace: lab.switchNamespace)
+        configPath = lab.directory + "/site.yaml"
+        eve = lab.directory + "/eve.json"
+        metrics = lab.directory + "/zonewarden.prom"
+        state = lab.directory + "/endpoints"
+        sensorLog = lab.directory + "/sensor.log"
+        try Self.config().write(toFile: configPath, atomically: true, encoding: .utf8)
+        let site = lab.directory + "/www"
+        try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: true)
+        try "hello\n".write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+        let mgmt = lab.host("mgmt")
+        try lab.spawn(in: mgmt.namespace, ["/usr/bin/python3", "-m", "http.server", "80", "--bind", mgmt.address, "--directory", site])
+        try lab.spawn(in: mgmt.namespace, ["/usr/bin/python3", "-m", "pyftpdlib", "-i", mgmt.address, "-p", "21", "-u", "ftpadmin", "-P", Self.ftpPassword, "-d", site])
+        for port in [80, 21] {
+            guard waitFor(15, { (try? self.lab.execute(in: mgmt.namespace, ["/usr/bin/bash", "-c", "exec 3<>/dev/tcp/\(mgmt.address)/\(port)"])) == 0 }) else {
+                throw ChildProcessError("the server on port \(port) did not start")
+            }
+        }
+    }
+
+    /// The example site's zones, learning no baseline (rule 7002 reports at once).
+    static func config() throws -> String {
+        let example = try String(contentsOfFile: repositoryRoot.appendingPathComponent("config/example.yaml").path, encoding: .utf8)
+        return example.components(separatedBy: "\nsensor:")[0] + "\nsensor:\n  baseline_seconds: 0\n  alert_throttle_seconds: 3600\n"
+    }
+
+    func startSensor(extra: [String] = []) throws {
+        let starts = log.components(separatedBy: "capturing on").count
+        let binary = productsDirectory.appendingPathComponent("zonewarden").path
+        sensor = try lab.spawn(in: lab.switchNamespace, [binary, "run", "-c", configPath, "-i", lab.host("mgmt").port, "-i", lab.replayCaptureInterface,
+            "--format", "eve", "-o", eve,
+            "--syslog", "udp://127.0.0.1:\(rsyslog.udpPort)", "--syslog", "tcp://127.0.0.1:\(rsyslog.tcpPort)",
+            "--syslog", "relp://127.0.0.1:\(rsyslog.relpPort)",
+            "--stats-interval", "1", "--metrics-file", metrics, "--state-file", state] + extra, output: sensorLog)
+        // The log is appended to across restarts: wait for this run's line.
+        guard waitFor(20, { self.log.components(separatedBy: "capturing on").count > starts }) else { throw ChildProcessError("the sensor did not start: \(log)") }
+    }
+
+    var log: String { (try? String(contentsOfFile: sensorLog, encoding: .utf8)) ?? "" }
+
+    var eveAlerts: [[String: Any]] {
+        ((try? String(contentsOfFile: eve, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func replay(_ path: String, pps: Int? = nil) throws {
+        let rate = pps.map { ["--pps", String($0)] } ?? []
+        let status = try lab.execute(in: lab.switchNamespace, ["/usr/bin/tcpreplay", "-q"] + rate + ["-i", lab.replayInterface, path], timeout: 120)
+        #expect(status == 0, "tcpreplay failed")
+    }
+
+    func tearDown() {
+        sensor?.stop(seconds: 15)
+        rsyslog.stop()
+        lab.tearDown()
+    }
+}
+
+
+/// Whether an RFC 5424 line carries `key="value"` in its structured data.
+func sd(_ line: String, _ key: String, _ value: String) -> Bool { line.contains(" \(key)=\"\(value)\"") }
+
+@Suite("Live sensor in network namespaces", .serialized,
+       .enabled(if: NetworkLab.isAvailable && Rsyslog.isInstalled, "needs root, ip netns, tc and rsyslogd (scripts/setup installs them)"))
+struct LiveSensorTests {
+    /// Real clients log in to real servers (the sensor captures on the
+    /// management host's bridge port); the alerts reach rsyslog over UDP,
+    /// TCP and RELP in RFC 5424 with zones and rule ids, and the EVE file; a
+    /// replayed capture is analysed on the second interface; no password is
+    /// written anywhere; SIGTERM delivers everything and prints the final statistics.
+    @Test func realClientsToRsyslog() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        // The sensor gives root up once its interfaces are open; its files live in the lab's folder.
+        chmod(live.lab.directory, 0o777)
+        try live.startSensor(extra: ["--user", "nobody"])
+        let status = (try? String(contentsOfFile: "/proc/\(live.sensor!.pid)/status", encoding: .utf8)) ?? ""
+        #expect(status.contains("Uid:\t65534\t65534\t65534\t65534") && status.contains("CapEff:\t0000000000000000"), "\(status)")
+        let guest = live.lab.host("guest"), admin = live.lab.host("admin")
+        #expect(try live.lab.execute(in: guest.namespace, ["/usr/bin/curl", "-s", "-o", "/dev/null", "-u", "admin:\(LiveLab.httpPassword)", "http://10.10.0.5/"]) == 0)
+        #expect(try live.lab.execute(in: admin.namespace, ["/usr/bin/curl", "-s", "-o", "/dev/null", "ftp://ftpadmin:\(LiveLab.ftpPassword)@10.10.0.5/"]) == 0)
+        try live.replay(repositoryRoot.appendingPathComponent("Captures/example-site.pcap").path)
+
+        let logins = { (input: String) in live.rsyslog.lines(input).filter { sd($0, "sid", "2001") } }
+        // Everything has arrived once the replay's 7001 (its last alert) has, on every input.
+        let replayDone = { (input: String) in live.rsyslog.lines(input).contains { sd($0, "sid", "7001") && sd($0, "in_iface", "rp1") } }
+        #expect(waitFor(30) { ["udp", "tcp", "relp"].allSatisfy { logins($0).count >= 2 && replayDone($0) } }, "\(live.log)")
+        for input in ["udp", "tcp", "relp"] {
+            let lines = live.rsyslog.lines(input)
+            #expect(lines.allSatisfy { $0.hasPrefix("<") && $0.contains(">1 ") && $0.contains(" zonewarden ") && $0.contains("[zw@32473 sid=\"") }, "\(input): \(lines.prefix(2))")
+            let http = lines.first { sd($0, "sid", "2001") && sd($0, "user", "admin") }
+            #expect(http.map { sd($0, "src_zone", "web") && sd($0, "dest_zone", "mgmt") && sd($0, "in_iface", live.lab.host("mgmt").port) && sd($0, "app_proto", "http") } == true, "\(input): \(lines)")
+            let ftp = lines.first { sd($0, "sid", "2001") && sd($0, "user", "ftpadmin") }
+            #expect(ftp.map { sd($0, "src_zone", "admin") && sd($0, "dest_zone", "mgmt") && sd($0, "login", "succeeded") } == true, "\(input): \(lines)")
+            #expect(lines.contains { sd($0, "sid", "1001") && sd($0, "src_ip", "192.168.100.10") && sd($0, "dest_zone", "mgmt") })
+            // The replayed example site, seen on the second interface.
+            #expect(lines.contains { sd($0, "sid", "1006") && sd($0, "in_iface", "rp1") && sd($0, "dest_ip", "192.168.100.50") })
+            #expect(lines.contains { sd($0, "sid", "7002") && sd($0, "address", "10.10.0.5") })
+        }
+        #expect(live.stopSensorCleanly() == 0)
+        let log = live.log
+        #expect(log.contains("SIGTERM: stopping") && log.contains("final: \(live.lab.host("mgmt").port): ") && log.contains("final: rp1: "), "\(log)")
+        #expect(log.contains("final: output relp://127.0.0.1:\(live.rsyslog.relpPort): ") && !log.contains("undelivered"), "\(log)")
+        // Everything the sensor wrote, anywhere: no password.
+        let everything = [live.log, (try? String(contentsOfFile: live.eve, encoding: .utf8)) ?? ""] + ["udp", "tcp", "relp"].map { live.rsyslog.lines($0).joined(separator: "\n") }
+        for text in everything {
+            #expect(!text.contains(LiveLab.httpPassword) && !text.contains(LiveLab.ftpPassword))
+        }
+        // The EVE file has what the collectors have; the metrics file counts it.
+        let eve = live.eveAlerts
+        #expect(eve.count == live.rsyslog.lines("tcp").count && Set(eve.map(\.sid)).isSuperset(of: [1001, 2001, 2003, 1006, 7002]))
+        let metrics = (try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? ""
+        #expect(metrics.contains("zonewarden_output_messages_total{output=\"relp://127.0.0.1:\(live.rsyslog.relpPort)\",state=\"delivered\"} \(eve.count)"), "\(metrics)")
+        #expect(metrics.contains("zonewarden_packets_dropped_total{interface=\"\(live.lab.host("mgmt").port)\",by=\"kernel\"} 0"))
+        // The endpoint state survives: the management host is remembered.
+        #expect(((try? String(contentsOfFile: live.state, encoding: .utf8)) ?? "").contains("10.10.0.5 mgmt"))
+    }
+}
+
+extension LiveLab {
+    /// SIGTERM; the exit status.
+    func stopSensorCleanly() -> Int32? { sensor?.stop(seconds: 30) }
+}
+
+extension LiveLab {
+    /// A capture of `count` guests, each opening a connection to the management host.
+    func guestsToManagement(_ count: Int, first: Int = 0) throws -> String {
+        let s = CaptureScript()
+        let mgmt = CaptureBuilder.Host("10.10.0.5")
+        for i in first..<(first + count) {
+            let guest = CaptureBuilder.Host("192.168.\(100 + i / 250).\(1 + i % 250)")
+            s.tcp(client: guest, clientPort: UInt16(20_000 + i % 40_000), server: mgmt, serverPort: 443, messages: [(true, [0x16, 0x03, 0x01, 0x00, 0x01, 0x01])])
+        }
+        let path = lab.directory + "/guests-\(first)-\(count).pcap"
+        try s.write(to: path)
+        return path
+    }
+
+    func stopSensor() -> Int32? { sensor?.stop(seconds: 30) }
+}
+
+extension LiveSensorTests {
+    /// rsyslog restarts while alerts flow over RELP: every alert arrives at
+    /// least once, and the sensor's delivered count is what arrived.
+    @Test func relpSurvivesACollectorRestart() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        try live.startSensor()
+        let capture = try live.guestsToManagement(400)
+        // About 8 s of traffic; the collector is away for a second in the middle of it.
+        let replay = try live.lab.spawn(in: live.lab.switchNamespace, ["/usr/bin/tcpreplay", "-q", "--pps", "250", "-i", live.lab.replayInterface, capture])
+        #expect(waitFor(20) { live.rsyslog.lines("relp").count >= 100 })
+        live.rsyslog.stop()
+        Thread.sleep(forTimeInterval: 1)
+        try live.rsyslog.start()
+        #expect(replay.wait(seconds: 60) == 0)
+        let eveCount = { live.eveAlerts.count }
+        #expect(waitFor(30) { eveCount() > 0 && Set(live.rsyslog.lines("relp")).count >= eveCount() })
+        #expect(live.stopSensor() == 0, "\(live.log)")
+        let eve = live.eveAlerts
+        let key = { (line: String) -> String? in
+            guard let sid = line.firstMatch(of: /sid="(\d+)"/), let flow = line.firstMatch(of: /flow_id="(\d+)"/), let iface = line.firstMatch(of: /in_iface="([^"]+)"/) else { return nil }
+            return "\(sid.1) \(iface.1) \(flow.1)"
+        }
+        let eveKeys = Set(eve.map { "\($0.sid) \($0["in_iface"] as! String) \($0["flow_id"] as! Int)" })
+        let relpKeys = Set(live.rsyslog.lines("relp").compactMap(key))
+        #expect(eve.count >= 400 && eveKeys.count == eve.count)
+        #expect(relpKeys == eveKeys, "\(eveKeys.subtracting(relpKeys).count) alerts missing over RELP")
+        let relp = "relp://127.0.0.1:\(live.rsyslog.relpPort)"
+        let final = live.log.split(separator: "\n").first { $0.contains("final: output \(relp): ") } ?? ""
+        #expect(final.contains(": \(eve.count) delivered, 0 queued") && !final.contains("undelivered") && !final.contains("dropped"), "\(final)")
+    }
+
+    /// SIGHUP with a broken configuration keeps the sensor on the old one;
+    /// with a good one it switches (here: 1001 becomes high) and reopens the
+    /// EVE file after rotation. The endpoints are remembered across a restart.
+    @Test func sighupReloadsAndKeepsTheOldConfigOnErrors() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        try live.startSensor()
+        let good = try String(contentsOfFile: live.configPath, encoding: .utf8)
+        try "zones:\n  mgmt: { role: managment, vlans: [10] }\n".write(toFile: live.configPath, atomically: true, encoding: .utf8)
+        live.sensor!.signal(SIGHUP)
+        #expect(waitFor(10) { live.log.contains("keeping the running configuration") }, "\(live.log)")
+        #expect(live.log.contains("SIGHUP: \(live.configPath):2:17: unknown role \"managment\" (did you mean \"management\"?)"))
+        #expect(live.sensor!.isRunning)
+        try live.replay(try live.guestsToManagement(1, first: 0))
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["alert"] as! [String: Any])["severity"] as? Int == 1 } }, "still critical under the old configuration")
+
+        // Rotate the EVE file, then a valid configuration that makes 1001 high.
+        try FileManager.default.moveItem(atPath: live.eve, toPath: live.eve + ".1")
+        #expect(good.contains("\nrules:\n"))
+        try good.replacingOccurrences(of: "\nrules:\n", with: "\nrules:\n  guest-to-management: { severity: high }\n")
+            .write(toFile: live.configPath, atomically: true, encoding: .utf8)
+        live.sensor!.signal(SIGHUP)
+        #expect(waitFor(10) { live.log.contains("\(live.configPath) reloaded") }, "\(live.log)")
+        Thread.sleep(forTimeInterval: 0.5)
+        try live.replay(try live.guestsToManagement(1, first: 1))
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["zonewarden"] as! [String: Any])["severity"] as? String == "high" } }, "\(live.log)")
+        #expect(live.eveAlerts.allSatisfy { ($0["src_ip"] as? String) != "192.168.100.1" }, "the rotated file keeps the alerts from before")
+        #expect(live.stopSensor() == 0)
+
+        // A restart with the same state file: the management host is known, no second 7002 for it.
+        #expect(((try? String(contentsOfFile: live.state, encoding: .utf8)) ?? "").contains("10.10.0.5 mgmt"))
+        try live.startSensor()
+        try live.replay(try live.guestsToManagement(1, first: 2))
+        #expect(waitFor(15) { live.eveAlerts.contains { ($0["src_ip"] as? String) == "192.168.100.3" } })
+        #expect(live.stopSensor() == 0)
+        let rotated = ((try? String(contentsOfFile: live.eve + ".1", encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let reports = (rotated + live.eveAlerts).filter { $0.sid == 7002 && $0.evidence["address"] as? String == "10.10.0.5" }
+        #expect(reports.count == 1, "reported by the first run only")
+    }
+}
