@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .executable(name: "zonewarden", targets: ["zonewarden"]),
         .executable(name: "zw-capgen", targets: ["zw-capgen"]),
+        // What the fuzz targets in Fuzz/ run (built there with libFuzzer and AddressSanitizer).
+        .library(name: "FuzzHarness", targets: ["FuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,17 +40,19 @@ let package = Package(
         .target(name: "Flows", dependencies: ["Decode"], swiftSettings: hotPath),
         .target(name: "Alerting", dependencies: ["Decode", "Zones", "CRelp"], swiftSettings: hotPath),
         .target(name: "Detect", dependencies: ["Decode", "Zones", "Flows", "Alerting"], swiftSettings: hotPath),
-        .target(name: "Sensor", dependencies: ["Capture", "Decode", "Zones", "Flows", "Detect", "Alerting"], swiftSettings: hotPath),
+        // The communication report and `learn`: what the network does, for planning.
+        .target(name: "Report", dependencies: ["Decode", "Zones", "Flows", "Detect", "Alerting"]),
+        .target(name: "Sensor", dependencies: ["Capture", "Decode", "Zones", "Flows", "Detect", "Alerting", "Report"], swiftSettings: hotPath),
         .executableTarget(
             name: "zonewarden",
-            dependencies: ["Sensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sensor", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hotPath
         ),
         // Builds the project's own test and example captures, and the benchmark capture.
         .target(name: "CaptureBuilder", dependencies: ["Capture", "Decode"]),
         .executableTarget(
             name: "zw-capgen",
-            dependencies: ["CaptureBuilder", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CaptureBuilder", "Detect", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode"]),
         .testTarget(name: "DecodeTests", dependencies: ["Decode", "CaptureBuilder", "Capture"]),
@@ -56,13 +60,15 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Decode", "CaptureBuilder"]),
         // Helpers the test targets share: child processes with a clean signal mask, a real rsyslogd.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "FuzzHarness", dependencies: ["Sensor", "Capture", "Decode", "Zones", "Detect", "Alerting"], path: "Tests/FuzzHarness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], resources: [.copy("Inputs")]),
         .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones", "TestSupport"]),
         .testTarget(name: "DetectTests", dependencies: ["Detect", "Alerting", "CaptureBuilder", "Decode", "Flows", "Zones"]),
         // Root only: a lab in network namespaces with real clients, servers and rsyslog.
         .testTarget(name: "LiveTests", dependencies: ["TestSupport", "CaptureBuilder", "zonewarden"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Sensor", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "TestSupport", "zonewarden", "zw-capgen"]
+            dependencies: ["Sensor", "Report", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "TestSupport", "zonewarden", "zw-capgen"]
         ),
     ]
 )

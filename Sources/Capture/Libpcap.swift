@@ -18,6 +18,10 @@ enum Libpcap {
         pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), errbuf)
     }
 
+    static func fopenOffline(_ file: UnsafeMutablePointer<FILE>, errbuf: UnsafeMutablePointer<CChar>) -> OpaquePointer? {
+        pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), errbuf)
+    }
+
     static func create(_ device: String, errbuf: UnsafeMutablePointer<CChar>) -> OpaquePointer? {
         pcap_create(device, errbuf)
     }

@@ -17,6 +17,13 @@ public struct CapturedPacket {
     public var wireLength: Int
     /// The captured bytes.
     public var bytes: UnsafeRawBufferPointer
+
+    public init(timestamp: UInt64, capturedLength: Int, wireLength: Int, bytes: UnsafeRawBufferPointer) {
+        self.timestamp = timestamp
+        self.capturedLength = capturedLength
+        self.wireLength = wireLength
+        self.bytes = bytes
+    }
 }
 
 /// What ``PcapHandle/next()`` found.
@@ -82,6 +89,7 @@ public final class PcapHandle {
 
     deinit {
         Libpcap.close(handle)
+        memory?.deallocate()
         headerPointer.deallocate()
         dataPointer.deallocate()
     }
@@ -112,6 +120,31 @@ public final class PcapHandle {
         }
         return pcap
     }
+
+    /// Reads a capture held in memory (pcap or pcapng), as from a file: for the
+    /// fuzzers and tests. The handle keeps the bytes alive.
+    public static func openOffline(bytes: [UInt8], name: String = "<memory>") throws(CaptureError) -> PcapHandle {
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: bytes.count) } }
+        guard let file = fmemopen(storage, bytes.count, "rb") else {
+            storage.deallocate()
+            throw CaptureError(.open, source: name, message: "cannot read from memory")
+        }
+        let (opened, text) = Libpcap.withErrbuf { Libpcap.fopenOffline(file, errbuf: $0) }
+        guard let opened else {
+            fclose(file)
+            storage.deallocate()
+            throw CaptureError(.open, source: name, message: Self.describeOpenFailure(text, path: name))
+        }
+        let pcap = PcapHandle(handle: opened, source: name, isLive: false)
+        pcap.memory = storage  // pcap_close closes the FILE; the bytes go with the handle
+        guard pcap.linkType.isSupported else {
+            throw CaptureError(.unsupportedLinkType, source: name, message: Self.unsupportedMessage(pcap.linkType))
+        }
+        return pcap
+    }
+
+    private var memory: UnsafeMutableRawPointer?
 
     /// Opens a live capture on an interface and activates it.
     ///

@@ -24,6 +24,35 @@ public struct FlowKey: Hashable, Sendable {
     public static let kindEthernet: UInt64 = 1
 
     public var isEthernet: Bool { tuple & 0xFF == FlowKey.kindEthernet }
+
+    /// Whether the flow travels inside a tunnel or mirror encapsulation.
+    public var isTunnelled: Bool { overlayKey != 0 }
+
+    /// The VLAN id of the outer frame's innermost tag (0: untagged; only the first five tags are kept).
+    public var outerVLAN: UInt16 {
+        let count = min(Int(vlanKey >> 60), 5)
+        var i = count - 1
+        while i >= 0 {
+            let id = UInt16(truncatingIfNeeded: vlanKey >> UInt64(12 * i)) & 0x0FFF
+            if id != 0 { return id }
+            i -= 1
+        }
+        return 0
+    }
+
+    /// The flow's segment, as ``Decode/DecodedPacket/segment`` has it for its packets.
+    public var segment: Segment {
+        guard overlayKey != 0 else { return Segment(vlan: outerVLAN) }
+        let kind = TunnelKind(rawValue: UInt8(truncatingIfNeeded: overlayKey >> 56))
+        let innerVLAN = UInt16(truncatingIfNeeded: overlayKey >> 8) & 0x0FFF
+        let mirrorVLAN = UInt16(truncatingIfNeeded: overlayKey >> 20) & 0x0FFF
+        var s = Segment(vlan: innerVLAN != 0 ? innerVLAN : (kind?.isMirror == true ? mirrorVLAN : 0))
+        if kind?.hasVirtualNetworkID == true {
+            s.vni = UInt32(truncatingIfNeeded: overlayKey >> 32) & 0xFF_FFFF
+            s.hasVNI = true
+        }
+        return s
+    }
     public var addressA: IPAddress { IPAddress(high: aHigh, low: aLow) }
     public var addressB: IPAddress { IPAddress(high: bHigh, low: bLow) }
     public var portA: UInt16 { UInt16(truncatingIfNeeded: tuple >> 48) }

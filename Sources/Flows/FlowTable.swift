@@ -366,6 +366,18 @@ public final class FlowTable {
         r.pointee.next = -1
     }
 
+    /// Calls `body` with every flow in the table (not on the packet path: a
+    /// report's snapshot walks the timing wheel).
+    public func forEachFlow(_ body: (borrowing FlowRecord) -> Void) {
+        for b in 0..<Self.wheelSize {
+            var index = wheel[b]
+            while index >= 0 {
+                body(records[Int(index)])
+                index = records[Int(index)].next
+            }
+        }
+    }
+
     /// Removes every flow (end of a capture), reporting each to ``onRemove``.
     public func removeAll() {
         for b in 0..<Self.wheelSize {

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Report
 import Synchronization
 import Zones
 #if canImport(Glibc)
@@ -61,9 +62,13 @@ final class CaptureThread: @unchecked Sendable {
     private let lock = ConditionLock()
     private var published: InterfaceSnapshot
     private var thread: WorkerThread?
+    /// The communication report of this interface, when one is written (`--report`).
+    private let reportInterval: Double?
+    private var collector: ReportCollector?
+    private var publishedReport: CommunicationReport?
 
     init(interface: String, handle: PcapHandle, link: LinkLayer, pipeline: Pipeline, control: SensorControl,
-         endpointMemory: EndpointMemory?, statsInterval: Double, log: @escaping @Sendable (String) -> Void) {
+         endpointMemory: EndpointMemory?, statsInterval: Double, reportInterval: Double?, log: @escaping @Sendable (String) -> Void) {
         self.interface = interface
         self.handle = handle
         self.link = link
@@ -74,7 +79,27 @@ final class CaptureThread: @unchecked Sendable {
         self.statsInterval = statsInterval
         self.log = log
         published = InterfaceSnapshot(interface: interface)
+        self.reportInterval = reportInterval
         pipeline.detector.interfaceName = interface
+        if reportInterval != nil { attachCollector() }
+    }
+
+    /// The report as last published (about every quarter of the report interval).
+    var communicationReport: CommunicationReport? { lock.withLock { publishedReport } }
+
+    /// A report for the current pipeline's zones (a reload starts a new one: zones may have changed).
+    private func attachCollector() {
+        let c = ReportCollector(report: CommunicationReport(zones: pipeline.zones))
+        collector = c
+        dispatcher.sinks.removeAll { $0 is ReportCollector }
+        dispatcher.sinks.append(c)
+        pipeline.onFlowEnd = { record, _ in c.add(record) }
+    }
+
+    private func publishReport() {
+        guard let c = collector else { return }
+        let snapshot = c.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        lock.withLock { publishedReport = snapshot }
     }
 
     var snapshot: InterfaceSnapshot { lock.withLock { published } }
@@ -95,6 +120,7 @@ final class CaptureThread: @unchecked Sendable {
         var generation = control.generation.load(ordering: .acquiring)
         var lastPublish = monotonicSeconds()
         var lastLinkReport = lastPublish
+        var lastReport = lastPublish
         var counter = 0
         var failure: String? = nil
         loop: while !control.stopping.load(ordering: .relaxed) {
@@ -132,9 +158,14 @@ final class CaptureThread: @unchecked Sendable {
                 lastPublish = now
                 publish(running: true, failure: nil)
             }
+            if let interval = reportInterval, now - lastReport >= max(1, interval / 4) {
+                lastReport = now
+                publishReport()
+            }
         }
         pipeline.finish(flushOutputs: false)
         publish(running: false, failure: failure)
+        publishReport()
     }
 
     /// A new configuration: the old pipeline reports what is pending, a new one takes over (flows start afresh).
@@ -144,6 +175,7 @@ final class CaptureThread: @unchecked Sendable {
         do throws(ConfigErrors) {
             pipeline = try Pipeline(zones: control.zones, dispatcher: dispatcher, endpointMemory: endpointMemory)
             pipeline.detector.interfaceName = interface
+            if reportInterval != nil { attachCollector() }
         } catch {
             log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety
         }

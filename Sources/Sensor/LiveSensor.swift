@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Report
 import Zones
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,10 @@ public struct LiveSettings: Sendable {
     /// Where rule 7002 keeps the infrastructure endpoints it has seen.
     public var stateFile: String?
     public var baselineSeconds = 600
+    /// The communication report, rewritten every `reportInterval` seconds and at the end.
+    public var reportPath: String?
+    public var reportFormat: ReportFormat = .html
+    public var reportInterval = 300
     public init(interfaces: [String]) { self.interfaces = interfaces }
 }
 
@@ -100,7 +105,8 @@ public final class LiveSensor {
                 return .configuration
             }
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
-                                       endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval), log: log)
+                                       endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
+                                       reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)
             threads.append(thread)
         }
         for t in threads where !t.start() {
@@ -110,8 +116,13 @@ public final class LiveSensor {
         log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath); alerts to \(outputs.map(\.name).joined(separator: ", "))")
 
         var nextReport = monotonicSeconds() + Double(settings.statsInterval)
+        var nextCommunicationReport = monotonicSeconds() + Double(settings.reportInterval)
         var allFailed = false
         while true {
+            if settings.reportPath != nil && monotonicSeconds() >= nextCommunicationReport {
+                nextCommunicationReport += Double(settings.reportInterval)
+                writeCommunicationReport()
+            }
             let wait = max(0.05, min(1, nextReport - monotonicSeconds()))
             var timeout = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - Double(Int(wait))) * 1e9))
             let signal = sigtimedwait(&signals, nil, &timeout)
@@ -136,6 +147,7 @@ public final class LiveSensor {
         for t in threads { t.join() }
         for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
         report(final: true)
+        writeCommunicationReport()
         if allFailed { return .capture }
         return outputs.contains { $0.statistics.notDelivered > 0 } ? .outputs : .stopped
     }
@@ -162,6 +174,19 @@ public final class LiveSensor {
         }
         control.replace(zones)
         log("SIGHUP: \(configPath) reloaded (\(config.summary)); output files reopened")
+    }
+
+    /// The communication report of every interface, merged, written whole.
+    private func writeCommunicationReport() {
+        guard let path = settings.reportPath else { return }
+        var merged: CommunicationReport? = nil
+        for t in threads {
+            guard let r = t.communicationReport else { continue }
+            if merged == nil { merged = r } else { merged!.merge(r) }
+        }
+        guard var report = merged else { return }
+        report.captures = settings.interfaces
+        if let problem = AtomicFile.write(path, settings.reportFormat.render(report)) { log(problem) }
     }
 
     /// Statistics on the log, the metrics file and the endpoint state file.

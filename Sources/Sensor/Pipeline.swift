@@ -32,6 +32,12 @@ public final class Pipeline {
     /// The capture link being read (a file or an interface) and its frames per
     /// VLAN id (rule 5003 judges a link as a whole).
     public private(set) var linkName: String?
+    /// Called with each flow as it leaves the table (expired, evicted, or at the
+    /// end), and when it was first seen: the communication report counts here.
+    public var onFlowEnd: ((borrowing FlowRecord, UInt64) -> Void)?
+    /// Timestamps of the first and last packet processed (0 before any).
+    public private(set) var firstTimestamp: UInt64 = 0
+    public var lastTimestamp: UInt64 { linkLastTimestamp }
     private let linkVLANFrames: UnsafeMutablePointer<UInt64>
     private var linkLastTimestamp: UInt64 = 0
 
@@ -56,7 +62,10 @@ public final class Pipeline {
         linkVLANFrames = .allocate(capacity: 4096)
         linkVLANFrames.initialize(repeating: 0, count: 4096)
         let detector = self.detector, flows = self.flows
-        flows.onRemove = { [unowned flows] index, _, _ in detector.flowEnded(flows: flows, index: index) }
+        flows.onRemove = { [unowned self, unowned flows] index, record, _ in
+            detector.flowEnded(flows: flows, index: index)
+            self.onFlowEnd?(record, flows.firstSeen(index))
+        }
     }
 
     deinit {
@@ -103,6 +112,7 @@ public final class Pipeline {
         statistics.bytes &+= UInt64(captured.wireLength)
         linkVLANFrames[Int(p.pointee.vlans.innermostID ?? 0)] &+= 1
         linkLastTimestamp = captured.timestamp
+        if _slowPath(firstTimestamp == 0) { firstTimestamp = captured.timestamp }
         if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
 
         let now = captured.timestamp

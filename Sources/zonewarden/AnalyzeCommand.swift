@@ -94,13 +94,7 @@ struct AnalyzeCommand: ParsableCommand {
         let sink = LineSink(output: out, format: format, context: .current)
         let collectors = try makeOutputs(syslog.map { (syslogFormat, nil, $0) }, queueSize: 1_000_000)
         let dispatcher = AlertDispatcher(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
-        let pipeline: Pipeline
-        do throws(ConfigErrors) {
-            pipeline = try Pipeline(zones: zones, dispatcher: dispatcher)
-        } catch {
-            for e in error.errors { writeError(e.description) }
-            throw ExitCode(ExitStatus.usage)
-        }
+        let pipeline = try makePipeline(zones, dispatcher)
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
         for path in captures {
@@ -129,6 +123,16 @@ struct AnalyzeCommand: ParsableCommand {
         if let failOn, let highest = dispatcher.highestSeverity, highest >= failOn {
             throw ExitCode(ExitStatus.alertAtFailOn)
         }
+    }
+}
+
+/// The pipeline for a validated configuration (a failure here is a configuration error, status 2).
+func makePipeline(_ zones: ZoneMap, _ dispatcher: AlertDispatcher) throws -> Pipeline {
+    do throws(ConfigErrors) {
+        return try Pipeline(zones: zones, dispatcher: dispatcher)
+    } catch {
+        for e in error.errors { writeError(e.description) }
+        throw ExitCode(ExitStatus.usage)
     }
 }
 

@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Report
 import Sensor
 import Zones
 #if canImport(Glibc)
@@ -86,6 +87,15 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interfaces into promiscuous mode.")
     var noPromiscuous = false
 
+    @Option(help: ArgumentHelp("Write the communication report (zonewarden report) to this file every --report-interval seconds and at the end.", valueName: "PATH"))
+    var report: String?
+
+    @Option(name: .customLong("report-format"), help: ArgumentHelp("html, markdown, json or dot (default: from the file's extension, else html).", valueName: "FORMAT"))
+    var reportFormat: ReportFormat?
+
+    @Option(name: .customLong("report-interval"), help: ArgumentHelp("Seconds between rewrites of --report (default 300).", valueName: "SECONDS"))
+    var reportInterval: Int = 300
+
     @Option(name: .customLong("queue-size"), help: ArgumentHelp("Alerts each output holds while its destination is away (default 100000).", valueName: "N"))
     var queueSize: Int = 100_000
 
@@ -94,6 +104,7 @@ struct RunCommand: ParsableCommand {
         if let snaplen, !(64...262_144).contains(snaplen) { throw ValidationError("--snaplen must be 64-262144") }
         if let bufferSize, !(65_536...(1 << 31 - 1)).contains(bufferSize) { throw ValidationError("--buffer-size must be 65536-2147483647") }
         if !(1...10_000_000).contains(queueSize) { throw ValidationError("--queue-size must be 1-10000000") }
+        if !(1...86_400).contains(reportInterval) { throw ValidationError("--report-interval must be 1-86400 seconds") }
         if ![.rfc5424, .rfc3164].contains(syslogFormat) { throw ValidationError("--syslog-format must be rfc5424 or rfc3164") }
     }
 
@@ -119,6 +130,9 @@ struct RunCommand: ParsableCommand {
         settings.user = user
         settings.stateFile = stateFile ?? sensor.stateFile
         settings.baselineSeconds = sensor.baselineSeconds
+        settings.reportPath = report
+        settings.reportFormat = reportFormat ?? report.flatMap { ReportFormat(fileName: $0) } ?? .html
+        settings.reportInterval = reportInterval
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [(format: AlertFormat, path: String?, syslog: String?)] = []

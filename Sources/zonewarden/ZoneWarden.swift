@@ -30,7 +30,7 @@ struct ZoneWarden: ParsableCommand {
         could not be written.
         """,
         version: zoneWardenVersion,
-        subcommands: [AnalyzeCommand.self, RunCommand.self, CheckConfigCommand.self, RulesCommand.self]
+        subcommands: [AnalyzeCommand.self, RunCommand.self, ReportCommand.self, LearnCommand.self, CheckConfigCommand.self, RulesCommand.self]
     )
 
     /// Parses and runs a subcommand. Usage errors exit with status 2 and one

@@ -7,8 +7,8 @@ import Foundation
 struct CaptureGenerator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zw-capgen",
-        abstract: "Build ZoneWarden's own captures: the examples under Captures/ and benchmark captures.",
-        subcommands: [Examples.self, Benchmark.self]
+        abstract: "Build ZoneWarden's own captures: the examples under Captures/, benchmark captures and fuzz seeds.",
+        subcommands: [Examples.self, Benchmark.self, FuzzSeeds.self]
     )
 
     struct Examples: ParsableCommand {

@@ -11,8 +11,45 @@ let sharedSecrets: [(file: String, secret: String)] = [
     ("telnet-login-administrator.pcap", "napier"),
 ]
 
+/// Passwords found in the shared captures themselves: every FTP `PASS`, HTTP
+/// Basic credential and Redis `AUTH` in their bytes, plus the listed ones.
+let discoveredSharedSecrets: [(file: String, secret: String)] = {
+    guard let dir = sharedCaptures else { return [] }
+    var found = sharedSecrets
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+    for file in files.sorted() {
+        guard let data = try? Data(contentsOf: dir.appendingPathComponent(file)) else { continue }
+        let text = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        for m in text.matches(of: /PASS ([^\r\n ]{4,64})\r\n/) { found.append((file, String(m.1))) }
+        for m in text.matches(of: /Authorization: Basic ([A-Za-z0-9+\/=]{4,200})/) {
+            if let decoded = Data(base64Encoded: String(m.1)).map({ String(decoding: $0, as: UTF8.self) }), let colon = decoded.firstIndex(of: ":") {
+                let password = String(decoded[decoded.index(after: colon)...])
+                if password.count >= 4 { found.append((file, password)) }
+            }
+        }
+        for m in text.matches(of: /AUTH\r\n\$\d+\r\n([^\r\n]{4,64})\r\n/) { found.append((file, String(m.1))) }
+    }
+    return found
+}()
+
 @Suite("Secrets and escaping")
 struct SecretsAndEscapingTests {
+    /// Every capture with a password, in every format, with the summary: none is printed.
+    @Test(.enabled(if: sharedCaptures != nil, "../shared/captures is absent"), arguments: ["text", "eve", "rfc5424", "rfc3164"])
+    func noDiscoveredSecretAnywhere(format: String) throws {
+        let config = temporaryDirectory().appendingPathComponent("all.yaml").path
+        try "zones:\n  all: { role: management, subnets: [0.0.0.0/0, \"::/0\"] }\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let byFile = Dictionary(grouping: discoveredSharedSecrets, by: \.file)
+        #expect(byFile.count >= 9 && discoveredSharedSecrets.count >= 12, "\(byFile.keys.sorted())")
+        for (file, secrets) in byFile.sorted(by: { $0.key < $1.key }) {
+            let r = try zonewarden(["analyze", "-c", config, "--format", format, "--summary", sharedCaptures!.appendingPathComponent(file).path])
+            let everything = r.stdout + r.stderr
+            for (_, secret) in secrets {
+                #expect(!everything.contains(secret), "\(file): \(secret) printed in \(format)")
+            }
+        }
+    }
+
     @Test(arguments: ["text", "eve", "rfc5424", "rfc3164"])
     func noSecretInAnyFormat(format: String) throws {
         let captures = ["cleartext-admin-login", "cleartext-admin-login-ok", "anonymous-admin-access", "anonymous-admin-access-ok"].map { "Captures/\($0).pcap" }

@@ -97,7 +97,9 @@ struct LiveSensorTests {
         defer { live.tearDown() }
         // The sensor gives root up once its interfaces are open; its files live in the lab's folder.
         chmod(live.lab.directory, 0o777)
-        try live.startSensor(extra: ["--user", "nobody"])
+        let sentToReplayPort = try live.lab.counter(live.lab.replayInterface, "rx_packets")
+        let reportPath = live.lab.directory + "/report.json"
+        try live.startSensor(extra: ["--user", "nobody", "--report", reportPath, "--report-interval", "1"])
         let status = (try? String(contentsOfFile: "/proc/\(live.sensor!.pid)/status", encoding: .utf8)) ?? ""
         #expect(status.contains("Uid:\t65534\t65534\t65534\t65534") && status.contains("CapEff:\t0000000000000000"), "\(status)")
         let guest = live.lab.host("guest"), admin = live.lab.host("admin")
@@ -122,6 +124,9 @@ struct LiveSensorTests {
             #expect(lines.contains { sd($0, "sid", "7002") && sd($0, "address", "10.10.0.5") })
         }
         #expect(live.stopSensorCleanly() == 0)
+        // The sensor never transmits: nothing left its capture interface rp1 (rp0 received nothing).
+        #expect(try live.lab.counter(live.lab.replayInterface, "rx_packets") == sentToReplayPort)
+        #expect(try live.lab.counter(live.lab.replayCaptureInterface, "tx_packets") == 0)
         let log = live.log
         #expect(log.contains("SIGTERM: stopping") && log.contains("final: \(live.lab.host("mgmt").port): ") && log.contains("final: rp1: "), "\(log)")
         #expect(log.contains("final: output relp://127.0.0.1:\(live.rsyslog.relpPort): ") && !log.contains("undelivered"), "\(log)")
@@ -136,6 +141,12 @@ struct LiveSensorTests {
         let metrics = (try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? ""
         #expect(metrics.contains("zonewarden_output_messages_total{output=\"relp://127.0.0.1:\(live.rsyslog.relpPort)\",state=\"delivered\"} \(eve.count)"), "\(metrics)")
         #expect(metrics.contains("zonewarden_packets_dropped_total{interface=\"\(live.lab.host("mgmt").port)\",by=\"kernel\"} 0"))
+        // The communication report, rewritten while running and at the end, merges both interfaces.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as! [String: Any]
+        let cells = report["matrix"] as! [[String: Any]]
+        #expect(cells.contains { $0["from"] as? String == "web" && $0["to"] as? String == "mgmt" && $0["violation"] as? Bool == true && ($0["flows"] as! Int) >= 2 },
+                "the curl login and the replayed guest: \(cells)")
+        #expect(report["captures"] as? [String] == [live.lab.host("mgmt").port, live.lab.replayCaptureInterface])
         // The endpoint state survives: the management host is remembered.
         #expect(((try? String(contentsOfFile: live.state, encoding: .utf8)) ?? "").contains("10.10.0.5 mgmt"))
     }

@@ -44,6 +44,9 @@ public final class NetworkLab: @unchecked Sendable {
             try ipIn(switchNamespace, "link", "add", "br0", "type", "bridge")
             try ipIn(switchNamespace, "link", "set", "br0", "up")
             try ipIn(switchNamespace, "link", "add", replayInterface, "type", "veth", "peer", "name", replayCaptureInterface)
+            // The capture end sends nothing of its own (no IPv6 autoconfiguration), so
+            // any frame leaving it would be the sensor's: tests count them.
+            try run("/usr/sbin/ip", ["netns", "exec", switchNamespace, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.\(replayCaptureInterface).disable_ipv6=1"])
             for link in [replayInterface, replayCaptureInterface] { try ipIn(switchNamespace, "link", "set", link, "up") }
             for (i, (name, cidr)) in specs.enumerated() {
                 let ns = "\(prefix)-\(name)"
@@ -71,6 +74,15 @@ public final class NetworkLab: @unchecked Sendable {
     }
 
     public func host(_ name: String) -> Host { hosts.first { $0.name == name }! }
+
+    /// An interface's counter in the switch namespace (`rx_packets`, `tx_packets`, ...).
+    public func counter(_ interface: String, _ name: String) throws -> Int {
+        let out = "\(directory)/counter.out"
+        unlink(out)
+        let p = try ChildProcess("/usr/sbin/ip", ["netns", "exec", switchNamespace, "/usr/bin/cat", "/sys/class/net/\(interface)/statistics/\(name)"], outputPath: out)
+        p.wait(seconds: 10)
+        return Int(((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
 
     /// Starts a long-running program in a namespace (killed at tear-down).
     @discardableResult

@@ -1,0 +1,4 @@
+import FuzzDriver
+
+// libFuzzer on FuzzHarness's "config" target.
+fuzz("config")

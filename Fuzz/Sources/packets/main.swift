@@ -1,0 +1,4 @@
+import FuzzDriver
+
+// libFuzzer on FuzzHarness's "packets" target.
+fuzz("packets")

@@ -1,0 +1,137 @@
+import Alerting
+import Decode
+import Flows
+import Zones
+
+/// Who talks to whom across the zones: the data of `zonewarden report`,
+/// gathered from each flow as it ends and each alert, in memory bounded by
+/// the number of zones (services, addresses and segments are kept as
+/// bounded top lists). Value type: the live sensor's threads each keep one
+/// and they are merged.
+public struct CommunicationReport: Sendable {
+    /// One cell of the zone matrix: flows from zone `from` to zone `to`.
+    public struct Cell: Sendable {
+        public var flows: UInt64 = 0
+        public var packets: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var services = TopCounter<String>(capacity: 32)
+        /// Alerts raised on this cell's flows, by sid.
+        public var alerts: [Int: Int] = [:]
+        /// Whether the cell breaks the role rules or the allow list (an alert of 1001-1006 or 6002).
+        public var violation = false
+    }
+
+    /// Zone names by id (0: "no zone"), with their roles.
+    public let zoneNames: [String]
+    public let zoneRoles: [String]
+    public private(set) var cells: [UInt32: Cell] = [:]
+    /// VLANs and VNIs no zone declares (5002), with their first sighting.
+    public private(set) var undeclaredSegments: [String: UInt64] = [:]
+    /// Addresses in no zone (7001), by how often they were reported.
+    public private(set) var unknownAddresses = TopCounter<String>(capacity: 256)
+    public private(set) var alertsBySID: [Int: Int] = [:]
+    public private(set) var flows: UInt64 = 0
+    public private(set) var packets: UInt64 = 0
+    public private(set) var bytes: UInt64 = 0
+    public var firstTimestamp: UInt64 = 0
+    public var lastTimestamp: UInt64 = 0
+    public var captures: [String] = []
+    public var configFile: String
+
+    /// The rules whose alerts mark a cell as a violation of the communication plan.
+    public static let violationRules: Set<Int> = [1001, 1002, 1003, 1004, 1005, 1006, 6002]
+
+    public init(zones: ZoneMap) {
+        zoneNames = ["no zone"] + zones.config.zones.map(\.name)
+        zoneRoles = [""] + zones.config.zones.map(\.role.rawValue)
+        configFile = zones.config.file
+    }
+
+    static func key(_ from: Int, _ to: Int) -> UInt32 { UInt32(from) << 16 | UInt32(to) }
+
+    /// Counts a flow that ended.
+    public mutating func add(_ r: borrowing FlowRecord) {
+        let k = Self.key(Int(r.sourceZone), Int(r.destinationZone))
+        var cell = cells[k] ?? Cell()
+        cell.flows += 1
+        let p = r.packetsFromInitiator + r.packetsFromResponder
+        let b = r.bytesFromInitiator + r.bytesFromResponder
+        cell.packets += p
+        cell.bytes += b
+        cell.services.add(Self.service(r))
+        cells[k] = cell
+        flows += 1
+        packets += p
+        bytes += b
+    }
+
+    /// The responder's service: `tcp/443`, `udp/53`, `icmp`, `ethertype 0x88a2`.
+    static func service(_ r: borrowing FlowRecord) -> String {
+        if r.key.isEthernet { return "ethertype 0x" + String(r.key.protocolNumber, radix: 16) }
+        let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: r.key.protocolNumber))
+        let v = proto.rawValue
+        return v == 6 || v == 17 || v == 132 ? "\(proto.serviceName)/\(r.responderPort)" : proto.serviceName
+    }
+
+    /// Counts an alert: by rule, on its zone pair, and the segments and addresses it names.
+    public mutating func add(_ alert: Alert) {
+        alertsBySID[alert.sid, default: 0] += 1
+        if let from = alert.sourceZone.flatMap({ zoneNames.firstIndex(of: $0) }) ?? (alert.sourceZone == nil ? 0 : nil),
+           let to = alert.destinationZone.flatMap({ zoneNames.firstIndex(of: $0) }) ?? (alert.destinationZone == nil ? 0 : nil),
+           alert.sourceIP != nil || alert.sourceMAC != nil {
+            let k = Self.key(from, to)
+            var cell = cells[k] ?? Cell()
+            cell.alerts[alert.sid, default: 0] += 1
+            if Self.violationRules.contains(alert.sid) { cell.violation = true }
+            cells[k] = cell
+        }
+        switch alert.sid {
+        case 5002:
+            if case .number(let v)? = alert.evidence("vlan") { undeclaredSegments["VLAN \(v)", default: alert.timestamp] = min(undeclaredSegments["VLAN \(v)"] ?? .max, alert.timestamp) }
+            if case .number(let v)? = alert.evidence("vni") { undeclaredSegments["VNI \(v)", default: alert.timestamp] = min(undeclaredSegments["VNI \(v)"] ?? .max, alert.timestamp) }
+        case 7001:
+            if case .text(let a)? = alert.evidence("address") { unknownAddresses.add(a) }
+        default:
+            break
+        }
+    }
+
+    /// Adds another thread's report.
+    public mutating func merge(_ other: CommunicationReport) {
+        for (k, c) in other.cells {
+            var cell = cells[k] ?? Cell()
+            cell.flows += c.flows
+            cell.packets += c.packets
+            cell.bytes += c.bytes
+            cell.services.merge(c.services)
+            for (sid, n) in c.alerts { cell.alerts[sid, default: 0] += n }
+            cell.violation = cell.violation || c.violation
+            cells[k] = cell
+        }
+        for (s, t) in other.undeclaredSegments { undeclaredSegments[s] = min(undeclaredSegments[s] ?? .max, t) }
+        unknownAddresses.merge(other.unknownAddresses)
+        for (sid, n) in other.alertsBySID { alertsBySID[sid, default: 0] += n }
+        flows += other.flows
+        packets += other.packets
+        bytes += other.bytes
+        if other.firstTimestamp != 0 && (firstTimestamp == 0 || other.firstTimestamp < firstTimestamp) { firstTimestamp = other.firstTimestamp }
+        lastTimestamp = max(lastTimestamp, other.lastTimestamp)
+        captures += other.captures.filter { !captures.contains($0) }
+    }
+
+    /// The cells with traffic, by zone order.
+    public var sortedCells: [(from: Int, to: Int, cell: Cell)] {
+        cells.filter { $0.value.flows > 0 || !$0.value.alerts.isEmpty }
+            .map { (Int($0.key >> 16), Int($0.key & 0xFFFF), $0.value) }
+            .sorted { ($0.from, $0.to) < ($1.from, $1.to) }
+    }
+
+    /// The zones that appear in a cell, in configuration order ("no zone" last).
+    public var activeZones: [Int] {
+        var seen = Set<Int>()
+        for c in sortedCells { seen.insert(c.from); seen.insert(c.to) }
+        return seen.sorted { ($0 == 0 ? Int.max : $0) < ($1 == 0 ? Int.max : $1) }
+    }
+
+    public func cell(_ from: Int, _ to: Int) -> Cell? { cells[Self.key(from, to)] }
+}

@@ -1,0 +1,171 @@
+import Alerting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The report as one self-contained HTML file: inline CSS and SVG, no scripts,
+/// nothing loaded from anywhere. A heat map of the zone matrix (cells that
+/// break the plan outlined in red), a zone graph, and the tables. Elements
+/// carry `data-` attributes (`data-from`, `data-to`, `data-flows`) for tools.
+enum HTMLReport {
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    static func render(_ r: CommunicationReport) -> String {
+        let (from, to) = ReportText.span(r)
+        var h = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Zone communication report</title>
+            <style>
+            body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1b1f24; margin: 24px auto; max-width: 1180px; padding: 0 16px; }
+            h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
+            .meta { color: #57606a; } .totals { display: flex; gap: 24px; margin: 12px 0; }
+            .totals div { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 14px; }
+            .totals b { display: block; font-size: 20px; }
+            table { border-collapse: collapse; margin: 8px 0; } th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
+            th { background: #f6f8fa; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+            tr.violation td { background: #ffebe9; } .warn { color: #cf222e; font-weight: 600; }
+            .figures { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+            svg text { font: 12px Helvetica, Arial, sans-serif; } .legend { color: #57606a; font-size: 12px; }
+            @media print { body { margin: 0; max-width: none; } .figures { break-inside: avoid; } }
+            </style></head><body>
+            <h1>Zone communication report</h1>
+            <p class="meta">Configuration <code>\(escape(r.configFile))</code>; captures: \(r.captures.map { "<code>\(escape($0))</code>" }.joined(separator: ", ")).<br>
+            From \(escape(from)) to \(escape(to)).</p>
+            <div class="totals">
+            <div>flows<b id="total-flows">\(r.flows)</b></div><div>packets<b id="total-packets">\(r.packets)</b></div>
+            <div>bytes<b id="total-bytes">\(escape(ReportText.bytes(r.bytes)))</b></div>
+            <div>cells breaking the plan<b id="total-violations">\(r.sortedCells.filter(\.cell.violation).count)</b></div>
+            <div>alerts<b id="total-alerts">\(r.alertsBySID.values.reduce(0, +))</b></div>
+            </div>
+            <div class="figures">
+            \(matrix(r))
+            \(graph(r))
+            </div>
+
+            """
+        let violations = r.sortedCells.filter(\.cell.violation)
+        h += "<h2>Cells that break the plan (\(violations.count))</h2>\n"
+        if violations.isEmpty {
+            h += "<p>None.</p>\n"
+        } else {
+            h += "<table id=\"violations\"><tr><th>from</th><th>to</th><th>flows</th><th>top services</th><th>alerts</th></tr>\n"
+            for (a, b, c) in violations {
+                h += "<tr class=\"violation\"><td>\(escape(r.zoneNames[a]))</td><td>\(escape(r.zoneNames[b]))</td><td class=\"n\">\(c.flows)</td><td>\(escape(ReportText.services(c)))</td><td>\(escape(ReportText.alerts(c)))</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
+        h += "<h2>Every cell</h2>\n<table id=\"cells\"><tr><th>from</th><th>to</th><th>flows</th><th>packets</th><th>bytes</th><th>top services</th></tr>\n"
+        for (a, b, c) in r.sortedCells {
+            h += "<tr\(c.violation ? " class=\"violation\"" : "") data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" data-flows=\"\(c.flows)\"><td>\(escape(r.zoneNames[a]))</td><td>\(escape(r.zoneNames[b]))</td><td class=\"n\">\(c.flows)</td><td class=\"n\">\(c.packets)</td><td class=\"n\">\(escape(ReportText.bytes(c.bytes)))</td><td>\(escape(ReportText.services(c, 5)))</td></tr>\n"
+        }
+        h += "</table>\n<h2>VLANs and VNIs no zone declares</h2>\n"
+        h += r.undeclaredSegments.isEmpty ? "<p>None.</p>\n" : "<ul id=\"undeclared\">" + r.undeclaredSegments.sorted { $0.key < $1.key }.map { "<li>\(escape($0.key)), first seen \(escape(Timestamp.rfc3339($0.value)))</li>" }.joined() + "</ul>\n"
+        h += "<h2>Addresses in no zone</h2>\n"
+        let unknown = r.unknownAddresses.top(50)
+        h += unknown.isEmpty ? "<p>None.</p>\n" : "<ul id=\"unknown\">" + unknown.map { "<li>\(escape($0.key)) (\($0.count) reports)</li>" }.joined() + "</ul>\n"
+        h += "<h2>Alerts by rule</h2>\n"
+        if r.alertsBySID.isEmpty {
+            h += "<p>None.</p>\n"
+        } else {
+            h += "<table id=\"alerts\"><tr><th>sid</th><th>rule</th><th>alerts</th></tr>\n"
+            for (sid, n) in r.alertsBySID.sorted(by: { $0.key < $1.key }) {
+                h += "<tr><td class=\"n\">\(sid)</td><td>\(escape(ReportText.ruleNames[sid] ?? ""))</td><td class=\"n\">\(n)</td></tr>\n"
+            }
+            h += "</table>\n"
+        }
+        return h + "<p class=\"legend\">Generated by zonewarden report.</p>\n</body></html>\n"
+    }
+
+    /// The matrix as a heat map: a cell's colour grows with the logarithm of its flows.
+    static func matrix(_ r: CommunicationReport) -> String {
+        let zones = r.activeZones
+        let size = 46, label = 120
+        let width = label + size * zones.count + 10, height = label + size * zones.count + 40
+        let maxFlows = max(r.sortedCells.map(\.cell.flows).max() ?? 1, 1)
+        var svg = "<svg id=\"matrix\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"Flows from zone to zone\">\n"
+        svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">Flows from zone (row) to zone (column)</text>\n"
+        for (i, z) in zones.enumerated() {
+            let x = label + i * size + size / 2
+            svg += "<text transform=\"translate(\(x),\(label - 6)) rotate(-45)\">\(escape(r.zoneNames[z]))</text>\n"
+            svg += "<text x=\"\(label - 6)\" y=\"\(label + i * size + size / 2 + 4)\" text-anchor=\"end\">\(escape(r.zoneNames[z]))</text>\n"
+        }
+        for (i, a) in zones.enumerated() {
+            for (j, b) in zones.enumerated() {
+                let c = r.cell(a, b)
+                let flows = c?.flows ?? 0
+                let t = flows == 0 ? 0 : log(Double(flows) + 1) / log(Double(maxFlows) + 1)
+                let colour = flows == 0 ? "#f6f8fa" : shade(t)
+                let violation = c?.violation ?? false
+                let x = label + j * size, y = label + i * size
+                svg += "<g class=\"cell\" data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" data-flows=\"\(flows)\" data-violation=\"\(violation)\">"
+                svg += "<title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(flows) flows\(c.map { $0.services.count > 0 ? "; " + escape(ReportText.services($0)) : "" } ?? "")\(violation ? "; breaks the plan" : "")</title>"
+                svg += "<rect x=\"\(x + 1)\" y=\"\(y + 1)\" width=\"\(size - 2)\" height=\"\(size - 2)\" fill=\"\(colour)\" stroke=\"\(violation ? "#cf222e" : "#d0d7de")\" stroke-width=\"\(violation ? 3 : 1)\"/>"
+                if flows > 0 || violation {
+                    svg += "<text x=\"\(x + size / 2)\" y=\"\(y + size / 2 + 4)\" text-anchor=\"middle\" fill=\"\(t > 0.55 ? "#ffffff" : "#1b1f24")\">\(flows)\(violation ? " !" : "")</text>"
+                }
+                svg += "</g>\n"
+            }
+        }
+        svg += "<text x=\"0\" y=\"\(height - 8)\" class=\"legend\" fill=\"#57606a\">Colour: flows (logarithmic); red outline: breaks the role rules or the allow list.</text>\n"
+        return svg + "</svg>"
+    }
+
+    /// White to dark blue.
+    static func shade(_ t: Double) -> String {
+        let from = (239.0, 243.0, 255.0), to = (8.0, 48.0, 107.0)
+        let r = Int(from.0 + (to.0 - from.0) * t), g = Int(from.1 + (to.1 - from.1) * t), b = Int(from.2 + (to.2 - from.2) * t)
+        return "rgb(\(r),\(g),\(b))"
+    }
+
+    /// The zones on a circle; an arrow for each pair that communicates, red when it breaks the plan.
+    static func graph(_ r: CommunicationReport) -> String {
+        let zones = r.activeZones
+        let side = 500.0, centre = side / 2, radius = side / 2 - 70
+        var position: [Int: (Double, Double)] = [:]
+        for (i, z) in zones.enumerated() {
+            let angle = 2 * Double.pi * Double(i) / Double(max(zones.count, 1)) - Double.pi / 2
+            position[z] = (centre + radius * cos(angle), centre + radius * sin(angle))
+        }
+        let maxFlows = max(r.sortedCells.map(\.cell.flows).max() ?? 1, 1)
+        var svg = "<svg id=\"graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(side))\" height=\"\(Int(side) + 20)\" role=\"img\" aria-label=\"Zone graph\">\n"
+        svg += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#57606a\"/></marker>"
+        svg += "<marker id=\"arrow-red\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#cf222e\"/></marker></defs>\n"
+        svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">Zone graph</text>\n"
+        for (a, b, c) in r.sortedCells where a != b && (c.flows > 0 || c.violation) {
+            guard let p = position[a], let q = position[b] else { continue }
+            // Stop short of the node boxes; bend pairs that talk both ways apart.
+            let dx = q.0 - p.0, dy = q.1 - p.1, length = max((dx * dx + dy * dy).squareRoot(), 1)
+            let ux = dx / length, uy = dy / length, shift = 6.0
+            let start = (p.0 + ux * 50 - uy * shift, p.1 + uy * 24 + ux * shift), end = (q.0 - ux * 50 - uy * shift, q.1 - uy * 24 + ux * shift)
+            let w = 1 + 4 * log(Double(c.flows) + 1) / log(Double(maxFlows) + 1)
+            let colour = c.violation ? "#cf222e" : "#8c959f"
+            svg += "<line class=\"edge\" data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" x1=\"\(Int(start.0))\" y1=\"\(Int(start.1))\" x2=\"\(Int(end.0))\" y2=\"\(Int(end.1))\" stroke=\"\(colour)\" stroke-width=\"\(String(format1(w)))\" marker-end=\"url(#\(c.violation ? "arrow-red" : "arrow"))\"><title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(c.flows) flows</title></line>\n"
+        }
+        for z in zones {
+            guard let p = position[z] else { continue }
+            let own = r.cell(z, z)?.flows ?? 0
+            let fill = DOTReport.roleColours[r.zoneRoles[z]] ?? "#ffffff"
+            svg += "<g class=\"zone\" data-zone=\"\(escape(r.zoneNames[z]))\"><rect x=\"\(Int(p.0) - 48)\" y=\"\(Int(p.1) - 20)\" width=\"96\" height=\"40\" rx=\"8\" fill=\"\(fill)\" stroke=\"#57606a\"/>"
+            svg += "<text x=\"\(Int(p.0))\" y=\"\(Int(p.1) - 3)\" text-anchor=\"middle\" font-weight=\"bold\">\(escape(String(r.zoneNames[z].prefix(14))))</text>"
+            svg += "<text x=\"\(Int(p.0))\" y=\"\(Int(p.1) + 12)\" text-anchor=\"middle\" fill=\"#57606a\">\(z == 0 ? "" : escape(r.zoneRoles[z]))\(own > 0 ? " ↺\(own)" : "")</text></g>\n"
+        }
+        return svg + "</svg>"
+    }
+
+    static func format1(_ v: Double) -> String { String(Int((v * 10).rounded()) / 10) + "." + String(Int((v * 10).rounded()) % 10) }
+}

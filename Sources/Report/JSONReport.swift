@@ -1,0 +1,26 @@
+import Alerting
+
+/// The report as JSON (schema in the README, "Communication report").
+enum JSONReport {
+    static func render(_ r: CommunicationReport) -> String {
+        func s(_ text: String) -> String { Escaping.json(text) }
+        let (from, to) = ReportText.span(r)
+        var j = "{\n"
+        j += "  \"generator\": \"zonewarden report\",\n"
+        j += "  \"config\": \(s(r.configFile)),\n"
+        j += "  \"captures\": [" + r.captures.map(s).joined(separator: ", ") + "],\n"
+        j += "  \"span\": {\"first\": \(s(from)), \"last\": \(s(to))},\n"
+        j += "  \"totals\": {\"flows\": \(r.flows), \"packets\": \(r.packets), \"bytes\": \(r.bytes)},\n"
+        j += "  \"zones\": [" + r.zoneNames.indices.dropFirst().map { "{\"name\": \(s(r.zoneNames[$0])), \"role\": \(s(r.zoneRoles[$0]))}" }.joined(separator: ", ") + "],\n"
+        j += "  \"matrix\": [\n" + r.sortedCells.map { a, b, c in
+            let services = c.services.top(10).map { "{\"service\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ")
+            let alerts = c.alerts.sorted { $0.key < $1.key }.map { "\(s(String($0.key))): \($0.value)" }.joined(separator: ", ")
+            return "    {\"from\": \(s(r.zoneNames[a])), \"to\": \(s(r.zoneNames[b])), \"flows\": \(c.flows), \"packets\": \(c.packets), \"bytes\": \(c.bytes), "
+                + "\"violation\": \(c.violation), \"services\": [\(services)], \"alerts\": {\(alerts)}}"
+        }.joined(separator: ",\n") + "\n  ],\n"
+        j += "  \"undeclared_segments\": [" + r.undeclaredSegments.sorted { $0.key < $1.key }.map { "{\"segment\": \(s($0.key)), \"first_seen\": \(s(Timestamp.rfc3339($0.value)))}" }.joined(separator: ", ") + "],\n"
+        j += "  \"unknown_addresses\": [" + r.unknownAddresses.top(256).map { "{\"address\": \(s($0.key)), \"reports\": \($0.count)}" }.joined(separator: ", ") + "],\n"
+        j += "  \"alerts\": [" + r.alertsBySID.sorted { $0.key < $1.key }.map { "{\"sid\": \($0.key), \"rule\": \(s(ReportText.ruleNames[$0.key] ?? "")), \"count\": \($0.value)}" }.joined(separator: ", ") + "]\n"
+        return j + "}\n"
+    }
+}

@@ -1,0 +1,50 @@
+import Alerting
+
+/// The report as Markdown: summary, the matrix of flows, the cells that break
+/// the plan, every cell, undeclared segments, addresses in no zone, alerts.
+enum MarkdownReport {
+    static func render(_ r: CommunicationReport) -> String {
+        var md = "# Zone communication report\n\n"
+        let (from, to) = ReportText.span(r)
+        md += "Configuration `\(r.configFile)`; captures: \(r.captures.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
+        md += "From \(from) to \(to): \(r.flows) flows, \(r.packets) packets, \(ReportText.bytes(r.bytes)).\n\n"
+        let zones = r.activeZones
+        md += "## Flows from zone (row) to zone (column)\n\n"
+        md += "Cells marked ⚠ break the role rules or the allow list.\n\n"
+        md += "| from \\\\ to | " + zones.map { "\(r.zoneNames[$0])" }.joined(separator: " | ") + " |\n"
+        md += "|---|" + zones.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        for a in zones {
+            md += "| **\(r.zoneNames[a])** | " + zones.map { b in
+                guard let c = r.cell(a, b), c.flows > 0 || c.violation else { return "" }
+                return c.violation ? "**\(c.flows)** ⚠" : "\(c.flows)"
+            }.joined(separator: " | ") + " |\n"
+        }
+        let violations = r.sortedCells.filter(\.cell.violation)
+        md += "\n## Cells that break the plan (\(violations.count))\n\n"
+        if violations.isEmpty {
+            md += "None.\n"
+        } else {
+            md += "| from | to | flows | top services | alerts |\n|---|---|---:|---|---|\n"
+            for (a, b, c) in violations {
+                md += "| \(r.zoneNames[a]) | \(r.zoneNames[b]) | \(c.flows) | \(ReportText.services(c)) | \(ReportText.alerts(c)) |\n"
+            }
+        }
+        md += "\n## Every cell\n\n| from | to | flows | packets | bytes | top services |\n|---|---|---:|---:|---:|---|\n"
+        for (a, b, c) in r.sortedCells {
+            md += "| \(r.zoneNames[a]) | \(r.zoneNames[b]) | \(c.flows) | \(c.packets) | \(ReportText.bytes(c.bytes)) | \(ReportText.services(c, 5)) |\n"
+        }
+        md += "\n## VLANs and VNIs no zone declares\n\n"
+        md += r.undeclaredSegments.isEmpty ? "None.\n" : r.undeclaredSegments.sorted { $0.key < $1.key }.map { "* \($0.key), first seen \(Timestamp.rfc3339($0.value))\n" }.joined()
+        md += "\n## Addresses in no zone\n\n"
+        let unknown = r.unknownAddresses.top(50)
+        md += unknown.isEmpty ? "None.\n" : unknown.map { "* \($0.key) (\($0.count) reports)\n" }.joined()
+        md += "\n## Alerts by rule\n\n"
+        if r.alertsBySID.isEmpty {
+            md += "None.\n"
+        } else {
+            md += "| sid | rule | alerts |\n|---:|---|---:|\n"
+            for (sid, n) in r.alertsBySID.sorted(by: { $0.key < $1.key }) { md += "| \(sid) | \(ReportText.ruleNames[sid] ?? "") | \(n) |\n" }
+        }
+        return md
+    }
+}

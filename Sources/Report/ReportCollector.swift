@@ -1,0 +1,36 @@
+import Alerting
+import Flows
+
+/// Gathers a ``CommunicationReport``: each flow as it leaves a flow table
+/// (``add(_:)``, wired to the pipeline's flow-end callback), and each alert
+/// (as an alert sink of the pipeline's dispatcher).
+public final class ReportCollector: AlertSink {
+    public let name = "<report>"
+    public private(set) var report: CommunicationReport
+
+    public init(report: CommunicationReport) { self.report = report }
+
+    /// Counts a flow that left the table.
+    public func add(_ record: borrowing FlowRecord) { report.add(record) }
+
+    public func write(_ alert: Alert) throws(SinkError) { report.add(alert) }
+    public func flush() throws(SinkError) {}
+
+    /// Sets the time span of the packets seen.
+    public func span(first: UInt64, last: UInt64) {
+        report.firstTimestamp = first
+        report.lastTimestamp = last
+    }
+
+    /// The report as it stands, with the flows still in `flows` counted
+    /// (for the live sensor's periodic report; the table is not changed).
+    public func snapshot(_ flows: FlowTable, first: UInt64, last: UInt64) -> CommunicationReport {
+        var copy = report
+        flows.forEachFlow { copy.add($0) }
+        copy.firstTimestamp = first
+        copy.lastTimestamp = last
+        return copy
+    }
+
+    public func addCapture(_ name: String) { report.captures.append(name) }
+}

@@ -1,0 +1,68 @@
+import Alerting
+import Detect
+
+/// The output formats of `zonewarden report`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    /// One self-contained file: inline CSS and SVG (matrix heat map, zone graph), no scripts.
+    case html
+    case markdown
+    /// The documented schema (README, "Communication report").
+    case json
+    /// Graphviz: zones as nodes, communication as edges.
+    case dot
+
+    public func render(_ report: CommunicationReport) -> String {
+        switch self {
+        case .html: return HTMLReport.render(report)
+        case .markdown: return MarkdownReport.render(report)
+        case .json: return JSONReport.render(report)
+        case .dot: return DOTReport.render(report)
+        }
+    }
+
+    /// The format a file name implies (`report.html` → html), if any.
+    public init?(fileName: String) {
+        let ext = fileName.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        switch ext {
+        case "html", "htm": self = .html
+        case "md", "markdown": self = .markdown
+        case "json": self = .json
+        case "dot", "gv": self = .dot
+        default: return nil
+        }
+    }
+}
+
+/// What the renderers share.
+enum ReportText {
+    static let ruleNames: [Int: String] = Dictionary(uniqueKeysWithValues: RuleRegistry.all.map { ($0.metadata.sid, $0.metadata.name) })
+
+    static func span(_ r: CommunicationReport) -> (String, String) {
+        guard r.firstTimestamp != 0 else { return ("-", "-") }
+        return (Timestamp.rfc3339(r.firstTimestamp), Timestamp.rfc3339(r.lastTimestamp))
+    }
+
+    /// 1234567 → "1.2 MB".
+    static func bytes(_ n: UInt64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var v = Double(n), u = 0
+        while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+        return u == 0 ? "\(n) B" : String(Int((v * 10).rounded())).withDecimal + " " + units[u]
+    }
+
+    static func services(_ c: CommunicationReport.Cell, _ n: Int = 3) -> String {
+        c.services.top(n).map { "\($0.key) (\($0.count))" }.joined(separator: ", ")
+    }
+
+    static func alerts(_ c: CommunicationReport.Cell) -> String {
+        c.alerts.sorted { $0.key < $1.key }.map { "\($0.key) \(ruleNames[$0.key] ?? "") ×\($0.value)" }.joined(separator: ", ")
+    }
+}
+
+extension String {
+    /// "123" (tenths) → "12.3".
+    fileprivate var withDecimal: String {
+        let digits = count == 1 ? "0" + self : self
+        return String(digits.dropLast()) + "." + String(digits.suffix(1))
+    }
+}

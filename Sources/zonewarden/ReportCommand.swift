@@ -1,0 +1,92 @@
+import Alerting
+import ArgumentParser
+import Capture
+import Detect
+import Report
+import Sensor
+import Zones
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report who talks to whom across the zones (HTML, Markdown, JSON or DOT).",
+        discussion: """
+        Reads the captures as analyze does and writes a zone-by-zone \
+        communication matrix: flows, packets, bytes and the top services of \
+        each pair of zones, the pairs that break the role rules or the allow \
+        list, VLANs and VNIs no zone declares, addresses in no zone, and alert \
+        counts by rule and zone pair. Memory stays bounded whatever the size of \
+        the captures. The HTML report is one self-contained file (inline SVG, \
+        no scripts) with a heat map of the matrix and a zone graph.
+
+        Examples:
+          zonewarden report -c site.yaml -o report.html day1/*.pcap
+          zonewarden report -c site.yaml --format dot audit.pcap | dot -Tsvg > zones.svg
+        """
+    )
+
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
+    var config: String
+
+    @Option(help: ArgumentHelp("html, markdown, json or dot (default: from the -o file's extension, else markdown).", valueName: "FORMAT"))
+    var format: ReportFormat?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "PATH"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Only count packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
+    var bpf: String?
+
+    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
+    var captures: [String]
+
+    func validate() throws {
+        if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+
+    func run() throws {
+        let zones = try loadZones(config)
+        if let bpf, let problem = PcapHandle.filterError(bpf) {
+            writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
+        // Every detection counts (no throttling): the report says how often, not just that.
+        let collector = ReportCollector(report: CommunicationReport(zones: zones))
+        let dispatcher = AlertDispatcher(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
+        let pipeline = try makePipeline(zones, dispatcher)
+        pipeline.onFlowEnd = { record, _ in collector.add(record) }
+        let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
+        var failed = 0
+        for path in captures {
+            collector.addCapture(path == "-" ? "standard input" : path)
+            if let error = analysis.run(path: path) {
+                failed += 1
+                writeError(error.description)
+            }
+        }
+        pipeline.finish()
+        pipeline.flows.removeAll()
+        collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        let text = chosen.render(collector.report)
+        if let output {
+            if let problem = AtomicFile.write(output, text) {
+                writeError("zonewarden: \(problem)")
+                throw ExitCode(ExitStatus.outputFailed)
+            }
+        } else {
+            writeOut(text)
+        }
+        if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
+    }
+}
+
+/// Writes text to standard output.
+func writeOut(_ text: String) {
+    let output = FileOutput.standardOutput()
+    try? output.write(text)
+    try? output.flush()
+}
