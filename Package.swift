@@ -34,11 +34,13 @@ let package = Package(
             pkgConfig: "relp",
             providers: [.apt(["librelp-dev"])]
         ),
+        // Header only: a cache prefetch hint (flow table lookahead) and thread names.
+        .systemLibrary(name: "CSupport"),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "Decode", swiftSettings: hotPath),
         .target(name: "Zones", dependencies: ["Decode", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
-        .target(name: "Flows", dependencies: ["Decode"], swiftSettings: hotPath),
-        .target(name: "Alerting", dependencies: ["Decode", "Zones", "CRelp"], swiftSettings: hotPath),
+        .target(name: "Flows", dependencies: ["Decode", "CSupport"], swiftSettings: hotPath),
+        .target(name: "Alerting", dependencies: ["Decode", "Zones", "CRelp", "CSupport"], swiftSettings: hotPath),
         .target(name: "Detect", dependencies: ["Decode", "Zones", "Flows", "Alerting"], swiftSettings: hotPath),
         // The communication report and `learn`: what the network does, for planning.
         .target(name: "Report", dependencies: ["Decode", "Zones", "Flows", "Detect", "Alerting"]),

@@ -4,7 +4,8 @@
 public enum Escaping {
     /// A JSON string literal, quotes included. Control characters become `\uXXXX`.
     public static func json(_ s: String) -> String {
-        "\"" + escape(s) { scalar in
+        if isPlain(s, alsoEscaped: 0x22) { return "\"" + s + "\"" }
+        return "\"" + escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
             case "\\": return "\\\\"
@@ -21,7 +22,8 @@ public enum Escaping {
     /// Text for the human-readable format and RFC 3164: backslash escapes for
     /// quotes, backslashes and every control character (`\n`, `\x1b`, ...).
     public static func text(_ s: String) -> String {
-        escape(s) { scalar in
+        if isPlain(s, alsoEscaped: 0x22) { return s }
+        return escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
             case "\\": return "\\\\"
@@ -36,7 +38,8 @@ public enum Escaping {
     /// An RFC 5424 PARAM-VALUE: `"`, `\` and `]` are backslash-escaped (§6.3.3);
     /// control characters are written as `\xNN` so that one alert stays one line.
     public static func structuredDataValue(_ s: String) -> String {
-        escape(s) { scalar in
+        if isPlain(s, alsoEscaped: 0x5D) && !s.utf8.contains(0x22) { return s }
+        return escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
             case "\\": return "\\\\"
@@ -52,6 +55,15 @@ public enum Escaping {
         var name = String(String.UnicodeScalarView(allowed))
         if name.isEmpty { name = "_" }
         return String(name.prefix(32))
+    }
+
+    /// Whether `s` is printable ASCII without a backslash or `alsoEscaped`: then
+    /// no format changes it, and the scalar-by-scalar copy is skipped (most
+    /// alert text: names, addresses, zone names).
+    @inline(__always)
+    static func isPlain(_ s: String, alsoEscaped: UInt8) -> Bool {
+        for b in s.utf8 where b < 0x20 || b >= 0x7F || b == 0x5C || b == alsoEscaped { return false }
+        return true
     }
 
     /// Copies `s`, replacing each scalar for which `replacement` returns text.

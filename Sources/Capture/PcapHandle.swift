@@ -110,11 +110,33 @@ public final class PcapHandle {
                 throw CaptureError(.open, source: path, message: "empty file: no pcap or pcapng header")
             }
         }
-        let (opened, text) = Libpcap.withErrbuf { Libpcap.openOffline(path, errbuf: $0) }
+        // libpcap reads each record with two freads through the FILE's buffer,
+        // which stdio sizes at the file system's block (4 KiB): a read system
+        // call every few packets. A 1 MiB buffer makes that one per thousand
+        // and halves the cost of reading a file (scripts/bench shows both).
+        let file: UnsafeMutablePointer<FILE>
+        let buffer: UnsafeMutableRawPointer
+        if path == "-" {
+            file = zw_standard_input()
+            buffer = Self.standardInputBuffer  // set up once, before standard input is first read
+        } else {
+            guard let opened = fopen(path, "rb") else {
+                throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
+            }
+            file = opened
+            buffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+            setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.readBufferSize)
+        }
+        let (opened, text) = Libpcap.withErrbuf { Libpcap.fopenOffline(file, errbuf: $0) }
         guard let opened else {
+            if path != "-" {
+                fclose(file)
+                buffer.deallocate()
+            }
             throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path))
         }
         let pcap = PcapHandle(handle: opened, source: path, isLive: false)
+        if path != "-" { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
         guard pcap.linkType.isSupported else {
             throw CaptureError(.unsupportedLinkType, source: path, message: Self.unsupportedMessage(pcap.linkType))
         }
@@ -144,7 +166,18 @@ public final class PcapHandle {
         return pcap
     }
 
+    /// Memory the handle's FILE reads into or from; freed after `pcap_close`.
     private var memory: UnsafeMutableRawPointer?
+
+    /// The stdio buffer size for capture files.
+    static let readBufferSize = 1 << 20
+    /// Standard input's buffer, installed on first use: never freed, as
+    /// standard input outlives any handle.
+    nonisolated(unsafe) static let standardInputBuffer: UnsafeMutableRawPointer = {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: readBufferSize, alignment: 64)
+        setvbuf(zw_standard_input(), buffer.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferSize)
+        return buffer
+    }()
 
     /// Opens a live capture on an interface and activates it.
     ///

@@ -47,13 +47,23 @@ public enum BenchmarkCapture {
         var step = 0
         var length = 0
         var openingSent = false
+        /// Whether each side has sent a payload yet (the inspectors have seen both).
+        var clientData = false
+        var serverData = false
     }
 
     /// - Parameter distinctMACs: make every other packet an ARP request from a
     ///   MAC address never seen before (a million MACs in two million packets),
     ///   to show that the sensor's memory does not grow with the MACs it sees.
+    /// - Parameter openAll: begin with every flow's opening, flow by flow: its
+    ///   handshake and packets until both sides have sent data (so the
+    ///   inspectors have judged it), and let no flow end. Every packet after
+    ///   the opening then belongs to one of exactly `flows` established flows,
+    ///   whatever their number: the flow-count sweep of `scripts/bench` times
+    ///   those packets, so that only the table's size differs between sizes.
+    ///   `packets` then counts the packets after the opening.
     public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64,
-                             distinctMACs: Bool = false) throws(CaptureError) -> Result {
+                             distinctMACs: Bool = false, openAll: Bool = false) throws(CaptureError) -> Result {
         var rng = SeededRandom(seed: seed)
         let writer = try PcapWriter(path: path)
         var flows = (0..<flowCount).map { makeFlow(index: $0, generation: 0, rng: &rng) }
@@ -61,6 +71,20 @@ public enum BenchmarkCapture {
         let script = CaptureScript(step: 2_000)  // 500k packets per second of capture time
         var bytes = 0
         var written = 0
+        var packets = packets
+        if openAll {
+            for i in 0..<flowCount {
+                flows[i].length = Int.max / 2
+                while (!flows[i].clientData || !flows[i].serverData) && flows[i].step < 16 {
+                    let frame = nextPacket(&flows[i], script: script, rng: &rng, opening: true)
+                    writer.write(timestamp: script.clock, bytes: frame)
+                    script.clock += script.step
+                    bytes += frame.count
+                    written += 1
+                }
+            }
+            packets += written  // `packets` counts those after the opening
+        }
         while written < packets {
             // A few heavy flows carry much of the traffic, as in real data centres.
             let i = rng.next() % 8 == 0 ? Int(rng.next() % UInt64(min(flowCount, 64))) : Int(rng.next() % UInt64(flowCount))
@@ -83,7 +107,7 @@ public enum BenchmarkCapture {
                     bytes += arp.count
                     written += 1
                 }
-                if flows[i].step >= flows[i].length {
+                if flows[i].step >= flows[i].length && !openAll {
                     flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
                     generation += 1
                     break
@@ -91,7 +115,7 @@ public enum BenchmarkCapture {
             }
         }
         try writer.close()
-        return Result(packets: packets, bytes: bytes)
+        return Result(packets: written, bytes: bytes)
     }
 
     static func makeFlow(index: Int, generation: Int, rng: inout SeededRandom) -> Flow {
@@ -109,8 +133,11 @@ public enum BenchmarkCapture {
         }
         let n = UInt32(index)
         let guest = Host(mac: MACAddress(rawValue: 0x0250_0000_0000 | UInt64(n)), ip: IPAddress(ipv4: 0xC0A8_6400 | (n % 1000)))  // 192.168.100.0/22
-        let guestPeer = Host(mac: MACAddress(rawValue: 0x0251_0000_0000 | UInt64(n)), ip: IPAddress(ipv4: 0xC0A8_6500 | (n * 7 % 1000)))
-        let clientPort = UInt16(1024 + (index * 13 + generation * 7) % 60000)
+        // Distinct keys for up to a million flows: the peer runs through all
+        // thousand addresses for each guest (n = 1000q + r: peer 7r + q), and the
+        // client port moves on after every 60,000 flows.
+        let guestPeer = Host(mac: MACAddress(rawValue: 0x0251_0000_0000 | UInt64(n)), ip: IPAddress(ipv4: 0xC0A8_6500 | ((n % 1000 * 7 + n / 1000) % 1000)))
+        let clientPort = UInt16(1024 + (index * 13 + index / 60000 * 17 + generation * 7) % 60000)
         var flow: Flow
         switch shape {
         case .vlanTCP:
@@ -140,7 +167,7 @@ public enum BenchmarkCapture {
             let b = Host(mac: guestPeer.mac, ip: IPAddress(high: 0xFD00_0100_0000_0000, low: UInt64(n) + 0x10_0000))
             flow = Flow(shape: shape, client: a, server: b, clientPort: clientPort, serverPort: 443, tags: [Frames.dot1q(100 + UInt16(n % 20))])
         case .vlanUDP:
-            flow = Flow(shape: shape, client: Host(mac: Lab.firewall.mac, ip: guest.ip), server: Lab.dns, clientPort: clientPort, serverPort: 53, tags: [Frames.dot1q(50)])
+            flow = Flow(shape: shape, client: Host(mac: Lab.firewall.mac, ip: guestPeer.ip), server: Lab.dns, clientPort: clientPort, serverPort: 53, tags: [Frames.dot1q(50)])
         case .vxlanTCP:
             flow = Flow(shape: shape, client: guest, server: guestPeer, clientPort: clientPort, serverPort: 8080, tags: [],
                         tunnel: .vxlan(vni: 5000, from: Lab.vtep1, to: Lab.vtep2, tags: [Frames.dot1q(40)]))
@@ -178,7 +205,8 @@ public enum BenchmarkCapture {
         }
     }
 
-    static func nextPacket(_ f: inout Flow, script: CaptureScript, rng: inout SeededRandom) -> [UInt8] {
+    /// - Parameter opening: part of an `openAll` opening (small data packets).
+    static func nextPacket(_ f: inout Flow, script: CaptureScript, rng: inout SeededRandom, opening: Bool = false) -> [UInt8] {
         defer { f.step += 1 }
         let wire = Wire(tags: f.tags, tunnel: f.tunnel)
         let fromClient: Bool
@@ -187,11 +215,13 @@ public enum BenchmarkCapture {
         switch f.shape {
         case .vlanUDP:
             fromClient = f.step % 2 == 0
+            if fromClient { f.clientData = true } else { f.serverData = true }
             let data = [UInt8](repeating: 0x42, count: fromClient ? 40 : 120)
             let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
             return script.ipPacket(from: src, to: dst, proto: 17, transport: Frames.udp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, payload: data), wire: wire)
         case .icmp:
             fromClient = f.step % 2 == 0
+            if fromClient { f.clientData = true } else { f.serverData = true }
             let (src, dst) = fromClient ? (f.client, f.server) : (f.server, f.client)
             let message = Frames.icmp(type: fromClient ? 8 : 0, code: 0, rest: UInt32(f.clientPort) << 16 | UInt32(f.step), payload: [UInt8](repeating: 0x61, count: 56))
             return script.ipPacket(from: src, to: dst, proto: 1, transport: message, wire: wire)
@@ -202,6 +232,11 @@ public enum BenchmarkCapture {
             case 2: fromClient = true
             case f.length - 2: fromClient = true; flags = TCPFlags.fin | TCPFlags.ack
             case f.length - 1: fromClient = false; flags = TCPFlags.fin | TCPFlags.ack
+            case _ where opening:
+                // A short exchange, request then response, keeps the opening small.
+                fromClient = !f.clientData
+                payload = 64 + Int(rng.next() % 64)
+                flags |= TCPFlags.psh
             default:
                 fromClient = rng.next() % 3 != 0
                 // Sizes: pure ACKs, mid-size requests, full-size data segments.
@@ -212,6 +247,9 @@ public enum BenchmarkCapture {
                 }
                 if payload > 0 { flags |= TCPFlags.psh }
             }
+        }
+        if payload > 0 {
+            if fromClient { f.clientData = true } else { f.serverData = true }
         }
         let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
         let seq = fromClient ? f.clientSeq : f.serverSeq

@@ -1,3 +1,4 @@
+import CSupport
 import Decode
 
 /// Idle timeouts per ``TimeoutClass``, in nanoseconds.
@@ -18,6 +19,13 @@ public struct FlowTableStatistics: Sendable, Equatable {
     /// Flows dropped to make room because the table was full.
     public var evicted: UInt64 = 0
     public var peak: Int = 0
+}
+
+/// A packet's flow key with its hash (``FlowTable/prepare(_:)``).
+public struct PreparedFlowKey {
+    public var key: FlowKey
+    public var senderIsA: Bool
+    public var hash32: UInt32
 }
 
 /// The result of ``FlowTable/track(_:)`` for one packet.
@@ -157,6 +165,43 @@ public final class FlowTable {
             : ((both & 0xFFFF_FFFF_0000_0000) | UInt64(sequence))
     }
 
+    // MARK: Lookahead
+
+    /// The key of the flow `packet` belongs to and its hash, computed once for
+    /// a lookahead's prefetches and the lookup (``track(_:_:)``); nil when the
+    /// packet belongs to no flow.
+    @inline(__always)
+    public func prepare(_ packet: UnsafePointer<DecodedPacket>) -> PreparedFlowKey? {
+        guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
+        return PreparedFlowKey(key: key, senderIsA: senderIsA, hash32: UInt32(truncatingIfNeeded: key.hash(seed: seed)))
+    }
+
+    /// Starts loading the index slot where a flow with this hash is looked up
+    /// (step one of a lookahead; the lookup itself comes packets later).
+    @inline(__always)
+    public func prefetchSlot(_ hash32: UInt32) {
+        zw_prefetch_for_write(slots + (Int(hash32) & slotMask))
+    }
+
+    /// Starts loading the record of the flow with this hash, reading its index
+    /// slot (loaded by ``prefetchSlot(_:)`` before). Only a hint: the flow may
+    /// be gone or not yet exist when the packet is tracked.
+    @inline(__always)
+    public func prefetchRecord(_ hash32: UInt32) {
+        var slot = Int(hash32) & slotMask
+        for _ in 0..<4 {
+            let entry = slots[slot]
+            if entry == 0 { return }
+            if UInt32(truncatingIfNeeded: entry >> 32) == hash32 {
+                let record = UnsafeRawPointer(records + (Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1))
+                zw_prefetch_for_write(record)
+                zw_prefetch_for_write(record + 64)
+                return
+            }
+            slot = (slot &+ 1) & slotMask
+        }
+    }
+
     /// As ``track(_:)-(UnsafePointer<DecodedPacket>)`` for a packet value (tests, tools).
     public func track(_ packet: DecodedPacket) -> FlowUpdate? {
         withUnsafePointer(to: packet) { track($0) }
@@ -166,11 +211,18 @@ public final class FlowTable {
     /// when the packet belongs to no flow (``FlowKey/make(_:)``).
     @inline(__always)
     public func track(_ packet: UnsafePointer<DecodedPacket>) -> FlowUpdate? {
-        guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
-        let hash = key.hash(seed: seed)
-        // The low 32 bits pick the home slot and are kept in the slot, so probing
-        // and deletion never read a record to learn an entry's home.
-        let hash32 = UInt32(truncatingIfNeeded: hash)
+        guard let prepared = prepare(packet) else { return nil }
+        return track(packet, prepared)
+    }
+
+    /// As ``track(_:)-(UnsafePointer<DecodedPacket>)`` with the packet's key
+    /// already computed by ``prepare(_:)``.
+    @inline(__always)
+    public func track(_ packet: UnsafePointer<DecodedPacket>, _ prepared: PreparedFlowKey) -> FlowUpdate {
+        let key = prepared.key, senderIsA = prepared.senderIsA
+        // The low 32 bits of the hash pick the home slot and are kept in the slot,
+        // so probing and deletion never read a record to learn an entry's home.
+        let hash32 = prepared.hash32
         var slot = Int(hash32) & slotMask
         while true {
             let entry = slots[slot]

@@ -32,19 +32,29 @@ public struct OfflineAnalysis {
         // Each file is a link of its own for the rules that judge a link (5003).
         pipeline.beginLink(path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path)
         defer { pipeline.endLink() }
+        // Decode ahead and prefetch once the flow table outgrows the caches
+        // (packets are still processed in order; the queue is drained at the end).
+        let lookahead = Lookahead(pipeline: pipeline)
+        let threshold = pipeline.lookaheadThreshold
+        let flows = pipeline.flows
+        var ahead = false
         do throws(CaptureError) {
             while true {
                 switch try handle.next() {
                 case .packet(let captured):
-                    pipeline.process(captured, link: link)
+                    if !ahead && flows.count >= threshold { ahead = true }
+                    if ahead { lookahead.push(captured, link: link) } else { pipeline.process(captured, link: link) }
                     if _slowPath(dispatcher.failure != nil) { return nil }
                 case .timeout:
                     continue
                 case .end:
+                    lookahead.drain()
                     return nil
                 }
             }
         } catch {
+            // Every packet before the fault is processed.
+            lookahead.drain()
             return error
         }
     }

@@ -102,29 +102,50 @@ public final class Pipeline {
         detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
     }
 
+    /// The number of flows from which offline analysis decodes packets ahead
+    /// and prefetches their flows' index slots and records (``Lookahead``).
+    /// Measured with `scripts/bench`: from about ten thousand flows the table
+    /// outgrows the core's caches and the lookahead wins; below, copying each
+    /// packet for it costs a little more than it saves. 0 turns it on always.
+    public var lookaheadThreshold = 4_096
+
     /// Runs one captured packet through every stage.
     @inline(__always)
     public func process(_ captured: CapturedPacket, link: LinkLayer) {
         let p = packet
+        decode(captured, link: link, into: p)
+        processDecoded(p, bytes: captured.bytes, key: flows.prepare(p))
+    }
+
+    /// The decode stage alone: `captured` into `p` (``Lookahead`` decodes ahead).
+    @inline(__always)
+    func decode(_ captured: CapturedPacket, link: LinkLayer, into p: UnsafeMutablePointer<DecodedPacket>) {
         p.pointee.reset(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength)
         decoder.decode(ByteView(captured.bytes), link: link, into: &p.pointee)
+    }
+
+    /// Every stage after decoding, for a packet decoded from `bytes` into `p`
+    /// whose flow key ``FlowTable/prepare(_:)`` gave (nil: it belongs to no flow).
+    @inline(__always)
+    func processDecoded(_ p: UnsafeMutablePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, key: PreparedFlowKey?) {
+        let now = p.pointee.timestamp
         statistics.packets &+= 1
-        statistics.bytes &+= UInt64(captured.wireLength)
+        statistics.bytes &+= UInt64(p.pointee.wireLength)
         linkVLANFrames[Int(p.pointee.vlans.innermostID ?? 0)] &+= 1
-        linkLastTimestamp = captured.timestamp
-        if _slowPath(firstTimestamp == 0) { firstTimestamp = captured.timestamp }
+        linkLastTimestamp = now
+        if _slowPath(firstTimestamp == 0) { firstTimestamp = now }
         if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
 
-        let now = captured.timestamp
         if now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck {
             lastExpiryCheck = now
             flows.expire(now: now)
         }
-        guard let update = flows.track(p) else {
+        guard let key else {
             statistics.packetsWithoutFlow &+= 1
             detector.packetWithoutFlow(p)
             return
         }
+        let update = flows.track(p, key)
         let record = flows.record(update.index)
         if _slowPath(update.isNew || update.isFirstReply) {
             let id = flows.id(update.index)
@@ -132,7 +153,7 @@ public final class Pipeline {
             if update.isFirstReply { detector.firstReply(record, id: id, packet: p) }
         }
         if p.pointee.payloadLength > 0 && FlowState.needsInspection(record.pointee.state, fromInitiator: update.fromInitiator) {
-            detector.inspectPayload(flows: flows, index: update.index, packet: p, bytes: captured.bytes, fromInitiator: update.fromInitiator)
+            detector.inspectPayload(flows: flows, index: update.index, packet: p, bytes: bytes, fromInitiator: update.fromInitiator)
         }
     }
 

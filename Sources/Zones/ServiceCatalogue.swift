@@ -36,10 +36,16 @@ public struct ServiceEntry: Sendable, Hashable {
 
 /// Well-known ports of each hypervisor product, by class, with built-in defaults
 /// from the vendors' port tables; the zone config's `services:` section adds to
-/// or replaces a class. Lookups are hash lookups, done once per flow.
+/// or replaces a class. Lookups run once per flow (several rules ask at a flow's
+/// start), so they probe a small open-addressing table with a multiplicative
+/// hash instead of hashing through `Dictionary`.
 public struct ServiceCatalogue: Sendable {
     public private(set) var entries: [ServiceEntry]
-    private var index: [ServiceClass: [UInt32: Int]] = [:]
+    /// Keys (class, protocol, port; see ``key(_:_:_:)``), 0 for an empty slot.
+    private var slotKeys: [UInt32] = []
+    /// The entry index of each slot's key.
+    private var slotEntries: [Int32] = []
+    private var slotShift: UInt32 = 32
 
     public init(entries: [ServiceEntry]) {
         self.entries = entries
@@ -50,16 +56,15 @@ public struct ServiceCatalogue: Sendable {
     public static let builtIn = ServiceCatalogue(entries: builtInEntries)
 
     /// The service of `serviceClass` on `proto`/`port`, if the catalogue has one.
+    @inline(__always)
     public func lookup(_ serviceClass: ServiceClass, _ proto: IPProtocol, _ port: UInt16) -> ServiceEntry? {
-        guard let i = index[serviceClass]?[Self.key(proto, port)] else { return nil }
+        guard let i = find(Self.key(serviceClass, proto, port)) else { return nil }
         return entries[i]
     }
 
     /// Whether any class lists `proto`/`port`: a hint that this end is a server.
     public func isKnownServicePort(_ proto: IPProtocol, _ port: UInt16) -> Bool {
-        let key = Self.key(proto, port)
-        for (_, table) in index where table[key] != nil { return true }
-        return false
+        ServiceClass.allCases.contains { find(Self.key($0, proto, port)) != nil }
     }
 
     /// Adds entries to a class, or replaces the class's entries.
@@ -69,23 +74,60 @@ public struct ServiceCatalogue: Sendable {
         rebuildIndex()
     }
 
-    private mutating func rebuildIndex() {
-        var newIndex: [ServiceClass: [UInt32: Int]] = [:]
-        for (i, entry) in entries.enumerated() {
-            var table = newIndex[entry.serviceClass] ?? [:]
-            var port = Int(entry.spec.lowPort)
-            while port <= Int(entry.spec.highPort) {
-                let key = Self.key(entry.spec.proto, UInt16(port))
-                if table[key] == nil { table[key] = i }  // first entry wins
-                port += 1
+    @inline(__always)
+    private func find(_ key: UInt32) -> Int? {
+        slotKeys.withUnsafeBufferPointer { keys in
+            let mask = keys.count - 1
+            var slot = Int((key &* 0x9E37_79B1) >> slotShift)
+            while true {
+                let k = keys[slot]
+                if k == key { return Int(slotEntries[slot]) }
+                if k == 0 { return nil }
+                slot = (slot &+ 1) & mask
             }
-            newIndex[entry.serviceClass] = table
         }
-        index = newIndex
     }
 
-    private static func key(_ proto: IPProtocol, _ port: UInt16) -> UInt32 {
-        UInt32(proto.rawValue) << 16 | UInt32(port)
+    private mutating func rebuildIndex() {
+        var keys: [UInt32] = [], owners: [Int32] = []
+        var seen = Set<UInt32>()
+        for (i, entry) in entries.enumerated() {
+            var port = Int(entry.spec.lowPort)
+            while port <= Int(entry.spec.highPort) {
+                let key = Self.key(entry.serviceClass, entry.spec.proto, UInt16(port))
+                if seen.insert(key).inserted {  // first entry wins
+                    keys.append(key)
+                    owners.append(Int32(i))
+                }
+                port += 1
+            }
+        }
+        // At most a quarter full: probes stay short.
+        var bits: UInt32 = 4
+        while (1 << bits) < keys.count * 4 { bits += 1 }
+        slotShift = 32 - bits
+        slotKeys = [UInt32](repeating: 0, count: 1 << bits)
+        slotEntries = [Int32](repeating: 0, count: 1 << bits)
+        let mask = (1 << bits) - 1
+        for (key, owner) in zip(keys, owners) {
+            var slot = Int((key &* 0x9E37_79B1) >> slotShift)
+            while slotKeys[slot] != 0 { slot = (slot &+ 1) & mask }
+            slotKeys[slot] = key
+            slotEntries[slot] = owner
+        }
+    }
+
+    /// Class, protocol and port in one word; never 0 (the class's bit is set).
+    @inline(__always)
+    private static func key(_ serviceClass: ServiceClass, _ proto: IPProtocol, _ port: UInt16) -> UInt32 {
+        let c: UInt32
+        switch serviceClass {
+        case .management: c = 1
+        case .console: c = 2
+        case .migration: c = 4
+        case .storage: c = 8
+        }
+        return c << 24 | UInt32(proto.rawValue) << 16 | UInt32(port)
     }
 }
 

@@ -46,13 +46,22 @@ struct CaptureGenerator: ParsableCommand {
         @Flag(name: .customLong("distinct-macs"), help: "Make every other packet an ARP request from a MAC address never seen before.")
         var distinctMACs = false
 
+        @Flag(name: .customLong("open-all"), help: "Begin with every flow's opening (handshake and data both ways) and let no flow end; --packets then counts the packets after the opening.")
+        var openAll = false
+
         @Option(help: "Output file.")
         var out: String
 
+        func validate() throws {
+            guard flows >= 1 else { throw ValidationError("--flows must be at least 1") }
+            guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+            guard packets >= (openAll ? 0 : 1) else { throw ValidationError("--packets must be at least \(openAll ? 0 : 1)") }
+        }
+
         func run() throws {
-            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed, distinctMACs: distinctMACs)
+            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed, distinctMACs: distinctMACs, openAll: openAll)
             print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows, trains of up to \(burst)"
-                  + (distinctMACs ? ", every other packet an ARP from a new MAC" : ""))
+                  + (distinctMACs ? ", every other packet an ARP from a new MAC" : "") + (openAll ? ", every flow opened first" : ""))
         }
     }
 }

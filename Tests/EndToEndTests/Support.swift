@@ -28,10 +28,12 @@ struct AnalysisResult {
 }
 
 /// Runs captures through the real pipeline in this process.
-func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil) throws -> AnalysisResult {
+/// `lookaheadThreshold` overrides ``Pipeline/lookaheadThreshold`` (0: always decode ahead).
+func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil, lookaheadThreshold: Int? = nil) throws -> AnalysisResult {
     let sink = CollectingSink()
     let dispatcher = AlertDispatcher(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
     let pipeline = try Pipeline(zones: ZoneMap(config), dispatcher: dispatcher)
+    if let lookaheadThreshold { pipeline.lookaheadThreshold = lookaheadThreshold }
     let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
     var errors: [CaptureError] = []
     for path in paths { if let e = analysis.run(path: path) { errors.append(e) } }

@@ -1,3 +1,4 @@
+import CSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,6 +74,8 @@ public final class WorkerThread: @unchecked Sendable {
         let box = Unmanaged.passRetained(self)
         let status = pthread_create(&thread, nil, { raw in
             let worker = Unmanaged<WorkerThread>.fromOpaque(raw!).takeRetainedValue()
+            // The name `top -H` and /proc/PID/task/*/comm show (at most 15 bytes).
+            zw_name_this_thread(worker.name)
             worker.body()
             return nil
         }, box.toOpaque())

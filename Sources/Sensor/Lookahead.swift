@@ -1,0 +1,106 @@
+import Capture
+import Decode
+import Flows
+
+/// Hides the flow table's memory latency when the table is large.
+///
+/// With hundreds of thousands of flows, the index slot and the record of a
+/// packet's flow are almost never in the cache: each lookup waits for memory
+/// twice, one load after the other. The lookahead decodes each packet
+/// ``distance`` packets before it is processed: on arrival it starts loading
+/// the flow's index slot; half the distance later (slot loaded) it starts
+/// loading the record; at the end of the queue the packet runs through the
+/// pipeline with both in the cache. libpcap reuses its buffer for the next
+/// packet, so a queued packet's bytes are copied into the queue (the cost that
+/// keeps the lookahead off while the table fits in the caches; see
+/// ``Pipeline/lookaheadThreshold``).
+///
+/// Order is kept: packets are processed exactly in capture order.
+///
+/// Not thread-safe: one per pipeline and capture file (``OfflineAnalysis``).
+public final class Lookahead {
+    static let distance = 8
+    private static let mask = distance - 1
+
+    private struct Entry {
+        /// A copy of the packet's bytes; grows to the largest packet seen, then stays.
+        var buffer: UnsafeMutableRawPointer
+        var capacity: Int
+        var length = 0
+        /// The packet's flow key and hash (nil: no flow), computed once.
+        var key: PreparedFlowKey?
+    }
+
+    // Strong `let`s: calls through them count no references (an `unowned`
+    // reference is copied strong for each call: a quarter of the profile).
+    private let pipeline: Pipeline
+    private let flows: FlowTable
+    private let packets: UnsafeMutablePointer<DecodedPacket>
+    private let entries: UnsafeMutablePointer<Entry>
+    /// The next free entry; `count` entries are queued before it.
+    private var head = 0
+    public private(set) var count = 0
+
+    init(pipeline: Pipeline) {
+        self.pipeline = pipeline
+        self.flows = pipeline.flows
+        packets = .allocate(capacity: Self.distance)
+        packets.initialize(repeating: DecodedPacket(), count: Self.distance)
+        entries = .allocate(capacity: Self.distance)
+        for i in 0..<Self.distance {
+            (entries + i).initialize(to: Entry(buffer: .allocate(byteCount: 2048, alignment: 64), capacity: 2048))
+        }
+    }
+
+    deinit {
+        for i in 0..<Self.distance { entries[i].buffer.deallocate() }
+        entries.deinitialize(count: Self.distance)
+        entries.deallocate()
+        packets.deinitialize(count: Self.distance)
+        packets.deallocate()
+    }
+
+    /// Whether no packet waits in the queue.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Queues a packet; processes the oldest one first when the queue is full.
+    @inline(__always)
+    public func push(_ captured: CapturedPacket, link: LinkLayer) {
+        if count == Self.distance { processOldest() }
+        let i = head
+        let e = entries + i
+        let length = captured.bytes.count
+        if _slowPath(length > e.pointee.capacity) {
+            e.pointee.buffer.deallocate()
+            e.pointee.capacity = max(length, e.pointee.capacity * 2)
+            e.pointee.buffer = .allocate(byteCount: e.pointee.capacity, alignment: 64)
+        }
+        if let base = captured.bytes.baseAddress, length > 0 { e.pointee.buffer.copyMemory(from: base, byteCount: length) }
+        e.pointee.length = length
+        let copy = CapturedPacket(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength,
+                                  bytes: UnsafeRawBufferPointer(start: e.pointee.buffer, count: length))
+        let p = packets + i
+        pipeline.decode(copy, link: link, into: p)
+        let key = flows.prepare(p)
+        e.pointee.key = key
+        if let key { flows.prefetchSlot(key.hash32) }
+        // The packet half the queue back: its slot has arrived, so fetch its record.
+        let middle = entries + ((i &- Self.distance / 2) & Self.mask)
+        if count >= Self.distance / 2, let key = middle.pointee.key { flows.prefetchRecord(key.hash32) }
+        head = (i &+ 1) & Self.mask
+        count &+= 1
+    }
+
+    /// Processes every queued packet, oldest first.
+    public func drain() {
+        while count > 0 { processOldest() }
+    }
+
+    @inline(__always)
+    private func processOldest() {
+        let i = (head &- count) & Self.mask
+        count &-= 1
+        let e = entries + i
+        pipeline.processDecoded(packets + i, bytes: UnsafeRawBufferPointer(start: e.pointee.buffer, count: e.pointee.length), key: e.pointee.key)
+    }
+}

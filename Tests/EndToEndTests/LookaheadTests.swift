@@ -1,0 +1,75 @@
+import Alerting
+import CaptureBuilder
+import Foundation
+import Sensor
+import Testing
+import Zones
+
+/// The lookahead (decode ahead, prefetch the flow table) must change nothing
+/// but speed: the same alerts, in the same order, with the same statistics.
+@Suite("Lookahead")
+struct LookaheadTests {
+    /// Every field a user sees of an alert.
+    static func line(_ a: Alert) -> String {
+        "\(a.sid) \(a.timestamp) \(a.flowID.map(String.init) ?? "-") \(a.sourceIP?.description ?? "") \(a.destinationIP?.description ?? "") "
+            + "\(a.sourcePort ?? 0) \(a.destinationPort ?? 0) \(a.sourceZone ?? "") \(a.destinationZone ?? "") \(a.segmentZone ?? "") "
+            + "\(a.vlans) \(a.suppressed) \(a.evidence.map { "\($0.0)=\($0.1)" }.joined(separator: ","))"
+    }
+
+    static func compare(config: ZoneConfig, _ paths: [String]) throws {
+        let direct = try analyze(config: config, paths, lookaheadThreshold: Int.max)
+        let ahead = try analyze(config: config, paths, lookaheadThreshold: 0)
+        #expect(direct.alerts.map(line) == ahead.alerts.map(line))
+        #expect(direct.errors.map(\.description) == ahead.errors.map(\.description))
+        let (d, a) = (direct.pipeline, ahead.pipeline)
+        #expect(d.statistics.packets == a.statistics.packets && d.statistics.bytes == a.statistics.bytes)
+        #expect(d.statistics.packetsWithoutFlow == a.statistics.packetsWithoutFlow && d.statistics.anomalies == a.statistics.anomalies)
+        #expect(d.flows.statistics == a.flows.statistics)
+    }
+
+    @Test(arguments: ExampleCaptures.all.map(\.name))
+    func exampleCapturesGiveTheSameAlerts(name: String) throws {
+        let example = ExampleCaptures.all.first { $0.name == name }!
+        try Self.compare(config: ZoneConfig.load(path: repoPath("config/\(example.config)")), [repoPath("Captures/\(name).pcap")])
+    }
+
+    /// The real captures: odd link types, truncated and corrupt files (the
+    /// queue is drained before a read error is reported).
+    @Test func sharedCapturesGiveTheSameAlerts() throws {
+        guard let dir = sharedCaptures else { return }
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        #expect(files.count > 20)
+        let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
+        for file in files { try Self.compare(config: config, [dir.appendingPathComponent(file).path]) }
+    }
+
+    /// A benchmark capture with thousands of flows, alerts and inspections,
+    /// with the queue switched on part way (at 1,000 flows) as in real use.
+    @Test func benchmarkCaptureGivesTheSameAlerts() throws {
+        let path = temporaryDirectory().appendingPathComponent("lookahead.pcap").path
+        _ = try BenchmarkCapture.write(path: path, packets: 60_000, flows: 3_000, seed: 7)
+        let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
+        let direct = try analyze(config: config, [path], lookaheadThreshold: Int.max)
+        let switched = try analyze(config: config, [path], lookaheadThreshold: 1_000)
+        #expect(direct.alerts.count > 20)
+        #expect(direct.alerts.map(Self.line) == switched.alerts.map(Self.line))
+        #expect(direct.pipeline.flows.statistics == switched.pipeline.flows.statistics)
+        #expect(direct.pipeline.statistics.packets == 60_000)
+    }
+
+    /// `--open-all`: after its opening the capture runs against exactly the
+    /// flows it opened (what the benchmark's flow-count sweep relies on).
+    @Test func openAllCaptureKeepsExactlyItsFlows() throws {
+        let dir = temporaryDirectory()
+        let opening = dir.appendingPathComponent("opening.pcap").path, whole = dir.appendingPathComponent("whole.pcap").path
+        let first = try BenchmarkCapture.write(path: opening, packets: 0, flows: 2_000, seed: 3, openAll: true)
+        let all = try BenchmarkCapture.write(path: whole, packets: 30_000, flows: 2_000, seed: 3, openAll: true)
+        #expect(all.packets == first.packets + 30_000)
+        let prefix = try Data(contentsOf: URL(fileURLWithPath: opening))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: whole)).prefix(prefix.count) == prefix, "the opening is a prefix of the longer capture")
+        let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
+        let result = try analyze(config: config, [whole])
+        let flows = result.pipeline.flows.statistics
+        #expect(flows.created == 2_000 && flows.expired == 0 && flows.evicted == 0 && flows.peak == 2_000)
+    }
+}
