@@ -25,12 +25,18 @@ public struct OfflineAnalysis {
         } catch {
             return error
         }
+        return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path)
+    }
+
+    /// Analyses an open capture (a file, or bytes in memory for the fuzzers) as
+    /// ``run(path:)`` does; `link` names it for the rules that judge a link.
+    public func run(handle: PcapHandle, link linkName: String) -> CaptureError? {
         guard let link = LinkLayer(handle.linkType) else {
-            return CaptureError(.unsupportedLinkType, source: path, message: "unsupported link type \(handle.linkType)")
+            return CaptureError(.unsupportedLinkType, source: handle.source, message: "unsupported link type \(handle.linkType)")
         }
         let dispatcher = pipeline.dispatcher
         // Each file is a link of its own for the rules that judge a link (5003).
-        pipeline.beginLink(path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path)
+        pipeline.beginLink(linkName)
         defer { pipeline.endLink() }
         // Decode ahead and prefetch once the flow table outgrows the caches
         // (packets are still processed in order; the queue is drained at the end).

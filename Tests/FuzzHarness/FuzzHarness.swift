@@ -88,16 +88,14 @@ public enum FuzzHarness {
         p.finish()
     }
 
-    /// A pcap or pcapng file, read through libpcap.
+    /// A pcap or pcapng file, read through libpcap as `analyze` reads one, with
+    /// the lookahead on from the first packet (the `packets` target runs
+    /// packets straight through the pipeline).
     public static func pcap(_ input: UnsafeRawBufferPointer) {
-        guard let handle = try? PcapHandle.openOffline(bytes: Array(input)), let link = LinkLayer(handle.linkType) else { return }
+        guard let handle = try? PcapHandle.openOffline(bytes: Array(input)) else { return }
         let p = pipeline()
-        p.beginLink("fuzz.pcap")
-        while true {
-            guard let next = try? handle.next() else { break }
-            guard case .packet(let captured) = next else { break }
-            p.process(captured, link: link)
-        }
+        p.lookaheadThreshold = 0
+        _ = OfflineAnalysis(pipeline: p, filter: nil).run(handle: handle, link: "fuzz.pcap")
         p.finish()
     }
 
