@@ -4,7 +4,7 @@
 public enum Escaping {
     /// A JSON string literal, quotes included. Control characters become `\uXXXX`.
     public static func json(_ s: String) -> String {
-        if isPlain(s, alsoEscaped: 0x22) { return "\"" + s + "\"" }
+        if isPlain(s) { return "\"" + s + "\"" }
         return "\"" + escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
@@ -22,7 +22,7 @@ public enum Escaping {
     /// Text for the human-readable format and RFC 3164: backslash escapes for
     /// quotes, backslashes and every control character (`\n`, `\x1b`, ...).
     public static func text(_ s: String) -> String {
-        if isPlain(s, alsoEscaped: 0x22) { return s }
+        if isPlain(s) { return s }
         return escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
@@ -38,7 +38,7 @@ public enum Escaping {
     /// An RFC 5424 PARAM-VALUE: `"`, `\` and `]` are backslash-escaped (§6.3.3);
     /// control characters are written as `\xNN` so that one alert stays one line.
     public static func structuredDataValue(_ s: String) -> String {
-        if isPlain(s, alsoEscaped: 0x5D) && !s.utf8.contains(0x22) { return s }
+        if isPlain(s, alsoEscaped: 0x5D) { return s }
         return escape(s) { scalar in
             switch scalar {
             case "\"": return "\\\""
@@ -57,12 +57,12 @@ public enum Escaping {
         return String(name.prefix(32))
     }
 
-    /// Whether `s` is printable ASCII without a backslash or `alsoEscaped`: then
-    /// no format changes it, and the scalar-by-scalar copy is skipped (most
-    /// alert text: names, addresses, zone names).
+    /// Whether `s` is printable ASCII without a quote, a backslash or
+    /// `alsoEscaped`: then the format leaves it as it is, and the
+    /// scalar-by-scalar copy is skipped (most alert text: names, addresses, zones).
     @inline(__always)
-    static func isPlain(_ s: String, alsoEscaped: UInt8) -> Bool {
-        for b in s.utf8 where b < 0x20 || b >= 0x7F || b == 0x5C || b == alsoEscaped { return false }
+    static func isPlain(_ s: String, alsoEscaped: UInt8 = 0x22) -> Bool {
+        for b in s.utf8 where b < 0x20 || b >= 0x7F || b == 0x22 || b == 0x5C || b == alsoEscaped { return false }
         return true
     }
 

@@ -72,15 +72,17 @@ public enum BenchmarkCapture {
         var bytes = 0
         var written = 0
         var packets = packets
+        func emit(_ frame: [UInt8]) {
+            writer.write(timestamp: script.clock, bytes: frame)
+            script.clock += script.step
+            bytes += frame.count
+            written += 1
+        }
         if openAll {
             for i in 0..<flowCount {
                 flows[i].length = Int.max / 2
                 while (!flows[i].clientData || !flows[i].serverData) && flows[i].step < 16 {
-                    let frame = nextPacket(&flows[i], script: script, rng: &rng, opening: true)
-                    writer.write(timestamp: script.clock, bytes: frame)
-                    script.clock += script.step
-                    bytes += frame.count
-                    written += 1
+                    emit(nextPacket(&flows[i], script: script, rng: &rng, opening: true))
                 }
             }
             packets += written  // `packets` counts those after the opening
@@ -91,21 +93,14 @@ public enum BenchmarkCapture {
             var burst = 1
             while burst < maxBurst && rng.next() % 10 < 7 { burst += 1 }
             for _ in 0..<burst where written < packets {
-                let frame = nextPacket(&flows[i], script: script, rng: &rng)
-                writer.write(timestamp: script.clock, bytes: frame)
-                script.clock += script.step
-                bytes += frame.count
-                written += 1
+                emit(nextPacket(&flows[i], script: script, rng: &rng))
                 if distinctMACs && written < packets {
                     let n = UInt64(written)
                     let sender = Host(mac: MACAddress(rawValue: 0x0600_0000_0000 | n), ip: IPAddress(ipv4: 0xC0A8_6400 | UInt32(n % 1000)))
                     let arp = script.frame(from: sender, to: Host(mac: .broadcast, ip: IPAddress(ipv4: 0xC0A8_6401)), etherType: 0x0806,
                                            payload: Frames.arp(operation: 1, senderMAC: sender.mac, senderIP: sender.ip, targetMAC: .zero, targetIP: IPAddress(ipv4: 0xC0A8_6401)),
                                            wire: .vlan(100 + UInt16(n % 20)))
-                    writer.write(timestamp: script.clock, bytes: arp)
-                    script.clock += script.step
-                    bytes += arp.count
-                    written += 1
+                    emit(arp)
                 }
                 if flows[i].step >= flows[i].length && !openAll {
                     flows[i] = makeFlow(index: i, generation: generation, rng: &rng)

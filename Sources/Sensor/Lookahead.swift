@@ -18,7 +18,7 @@ import Flows
 /// Order is kept: packets are processed exactly in capture order.
 ///
 /// Not thread-safe: one per pipeline and capture file (``OfflineAnalysis``).
-public final class Lookahead {
+final class Lookahead {
     static let distance = 8
     private static let mask = distance - 1
 
@@ -39,7 +39,7 @@ public final class Lookahead {
     private let entries: UnsafeMutablePointer<Entry>
     /// The next free entry; `count` entries are queued before it.
     private var head = 0
-    public private(set) var count = 0
+    private(set) var count = 0
 
     init(pipeline: Pipeline) {
         self.pipeline = pipeline
@@ -60,12 +60,9 @@ public final class Lookahead {
         packets.deallocate()
     }
 
-    /// Whether no packet waits in the queue.
-    public var isEmpty: Bool { count == 0 }
-
     /// Queues a packet; processes the oldest one first when the queue is full.
     @inline(__always)
-    public func push(_ captured: CapturedPacket, link: LinkLayer) {
+    func push(_ captured: CapturedPacket, link: LinkLayer) {
         if count == Self.distance { processOldest() }
         let i = head
         let e = entries + i
@@ -92,7 +89,7 @@ public final class Lookahead {
     }
 
     /// Processes every queued packet, oldest first.
-    public func drain() {
+    func drain() {
         while count > 0 { processOldest() }
     }
 

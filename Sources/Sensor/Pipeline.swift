@@ -104,7 +104,7 @@ public final class Pipeline {
 
     /// The number of flows from which offline analysis decodes packets ahead
     /// and prefetches their flows' index slots and records (``Lookahead``).
-    /// Measured with `scripts/bench`: from about ten thousand flows the table
+    /// Measured with `scripts/bench`: from a few thousand flows the table
     /// outgrows the core's caches and the lookahead wins; below, copying each
     /// packet for it costs a little more than it saves. 0 turns it on always.
     public var lookaheadThreshold = 4_096
