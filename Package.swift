@@ -2,8 +2,12 @@
 import PackageDescription
 
 // Release builds optimise across module boundaries: the pipeline is split into
-// one module per stage (capture → decode → classify → flows → detect → alert),
-// and the per-packet calls between them must inline like calls inside one module.
+// one module per stage, in the order a packet passes them:
+//   capture → decode → flows → classify (Zones) → inspect → detect → alert (Alerting:
+//   exceptions, throttling, building, formats, sinks)
+// with the shared vocabulary (addresses, severities, roles, evidence, messages)
+// in a leaf module below them all; Sensor composes the stages into the pipeline.
+// The per-packet calls between modules must inline like calls inside one module.
 // Exclusivity is checked statically; the dynamic checks would run on every
 // packet's access to the flow table and pipeline state.
 let hotPath: [SwiftSetting] = [
@@ -36,41 +40,53 @@ let package = Package(
         ),
         // Header only: a cache prefetch hint (flow table lookahead) and thread names.
         .systemLibrary(name: "CSupport"),
+        // The words every stage shares: addresses, protocols, severities, roles, evidence, messages.
+        .target(name: "Vocabulary", swiftSettings: hotPath),
+        // What the sensor needs from the operating system besides libpcap: files written safely, locks, threads, clocks.
+        .target(name: "Platform", dependencies: ["CSupport"]),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
-        .target(name: "Decode", swiftSettings: hotPath),
-        .target(name: "Zones", dependencies: ["Decode", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
-        .target(name: "Flows", dependencies: ["Decode", "CSupport"], swiftSettings: hotPath),
-        .target(name: "Alerting", dependencies: ["Decode", "Zones", "CRelp", "CSupport"], swiftSettings: hotPath),
-        .target(name: "Detect", dependencies: ["Decode", "Zones", "Flows", "Alerting"], swiftSettings: hotPath),
+        .target(name: "Decode", dependencies: ["Vocabulary"], swiftSettings: hotPath),
+        .target(name: "Flows", dependencies: ["Vocabulary", "Decode", "CSupport"], swiftSettings: hotPath),
+        // Classify: the zone configuration and the zones of a flow.
+        .target(name: "Zones", dependencies: ["Vocabulary", "Decode", "Flows", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
+        // Application inspectors over reassembled streams: logins, protocols in clear, storage and migration signatures.
+        .target(name: "Inspect", dependencies: ["Vocabulary", "Decode", "Flows"], swiftSettings: hotPath),
+        // The rules: detections from flows, packets, links and application events.
+        .target(name: "Detect", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Inspect"], swiftSettings: hotPath),
+        // Detections become alerts: throttling, building, formats, sinks and syslog transports.
+        .target(name: "Alerting", dependencies: ["Vocabulary", "Platform", "Decode", "Zones", "Detect", "CRelp"], swiftSettings: hotPath),
         // The communication report and `learn`: what the network does, for planning.
-        .target(name: "Report", dependencies: ["Decode", "Zones", "Flows", "Detect", "Alerting"]),
-        .target(name: "Sensor", dependencies: ["Capture", "Decode", "Zones", "Flows", "Detect", "Alerting", "Report"], swiftSettings: hotPath),
+        .target(name: "Report", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Detect", "Alerting"]),
+        .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Report"], swiftSettings: hotPath),
         .executableTarget(
             name: "zonewarden",
-            dependencies: ["Sensor", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Sensor", "Report",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hotPath
         ),
         // Builds the project's own test and example captures, and the benchmark capture.
-        .target(name: "CaptureBuilder", dependencies: ["Capture", "Decode"]),
+        .target(name: "CaptureBuilder", dependencies: ["Vocabulary", "Capture", "Decode"]),
         .executableTarget(
             name: "zw-capgen",
-            dependencies: ["CaptureBuilder", "Detect", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CaptureBuilder", "Capture", "Decode", "Inspect", "FuzzHarness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode"]),
-        .testTarget(name: "DecodeTests", dependencies: ["Decode", "CaptureBuilder", "Capture"]),
-        .testTarget(name: "ZonesTests", dependencies: ["Zones", "Decode"]),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "Decode", "CaptureBuilder"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode", "Vocabulary"]),
+        .testTarget(name: "DecodeTests", dependencies: ["Vocabulary", "Decode", "CaptureBuilder", "Capture"]),
+        .testTarget(name: "ZonesTests", dependencies: ["Vocabulary", "Zones", "Decode", "Flows"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Vocabulary", "Flows", "Decode", "CaptureBuilder"]),
         // Helpers the test targets share: child processes with a clean signal mask, a real rsyslogd.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .target(name: "FuzzHarness", dependencies: ["Sensor", "Capture", "Decode", "Zones", "Detect", "Alerting"], path: "Tests/FuzzHarness"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"], resources: [.copy("Inputs")]),
-        .testTarget(name: "AlertingTests", dependencies: ["Alerting", "Decode", "Zones", "TestSupport"]),
-        .testTarget(name: "DetectTests", dependencies: ["Detect", "Alerting", "CaptureBuilder", "Decode", "Flows", "Zones"]),
+        .target(name: "FuzzHarness", dependencies: ["Sensor", "Capture", "Decode", "Vocabulary", "Zones", "Inspect", "Alerting"], path: "Tests/FuzzHarness"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness", "Inspect"], resources: [.copy("Inputs")]),
+        .testTarget(name: "AlertingTests", dependencies: ["Vocabulary", "Platform", "Alerting", "Detect", "Decode", "Zones", "TestSupport"]),
+        .testTarget(name: "InspectTests", dependencies: ["Vocabulary", "Inspect", "CaptureBuilder"]),
+        .testTarget(name: "DetectTests", dependencies: ["Vocabulary", "Detect", "Inspect", "Sensor", "Alerting", "CaptureBuilder", "Capture", "Decode", "Flows", "Zones"]),
         // Root only: a lab in network namespaces with real clients, servers and rsyslog.
         .testTarget(name: "LiveTests", dependencies: ["TestSupport", "CaptureBuilder", "zonewarden"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Sensor", "Report", "CaptureBuilder", "Capture", "Decode", "Zones", "Detect", "Alerting", "TestSupport", "zonewarden", "zw-capgen"]
+            dependencies: ["Vocabulary", "Platform", "Sensor", "Report", "CaptureBuilder", "Capture", "Decode", "Zones", "Inspect", "Detect", "Alerting",
+                           "TestSupport", "FuzzHarness", "zonewarden", "zw-capgen", .product(name: "Yams", package: "Yams")]
         ),
     ]
 )

@@ -28,6 +28,8 @@ public final class LineSink: AlertSink {
     public let format: AlertFormat
     private let context: FormatContext
     private let output: FileOutput
+    /// One alert's text, reused.
+    private var line = OutputBuffer()
 
     public init(output: FileOutput, format: AlertFormat, context: FormatContext) {
         self.name = output.name
@@ -37,7 +39,10 @@ public final class LineSink: AlertSink {
     }
 
     public func write(_ alert: Alert) throws(SinkError) {
-        try output.write(format.format(alert, context: context) + "\n")
+        line.removeAll()
+        format.format(alert, context: context, into: &line)
+        line.append(byte: 0x0A)
+        try output.write(line.bytes)
     }
 
     public func flush() throws(SinkError) { try output.flush() }
@@ -74,6 +79,11 @@ public final class FileOutput {
 
     public func write(_ text: String) throws(SinkError) {
         buffer.append(contentsOf: text.utf8)
+        if flushEachWrite || buffer.count >= bufferLimit { try flush() }
+    }
+
+    public func write(_ bytes: [UInt8]) throws(SinkError) {
+        buffer.append(contentsOf: bytes)
         if flushEachWrite || buffer.count >= bufferLimit { try flush() }
     }
 

@@ -1,23 +1,6 @@
-import Decode
+import Detect
 
-/// What makes two alerts "the same" for throttling: the rule and, by default,
-/// source, destination and service; rules about a segment use the VLAN or VNI.
-public struct ThrottleKey: Hashable, Sendable {
-    public var sid: Int
-    public var first: IPAddress
-    public var second: IPAddress
-    /// Service (protocol << 16 | port), VLAN, or another rule-specific value.
-    public var detail: UInt64
-
-    public init(sid: Int, first: IPAddress = .zero, second: IPAddress = .zero, detail: UInt64 = 0) {
-        self.sid = sid
-        self.first = first
-        self.second = second
-        self.detail = detail
-    }
-}
-
-/// Writes the first alert of each ``ThrottleKey`` and then at most one per
+/// Writes the first alert of each ``FindingKey`` and then at most one per
 /// window of packet time, counting the ones in between; the next alert written
 /// for the key carries that count. Memory is bounded by `maxEntries`.
 ///
@@ -30,7 +13,7 @@ public final class AlertThrottle {
 
     public let window: UInt64
     public let maxEntries: Int
-    private var entries: [ThrottleKey: Entry] = [:]
+    private var entries: [FindingKey: Entry] = [:]
     /// Alerts suppressed, by sid (whether or not a later alert reported them).
     public private(set) var suppressedBySID: [Int: Int] = [:]
 
@@ -42,7 +25,7 @@ public final class AlertThrottle {
 
     /// Whether to write an alert with `key` at packet time `now`: the number of
     /// alerts suppressed since the previous one was written, or `nil` to suppress.
-    public func admit(_ key: ThrottleKey, now: UInt64) -> Int? {
+    public func admit(_ key: FindingKey, now: UInt64) -> Int? {
         guard window > 0 else { return 0 }
         if var entry = entries[key] {
             // Alerts reported when a flow ends can be older than the last one written.

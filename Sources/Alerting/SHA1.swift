@@ -1,51 +1,38 @@
 /// SHA-1 (FIPS 180-4), used only for Community ID flow hashes, which the
-/// specification defines over SHA-1. It protects nothing; do not use it for security.
-struct SHA1 {
-    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-    private var buffer = [UInt8]()
-    private var length: UInt64 = 0
-
-    init() { buffer.reserveCapacity(64) }
-
-    mutating func update(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            buffer.append(byte)
-            length &+= 1
-            if buffer.count == 64 {
-                compress(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
+/// specification defines over SHA-1. It protects nothing; do not use it for
+/// security. Works on the caller's bytes and the stack: no allocation.
+enum SHA1 {
+    /// The 20-byte digest of `bytes`, as five big-endian words.
+    static func digest(_ bytes: UnsafeRawBufferPointer) -> (UInt32, UInt32, UInt32, UInt32, UInt32) {
+        var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+        var offset = 0
+        while bytes.count - offset >= 64 {
+            compress(&h, UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 64)]))
+            offset += 64
         }
+        // The rest, 0x80, zeros and the bit length: one or two final blocks.
+        var tail = InlineArray<128, UInt8>(repeating: 0)
+        let rest = bytes.count - offset
+        for i in 0..<rest { tail[i] = bytes[offset + i] }
+        tail[rest] = 0x80
+        let blocks = rest + 9 <= 64 ? 1 : 2
+        let bitLength = UInt64(bytes.count) &* 8
+        for i in 0..<8 { tail[blocks * 64 - 1 - i] = UInt8(truncatingIfNeeded: bitLength >> UInt64(i * 8)) }
+        withUnsafeBytes(of: &tail) { raw in
+            for b in 0..<blocks { compress(&h, UnsafeRawBufferPointer(rebasing: raw[(b * 64)..<(b * 64 + 64)])) }
+        }
+        return h
     }
 
-    mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        update([0x80])
-        length &-= 1
-        while buffer.count != 56 {
-            buffer.append(0)
-            if buffer.count == 64 {
-                compress(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        for i in (0..<8).reversed() { buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(i * 8))) }
-        compress(buffer)
-        var out: [UInt8] = []
-        for word in [h.0, h.1, h.2, h.3, h.4] {
-            out += [UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
-        }
-        return out
-    }
-
+    /// The digest as 20 bytes (tests).
     static func digest(_ bytes: [UInt8]) -> [UInt8] {
-        var s = SHA1()
-        s.update(bytes)
-        return s.finalize()
+        let h = bytes.withUnsafeBytes { digest($0) }
+        var bigEndian = (h.0.bigEndian, h.1.bigEndian, h.2.bigEndian, h.3.bigEndian, h.4.bigEndian)
+        return withUnsafeBytes(of: &bigEndian) { Array($0) }
     }
 
-    private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 80)
+    private static func compress(_ h: inout (UInt32, UInt32, UInt32, UInt32, UInt32), _ block: UnsafeRawBufferPointer) {
+        var w = InlineArray<80, UInt32>(repeating: 0)
         for i in 0..<16 {
             w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
         }

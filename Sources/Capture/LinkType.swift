@@ -9,25 +9,16 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let ethernet = LinkType(rawValue: 1)
     /// Raw IP, no link header (DLT_RAW as libpcap reports it on Linux).
     public static let raw = LinkType(rawValue: 12)
-    /// DLT_RAW as some BSDs number it.
-    public static let rawBSD = LinkType(rawValue: 14)
     /// OpenBSD loopback: address family in network byte order.
     public static let loop = LinkType(rawValue: 108)
     /// Linux cooked capture v1 (DLT_LINUX_SLL).
     public static let linuxSLL = LinkType(rawValue: 113)
-    /// LINKTYPE_RAW in files.
-    public static let rawFile = LinkType(rawValue: 101)
     /// Raw IPv4 (LINKTYPE_IPV4).
     public static let ipv4 = LinkType(rawValue: 228)
     /// Raw IPv6 (LINKTYPE_IPV6).
     public static let ipv6 = LinkType(rawValue: 229)
     /// Linux cooked capture v2 (DLT_LINUX_SLL2).
     public static let linuxSLL2 = LinkType(rawValue: 276)
-
-    /// The link types the decoder understands.
-    public static let supported: [LinkType] = [.ethernet, .linuxSLL, .linuxSLL2, .raw, .rawBSD, .rawFile, .ipv4, .ipv6, .null, .loop]
-
-    public var isSupported: Bool { LinkType.supported.contains(self) }
 
     /// libpcap's name for the link type (`EN10MB`, `LINUX_SLL2`, ...), or its number.
     public var name: String { Libpcap.datalinkName(rawValue) ?? "DLT \(rawValue)" }

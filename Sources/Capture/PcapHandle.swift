@@ -44,7 +44,8 @@ public struct CaptureStatistics: Sendable, Equatable {
 
 /// Options of a live capture; libpcap's defaults where `nil`.
 public struct LiveCaptureOptions: Sendable {
-    public var snaplen: Int32 = 65535
+    /// Bytes captured per packet (the sensor's default is `sensor.snaplen`'s).
+    public var snaplen: Int32
     public var promiscuous: Bool = true
     /// Read timeout in milliseconds; also bounds how long a stop request waits.
     public var timeoutMilliseconds: Int32 = 200
@@ -53,7 +54,7 @@ public struct LiveCaptureOptions: Sendable {
     public var immediateMode: Bool = false
     /// Capture only packets received by the interface (the sensor never transmits).
     public var inboundOnly: Bool = false
-    public init() {}
+    public init(snaplen: Int32) { self.snaplen = snaplen }
 }
 
 /// A libpcap capture handle, live or offline. It owns its `pcap_t` and closes it
@@ -137,9 +138,6 @@ public final class PcapHandle {
         }
         let pcap = PcapHandle(handle: opened, source: path, isLive: false)
         if path != "-" { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
-        guard pcap.linkType.isSupported else {
-            throw CaptureError(.unsupportedLinkType, source: path, message: Self.unsupportedMessage(pcap.linkType))
-        }
         return pcap
     }
 
@@ -160,9 +158,6 @@ public final class PcapHandle {
         }
         let pcap = PcapHandle(handle: opened, source: name, isLive: false)
         pcap.memory = storage  // pcap_close closes the FILE; the bytes go with the handle
-        guard pcap.linkType.isSupported else {
-            throw CaptureError(.unsupportedLinkType, source: name, message: Self.unsupportedMessage(pcap.linkType))
-        }
         return pcap
     }
 
@@ -182,7 +177,7 @@ public final class PcapHandle {
     /// Opens a live capture on an interface and activates it.
     ///
     /// The corresponding C functions are `pcap_create`, `pcap_set_*` and `pcap_activate`.
-    public static func openLive(_ interface: String, options: LiveCaptureOptions = .init()) throws(CaptureError) -> PcapHandle {
+    public static func openLive(_ interface: String, options: LiveCaptureOptions) throws(CaptureError) -> PcapHandle {
         let (created, text) = Libpcap.withErrbuf { Libpcap.create(interface, errbuf: $0) }
         guard let created else { throw CaptureError(.open, source: interface, message: text) }
         // Until activation succeeds nothing owns `created`: close it on every failure.
@@ -206,9 +201,6 @@ public final class PcapHandle {
             throw fail(.open, detail.isEmpty || detail == reason || detail.hasPrefix(reason) ? (detail.isEmpty ? reason : detail) : "\(reason): \(detail)")
         }
         let pcap = PcapHandle(handle: created, source: interface, isLive: true)
-        guard pcap.linkType.isSupported else {
-            throw CaptureError(.unsupportedLinkType, source: interface, message: Self.unsupportedMessage(pcap.linkType))
-        }
         if options.inboundOnly, Libpcap.setDirectionIn(created) != 0 {
             throw CaptureError(.configure, source: interface, message: "inbound-only capture: \(Libpcap.geterr(created))")
         }
@@ -303,11 +295,6 @@ public final class PcapHandle {
 
     /// The libpcap version string.
     public static var libraryVersion: String { Libpcap.libraryVersion() }
-
-    static func unsupportedMessage(_ linkType: LinkType) -> String {
-        let names = ["EN10MB", "LINUX_SLL", "LINUX_SLL2", "RAW", "IPV4", "IPV6", "NULL", "LOOP"].joined(separator: ", ")
-        return "unsupported link type \(linkType); supported: \(names)"
-    }
 
     /// libpcap's open errors start with the path; the caller prefixes it already.
     static func describeOpenFailure(_ text: String, path: String) -> String {

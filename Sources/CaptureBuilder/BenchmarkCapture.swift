@@ -1,5 +1,6 @@
 import Capture
 import Decode
+import Vocabulary
 
 /// A deterministic pseudo-random generator (xorshift64*), so that a seed always
 /// builds the same capture.

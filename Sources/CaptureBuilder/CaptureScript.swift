@@ -1,5 +1,6 @@
 import Capture
 import Decode
+import Vocabulary
 
 /// A host on the wire: MAC and IP address.
 public struct Host: Sendable {

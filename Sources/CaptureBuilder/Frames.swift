@@ -1,5 +1,6 @@
 import Capture
 import Decode
+import Vocabulary
 
 /// Builders for the layers the sensor decodes: each returns the bytes of one
 /// header plus its payload, with lengths and checksums filled in. They build

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// ARP and RARP. Addresses are recorded for Ethernet/IPv4 ARP only.
 enum ARPDecoder {
     static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
@@ -8,7 +10,7 @@ enum ARPDecoder {
         p.network = .arp
         p.arpOperation = b.u16(o + 6)
         let hardwareLength = Int(b.u8(o + 4)), protocolLength = Int(b.u8(o + 5))
-        guard b.u16(o) == 1, b.u16(o + 2) == 0x0800, hardwareLength == 6, protocolLength == 4 else {
+        guard b.u16(o) == 1, b.u16(o + 2) == EtherType.ipv4.rawValue, hardwareLength == 6, protocolLength == 4 else {
             return .done
         }
         guard b.has(28, at: o) else {

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A read-only view over captured bytes. It does not own the memory and never
 /// copies it.
 ///

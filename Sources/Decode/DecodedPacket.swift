@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The network layer a packet carries, after all tunnels.
 public enum NetworkKind: UInt8, Sendable {
     case none
@@ -31,7 +33,7 @@ public struct Segment: Hashable, Sendable {
 /// Addresses and ports are those of the innermost packet; the tunnels around it
 /// are in ``tunnels``.
 @frozen
-public struct DecodedPacket {
+public struct DecodedPacket: Sendable {
     // Capture
     public var timestamp: UInt64 = 0
     public var capturedLength: Int = 0
@@ -157,11 +159,12 @@ public struct DecodedPacket {
     }
 
     /// The VLAN ids of the outermost frame followed by those inside the innermost
-    /// tunnel, as EVE's `vlan` array reports them (allocates; alert path only).
-    public var reportedVLANs: [UInt16] {
-        var ids = vlans.ids
+    /// tunnel, as EVE's `vlan` array reports them.
+    public var reportedVLANs: VLANIDList {
+        var ids = VLANIDList()
+        ids.append(vlans)
         if !tunnels.isEmpty {
-            ids += innerVLANs.ids
+            ids.append(innerVLANs)
             if innerVLANs.isEmpty && mirrorVLAN != 0 { ids.append(mirrorVLAN) }
         }
         return ids

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The next thing to decode and where it starts in the packet bytes. Each layer
 /// decoder reads its header, records fields in the ``DecodedPacket`` and returns
 /// one of these; ``PacketDecoder/decode(_:link:into:)`` routes it.
@@ -32,15 +34,7 @@ public struct PacketDecoder: Sendable {
     /// Decodes `bytes`, which start with a header of kind `link`, into `packet`.
     /// The caller resets `packet` first.
     public func decode(_ bytes: ByteView, link: LinkLayer, into p: inout DecodedPacket) {
-        var next: NextLayer
-        switch link {
-        case .ethernet: next = .ethernet(0)
-        case .linuxSLL: next = LinuxSLLDecoder.decode(bytes, at: 0, into: &p)
-        case .linuxSLL2: next = LinuxSLL2Decoder.decode(bytes, at: 0, into: &p)
-        case .rawIP: next = .rawIP(0)
-        case .null: next = NullLoopbackDecoder.decode(bytes, at: 0, networkOrder: false, into: &p)
-        case .loop: next = NullLoopbackDecoder.decode(bytes, at: 0, networkOrder: true, into: &p)
-        }
+        var next = link.start(bytes, into: &p)
         var layers = 0
         while true {
             layers &+= 1
@@ -78,22 +72,22 @@ public struct PacketDecoder: Sendable {
 
     func dispatch(etherType type: EtherType, _ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
         p.etherType = type
-        switch type.rawValue {
-        case 0x0800:
+        switch type {
+        case .ipv4:
             return .ipv4(o)
-        case 0x86DD:
+        case .ipv6:
             return .ipv6(o)
-        case 0x8100, 0x88A8, 0x9100:
+        case .vlan, .qinq, .qinqLegacy:
             return VLANDecoder.decode(b, at: o, tpid: type.rawValue, into: &p)
-        case 0x0806, 0x8035:
+        case .arp, .rarp:
             return ARPDecoder.decode(b, at: o, into: &p)
-        case 0x8847, 0x8848:
+        case .mplsUnicast, .mplsMulticast:
             return MPLSDecoder.decode(b, at: o, into: &p)
-        case 0x8864:
+        case .pppoeSession:
             return PPPoEDecoder.decode(b, at: o, into: &p)
-        case 0x6558:
+        case .transparentEthernetBridging:
             return .ethernet(o)
-        case 0x8906, 0x8914, 0x88A2, 0x8863, 0x88E5:
+        case .fcoe, .fip, .aoe, .pppoeDiscovery, .macsec:
             // FCoE, FIP, AoE, PPPoE discovery, MACsec: recognised, no IP inside to decode.
             p.network = .otherEthernet
             return .done
@@ -104,18 +98,18 @@ public struct PacketDecoder: Sendable {
     }
 
     func dispatch(ipProtocol proto: IPProtocol, _ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
-        switch proto.rawValue {
-        case 6:
+        switch proto {
+        case .tcp:
             return TCPDecoder.decode(b, at: o, into: &p)
-        case 17:
+        case .udp:
             return UDPDecoder.decode(b, at: o, into: &p)
-        case 1:
+        case .icmp:
             return ICMPDecoder.decode(b, at: o, into: &p)
-        case 58:
+        case .icmpv6:
             return ICMPDecoder.decodeV6(b, at: o, into: &p)
-        case 47:
+        case .gre:
             return GREDecoder.decode(b, at: o, into: &p)
-        case 4, 41:
+        case .ipv4, .ipv6:
             return IPInIPDecoder.decode(b, at: o, inner: proto, into: &p)
         default:
             return .done

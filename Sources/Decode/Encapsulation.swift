@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The kind of tunnel or mirror encapsulation a packet was found inside.
 public enum TunnelKind: UInt8, Sendable, CaseIterable {
     case vxlan = 1

@@ -3,7 +3,7 @@ enum EthernetDecoder {
     static let headerLength = 14
 
     static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
-        guard b.has(14, at: o) else {
+        guard b.has(headerLength, at: o) else {
             p.flag(.ethernetTruncated)
             return .done
         }
@@ -13,9 +13,9 @@ enum EthernetDecoder {
         p.macTunnelDepth = p.tunnels.count
         let typeOrLength = b.u16(o + 12)
         if typeOrLength >= 0x0600 {
-            return .etherType(EtherType(rawValue: typeOrLength), o + 14)
+            return .etherType(EtherType(rawValue: typeOrLength), o + headerLength)
         }
-        return LLCDecoder.decode(b, at: o + 14, into: &p)
+        return LLCDecoder.decode(b, at: o + headerLength, into: &p)
     }
 }
 
@@ -37,4 +37,11 @@ enum LLCDecoder {
         p.network = .otherEthernet
         return .done
     }
+}
+
+/// Captures of Ethernet frames (DLT_EN10MB): the frame is decoded by the main
+/// loop as frames inside tunnels are.
+enum EthernetLink: LinkLayerDecoder {
+    static let linkTypes: [(number: Int32, name: String)] = [(1, "EN10MB")]
+    static func decodeLink(_ bytes: ByteView, into p: inout DecodedPacket) -> NextLayer { .ethernet(0) }
 }

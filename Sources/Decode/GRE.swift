@@ -29,26 +29,26 @@ enum GREDecoder {
         }
         let key: UInt32 = hasKey ? b.u32(keyOffset) : 0
         let inner = o + length
-        switch protocolType {
-        case 0x0800:
+        switch EtherType(rawValue: protocolType) {
+        case .ipv4:
             return p.enterTunnel(.gre, identifier: key, hasIdentifier: hasKey) ? .ipv4(inner) : .done
-        case 0x86DD:
+        case .ipv6:
             return p.enterTunnel(.gre, identifier: key, hasIdentifier: hasKey) ? .ipv6(inner) : .done
-        case 0x6558:
+        case .transparentEthernetBridging:
             // NVGRE: key present, checksum and sequence absent; the key's top 24 bits are the VSID.
             if hasKey && !hasChecksum && !hasSequence {
                 return p.enterTunnel(.nvgre, identifier: key >> 8, hasIdentifier: true) ? .ethernet(inner) : .done
             }
             return p.enterTunnel(.gre, identifier: key, hasIdentifier: hasKey) ? .ethernet(inner) : .done
-        case 0x88BE:
+        case .erspan:
             // ERSPAN type I has no sequence number and no ERSPAN header; type II has both.
             if !hasSequence {
                 return p.enterTunnel(.erspan1) ? .ethernet(inner) : .done
             }
             return ERSPANDecoder.decodeTypeII(b, at: inner, into: &p)
-        case 0x22EB:
+        case .erspan3:
             return ERSPANDecoder.decodeTypeIII(b, at: inner, into: &p)
-        case 0x8847, 0x8848:
+        case .mplsUnicast, .mplsMulticast:
             return p.enterTunnel(.gre, identifier: key, hasIdentifier: hasKey) ? .etherType(EtherType(rawValue: protocolType), inner) : .done
         default:
             return .done

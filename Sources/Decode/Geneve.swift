@@ -16,10 +16,10 @@ enum GeneveDecoder {
         let protocolType = b.u16(o + 2)
         let vni = b.u32(o + 4) >> 8
         guard p.enterTunnel(.geneve, identifier: vni, hasIdentifier: true) else { return .done }
-        switch protocolType {
-        case 0x6558: return .ethernet(o + length)
-        case 0x0800: return .ipv4(o + length)
-        case 0x86DD: return .ipv6(o + length)
+        switch EtherType(rawValue: protocolType) {
+        case .transparentEthernetBridging: return .ethernet(o + length)
+        case .ipv4: return .ipv4(o + length)
+        case .ipv6: return .ipv6(o + length)
         default: return .done
         }
     }

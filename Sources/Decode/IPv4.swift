@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// IPv4 (RFC 791) with options and fragments. Later fragments (offset > 0) carry
 /// no transport header and are not decoded further.
 enum IPv4Decoder {

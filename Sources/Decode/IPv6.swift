@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// IPv6 (RFC 8200) with hop-by-hop, routing, fragment, destination-options and
 /// AH extension headers. Later fragments carry no transport header.
 enum IPv6Decoder {
@@ -27,50 +29,49 @@ enum IPv6Decoder {
         p.destination = IPAddress(high: b.u64(o + 24), low: b.u64(o + 32))
         p.ttl = b.u8(o + 7)
         p.ipPayloadEnd = end
-        var next = b.u8(o + 6)
+        var next = IPProtocol(rawValue: b.u8(o + 6))
         var offset = o + 40
         var extensions = 0
         while true {
             switch next {
-            case 0, 43, 60:  // hop-by-hop, routing, destination options: (length + 1) * 8 bytes
+            case .hopByHop, .routing, .destinationOptions:  // (length + 1) * 8 bytes
                 guard b.has(2, at: offset), offset < end else {
                     p.flag(.ipv6ExtensionTruncated)
                     return .done
                 }
                 let length = (Int(b.u8(offset + 1)) + 1) &* 8
-                next = b.u8(offset)
+                next = IPProtocol(rawValue: b.u8(offset))
                 offset &+= length
-            case 44:  // fragment header: 8 bytes
+            case .fragment:  // 8 bytes
                 guard b.has(8, at: offset), offset < end else {
                     p.flag(.ipv6ExtensionTruncated)
                     return .done
                 }
                 let field = b.u16(offset + 2)
-                next = b.u8(offset)
+                next = IPProtocol(rawValue: b.u8(offset))
                 offset &+= 8
                 p.isFragment = true
                 p.fragmentOffset = Int(field & 0xFFF8)
                 if field & 0xFFF8 != 0 {
-                    p.ipProtocol = IPProtocol(rawValue: next)
+                    p.ipProtocol = next
                     return .done
                 }
-            case 51:  // AH: (length + 2) * 4 bytes
+            case .ah:  // (length + 2) * 4 bytes
                 guard b.has(2, at: offset), offset < end else {
                     p.flag(.ipv6ExtensionTruncated)
                     return .done
                 }
                 let length = (Int(b.u8(offset + 1)) + 2) &* 4
-                next = b.u8(offset)
+                next = IPProtocol(rawValue: b.u8(offset))
                 offset &+= length
             default:
-                let proto = IPProtocol(rawValue: next)
-                p.ipProtocol = proto
-                if next == 59 { return .done }  // no next header
+                p.ipProtocol = next
+                if next == .noNextHeader { return .done }
                 guard offset <= end else {
                     p.flag(.ipv6ExtensionTruncated)
                     return .done
                 }
-                return .ipProtocol(proto, offset)
+                return .ipProtocol(next, offset)
             }
             extensions &+= 1
             if extensions > maximumExtensions {

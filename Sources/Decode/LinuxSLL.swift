@@ -1,6 +1,9 @@
 /// Linux cooked capture v1 (`any` device): 16-byte header with the protocol last.
-enum LinuxSLLDecoder {
-    static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
+enum LinuxSLLDecoder: LinkLayerDecoder {
+    static let linkTypes: [(number: Int32, name: String)] = [(113, "LINUX_SLL")]
+
+    static func decodeLink(_ b: ByteView, into p: inout DecodedPacket) -> NextLayer {
+        let o = 0
         guard b.has(16, at: o) else {
             p.flag(.sllTruncated)
             return .done
@@ -26,8 +29,11 @@ enum LinuxSLLDecoder {
 }
 
 /// Linux cooked capture v2: 20-byte header with the protocol first.
-enum LinuxSLL2Decoder {
-    static func decode(_ b: ByteView, at o: Int, into p: inout DecodedPacket) -> NextLayer {
+enum LinuxSLL2Decoder: LinkLayerDecoder {
+    static let linkTypes: [(number: Int32, name: String)] = [(276, "LINUX_SLL2")]
+
+    static func decodeLink(_ b: ByteView, into p: inout DecodedPacket) -> NextLayer {
+        let o = 0
         guard b.has(20, at: o) else {
             p.flag(.sll2Truncated)
             return .done

@@ -15,7 +15,7 @@ enum MPLSDecoder {
             p.mplsLabelCount += 1
             o += 4
             if entry & 0x100 != 0 { break }  // bottom of stack
-            if p.mplsLabelCount >= 8 {
+            if p.mplsLabelCount >= maximumLabels {
                 p.flag(.mplsTooManyLabels)
                 return .done
             }

@@ -75,3 +75,44 @@ public struct VLANStack: Sendable {
         return key
     }
 }
+
+/// VLAN ids as an alert reports them, outermost first: the outer frame's tags,
+/// then those inside the innermost tunnel. Stored inline (no heap).
+@frozen
+public struct VLANIDList: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// Both stacks full, and an ERSPAN header's VLAN.
+    public static let capacity = 2 * VLANStack.capacity + 1
+
+    @usableFromInline var storage: InlineArray<17, UInt16>
+    public private(set) var count: Int
+
+    public init() {
+        storage = InlineArray(repeating: 0)
+        count = 0
+    }
+
+    public init(arrayLiteral elements: UInt16...) {
+        self.init()
+        for e in elements { append(e) }
+    }
+
+    /// Appends an id (ignored beyond ``capacity``).
+    public mutating func append(_ id: UInt16) {
+        guard count < Self.capacity else { return }
+        storage[count] = id
+        count += 1
+    }
+
+    /// Appends the ids of a stack's tags.
+    public mutating func append(_ stack: VLANStack) {
+        for i in 0..<stack.count { append(stack[i].id) }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> UInt16 { storage[i] }
+
+    public static func == (a: VLANIDList, b: VLANIDList) -> Bool { a.elementsEqual(b) }
+
+    public var description: String { "[" + map(String.init).joined(separator: ", ") + "]" }
+}

@@ -1,17 +1,24 @@
-import Alerting
 import Decode
 import Flows
+import Inspect
+import Vocabulary
 import Zones
 
-/// Runs the enabled rules at their moments and hands findings to the alert
-/// stage. Each rule fires at most once per flow.
+/// The detect stage: runs the enabled rules at their moments (a flow starts
+/// or first answers, a segment or a flow-less packet is seen, an inspector
+/// reports, a link ends) and turns what they find into ``Detection`` values
+/// for the alert stage. Each rule fires at most once per flow at the flow
+/// moments; application events may fire a rule again (two logins are two
+/// findings) unless the rule asks for once per flow.
 ///
-/// Not thread-safe: one detector per worker.
+/// It knows nothing of throttling, formats or sinks: the caller takes
+/// ``detections`` after each call and hands them on.
+///
+/// Not thread-safe: one detector per pipeline.
 public final class Detector {
     public let zones: ZoneMap
-    public let dispatcher: AlertDispatcher
-    /// The capture interface, for alerts (nil for files).
-    public var interfaceName: String?
+    /// What the rules found since ``clearDetections()``.
+    public private(set) var detections: [Detection] = []
 
     let rules: [any Rule]
     let metadata: [RuleMetadata]
@@ -23,14 +30,17 @@ public final class Detector {
     private let nonFlowRules: [Int]
     private let linkEndRules: [Int]
     private let oncePerFlow: [Bool]
-    private let inspection: ApplicationInspection
-    private var inspectionOutput = InspectionOutput()
     private var findings: [Finding] = []
+    /// The index of the rule of each finding in `findings`.
+    private var findingRules: [Int] = []
     private var seenSegments = Set<UInt64>()
     /// Plain VLAN segments already seen, one bit per VLAN id: the common case
     /// costs a bit test, not a hash (ARP and other flow-less packets come here each time).
     private var seenVLANs = [UInt64](repeating: 0, count: 64)
     private let maxSeenSegments = 1 << 16
+
+    /// Rules that can be tracked per flow: one bit each in ``Flows/FlowRecord/firedRules``.
+    public static let maximumRules = FlowRecord.firedRuleCapacity
 
     /// The enabled rules with their effective severities.
     public var enabledRules: [(RuleMetadata, Severity)] { Array(zip(metadata, severities)) }
@@ -38,13 +48,10 @@ public final class Detector {
     /// Builds the rule set for a configuration, applying its `rules:` overrides.
     ///
     /// - Throws: ``ConfigErrors`` for overrides that name no rule.
-    ///
-    /// - Parameters:
-    ///   - flowCapacity: the flow table's size (inspection state is kept per flow slot).
-    ///   - endpointMemory: the live sensor's infrastructure endpoints (rule 7002 is silent without it).
-    public init(zones: ZoneMap, dispatcher: AlertDispatcher, flowCapacity: Int = 1024, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
+    /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002 is silent without it).
+    public init(zones: ZoneMap, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
+        precondition(RuleRegistry.all.count <= Self.maximumRules, "more rules than FlowRecord.firedRules has bits")
         self.zones = zones
-        self.dispatcher = dispatcher
         let config = zones.config
         var errors: [ConfigError] = []
         var enabled: [String: Bool] = [:]
@@ -73,131 +80,118 @@ public final class Detector {
         nonFlowRules = active.indices.filter { active[$0].hooks.contains(.packetWithoutFlow) }
         linkEndRules = active.indices.filter { active[$0].hooks.contains(.linkEnd) }
         oncePerFlow = active.map { $0.hooks.contains(.oncePerFlow) }
-        inspection = ApplicationInspection(capacity: flowCapacity, window: config.sensor.streamWindow)
         findings.reserveCapacity(8)
+        findingRules.reserveCapacity(8)
+        detections.reserveCapacity(8)
     }
 
     static func suggestion(_ key: String, _ names: [String]) -> String {
         Spelling.suggestion(key, names, fallback: " (zonewarden rules lists them)")
     }
 
-    /// Classifies a new flow into zones and runs the flow-start rules.
+    /// Whether any enabled rule listens to application events (else nothing needs inspecting).
+    public var inspectsApplications: Bool { !appEventRules.isEmpty }
+
+    /// Empties ``detections`` (the caller has handed them on).
+    @inline(__always)
+    public func clearDetections() { detections.removeAll(keepingCapacity: true) }
+
+    // MARK: Moments
+
+    /// A new flow (already classified): the new-segment check and the flow-start rules.
     public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
-        let segment = packet.pointee.segment
-        let (source, destination) = flow.pointee.key.isEthernet
-            ? (zones.zone(forMAC: MACAddress(rawValue: flow.pointee.initiatorAddress.low)), zones.zone(forMAC: MACAddress(rawValue: flow.pointee.responderAddress.low)))
-            : (zones.zone(for: flow.pointee.initiatorAddress), zones.zone(for: flow.pointee.responderAddress))
-        flow.pointee.sourceZone = source
-        flow.pointee.destinationZone = destination
-        flow.pointee.segmentZone = zones.zone(for: segment)
-        flow.pointee.state |= FlowState.classified
-        checkSegment(segment, packet: packet)
+        checkSegment(packet.pointee.segment, packet: packet)
         guard !flowStartRules.isEmpty else { return }
-        run(flowStartRules, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.flowStarted($1, &$2) }
+        runOnce(flowStartRules, flow, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.flowStarted($1, &$2) }
     }
 
-    /// Runs the first-reply rules (the responder's first packet).
+    /// The responder's first packet: the first-reply rules.
     public func firstReply(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
         guard !firstReplyRules.isEmpty else { return }
-        run(firstReplyRules, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.firstReply($1, &$2) }
+        runOnce(firstReplyRules, flow, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.firstReply($1, &$2) }
     }
 
-    /// For packets that belong to no flow (ARP, ...): the new-segment check.
+    /// A packet that belongs to no flow (ARP, ...): the new-segment check and the flow-less rules.
     public func packetWithoutFlow(_ packet: UnsafePointer<DecodedPacket>) {
         guard packet.pointee.hasMACs || packet.pointee.isIP else { return }
         checkSegment(packet.pointee.segment, packet: packet)
         guard !nonFlowRules.isEmpty else { return }
         let event = PacketEvent(zones: zones, packet: packet)
         gather(nonFlowRules) { $0.packetWithoutFlow(event, &$1) }
-        dispatchPacketFindings(packet)
+        if !findings.isEmpty { emit(packetSubject(packet.pointee)) }
     }
 
-    /// The end of a capture link: rules that judge a whole link report.
+    /// The end of a capture link: the rules that judge a whole link.
     /// `vlanFrames` counts the link's frames per VLAN id; `timestamp` is its last packet's.
     public func linkEnded(name: String, vlanFrames: UnsafeBufferPointer<UInt64>, timestamp: UInt64) {
         guard !linkEndRules.isEmpty else { return }
         let event = LinkEvent(zones: zones, name: name, vlanFrames: vlanFrames)
         gather(linkEndRules) { $0.linkEnded(event, &$1) }
-        var packet = DecodedPacket()
-        packet.timestamp = timestamp
-        withUnsafePointer(to: &packet) { dispatchPacketFindings($0) }
+        guard !findings.isEmpty else { return }
+        var subject = DetectionSubject()
+        subject.timestamp = timestamp
+        emit(subject)
     }
 
-    /// Whether any enabled rule listens to application events (else nothing is inspected).
-    public var inspectsApplications: Bool { !appEventRules.isEmpty }
-
-    /// Offers a packet's payload to the application inspectors and runs the
-    /// rules on what they report. `bytes` are the packet's captured bytes.
-    public func inspectPayload(flows: FlowTable, index: Int32, packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
-        guard !appEventRules.isEmpty else {
-            flows.record(index).pointee.state |= FlowState.inspectionDone
-            return
-        }
-        inspectionOutput.events.removeAll(keepingCapacity: true)
-        inspectionOutput.appProtocol = nil
-        inspectionOutput.finished = false
-        inspection.packetBytes = bytes
-        let record = flows.record(index)
-        inspection.inspect(flows: flows, index: index, packet: packet, fromClient: fromInitiator, hints: { self.hints(record) }, &inspectionOutput)
-        if let name = inspectionOutput.appProtocol { record.pointee.appProtocol = InspectorRegistry.protocolID(name) }
-        guard !inspectionOutput.events.isEmpty else { return }
-        let event = FlowEvent(zones: zones, flow: record, packet: packet, flowID: flows.id(index))
-        for app in inspectionOutput.events { runAppEvent(app, event) }
-    }
-
-    /// A flow is being removed: inspectors report what is still pending.
-    public func flowEnded(flows: FlowTable, index: Int32) {
-        // Only flows whose record says an inspection holds state: ending a flow costs nothing otherwise.
-        guard flows.record(index).pointee.state & FlowState.inspecting != 0, inspection.isInspecting(index) else { return }
-        inspectionOutput.events.removeAll(keepingCapacity: true)
-        inspectionOutput.appProtocol = nil
-        guard var context = inspection.flowEnded(index, &inspectionOutput), !inspectionOutput.events.isEmpty else { return }
-        let record = flows.record(index)
-        context.timestamp = record.pointee.lastSeen
-        withUnsafePointer(to: &context) { packet in
-            let event = FlowEvent(zones: zones, flow: record, packet: packet, flowID: flows.id(index))
-            for app in inspectionOutput.events { runAppEvent(app, event) }
+    /// What an inspector reported on a flow: the application-event rules, for each event.
+    public func applicationEvents(_ events: [AppEvent], flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
+        guard !appEventRules.isEmpty, !events.isEmpty else { return }
+        let event = FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)
+        for app in events {
+            findings.removeAll(keepingCapacity: true)
+            findingRules.removeAll(keepingCapacity: true)
+            for i in appEventRules {
+                let bit = UInt64(1) << UInt64(i)
+                if oncePerFlow[i] && flow.pointee.firedRules & bit != 0 { continue }
+                let before = findings.count
+                rules[i].appEvent(event, app, &findings)
+                if findings.count > before {
+                    if oncePerFlow[i] { flow.pointee.firedRules |= bit }
+                    for _ in before..<findings.count { findingRules.append(i) }
+                }
+            }
+            if !findings.isEmpty { emit(flowSubject(event)) }
         }
     }
 
-    /// End of input: every inspection still in progress reports what is pending.
-    public func finishInspections(flows: FlowTable) {
-        for index in inspection.inspectedIndexes { flowEnded(flows: flows, index: index) }
-    }
+    // MARK: Running rules
 
-    private func runAppEvent(_ app: AppEvent, _ event: FlowEvent) {
+    /// Runs rules that fire at most once per flow; later rules see the fired bits of earlier ones.
+    private func runOnce(_ indexes: [Int], _ flow: UnsafeMutablePointer<FlowRecord>, _ event: FlowEvent,
+                         _ call: (any Rule, FlowEvent, inout [Finding]) -> Void) {
         findings.removeAll(keepingCapacity: true)
-        for i in appEventRules {
+        findingRules.removeAll(keepingCapacity: true)
+        for i in indexes {
             let bit = UInt64(1) << UInt64(i)
-            let once = oncePerFlow[i]
-            if once && event.flow.pointee.firedRules & bit != 0 { continue }
+            if flow.pointee.firedRules & bit != 0 { continue }
             let before = findings.count
-            rules[i].appEvent(event, app, &findings)
-            if findings.count > before && once { event.flow.pointee.firedRules |= bit }
-            for j in before..<findings.count { findings[j].ruleIndex = i }
+            call(rules[i], event, &findings)
+            if findings.count > before {
+                flow.pointee.firedRules |= bit
+                for _ in before..<findings.count { findingRules.append(i) }
+            }
         }
-        dispatchFindings(event)
+        if !findings.isEmpty { emit(flowSubject(event)) }
     }
 
-    /// Turns the findings gathered for a flow event into alerts.
-    private func dispatchFindings(_ event: FlowEvent) {
-        for f in findings {
-            let base = severities[f.ruleIndex]
-            let severity = f.lowerSeverity ? base.lowered : base
-            let rule = metadata[f.ruleIndex]
-            guard let suppressed = dispatcher.admit(sid: rule.sid, severity: f.severity ?? severity, timestamp: event.packet.pointee.timestamp, key: f.throttle) else { continue }
-            var alert = AlertBuilder.alert(for: f, metadata: rule, severity: severity, event: event, interface: interfaceName)
-            alert.suppressed = suppressed
-            dispatcher.write(alert)
+    /// Gathers the findings of the rules at `indexes` for a moment that is no flow's.
+    private func gather(_ indexes: [Int], _ call: (any Rule, inout [Finding]) -> Void) {
+        findings.removeAll(keepingCapacity: true)
+        findingRules.removeAll(keepingCapacity: true)
+        for i in indexes {
+            let before = findings.count
+            call(rules[i], &findings)
+            for _ in before..<findings.count { findingRules.append(i) }
         }
     }
 
-    private func hints(_ record: UnsafeMutablePointer<FlowRecord>) -> FlowHints {
-        let r = record.pointee
-        let proto = UInt8(truncatingIfNeeded: r.key.protocolNumber)
-        let serverRole = zones.role(r.destinationZone) ?? zones.role(r.segmentZone)
-        let management = serverRole == .management && zones.services.lookup(.management, IPProtocol(rawValue: proto), r.responderPort) != nil
-        return FlowHints(transport: proto, serverPort: r.responderPort, clientPort: r.initiatorPort, managementService: management)
+    /// Turns the gathered findings into detections about `subject`.
+    private func emit(_ subject: DetectionSubject) {
+        for (f, i) in zip(findings, findingRules) {
+            let base = severities[i]
+            let severity = f.severity ?? (f.lowerSeverity ? base.lowered : base)
+            detections.append(Detection(rule: metadata[i], severity: severity, finding: f, subject: subject))
+        }
     }
 
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
@@ -212,42 +206,70 @@ public final class Detector {
         }
         let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
         gather(segmentRules) { $0.segmentSeen(event, &$1) }
-        dispatchPacketFindings(packet)
+        if !findings.isEmpty { emit(packetSubject(packet.pointee)) }
     }
 
-    /// Gathers the findings of the rules at `indexes` for a moment that is no flow's.
-    private func gather(_ indexes: [Int], _ call: (any Rule, inout [Finding]) -> Void) {
-        findings.removeAll(keepingCapacity: true)
-        for i in indexes {
-            let before = findings.count
-            call(rules[i], &findings)
-            for j in before..<findings.count { findings[j].ruleIndex = i }
+    // MARK: Subjects
+
+    /// A flow's endpoints, zones, tags and tunnels.
+    private func flowSubject(_ e: FlowEvent) -> DetectionSubject {
+        let r = e.flow.pointee
+        let p = e.packet.pointee
+        var s = DetectionSubject()
+        s.timestamp = p.timestamp
+        s.flowID = e.flowID
+        s.appProtocol = e.appProtocol
+        s.vlans = p.reportedVLANs
+        s.tunnels = p.tunnels
+        if r.key.isEthernet {
+            s.sourceMAC = MACAddress(rawValue: r.initiatorAddress.low)
+            s.destinationMAC = MACAddress(rawValue: r.responderAddress.low)
+            s.etherType = r.key.protocolNumber
+        } else {
+            s.ipProtocol = e.ipProtocol
+            s.sourceIP = r.initiatorAddress
+            s.destinationIP = r.responderAddress
+            s.sourcePort = r.initiatorPort
+            s.destinationPort = r.responderPort
+            setICMP(&s, p)
         }
+        s.sourceZone = r.sourceZone
+        s.destinationZone = r.destinationZone
+        s.segmentZone = r.segmentZone
+        return s
     }
 
-    /// Turns findings about a packet (not a flow) into alerts.
-    private func dispatchPacketFindings(_ packet: UnsafePointer<DecodedPacket>) {
-        for f in findings {
-            let i = f.ruleIndex
-            guard let suppressed = dispatcher.admit(sid: metadata[i].sid, severity: f.severity ?? severities[i], timestamp: packet.pointee.timestamp, key: f.throttle) else { continue }
-            var alert = AlertBuilder.alert(for: f, metadata: metadata[i], severity: severities[i], packet: packet.pointee, zones: zones, interface: interfaceName)
-            alert.suppressed = suppressed
-            dispatcher.write(alert)
-        }
-    }
-
-    private func run(_ indexes: [Int], _ event: FlowEvent, _ call: (any Rule, FlowEvent, inout [Finding]) -> Void) {
-        findings.removeAll(keepingCapacity: true)
-        for i in indexes {
-            let bit = UInt64(1) << UInt64(i)
-            if event.flow.pointee.firedRules & bit != 0 { continue }
-            let before = findings.count
-            call(rules[i], event, &findings)
-            if findings.count > before {
-                event.flow.pointee.firedRules |= bit
-                for j in before..<findings.count { findings[j].ruleIndex = i }
+    /// A packet's endpoints (outside flows), with their zones looked up now.
+    private func packetSubject(_ p: DecodedPacket) -> DetectionSubject {
+        var s = DetectionSubject()
+        s.timestamp = p.timestamp
+        s.vlans = p.reportedVLANs
+        s.tunnels = p.tunnels
+        if p.isIP {
+            s.sourceIP = p.source
+            s.destinationIP = p.destination
+            s.ipProtocol = p.ipProtocol
+            if p.hasTransport {
+                s.sourcePort = p.sourcePort
+                s.destinationPort = p.destinationPort
             }
+            s.sourceZone = zones.zone(for: p.source)
+            s.destinationZone = zones.zone(for: p.destination)
+            setICMP(&s, p)
+        } else if p.hasMACs {
+            s.sourceMAC = p.sourceMAC
+            s.destinationMAC = p.destinationMAC
+            s.etherType = p.etherType.rawValue
+            s.sourceZone = zones.zone(forMAC: p.sourceMAC)
+            s.destinationZone = zones.zone(forMAC: p.destinationMAC)
         }
-        dispatchFindings(event)
+        s.segmentZone = zones.zone(for: p.segment)
+        return s
+    }
+
+    private func setICMP(_ s: inout DetectionSubject, _ p: DecodedPacket) {
+        guard p.hasTransport, p.ipProtocol == .icmp || p.ipProtocol == .icmpv6 else { return }
+        s.icmpType = p.icmpType
+        s.icmpCode = p.icmpCode
     }
 }

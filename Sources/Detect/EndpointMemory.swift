@@ -1,5 +1,6 @@
-import Alerting
 import Decode
+import Platform
+import Vocabulary
 #if canImport(Glibc)
 import Glibc
 #endif

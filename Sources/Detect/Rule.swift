@@ -1,6 +1,7 @@
-import Alerting
 import Decode
 import Flows
+import Inspect
+import Vocabulary
 import Zones
 
 /// What a rule is, for `zonewarden rules`, alerts and documentation.
@@ -28,7 +29,7 @@ public struct RuleHooks: OptionSet, Sendable {
     public static let newSegment = RuleHooks(rawValue: 4)
     /// An application inspector reported something (a login, a protocol in clear ...).
     /// Unlike the other moments, a rule may fire more than once per flow here
-    /// (two logins on one connection are two findings); throttling keys tell them apart.
+    /// (two logins on one connection are two findings); their keys tell them apart.
     public static let appEvent = RuleHooks(rawValue: 8)
     /// With `.appEvent`: fire at most once per flow over all moments, like the
     /// zone rules (a migration flow found by port and then by signature is one finding).
@@ -59,8 +60,9 @@ public struct RuleSetup {
 /// plus its line in ``RuleRegistry/all``.
 ///
 /// Rules are called on the detection path (new flows, first replies, new
-/// segments), never per packet; they must not keep references to the event's
-/// pointers beyond the call.
+/// segments, application events), never per packet. They read the flow and
+/// the packet (never write them) and report what they find as ``Finding``
+/// values; they must not keep the event's pointers beyond the call.
 public protocol Rule: AnyObject {
     static var metadata: RuleMetadata { get }
     static var hooks: RuleHooks { get }
@@ -82,37 +84,75 @@ extension Rule {
     public func linkEnded(_ event: LinkEvent, _ findings: inout [Finding]) {}
 }
 
-/// What a rule reports: the message, evidence, and what makes repeats "the same".
-public struct Finding {
-    public var message: String
-    public var evidence: [(key: String, value: EvidenceValue)]
-    public var throttle: ThrottleKey
+/// What makes two findings "the same" (the alert stage writes the first and
+/// counts the repeats): the rule and, by default, source, destination and
+/// service; rules about a segment use the VLAN or VNI.
+public struct FindingKey: Hashable, Sendable {
+    public var sid: Int
+    public var first: IPAddress
+    public var second: IPAddress
+    /// Service (protocol << 16 | port), VLAN, or another rule-specific value.
+    public var detail: UInt64
+
+    public init(sid: Int, first: IPAddress = .zero, second: IPAddress = .zero, detail: UInt64 = 0) {
+        self.sid = sid
+        self.first = first
+        self.second = second
+        self.detail = detail
+    }
+}
+
+/// What a rule reports: the message, the evidence, and what makes repeats the
+/// same. Messages and evidence keep their parts typed: building a finding
+/// allocates nothing unless a part is text computed for it.
+public struct Finding: Sendable {
+    public var message: Message
+    public var evidence: Evidence
+    public var key: FindingKey
     /// A severity other than the rule's configured one.
     public var severity: Severity?
     /// Report one level below the rule's configured severity (cleartext findings
     /// inside the management network: NET.1.1.A7, SYS.1.5.A5).
     public var lowerSeverity = false
-    /// Index of the rule in the detector; set by the detector.
-    var ruleIndex = 0
 
-    public init(message: String, evidence: [(key: String, value: EvidenceValue)] = [], throttle: ThrottleKey, severity: Severity? = nil, lowerSeverity: Bool = false) {
+    public init(message: Message, evidence: Evidence = [], key: FindingKey, severity: Severity? = nil, lowerSeverity: Bool = false) {
         self.message = message
         self.evidence = evidence
-        self.throttle = throttle
+        self.key = key
         self.severity = severity
         self.lowerSeverity = lowerSeverity
     }
 }
 
-/// A flow at a detection moment, with its zones already looked up.
-public struct FlowEvent {
+/// What every event offers rules: zone names and roles that are never nil.
+public protocol ZoneNaming {
+    var zones: ZoneMap { get }
+}
+
+extension ZoneNaming {
+    /// A zone's name for messages, or "no zone".
+    public func zoneName(_ id: ZoneID) -> String { zones.label(id) }
+    /// A zone's role name for messages, or "none".
+    public func roleName(_ id: ZoneID) -> String { zones.roleLabel(id) }
+}
+
+/// A flow at a detection moment, with its zones already looked up. Read-only:
+/// which rules have fired on the flow is the detector's business.
+public struct FlowEvent: ZoneNaming {
     public let zones: ZoneMap
-    /// The flow's record; rules may read it (and must not free it).
-    public let flow: UnsafeMutablePointer<FlowRecord>
+    /// The flow's record.
+    public let flow: UnsafePointer<FlowRecord>
     /// The packet that triggered the event.
     public let packet: UnsafePointer<DecodedPacket>
     /// The flow's id (EVE `flow_id`).
     public let flowID: UInt64
+
+    public init(zones: ZoneMap, flow: UnsafePointer<FlowRecord>, packet: UnsafePointer<DecodedPacket>, flowID: UInt64) {
+        self.zones = zones
+        self.flow = flow
+        self.packet = packet
+        self.flowID = flowID
+    }
 
     public var record: FlowRecord { flow.pointee }
     public var isEthernet: Bool { flow.pointee.key.isEthernet }
@@ -122,7 +162,9 @@ public struct FlowEvent {
     public var responderPort: UInt16 { flow.pointee.responderPort }
     /// The IP protocol (meaningless for Ethernet flows).
     public var ipProtocol: IPProtocol { IPProtocol(rawValue: UInt8(truncatingIfNeeded: flow.pointee.key.protocolNumber)) }
-    public var hasPorts: Bool { let p = ipProtocol.rawValue; return !isEthernet && (p == 6 || p == 17 || p == 132) }
+    /// The EtherType of an Ethernet flow.
+    public var etherType: EtherType { EtherType(rawValue: flow.pointee.key.protocolNumber) }
+    public var hasPorts: Bool { !isEthernet && ipProtocol.hasPorts }
 
     public var sourceZone: ZoneID { flow.pointee.sourceZone }
     public var destinationZone: ZoneID { flow.pointee.destinationZone }
@@ -136,17 +178,19 @@ public struct FlowEvent {
     public var effectiveSourceRole: Role? { sourceRole ?? segmentRole }
     /// The responder's role, likewise.
     public var effectiveDestinationRole: Role? { destinationRole ?? segmentRole }
+    /// The responder's zone, or the segment's when its address is in none.
+    public var effectiveDestinationZone: ZoneID { destinationZone != 0 ? destinationZone : segmentZone }
 
-    /// The responder's service as `proto/port` text (`tcp/443`), or the protocol.
-    public var serviceText: String {
-        if isEthernet { return "ethertype 0x" + String(flow.pointee.key.protocolNumber, radix: 16) }
-        return hasPorts ? "\(ipProtocol.serviceName)/\(responderPort)" : ipProtocol.serviceName
+    /// The responder's service: `tcp/443`, the protocol, or the EtherType.
+    public var service: FlowService {
+        if isEthernet { return .etherType(flow.pointee.key.protocolNumber) }
+        return hasPorts ? .port(ipProtocol, responderPort) : .ipProtocol(ipProtocol)
     }
 
-    /// The default throttle key: rule, initiator, responder, service.
-    public func throttleKey(sid: Int) -> ThrottleKey {
+    /// The default key: rule, initiator, responder, service.
+    public func key(sid: Int) -> FindingKey {
         let service = UInt64(flow.pointee.key.protocolNumber) << 16 | UInt64(hasPorts ? responderPort : 0)
-        return ThrottleKey(sid: sid, first: initiator, second: responder, detail: service)
+        return FindingKey(sid: sid, first: initiator, second: responder, detail: service)
     }
 
     /// Whether an `allow` entry covers this flow's zones and service.
@@ -154,35 +198,33 @@ public struct FlowEvent {
         zones.isAllowed(from: sourceZone, to: destinationZone, proto: ipProtocol, port: hasPorts ? responderPort : 0)
     }
 
-    /// A zone's name for messages, or "no zone".
-    public func zoneName(_ id: ZoneID) -> String { zones.name(id) ?? "no zone" }
-
     /// Whether both ends are in management zones (where NET.1.1.A7 tolerates cleartext).
     public var insideManagement: Bool { effectiveSourceRole == .management && effectiveDestinationRole == .management }
 
     /// The application protocol recognised on the flow, if any.
     public var appProtocol: String? { InspectorRegistry.protocolName(flow.pointee.appProtocol) }
 
-    /// A readable endpoint: `10.10.0.5` or a MAC for Ethernet flows.
-    public var initiatorText: String { isEthernet ? MACAddress(rawValue: initiator.low).description : initiator.description }
-    public var responderText: String { isEthernet ? MACAddress(rawValue: responder.low).description : responder.description }
+    /// The initiator as messages name it: its address, or its MAC for Ethernet flows.
+    public var initiatorEndpoint: Endpoint { isEthernet ? .mac(MACAddress(rawValue: initiator.low)) : .ip(initiator) }
+    /// The responder, likewise.
+    public var responderEndpoint: Endpoint { isEthernet ? .mac(MACAddress(rawValue: responder.low)) : .ip(responder) }
 }
 
 /// A packet on a segment seen for the first time.
-public struct SegmentEvent {
+public struct SegmentEvent: ZoneNaming {
     public let zones: ZoneMap
     public let segment: Segment
     public let packet: UnsafePointer<DecodedPacket>
 }
 
 /// A packet that belongs to no flow (ARP, ...).
-public struct PacketEvent {
+public struct PacketEvent: ZoneNaming {
     public let zones: ZoneMap
     public let packet: UnsafePointer<DecodedPacket>
 }
 
 /// A capture link (a file, or a live interface) as a whole.
-public struct LinkEvent {
+public struct LinkEvent: ZoneNaming {
     public let zones: ZoneMap
     /// The file or interface name.
     public let name: String

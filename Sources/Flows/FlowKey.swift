@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// Identifies a bidirectional flow: its segment (VLAN stack, tunnel and VNI) and
 /// its endpoints in canonical order (the smaller address:port first), so both
@@ -90,9 +91,9 @@ public struct FlowKey: Hashable, Sendable {
             proto = UInt64(p.ipProtocol.rawValue)
             kind = kindIP
             if p.hasTransport {
-                let v = p.ipProtocol.rawValue
-                if v == 1 || v == 58 {
-                    let ports = ICMPPorts.map(type: p.icmpType, code: p.icmpCode, v6: v == 58)
+                let v = p.ipProtocol
+                if v == .icmp || v == .icmpv6 {
+                    let ports = ICMPPorts.map(type: p.icmpType, code: p.icmpCode, v6: v == .icmpv6)
                     sendPort = ports.source
                     recvPort = ports.destination
                 } else {

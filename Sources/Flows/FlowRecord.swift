@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// Which idle timeout applies to a flow.
 public enum TimeoutClass: Int, CaseIterable, Sendable {
@@ -13,15 +14,17 @@ public enum TimeoutClass: Int, CaseIterable, Sendable {
 /// relinked or raises an alert (its id, first-seen and link times) live in the
 /// table's cold arrays.
 @frozen
-public struct FlowRecord {
+public struct FlowRecord: Sendable {
     public var key: FlowKey
     public var lastSeen: UInt64
     public var packetsFromInitiator: UInt64
     public var packetsFromResponder: UInt64
     public var bytesFromInitiator: UInt64
     public var bytesFromResponder: UInt64
-    /// One bit per rule (by registration index) that has fired on this flow.
+    /// One bit per rule (by its index among the enabled rules) that has fired on this flow.
     public var firedRules: UInt64
+    /// How many rules ``firedRules`` can track.
+    public static let firedRuleCapacity = UInt64.bitWidth
     @usableFromInline var hashValue32: UInt32
     @usableFromInline var previous: Int32
     @usableFromInline var next: Int32
@@ -67,6 +70,9 @@ public enum FlowState {
     public static let serverTried: UInt16 = 1 << 10
     /// An application inspection holds state for this flow.
     public static let inspecting: UInt16 = 1 << 11
+    /// The responder is a management-role host and its port a management
+    /// service (set by classification; inspectors judge TLS versions only there).
+    public static let managementService: UInt16 = 1 << 12
 
     /// Whether a payload packet of this flow must go to application inspection:
     /// not once it is done, nor for a side already judged while no inspection

@@ -1,15 +1,28 @@
 import CSupport
 import Decode
 
-/// Idle timeouts per ``TimeoutClass``, in nanoseconds.
-public struct FlowTimeoutsNanos: Sendable {
-    public var values: [UInt64]
+/// Flow idle timeouts in seconds (`sensor.flow_timeouts` in the configuration;
+/// these defaults are the only ones).
+public struct FlowTimeouts: Sendable, Equatable {
+    /// TCP flows that have not completed a handshake.
+    public var tcpNew: Int = 30
+    public var tcpEstablished: Int = 3600
+    /// TCP flows after FIN or RST.
+    public var tcpClosed: Int = 30
+    public var udp: Int = 120
+    public var icmp: Int = 30
+    public var other: Int = 60
+
+    public init() {}
 
     public init(tcpNew: Int, tcpEstablished: Int, tcpClosed: Int, udp: Int, icmp: Int, other: Int) {
-        values = [tcpNew, tcpEstablished, tcpClosed, udp, icmp, other].map { UInt64($0) * 1_000_000_000 }
+        (self.tcpNew, self.tcpEstablished, self.tcpClosed, self.udp, self.icmp, self.other) = (tcpNew, tcpEstablished, tcpClosed, udp, icmp, other)
     }
 
-    public static let standard = FlowTimeoutsNanos(tcpNew: 30, tcpEstablished: 3600, tcpClosed: 30, udp: 120, icmp: 30, other: 60)
+    /// The timeout of each ``TimeoutClass``, in nanoseconds.
+    var nanoseconds: [UInt64] {
+        [tcpNew, tcpEstablished, tcpClosed, udp, icmp, other].map { UInt64($0) * 1_000_000_000 }
+    }
 }
 
 /// Counters of a ``FlowTable``.
@@ -59,8 +72,8 @@ public final class FlowTable {
     public let capacity: Int
     public private(set) var count = 0
     public private(set) var statistics = FlowTableStatistics()
-    public var timeouts: FlowTimeoutsNanos {
-        didSet { for c in 0..<Self.classCount { timeoutValues[c] = timeouts.values[c] } }
+    public var timeouts: FlowTimeouts {
+        didSet { for (c, v) in timeouts.nanoseconds.enumerated() { timeoutValues[c] = v } }
     }
     public let serverPorts: ServerPorts
 
@@ -99,7 +112,7 @@ public final class FlowTable {
     /// - Parameters:
     ///   - capacity: the most flows held at once.
     ///   - seed: hash seed; random by default so that crafted traffic cannot aim at one bucket.
-    public init(capacity: Int, timeouts: FlowTimeoutsNanos = .standard, serverPorts: ServerPorts = ServerPorts(), seed: UInt64? = nil) {
+    public init(capacity: Int, timeouts: FlowTimeouts = FlowTimeouts(), serverPorts: ServerPorts = ServerPorts(), seed: UInt64? = nil) {
         precondition(capacity > 0 && capacity < Int(Int32.max / 2))
         self.capacity = capacity
         self.timeouts = timeouts
@@ -119,7 +132,7 @@ public final class FlowTable {
         slotMask = slotCount - 1
         freeList = .allocate(capacity: capacity)
         timeoutValues = .allocate(capacity: Self.classCount)
-        for c in 0..<Self.classCount { timeoutValues[c] = timeouts.values[c] }
+        for (c, v) in timeouts.nanoseconds.enumerated() { timeoutValues[c] = v }
         wheel = .allocate(capacity: Self.wheelSize)
         wheel.initialize(repeating: -1, count: Self.wheelSize)
         wheelTails = .allocate(capacity: Self.wheelSize)
@@ -257,7 +270,7 @@ public final class FlowTable {
             r.pointee.packetsFromResponder &+= 1
             r.pointee.bytesFromResponder &+= bytes
         }
-        if p.pointee.ipProtocol.rawValue == 6 && p.pointee.hasTransport {
+        if p.pointee.ipProtocol == .tcp && p.pointee.hasTransport {
             let flags = p.pointee.tcpFlags
             var newClass = Int(r.pointee.timeoutClass)
             if flags & (TCPFlags.fin | TCPFlags.rst) != 0 {
@@ -294,10 +307,10 @@ public final class FlowTable {
         var senderIsInitiator = true
         var state: UInt16 = 0
         var timeoutClass = TimeoutClass.other
-        let proto = p.ipProtocol.rawValue
+        let proto = p.ipProtocol
         if key.isEthernet {
             timeoutClass = .other
-        } else if proto == 6 && p.hasTransport {
+        } else if proto == .tcp && p.hasTransport {
             let flags = p.tcpFlags
             if flags & TCPFlags.syn != 0 {
                 state |= FlowState.synSeen
@@ -312,12 +325,12 @@ public final class FlowTable {
                 if !senderIsInitiator { state |= FlowState.directionGuessed }
                 timeoutClass = flags & (TCPFlags.fin | TCPFlags.rst) != 0 ? .tcpClosed : .tcpEstablished
             }
-        } else if proto == 17 {
+        } else if proto == .udp {
             senderIsInitiator = !looksLikeReply(p)
             if !senderIsInitiator { state |= FlowState.directionGuessed }
             timeoutClass = .udp
-        } else if proto == 1 || proto == 58 {
-            senderIsInitiator = !(p.hasTransport && ICMPPorts.isReply(type: p.icmpType, v6: proto == 58))
+        } else if proto == .icmp || proto == .icmpv6 {
+            senderIsInitiator = !(p.hasTransport && ICMPPorts.isReply(type: p.icmpType, v6: proto == .icmpv6))
             timeoutClass = .icmp
         }
         if !senderIsInitiator { state |= FlowState.replySeen }

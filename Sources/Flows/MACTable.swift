@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// The zones each MAC address has sent from, for the multi-homed-host rule:
 /// a fixed-size, 4-way set-associative table that never grows. A MAC is placed

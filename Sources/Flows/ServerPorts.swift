@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// Ports that mark their end of a flow as the server, used to find the initiator
 /// of a flow whose first packet is not a SYN (a capture that starts mid-flow).
@@ -23,8 +24,8 @@ public struct ServerPorts: Sendable {
     @inline(__always)
     public func contains(_ proto: UInt8, _ port: UInt16) -> Bool {
         let word = Int(port >> 6), bit = UInt64(1) << UInt64(port & 63)
-        if proto == 6 { return tcp[word] & bit != 0 }
-        if proto == 17 { return udp[word] & bit != 0 }
+        if proto == IPProtocol.tcp.rawValue { return tcp[word] & bit != 0 }
+        if proto == IPProtocol.udp.rawValue { return udp[word] & bit != 0 }
         return false
     }
 }

@@ -1,6 +1,7 @@
 import Alerting
 import Decode
 import Flows
+import Vocabulary
 import Zones
 
 /// Who talks to whom across the zones: the data of `zonewarden report`,
@@ -90,7 +91,7 @@ public struct CommunicationReport: Sendable {
             if case .number(let v)? = alert.evidence("vlan") { undeclaredSegments["VLAN \(v)", default: alert.timestamp] = min(undeclaredSegments["VLAN \(v)"] ?? .max, alert.timestamp) }
             if case .number(let v)? = alert.evidence("vni") { undeclaredSegments["VNI \(v)", default: alert.timestamp] = min(undeclaredSegments["VNI \(v)"] ?? .max, alert.timestamp) }
         case 7001:
-            if case .text(let a)? = alert.evidence("address") { unknownAddresses.add(a) }
+            if let a = alert.evidence("address")?.stringValue { unknownAddresses.add(a) }
         default:
             break
         }

@@ -1,5 +1,6 @@
 import Decode
 import Flows
+import Vocabulary
 import Zones
 
 /// What `zonewarden learn` gathers: per segment (VLAN, VNI, untagged) the

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Platform
 import Report
 import Synchronization
 import Zones
@@ -53,7 +54,7 @@ final class CaptureThread: @unchecked Sendable {
     let interface: String
     private let handle: PcapHandle
     private let link: LinkLayer
-    private let dispatcher: AlertDispatcher
+    private let alerts: AlertStage
     private let control: SensorControl
     private let endpointMemory: EndpointMemory?
     private let statsInterval: Double
@@ -73,14 +74,14 @@ final class CaptureThread: @unchecked Sendable {
         self.handle = handle
         self.link = link
         self.pipeline = pipeline
-        self.dispatcher = pipeline.dispatcher
+        self.alerts = pipeline.alerts
         self.control = control
         self.endpointMemory = endpointMemory
         self.statsInterval = statsInterval
         self.log = log
         published = InterfaceSnapshot(interface: interface)
         self.reportInterval = reportInterval
-        pipeline.detector.interfaceName = interface
+        alerts.interfaceName = interface
         if reportInterval != nil { attachCollector() }
     }
 
@@ -91,8 +92,8 @@ final class CaptureThread: @unchecked Sendable {
     private func attachCollector() {
         let c = ReportCollector(report: CommunicationReport(zones: pipeline.zones))
         collector = c
-        dispatcher.sinks.removeAll { $0 is ReportCollector }
-        dispatcher.sinks.append(c)
+        alerts.sinks.removeAll { $0 is ReportCollector }
+        alerts.sinks.append(c)
         pipeline.onFlowEnd = { record, _ in c.add(record) }
     }
 
@@ -173,8 +174,7 @@ final class CaptureThread: @unchecked Sendable {
         publish(running: true, failure: nil)
         pipeline.finish(flushOutputs: false)
         do throws(ConfigErrors) {
-            pipeline = try Pipeline(zones: control.zones, dispatcher: dispatcher, endpointMemory: endpointMemory)
-            pipeline.detector.interfaceName = interface
+            pipeline = try Pipeline(zones: control.zones, alerts: alerts, endpointMemory: endpointMemory)
             if reportInterval != nil { attachCollector() }
         } catch {
             log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety
@@ -194,8 +194,8 @@ final class CaptureThread: @unchecked Sendable {
         s.activeFlows = pipeline.flows.count
         s.flowsCreated = pipeline.flows.statistics.created
         s.flowsEvicted = pipeline.flows.statistics.evicted
-        s.written = dispatcher.writtenBySID
-        s.detected = dispatcher.detectedBySID
+        s.written = alerts.writtenBySID
+        s.detected = alerts.detectedBySID
         s.running = running
         s.failure = failure ?? previous.failure
         if pipelineBase.pipelineID != ObjectIdentifier(pipeline) {

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Platform
 import Report
 import Zones
 #if canImport(Glibc)
@@ -11,16 +12,16 @@ import Glibc
 /// How `zonewarden run` captures.
 public struct LiveSettings: Sendable {
     public var interfaces: [String]
-    public var capture = LiveCaptureOptions()
+    public var capture = LiveCaptureOptions(snaplen: Int32(SensorSettings().snaplen))
     public var bpf: String?
     /// Seconds between statistics lines, metrics file updates and link reports (5003).
-    public var statsInterval = 60
+    public var statsInterval = SensorSettings().statsInterval
     public var metricsFile: String?
     /// The account to switch to once the interfaces are open.
     public var user: String?
     /// Where rule 7002 keeps the infrastructure endpoints it has seen.
     public var stateFile: String?
-    public var baselineSeconds = 600
+    public var baselineSeconds = SensorSettings().baselineSeconds
     /// The communication report, rewritten every `reportInterval` seconds and at the end.
     public var reportPath: String?
     public var reportFormat: ReportFormat = .html
@@ -82,7 +83,7 @@ public final class LiveSensor {
                 if let bpf = settings.bpf { try handle.setFilter(bpf) }
                 try handle.setNonblocking()
                 guard let link = LinkLayer(handle.linkType) else {
-                    throw CaptureError(.unsupportedLinkType, source: interface, message: "unsupported link type \(handle.linkType)")
+                    throw CaptureError(.unsupportedLinkType, source: interface, message: LinkLayer.unsupportedMessage(handle.linkType))
                 }
                 handles.append((interface, handle, link))
             } catch {
@@ -96,10 +97,10 @@ public final class LiveSensor {
         }
         let zones = control.zones
         for (interface, handle, link) in handles {
-            let dispatcher = AlertDispatcher(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+            let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             let pipeline: Pipeline
             do throws(ConfigErrors) {
-                pipeline = try Pipeline(zones: zones, dispatcher: dispatcher, endpointMemory: endpointMemory)
+                pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
             } catch {
                 for e in error.errors { log(e.description) }
                 return .configuration
@@ -166,7 +167,7 @@ public final class LiveSensor {
         }
         let zones = ZoneMap(config)
         do throws(ConfigErrors) {
-            _ = try Detector(zones: zones, dispatcher: AlertDispatcher(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+            try SensorConfiguration.validate(zones)
         } catch {
             for e in error.errors { log("SIGHUP: \(e.description)") }
             log("SIGHUP: \(configPath) has errors; keeping the running configuration")

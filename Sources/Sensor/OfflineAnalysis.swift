@@ -14,7 +14,7 @@ public struct OfflineAnalysis {
     /// Analyses one pcap or pcapng file (`-` for standard input). Every packet
     /// before a fault is processed and its alerts written before the error is
     /// returned. Stops early, returning nil, when an alert sink fails (the
-    /// caller reads ``AlertDispatcher/failure``).
+    /// caller reads ``Alerting/AlertStage/failure``).
     ///
     /// - Returns: the capture error, if the file could not be (fully) read.
     public func run(path: String) -> CaptureError? {
@@ -32,9 +32,9 @@ public struct OfflineAnalysis {
     /// ``run(path:)`` does; `link` names it for the rules that judge a link.
     public func run(handle: PcapHandle, link linkName: String) -> CaptureError? {
         guard let link = LinkLayer(handle.linkType) else {
-            return CaptureError(.unsupportedLinkType, source: handle.source, message: "unsupported link type \(handle.linkType)")
+            return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
         }
-        let dispatcher = pipeline.dispatcher
+        let alerts = pipeline.alerts
         // Each file is a link of its own for the rules that judge a link (5003).
         pipeline.beginLink(linkName)
         defer { pipeline.endLink() }
@@ -50,7 +50,7 @@ public struct OfflineAnalysis {
                 case .packet(let captured):
                     if !ahead && flows.count >= threshold { ahead = true }
                     if ahead { lookahead.push(captured, link: link) } else { pipeline.process(captured, link: link) }
-                    if _slowPath(dispatcher.failure != nil) { return nil }
+                    if _slowPath(alerts.failure != nil) { return nil }
                 case .timeout:
                     continue
                 case .end:

@@ -3,25 +3,35 @@ import Capture
 import Decode
 import Detect
 import Flows
+import Inspect
+import Vocabulary
 import Zones
 
-/// The per-packet path of the sensor:
+/// The per-packet path of the sensor, composed here and nowhere else:
 ///
-///     capture ──► decode ──► flows ──► classify + detect ──► alert
-///     (libpcap)   (views over   (table,     (zones once per flow,  (throttle,
-///                  the bytes)    timeouts)   rules at moments)      sinks)
+///     capture ──► decode ──► flows ──► classify ──► inspect ──► detect ──► alert ──► format ──► sinks
+///     (libpcap)   (views     (table,    (zones of   (streams    (rules     (throttle, (text, EVE,  (files,
+///     Capture     over the   timeouts)  a flow,     of logins,  make       build the  syslog)      syslog,
+///                 bytes)     Flows      once)       protocols)  Detection  Alert)     Alerting     queues)
+///                 Decode                Zones       Inspect     values)    Alerting   Formats/     Alerting
+///                                                               Detect                             Outputs/
 ///
 /// A packet is decoded in place from libpcap's buffer into one reused
-/// ``DecodedPacket``; flows live in a preallocated table. Zone lookups and rules
-/// run when a flow starts or first answers, not per packet, so the steady state
-/// allocates nothing.
+/// ``DecodedPacket``; flows live in a preallocated table. Zone lookups and
+/// rules run when a flow starts or first answers, not per packet; payload
+/// goes to the inspectors only while a flow may still hold something to
+/// report; so the steady state allocates nothing. What the rules find leaves
+/// the detect stage as ``Detect/Detection`` values and becomes alerts in the
+/// alert stage.
 ///
 /// Not thread-safe: one pipeline per worker thread.
 public final class Pipeline {
     public let zones: ZoneMap
     public let flows: FlowTable
+    public let classifier: FlowClassifier
+    public let inspection: ApplicationInspection
     public let detector: Detector
-    public let dispatcher: AlertDispatcher
+    public let alerts: AlertStage
     public private(set) var statistics = SensorStatistics()
     public var decoder = PacketDecoder()
 
@@ -29,6 +39,8 @@ public final class Pipeline {
     private let packet: UnsafeMutablePointer<DecodedPacket>
     private var lastExpiryCheck: UInt64 = 0
     private static let expiryInterval: UInt64 = 1_000_000_000
+    /// Whether any rule listens to application events (else nothing is inspected).
+    private let inspects: Bool
     /// The capture link being read (a file or an interface) and its frames per
     /// VLAN id (rule 5003 judges a link as a whole).
     public private(set) var linkName: String?
@@ -42,28 +54,26 @@ public final class Pipeline {
     private var linkLastTimestamp: UInt64 = 0
 
     /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
-    public init(zones: ZoneMap, dispatcher: AlertDispatcher, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
+    public init(zones: ZoneMap, alerts: AlertStage, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
         self.zones = zones
-        self.dispatcher = dispatcher
+        self.alerts = alerts
         let settings = zones.config.sensor
-        self.detector = try Detector(zones: zones, dispatcher: dispatcher, flowCapacity: settings.maxFlows, endpointMemory: endpointMemory)
-        let t = settings.flowTimeouts
+        self.classifier = FlowClassifier(zones: zones)
+        self.detector = try Detector(zones: zones, endpointMemory: endpointMemory)
+        self.inspects = detector.inspectsApplications
+        self.inspection = ApplicationInspection(capacity: settings.maxFlows, window: settings.streamWindow)
         var serverPorts = ServerPorts()
         for entry in zones.services.entries where entry.spec.highPort - entry.spec.lowPort < 2048 {
             for port in entry.spec.lowPort...entry.spec.highPort { serverPorts.set(entry.spec.proto, port) }
         }
-        self.flows = FlowTable(
-            capacity: settings.maxFlows,
-            timeouts: FlowTimeoutsNanos(tcpNew: t.tcpNew, tcpEstablished: t.tcpEstablished, tcpClosed: t.tcpClosed,
-                                        udp: t.udp, icmp: t.icmp, other: t.other),
-            serverPorts: serverPorts)
+        self.flows = FlowTable(capacity: settings.maxFlows, timeouts: settings.flowTimeouts, serverPorts: serverPorts)
         packet = .allocate(capacity: 1)
         packet.initialize(to: DecodedPacket())
         linkVLANFrames = .allocate(capacity: 4096)
         linkVLANFrames.initialize(repeating: 0, count: 4096)
-        let detector = self.detector, flows = self.flows
+        let flows = self.flows
         flows.onRemove = { [unowned self, unowned flows] index, record, _ in
-            detector.flowEnded(flows: flows, index: index)
+            self.flowEnded(flows: flows, index: index)
             self.onFlowEnd?(record, flows.firstSeen(index))
         }
     }
@@ -85,6 +95,7 @@ public final class Pipeline {
     public func reportLink() {
         guard let name = linkName else { return }
         detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
+        deliver()
     }
 
     /// Time passes without packets (a quiet live interface): idle flows expire.
@@ -100,6 +111,7 @@ public final class Pipeline {
         guard let name = linkName else { return }
         linkName = nil
         detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
+        deliver()
     }
 
     /// The number of flows from which offline analysis decodes packets ahead
@@ -140,21 +152,63 @@ public final class Pipeline {
             lastExpiryCheck = now
             flows.expire(now: now)
         }
+        // Flows.
         guard let key else {
             statistics.packetsWithoutFlow &+= 1
             detector.packetWithoutFlow(p)
+            deliver()
             return
         }
         let update = flows.track(p, key)
         let record = flows.record(update.index)
         if _slowPath(update.isNew || update.isFirstReply) {
             let id = flows.id(update.index)
-            if update.isNew { detector.flowStarted(record, id: id, packet: p) }
+            if update.isNew {
+                // Classify, then the flow-start rules.
+                classifier.classify(record, packet: p)
+                detector.flowStarted(record, id: id, packet: p)
+            }
             if update.isFirstReply { detector.firstReply(record, id: id, packet: p) }
+            deliver()
         }
+        // Inspect, then the rules on what the inspectors report.
         if p.pointee.payloadLength > 0 && FlowState.needsInspection(record.pointee.state, fromInitiator: update.fromInitiator) {
-            detector.inspectPayload(flows: flows, index: update.index, packet: p, bytes: bytes, fromInitiator: update.fromInitiator)
+            inspect(record, index: update.index, packet: p, bytes: bytes, fromInitiator: update.fromInitiator)
         }
+    }
+
+    private func inspect(_ record: UnsafeMutablePointer<FlowRecord>, index: Int32, packet p: UnsafeMutablePointer<DecodedPacket>,
+                         bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
+        guard inspects else {
+            record.pointee.state |= FlowState.inspectionDone
+            return
+        }
+        inspection.inspect(flows: flows, index: index, packet: p, bytes: bytes, fromClient: fromInitiator)
+        guard !inspection.output.events.isEmpty else { return }
+        detector.applicationEvents(inspection.output.events, flow: record, id: flows.id(index), packet: p)
+        deliver()
+    }
+
+    /// A flow leaves the table: its inspector reports what is pending, with the
+    /// packet context of the flow's first inspected packet.
+    private func flowEnded(flows: FlowTable, index: Int32) {
+        // Only flows whose record says an inspection holds state: ending a flow costs nothing otherwise.
+        guard flows.record(index).pointee.state & FlowState.inspecting != 0, inspection.isInspecting(index) else { return }
+        guard var context = inspection.flowEnded(index), !inspection.output.events.isEmpty else { return }
+        let record = flows.record(index)
+        context.timestamp = record.pointee.lastSeen
+        withUnsafePointer(to: &context) { packet in
+            detector.applicationEvents(inspection.output.events, flow: record, id: flows.id(index), packet: packet)
+        }
+        deliver()
+    }
+
+    /// Alert: the detections of the moment go to the alert stage.
+    @inline(__always)
+    private func deliver() {
+        guard !detector.detections.isEmpty else { return }
+        alerts.take(detector.detections, zones: zones)
+        detector.clearDetections()
     }
 
     /// End of input: inspectors report what is pending, and the sinks are flushed.
@@ -162,8 +216,8 @@ public final class Pipeline {
     ///   live sensor stops its outputs itself and must not block its capture.
     public func finish(flushOutputs: Bool = true) {
         endLink()
-        detector.finishInspections(flows: flows)
-        if flushOutputs { dispatcher.flush() }
+        for index in inspection.inspectedIndexes { flowEnded(flows: flows, index: index) }
+        if flushOutputs { alerts.flush() }
     }
 }
 
@@ -200,15 +254,10 @@ public struct SensorStatistics: Sendable {
 
 extension LinkLayer {
     /// The decoder's view of a libpcap link type; nil for unsupported ones.
-    public init?(_ linkType: LinkType) {
-        switch linkType {
-        case .ethernet: self = .ethernet
-        case .linuxSLL: self = .linuxSLL
-        case .linuxSLL2: self = .linuxSLL2
-        case .raw, .rawBSD, .rawFile, .ipv4, .ipv6: self = .rawIP
-        case .null: self = .null
-        case .loop: self = .loop
-        default: return nil
-        }
+    public init?(_ linkType: LinkType) { self.init(linkType: linkType.rawValue) }
+
+    /// Why a capture with this link type cannot be read, for its one-line error.
+    static func unsupportedMessage(_ linkType: LinkType) -> String {
+        "unsupported link type \(linkType); supported: \(LinkLayer.supportedNames.joined(separator: ", "))"
     }
 }

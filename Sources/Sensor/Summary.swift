@@ -7,7 +7,7 @@ public enum Summary {
     public static func render(pipeline: Pipeline, files: Int, failedFiles: Int) -> String {
         let s = pipeline.statistics
         let f = pipeline.flows.statistics
-        let d = pipeline.dispatcher
+        let d = pipeline.alerts
         var lines: [String] = []
         lines.append("zonewarden summary: \(files) capture\(files == 1 ? "" : "s")\(failedFiles > 0 ? " (\(failedFiles) with errors)" : ""), \(s.packets) packets, \(s.bytes) bytes")
         lines.append("  flows: \(f.created) created, \(f.peak) at most at once, \(f.evicted) evicted (table limit \(pipeline.flows.capacity)); \(s.packetsWithoutFlow) packets outside flows")

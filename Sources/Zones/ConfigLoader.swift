@@ -1,5 +1,6 @@
 import Decode
 import Foundation
+import Vocabulary
 import Yams
 
 extension ZoneConfig {
@@ -578,18 +579,17 @@ struct ConfigReader {
             case "outputs":
                 for item in list(v, "outputs") {
                     guard let o = mapping(item, "an output", allowed: ["format", "path", "syslog"]) else { continue }
-                    var out = OutputSetting(format: "eve", path: nil, syslog: nil)
+                    var out = OutputSetting(format: "eve", path: nil, syslog: nil, position: position(item))
                     for (k, _, x) in o {
                         let text = scalar(x, k)
                         switch k {
                         case "format":
-                            if let text, ["text", "eve", "rfc5424", "rfc3164"].contains(text) { out.format = text } else {
-                                error(x, "format must be text, eve, rfc5424 or rfc3164")
-                            }
+                            // The alert stage checks the name against its formats.
+                            if let text { out.format = text; out.formatPosition = position(x) }
                         case "path": out.path = text
                         default:
                             out.syslog = text
-                            if let text, case .failure(let e) = SyslogURL.parse(text) { error(x, "syslog \"\(text)\": \(e)") }
+                            out.syslogPosition = position(x)
                         }
                     }
                     if (out.path == nil) == (out.syslog == nil) { error(item, "an output needs exactly one of path: or syslog:") }

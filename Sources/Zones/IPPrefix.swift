@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// An IPv4 or IPv6 network such as `10.10.0.0/16` or `fd00:100::/56`.
 ///

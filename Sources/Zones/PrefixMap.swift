@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// Longest-prefix lookup from addresses to values, fast with thousands of prefixes.
 ///

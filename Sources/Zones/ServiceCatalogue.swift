@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// The purpose a well-known port serves in a virtual infrastructure.
 public enum ServiceClass: String, CaseIterable, Sendable {
@@ -60,11 +61,6 @@ public struct ServiceCatalogue: Sendable {
     public func lookup(_ serviceClass: ServiceClass, _ proto: IPProtocol, _ port: UInt16) -> ServiceEntry? {
         guard let i = find(Self.key(serviceClass, proto, port)) else { return nil }
         return entries[i]
-    }
-
-    /// Whether any class lists `proto`/`port`: a hint that this end is a server.
-    public func isKnownServicePort(_ proto: IPProtocol, _ port: UInt16) -> Bool {
-        ServiceClass.allCases.contains { find(Self.key($0, proto, port)) != nil }
     }
 
     /// Adds entries to a class, or replaces the class's entries.

@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// A transport protocol and a port range, written `tcp/22`, `udp/161`,
 /// `tcp/5900-5999` or `tcp/any`.

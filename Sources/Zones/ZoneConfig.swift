@@ -1,4 +1,6 @@
 import Decode
+import Flows
+import Vocabulary
 
 /// A security zone as declared in the configuration.
 public struct Zone: Sendable {
@@ -70,24 +72,25 @@ public struct RuleOverride: Sendable {
     public var position: SourcePosition
 }
 
-/// Flow idle timeouts in seconds.
-public struct FlowTimeouts: Sendable, Equatable {
-    /// TCP flows that have not completed a handshake.
-    public var tcpNew: Int = 30
-    public var tcpEstablished: Int = 3600
-    /// TCP flows after FIN or RST.
-    public var tcpClosed: Int = 30
-    public var udp: Int = 120
-    public var icmp: Int = 30
-    public var other: Int = 60
-    public init() {}
-}
-
-/// One output of `zonewarden run` from the `sensor.outputs` list.
+/// One output of `zonewarden run` from the `sensor.outputs` list, as written:
+/// the alert stage checks the format name and the syslog URL.
 public struct OutputSetting: Sendable, Equatable {
     public var format: String
     public var path: String?
     public var syslog: String?
+    /// Where the entry, its format and its syslog URL are, for messages.
+    public var position: SourcePosition
+    public var formatPosition: SourcePosition
+    public var syslogPosition: SourcePosition
+
+    public init(format: String, path: String?, syslog: String?, position: SourcePosition = .unknown) {
+        self.format = format
+        self.path = path
+        self.syslog = syslog
+        self.position = position
+        self.formatPosition = position
+        self.syslogPosition = position
+    }
 }
 
 /// Settings of the sensor itself (`sensor:`); command-line flags override them.

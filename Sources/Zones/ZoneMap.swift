@@ -1,4 +1,5 @@
 import Decode
+import Vocabulary
 
 /// A zone's index in a ``ZoneMap``; 0 means "in no zone".
 public typealias ZoneID = UInt16
@@ -141,6 +142,12 @@ public final class ZoneMap: Sendable {
     public func info(_ id: ZoneID) -> ZoneInfo? { id == 0 ? nil : zones[Int(id)] }
 
     public func name(_ id: ZoneID) -> String? { info(id)?.name }
+
+    /// A zone's name for messages: never nil ("no zone" for id 0).
+    public func label(_ id: ZoneID) -> String { info(id)?.name ?? "no zone" }
+
+    /// A zone's role name for messages: never nil ("none" for id 0).
+    public func roleLabel(_ id: ZoneID) -> String { role(id)?.rawValue ?? "none" }
 
     public func id(named name: String) -> ZoneID? { zoneIDsByName[name] }
 

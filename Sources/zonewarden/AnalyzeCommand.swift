@@ -2,18 +2,13 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Platform
 import Sensor
+import Vocabulary
 import Zones
 #if canImport(Glibc)
 import Glibc
 #endif
-
-extension AlertFormat: ExpressibleByArgument {}
-
-extension Severity: ExpressibleByArgument {
-    public init?(argument: String) { self.init(name: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.name) }
-}
 
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,29 +32,15 @@ struct AnalyzeCommand: ParsableCommand {
         """
     )
 
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
-    var config: String
-
-    @Option(help: ArgumentHelp("Alert format: text, eve (Suricata-compatible JSON lines), rfc5424 or rfc3164.", valueName: "FORMAT"))
-    var format: AlertFormat = .text
-
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write alerts to this file (created or truncated) instead of standard output.", valueName: "PATH"))
-    var output: String?
-
-    @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
-    var bpf: String?
+    @OptionGroup var alertOptions: AlertOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit with status 1 if an alert of this severity or higher was raised: critical, high, medium or low.", valueName: "SEVERITY"))
     var failOn: Severity?
 
-    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT or relp://HOST:PORT.", valueName: "URL"))
-    var syslog: [String] = []
+    static let defaultSyslogTimeout: Double = 30
 
-    @Option(name: .customLong("syslog-format"), help: ArgumentHelp("Format for --syslog: rfc5424 or rfc3164.", valueName: "FORMAT"))
-    var syslogFormat: AlertFormat = .rfc5424
-
-    @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default 30).", valueName: "SECONDS"))
-    var syslogTimeout: Double = 30
+    @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default \(Int(defaultSyslogTimeout))).", valueName: "SECONDS"))
+    var syslogTimeout: Double = defaultSyslogTimeout
 
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end.")
     var summary = false
@@ -70,18 +51,18 @@ struct AnalyzeCommand: ParsableCommand {
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-        if ![.rfc5424, .rfc3164].contains(syslogFormat) { throw ValidationError("--syslog-format must be rfc5424 or rfc3164") }
         if !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
     }
 
     func run() throws {
-        let zones = try loadZones(config)
-        if let bpf, let problem = PcapHandle.filterError(bpf) {
+        let options = alertOptions
+        let zones = try loadZones(options.config)
+        if let bpf = options.bpf, let problem = PcapHandle.filterError(bpf) {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
             throw ExitCode(ExitStatus.usage)
         }
         let out: FileOutput
-        if let output {
+        if let output = options.output {
             do throws(SinkError) {
                 out = try FileOutput(path: output, append: false)
             } catch {
@@ -91,19 +72,19 @@ struct AnalyzeCommand: ParsableCommand {
         } else {
             out = FileOutput.standardOutput()
         }
-        let sink = LineSink(output: out, format: format, context: .current)
-        let collectors = try makeOutputs(syslog.map { (syslogFormat, nil, $0) }, queueSize: 1_000_000)
-        let dispatcher = AlertDispatcher(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
-        let pipeline = try makePipeline(zones, dispatcher)
-        let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
+        let sink = LineSink(output: out, format: options.format, context: .current)
+        let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000)
+        let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+        let pipeline = try makePipeline(zones, alerts)
+        let analysis = OfflineAnalysis(pipeline: pipeline, filter: options.bpf)
         var failed = 0
         for path in captures {
             if let error = analysis.run(path: path) {
                 failed += 1
-                pipeline.dispatcher.flush()
+                pipeline.alerts.flush()
                 writeError(error.description)
             }
-            if dispatcher.failure != nil { break }
+            if alerts.failure != nil { break }
         }
         pipeline.finish()
         // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it.
@@ -114,29 +95,29 @@ struct AnalyzeCommand: ParsableCommand {
         for o in undelivered {
             writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
         }
-        if let failure = dispatcher.failure {
+        if let failure = alerts.failure {
             writeError("zonewarden: alert output \(failure)")
             throw ExitCode(ExitStatus.outputFailed)
         }
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
         if !undelivered.isEmpty { throw ExitCode(ExitStatus.outputFailed) }
-        if let failOn, let highest = dispatcher.highestSeverity, highest >= failOn {
+        if let failOn, let highest = alerts.highestSeverity, highest >= failOn {
             throw ExitCode(ExitStatus.alertAtFailOn)
         }
     }
 }
 
 /// The pipeline for a validated configuration (a failure here is a configuration error, status 2).
-func makePipeline(_ zones: ZoneMap, _ dispatcher: AlertDispatcher) throws -> Pipeline {
+func makePipeline(_ zones: ZoneMap, _ alerts: AlertStage) throws -> Pipeline {
     do throws(ConfigErrors) {
-        return try Pipeline(zones: zones, dispatcher: dispatcher)
+        return try Pipeline(zones: zones, alerts: alerts)
     } catch {
         for e in error.errors { writeError(e.description) }
         throw ExitCode(ExitStatus.usage)
     }
 }
 
-/// Loads and validates a zone configuration (including its `rules:` overrides);
+/// Loads and validates a zone configuration (including its `rules:` overrides and outputs);
 /// prints every mistake on its own line and exits with status 2 on error.
 func loadZones(_ path: String) throws -> ZoneMap {
     let config: ZoneConfig
@@ -148,7 +129,7 @@ func loadZones(_ path: String) throws -> ZoneMap {
     }
     let zones = ZoneMap(config)
     do throws(ConfigErrors) {
-        _ = try Detector(zones: zones, dispatcher: AlertDispatcher(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+        try SensorConfiguration.validate(zones)
     } catch {
         for e in error.errors { writeError(e.description) }
         throw ExitCode(ExitStatus.usage)

@@ -36,7 +36,7 @@ struct LearnCommand: ParsableCommand {
         let yaml = "zones:\n  placeholder: { role: guest, vlans: [4094] }\nrules:\n"
             + RuleRegistry.all.map { "  \($0.metadata.name): off\n" }.joined()
         let zones = ZoneMap(try! ZoneConfig.parse(yaml: yaml, file: "<learn>"))
-        let pipeline = try makePipeline(zones, AlertDispatcher(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+        let pipeline = try makePipeline(zones, AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
         var learner = ZoneLearner()
         pipeline.onFlowEnd = { record, _ in learner.add(record) }
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)

@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Platform
 import Report
 import Sensor
 import Zones
@@ -56,8 +57,8 @@ struct ReportCommand: ParsableCommand {
         let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
         // Every detection counts (no throttling): the report says how often, not just that.
         let collector = ReportCollector(report: CommunicationReport(zones: zones))
-        let dispatcher = AlertDispatcher(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
-        let pipeline = try makePipeline(zones, dispatcher)
+        let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
+        let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0

@@ -5,14 +5,18 @@ import Detect
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "List the rules with their sid, default severity and M 5.154 point."
+        abstract: "List the rules with their sid, default severity and M 5.154 point.",
+        discussion: """
+        text: one line per rule; json: an array of objects (sid, name, severity, \
+        measure_point, summary); markdown: the table of the README's rule catalogue.
+        """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, markdown
     }
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json or markdown.")
     var format: Format = .text
 
     func run() throws {
@@ -31,6 +35,18 @@ struct RulesCommand: ParsableCommand {
                     + "\"measure_point\":\(Escaping.json(r.measurePoint)),\"summary\":\(Escaping.json(r.summary))}"
             }
             print("[" + items.joined(separator: ",") + "]")
+        case .markdown:
+            print(Self.markdown(rules), terminator: "")
         }
+    }
+
+    /// The rule catalogue as a Markdown table (the README's is this output).
+    static func markdown(_ rules: [RuleMetadata]) -> String {
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+        var text = "| sid | rule | severity | M 5.154 point | fires when |\n|---|---|---|---|---|\n"
+        for r in rules {
+            text += "| \(r.sid) | \(r.name) | \(r.defaultSeverity.name) | \(cell(r.measurePoint)) | \(cell(r.summary)) |\n"
+        }
+        return text
     }
 }

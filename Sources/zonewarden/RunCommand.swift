@@ -42,28 +42,12 @@ struct RunCommand: ParsableCommand {
         """
     )
 
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
-    var config: String
+    @OptionGroup var alertOptions: AlertOptions
 
     @Option(name: [.short, .customLong("interface")], help: ArgumentHelp("Capture on this interface (repeatable); default: sensor.interfaces of the configuration.", valueName: "IFACE"))
     var interfaces: [String] = []
 
-    @Option(help: ArgumentHelp("Alert format on standard output or -o: text, eve, rfc5424 or rfc3164.", valueName: "FORMAT"))
-    var format: AlertFormat = .text
-
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Append alerts to this file instead of standard output (reopened on SIGHUP).", valueName: "PATH"))
-    var output: String?
-
-    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).", valueName: "URL"))
-    var syslog: [String] = []
-
-    @Option(name: .customLong("syslog-format"), help: ArgumentHelp("Format for --syslog: rfc5424 or rfc3164.", valueName: "FORMAT"))
-    var syslogFormat: AlertFormat = .rfc5424
-
-    @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
-    var bpf: String?
-
-    @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between statistics (default: sensor.stats_interval, 60).", valueName: "SECONDS"))
+    @Option(name: .customLong("stats-interval"), help: ArgumentHelp("Seconds between statistics (default: sensor.stats_interval, \(SensorSettings().statsInterval)).", valueName: "SECONDS"))
     var statsInterval: Int?
 
     @Option(name: .customLong("metrics-file"), help: ArgumentHelp("Write statistics in the Prometheus text format to this file (node_exporter's textfile collector).", valueName: "PATH"))
@@ -75,7 +59,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("state-file"), help: ArgumentHelp("Remember infrastructure endpoints here across restarts (rule 7002); default: sensor.state_file.", valueName: "PATH"))
     var stateFile: String?
 
-    @Option(help: ArgumentHelp("Bytes captured per packet (default: sensor.snaplen, 65535).", valueName: "BYTES"))
+    @Option(help: ArgumentHelp("Bytes captured per packet (default: sensor.snaplen, \(SensorSettings().snaplen)).", valueName: "BYTES"))
     var snaplen: Int?
 
     @Option(name: .customLong("buffer-size"), help: ArgumentHelp("Kernel capture buffer in bytes (default: sensor.buffer_size, or libpcap's).", valueName: "BYTES"))
@@ -93,11 +77,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("report-format"), help: ArgumentHelp("html, markdown, json or dot (default: from the file's extension, else html).", valueName: "FORMAT"))
     var reportFormat: ReportFormat?
 
-    @Option(name: .customLong("report-interval"), help: ArgumentHelp("Seconds between rewrites of --report (default 300).", valueName: "SECONDS"))
-    var reportInterval: Int = 300
+    static let defaultReportInterval = LiveSettings(interfaces: []).reportInterval
+    static let defaultQueueSize = 100_000
 
-    @Option(name: .customLong("queue-size"), help: ArgumentHelp("Alerts each output holds while its destination is away (default 100000).", valueName: "N"))
-    var queueSize: Int = 100_000
+    @Option(name: .customLong("report-interval"), help: ArgumentHelp("Seconds between rewrites of --report (default \(defaultReportInterval)).", valueName: "SECONDS"))
+    var reportInterval: Int = defaultReportInterval
+
+    @Option(name: .customLong("queue-size"), help: ArgumentHelp("Alerts each output holds while its destination is away (default \(defaultQueueSize)).", valueName: "N"))
+    var queueSize: Int = defaultQueueSize
 
     func validate() throws {
         if let statsInterval, !(1...86_400).contains(statsInterval) { throw ValidationError("--stats-interval must be 1-86400 seconds") }
@@ -105,10 +92,11 @@ struct RunCommand: ParsableCommand {
         if let bufferSize, !(65_536...(1 << 31 - 1)).contains(bufferSize) { throw ValidationError("--buffer-size must be 65536-2147483647") }
         if !(1...10_000_000).contains(queueSize) { throw ValidationError("--queue-size must be 1-10000000") }
         if !(1...86_400).contains(reportInterval) { throw ValidationError("--report-interval must be 1-86400 seconds") }
-        if ![.rfc5424, .rfc3164].contains(syslogFormat) { throw ValidationError("--syslog-format must be rfc5424 or rfc3164") }
     }
 
     func run() throws {
+        let options = alertOptions
+        let config = options.config
         let zones = try loadZones(config)
         let sensor = zones.config.sensor
         var settings = LiveSettings(interfaces: interfaces.isEmpty ? sensor.interfaces : interfaces)
@@ -116,11 +104,11 @@ struct RunCommand: ParsableCommand {
             writeError("zonewarden: no interface: give -i IFACE or sensor.interfaces in \(config)")
             throw ExitCode(ExitStatus.usage)
         }
-        if let bpf, let problem = PcapHandle.filterError(bpf) {
+        if let bpf = options.bpf, let problem = PcapHandle.filterError(bpf) {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
             throw ExitCode(ExitStatus.usage)
         }
-        settings.bpf = bpf
+        settings.bpf = options.bpf
         settings.capture.snaplen = Int32(snaplen ?? sensor.snaplen)
         settings.capture.promiscuous = !noPromiscuous && sensor.promiscuous
         settings.capture.bufferSize = (bufferSize ?? sensor.bufferSize).map(Int32.init)
@@ -136,12 +124,13 @@ struct RunCommand: ParsableCommand {
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [(format: AlertFormat, path: String?, syslog: String?)] = []
-        let fromCommandLine = output != nil || !syslog.isEmpty
+        let fromCommandLine = options.output != nil || !options.syslog.isEmpty
         if fromCommandLine || sensor.outputs.isEmpty {
-            specs.append((format, output, nil))
-            specs += syslog.map { (syslogFormat, nil, $0) }
+            specs.append((options.format, options.output, nil))
+            specs += options.syslog.map { (options.syslogFormat, nil, $0) }
         } else {
-            specs = sensor.outputs.map { (AlertFormat(rawValue: $0.format) ?? .eve, $0.path, $0.syslog) }
+            // Checked when the configuration was loaded.
+            specs = sensor.outputs.map { (AlertFormat(name: $0.format) ?? .eve, $0.path, $0.syslog) }
         }
         let outputs = try makeOutputs(specs, queueSize: queueSize)
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })

@@ -1,11 +1,14 @@
 import ArgumentParser
 import Capture
 import CaptureBuilder
-import Detect
+import Decode
 import Foundation
+import FuzzHarness
+import Inspect
 
 /// Seed corpora for the fuzz targets (Fuzz/, FuzzHarness): real packets and
-/// captures, the shipped configurations, and a dialogue per inspector.
+/// captures, the shipped configurations, and the dialogues every inspector
+/// reads in those captures.
 struct FuzzSeeds: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz-seeds",
@@ -27,13 +30,16 @@ struct FuzzSeeds: ParsableCommand {
             counts[target, default: 0] += 1
         }
         // Packets: runs of up to 8 consecutive packets, with the link type byte of FuzzHarness.packets.
-        let linkIndex: [LinkType: UInt8] = [.ethernet: 0, .linuxSLL: 1, .linuxSLL2: 2, .raw: 3, .ipv4: 3, .ipv6: 3, .null: 4, .loop: 5]
-        for path in files(captures) {
+        func linkIndex(_ type: LinkType) -> UInt8? {
+            LinkLayer.all.firstIndex { $0.linkTypes.contains(type.rawValue) }.map(UInt8.init)
+        }
+        let captureFiles = files(captures).filter { !$0.hasSuffix(".yaml") }
+        for path in captureFiles {
             let name = URL(fileURLWithPath: path).lastPathComponent
             if let data = FileManager.default.contents(atPath: path) {
                 write("pcap", name, Array(data.prefix(65_536)))
             }
-            guard let handle = try? PcapHandle.openOffline(path), let link = linkIndex[handle.linkType] else { continue }
+            guard let handle = try? PcapHandle.openOffline(path), let link = linkIndex(handle.linkType) else { continue }
             var run: [UInt8] = [link]
             var inRun = 0, runs = 0
             while runs < 40, let next = try? handle.next(), case .packet(let p) = next {
@@ -53,47 +59,11 @@ struct FuzzSeeds: ParsableCommand {
         for path in files(["config"]) where path.hasSuffix(".yaml") {
             if let data = FileManager.default.contents(atPath: path) { write("config", URL(fileURLWithPath: path).lastPathComponent, Array(data)) }
         }
-        // A dialogue per inspector, in FuzzHarness.inspector's framing.
-        typealias M = ProtocolMessages
-        let dialogues: [String: [M.Dialogue]] = [
-            "telnet": [M.telnetLogin(user: "root", password: "pw", accepted: true)],
-            "rlogin": [M.rlogin(clientUser: "ops", serverUser: "root")],
-            "rsh": [M.rsh(clientUser: "ops", serverUser: "root", command: "id", accepted: true)],
-            "ftp": [M.ftpLogin(user: "u", password: "p", accepted: true), M.ftpAuthTLS()],
-            "http": [M.httpBasic(user: "u", password: "p"), M.winrmBasic(user: "d\\u", password: "p"), M.xenMotionHTTP()],
-            "ldap": [[(true, M.ldapBind(id: 1, dn: "cn=a", password: "p")), (false, M.ldapBindResponse(id: 1, code: 0))]],
-            "snmp": [[(true, M.snmp(version: 1, community: "public", requestID: 1, response: false)), (false, M.snmp(version: 1, community: "public", requestID: 1, response: true))]],
-            "rfb": [M.rfb(offered: [1, 2], chosen: 2, accepted: true), M.vencrypt(subtype: 256, user: "u", password: "p")],
-            "spice": [M.spiceLink()],
-            "rdp": [M.rdp(user: "u", requested: 3, selected: 0)],
-            "tls": [M.tlsHandshake(offered: 0x0303, selected: 0x0301)],
-            "ssh": [[(false, Array("SSH-2.0-OpenSSH_9.2\r\n".utf8))]],
-            "ipmi": [[(true, M.ipmi15(authType: 4, sessionID: 7, password: "calvin"))], [(true, M.rakp1(user: "ADMIN")), (false, M.rmcpPlusOpenSessionResponse(algorithms: (0, 0, 0)))]],
-            "libvirt": [M.libvirtAuthList(authTypes: [0])],
-            "iscsi": [M.iscsiLogin(initiator: "iqn.a", target: "iqn.b", auth: "None", accepted: true)],
-            "oncrpc-tcp": [[(true, M.rpcCall(program: 100_003, procedure: 1, flavor: 1))]],
-            "oncrpc-udp": [[(true, Array(M.rpcCall(program: 100_005, procedure: 1, flavor: 1).dropFirst(4)))]],
-            "nvme-tcp": [[(true, M.nvmeICReq())]],
-            "ceph": [M.cephBanner(), M.cephBanner(v2: true)],
-            "smb": [M.smbSession(signed: false)],
-            "qemu-migration": [M.qemuMigration()],
-            "xen-migration": [M.xenStream(), M.xendRelocation()],
-            "vbox-teleporter": [M.virtualBoxTeleporter()],
-            "nbd": [M.nbd(startTLS: false)],
-        ]
-        for (index, name) in InspectorHarness.names.enumerated() {
-            for (n, dialogue) in (dialogues[name] ?? []).enumerated() {
-                var bytes: [UInt8] = [UInt8(index)]
-                for (fromClient, piece) in dialogue {
-                    // Pieces longer than 255 bytes go last-and-whole (length 0) or are cut.
-                    for start in stride(from: 0, to: max(piece.count, 1), by: 255) {
-                        let chunk = Array(piece[start..<min(start + 255, piece.count)])
-                        bytes += [fromClient ? 0 : 1, UInt8(chunk.count)] + chunk
-                    }
-                }
-                write("inspectors", "\(name)-\(n)", bytes)
-            }
-        }
+        // The dialogues each inspector reads in the captures, in FuzzHarness.inspector's framing.
+        for seed in FuzzHarness.inspectorSeeds(captures: captureFiles) { write("inspectors", seed.name, seed.bytes) }
+        let seeded = Set((try? FileManager.default.contentsOfDirectory(atPath: "\(out)/inspectors")) ?? [])
+        let missing = InspectorHarness.names.filter { name in !seeded.contains { $0.hasPrefix(name + "-") } }
+        if !missing.isEmpty { print("fuzz-seeds: no dialogue in the captures for \(missing.joined(separator: ", "))") }
         print(counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) seeds" }.joined(separator: ", ") + " in \(out)")
     }
 

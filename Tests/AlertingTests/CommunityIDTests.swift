@@ -1,6 +1,7 @@
 import Foundation
 import Decode
 import Testing
+import Vocabulary
 @testable import Alerting
 
 /// The Community ID specification's baseline vectors (corelight/community-id-spec,

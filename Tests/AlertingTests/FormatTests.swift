@@ -1,12 +1,14 @@
 import Decode
+import Detect
 import Foundation
 import Testing
+import Vocabulary
 import Zones
 @testable import Alerting
 
 func sampleAlert(user: String = "root") -> Alert {
     var a = Alert(timestamp: 1_795_702_639_123_456_000, sid: 2001, rule: "cleartext-admin-login", severity: .high,
-                  message: "cleartext-admin-login: telnet login to mgmt")
+                  message: "telnet login to mgmt")
     a.flowID = 1234
     a.interface = "br0"
     a.vlans = [10]
@@ -14,13 +16,13 @@ func sampleAlert(user: String = "root") -> Alert {
     a.sourcePort = 50123
     a.destinationIP = IPAddress("10.10.0.5")
     a.destinationPort = 23
-    a.ipProtocol = 6
+    a.ipProtocol = .tcp
     a.appProto = "telnet"
-    a.communityID = "1:LQU9qZlK+B5F3KDmev6m5PMibrg="
+    a.communityID = CommunityID(proto: 6, source: a.sourceIP!, destination: a.destinationIP!, ports: (50123, 23))
     a.sourceZone = "guests"
     a.destinationZone = "mgmt"
     a.segmentZone = "mgmt"
-    a.evidence = [("user", .text(user)), ("credential", .text("redacted (8 chars)"))]
+    a.evidence = [("user", .text(user)), ("credential", .redacted(length: 8))]
     return a
 }
 
@@ -30,16 +32,17 @@ let context = FormatContext(hostname: "sensor1", processID: 4242)
 struct FormatTests {
     @Test func eveMatchesDesign() {
         let line = AlertFormat.eve.format(sampleAlert(), context: context)
-        #expect(line == #"{"timestamp":"2026-11-26T14:17:19.123456+0000","flow_id":1234,"event_type":"alert","in_iface":"br0","vlan":[10],"src_ip":"192.168.4.7","src_port":50123,"dest_ip":"10.10.0.5","dest_port":23,"proto":"TCP","app_proto":"telnet","community_id":"1:LQU9qZlK+B5F3KDmev6m5PMibrg=","alert":{"action":"allowed","gid":1,"signature_id":2001,"rev":1,"signature":"cleartext-admin-login: telnet login to mgmt","category":"cleartext-admin-login","severity":2},"zonewarden":{"rule":"cleartext-admin-login","severity":"high","src_zone":"guests","dest_zone":"mgmt","segment_zone":"mgmt","evidence":{"user":"root","credential":"redacted (8 chars)"}}}"#)
+        #expect(line == #"{"timestamp":"2026-11-26T14:17:19.123456+0000","flow_id":1234,"event_type":"alert","in_iface":"br0","vlan":[10],"src_ip":"192.168.4.7","src_port":50123,"dest_ip":"10.10.0.5","dest_port":23,"proto":"TCP","app_proto":"telnet","community_id":"1:i+dvLKtLoAfMkeBcCO9k56ucqP8=","alert":{"action":"allowed","gid":1,"signature_id":2001,"rev":1,"signature":"cleartext-admin-login: telnet login to mgmt","category":"cleartext-admin-login","severity":2},"zonewarden":{"rule":"cleartext-admin-login","severity":"high","src_zone":"guests","dest_zone":"mgmt","segment_zone":"mgmt","evidence":{"user":"root","credential":"redacted (8 chars)"}}}"#)
     }
 
     @Test func eveIsValidJSONWithNonIPAlerts() throws {
-        var a = Alert(timestamp: 0, sid: 5002, rule: "undeclared-vlan", severity: .medium, message: "undeclared-vlan: VLAN 999")
+        var a = Alert(timestamp: 0, sid: 5002, rule: "undeclared-vlan", severity: .medium, message: "VLAN 999")
         a.sourceMAC = MACAddress("02:00:00:00:00:01")
         a.destinationMAC = MACAddress.broadcast
         a.etherType = 0x88A2
         a.suppressed = 3
-        a.encapsulation = [AlertEncapsulation(kind: "vxlan", outerSource: "10.40.0.11", outerDestination: "10.40.0.12", identifier: 7777)]
+        a.encapsulation.push(Encapsulation(kind: .vxlan, outerSource: IPAddress("10.40.0.11")!, outerDestination: IPAddress("10.40.0.12")!,
+                                           identifier: 7777, hasIdentifier: true))
         let object = try JSONSerialization.jsonObject(with: Data(AlertFormat.eve.format(a, context: context).utf8)) as! [String: Any]
         let ether = object["ether"] as! [String: Any]
         #expect(ether["src_mac"] as? String == "02:00:00:00:00:01" && ether["ether_type"] as? Int == 0x88A2)
@@ -51,7 +54,7 @@ struct FormatTests {
 
     @Test func rfc5424() {
         let line = AlertFormat.rfc5424.format(sampleAlert(), context: context)
-        #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 cleartext-admin-login [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:LQU9qZlK+B5F3KDmev6m5PMibrg=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
+        #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 cleartext-admin-login [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:i+dvLKtLoAfMkeBcCO9k56ucqP8=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
     }
 
     @Test(arguments: [(Severity.critical, 162), (.high, 163), (.medium, 164), (.low, 165)])
@@ -69,7 +72,7 @@ struct FormatTests {
 
     /// A user name crafted to forge a second log line, break out of a quoted
     /// field or JSON string, and send terminal escapes stays inside its field.
-    @Test(arguments: AlertFormat.allCases)
+    @Test(arguments: AlertFormat.all)
     func hostileStringsAreEscaped(format: AlertFormat) throws {
         let hostile = "admin\"]\n<13>1 2026-01-01T00:00:00Z evil zonewarden - forged [x] \\ \u{1B}[31mred\r\t\u{0}\u{7F}\u{85}\u{2028}é"
         let line = format.format(sampleAlert(user: hostile), context: context)
@@ -77,15 +80,17 @@ struct FormatTests {
         #expect(!line.contains("\u{85}") && !line.contains("\u{2028}") && !line.contains("\u{7F}"))
         #expect(line.contains("é"), "printable non-ASCII text is kept")
         switch format {
-        case .eve:
+        case AlertFormat.eve:
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let evidence = (object["zonewarden"] as! [String: Any])["evidence"] as! [String: Any]
             #expect(evidence["user"] as? String == hostile, "JSON escaping is lossless")
-        case .rfc5424:
+        case AlertFormat.rfc5424:
             #expect(line.contains(#"user="admin\"\]\x0a<13>1"#))
             #expect(line.components(separatedBy: "[zw@32473").count == 2, "one structured-data element")
-        case .rfc3164, .text:
+        case AlertFormat.rfc3164, AlertFormat.text:
             #expect(line.contains(#"user="admin\"]\n<13>1"#))
+        default:
+            Issue.record("a format without an escaping case: \(format)")
         }
     }
 }
@@ -111,12 +116,12 @@ struct TimestampTests {
 struct ThrottleTests {
     @Test func repeatsWithinTheWindowAreCounted() {
         let t = AlertThrottle(windowSeconds: 60)
-        let key = ThrottleKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 443)
+        let key = FindingKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 443)
         let s: UInt64 = 1_000_000_000
         #expect(t.admit(key, now: 0) == 0)
         #expect(t.admit(key, now: 10 * s) == nil)
         #expect(t.admit(key, now: 59 * s) == nil)
-        #expect(t.admit(ThrottleKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 22), now: 59 * s) == 0)
+        #expect(t.admit(FindingKey(sid: 1001, first: IPAddress("1.2.3.4")!, second: IPAddress("5.6.7.8")!, detail: 22), now: 59 * s) == 0)
         #expect(t.admit(key, now: 61 * s) == 2, "the next alert carries the count")
         #expect(t.admit(key, now: 62 * s) == nil)
         #expect(t.suppressedBySID[1001] == 3)
@@ -124,25 +129,125 @@ struct ThrottleTests {
 
     @Test func disabledThrottleAdmitsEverything() {
         let t = AlertThrottle(windowSeconds: 0)
-        for _ in 0..<3 { #expect(t.admit(ThrottleKey(sid: 1), now: 5) == 0) }
+        for _ in 0..<3 { #expect(t.admit(FindingKey(sid: 1), now: 5) == 0) }
     }
 
     @Test func memoryIsBounded() {
         let t = AlertThrottle(windowSeconds: 3600, maxEntries: 100)
-        for i in 0..<1000 { _ = t.admit(ThrottleKey(sid: 7001, first: IPAddress(ipv4: UInt32(i))), now: UInt64(i)) }
-        #expect(t.admit(ThrottleKey(sid: 7001, first: IPAddress(ipv4: 999)), now: 1000) == nil, "recent entries are kept")
+        for i in 0..<1000 { _ = t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: UInt32(i))), now: UInt64(i)) }
+        #expect(t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: 999)), now: 1000) == nil, "recent entries are kept")
     }
 
     @Test func aFullDiskIsReportedNotLost() throws {
         let out = try FileOutput(path: "/dev/full", append: true)
-        let dispatcher = AlertDispatcher(sinks: [LineSink(output: out, format: .eve, context: context)], throttle: AlertThrottle(windowSeconds: 0))
-        dispatcher.dispatch(sampleAlert(), key: ThrottleKey(sid: 2001))
-        dispatcher.flush()
-        #expect(dispatcher.failure?.description.contains("/dev/full: write failed: No space left on device") == true)
-        #expect(dispatcher.detectedBySID[2001] == 1)
+        let stage = AlertStage(sinks: [LineSink(output: out, format: .eve, context: context)], throttle: AlertThrottle(windowSeconds: 0))
+        stage.take(sampleDetection(), zones: sampleZones)
+        stage.flush()
+        #expect(stage.failure?.description.contains("/dev/full: write failed: No space left on device") == true)
+        #expect(stage.detectedBySID[2001] == 1 && stage.writtenBySID[2001] == 1)
     }
 
     @Test func unwritablePath() {
         #expect(throws: SinkError.self) { try FileOutput(path: "/nonexistent/dir/eve.json", append: false) }
+    }
+}
+
+let sampleZones = ZoneMap(try! ZoneConfig.parse(yaml: """
+    zones:
+      guests: { role: guest, vlans: [100], subnets: [192.168.0.0/16] }
+      mgmt: { role: management, vlans: [10], subnets: [10.10.0.0/16] }
+    """, file: "sample.yaml"))
+
+/// What the detect stage would hand on for the sample alert's flow.
+func sampleDetection(timestamp: UInt64 = 1_795_702_639_123_456_000, user: String = "root") -> Detection {
+    var subject = DetectionSubject()
+    subject.timestamp = timestamp
+    subject.flowID = 1234
+    subject.sourceIP = IPAddress("192.168.4.7")
+    subject.destinationIP = IPAddress("10.10.0.5")
+    subject.sourcePort = 50123
+    subject.destinationPort = 23
+    subject.ipProtocol = .tcp
+    subject.appProtocol = "telnet"
+    subject.vlans = [10]
+    subject.sourceZone = sampleZones.id(named: "guests")!
+    subject.destinationZone = sampleZones.id(named: "mgmt")!
+    subject.segmentZone = sampleZones.id(named: "mgmt")!
+    let rule = RuleRegistry.find("2001")!.metadata
+    let finding = Finding(message: "telnet login to mgmt", evidence: [("user", .text(user)), ("credential", .redacted(length: 8))],
+                          key: FindingKey(sid: 2001, first: subject.sourceIP!, second: subject.destinationIP!, detail: 23))
+    return Detection(rule: rule, severity: .high, finding: finding, subject: subject)
+}
+
+@Suite("Alert stage")
+struct AlertStageTests {
+    final class Collecting: AlertSink {
+        let name = "<memory>"
+        var alerts: [Alert] = []
+        func write(_ alert: Alert) throws(SinkError) { alerts.append(alert) }
+        func flush() throws(SinkError) {}
+    }
+
+    /// A detection becomes the alert the formats were designed on: zone names,
+    /// interface and Community ID added in one place.
+    @Test func aDetectionBecomesTheSampleAlert() {
+        let sink = Collecting()
+        let stage = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: 60))
+        stage.interfaceName = "br0"
+        stage.take(sampleDetection(), zones: sampleZones)
+        #expect(sink.alerts.count == 1)
+        for format in AlertFormat.all {
+            #expect(format.format(sink.alerts[0], context: context) == format.format(sampleAlert(), context: context))
+        }
+    }
+
+    /// Repeats are counted, not written; the next alert written carries the count.
+    @Test func repeatsAreThrottledAndCounted() {
+        let sink = Collecting()
+        let stage = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: 60))
+        let s: UInt64 = 1_000_000_000
+        for t in [0, 10, 20, 70] { stage.take(sampleDetection(timestamp: UInt64(t) * s), zones: sampleZones) }
+        #expect(sink.alerts.map(\.suppressed) == [0, 2])
+        #expect(stage.detectedBySID[2001] == 4 && stage.writtenBySID[2001] == 2 && stage.highestSeverity == .high)
+    }
+}
+
+@Suite("Output buffer")
+struct OutputBufferTests {
+    /// Addresses written in place read exactly as their description.
+    @Test(arguments: ["0.0.0.0", "10.10.0.5", "255.255.255.255", "::", "::1", "fe80::1", "2001:db8::", "2001:db8:0:1:0:0:0:1",
+                      "2001:470:4867:99::21", "1:0:0:2:0:0:0:3", "1:2:3:4:5:6:7:8", "ff02::1:ff00:70", "::ffff:0:1", "fd00:100::70"])
+    func addresses(text: String) {
+        let a = IPAddress(text)!
+        var b = OutputBuffer()
+        b.append(a)
+        #expect(b.text == a.description)
+    }
+
+    @Test func numbersMACsServicesAndTimestamps() {
+        var b = OutputBuffer()
+        for n in [0, 7, 10, 65535, -42, Int.max] { b.append(decimal: n); b.append(byte: 0x20) }
+        b.append(MACAddress("02:00:c0:a8:64:0a")!)
+        b.append(byte: 0x20)
+        for s in [FlowService.port(.tcp, 443), .ipProtocol(.icmpv6), .etherType(0x88A2), .port(IPProtocol(rawValue: 99), 1)] {
+            b.append(s)
+            b.append(byte: 0x20)
+        }
+        b.append(eveTimestamp: 1_795_702_639_123_456_789)
+        #expect(b.text == "0 7 10 65535 -42 \(Int.max) 02:00:c0:a8:64:0a tcp/443 icmp6 ethertype 0x88a2 ip99/1 2026-11-26T14:17:19.123456+0000")
+    }
+
+    /// A message's typed parts read as their plain text does, escaped part by part.
+    @Test func messagesKeepTheirPartsTyped() {
+        let address = IPAddress("192.168.4.7")!
+        let user = "a\"b"
+        let m: Message = "guest \(address) by \(user) on \(FlowService.port(.tcp, 22)) (\(3) times)"
+        #expect(m.description == "guest 192.168.4.7 by a\"b on tcp/22 (3 times)")
+        var b = OutputBuffer()
+        b.append(m, .json)
+        #expect(b.text == #"guest 192.168.4.7 by a\"b on tcp/22 (3 times)"#)
+        var long = Message()
+        for i in 0..<40 { long.append(.number(i)) }
+        #expect(long.partCount == 40 && long.description == (0..<40).map(String.init).joined(), "parts past the inline ones are kept")
     }
 }

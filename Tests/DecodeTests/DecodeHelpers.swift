@@ -1,5 +1,15 @@
 import CaptureBuilder
 import Decode
+import Vocabulary
+
+extension LinkLayer {
+    // The link layers by libpcap's link type numbers, for the tests.
+    static let linuxSLL = LinkLayer(linkType: 113)!
+    static let linuxSLL2 = LinkLayer(linkType: 276)!
+    static let rawIP = LinkLayer(linkType: 12)!
+    static let null = LinkLayer(linkType: 0)!
+    static let loop = LinkLayer(linkType: 108)!
+}
 
 /// Decodes `bytes` as a packet of link type `link`.
 func decode(_ bytes: [UInt8], link: LinkLayer = .ethernet, decoder: PacketDecoder = PacketDecoder()) -> DecodedPacket {

@@ -1,6 +1,7 @@
 import CaptureBuilder
 import Decode
 import Testing
+import Vocabulary
 
 /// Frames that exercise many layers; every prefix of each must decode without
 /// trapping, and a cut frame must not look complete.

@@ -1,6 +1,7 @@
 import CaptureBuilder
 import Decode
 import Testing
+import Vocabulary
 
 let vtepA = IPAddress("10.40.0.11")!
 let vtepB = IPAddress("10.40.0.12")!

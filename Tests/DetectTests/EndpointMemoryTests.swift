@@ -1,6 +1,7 @@
 import Decode
 import Foundation
 import Testing
+import Vocabulary
 @testable import Detect
 
 @Suite("Endpoint memory (rule 7002)")

@@ -191,3 +191,15 @@ struct AnalyzeSyslogTests {
         #expect(bad.status == 2 && bad.stderrLines == ["zonewarden: --syslog \"tcp://127.0.0.1\": missing :PORT"])
     }
 }
+
+@Suite("The rule catalogue has one source")
+struct RuleCatalogueTests {
+    /// The README's rule table is `zonewarden rules --format markdown`, verbatim.
+    @Test func readmeTableIsTheRulesCommand() throws {
+        let table = try zonewarden(["rules", "--format", "markdown"])
+        #expect(table.status == 0)
+        let readme = try String(contentsOfFile: repoPath("README.md"), encoding: .utf8)
+        #expect(table.stdout.hasPrefix("| sid | rule | severity | M 5.154 point | fires when |\n"))
+        #expect(readme.contains(table.stdout), "paste `zonewarden rules --format markdown` into README.md's Rules section")
+    }
+}

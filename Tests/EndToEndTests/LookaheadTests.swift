@@ -29,14 +29,14 @@ struct LookaheadTests {
 
     @Test(arguments: ExampleCaptures.all.map(\.name))
     func exampleCapturesGiveTheSameAlerts(name: String) throws {
-        let example = ExampleCaptures.all.first { $0.name == name }!
-        try Self.compare(config: ZoneConfig.load(path: repoPath("config/\(example.config)")), [repoPath("Captures/\(name).pcap")])
+        let expected = try CaptureExpectation.load(name)
+        try Self.compare(config: ZoneConfig.load(path: repoPath(expected.config)), [repoPath("Captures/\(name).pcap")])
     }
 
     /// The real captures: odd link types, truncated and corrupt files (the
     /// queue is drained before a read error is reported).
     @Test func sharedCapturesGiveTheSameAlerts() throws {
-        guard let dir = sharedCaptures else { return }
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
         #expect(files.count > 20)
         let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))

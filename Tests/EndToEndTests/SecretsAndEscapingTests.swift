@@ -1,6 +1,7 @@
 import CaptureBuilder
 import Foundation
 import Testing
+import Vocabulary
 
 /// Passwords and communities in the project's captures, and the shared captures' own.
 let projectSecrets = ["Esx!2026", "Backup#77", "VMware1!VMware1!", "Ld4p-Adm1n", "s3cr3t-c0mm", "Vnc-Pass-1", "calvin",

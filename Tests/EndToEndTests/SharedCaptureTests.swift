@@ -3,21 +3,9 @@ import Foundation
 import Testing
 import Zones
 
-/// A config that puts the shared captures' servers into zones so that the zone
-/// rules run on them.
-let sharedConfigYAML = """
-    zones:
-      mgmt:   { role: management, vlans: [10, 123], subnets: [192.168.10.188/32, 199.233.217.249/32, "2001:470:4867:99::21/128", 127.0.0.0/8, 10.0.0.2/32, 192.168.2.0/24, 172.31.19.73/32] }
-      guests: { role: guest, vlans: [20, 42, 3399, 3199], vnis: [123], subnets: [192.168.0.0/16, 10.0.0.0/24, 141.142.0.0/16] }
-      storage: { role: storage, subnets: [10.0.3.0/24, 10.111.131.0/24] }
-      internet: { role: external, subnets: [public] }
-      underlay: { role: transport, vlans: [40] }
-    # Gateways, so that every real capture also runs through the gateway-bypass rule.
-    gateways:
-      - { name: gw, macs: ["00:00:5e:00:01:01"], zones: [mgmt, guests] }
-    rules:
-      unknown-address: off
-    """
+/// The configuration that puts the shared captures' servers into zones so
+/// that the zone rules run on them (also used by scripts/alert-corpus).
+let sharedConfigYAML = try! String(contentsOfFile: repoPath("Tests/Data/shared-captures.yaml"), encoding: .utf8)
 
 @Suite("Shared captures through the whole pipeline", .enabled(if: sharedCaptures != nil, "../shared/captures is absent: skipping"))
 struct SharedCaptureTests {

@@ -31,8 +31,8 @@ struct AnalysisResult {
 /// `lookaheadThreshold` overrides ``Pipeline/lookaheadThreshold`` (0: always decode ahead).
 func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil, lookaheadThreshold: Int? = nil) throws -> AnalysisResult {
     let sink = CollectingSink()
-    let dispatcher = AlertDispatcher(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
-    let pipeline = try Pipeline(zones: ZoneMap(config), dispatcher: dispatcher)
+    let alerts = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
+    let pipeline = try Pipeline(zones: ZoneMap(config), alerts: alerts)
     if let lookaheadThreshold { pipeline.lookaheadThreshold = lookaheadThreshold }
     let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
     var errors: [CaptureError] = []

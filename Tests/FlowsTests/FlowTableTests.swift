@@ -2,6 +2,7 @@ import CaptureBuilder
 import Decode
 import Flows
 import Testing
+import Vocabulary
 
 let client = IPAddress("192.168.100.10")!
 let server = IPAddress("10.10.0.5")!
@@ -82,7 +83,7 @@ struct FlowTableTests {
     }
 
     @Test func idleFlowsExpirePerProtocol() throws {
-        let table = FlowTable(capacity: 1024, timeouts: FlowTimeoutsNanos(tcpNew: 5, tcpEstablished: 100, tcpClosed: 5, udp: 10, icmp: 5, other: 5), seed: 1)
+        let table = FlowTable(capacity: 1024, timeouts: FlowTimeouts(tcpNew: 5, tcpEstablished: 100, tcpClosed: 5, udp: 10, icmp: 5, other: 5), seed: 1)
         let s: UInt64 = 1_000_000_000
         _ = table.track(packet(client, server, sport: 1, dport: 80, flags: TCPFlags.syn, time: 1 * s))  // unanswered
         _ = table.track(packet(client, server, proto: 17, sport: 2, dport: 53, time: 1 * s))
@@ -120,7 +121,7 @@ struct FlowTableTests {
     @Test func indexAndWheelAgreeWithModel() throws {
         var rng = SeededRandom(seed: 99)
         let timeout: UInt64 = 3_000_000_000
-        let table = FlowTable(capacity: 4096, timeouts: FlowTimeoutsNanos(tcpNew: 1, tcpEstablished: 1, tcpClosed: 1, udp: 3, icmp: 1, other: 1), seed: 3)
+        let table = FlowTable(capacity: 4096, timeouts: FlowTimeouts(tcpNew: 1, tcpEstablished: 1, tcpClosed: 1, udp: 3, icmp: 1, other: 1), seed: 3)
         var lastSeen: [UInt16: UInt64] = [:]  // source port → last packet time, for flows the table may hold
         var now: UInt64 = 1_000_000_000
         for step in 0..<80_000 {
@@ -142,7 +143,7 @@ struct FlowTableTests {
 
     @Test func classChangeRefilesTheFlow() throws {
         let s: UInt64 = 1_000_000_000
-        let table = FlowTable(capacity: 64, timeouts: FlowTimeoutsNanos(tcpNew: 30, tcpEstablished: 3600, tcpClosed: 5, udp: 60, icmp: 30, other: 60), seed: 1)
+        let table = FlowTable(capacity: 64, timeouts: FlowTimeouts(tcpNew: 30, tcpEstablished: 3600, tcpClosed: 5, udp: 60, icmp: 30, other: 60), seed: 1)
         _ = table.track(packet(client, server, sport: 7, dport: 22, flags: TCPFlags.syn, time: 10 * s))
         _ = table.track(packet(server, client, sport: 22, dport: 7, flags: TCPFlags.syn | TCPFlags.ack, time: 10 * s))
         table.expire(now: 100 * s)

@@ -1,5 +1,6 @@
 import Decode
 import Testing
+import Vocabulary
 @testable import Flows
 
 @Suite("MAC table")

@@ -1,8 +1,9 @@
 import Alerting
 import Capture
 import Decode
-import Detect
+import Inspect
 import Sensor
+import Vocabulary
 import Zones
 
 /// What the fuzz targets run, one function per target, shared with the
@@ -50,17 +51,18 @@ public enum FuzzHarness {
         let name = "<fuzz>"
         let context = FormatContext(hostname: "fuzz", processID: 1)
         func write(_ alert: Alert) throws(SinkError) {
-            for format in AlertFormat.allCases { _ = format.format(alert, context: context) }
+            for format in AlertFormat.all { _ = format.format(alert, context: context) }
         }
         func flush() throws(SinkError) {}
     }
 
     static func pipeline() -> Pipeline {
-        let dispatcher = AlertDispatcher(sinks: [FormattingSink()], throttle: AlertThrottle(windowSeconds: 0))
-        return try! Pipeline(zones: zones, dispatcher: dispatcher)
+        let alerts = AlertStage(sinks: [FormattingSink()], throttle: AlertThrottle(windowSeconds: 0))
+        return try! Pipeline(zones: zones, alerts: alerts)
     }
 
-    static let links: [LinkLayer] = [.ethernet, .linuxSLL, .linuxSLL2, .rawIP, .null, .loop]
+    /// Every link layer the decoder reads (the first byte of a `packets` input picks one).
+    static let links = LinkLayer.all
 
     /// A link type byte, then packets as a 16-bit length (0: the rest) and their bytes.
     public static func packets(_ input: UnsafeRawBufferPointer) {
@@ -104,7 +106,7 @@ public enum FuzzHarness {
         let text = String(decoding: input, as: UTF8.self)
         guard let config = try? ZoneConfig.parse(yaml: text, file: "fuzz.yaml") else { return }
         let zones = ZoneMap(config)
-        _ = try? Detector(zones: zones, dispatcher: AlertDispatcher(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+        try? SensorConfiguration.validate(zones)
         _ = zones.zone(for: Segment(vlan: 10))
     }
 
@@ -112,5 +114,42 @@ public enum FuzzHarness {
     public static func inspector(_ input: UnsafeRawBufferPointer) {
         guard !input.isEmpty else { return }
         InspectorHarness.run(Int(input[0]), InspectorHarness.dialogue(UnsafeRawBufferPointer(rebasing: input.dropFirst())))
+    }
+
+    /// Seeds for the `inspectors` target, derived from real dialogues: each
+    /// capture runs through a pipeline whose every host is a management host
+    /// (so that every inspector may recognise its protocol), and the bytes
+    /// each inspector reads on each flow become one input in
+    /// ``InspectorHarness/dialogue(_:)`` framing. Returns (name, bytes) pairs;
+    /// the name says the inspector, the capture and the flow.
+    public static func inspectorSeeds(captures: [String]) -> [(name: String, bytes: [UInt8])] {
+        let yaml = """
+            zones:
+              everything: { role: management, subnets: ["0.0.0.0/0", "::/0"] }
+            """
+        let zones = ZoneMap(try! ZoneConfig.parse(yaml: yaml, file: "seeds.yaml"))
+        var seeds: [(name: String, bytes: [UInt8])] = []
+        for path in captures {
+            let pipeline = try! Pipeline(zones: zones, alerts: AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+            pipeline.lookaheadThreshold = Int.max
+            var dialogues: [UInt64: (inspector: String, transport: IPProtocol, pieces: [(fromClient: Bool, bytes: [UInt8])])] = [:]
+            var order: [UInt64] = []
+            pipeline.inspection.recorder = { flow, inspector, transport, fromClient, bytes in
+                if dialogues[flow] == nil {
+                    dialogues[flow] = (inspector, transport, [])
+                    order.append(flow)
+                }
+                dialogues[flow]!.pieces.append((fromClient, Array(bytes)))
+            }
+            _ = OfflineAnalysis(pipeline: pipeline, filter: nil).run(path: path)
+            pipeline.finish()
+            let file = path.split(separator: "/").last.map(String.init) ?? path
+            for flow in order {
+                let d = dialogues[flow]!
+                guard let index = InspectorHarness.index(inspector: d.inspector, transport: d.transport) else { continue }
+                seeds.append(("\(InspectorHarness.names[index])-\(file)-\(flow)", InspectorHarness.frame(index, d.pieces)))
+            }
+        }
+        return seeds
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import FuzzHarness
+import Inspect
 import Testing
 
 /// Every input under Inputs/TARGET/ goes through the fuzz target of that name
@@ -27,5 +28,17 @@ struct FuzzRegressionTests {
 
     @Test func everyTargetHasInputs() {
         #expect(Set(Self.inputs.map(\.target)) == Set(FuzzHarness.targets.map(\.name)))
+    }
+
+    /// An inspectors/ input selects its inspector by its first byte (an index
+    /// into the harness, which follows the registry's order): the file name
+    /// says which one it was made for, so that a reordered registry is noticed.
+    @Test func inspectorInputsReachTheInspectorTheyAreNamedFor() throws {
+        for (target, file) in Self.inputs where target == "inspectors" {
+            let url = try #require(Bundle.module.resourceURL).appendingPathComponent("Inputs/\(target)/\(file)")
+            let first = try #require(try Data(contentsOf: url).first)
+            let name = InspectorHarness.names[Int(first) % InspectorHarness.names.count]
+            #expect(file.hasPrefix(name + "-"), "\(file) selects \(name)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Decode
 import Foundation
 import Testing
+import Vocabulary
 @testable import Zones
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,5 +1,6 @@
 import Decode
 import Testing
+import Vocabulary
 @testable import Zones
 
 @Suite("Layer-2 configuration: QinQ, gateways per zone pair, multi-homed hosts")

@@ -1,5 +1,6 @@
 import Decode
 import Testing
+import Vocabulary
 @testable import Zones
 
 /// The catalogue's lookup table against a model: a scan of its entries in
@@ -38,7 +39,7 @@ struct ServiceCatalogueTests {
     @Test func builtInCatalogueMatchesItsEntries() {
         Self.check(.builtIn)
         #expect(ServiceCatalogue.builtIn.lookup(.migration, .tcp, 8000)?.name == "vmotion")
-        #expect(ServiceCatalogue.builtIn.isKnownServicePort(.tcp, 3260) && !ServiceCatalogue.builtIn.isKnownServicePort(.tcp, 3261))
+        #expect(ServiceCatalogue.builtIn.lookup(.storage, .tcp, 3260)?.name == "iscsi" && ServiceCatalogue.builtIn.lookup(.storage, .tcp, 3261) == nil)
     }
 
     @Test func extendedAndReplacedClassesMatchTheirEntries() {

@@ -1,5 +1,6 @@
 import Decode
 import Testing
+import Vocabulary
 @testable import Zones
 
 @Suite("Zone lookups")

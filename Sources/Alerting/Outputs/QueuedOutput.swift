@@ -1,3 +1,4 @@
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,9 +65,12 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues an alert; never blocks on the destination.
+    /// Queues an alert; never blocks on the destination. Capture threads may
+    /// call it at once: each formats into a buffer of its own, which the queue keeps.
     public func write(_ alert: Alert) throws(SinkError) {
-        enqueue(Array(format.format(alert, context: context).utf8))
+        var line = OutputBuffer(capacity: 512)
+        format.format(alert, context: context, into: &line)
+        enqueue(line.bytes)
     }
 
     /// Queues a formatted message.

@@ -1,4 +1,3 @@
-import Zones
 import CRelp
 #if canImport(Glibc)
 import Glibc

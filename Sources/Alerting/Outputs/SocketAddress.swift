@@ -1,4 +1,3 @@
-import Zones
 #if canImport(Glibc)
 import Glibc
 #endif

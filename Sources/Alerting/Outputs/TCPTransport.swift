@@ -1,4 +1,4 @@
-import Zones
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif

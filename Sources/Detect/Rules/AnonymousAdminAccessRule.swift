@@ -1,4 +1,5 @@
-import Alerting
+import Inspect
+import Vocabulary
 import Zones
 
 /// 2002: access without authentication, or anonymous authentication, accepted:
@@ -9,7 +10,7 @@ public final class AnonymousAdminAccessRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 2002, name: "anonymous-admin-access", defaultSeverity: .critical,
         measurePoint: "no anonymous access",
-        summary: "anonymous or unauthenticated access accepted: FTP anonymous, RFB None, default SNMP community answered, libvirt auth none, IPMI none/cipher 0, LDAP anonymous bind")
+        summary: "anonymous FTP accepted, RFB security type None accepted, a vendor-default SNMP community answered, libvirt offering no authentication, IPMI auth type none or RMCP+ cipher suite 0, LDAP anonymous or unauthenticated bind accepted")
     public static let hooks: RuleHooks = .appEvent
     public init(_ setup: RuleSetup) {}
 
@@ -18,7 +19,7 @@ public final class AnonymousAdminAccessRule: Rule {
         findings.append(Finding(
             message: "\(login.proto) access without authentication accepted (\(login.method))\(LoginEvidence.who(login)) on \(LoginEvidence.server(e))",
             evidence: LoginEvidence.evidence(login),
-            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            key: LoginEvidence.key(sid: Self.metadata.sid, e, login),
             lowerSeverity: e.insideManagement))
     }
 }

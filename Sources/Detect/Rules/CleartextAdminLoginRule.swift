@@ -1,4 +1,5 @@
-import Alerting
+import Inspect
+import Vocabulary
 import Zones
 
 /// 2001: credentials sent in clear (telnet, rlogin, rsh, FTP and authd
@@ -10,7 +11,7 @@ public final class CleartextAdminLoginRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 2001, name: "cleartext-admin-login", defaultSeverity: .high,
         measurePoint: "authentication data encrypted",
-        summary: "credentials sent in clear: telnet, rlogin, rsh, FTP, HTTP Basic, LDAP simple bind, SNMP community, VeNCrypt Plain, IPMI 1.5 password, vmauthd")
+        summary: "credentials (or trust-based r-command logins) sent in clear: telnet, rlogin, rsh, FTP and VMware authd USER/PASS, HTTP Basic (also WinRM on 5985), LDAP simple bind and SASL PLAIN, SNMP v1/v2c community, VeNCrypt Plain, IPMI 1.5 straight password")
     public static let hooks: RuleHooks = .appEvent
     public init(_ setup: RuleSetup) {}
 
@@ -20,7 +21,7 @@ public final class CleartextAdminLoginRule: Rule {
         findings.append(Finding(
             message: "\(LoginEvidence.phrase(e, login)): \(cleartext)",
             evidence: LoginEvidence.evidence(login),
-            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            key: LoginEvidence.key(sid: Self.metadata.sid, e, login),
             lowerSeverity: e.insideManagement))
     }
 }

@@ -1,4 +1,5 @@
-import Alerting
+import Inspect
+import Vocabulary
 import Zones
 
 /// 2005: a VM console (RFB/VNC, SPICE, VMConnect on 2179, VirtualBox VRDE) is
@@ -9,7 +10,7 @@ public final class ConsoleExposedRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 2005, name: "console-exposed", defaultSeverity: .high,
         measurePoint: "admin interfaces protected",
-        summary: "a VM console protocol (RFB, SPICE, VRDE, VMConnect 2179) is reached from a zone that is not admin or management")
+        summary: "a VM console (RFB, SPICE, VMConnect 2179, RDP/VRDE on a hypervisor) reached from a zone that is not admin or management")
     public static let hooks: RuleHooks = .appEvent
     public init(_ setup: RuleSetup) {}
 
@@ -18,10 +19,10 @@ public final class ConsoleExposedRule: Rule {
         let client = e.effectiveSourceRole
         guard client != .admin && client != .management else { return }
         if proto == "rdp" && e.effectiveDestinationRole != .management && e.responderPort != 2179 { return }
-        let from = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
+        let from: Message = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
         findings.append(Finding(
-            message: "VM console \(detail) on \(e.responderText):\(e.responderPort) reached from \(from)",
+            message: "VM console \(detail) on \(e.responderEndpoint):\(e.responderPort) reached from \(from)",
             evidence: [("protocol", .text(proto)), ("detail", .text(detail)), ("client_role", .text(client?.rawValue ?? "none"))],
-            throttle: e.throttleKey(sid: Self.metadata.sid)))
+            key: e.key(sid: Self.metadata.sid)))
     }
 }

@@ -1,5 +1,5 @@
-import Alerting
 import Decode
+import Vocabulary
 import Zones
 
 /// 6002: IP traffic between two zones in a frame that no declared gateway
@@ -12,7 +12,7 @@ public final class GatewayBypassRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 6002, name: "gateway-bypass", defaultSeverity: .high,
         measurePoint: "gateways cannot be bypassed",
-        summary: "cross-zone IP traffic whose MACs are not a declared gateway's")
+        summary: "IP traffic between two zones in a frame that no declared gateway (for that pair, if any is dedicated to it) sent or receives")
     public static let hooks: RuleHooks = .flowStart
     public init(_ setup: RuleSetup) {}
 
@@ -26,18 +26,18 @@ public final class GatewayBypassRule: Rule {
         let zones = e.zones
         if zones.isGateway(p.sourceMAC, between: a, and: b) || zones.isGateway(p.destinationMAC, between: a, and: b) { return }
         let dedicated = zones.gateways(between: a, and: b)
-        func note(_ mac: MACAddress) -> String {
-            zones.gateway(forMAC: mac).map { " (gateway \($0.name), not one for these zones)" } ?? ""
+        func note(_ mac: MACAddress) -> Message {
+            zones.gateway(forMAC: mac).map { " (gateway \($0.name), not one for these zones)" } ?? Message()
         }
-        let expected = dedicated.isEmpty
+        let expected: Message = dedicated.isEmpty
             ? "neither is a declared gateway's"
             : "the traffic did not pass \(dedicated.map(\.name).joined(separator: " or ")), declared for \(e.zoneName(a)) and \(e.zoneName(b))"
         let from = p.source == e.initiator ? (p.sourceMAC, p.destinationMAC) : (p.destinationMAC, p.sourceMAC)
         findings.append(Finding(
-            message: "\(e.initiatorText) (\(e.zoneName(a))) -> \(e.responderText) (\(e.zoneName(b))) crossed zones in a frame from \(p.sourceMAC)\(note(p.sourceMAC)) to \(p.destinationMAC)\(note(p.destinationMAC)): \(expected)",
-            evidence: [("src_mac", .text(p.sourceMAC.description)), ("dest_mac", .text(p.destinationMAC.description)),
+            message: "\(e.initiatorEndpoint) (\(e.zoneName(a))) -> \(e.responderEndpoint) (\(e.zoneName(b))) crossed zones in a frame from \(p.sourceMAC)\(note(p.sourceMAC)) to \(p.destinationMAC)\(note(p.destinationMAC)): \(expected)",
+            evidence: [("src_mac", .mac(p.sourceMAC)), ("dest_mac", .mac(p.destinationMAC)),
                        ("expected_gateways", .text(dedicated.isEmpty ? zones.config.gateways.map(\.name).joined(separator: ", ") : dedicated.map(\.name).joined(separator: ", ")))],
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: from.0.rawValue), second: IPAddress(high: 0, low: from.1.rawValue),
+            key: FindingKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: from.0.rawValue), second: IPAddress(high: 0, low: from.1.rawValue),
                                   detail: UInt64(a) << 16 | UInt64(b))))
     }
 }

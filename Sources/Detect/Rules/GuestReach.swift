@@ -1,4 +1,4 @@
-import Alerting
+import Vocabulary
 import Zones
 
 /// The shared logic of rules 1001-1003: a flow started in a guest zone reaches
@@ -10,17 +10,18 @@ enum GuestReach {
         let byVLAN = e.segmentRole == target
         guard byAddress || byVLAN, !e.isAllowed else { return nil }
         let reachedZone = byAddress ? e.destinationZone : e.segmentZone
-        let how = byAddress ? "\(roleWord) host \(e.responderText)" : "\(e.responderText) on the \(roleWord) segment"
-        var evidence: [(key: String, value: EvidenceValue)] = [
-            ("service", .text(e.serviceText)),
+        let how: Message = byAddress ? "\(roleWord) host \(e.responderEndpoint)" : "\(e.responderEndpoint) on the \(roleWord) segment"
+        let who: Message = e.isEthernet ? "guest frame" : "guest \(e.initiatorEndpoint)"
+        var evidence: Evidence = [
+            ("service", .service(e.service)),
             ("reached", .text(byAddress ? "address" : "segment")),
         ]
         if let entry = e.zones.services.lookup(.management, e.ipProtocol, e.responderPort), e.hasPorts {
             evidence.append(("service_name", .text(entry.name)))
         }
         return Finding(
-            message: "\(e.record.key.isEthernet ? "guest frame" : "guest \(e.initiatorText)") in zone \(e.zoneName(e.sourceZone != 0 ? e.sourceZone : e.segmentZone)) reached \(how) (zone \(e.zoneName(reachedZone))) on \(e.serviceText)",
+            message: "\(who) in zone \(e.zoneName(e.sourceZone != 0 ? e.sourceZone : e.segmentZone)) reached \(how) (zone \(e.zoneName(reachedZone))) on \(e.service)",
             evidence: evidence,
-            throttle: e.throttleKey(sid: sid))
+            key: e.key(sid: sid))
     }
 }

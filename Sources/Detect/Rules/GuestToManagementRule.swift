@@ -1,3 +1,4 @@
+import Vocabulary
 import Zones
 
 /// 1001: a guest reaches the management network.
@@ -5,7 +6,7 @@ public final class GuestToManagementRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1001, name: "guest-to-management", defaultSeverity: .critical,
         measurePoint: "management network separated",
-        summary: "a flow from a guest-role zone reaches a management-role address or VLAN")
+        summary: "a flow from a guest zone reaches a management address or VLAN")
     public static let hooks: RuleHooks = .flowStart
     public init(_ setup: RuleSetup) {}
 

@@ -1,3 +1,4 @@
+import Vocabulary
 import Zones
 
 /// 1003: a guest reaches the live-migration network.
@@ -5,7 +6,7 @@ public final class GuestToMigrationRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1003, name: "guest-to-migration", defaultSeverity: .high,
         measurePoint: "migration network separated",
-        summary: "a flow from a guest-role zone reaches a migration-role address or VLAN")
+        summary: "a flow from a guest zone reaches a migration address or VLAN")
     public static let hooks: RuleHooks = .flowStart
     public init(_ setup: RuleSetup) {}
 

@@ -1,3 +1,4 @@
+import Vocabulary
 import Zones
 
 /// 1002: a guest reaches the storage network.
@@ -5,7 +6,7 @@ public final class GuestToStorageRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1002, name: "guest-to-storage", defaultSeverity: .high,
         measurePoint: "storage network separated",
-        summary: "a flow from a guest-role zone reaches a storage-role address or VLAN")
+        summary: "a flow from a guest zone reaches a storage address or VLAN")
     public static let hooks: RuleHooks = .flowStart
     public init(_ setup: RuleSetup) {}
 

@@ -1,5 +1,5 @@
-import Alerting
-import Decode
+import Inspect
+import Vocabulary
 import Zones
 
 /// Shared judgement of rules 3001 and 4001: does a flow stay inside the zones
@@ -11,19 +11,19 @@ enum InfrastructureTraffic {
     /// The first element of the flow outside zones of `role`, described for the
     /// alert, or nil when the flow stays inside. A segment in no zone (untagged,
     /// a dedicated link) does not count against an IP flow; an address in no zone does.
-    static func outside(_ role: Role, _ e: FlowEvent) -> String? {
+    static func outside(_ role: Role, _ e: FlowEvent) -> Message? {
         if e.segmentZone != 0, e.segmentRole != role {
-            return "the segment is zone \(e.zoneName(e.segmentZone)) (\(e.segmentRole!.rawValue))"
+            return "the segment is zone \(e.zoneName(e.segmentZone)) (\(e.roleName(e.segmentZone)))"
         }
         // A broadcast or multicast (AoE query-config, FIP solicitations) is judged by its sender.
         let toGroup = e.isEthernet && MACAddress(rawValue: e.responder.low).isGroup
         if e.isEthernet && e.segmentZone == 0 && !(e.sourceRole == role && (e.destinationRole == role || toGroup)) {
             return "the frames are on a segment no \(role.rawValue) zone declares"
         }
-        for (zone, who) in [(e.sourceZone, e.initiatorText), (e.destinationZone, e.responderText)] {
+        for (zone, who) in [(e.sourceZone, e.initiatorEndpoint), (e.destinationZone, e.responderEndpoint)] {
             if e.isEthernet && zone == 0 { continue }  // MACs are rarely declared: the segment decides
             if zone == 0 { return "\(who) is in no zone" }
-            if e.zones.role(zone) != role { return "\(who) is in zone \(e.zoneName(zone)) (\(e.zones.role(zone)!.rawValue))" }
+            if e.zones.role(zone) != role { return "\(who) is in zone \(e.zoneName(zone)) (\(e.roleName(zone)))" }
         }
         return nil
     }
@@ -36,10 +36,10 @@ enum InfrastructureTraffic {
 
     /// Ethernet storage is a property of the segment: one finding per segment and
     /// EtherType, however many MAC pairs (and broadcasts) speak it.
-    static func throttleKey(sid: Int, _ e: FlowEvent) -> ThrottleKey {
-        guard e.isEthernet else { return e.throttleKey(sid: sid) }
+    static func key(sid: Int, _ e: FlowEvent) -> FindingKey {
+        guard e.isEthernet else { return e.key(sid: sid) }
         let segment = e.packet.pointee.segment
-        return ThrottleKey(sid: sid, detail: UInt64(e.record.key.protocolNumber) | UInt64(segment.vlan) << 16 | UInt64(segment.vni) << 28)
+        return FindingKey(sid: sid, detail: UInt64(e.record.key.protocolNumber) | UInt64(segment.vlan) << 16 | UInt64(segment.vni) << 28)
     }
 
     /// "vmware live migration", but plain "live migration" for a protocol every product uses.
@@ -47,7 +47,7 @@ enum InfrastructureTraffic {
         ev.product == "generic" || ev.product == "site" ? "" : ev.product + " "
     }
 
-    static func evidence(_ ev: InfrastructureEvent, outside: String) -> [(key: String, value: EvidenceValue)] {
-        [("protocol", .text(ev.proto)), ("product", .text(ev.product)), ("detected_by", .text(ev.detail)), ("outside", .text(outside))] + ev.evidence
+    static func evidence(_ ev: InfrastructureEvent, outside: Message) -> Evidence {
+        [("protocol", .text(ev.proto)), ("product", .text(ev.product)), ("detected_by", .text(ev.detail)), ("outside", .text(outside.description))] + ev.evidence
     }
 }

@@ -1,4 +1,4 @@
-import Alerting
+import Vocabulary
 import Zones
 
 /// 1004: a management service of a management host is contacted from outside
@@ -10,7 +10,7 @@ public final class ManagementExposedRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1004, name: "management-exposed", defaultSeverity: .high,
         measurePoint: "admin interfaces protected",
-        summary: "a management service of a management-role host is contacted from a zone that is not admin or management")
+        summary: "a management service of a management host is contacted from a zone that is not admin or management")
     public static let hooks: RuleHooks = .flowStart
     private let guestRuleEnabled: Bool
 
@@ -25,11 +25,11 @@ public final class ManagementExposedRule: Rule {
         if source == .admin || source == .management { return }
         if source == .guest && guestRuleEnabled { return }
         guard !e.isAllowed else { return }
-        let from = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
+        let from: Message = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
         findings.append(Finding(
-            message: "management service \(service.name) (\(e.serviceText)) of \(e.responderText) in zone \(e.zoneName(e.destinationZone != 0 ? e.destinationZone : e.segmentZone)) contacted from \(from)",
-            evidence: [("service", .text(e.serviceText)), ("service_name", .text(service.name)), ("product", .text(service.product)),
+            message: "management service \(service.name) (\(e.service)) of \(e.responderEndpoint) in zone \(e.zoneName(e.effectiveDestinationZone)) contacted from \(from)",
+            evidence: [("service", .service(e.service)), ("service_name", .text(service.name)), ("product", .text(service.product)),
                        ("client_role", .text(source?.rawValue ?? "none"))],
-            throttle: e.throttleKey(sid: Self.metadata.sid)))
+            key: e.key(sid: Self.metadata.sid)))
     }
 }

@@ -1,5 +1,5 @@
-import Alerting
 import Decode
+import Vocabulary
 import Zones
 
 /// 1006: a hypervisor management service answers on an address or VLAN of a
@@ -27,11 +27,11 @@ public final class ManagementServiceMisplacedRule: Rule {
         let byVLAN = e.segmentRole.map { Self.wrongRoles.contains($0) } ?? false
         guard byAddress || byVLAN else { return }
         let zone = byAddress ? e.destinationZone : e.segmentZone
-        let role = (byAddress ? e.destinationRole : e.segmentRole)!.rawValue
+        let role = e.roleName(zone)
         findings.append(Finding(
-            message: "\(service.product) management service \(service.name) (\(e.serviceText)) answers on \(e.responderText) in \(role) zone \(e.zoneName(zone))",
-            evidence: [("service", .text(e.serviceText)), ("service_name", .text(service.name)), ("product", .text(service.product)),
+            message: "\(service.product) management service \(service.name) (\(e.service)) answers on \(e.responderEndpoint) in \(role) zone \(e.zoneName(zone))",
+            evidence: [("service", .service(e.service)), ("service_name", .text(service.name)), ("product", .text(service.product)),
                        ("placed_by", .text(byAddress ? "address" : "segment")), ("zone_role", .text(role))],
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: e.responder, detail: UInt64(e.ipProtocol.rawValue) << 16 | UInt64(e.responderPort))))
+            key: FindingKey(sid: Self.metadata.sid, first: e.responder, detail: UInt64(e.ipProtocol.rawValue) << 16 | UInt64(e.responderPort))))
     }
 }

@@ -1,5 +1,4 @@
-import Alerting
-import Decode
+import Vocabulary
 import Zones
 
 /// 5003: one capture link (a file, or a live interface) carries frames of a
@@ -11,7 +10,7 @@ public final class ManagementVLANSharedLinkRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 5003, name: "management-vlan-shared-link", defaultSeverity: .medium,
         measurePoint: "VLAN alone is not enough",
-        summary: "management-VLAN frames and guest-VLAN frames on the same capture interface")
+        summary: "one capture link (a file, or an interface) carries frames of a management VLAN and of a guest VLAN; reported at the end of the link, once per pair of zones, with the VLANs and frames of each")
     public static let hooks: RuleHooks = .linkEnd
     public init(_ setup: RuleSetup) {}
 
@@ -33,11 +32,11 @@ public final class ManagementVLANSharedLinkRule: Rule {
                 let (mv, mf) = seen[m]!, (gv, gf) = seen[g]!
                 let list = { (v: [UInt16]) in v.map { "\($0)" }.joined(separator: ", ") }
                 findings.append(Finding(
-                    message: "management VLAN\(mv.count > 1 ? "s" : "") \(list(mv)) (zone \(e.zones.name(m)!), \(mf) frame\(mf == 1 ? "" : "s")) and guest VLAN\(gv.count > 1 ? "s" : "") \(list(gv)) (zone \(e.zones.name(g)!), \(gf) frame\(gf == 1 ? "" : "s")) share the link \(e.name): the management network is separated from guests by VLAN tags alone",
+                    message: "management VLAN\(mv.count > 1 ? "s" : "") \(list(mv)) (zone \(e.zoneName(m)), \(mf) frame\(mf == 1 ? "" : "s")) and guest VLAN\(gv.count > 1 ? "s" : "") \(list(gv)) (zone \(e.zoneName(g)), \(gf) frame\(gf == 1 ? "" : "s")) share the link \(e.name): the management network is separated from guests by VLAN tags alone",
                     evidence: [("link", .text(e.name)),
-                               ("management_zone", .text(e.zones.name(m)!)), ("management_vlans", .text(list(mv))), ("management_frames", .number(Int(mf))),
-                               ("guest_zone", .text(e.zones.name(g)!)), ("guest_vlans", .text(list(gv))), ("guest_frames", .number(Int(gf)))],
-                    throttle: ThrottleKey(sid: Self.metadata.sid, detail: linkHash ^ (UInt64(m) << 48 | UInt64(g) << 32))))
+                               ("management_zone", .text(e.zoneName(m))), ("management_vlans", .text(list(mv))), ("management_frames", .number(Int(mf))),
+                               ("guest_zone", .text(e.zoneName(g))), ("guest_vlans", .text(list(gv))), ("guest_frames", .number(Int(gf)))],
+                    key: FindingKey(sid: Self.metadata.sid, detail: linkHash ^ (UInt64(m) << 48 | UInt64(g) << 32))))
             }
         }
     }

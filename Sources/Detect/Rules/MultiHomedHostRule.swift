@@ -1,6 +1,6 @@
-import Alerting
 import Decode
 import Flows
+import Vocabulary
 import Zones
 
 /// 6001: one MAC address (not a gateway's) sends from addresses or VLANs of
@@ -16,7 +16,7 @@ public final class MultiHomedHostRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 6001, name: "multi-homed-host", defaultSeverity: .high,
         measurePoint: "no undesired connections via multi-homed VMs",
-        summary: "one MAC (not a gateway) sends from addresses or VLANs of zones whose roles must not meet (by default guest with management, storage or migration)")
+        summary: "one MAC (not a gateway's, not in `multi_homed.allowed_macs`) sends from addresses or VLANs of zones whose roles must not meet (`multi_homed.forbidden`)")
     public static let hooks: RuleHooks = [.flowStart, .firstReply, .packetWithoutFlow]
     /// What each MAC has been seen in.
     public let table: MACTable
@@ -69,13 +69,13 @@ public final class MultiHomedHostRule: Rule {
                 let a = entry.pointee.addresses[slot], segment = MACTable.segmentText(entry.pointee.segments[slot])
                 return a == .zero ? (segment ?? "an untagged segment") : "\(a)" + (segment.map { " on \($0)" } ?? "")
             }
-            func zoneText(_ z: ZoneID) -> String { "\(zones.name(z)!) (\(zones.role(z)!.rawValue))" }
+            func zoneText(_ z: ZoneID) -> Message { "\(zones.label(z)) (\(zones.roleLabel(z)))" }
             findings.append(Finding(
                 message: "MAC \(mac) sends in zone \(zoneText(other)) via \(how(i)) and in zone \(zoneText(zone)) via \(how(newest)): one host in networks that must not meet (a router belongs under gateways:, a planned host under multi_homed.allowed_macs)",
-                evidence: [("mac", .text(mac.description)),
-                           ("first_zone", .text(zones.name(other)!)), ("first_seen_via", .text(how(i))),
-                           ("second_zone", .text(zones.name(zone)!)), ("second_seen_via", .text(how(newest)))],
-                throttle: ThrottleKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: mac.rawValue), detail: bit)))
+                evidence: [("mac", .mac(mac)),
+                           ("first_zone", .text(zones.label(other))), ("first_seen_via", .text(how(i))),
+                           ("second_zone", .text(zones.label(zone))), ("second_seen_via", .text(how(newest)))],
+                key: FindingKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: mac.rawValue), detail: bit)))
         }
     }
 }

@@ -1,5 +1,4 @@
-import Alerting
-import Decode
+import Vocabulary
 import Zones
 
 /// 7002: a hypervisor, manager, storage or migration endpoint (an address in
@@ -11,7 +10,7 @@ public final class NewInfrastructureEndpointRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 7002, name: "new-infrastructure-endpoint", defaultSeverity: .low,
         measurePoint: "communication planned",
-        summary: "a hypervisor, manager, storage or migration endpoint not seen before (live sensor, remembered across restarts)")
+        summary: "live sensor: an address in a management, storage or migration zone not seen before (an initiator when its flow starts, a responder when it answers), remembered in `--state-file` across restarts; a first start learns for `sensor.baseline_seconds` before reporting")
     public static let hooks: RuleHooks = [.flowStart, .firstReply]
     static let roles: Set<Role> = [.management, .storage, .migration]
     private let memory: EndpointMemory?
@@ -35,7 +34,7 @@ public final class NewInfrastructureEndpointRule: Rule {
         guard memory.remember(address, zone: name) else { return }
         findings.append(Finding(
             message: "new \(role.rawValue) endpoint \(address) in zone \(name), not seen before",
-            evidence: [("address", .text(address.description)), ("zone", .text(name)), ("role", .text(role.rawValue))],
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: address)))
+            evidence: [("address", .address(address)), ("zone", .text(name)), ("role", .text(role.rawValue))],
+            key: FindingKey(sid: Self.metadata.sid, first: address)))
     }
 }

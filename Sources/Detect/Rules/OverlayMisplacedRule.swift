@@ -1,5 +1,5 @@
-import Alerting
 import Decode
+import Vocabulary
 import Zones
 
 /// 5004: an overlay out of its place. The outer endpoints of a VXLAN, Geneve,
@@ -12,7 +12,7 @@ public final class OverlayMisplacedRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 5004, name: "overlay-misplaced", defaultSeverity: .high,
         measurePoint: "communication planned",
-        summary: "VXLAN/Geneve/GRE tunnel endpoints outside a transport-role zone, or inner traffic whose zone contradicts the VNI's zone")
+        summary: "a VXLAN, Geneve, GRE or IP-in-IP endpoint outside a transport zone, or traffic inside a VNI neither of whose ends is in the VNI's zone")
     public static let hooks: RuleHooks = .flowStart
     public init(_ setup: RuleSetup) {}
 
@@ -26,13 +26,13 @@ public final class OverlayMisplacedRule: Rule {
                 let endpoint = side == 0 ? t.outerSource : t.outerDestination
                 let zone = e.zones.zone(for: endpoint)
                 guard e.zones.role(zone) != .transport else { continue }
-                let place = zone == 0 ? "in no zone" : "in zone \(e.zoneName(zone)) (\(e.zones.role(zone)!.rawValue))"
+                let place: Message = zone == 0 ? "in no zone" : "in zone \(e.zoneName(zone)) (\(e.roleName(zone)))"
                 findings.append(Finding(
                     message: "\(t.kind.name) tunnel \(t.outerSource) -> \(t.outerDestination)\(Self.id(t)): endpoint \(endpoint) is \(place), not in a transport zone",
-                    evidence: [("tunnel", .text(t.kind.name)), ("tunnel_src", .text(t.outerSource.description)), ("tunnel_dest", .text(t.outerDestination.description)),
-                               ("misplaced_endpoint", .text(endpoint.description)), ("endpoint_zone", .text(e.zoneName(zone)))]
+                    evidence: [("tunnel", .text(t.kind.name)), ("tunnel_src", .address(t.outerSource)), ("tunnel_dest", .address(t.outerDestination)),
+                               ("misplaced_endpoint", .address(endpoint)), ("endpoint_zone", .text(e.zoneName(zone)))]
                         + (t.virtualNetworkID.map { [("vni", .number(Int($0)))] } ?? []),
-                    throttle: ThrottleKey(sid: Self.metadata.sid, first: t.outerSource, second: t.outerDestination, detail: UInt64(t.identifier) | UInt64(t.kind.rawValue) << 32)))
+                    key: FindingKey(sid: Self.metadata.sid, first: t.outerSource, second: t.outerDestination, detail: UInt64(t.identifier) | UInt64(t.kind.rawValue) << 32)))
                 break  // one finding per tunnel
             }
         }
@@ -40,14 +40,15 @@ public final class OverlayMisplacedRule: Rule {
         guard !e.isEthernet, let t = p.tunnels.innermost, let vni = t.virtualNetworkID else { return }
         let vniZone = e.zones.zone(forVNI: vni)
         guard vniZone != 0, e.sourceZone != vniZone, e.destinationZone != vniZone, e.sourceZone != 0 || e.destinationZone != 0 else { return }
-        let owner = "\(e.zoneName(vniZone)) (\(e.zones.role(vniZone)!.rawValue))"
+        let owner: Message = "\(e.zoneName(vniZone)) (\(e.roleName(vniZone)))"
         findings.append(Finding(
-            message: "\(t.kind.name) VNI \(vni) belongs to zone \(owner) but carries \(e.initiatorText) (\(e.zoneName(e.sourceZone))) -> \(e.responderText) (\(e.zoneName(e.destinationZone))): neither end is in the VNI's zone",
+            message: "\(t.kind.name) VNI \(vni) belongs to zone \(owner) but carries \(e.initiatorEndpoint) (\(e.zoneName(e.sourceZone))) -> \(e.responderEndpoint) (\(e.zoneName(e.destinationZone))): neither end is in the VNI's zone",
             evidence: [("tunnel", .text(t.kind.name)), ("vni", .number(Int(vni))), ("vni_zone", .text(e.zoneName(vniZone)))],
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: e.initiator, second: e.responder, detail: 1 << 40 | UInt64(vni))))
+            key: FindingKey(sid: Self.metadata.sid, first: e.initiator, second: e.responder, detail: 1 << 40 | UInt64(vni))))
     }
 
-    private static func id(_ t: Encapsulation) -> String {
-        t.virtualNetworkID.map { " (VNI \($0))" } ?? (t.hasIdentifier ? " (key \(t.identifier))" : "")
+    private static func id(_ t: Encapsulation) -> Message {
+        if let vni = t.virtualNetworkID { return " (VNI \(vni))" }
+        return t.hasIdentifier ? " (key \(t.identifier))" : Message()
     }
 }

@@ -1,6 +1,7 @@
-import Alerting
 import Decode
 import Flows
+import Inspect
+import Vocabulary
 import Zones
 
 /// 4001: storage traffic (iSCSI, NFS, NVMe/TCP, Ceph, SMB, vSAN; FCoE, FIP,
@@ -12,10 +13,10 @@ public final class StorageOutsideStorageNetworkRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 4001, name: "storage-outside-storage-network", defaultSeverity: .high,
         measurePoint: "storage network separated",
-        summary: "iSCSI, NFS, NVMe/TCP, Ceph, SMB, FCoE/FIP or AoE outside a storage-role zone")
+        summary: "iSCSI, NFS/MOUNT (by RPC program), NVMe/TCP, Ceph, SMB and vSAN involving an infrastructure host, or FCoE, FIP and AoE frames, outside a storage zone")
     public static let hooks: RuleHooks = [.flowStart, .appEvent, .oncePerFlow]
     private let guestRuleBit: UInt64
-    static let etherTypes: [UInt16: String] = [0x8906: "fcoe", 0x8914: "fip", 0x88A2: "aoe"]
+    static let etherTypes: [EtherType: String] = [.fcoe: "fcoe", .fip: "fip", .aoe: "aoe"]
     /// Catalogue services whose TCP streams an inspector recognises.
     static let inspected: Set<String> = ["iscsi", "nfs", "nvme-tcp", "nvme-tcp-discovery", "ceph-mon", "ceph-osd"]
 
@@ -25,8 +26,8 @@ public final class StorageOutsideStorageNetworkRule: Rule {
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
         if e.isEthernet {
-            guard let name = Self.etherTypes[e.record.key.protocolNumber] else { return }
-            report(InfrastructureEvent(proto: name, product: "generic", detail: "EtherType 0x\(String(e.record.key.protocolNumber, radix: 16))"), e, &findings)
+            guard let name = Self.etherTypes[e.etherType] else { return }
+            report(InfrastructureEvent(proto: name, product: "generic", detail: "EtherType 0x\(String(e.etherType.rawValue, radix: 16))"), e, &findings)
             return
         }
         guard e.hasPorts, let service = e.zones.services.lookup(.storage, e.ipProtocol, e.responderPort), service.distinctive else { return }
@@ -34,7 +35,7 @@ public final class StorageOutsideStorageNetworkRule: Rule {
         // target names) and only if the stream really is that protocol; the port decides
         // only for flows seen mid-stream, which are not inspected.
         if e.ipProtocol == .tcp && Self.inspected.contains(service.name) && !e.record.has(FlowState.midstream) { return }
-        report(InfrastructureEvent(proto: service.name, product: service.product, detail: "port \(e.serviceText) (\(service.name))"), e, &findings)
+        report(InfrastructureEvent(proto: service.name, product: service.product, detail: "port \(e.service) (\(service.name))"), e, &findings)
     }
 
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
@@ -47,8 +48,8 @@ public final class StorageOutsideStorageNetworkRule: Rule {
         guard e.isEthernet || InfrastructureTraffic.infrastructureEndpoints(e) > 0 else { return }
         guard let outside = InfrastructureTraffic.outside(.storage, e) else { return }
         findings.append(Finding(
-            message: "\(ev.proto) storage traffic (\(ev.detail)) between \(e.initiatorText) and \(e.responderText) outside the storage network: \(outside)",
+            message: "\(ev.proto) storage traffic (\(ev.detail)) between \(e.initiatorEndpoint) and \(e.responderEndpoint) outside the storage network: \(outside)",
             evidence: InfrastructureTraffic.evidence(ev, outside: outside),
-            throttle: InfrastructureTraffic.throttleKey(sid: Self.metadata.sid, e)))
+            key: InfrastructureTraffic.key(sid: Self.metadata.sid, e)))
     }
 }

@@ -1,5 +1,5 @@
-import Alerting
 import Decode
+import Vocabulary
 import Zones
 
 /// 5002: traffic on a VLAN or VNI that no zone declares. Reported once per
@@ -18,13 +18,13 @@ public final class UndeclaredVLANRule: Rule {
             findings.append(Finding(
                 message: "VLAN \(s.vlan) is not declared in any zone",
                 evidence: [("vlan", .number(Int(s.vlan)))],
-                throttle: ThrottleKey(sid: Self.metadata.sid, detail: UInt64(s.vlan))))
+                key: FindingKey(sid: Self.metadata.sid, detail: UInt64(s.vlan))))
         } else if s.vlan == 0 && s.hasVNI && e.zones.zone(forVNI: s.vni) == 0 {
             let kind = e.packet.pointee.tunnels.innermost?.kind.name ?? "overlay"
             findings.append(Finding(
                 message: "\(kind) VNI \(s.vni) is not declared in any zone",
                 evidence: [("vni", .number(Int(s.vni))), ("overlay", .text(kind))],
-                throttle: ThrottleKey(sid: Self.metadata.sid, detail: 1 << 32 | UInt64(s.vni))))
+                key: FindingKey(sid: Self.metadata.sid, detail: 1 << 32 | UInt64(s.vni))))
         }
     }
 }

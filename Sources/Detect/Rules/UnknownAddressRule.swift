@@ -1,5 +1,4 @@
-import Alerting
-import Decode
+import Vocabulary
 import Zones
 
 /// 7001: an address that is in no zone. Multicast, broadcast, unspecified,
@@ -19,11 +18,11 @@ public final class UnknownAddressRule: Rule {
         if e.responder != e.initiator { check(e.responder, zone: e.destinationZone, side: "destination", &findings) }
     }
 
-    private func check(_ address: IPAddress, zone: ZoneID, side: StaticString, _ findings: inout [Finding]) {
+    private func check(_ address: IPAddress, zone: ZoneID, side: String, _ findings: inout [Finding]) {
         guard zone == 0, !address.isSpecialPurpose else { return }
         findings.append(Finding(
             message: "\(side) address \(address) is in no zone",
-            evidence: [("address", .text(address.description)), ("side", .text("\(side)"))],
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: address)))
+            evidence: [("address", .address(address)), ("side", .text(side))],
+            key: FindingKey(sid: Self.metadata.sid, first: address)))
     }
 }

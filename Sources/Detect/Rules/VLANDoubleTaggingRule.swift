@@ -1,5 +1,5 @@
-import Alerting
 import Decode
+import Vocabulary
 import Zones
 
 /// 5001: a frame with two or more VLAN tags where no zone declares the outer
@@ -12,7 +12,7 @@ public final class VLANDoubleTaggingRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 5001, name: "vlan-double-tagging", defaultSeverity: .high,
         measurePoint: "VLAN alone is not enough",
-        summary: "a frame carries two 802.1Q tags where no zone declares QinQ (VLAN hopping)")
+        summary: "a frame (or a frame inside an overlay) with two or more VLAN tags whose outer tags no zone declares in `outer_vlans` for the inner VLAN: VLAN hopping, or undeclared QinQ")
     public static let hooks: RuleHooks = [.flowStart, .packetWithoutFlow]
     public init(_ setup: RuleSetup) {}
 
@@ -36,16 +36,17 @@ public final class VLANDoubleTaggingRule: Rule {
         let outer = tags.dropLast().map { String($0.id) }.joined(separator: ", ")
         let text = tags.map { "\($0.id) (0x\(String($0.tpid, radix: 16)))" }.joined(separator: " > ")
         let innerZone = zones.zone(forVLAN: inner)
-        let owner = innerZone == 0 ? "VLAN \(inner) is in no zone and no zone declares" : "zone \(zones.name(innerZone)!) does not declare"
+        let owner: Message = innerZone == 0 ? "VLAN \(inner) is in no zone and no zone declares" : "zone \(zones.label(innerZone)) does not declare"
         // MACs of the frame that carried the stack: the outer frame's unless inside an overlay.
-        let macs = p.macTunnelDepth == (inside ? p.tunnels.count : 0) && p.hasMACs ? " from \(p.sourceMAC) to \(p.destinationMAC)" : ""
-        var evidence: [(key: String, value: EvidenceValue)] = [
+        let framed = p.macTunnelDepth == (inside ? p.tunnels.count : 0) && p.hasMACs
+        let macs: Message = framed ? " from \(p.sourceMAC) to \(p.destinationMAC)" : Message()
+        var evidence: Evidence = [
             ("tags", .text(text)), ("outer_vlan", .number(Int(tags[0].id))), ("inner_vlan", .number(Int(inner)))]
-        if !macs.isEmpty { evidence += [("src_mac", .text(p.sourceMAC.description)), ("dest_mac", .text(p.destinationMAC.description))] }
+        if framed { evidence.append(contentsOf: [("src_mac", .mac(p.sourceMAC)), ("dest_mac", .mac(p.destinationMAC))]) }
         if inside { evidence.append(("inside", .text(p.tunnels.innermost!.kind.name))) }
         findings.append(Finding(
             message: "frame\(macs) tagged \(text)\(inside ? " inside a tunnel" : ""): \(owner) outer VLAN \(outer) in outer_vlans (VLAN hopping, or undeclared QinQ)",
             evidence: evidence,
-            throttle: ThrottleKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: p.sourceMAC.rawValue), detail: stack.packedKey)))
+            key: FindingKey(sid: Self.metadata.sid, first: IPAddress(high: 0, low: p.sourceMAC.rawValue), detail: stack.packedKey)))
     }
 }

@@ -1,4 +1,5 @@
-import Alerting
+import Inspect
+import Vocabulary
 import Zones
 
 /// 2004: authentication that protects the secret weakly: VNC password
@@ -8,7 +9,7 @@ public final class WeakAdminAuthenticationRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 2004, name: "weak-admin-authentication", defaultSeverity: .medium,
         measurePoint: "authentication data encrypted",
-        summary: "VNC password auth without TLS, SPICE without TLS, RDP standard security, IPMI 1.5 MD2/MD5, SNMPv3 noAuthNoPriv, TLS 1.0/1.1 on management services")
+        summary: "VNC password authentication without TLS, SPICE without TLS, RDP standard security, IPMI 1.5 MD2/MD5, SNMPv3 noAuthNoPriv, SSL 3.0/TLS 1.0/1.1 on a management service")
     public static let hooks: RuleHooks = .appEvent
     public init(_ setup: RuleSetup) {}
 
@@ -17,7 +18,7 @@ public final class WeakAdminAuthenticationRule: Rule {
         findings.append(Finding(
             message: "weak protection of the login: \(login.method)\(LoginEvidence.who(login)) on \(LoginEvidence.server(e))",
             evidence: LoginEvidence.evidence(login),
-            throttle: LoginEvidence.throttle(sid: Self.metadata.sid, e, login),
+            key: LoginEvidence.key(sid: Self.metadata.sid, e, login),
             lowerSeverity: e.insideManagement))
     }
 }

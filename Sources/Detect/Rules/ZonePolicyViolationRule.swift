@@ -1,4 +1,4 @@
-import Alerting
+import Vocabulary
 import Zones
 
 /// 1005: with `policy: default-deny`, a flow between two zones that no `allow`
@@ -8,21 +8,24 @@ public final class ZonePolicyViolationRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1005, name: "zone-policy-violation", defaultSeverity: .medium,
         measurePoint: "communication planned",
-        summary: "with policy: default-deny, a cross-zone flow no allow entry covers")
+        summary: "with `policy: default-deny`, a cross-zone flow no `allow` entry covers")
     public static let hooks: RuleHooks = .flowStart
     private let active: Bool
-    static let zoneRuleSIDs: Set<Int> = [1001, 1002, 1003, 1004]
+    /// The zone rules whose finding on a flow covers it (this rule runs after them).
+    private let zoneRuleBits: UInt64
 
     public init(_ setup: RuleSetup) {
         active = setup.zones.config.policy == .defaultDeny
+        let zoneRules: [any Rule.Type] = [GuestToManagementRule.self, GuestToStorageRule.self, GuestToMigrationRule.self, ManagementExposedRule.self]
+        zoneRuleBits = zoneRules.reduce(UInt64(0)) { $0 | setup.firedBit(sid: $1.metadata.sid) }
     }
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
         guard active, e.sourceZone != 0, e.destinationZone != 0, e.sourceZone != e.destinationZone else { return }
-        guard !findings.contains(where: { Self.zoneRuleSIDs.contains($0.throttle.sid) }), !e.isAllowed else { return }
+        guard e.record.firedRules & zoneRuleBits == 0, !e.isAllowed else { return }
         findings.append(Finding(
-            message: "flow from zone \(e.zoneName(e.sourceZone)) to zone \(e.zoneName(e.destinationZone)) on \(e.serviceText) is not in the allow list",
-            evidence: [("service", .text(e.serviceText)), ("policy", .text("default-deny"))],
-            throttle: e.throttleKey(sid: Self.metadata.sid)))
+            message: "flow from zone \(e.zoneName(e.sourceZone)) to zone \(e.zoneName(e.destinationZone)) on \(e.service) is not in the allow list",
+            evidence: [("service", .service(e.service)), ("policy", .text("default-deny"))],
+            key: e.key(sid: Self.metadata.sid)))
     }
 }

@@ -1,0 +1,67 @@
+import Detect
+import Vocabulary
+import Zones
+
+/// The alert stage: every detection is counted, repeats of the same finding
+/// are throttled, and the rest become alerts (``AlertBuilder``) that every
+/// sink formats and writes. A failing sink is recorded (``failure``), never
+/// ignored.
+///
+/// Not thread-safe: one per pipeline.
+public final class AlertStage {
+    public var sinks: [any AlertSink]
+    public let throttle: AlertThrottle
+    /// The capture interface the alerts come from (nil for files).
+    public var interfaceName: String?
+    /// Detections per sid, including throttled ones.
+    public private(set) var detectedBySID: [Int: Int] = [:]
+    /// Alerts written per sid.
+    public private(set) var writtenBySID: [Int: Int] = [:]
+    /// The most severe detection so far (for `--fail-on`).
+    public private(set) var highestSeverity: Severity?
+    /// The first sink failure; once set, the caller should stop and report it.
+    public private(set) var failure: SinkError?
+
+    public init(sinks: [any AlertSink], throttle: AlertThrottle) {
+        self.sinks = sinks
+        self.throttle = throttle
+    }
+
+    /// Takes the detections of one moment, in order: counts each, throttles
+    /// repeats, and writes the rest to every sink. `zones` names their zones.
+    public func take(_ detections: [Detection], zones: ZoneMap) {
+        for d in detections { take(d, zones: zones) }
+    }
+
+    public func take(_ d: Detection, zones: ZoneMap) {
+        detectedBySID[d.sid, default: 0] += 1
+        if highestSeverity.map({ d.severity > $0 }) ?? true { highestSeverity = d.severity }
+        guard let suppressed = throttle.admit(d.finding.key, now: d.subject.timestamp) else { return }
+        var alert = AlertBuilder.alert(d, zones: zones, interface: interfaceName)
+        alert.suppressed = suppressed
+        write(alert)
+    }
+
+    /// Writes an alert to every sink.
+    public func write(_ alert: Alert) {
+        writtenBySID[alert.sid, default: 0] += 1
+        for sink in sinks {
+            do throws(SinkError) {
+                try sink.write(alert)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+    }
+
+    /// Flushes every sink; the first failure is recorded.
+    public func flush() {
+        for sink in sinks {
+            do throws(SinkError) {
+                try sink.flush()
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+    }
+}

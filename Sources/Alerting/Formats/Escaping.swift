@@ -1,0 +1,135 @@
+import Vocabulary
+
+/// Escaping of untrusted text (user names, banners, anything read off the wire)
+/// for each output format, so that no packet can inject a line, a field or a
+/// terminal control sequence into a log. Formats write escaped text straight
+/// into their ``OutputBuffer``; the `String` functions are for the rest
+/// (reports, messages on standard error).
+public enum Escaping {
+    /// How a format escapes text.
+    public enum Mode: Sendable {
+        /// Inside a JSON string: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other controls `\uXXXX`.
+        case json
+        /// The human-readable format and RFC 3164: backslash escapes for quotes,
+        /// backslashes and every control character (`\n`, `\x1b`, ...).
+        case text
+        /// An RFC 5424 PARAM-VALUE: `"`, `\` and `]` are backslash-escaped
+        /// (§6.3.3); control characters are written as `\xNN` so that one alert stays one line.
+        case structuredDataValue
+    }
+
+    /// A JSON string literal, quotes included.
+    public static func json(_ s: String) -> String {
+        var b = OutputBuffer(capacity: s.utf8.count + 2)
+        b.appendJSONString(s)
+        return b.text
+    }
+
+    /// Text escaped for the human-readable format and RFC 3164.
+    public static func text(_ s: String) -> String { escaped(s, .text) }
+
+    /// An RFC 5424 PARAM-VALUE.
+    public static func structuredDataValue(_ s: String) -> String { escaped(s, .structuredDataValue) }
+
+    static func escaped(_ s: String, _ mode: Mode) -> String {
+        if isPlain(s, mode) { return s }
+        var b = OutputBuffer(capacity: s.utf8.count + 8)
+        b.append(escaping: s, mode)
+        return b.text
+    }
+
+    /// An RFC 5424 SD-NAME: printable US-ASCII except `=`, space, `]` and `"`, at most 32 characters.
+    public static func structuredDataName(_ s: String) -> String {
+        var b = OutputBuffer(capacity: 32)
+        b.append(structuredDataName: s)
+        return b.text
+    }
+
+    /// Whether `s` is printable ASCII with nothing the mode escapes: then it
+    /// is copied as it is (most alert text: names, addresses, zones).
+    @inline(__always)
+    static func isPlain(_ s: String, _ mode: Mode) -> Bool {
+        let extra: UInt8 = mode == .structuredDataValue ? 0x5D : 0x22
+        for b in s.utf8 where b < 0x20 || b >= 0x7F || b == 0x22 || b == 0x5C || b == extra { return false }
+        return true
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:
+    /// everything that can break a line or drive a terminal.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+            || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+}
+
+extension OutputBuffer {
+    /// `s` as a JSON string literal, quotes included.
+    public mutating func appendJSONString(_ s: String) {
+        append(byte: 0x22)
+        append(escaping: s, .json)
+        append(byte: 0x22)
+    }
+
+    /// `s` escaped for `mode` (no quotes added).
+    public mutating func append(escaping s: String, _ mode: Escaping.Mode) {
+        if Escaping.isPlain(s, mode) {
+            append(s)
+            return
+        }
+        for scalar in s.unicodeScalars { append(escaping: scalar, mode) }
+    }
+
+    private mutating func append(escaping scalar: Unicode.Scalar, _ mode: Escaping.Mode) {
+        switch (scalar, mode) {
+        case ("\"", _): append("\\\"" as StaticString)
+        case ("\\", _): append("\\\\" as StaticString)
+        case ("]", .structuredDataValue): append("\\]" as StaticString)
+        case ("\n", .json), ("\n", .text): append("\\n" as StaticString)
+        case ("\r", .json), ("\r", .text): append("\\r" as StaticString)
+        case ("\t", .json), ("\t", .text): append("\\t" as StaticString)
+        case ("\u{08}", .json): append("\\b" as StaticString)
+        case ("\u{0C}", .json): append("\\f" as StaticString)
+        default:
+            guard Escaping.isControl(scalar) else {
+                for unit in UTF8.encode(scalar)! { append(byte: unit) }
+                return
+            }
+            if mode == .json || scalar.value > 0xFF {
+                append("\\u" as StaticString)
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    append(byte: OutputBuffer.hexDigits[Int((scalar.value >> UInt32(shift)) & 0xF)])
+                }
+            } else {
+                append("\\x" as StaticString)
+                append(byte: OutputBuffer.hexDigits[Int(scalar.value >> 4 & 0xF)])
+                append(byte: OutputBuffer.hexDigits[Int(scalar.value & 0xF)])
+            }
+        }
+    }
+
+    /// An RFC 5424 SD-NAME (printable US-ASCII except `=`, space, `]` and `"`,
+    /// at most 32 characters; `_` when nothing is left).
+    public mutating func append(structuredDataName s: String) {
+        var written = 0
+        for scalar in s.unicodeScalars where written < 32 {
+            let v = scalar.value
+            guard v > 32 && v < 127 && scalar != "=" && scalar != "]" && scalar != "\"" else { continue }
+            append(byte: UInt8(v))
+            written += 1
+        }
+        if written == 0 { append(byte: 0x5F) }
+    }
+
+    /// Every part of a message, each escaped for `mode`.
+    public mutating func append(_ message: Message, _ mode: Escaping.Mode) {
+        message.forEachPart { part in
+            switch part {
+            case .text(let s): append(escaping: s, mode)
+            case .address(let a): append(a)
+            case .mac(let m): append(m)
+            case .number(let n): append(decimal: n)
+            case .service(let s): append(s)
+            }
+        }
+    }
+}

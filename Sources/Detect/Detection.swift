@@ -1,0 +1,57 @@
+import Decode
+import Vocabulary
+import Zones
+
+/// What the detect stage hands on: a rule's finding with the rule, the
+/// severity it has in this configuration, and what it is about. A value:
+/// the alert stage (another module, perhaps another thread) needs nothing
+/// else, and the flow may be gone by the time it is written.
+public struct Detection: Sendable {
+    public var rule: RuleMetadata
+    /// The rule's configured severity, with the finding's own or lowered one applied.
+    public var severity: Severity
+    public var finding: Finding
+    public var subject: DetectionSubject
+
+    public var sid: Int { rule.sid }
+
+    public init(rule: RuleMetadata, severity: Severity, finding: Finding, subject: DetectionSubject) {
+        self.rule = rule
+        self.severity = severity
+        self.finding = finding
+        self.subject = subject
+    }
+}
+
+/// What a detection is about, copied from the flow and packet at detection
+/// time: endpoints, zones, tags and tunnels.
+public struct DetectionSubject: Sendable {
+    /// Packet time, nanoseconds since the Unix epoch.
+    public var timestamp: UInt64 = 0
+    /// The flow's id; nil for packets outside flows and for links.
+    public var flowID: UInt64?
+    public var sourceIP: IPAddress?
+    public var destinationIP: IPAddress?
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    /// The IP protocol (nil for non-IP frames).
+    public var ipProtocol: IPProtocol?
+    public var sourceMAC: MACAddress?
+    public var destinationMAC: MACAddress?
+    /// The EtherType of a non-IP frame.
+    public var etherType: UInt16?
+    public var sourceZone: ZoneID = 0
+    public var destinationZone: ZoneID = 0
+    public var segmentZone: ZoneID = 0
+    /// The application protocol recognised on the flow.
+    public var appProtocol: String?
+    /// VLAN ids, outermost first (with those inside the innermost tunnel).
+    public var vlans = VLANIDList()
+    /// Tunnels around the traffic, outermost first.
+    public var tunnels = EncapsulationStack()
+    /// ICMP or ICMPv6 type and code of the packet, when it is one.
+    public var icmpType: UInt8?
+    public var icmpCode: UInt8?
+
+    public init() {}
+}

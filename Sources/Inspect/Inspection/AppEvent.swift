@@ -1,0 +1,138 @@
+import Vocabulary
+
+/// How a login's secret travelled. Secrets themselves never leave the inspector:
+/// only their length is kept.
+public enum Credential: Sendable, Equatable {
+    /// A password, community or similar sent in clear.
+    case cleartext(length: Int)
+    /// No secret was sent: the login relies on host trust, or none was asked.
+    case none(String)
+}
+
+/// A login (or login attempt) an inspector saw.
+public struct LoginEvent: Sendable {
+    /// The application protocol (EVE `app_proto`).
+    public var proto: String
+    /// The user name as sent, possibly with bytes from the wire: every format escapes it.
+    public var user: String?
+    public var credential: Credential
+    /// How the login was made: `USER/PASS`, `HTTP Basic`, `simple bind`, ...
+    public var method: String
+    /// Whether the server accepted it, when the protocol shows that.
+    public var success: Bool?
+    /// More evidence (escaped on output).
+    public var evidence: Evidence
+
+    public init(proto: String, user: String?, credential: Credential, method: String, success: Bool?, evidence: Evidence = []) {
+        self.proto = proto
+        self.user = user
+        self.credential = credential
+        self.method = method
+        self.success = success
+        self.evidence = evidence
+    }
+}
+
+/// A storage or migration protocol an inspector recognised, with what it showed.
+public struct InfrastructureEvent: Sendable {
+    /// `iscsi`, `nfs`, `nvme-tcp`, `ceph`, `smb`, `qemu-migration`, `xen-migration` ...
+    public var proto: String
+    /// The product it belongs to (`kvm`, `xen`, `vmware`, `virtualbox`, or `generic` for a protocol of every product).
+    public var product: String
+    /// The signature the stream was recognised by, or what was wrong with it.
+    public var detail: String
+    public var evidence: Evidence
+
+    public init(proto: String, product: String, detail: String, evidence: Evidence = []) {
+        self.proto = proto
+        self.product = product
+        self.detail = detail
+        self.evidence = evidence
+    }
+}
+
+/// What an application-protocol inspector found on a flow.
+public enum AppEvent: Sendable {
+    /// A storage protocol (by its content, not its port).
+    case storage(InfrastructureEvent)
+    /// Storage access that completed without authentication (iSCSI AuthMethod=None, no security stage).
+    case storageWithoutAuthentication(InfrastructureEvent)
+    /// Storage access with weak or no per-user authentication (NFS AUTH_SYS, unsigned SMB).
+    case storageWeakAuthentication(InfrastructureEvent)
+    /// A live-migration stream recognised in clear by its signature.
+    case migration(InfrastructureEvent)
+    /// Credentials (or a trust-based login) sent in clear.
+    case login(LoginEvent)
+    /// Access without authentication, or anonymous authentication, accepted.
+    case anonymousAccess(LoginEvent)
+    /// The server speaks a cleartext management protocol.
+    case cleartextService(proto: String, detail: String)
+    /// Authentication that protects the secret weakly (VNC DES challenge, IPMI 1.5
+    /// MD5, SNMPv3 noAuthNoPriv, RDP standard security, SPICE or TLS ≤ 1.1 ...).
+    case weakAuthentication(LoginEvent)
+    /// A VM console protocol.
+    case console(proto: String, detail: String)
+}
+
+/// What an inspector reports back for a chunk of stream bytes.
+public struct InspectionOutput {
+    public var events: [AppEvent] = []
+    /// The application protocol, once recognised (EVE `app_proto`).
+    public var appProtocol: String?
+    /// Nothing more of the flow needs inspecting (encrypted from here on, or done).
+    public var finished = false
+
+    public init() {}
+}
+
+/// An application-protocol inspector for one flow: created when the flow's
+/// first bytes match it, then fed the in-order bytes of both directions.
+///
+/// Each inspector describes itself (name, transports, the application
+/// protocols it reports): one file under `Inspectors/` plus its line in
+/// ``InspectorRegistry/all``, from which recognition, the flow records'
+/// protocol ids, the fuzz harness and the fuzz seeds all derive.
+protocol StreamInspector: AnyObject, SendableMetatype {
+    /// The inspector's name in the fuzz harness and tests (`telnet`, `oncrpc`).
+    static var name: String { get }
+    /// The transports it reads (TCP by default).
+    static var transports: [IPProtocol] { get }
+    /// The application protocols it reports (EVE `app_proto`); its name by default.
+    static var appProtocols: [String] { get }
+    /// An inspector for a flow whose first bytes on one side are `bytes`, or nil.
+    static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> Self?
+    /// A fresh inspector for `transport`, without recognition: the fuzz
+    /// harness feeds it arbitrary bytes.
+    static func make(transport: IPProtocol) -> Self
+    /// In-order bytes of one direction.
+    func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput)
+    /// The flow ended or its window is exhausted: report what is pending
+    /// (a login whose outcome was never seen).
+    func finish(_ out: inout InspectionOutput)
+}
+
+/// The inspectors whose state needs nothing but a fresh instance.
+protocol SimpleStreamInspector: StreamInspector {
+    init()
+}
+
+extension SimpleStreamInspector {
+    static func make(transport: IPProtocol) -> Self { Self() }
+}
+
+extension StreamInspector {
+    static var transports: [IPProtocol] { [.tcp] }
+    static var appProtocols: [String] { [name] }
+    func finish(_ out: inout InspectionOutput) {}
+}
+
+/// What recognisers may know about a flow before any byte is read.
+struct FlowHints {
+    /// TCP or UDP.
+    var transport: IPProtocol
+    var serverPort: UInt16
+    var clientPort: UInt16
+    /// Whether the server is in a management zone and the port is a management service
+    /// (TLS versions are judged only there).
+    var managementService: Bool
+}

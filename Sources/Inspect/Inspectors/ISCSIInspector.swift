@@ -1,0 +1,117 @@
+import Vocabulary
+
+/// iSCSI login (RFC 7143 §11.12-11.13): Login Request and Response PDUs with
+/// their text keys. Reports the session (initiator and target names) as
+/// storage, and a login that reaches full-feature phase without
+/// authentication: `AuthMethod=None` chosen, or a first login that skips the
+/// security stage (CSG = operational).
+final class ISCSIInspector: SimpleStreamInspector {
+    static let name = "iscsi"
+
+    private var client: [UInt8] = []
+    private var server: [UInt8] = []
+    private var keys: [String: String] = [:]
+    private var firstLoginSeen = false
+    private var skippedSecurity = false
+    private var chosenAuth: String?
+    private var announced = false
+    private var decided = false
+    static let maximumPDU = 64 * 1024
+
+    /// A Login Request (opcode 0x03, usually with the immediate bit: 0x43).
+    static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> ISCSIInspector? {
+        guard hints.transport == .tcp, fromClient, bytes.count >= 48, bytes[0] & 0x3F == 0x03, bytes[4] == 0 else { return nil }
+        let dataLength = Int(bytes[5]) << 16 | Int(bytes[6]) << 8 | Int(bytes[7])
+        return dataLength < maximumPDU ? ISCSIInspector() : nil
+    }
+
+    func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) {
+        out.appProtocol = "iscsi"
+        if fromClient {
+            client += bytes
+            while !out.finished, let pdu = Self.next(&client, &out) { clientPDU(pdu, &out) }
+        } else {
+            server += bytes
+            while !out.finished, let pdu = Self.next(&server, &out) { serverPDU(pdu, &out) }
+        }
+    }
+
+    /// One PDU (48-byte header, AHS, data padded to 4 bytes) off the front of
+    /// `buffer`. A length beyond any login PDU means this is not (or no longer)
+    /// a login phase to follow: inspection ends.
+    private static func next(_ buffer: inout [UInt8], _ out: inout InspectionOutput) -> [UInt8]? {
+        guard buffer.count >= 48 else { return nil }
+        let ahs = Int(buffer[4]) * 4
+        let data = Int(buffer[5]) << 16 | Int(buffer[6]) << 8 | Int(buffer[7])
+        let length = 48 + ahs + (data + 3) / 4 * 4
+        guard length <= maximumPDU else {
+            buffer.removeAll()
+            out.finished = true
+            return nil
+        }
+        guard buffer.count >= length else { return nil }
+        let pdu = Array(buffer[..<length])
+        buffer.removeFirst(length)
+        return pdu
+    }
+
+    /// The `key=value\0` pairs of a PDU's data segment.
+    private static func textKeys(_ pdu: [UInt8]) -> [(String, String)] {
+        let data = Int(pdu[5]) << 16 | Int(pdu[6]) << 8 | Int(pdu[7])
+        let start = 48 + Int(pdu[4]) * 4
+        guard start + data <= pdu.count else { return [] }
+        return pdu[start..<(start + data)].split(separator: 0).compactMap { pair in
+            guard let eq = pair.firstIndex(of: 0x3D) else { return nil }
+            return (ByteText.string(pair[pair.startIndex..<eq]), ByteText.string(pair[(eq + 1)...]))
+        }
+    }
+
+    private func clientPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
+        guard pdu[0] & 0x3F == 0x03 else {
+            if firstLoginSeen { out.finished = decided }
+            return
+        }
+        let csg = (pdu[1] >> 2) & 3
+        if !firstLoginSeen {
+            firstLoginSeen = true
+            skippedSecurity = csg == 1
+        }
+        for (k, v) in Self.textKeys(pdu) where ["InitiatorName", "TargetName", "SessionType", "CHAP_N"].contains(k) { keys[k] = v }
+        if !announced {
+            announced = true
+            out.events.append(.storage(InfrastructureEvent(proto: "iscsi", product: "generic", detail: "iSCSI login", evidence: names)))
+        }
+    }
+
+    private var names: Evidence {
+        var e: Evidence = []
+        if let i = keys["InitiatorName"] { e.append(("initiator", .text(i))) }
+        if let t = keys["TargetName"] { e.append(("target", .text(t))) }
+        e.append(("session_type", .text(keys["SessionType"] ?? "Normal")))
+        return e
+    }
+
+    private func serverPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
+        guard pdu[0] & 0x3F == 0x23, !decided else { return }
+        for (k, v) in Self.textKeys(pdu) where k == "AuthMethod" { chosenAuth = v }
+        let transit = pdu[1] & 0x80 != 0
+        let nsg = pdu[1] & 3
+        let statusClass = pdu[36]
+        if statusClass != 0 {
+            decided = true  // the target refused the login
+            out.finished = true
+            return
+        }
+        guard transit && nsg == 3 else { return }  // not yet in full-feature phase
+        decided = true
+        let normal = (keys["SessionType"] ?? "Normal") == "Normal"
+        if normal && (skippedSecurity || chosenAuth == "None") {
+            var e = names
+            e.append(("auth_method", .text(skippedSecurity ? "none (no security negotiation)" : "None")))
+            out.events.append(.storageWithoutAuthentication(InfrastructureEvent(
+                proto: "iscsi", product: "generic",
+                detail: skippedSecurity ? "iSCSI login skipped the security stage" : "iSCSI login with AuthMethod=None", evidence: e)))
+        }
+        out.finished = true
+    }
+}

@@ -1,0 +1,58 @@
+import Alerting
+import ArgumentParser
+import Vocabulary
+
+extension AlertFormat: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { all.map(\.name) }
+}
+
+extension Severity: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+/// A format syslog collectors take (`--syslog-format`): the argument parser
+/// offers and accepts only these.
+struct SyslogFormatArgument: ExpressibleByArgument {
+    let format: AlertFormat
+
+    init(_ format: AlertFormat) { self.format = format }
+
+    init?(argument: String) {
+        guard let format = AlertFormat(name: argument), format.isSyslog else { return nil }
+        self.format = format
+    }
+
+    static var allValueStrings: [String] { AlertFormat.syslog.map(\.name) }
+    var defaultValueDescription: String { format.name }
+}
+
+/// The options `analyze` and `run` share: the configuration, where alerts go
+/// and in which format, and the BPF filter.
+struct AlertOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
+    var config: String
+
+    @Option(help: ArgumentHelp("Alert format on standard output or -o: \(AlertFormat.all.map { "\($0.name) (\($0.summary))" }.joined(separator: ", ")).",
+                               valueName: "FORMAT"))
+    var format: AlertFormat = .text
+
+    @Option(name: [.short, .customLong("output")],
+            help: ArgumentHelp("Write alerts to this file instead of standard output (analyze creates or truncates it; run appends and reopens it on SIGHUP).",
+                               valueName: "PATH"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).",
+                               valueName: "URL"))
+    var syslog: [String] = []
+
+    @Option(name: .customLong("syslog-format"),
+            help: ArgumentHelp("Format for --syslog: \(AlertFormat.names(AlertFormat.syslog)).", valueName: "FORMAT"))
+    var syslogFormatArgument = SyslogFormatArgument(.rfc5424)
+
+    var syslogFormat: AlertFormat { syslogFormatArgument.format }
+
+    @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
+    var bpf: String?
+}

@@ -1,0 +1,211 @@
+import CaptureBuilder
+import Testing
+import Vocabulary
+@testable import Inspect
+
+typealias M = ProtocolMessages
+
+/// Feeds a dialogue to whatever inspector recognises its first message, as the
+/// reassembled streams would, and returns the events (including those at flow end).
+func inspect(_ dialogue: M.Dialogue, transport: IPProtocol = .tcp, serverPort: UInt16 = 0, management: Bool = true, chunk: Int = .max) -> (String?, [AppEvent]) {
+    let hints = FlowHints(transport: transport, serverPort: serverPort, clientPort: 40000, managementService: management)
+    var inspector: (any StreamInspector)?
+    var out = InspectionOutput()
+    var finished = false
+    var heads: [Bool: [UInt8]] = [true: [], false: []]
+    for (fromClient, bytes) in dialogue where !finished {
+        for start in stride(from: 0, to: bytes.count, by: max(1, min(chunk, bytes.count))) {
+            let piece = Array(bytes[start..<min(start + chunk, bytes.count)])
+            if inspector == nil {
+                // As ApplicationInspection does: recognise on a side's first bytes so far.
+                heads[fromClient]! += piece
+                inspector = heads[fromClient]!.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
+                heads[fromClient]!.withUnsafeBytes { raw in inspector?.consume(raw, fromClient: fromClient, &out) }
+            } else {
+                piece.withUnsafeBytes { raw in inspector?.consume(raw, fromClient: fromClient, &out) }
+            }
+            if out.finished { finished = true; break }
+        }
+    }
+    if !finished { inspector?.finish(&out) }
+    return (out.appProtocol, out.events)
+}
+
+func logins(_ events: [AppEvent]) -> [LoginEvent] {
+    events.compactMap { if case .login(let l) = $0 { l } else { nil } }
+}
+
+func anonymous(_ events: [AppEvent]) -> [LoginEvent] {
+    events.compactMap { if case .anonymousAccess(let l) = $0 { l } else { nil } }
+}
+
+func weak(_ events: [AppEvent]) -> [LoginEvent] {
+    events.compactMap { if case .weakAuthentication(let l) = $0 { l } else { nil } }
+}
+
+func cleartextServices(_ events: [AppEvent]) -> [String] {
+    events.compactMap { if case .cleartextService(let p, _) = $0 { p } else { nil } }
+}
+
+func consoles(_ events: [AppEvent]) -> [String] {
+    events.compactMap { if case .console(let p, _) = $0 { p } else { nil } }
+}
+
+@Suite("Inspectors")
+struct InspectorTests {
+    @Test(arguments: [1, 3, Int.max])
+    func telnet(chunk: Int) {
+        let (proto, events) = inspect(M.telnetLogin(user: "root", password: "s3cret!", accepted: true), serverPort: 23, chunk: chunk)
+        #expect(proto == "telnet")
+        #expect(logins(events).map { "\($0.user ?? "") \($0.credential) \($0.success.map(String.init) ?? "-")" } == ["root cleartext(length: 7) true"])
+        #expect(cleartextServices(events) == ["telnet"])
+        let (_, failed) = inspect(M.telnetLogin(user: "admin", password: "guess", accepted: false), serverPort: 23, chunk: chunk)
+        #expect(logins(failed).first?.success == false && logins(failed).first?.user == "admin")
+    }
+
+    @Test func telnetBackspaceAndIAC() {
+        // The user types "rooot", deletes one character; IAC IAC is a literal 0xFF.
+        let d: M.Dialogue = [(false, [0xFF, 0xFB, 0x01] + Array("login: ".utf8)), (true, Array("roott".utf8) + [0x7F, 0x0D, 0x0A]),
+                             (false, Array("Password: ".utf8)), (true, [0x61, 0xFF, 0xFF, 0x62, 0x0D, 0x0A]), (false, Array("\r\n$ ".utf8))]
+        let l = logins(inspect(d, serverPort: 23).1)
+        #expect(l.first?.user == "root" && l.first?.credential == .cleartext(length: 3) && l.first?.success == true)
+    }
+
+    @Test func ftp() {
+        let (proto, events) = inspect(M.ftpLogin(user: "Admin", password: "qwerty", accepted: false), serverPort: 21, chunk: 4)
+        #expect(proto == "ftp")
+        #expect(logins(events).first.map { ($0.user, $0.success, $0.credential) } ?? (nil, nil, .none("")) == ("Admin", false, .cleartext(length: 6)))
+        let anon = inspect(M.ftpLogin(user: "anonymous", password: "me@example.com", accepted: true), serverPort: 21).1
+        #expect(anonymous(anon).first?.user == "anonymous" && logins(anon).isEmpty)
+        let refused = inspect(M.ftpLogin(user: "ftp", password: "x", accepted: false), serverPort: 21).1
+        #expect(anonymous(refused).isEmpty && logins(refused).isEmpty)
+        let tls = inspect(M.ftpAuthTLS(), serverPort: 21).1
+        #expect(tls.isEmpty, "AUTH TLS: nothing in clear")
+    }
+
+    @Test func authd() {
+        let (proto, events) = inspect(M.ftpLogin(user: "vpxuser", password: "pw", accepted: true, banner: M.authdBanner), serverPort: 902)
+        #expect(proto == "vmauthd" && logins(events).first?.success == true)
+        let ssl = inspect([(false, Array("220 VMware Authentication Daemon Version 1.10: SSL Required, ServerDaemonProtocol:SOAP\r\n".utf8)),
+                           (true, [0x16, 0x03, 0x01, 0, 5, 1, 0, 0, 1, 3])], serverPort: 902).1
+        #expect(ssl.isEmpty)
+    }
+
+    @Test func httpBasic() {
+        let (_, events) = inspect(M.httpBasic(user: "test", password: "1:34"), serverPort: 8000, chunk: 5)
+        let l = logins(events)
+        #expect(l.count == 1 && l[0].user == "test" && l[0].credential == .cleartext(length: 4) && l[0].success == true)
+        let refused = logins(inspect(M.httpBasic(user: "u", password: "p", status: 401)).1)
+        #expect(refused.first?.success == false)
+        #expect(logins(inspect(M.winrmBasic(user: "hv", password: "pw")).1).first?.method == "WinRM Basic over HTTP")
+        // Two pipelined requests, the second one with credentials.
+        let pipelined: M.Dialogue = [(true, Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + M.httpBasic(user: "second", password: "pw")[0].bytes),
+                                     (false, Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".utf8))]
+        let p = logins(inspect(pipelined).1)
+        #expect(p.count == 1 && p[0].user == "second" && p[0].success == false)
+        // A redirect to HTTPS is not serving in clear.
+        #expect(cleartextServices(inspect(M.httpPage(status: 301, location: "https://x/")).1).isEmpty)
+        #expect(cleartextServices(inspect(M.httpPage()).1) == ["http"])
+    }
+
+    @Test func ldap() {
+        let d: M.Dialogue = [(true, M.ldapBind(id: 1, dn: "cn=admin,dc=x", password: "zeek")), (false, M.ldapBindResponse(id: 1, code: 0)),
+                             (true, M.ldapBind(id: 2, dn: "cn=other,dc=x", password: "pw2")), (false, M.ldapBindResponse(id: 2, code: 49))]
+        let (proto, events) = inspect(d, serverPort: 389, chunk: 3)
+        #expect(proto == "ldap")
+        #expect(logins(events).map { "\($0.user!) \($0.success!)" } == ["cn=admin,dc=x true", "cn=other,dc=x false"])
+        let anon = anonymous(inspect([(true, M.ldapBind(id: 1, dn: "", password: "")), (false, M.ldapBindResponse(id: 1, code: 0))]).1)
+        #expect(anon.first?.method == "anonymous bind")
+        let unauth = anonymous(inspect([(true, M.ldapBind(id: 1, dn: "cn=x", password: "")), (false, M.ldapBindResponse(id: 1, code: 0))]).1)
+        #expect(unauth.first?.method == "unauthenticated bind" && unauth.first?.user == "cn=x")
+        let tls = inspect([(true, M.ldapStartTLS(id: 1)), (false, M.ldapExtendedResponse(id: 1, code: 0)),
+                           (true, M.ldapBind(id: 2, dn: "cn=admin", password: "hidden"))]).1
+        #expect(tls.isEmpty)
+    }
+
+    @Test func snmp() {
+        let public1 = inspect([(true, M.snmp(version: 0, community: "public", requestID: 1, response: false)),
+                               (false, M.snmp(version: 0, community: "public", requestID: 1, response: true))], transport: .udp, serverPort: 161).1
+        #expect(logins(public1).first?.credential == .cleartext(length: 6) && logins(public1).first?.method == "SNMPv1 community")
+        #expect(anonymous(public1).count == 1, "a default community answered")
+        let unanswered = inspect([(true, M.snmp(version: 1, community: "public", requestID: 1, response: false))], transport: .udp, serverPort: 161).1
+        #expect(anonymous(unanswered).isEmpty && logins(unanswered).first?.success == nil)
+        let custom = inspect([(true, M.snmp(version: 1, community: "n0t-default", requestID: 1, response: false)),
+                              (false, M.snmp(version: 1, community: "n0t-default", requestID: 1, response: true))], transport: .udp, serverPort: 161).1
+        #expect(anonymous(custom).isEmpty && logins(custom).count == 1)
+        let v3 = inspect([(true, M.snmpV3(user: "monitor", flags: 0, messageID: 1))], transport: .udp, serverPort: 161).1
+        #expect(weak(v3).first?.user == "monitor" && logins(v3).isEmpty)
+        let v3auth = inspect([(true, M.snmpV3(user: "monitor", flags: 3, messageID: 1))], transport: .udp, serverPort: 161).1
+        #expect(v3auth.isEmpty)
+        let discovery = inspect([(true, M.snmpV3(user: "", flags: 0, messageID: 1))], transport: .udp, serverPort: 161).1
+        #expect(discovery.isEmpty, "engine discovery is noAuthNoPriv by design")
+    }
+
+    @Test func rfb() {
+        let none = inspect(M.rfb(offered: [1, 2], chosen: 1, accepted: true), chunk: 5).1
+        #expect(anonymous(none).count == 1 && consoles(none) == ["rfb"])
+        #expect(anonymous(inspect(M.rfb(offered: [1], chosen: 1, accepted: false)).1).isEmpty)
+        let vnc = inspect(M.rfb(offered: [2], chosen: 2, accepted: false)).1
+        #expect(weak(vnc).first?.success == false && weak(vnc).first?.method == "VNC authentication without TLS")
+        let plain = logins(inspect(M.vencrypt(subtype: 256, user: "u", password: "pw")).1)
+        #expect(plain.first?.user == "u" && plain.first?.credential == .cleartext(length: 2))
+        let tls = inspect(M.vencrypt(subtype: 259)).1
+        #expect(logins(tls).isEmpty && weak(tls).isEmpty && consoles(tls) == ["rfb"])
+    }
+
+    @Test func rdpSpiceTLS() {
+        let standard = inspect(M.rdp(user: "hvadmin", requested: 0, selected: 0)).1
+        #expect(weak(standard).first?.user == "hvadmin" && consoles(standard) == ["rdp"])
+        #expect(weak(inspect(M.rdp(user: "x", requested: 3, selected: 2)).1).isEmpty)
+        let spice = inspect(M.spiceLink()).1
+        #expect(weak(spice).first?.method == "SPICE without TLS" && consoles(spice) == ["spice"])
+        #expect(weak(inspect(M.tlsHandshake(offered: 0x0302, selected: 0x0302)).1).first?.method == "TLS 1.1 on a management service")
+        #expect(weak(inspect(M.tlsHandshake(offered: 0x0304, selected: 0x0304)).1).isEmpty)
+        #expect(inspect(M.tlsHandshake(offered: 0x0301, selected: 0x0301), management: false).0 == nil, "TLS is judged on management services only")
+    }
+
+    @Test func rCommands() {
+        let rsh = logins(inspect(M.rsh(clientUser: "lns", serverUser: "root", command: "id", accepted: false), serverPort: 514).1)
+        #expect(rsh.first?.user == "root" && rsh.first?.success == false && rsh.first?.credential == .none("host trust (.rhosts)"))
+        let rlogin = logins(inspect(M.rlogin(clientUser: "ops", serverUser: "admin"), serverPort: 513).1)
+        #expect(rlogin.first?.user == "admin" && rlogin.first?.success == true)
+    }
+
+    @Test func ipmiAndLibvirt() {
+        let straight = logins(inspect([(true, M.ipmi15(authType: 4, sessionID: 7, password: "calvin"))], transport: .udp, serverPort: 623).1)
+        #expect(straight.first?.credential == .cleartext(length: 6))
+        #expect(anonymous(inspect([(true, M.ipmi15(authType: 0, sessionID: 7))], transport: .udp, serverPort: 623).1).count == 1)
+        #expect(anonymous(inspect([(true, M.ipmi15(authType: 0, sessionID: 0))], transport: .udp, serverPort: 623).1).isEmpty, "sessionless discovery")
+        #expect(weak(inspect([(true, M.ipmi15(authType: 2, sessionID: 7))], transport: .udp, serverPort: 623).1).first?.method == "IPMI 1.5 MD5")
+        let suite0 = anonymous(inspect([(true, M.rakp1(user: "ADMIN")), (false, M.rmcpPlusOpenSessionResponse(algorithms: (0, 0, 0)))], transport: .udp, serverPort: 623).1)
+        #expect(suite0.first?.user == "ADMIN")
+        #expect(anonymous(inspect([(false, M.rmcpPlusOpenSessionResponse(algorithms: (1, 1, 1)))], transport: .udp, serverPort: 623).1).isEmpty)
+        let none = inspect(M.libvirtAuthList(authTypes: [0]), serverPort: 16509, chunk: 6).1
+        #expect(anonymous(none).count == 1 && cleartextServices(none) == ["libvirt"])
+        #expect(anonymous(inspect(M.libvirtAuthList(authTypes: [1])).1).isEmpty)
+    }
+
+    /// Arbitrary bytes after a valid opening never trap an inspector.
+    @Test func garbageAfterRecognition() {
+        var rng = SeededRandom(seed: 11)
+        let openings: [M.Dialogue] = [M.telnetLogin(user: "a", password: "b", accepted: true), M.ftpLogin(user: "a", password: "b", accepted: true),
+                                      M.httpBasic(user: "a", password: "b"), [(true, M.ldapBind(id: 1, dn: "a", password: "b"))],
+                                      M.rfb(offered: [2], chosen: 2, accepted: true), M.rdp(user: "a", requested: 0, selected: 0),
+                                      M.libvirtAuthList(authTypes: [0]), M.tlsHandshake(offered: 0x0303, selected: 0x0303)]
+        for opening in openings {
+            // The opening alone names the protocol; garbage after it must not change that,
+            // and each piece of garbage yields at most one finding.
+            let recognized = inspect(Array(opening.prefix(1)), serverPort: 23).0
+            #expect(recognized != nil, "\(opening.first!.1.prefix(16))")
+            for _ in 0..<200 {
+                var d = Array(opening.prefix(1))
+                for _ in 0..<4 {
+                    d.append((rng.next() % 2 == 0, (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
+                }
+                let (proto, events) = inspect(d, serverPort: 23)
+                #expect(proto == recognized)
+                #expect(events.count <= d.count + 1, "\(recognized ?? "?"): \(events.count) events from \(d.count) pieces")
+            }
+        }
+    }
+}
