@@ -73,6 +73,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode", "Vocabulary"]),
         .testTarget(name: "DecodeTests", dependencies: ["Vocabulary", "Decode", "CaptureBuilder", "Capture"]),
         .testTarget(name: "ZonesTests", dependencies: ["Vocabulary", "Zones", "Decode", "Flows"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
         .testTarget(name: "FlowsTests", dependencies: ["Vocabulary", "Flows", "Decode", "CaptureBuilder"]),
         // Helpers the test targets share: child processes with a clean signal mask, a real rsyslogd.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -1,3 +1,4 @@
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,12 @@ public protocol AlertSink: AnyObject {
     func write(_ alert: Alert) throws(SinkError)
     /// Pushes buffered alerts out.
     func flush() throws(SinkError)
+    /// Alerts this sink could not write (a full disk, a closed pipe).
+    var unwritten: Int { get }
+}
+
+extension AlertSink {
+    public var unwritten: Int { 0 }
 }
 
 /// Formats alerts as lines onto a file descriptor (standard output or a file).
@@ -46,62 +53,74 @@ public final class LineSink: AlertSink {
     }
 
     public func flush() throws(SinkError) { try output.flush() }
+
+    public var unwritten: Int { output.unwritten }
 }
 
-/// A buffered writer on a file descriptor, reporting write errors (disk full,
-/// closed pipe) instead of losing them.
+/// A buffered writer of whole lines on a file descriptor (standard output or
+/// a file), reporting write errors (disk full, closed pipe) instead of losing
+/// them. A write that fails part-way leaves no half line in a regular file;
+/// the lines it could not write are counted (``unwritten``) and dropped, and
+/// later lines are tried again.
 public final class FileOutput {
     public let name: String
     private let fd: Int32
     private let ownsDescriptor: Bool
+    private let regular: Bool
     private var buffer: [UInt8] = []
     private let bufferLimit = 64 * 1024
     /// Flush after every write (for live alerting and pipes someone is reading).
     public var flushEachWrite = false
+    /// Lines that could not be written.
+    public private(set) var unwritten = 0
 
     /// Standard output.
-    public static func standardOutput() -> FileOutput { FileOutput(fd: 1, name: "<stdout>", owns: false) }
+    public static func standardOutput() -> FileOutput {
+        var info = stat()
+        return FileOutput(fd: 1, name: "<stdout>", owns: false, regular: fstat(1, &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
+    }
 
-    private init(fd: Int32, name: String, owns: Bool) {
+    private init(fd: Int32, name: String, owns: Bool, regular: Bool) {
         self.fd = fd
         self.name = name
         self.ownsDescriptor = owns
+        self.regular = regular
         buffer.reserveCapacity(bufferLimit)
     }
 
-    /// Opens `path` for writing, creating it; `append` keeps existing content.
+    /// Opens `path` for writing (``Platform/SafeFile`` rules: devices and FIFOs
+    /// in place, links only the user's own), creating it with mode 0640;
+    /// `append` keeps existing content, else a regular file is truncated.
     public convenience init(path: String, append: Bool) throws(SinkError) {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        let fd = open(path, flags, 0o640)
-        if fd < 0 { throw SinkError(sink: path, message: "cannot open for writing: \(String(cString: strerror(errno)))") }
-        self.init(fd: fd, name: path, owns: true)
+        do throws(SafeFile.Failure) {
+            let (fd, regular) = try SafeFile.openForStream(path, append: append, mode: SafeFile.privateMode)
+            self.init(fd: fd, name: path, owns: true, regular: regular)
+        } catch {
+            throw SinkError(sink: path, message: error.reason)
+        }
     }
 
+    /// Writes text made of whole lines.
     public func write(_ text: String) throws(SinkError) {
         buffer.append(contentsOf: text.utf8)
         if flushEachWrite || buffer.count >= bufferLimit { try flush() }
     }
 
+    /// Writes bytes made of whole lines.
     public func write(_ bytes: [UInt8]) throws(SinkError) {
         buffer.append(contentsOf: bytes)
         if flushEachWrite || buffer.count >= bufferLimit { try flush() }
     }
 
     public func flush() throws(SinkError) {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { raw in
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                buffer.removeFirst(offset)
-                throw SinkError(sink: name, message: "write failed: \(reason)")
-            }
-            offset += n
-        }
+        guard !buffer.isEmpty else { return }
+        let (written, error) = LineWriter.write(buffer, to: fd, regular: regular)
+        let left = LineWriter.lines(in: buffer, upTo: buffer.count) - LineWriter.lines(in: buffer, upTo: written)
         buffer.removeAll(keepingCapacity: true)
+        if let error {
+            unwritten += left
+            throw SinkError(sink: name, message: "write failed: \(error)")
+        }
     }
 
     deinit {

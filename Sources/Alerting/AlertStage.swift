@@ -19,8 +19,14 @@ public final class AlertStage {
     public private(set) var writtenBySID: [Int: Int] = [:]
     /// The most severe detection so far (for `--fail-on`).
     public private(set) var highestSeverity: Severity?
-    /// The first sink failure; once set, the caller should stop and report it.
+    /// The first sink failure. Detection goes on (other sinks may still work,
+    /// and a full disk may clear); the caller reports it and ends with status 4.
     public private(set) var failure: SinkError?
+
+    /// Alerts the sinks could not write, by sink name (only those that lost any).
+    public var unwritten: [(sink: String, count: Int)] {
+        sinks.compactMap { $0.unwritten > 0 ? ($0.name, $0.unwritten) : nil }
+    }
 
     public init(sinks: [any AlertSink], throttle: AlertThrottle) {
         self.sinks = sinks

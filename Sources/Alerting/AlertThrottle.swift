@@ -1,8 +1,11 @@
 import Detect
 
-/// Writes the first alert of each ``FindingKey`` and then at most one per
-/// window of packet time, counting the ones in between; the next alert written
-/// for the key carries that count. Memory is bounded by `maxEntries`.
+/// Writes the first alert of each ``Detect/FindingKey`` and then at most one
+/// per window of packet time, counting the ones in between; the next alert
+/// written for the key carries that count. Memory is bounded by `maxEntries`,
+/// and keeping it so costs amortised constant time per alert: keys leave in
+/// the order they were written (a queue), when their window has passed or,
+/// with the table full, oldest first (counted in ``evictions``).
 ///
 /// Not thread-safe.
 public final class AlertThrottle {
@@ -14,13 +17,20 @@ public final class AlertThrottle {
     public let window: UInt64
     public let maxEntries: Int
     private var entries: [FindingKey: Entry] = [:]
+    /// Keys in the order they were written, with that time. A key written
+    /// again is queued again; its older item is skipped when it comes up.
+    private var order: [(key: FindingKey, written: UInt64)] = []
+    private var head = 0
     /// Alerts suppressed, by sid (whether or not a later alert reported them).
     public private(set) var suppressedBySID: [Int: Int] = [:]
+    /// Keys forgotten before their window passed because the table was full:
+    /// a repeat of one is written again rather than counted.
+    public private(set) var evictions = 0
 
     /// - Parameter windowSeconds: 0 disables throttling.
     public init(windowSeconds: Int, maxEntries: Int = 100_000) {
         self.window = UInt64(windowSeconds) * 1_000_000_000
-        self.maxEntries = maxEntries
+        self.maxEntries = max(maxEntries, 1)
     }
 
     /// Whether to write an alert with `key` at packet time `now`: the number of
@@ -38,22 +48,59 @@ public final class AlertThrottle {
             }
             let count = entry.suppressed
             entries[key] = Entry(lastWritten: now, suppressed: 0)
+            enqueue(key, now)
             return count
         }
-        if entries.count >= maxEntries { prune(now: now) }
+        expire(now: now)
+        while entries.count >= maxEntries, let oldest = dequeueLive() {
+            entries[oldest] = nil
+            evictions += 1
+        }
         entries[key] = Entry(lastWritten: now, suppressed: 0)
+        enqueue(key, now)
         return 0
     }
 
     /// Total of alerts suppressed so far.
     public var totalSuppressed: Int { suppressedBySID.values.reduce(0, +) }
 
-    /// Drops entries whose window has passed; if none has, the oldest half.
-    private func prune(now: UInt64) {
-        entries = entries.filter { (now >= $0.value.lastWritten ? now - $0.value.lastWritten : $0.value.lastWritten - now) < window }
-        if entries.count >= maxEntries {
-            let keep = entries.sorted { $0.value.lastWritten > $1.value.lastWritten }.prefix(maxEntries / 2)
-            entries = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+    /// Keys remembered now.
+    public var count: Int { entries.count }
+
+    private func enqueue(_ key: FindingKey, _ written: UInt64) {
+        order.append((key, written))
+    }
+
+    /// Forgets the keys at the front of the queue whose window has passed.
+    private func expire(now: UInt64) {
+        while head < order.count {
+            let (key, written) = order[head]
+            guard written &+ window <= now else { break }
+            if entries[key]?.lastWritten == written { entries[key] = nil }
+            head += 1
+        }
+        compact()
+    }
+
+    /// The oldest key still remembered, taken off the queue.
+    private func dequeueLive() -> FindingKey? {
+        while head < order.count {
+            let (key, written) = order[head]
+            head += 1
+            if entries[key]?.lastWritten == written {
+                compact()
+                return key
+            }
+        }
+        compact()
+        return nil
+    }
+
+    /// Drops the consumed front of the queue now and then (amortised constant).
+    private func compact() {
+        if head > 4096 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
         }
     }
 }

@@ -107,7 +107,9 @@ public final class PcapHandle {
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 throw CaptureError(.open, source: path, message: "is a directory, not a capture file")
             }
-            if info.st_size == 0 {
+            // Only a regular file can be empty: a FIFO, /dev/stdin or a process
+            // substitution (/dev/fd/63) has no size and is read as a stream.
+            if (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0 {
                 throw CaptureError(.open, source: path, message: "empty file: no pcap or pcapng header")
             }
         }
@@ -201,6 +203,7 @@ public final class PcapHandle {
             throw fail(.open, detail.isEmpty || detail == reason || detail.hasPrefix(reason) ? (detail.isEmpty ? reason : detail) : "\(reason): \(detail)")
         }
         let pcap = PcapHandle(handle: created, source: interface, isLive: true)
+        pcap.readTimeoutMilliseconds = options.timeoutMilliseconds
         if options.inboundOnly, Libpcap.setDirectionIn(created) != 0 {
             throw CaptureError(.configure, source: interface, message: "inbound-only capture: \(Libpcap.geterr(created))")
         }
@@ -267,6 +270,10 @@ public final class PcapHandle {
     }
 
     private var selectableFD: Int32 = -1
+
+    /// A live capture's read timeout: the kernel hands over a partly filled
+    /// ring block after this long (TPACKET_V3).
+    public private(set) var readTimeoutMilliseconds: Int32 = 0
 
     /// In non-blocking mode: waits up to `milliseconds` for packets; false on timeout.
     public func waitForPackets(milliseconds: Int32) -> Bool {

@@ -423,6 +423,14 @@ public enum ExampleCaptures {
                       messages: M.ftpLogin(user: "vpxuser", password: "Vpx-Secret-9", accepted: true, banner: M.authdBanner))
                 s.tcp(client: Lab.adminWorkstation, clientPort: 41011, server: Lab.hyperv, serverPort: 5985, wire: Lab.mgmtVLAN,
                       messages: M.winrmBasic(user: "LAB\\hvadmin", password: "Hyper-V-2026"))
+                // Typed ahead of the prompts (a script), no answer before the connection ends.
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41012, server: Lab.kvm2, serverPort: 23, wire: Lab.mgmtVLAN,
+                      messages: M.telnetTypeAhead(user: "root", password: "Typed-Ahead-7", accepted: nil))
+                // Secrets where a user name belongs: an API token as the HTTP Basic user, FTP's USER name:secret.
+                s.tcp(client: Lab.adminWorkstation, clientPort: 41013, server: Lab.vcenter, serverPort: 80, wire: Lab.mgmtVLAN,
+                      messages: M.httpBasic(user: "ghp_Zw7TokenInUserField0123456789abcd", password: ""))
+                s.tcp(client: Lab.backup, clientPort: 41014, server: Lab.ftpServer, serverPort: 21, wire: Lab.servicesVLAN,
+                      messages: M.ftpLogin(user: "root:Ftp-Colon-3", password: "x", accepted: false))
             },
             ExampleCapture(name: "cleartext-admin-login-ok",
                            summary: "2001 negative: SSH, FTP with AUTH TLS, LDAP StartTLS, a telnet session seen mid-stream, an HTTPS redirect, refused anonymous FTP") { s in

@@ -26,6 +26,22 @@ public enum ProtocolMessages {
         return d
     }
 
+    /// A telnet login typed ahead, as `nc` or a script sends it: the user and
+    /// the password (`\n`-terminated) leave before the prompts arrive; the
+    /// server then prompts, echoes the user, and answers when `accepted` is set
+    /// (nil: the capture shows no answer and no command).
+    public static func telnetTypeAhead(user: String, password: String, accepted: Bool?) -> Dialogue {
+        var d: Dialogue = [
+            (false, [0xFF, 0xFD, 0x18, 0xFF, 0xFB, 0x01]),
+            (true, ascii("\(user)\n\(password)\n")),
+            (false, ascii("\r\nDebian GNU/Linux 12\r\nkvm-jump login: \(user)\r\nPassword: ")),
+        ]
+        if let accepted {
+            d.append((false, ascii(accepted ? "\r\nLast login: Thu Nov 26 13:55:10 2026\r\nroot@kvm-jump:~# " : "\r\nLogin incorrect\r\nkvm-jump login: ")))
+        }
+        return d
+    }
+
     public static func rsh(clientUser: String, serverUser: String, command: String, accepted: Bool) -> Dialogue {
         [(true, ascii("1022\0")), (true, ascii("\(clientUser)\0\(serverUser)\0\(command)\0")),
          (false, accepted ? [0] : [1] + ascii("Permission denied.\n"))]

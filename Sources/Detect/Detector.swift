@@ -33,11 +33,12 @@ public final class Detector {
     private var findings: [Finding] = []
     /// The index of the rule of each finding in `findings`.
     private var findingRules: [Int] = []
-    private var seenSegments = Set<UInt64>()
-    /// Plain VLAN segments already seen, one bit per VLAN id: the common case
-    /// costs a bit test, not a hash (ARP and other flow-less packets come here each time).
+    /// Segments already seen, one bit per VLAN id and per VNI (a segment with a
+    /// VLAN counts by its VLAN, one without by its VNI): the common case costs a
+    /// bit test, and no number of VNIs is too many to remember (the VNI bits,
+    /// 2 MiB, are made when the first VNI comes).
     private var seenVLANs = [UInt64](repeating: 0, count: 64)
-    private let maxSeenSegments = 1 << 16
+    private var seenVNIs: [UInt64] = []
 
     /// Rules that can be tracked per flow: one bit each in ``Flows/FlowRecord/firedRules``.
     public static let maximumRules = FlowRecord.firedRuleCapacity
@@ -91,6 +92,11 @@ public final class Detector {
 
     /// Whether any enabled rule listens to application events (else nothing needs inspecting).
     public var inspectsApplications: Bool { !appEventRules.isEmpty }
+
+    /// MACs rule 6001 forgot because its table (`sensor.max_macs`) was full.
+    public var macTableEvictions: UInt64 {
+        rules.lazy.compactMap { ($0 as? MultiHomedHostRule)?.table.evictions }.first ?? 0
+    }
 
     /// Empties ``detections`` (the caller has handed them on).
     @inline(__always)
@@ -196,13 +202,16 @@ public final class Detector {
 
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
         guard !segmentRules.isEmpty, segment.vlan != 0 || segment.hasVNI else { return }
-        if !segment.hasVNI {
+        if segment.vlan != 0 {
             let word = Int(segment.vlan >> 6), bit = UInt64(1) << UInt64(segment.vlan & 63)
             guard seenVLANs[word] & bit == 0 else { return }
             seenVLANs[word] |= bit
         } else {
-            let key = UInt64(segment.vlan) << 32 | UInt64(segment.vni) | 1 << 48
-            guard seenSegments.count < maxSeenSegments, seenSegments.insert(key).inserted else { return }
+            if _slowPath(seenVNIs.isEmpty) { seenVNIs = [UInt64](repeating: 0, count: (1 << 24) / 64) }
+            let vni = Int(segment.vni & 0xFF_FFFF)
+            let word = vni >> 6, bit = UInt64(1) << UInt64(vni & 63)
+            guard seenVNIs[word] & bit == 0 else { return }
+            seenVNIs[word] |= bit
         }
         let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
         gather(segmentRules) { $0.segmentSeen(event, &$1) }

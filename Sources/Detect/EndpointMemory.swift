@@ -71,9 +71,11 @@ public final class EndpointMemory: @unchecked Sendable {
         guard let snapshot else { return }
         var text = "# zonewarden: infrastructure endpoints seen (rule 7002). One per line: address zone.\n"
         for (address, zone) in snapshot.sorted(by: { $0.key < $1.key }) { text += "\(address) \(zone)\n" }
-        if let problem = AtomicFile.write(path, text, sync: true, mode: 0o640) {
+        do throws(SafeFile.Failure) {
+            try SafeFile.replace(path, with: text, mode: SafeFile.privateMode, sync: true)
+        } catch {
             lock.withLock { dirty = true }
-            throw EndpointMemoryError(problem)
+            throw EndpointMemoryError(error.description)
         }
     }
 

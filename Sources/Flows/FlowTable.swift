@@ -31,6 +31,10 @@ public struct FlowTableStatistics: Sendable, Equatable {
     public var expired: UInt64 = 0
     /// Flows dropped to make room because the table was full.
     public var evicted: UInt64 = 0
+    /// Of those, flows an application inspection was following (a login in
+    /// progress, an unfinished handshake): `flow.evicted_inspected`. Eviction
+    /// spares them while any other candidate is at hand.
+    public var evictedInspected: UInt64 = 0
     public var peak: Int = 0
 }
 
@@ -323,7 +327,10 @@ public final class FlowTable {
                 state |= FlowState.midstream
                 senderIsInitiator = !looksLikeReply(p)
                 if !senderIsInitiator { state |= FlowState.directionGuessed }
-                timeoutClass = flags & (TCPFlags.fin | TCPFlags.rst) != 0 ? .tcpClosed : .tcpEstablished
+                // Without a handshake, a flow counts as established only once both
+                // sides have spoken: a flood of one-way segments (spoofed ACKs)
+                // expires, and is evicted, like a SYN flood.
+                timeoutClass = flags & (TCPFlags.fin | TCPFlags.rst) != 0 ? .tcpClosed : .tcpNew
             }
         } else if proto == .udp {
             senderIsInitiator = !looksLikeReply(p)
@@ -451,7 +458,8 @@ public final class FlowTable {
     }
 
     /// Evicts one flow to make room: of the flows filed longest ago in the
-    /// earliest non-empty bucket, the least recently seen.
+    /// earliest non-empty bucket, the least recently seen that no inspection
+    /// is following (one that is, only when all candidates are).
     private func evictOne() {
         var second = max(earliestFiled, wheelSecond + 1)
         let last = wheelSecond + UInt64(Self.wheelSize)
@@ -461,14 +469,19 @@ public final class FlowTable {
         guard candidate >= 0 else { return }
         var victim = candidate
         var oldest = UInt64.max
+        var victimInspected = true
         for _ in 0..<16 where candidate >= 0 {
-            let seen = records[Int(candidate)].lastSeen
-            if seen < oldest {
-                oldest = seen
+            let r = records[Int(candidate)]
+            let inspected = r.state & FlowState.inspecting != 0
+            // A flow without inspection state beats any that has one; then the least recently seen.
+            if (victimInspected && !inspected) || (inspected == victimInspected && r.lastSeen < oldest) {
+                oldest = r.lastSeen
                 victim = candidate
+                victimInspected = inspected
             }
-            candidate = records[Int(candidate)].previous
+            candidate = r.previous
         }
+        if victimInspected { statistics.evictedInspected &+= 1 }
         remove(victim, evicted: true, filed: true)
     }
 

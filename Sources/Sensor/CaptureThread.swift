@@ -40,11 +40,15 @@ public struct InterfaceSnapshot: Sendable {
     public var activeFlows = 0
     public var flowsCreated: UInt64 = 0
     public var flowsEvicted: UInt64 = 0
+    /// Evicted flows an inspection was following (`flow.evicted_inspected`).
+    public var flowsEvictedInspected: UInt64 = 0
     /// Alerts written and detected (written + suppressed by throttling), by sid.
     public var written: [Int: Int] = [:]
     public var detected: [Int: Int] = [:]
     /// Why the capture stopped early, if it did.
     public var failure: String?
+    /// Bounded tables that have run full (``Pipeline/tableWarnings``).
+    public var tableWarnings: [(name: String, text: String)] = []
     public var running = true
 }
 
@@ -164,9 +168,39 @@ final class CaptureThread: @unchecked Sendable {
                 publishReport()
             }
         }
+        if failure == nil { drain() }
         pipeline.finish(flushOutputs: false)
         publish(running: false, failure: failure)
         publishReport()
+    }
+
+    /// After a stop: the packets the kernel has already captured are processed,
+    /// not thrown away. The kernel hands a partly filled ring block over only
+    /// after the read timeout, so reading goes on until nothing has come for
+    /// longer than that (at most two seconds in all).
+    private func drain() {
+        let quietFor = Double(handle.readTimeoutMilliseconds) / 1000 + 0.1
+        let deadline = monotonicSeconds() + 2
+        var lastPacket = monotonicSeconds()
+        var drained = 0
+        while monotonicSeconds() < deadline && monotonicSeconds() - lastPacket < quietFor {
+            let next: NextPacket
+            do throws(CaptureError) {
+                next = try handle.next()
+            } catch {
+                break
+            }
+            switch next {
+            case .packet(let captured):
+                pipeline.process(captured, link: link)
+                drained += 1
+                lastPacket = monotonicSeconds()
+            case .timeout, .end:
+                // .end: the break that woke the read; the ring may still hold packets.
+                _ = handle.waitForPackets(milliseconds: 50)
+            }
+        }
+        if drained > 0 { log("\(interface): \(drained) packets captured before the stop processed") }
     }
 
     /// A new configuration: the old pipeline reports what is pending, a new one takes over (flows start afresh).
@@ -194,23 +228,28 @@ final class CaptureThread: @unchecked Sendable {
         s.activeFlows = pipeline.flows.count
         s.flowsCreated = pipeline.flows.statistics.created
         s.flowsEvicted = pipeline.flows.statistics.evicted
+        s.flowsEvictedInspected = pipeline.flows.statistics.evictedInspected
         s.written = alerts.writtenBySID
         s.detected = alerts.detectedBySID
         s.running = running
+        s.tableWarnings = pipeline.tableWarnings
         s.failure = failure ?? previous.failure
         if pipelineBase.pipelineID != ObjectIdentifier(pipeline) {
-            pipelineBase = (ObjectIdentifier(pipeline), previous.packets, previous.bytes, previous.decodeErrors, previous.flowsCreated, previous.flowsEvicted)
+            pipelineBase = (ObjectIdentifier(pipeline), previous.packets, previous.bytes, previous.decodeErrors, previous.flowsCreated, previous.flowsEvicted,
+                            previous.flowsEvictedInspected)
         }
         s.packets += pipelineBase.packets
         s.bytes += pipelineBase.bytes
         s.decodeErrors += pipelineBase.decodeErrors
         s.flowsCreated += pipelineBase.flowsCreated
         s.flowsEvicted += pipelineBase.flowsEvicted
+        s.flowsEvictedInspected += pipelineBase.flowsEvictedInspected
         lock.withLock { published = s }
     }
 
     /// The totals of the pipelines before the current one (reloads).
-    private var pipelineBase: (pipelineID: ObjectIdentifier?, packets: UInt64, bytes: UInt64, decodeErrors: UInt64, flowsCreated: UInt64, flowsEvicted: UInt64) = (nil, 0, 0, 0, 0, 0)
+    private var pipelineBase: (pipelineID: ObjectIdentifier?, packets: UInt64, bytes: UInt64, decodeErrors: UInt64, flowsCreated: UInt64, flowsEvicted: UInt64,
+                               flowsEvictedInspected: UInt64) = (nil, 0, 0, 0, 0, 0, 0)
 
     static func wallClock() -> UInt64 {
         var t = timespec()

@@ -150,11 +150,12 @@ public final class LiveSensor {
         report(final: true)
         writeCommunicationReport()
         if allFailed { return .capture }
-        return outputs.contains { $0.statistics.notDelivered > 0 } ? .outputs : .stopped
+        return outputs.contains { $0.statistics.fellShort } ? .outputs : .stopped
     }
 
     /// SIGHUP: the configuration is read and checked; only a valid one replaces
-    /// the running one. Output files are reopened (log rotation).
+    /// the running one. Output files are reopened (log rotation) by their
+    /// output threads, which say whether that worked.
     private func reload() {
         for o in outputs { o.reopen() }
         let config: ZoneConfig
@@ -174,7 +175,7 @@ public final class LiveSensor {
             return
         }
         control.replace(zones)
-        log("SIGHUP: \(configPath) reloaded (\(config.summary)); output files reopened")
+        log("SIGHUP: \(configPath) reloaded (\(config.summary))")
     }
 
     /// The communication report of every interface, merged, written whole.
@@ -187,17 +188,34 @@ public final class LiveSensor {
         }
         guard var report = merged else { return }
         report.captures = settings.interfaces
-        if let problem = AtomicFile.write(path, settings.reportFormat.render(report)) { log(problem) }
+        do throws(SafeFile.Failure) {
+            try SafeFile.replace(path, with: settings.reportFormat.render(report), mode: SafeFile.privateMode)
+        } catch {
+            log(error.description)
+        }
     }
+
+    /// Tables already said to have run full (interface and table name).
+    private var warned = Set<String>()
 
     /// Statistics on the log, the metrics file and the endpoint state file.
     private func report(final: Bool) {
         let interfaces = threads.map(\.snapshot)
+        for s in interfaces {
+            for w in s.tableWarnings where warned.insert("\(s.interface) \(w.name)").inserted { log("\(s.interface): note: \(w.text)") }
+        }
+        if let memory = endpointMemory, memory.full, warned.insert("endpoints").inserted {
+            log("note: the endpoint memory is full (\(memory.limit) addresses): rule 7002 neither remembers nor reports new ones")
+        }
         let outputStats = outputs.map(\.statistics)
         let rules = RuleRegistry.all.map { $0.metadata }
         for line in SensorReport.lines(interfaces, outputStats, rules: rules) { log((final ? "final: " : "") + line) }
         if let path = settings.metricsFile {
-            if let problem = AtomicFile.write(path, SensorReport.prometheus(interfaces, outputStats, rules: rules)) { log(problem) }
+            do throws(SafeFile.Failure) {
+                try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules), mode: SafeFile.publicMode)
+            } catch {
+                log(error.description)
+            }
         }
         if let memory = endpointMemory {
             do throws(EndpointMemoryError) { try memory.save() } catch { log(error.description) }

@@ -13,8 +13,8 @@ public struct OfflineAnalysis {
 
     /// Analyses one pcap or pcapng file (`-` for standard input). Every packet
     /// before a fault is processed and its alerts written before the error is
-    /// returned. Stops early, returning nil, when an alert sink fails (the
-    /// caller reads ``Alerting/AlertStage/failure``).
+    /// returned. A failing alert sink does not stop the analysis (the caller
+    /// reads ``Alerting/AlertStage/failure`` and ``Alerting/AlertStage/unwritten``).
     ///
     /// - Returns: the capture error, if the file could not be (fully) read.
     public func run(path: String) -> CaptureError? {
@@ -34,7 +34,6 @@ public struct OfflineAnalysis {
         guard let link = LinkLayer(handle.linkType) else {
             return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
         }
-        let alerts = pipeline.alerts
         // Each file is a link of its own for the rules that judge a link (5003).
         pipeline.beginLink(linkName)
         defer { pipeline.endLink() }
@@ -46,11 +45,14 @@ public struct OfflineAnalysis {
         var ahead = false
         do throws(CaptureError) {
             while true {
+                if _slowPath(StopSignals.requested) {
+                    lookahead.drain()
+                    return nil
+                }
                 switch try handle.next() {
                 case .packet(let captured):
                     if !ahead && flows.count >= threshold { ahead = true }
                     if ahead { lookahead.push(captured, link: link) } else { pipeline.process(captured, link: link) }
-                    if _slowPath(alerts.failure != nil) { return nil }
                 case .timeout:
                     continue
                 case .end:
@@ -61,7 +63,8 @@ public struct OfflineAnalysis {
         } catch {
             // Every packet before the fault is processed.
             lookahead.drain()
-            return error
+            // A read interrupted by SIGINT/SIGTERM is a stop, not a broken capture.
+            return StopSignals.requested ? nil : error
         }
     }
 }

@@ -211,6 +211,26 @@ public final class Pipeline {
         detector.clearDetections()
     }
 
+    /// The bounded tables that have run full, each said once by the caller:
+    /// (a stable name, one line saying what it means).
+    public var tableWarnings: [(name: String, text: String)] {
+        var warnings: [(String, String)] = []
+        let f = flows.statistics
+        if f.evicted > 0 {
+            warnings.append(("flows", "the flow table was full (sensor.max_flows \(flows.capacity)): \(f.evicted) flows evicted, flows without inspection state and nearest their timeout first"
+                             + (f.evictedInspected > 0 ? "; \(f.evictedInspected) of them while an inspector followed them (flow.evicted_inspected)" : "")))
+        }
+        let macs = detector.macTableEvictions
+        if macs > 0 {
+            warnings.append(("macs", "rule 6001's MAC table was full (sensor.max_macs \(zones.config.sensor.maxMACs)): \(macs) MACs forgotten, the least recently seen first"))
+        }
+        let throttle = alerts.throttle
+        if throttle.evictions > 0 {
+            warnings.append(("throttle", "the alert throttle was full (\(throttle.maxEntries) keys): \(throttle.evictions) keys forgotten before their window passed; their repeats are written again"))
+        }
+        return warnings
+    }
+
     /// End of input: inspectors report what is pending, and the sinks are flushed.
     /// - Parameter flushOutputs: wait for the outputs to deliver (offline); the
     ///   live sensor stops its outputs itself and must not block its capture.

@@ -12,7 +12,9 @@ public enum SensorReport {
             if let c = s.capture {
                 line += "\(c.received) received, \(c.droppedByKernel) dropped by the kernel, \(c.droppedByInterface) by the interface; "
             }
-            line += "\(s.packets) decoded, \(s.decodeErrors) decode errors; \(s.activeFlows) flows (\(s.flowsCreated) created, \(s.flowsEvicted) evicted); "
+            line += "\(s.packets) decoded, \(s.decodeErrors) decode errors; \(s.activeFlows) flows (\(s.flowsCreated) created, \(s.flowsEvicted) evicted"
+            if s.flowsEvictedInspected > 0 { line += ", \(s.flowsEvictedInspected) of them while inspected: flow.evicted_inspected" }
+            line += "); "
             let written = s.written.values.reduce(0, +), detected = s.detected.values.reduce(0, +)
             line += "alerts \(written) written, \(detected - written) suppressed"
             if !s.written.isEmpty {
@@ -28,6 +30,7 @@ public enum SensorReport {
             if o.resent > 0 { line += ", \(o.resent) sent again after a broken connection" }
             if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (acknowledged by the collector's kernel shortly before it went away)" }
             if o.undelivered > 0 { line += ", \(o.undelivered) undelivered at stop" }
+            if o.reopenFailures > 0 { line += ", \(o.reopenFailures) failed reopen\(o.reopenFailures == 1 ? "" : "s")" }
             if o.failing, let e = o.lastError { line += "; failing: \(e)" }
             lines.append(line)
         }
@@ -56,6 +59,8 @@ public enum SensorReport {
         metric("flows_active", "gauge", "Flows in the flow table.", interfaces.map { (label("interface", $0.interface), "\($0.activeFlows)") })
         metric("flows_created_total", "counter", "Flows created.", interfaces.map { (label("interface", $0.interface), "\($0.flowsCreated)") })
         metric("flows_evicted_total", "counter", "Flows evicted because the table was full.", interfaces.map { (label("interface", $0.interface), "\($0.flowsEvicted)") })
+        metric("flows_evicted_inspected_total", "counter", "Evicted flows an application inspection was following (a login in progress): a flood may have pushed them out.",
+               interfaces.map { (label("interface", $0.interface), "\($0.flowsEvictedInspected)") })
         metric("alerts_total", "counter", "Alerts written, by rule.", interfaces.flatMap { s in
             s.written.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + ",sid=\"\($0.key)\"," + label("rule", names[$0.key] ?? "?"), "\($0.value)") }
         })
@@ -69,6 +74,8 @@ public enum SensorReport {
         })
         metric("output_queue_length", "gauge", "Alert messages waiting for an output.", outputs.map { (label("output", $0.name), "\($0.queued)") })
         metric("output_failing", "gauge", "1 while an output cannot deliver.", outputs.map { (label("output", $0.name), $0.failing ? "1" : "0") })
+        metric("output_reopen_failures_total", "counter", "Reopens of an output file (SIGHUP, log rotation) that failed.",
+               outputs.map { (label("output", $0.name), "\($0.reopenFailures)") })
         return text
     }
 }

@@ -10,7 +10,8 @@ public enum Summary {
         let d = pipeline.alerts
         var lines: [String] = []
         lines.append("zonewarden summary: \(files) capture\(files == 1 ? "" : "s")\(failedFiles > 0 ? " (\(failedFiles) with errors)" : ""), \(s.packets) packets, \(s.bytes) bytes")
-        lines.append("  flows: \(f.created) created, \(f.peak) at most at once, \(f.evicted) evicted (table limit \(pipeline.flows.capacity)); \(s.packetsWithoutFlow) packets outside flows")
+        let inspected = f.evictedInspected > 0 ? ", \(f.evictedInspected) of them while inspected (flow.evicted_inspected)" : ""
+        lines.append("  flows: \(f.created) created, \(f.peak) at most at once, \(f.evicted) evicted\(inspected) (table limit \(pipeline.flows.capacity)); \(s.packetsWithoutFlow) packets outside flows")
         let errors = s.decodeErrorsByLayer
         if errors.isEmpty {
             lines.append("  decode errors: 0")

@@ -188,11 +188,16 @@ struct ConfigReader {
         guard let entries = mapping(node, "zones", allowed: nil) else { return [] }
         if entries.isEmpty { error(node, "zones: declares no zone") }
         var zones: [Zone] = []
-        var vlanOwner: [Int: (String, SourcePosition)] = [:]
-        var vniOwner: [Int: (String, SourcePosition)] = [:]
+        var vlanOwner = RangeOwners()
+        var vniOwner = RangeOwners()
         var prefixOwner: [IPPrefix: (String, SourcePosition)] = [:]
         var macOwner: [MACAddress: (String, SourcePosition)] = [:]
         for (name, keyNode, value) in entries {
+            // Zone ids are 16 bits, 0 meaning "in no zone".
+            if zones.count == Int(ZoneID.max) {
+                error(keyNode, "too many zones: at most \(ZoneID.max) can be declared")
+                break
+            }
             if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
                 error(keyNode, "zone name \"\(name)\" may contain only letters, digits, '-', '_' and '.'")
                 continue
@@ -258,7 +263,7 @@ struct ConfigReader {
                     }
                 case "outer_vlans":
                     // Several zones may ride one service VLAN: no ownership check.
-                    var own: [Int: (String, SourcePosition)] = [:]
+                    var own = RangeOwners()
                     zone.outerVLANs = readIDRanges(v, zone: name, owners: &own, kind: "VLAN", min: 1, max: 4094, example: "200-210")
                         .map { UInt16($0.lowerBound)...UInt16($0.upperBound) }
                 case "macs":
@@ -293,7 +298,7 @@ struct ConfigReader {
 
     /// Reads a list of ids and `"LOW-HIGH"` ranges (VLANs, VNIs), reporting bad
     /// values and ids another zone already declares.
-    mutating func readIDRanges(_ node: Node, zone: String, owners: inout [Int: (String, SourcePosition)],
+    mutating func readIDRanges(_ node: Node, zone: String, owners: inout RangeOwners,
                                kind: String, min: Int, max: Int, example: String) -> [ClosedRange<Int>] {
         var ranges: [ClosedRange<Int>] = []
         for item in list(node, "\(kind.lowercased())s") {
@@ -303,15 +308,11 @@ struct ConfigReader {
                 error(item, "\(kind) \"\(text)\" must be \(bounds) or a range such as \"\(example)\"")
                 continue
             }
-            if range.count > 65536 {
-                error(item, "\(kind) range \"\(text)\" is larger than 65536 ids")
-                continue
-            }
-            if let clash = range.first(where: { owners[$0] != nil }), let (owner, at) = owners[clash] {
+            if let (clash, owner, at) = owners.firstClash(range) {
                 error(item, "\(kind) \(clash) is already declared in zone \"\(owner)\" (line \(at.line))")
                 continue
             }
-            for id in range { owners[id] = (zone, position(item)) }
+            owners.insert(range, zone: zone, at: position(item))
             ranges.append(range)
         }
         return ranges
@@ -625,5 +626,35 @@ public enum Spelling {
             swap(&previous, &current)
         }
         return previous[b.count]
+    }
+}
+
+/// The id ranges (VLANs, VNIs) zones have declared so far, kept as ranges:
+/// a configuration of wide VNI ranges costs its size, not its ids.
+struct RangeOwners {
+    /// Disjoint, sorted by lower bound.
+    private var ranges: [(range: ClosedRange<Int>, zone: String, at: SourcePosition)] = []
+
+    /// The first id of `range` another range holds, with that range's zone and place.
+    func firstClash(_ range: ClosedRange<Int>) -> (Int, String, SourcePosition)? {
+        // The first stored range that ends at or after range's start.
+        var low = 0, high = ranges.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ranges[mid].range.upperBound < range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        guard low < ranges.count, ranges[low].range.lowerBound <= range.upperBound else { return nil }
+        let other = ranges[low]
+        return (Swift.max(other.range.lowerBound, range.lowerBound), other.zone, other.at)
+    }
+
+    mutating func insert(_ range: ClosedRange<Int>, zone: String, at: SourcePosition) {
+        // Binary search: a site with tens of thousands of VNIs loads in linear-logarithmic time.
+        var low = 0, high = ranges.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ranges[mid].range.lowerBound > range.upperBound { high = mid } else { low = mid + 1 }
+        }
+        ranges.insert((range, zone, at), at: low)
     }
 }

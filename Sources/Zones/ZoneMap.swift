@@ -21,7 +21,10 @@ public final class ZoneMap: Sendable {
     /// Zones by id; index 0 is unused so that ids index directly.
     public let zones: [ZoneInfo?]
     private let vlanTable: [ZoneID]
-    private let vniTable: [UInt32: ZoneID]
+    /// VNI ranges, disjoint and sorted, as parallel arrays for a binary search.
+    private let vniLows: [UInt32]
+    private let vniHighs: [UInt32]
+    private let vniZones: [ZoneID]
     private let prefixes: PrefixMap<ZoneID>
     private let macTable: [MACAddress: ZoneID]
     private let roleTable: [Role?]
@@ -48,7 +51,7 @@ public final class ZoneMap: Sendable {
         self.config = config
         var zones: [ZoneInfo?] = [nil]
         var vlanTable = [ZoneID](repeating: 0, count: 4096)
-        var vniTable: [UInt32: ZoneID] = [:]
+        var vniRanges: [(ClosedRange<UInt32>, ZoneID)] = []
         var prefixEntries: [(IPPrefix, ZoneID)] = []
         var macTable: [MACAddress: ZoneID] = [:]
         var byName: [String: ZoneID] = [:]
@@ -57,13 +60,16 @@ public final class ZoneMap: Sendable {
             zones.append(ZoneInfo(id: id, name: zone.name, role: zone.role))
             byName[zone.name] = id
             for range in zone.vlans { for v in range { vlanTable[Int(v)] = id } }
-            for range in zone.vnis { for v in range { vniTable[v] = id } }
+            for range in zone.vnis { vniRanges.append((range, id)) }
             for p in zone.subnets { prefixEntries.append((p, id)) }
             for m in zone.macs { macTable[m] = id }
         }
         self.zones = zones
         self.vlanTable = vlanTable
-        self.vniTable = vniTable
+        vniRanges.sort { $0.0.lowerBound < $1.0.lowerBound }
+        self.vniLows = vniRanges.map { $0.0.lowerBound }
+        self.vniHighs = vniRanges.map { $0.0.upperBound }
+        self.vniZones = vniRanges.map { $0.1 }
         self.prefixes = PrefixMap(prefixEntries)
         self.macTable = macTable
         self.roleTable = zones.map { $0?.role }
@@ -109,7 +115,15 @@ public final class ZoneMap: Sendable {
 
     /// The zone that declares a VNI (0 if none).
     @inline(__always)
-    public func zone(forVNI vni: UInt32) -> ZoneID { vniTable[vni] ?? 0 }
+    public func zone(forVNI vni: UInt32) -> ZoneID {
+        // The last range starting at or below `vni`.
+        var low = 0, high = vniLows.count
+        while low < high {
+            let mid = (low + high) / 2
+            if vniLows[mid] <= vni { low = mid + 1 } else { high = mid }
+        }
+        return low > 0 && vni <= vniHighs[low - 1] ? vniZones[low - 1] : 0
+    }
 
     /// The zone of the most specific subnet containing `address` (0 if none).
     @inline(__always)

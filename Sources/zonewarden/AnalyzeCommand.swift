@@ -72,8 +72,13 @@ struct AnalyzeCommand: ParsableCommand {
         } else {
             out = FileOutput.standardOutput()
         }
+        // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
+        if captures.contains(where: isStream) { out.flushEachWrite = true }
         let sink = LineSink(output: out, format: options.format, context: .current)
+        // SIGINT and SIGTERM stop the analysis; every alert found is still written.
+        StopSignals.blockForNewThreads()
         let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000)
+        StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         let pipeline = try makePipeline(zones, alerts)
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: options.bpf)
@@ -84,19 +89,24 @@ struct AnalyzeCommand: ParsableCommand {
                 pipeline.alerts.flush()
                 writeError(error.description)
             }
-            if alerts.failure != nil { break }
+            if StopSignals.requested { break }
         }
         pipeline.finish()
+        if let signal = StopSignals.name {
+            writeError("zonewarden: \(signal): stopped after \(pipeline.statistics.packets) packets; every alert found is written")
+        }
         // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it.
         let deadline = monotonicSeconds() + syslogTimeout
         for c in collectors { c.stop(deadline: deadline) }
         if summary { writeError(Summary.render(pipeline: pipeline, files: captures.count, failedFiles: failed)) }
+        for warning in pipeline.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
         let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }
         for o in undelivered {
             writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
         }
         if let failure = alerts.failure {
-            writeError("zonewarden: alert output \(failure)")
+            let lost = alerts.unwritten.map { "\($0.count) alert\($0.count == 1 ? "" : "s") not written to \($0.sink)" }
+            writeError("zonewarden: alert output \(failure)" + (lost.isEmpty ? "" : "; " + lost.joined(separator: ", ")))
             throw ExitCode(ExitStatus.outputFailed)
         }
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
@@ -145,4 +155,14 @@ extension FormatContext {
             ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "-"
         return FormatContext(hostname: host, processID: getpid())
     }
+}
+
+/// Whether a capture argument is read as a stream: standard input, a FIFO, a
+/// character device or a socket (a process substitution is a pipe).
+func isStream(_ path: String) -> Bool {
+    if path == "-" { return true }
+    var info = stat()
+    guard stat(path, &info) == 0 else { return false }
+    let type = info.st_mode & S_IFMT
+    return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
 }

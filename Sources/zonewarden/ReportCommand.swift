@@ -55,6 +55,15 @@ struct ReportCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
+        // The report is written at the end: an output that cannot be written is said before the analysis.
+        if let output {
+            do throws(SafeFile.Failure) {
+                try SafeFile.checkWritable(output)
+            } catch {
+                writeError("zonewarden: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         // Every detection counts (no throttling): the report says how often, not just that.
         let collector = ReportCollector(report: CommunicationReport(zones: zones))
         let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
@@ -74,8 +83,10 @@ struct ReportCommand: ParsableCommand {
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         let text = chosen.render(collector.report)
         if let output {
-            if let problem = AtomicFile.write(output, text) {
-                writeError("zonewarden: \(problem)")
+            do throws(SafeFile.Failure) {
+                try SafeFile.replace(output, with: text, mode: SafeFile.privateMode)
+            } catch {
+                writeError("zonewarden: \(error)")
                 throw ExitCode(ExitStatus.outputFailed)
             }
         } else {

@@ -75,20 +75,23 @@ struct FormatTests {
     @Test(arguments: AlertFormat.all)
     func hostileStringsAreEscaped(format: AlertFormat) throws {
         let hostile = "admin\"]\n<13>1 2026-01-01T00:00:00Z evil zonewarden - forged [x] \\ \u{1B}[31mred\r\t\u{0}\u{7F}\u{85}\u{2028}é"
+            + " \u{202E}txt.exe\u{202C} \u{200B}\u{FEFF}\u{E0041} 😀"
         let line = format.format(sampleAlert(user: hostile), context: context)
         #expect(!line.contains("\n") && !line.contains("\r") && !line.contains("\u{1B}") && !line.contains("\u{0}"))
         #expect(!line.contains("\u{85}") && !line.contains("\u{2028}") && !line.contains("\u{7F}"))
-        #expect(line.contains("é"), "printable non-ASCII text is kept")
+        // Bidi overrides and other format controls are escaped too: text reads as it is stored.
+        for control in ["\u{202E}", "\u{202C}", "\u{200B}", "\u{FEFF}", "\u{E0041}"] { #expect(!line.unicodeScalars.contains(control.unicodeScalars.first!), "\(format)") }
+        #expect(line.contains("é") && line.contains("😀"), "printable non-ASCII text is kept")
         switch format {
         case AlertFormat.eve:
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             let evidence = (object["zonewarden"] as! [String: Any])["evidence"] as! [String: Any]
             #expect(evidence["user"] as? String == hostile, "JSON escaping is lossless")
         case AlertFormat.rfc5424:
-            #expect(line.contains(#"user="admin\"\]\x0a<13>1"#))
+            #expect(line.contains(#"user="admin\"\]\x0a<13>1"#) && line.contains(#"\u202etxt.exe\u202c"#) && line.contains(#"\U000e0041"#))
             #expect(line.components(separatedBy: "[zw@32473").count == 2, "one structured-data element")
         case AlertFormat.rfc3164, AlertFormat.text:
-            #expect(line.contains(#"user="admin\"]\n<13>1"#))
+            #expect(line.contains(#"user="admin\"]\n<13>1"#) && line.contains(#"\u202etxt.exe\u202c"#))
         default:
             Issue.record("a format without an escaping case: \(format)")
         }
@@ -136,6 +139,23 @@ struct ThrottleTests {
         let t = AlertThrottle(windowSeconds: 3600, maxEntries: 100)
         for i in 0..<1000 { _ = t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: UInt32(i))), now: UInt64(i)) }
         #expect(t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: 999)), now: 1000) == nil, "recent entries are kept")
+    }
+
+    /// The attack on the old pruning: distinct keys arriving just inside the
+    /// window keep the table full, and each new one made it scan every entry
+    /// (140,000 alerts took 282 s). Now each costs a queue step.
+    @Test(.timeLimit(.minutes(1))) func distinctKeysAtTheWorstSpacingCostConstantTime() {
+        let t = AlertThrottle(windowSeconds: 3600)
+        let spacing: UInt64 = 3600 * 1_000_000_000 / 100_000  // 36 ms: the table is full just as the first key's window ends
+        var written = 0
+        for i in 0..<150_000 {
+            if t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: UInt32(i))), now: UInt64(i) * spacing) != nil { written += 1 }
+        }
+        #expect(written == 150_000 && t.count <= t.maxEntries)
+        // The newest keys are still remembered: their repeats are counted, not written.
+        #expect(t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: 149_999)), now: 150_000 * spacing) == nil)
+        // A key whose window has passed is written again.
+        #expect(t.admit(FindingKey(sid: 7001, first: IPAddress(ipv4: 0)), now: 150_001 * spacing) == 0)
     }
 
     @Test func aFullDiskIsReportedNotLost() throws {

@@ -202,3 +202,56 @@ struct RELPTests {
         #expect(rsyslog.lines("relp").count >= total)
     }
 }
+
+/// A file output on a disk that fills up: only whole lines reach the file,
+/// the counts say what is in it, and once there is room again every message
+/// is there exactly once, in order.
+@Suite("File output on a full disk", .serialized,
+       .enabled(if: SmallFilesystem.isAvailable, "needs root to mount a small tmpfs"))
+struct FullDiskOutputTests {
+    static let messages = (0..<200).map { i in "message \(i) " + String(repeating: "x", count: 60 + i % 17) }
+
+    func lines(_ path: String) -> [Substring] {
+        String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// A file output on `disk` given all the messages, once it has failed.
+    func fillingUp(_ disk: SmallFilesystem) throws -> (QueuedOutput, String) {
+        let path = disk.directory + "/alerts.log"
+        let output = QueuedOutput(transport: try FileTransport(path: path), format: .rfc5424, context: FormatContext(hostname: "h", processID: 1))
+        for m in Self.messages { output.enqueue(Array(m.utf8)) }
+        #expect(waitFor(10) { output.statistics.failing })
+        return (output, path)
+    }
+
+    @Test func fullThenRoomAgain() throws {
+        let disk = try SmallFilesystem(kilobytes: 8)
+        defer { disk.unmount() }
+        let (output, path) = try fillingUp(disk)
+        output.drain(seconds: 0.5)
+        // The file holds whole lines only, and exactly as many as counted delivered.
+        let full = lines(path)
+        #expect(full.last == "" && full.dropLast().allSatisfy { $0.hasPrefix("message ") && $0.hasSuffix("x") })
+        let delivered = output.statistics.delivered
+        #expect(delivered == full.count - 1 && delivered > 0 && delivered < Self.messages.count)
+
+        try disk.resize(kilobytes: 64)
+        #expect(waitFor(15) { let s = output.statistics; return !s.failing && s.delivered == Self.messages.count })
+        output.stop(deadline: monotonicSeconds() + 5)
+        let s = output.statistics
+        #expect(s.delivered == Self.messages.count && s.undelivered == 0 && s.droppedQueueFull == 0)
+        #expect(lines(path).dropLast().map(String.init) == Self.messages, "every message once, in order")
+    }
+
+    @Test func fullToTheEnd() throws {
+        let disk = try SmallFilesystem(kilobytes: 8)
+        defer { disk.unmount() }
+        let (output, path) = try fillingUp(disk)
+        output.stop(deadline: monotonicSeconds() + 1)
+        let s = output.statistics
+        let written = lines(path).dropLast()
+        #expect(s.delivered == written.count && s.delivered + s.notDelivered == Self.messages.count && s.queued == 0, "\(s)")
+        #expect(written.map(String.init) == Array(Self.messages.prefix(written.count)))
+        #expect(s.lastError?.contains("No space left on device") == true)
+    }
+}

@@ -130,7 +130,7 @@ struct CLITests {
 
     @Test func outputFailures() throws {
         let full = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/dev/full", "Captures/example-site.pcap"])
-        #expect(full.status == 4 && full.stderrLines == ["zonewarden: alert output /dev/full: write failed: No space left on device"])
+        #expect(full.status == 4 && full.stderrLines == ["zonewarden: alert output /dev/full: write failed: No space left on device; 6 alerts not written to /dev/full"])
         let unwritable = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/nonexistent/dir/out.json", "Captures/example-site.pcap"])
         #expect(unwritable.status == 2 && unwritable.stderrLines.count == 1 && unwritable.stderr.contains("cannot open for writing"))
     }

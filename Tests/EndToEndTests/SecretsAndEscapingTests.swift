@@ -5,7 +5,9 @@ import Vocabulary
 
 /// Passwords and communities in the project's captures, and the shared captures' own.
 let projectSecrets = ["Esx!2026", "Backup#77", "VMware1!VMware1!", "Ld4p-Adm1n", "s3cr3t-c0mm", "Vnc-Pass-1", "calvin",
-                      "Vpx-Secret-9", "Hyper-V-2026", "guest@example.com", "x@y", "hunter2", "inside-tls"]
+                      "Vpx-Secret-9", "Hyper-V-2026", "guest@example.com", "x@y", "hunter2", "inside-tls",
+                      // Typed ahead of the telnet prompts; an API token as the HTTP Basic user; FTP's USER root:secret.
+                      "Typed-Ahead-7", "ghp_Zw7TokenInUserField0123456789abcd", "Ftp-Colon-3"]
 let sharedSecrets: [(file: String, secret: String)] = [
     ("ftp-login-failed-admin.pcap", "qwerty"), ("http-basic-auth-colon.pcap", "1:34"), ("http-basic-auth-extra-space.pcap", "1234"),
     ("ldap-simple-bind.pcap", "passwor8d1"), ("ldap-simple-bind.pcap", "/dev/rdsk/c0t0d0s0"), ("ldap-simple-bind-admin-add.pcap", "zeek"),

@@ -13,14 +13,21 @@ func inspect(_ dialogue: M.Dialogue, transport: IPProtocol = .tcp, serverPort: U
     var out = InspectionOutput()
     var finished = false
     var heads: [Bool: [UInt8]] = [true: [], false: []]
+    var firstSide: Bool?
     for (fromClient, bytes) in dialogue where !finished {
         for start in stride(from: 0, to: bytes.count, by: max(1, min(chunk, bytes.count))) {
             let piece = Array(bytes[start..<min(start + chunk, bytes.count)])
             if inspector == nil {
-                // As ApplicationInspection does: recognise on a side's first bytes so far.
+                // As ApplicationInspection does: recognise on a side's first bytes so far,
+                // then replay both sides' held bytes in the order they came.
+                if firstSide == nil { firstSide = fromClient }
                 heads[fromClient]! += piece
                 inspector = heads[fromClient]!.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
-                heads[fromClient]!.withUnsafeBytes { raw in inspector?.consume(raw, fromClient: fromClient, &out) }
+                if let found = inspector {
+                    for side in firstSide == fromClient ? [fromClient, !fromClient] : [!fromClient, fromClient] where !heads[side]!.isEmpty && !out.finished {
+                        heads[side]!.withUnsafeBytes { raw in found.consume(raw, fromClient: side, &out) }
+                    }
+                }
             } else {
                 piece.withUnsafeBytes { raw in inspector?.consume(raw, fromClient: fromClient, &out) }
             }
@@ -61,6 +68,47 @@ struct InspectorTests {
         #expect(cleartextServices(events) == ["telnet"])
         let (_, failed) = inspect(M.telnetLogin(user: "admin", password: "guess", accepted: false), serverPort: 23, chunk: chunk)
         #expect(logins(failed).first?.success == false && logins(failed).first?.user == "admin")
+    }
+
+    /// Lines typed ahead of the prompts (scripts, `nc`, a slow link) answer the
+    /// prompts in order: the user is the line that answered the login prompt,
+    /// the password the one that answered the password prompt.
+    @Test(arguments: [1, 3, 1000])
+    func telnetTypeAhead(chunk: Int) {
+        func line(_ d: M.Dialogue) -> [String] {
+            logins(inspect(d, serverPort: 23, chunk: chunk).1).map { "\($0.user ?? "-") \($0.credential) \($0.success.map(String.init) ?? "-")" }
+        }
+        // Both lines before the login prompt, then an answer.
+        #expect(line(M.telnetTypeAhead(user: "root", password: "Typed-Ahead-7", accepted: true)) == ["root cleartext(length: 13) true"])
+        #expect(line(M.telnetTypeAhead(user: "root", password: "Typed-Ahead-7", accepted: false)) == ["root cleartext(length: 13) false"])
+        // No answer and no command afterwards: still reported, outcome unseen.
+        #expect(line(M.telnetTypeAhead(user: "root", password: "Typed-Ahead-7", accepted: nil)) == ["root cleartext(length: 13) -"])
+        // The user answers the login prompt, then types the password before its prompt arrives, then a command.
+        let early: M.Dialogue = [(false, Array("kvm login: ".utf8)), (true, Array("root\r\n".utf8)), (true, Array("p4ss\r\n".utf8)),
+                                 (false, Array("root\r\nPassword: ".utf8)), (true, Array("ls\r\n".utf8)), (false, Array("\r\n# ".utf8))]
+        #expect(line(early) == ["root cleartext(length: 4) true"])
+        // Too many lines typed ahead to tell which answered which: neither is reported.
+        let flood: M.Dialogue = [(true, Array((1...12).map { "line\($0)\n" }.joined().utf8)),
+                                 (false, Array("login: line1\r\nPassword: ".utf8)), (false, Array("\r\n$ ".utf8))]
+        #expect(line(flood) == ["- cleartextUnattributed true"])
+        // A lone password prompt with two lines typed ahead: which is the password?
+        let lone: M.Dialogue = [(true, Array("admin\nsecret\n".utf8)), (false, Array("Password: ".utf8)), (false, Array("\r\n$ ".utf8))]
+        #expect(line(lone) == ["- cleartextUnattributed true"])
+    }
+
+    /// Secrets where a user name belongs are taken out, only their length kept.
+    @Test func secretsInUserFields() {
+        let token = logins(inspect(M.httpBasic(user: "ghp_Zw7TokenInUserField0123456789abcd", password: ""), serverPort: 80).1).first
+        #expect(token?.user == nil && token?.secretInUser == 37)
+        let colon = logins(inspect(M.ftpLogin(user: "root:Ftp-Colon-3", password: "x", accepted: false), serverPort: 21).1).first
+        #expect(colon?.user == "root" && colon?.secretInUser == 11)
+        // Names stay names: e-mail addresses, DOMAIN\user, LDAP DNs, short names with an empty password.
+        for name in ["administrator@vsphere.local", "LAB\\hvadmin", "cn=admin,dc=lab,dc=example", "admin", "backup-operator-2026"] {
+            #expect(UserField.separate(name, credential: .cleartext(length: 5)) == (name, nil), "\(name)")
+        }
+        #expect(UserField.separate("admin", credential: .cleartext(length: 0)) == ("admin", nil))
+        #expect(UserField.separate("8f14e45fceea467a9575a6b5", credential: .cleartext(length: 0)).user == nil, "a token with an empty password")
+        #expect(UserField.separate("eyJhbGciOiJIUzI1NiJ9", credential: .cleartext(length: 8)).user == nil, "a JWT")
     }
 
     @Test func telnetBackspaceAndIAC() {

@@ -48,11 +48,13 @@ final class LiveLab {
         return example.components(separatedBy: "\nsensor:")[0] + "\nsensor:\n  baseline_seconds: 0\n  alert_throttle_seconds: 3600\n"
     }
 
-    func startSensor(extra: [String] = []) throws {
+    /// Starts `zonewarden run` on the management host's port and the replay
+    /// interface, alerts in EVE to `alertFile` (default ``eve``) and to rsyslog.
+    func startSensor(extra: [String] = [], alertFile: String? = nil) throws {
         let starts = log.components(separatedBy: "capturing on").count
         let binary = productsDirectory.appendingPathComponent("zonewarden").path
         sensor = try lab.spawn(in: lab.switchNamespace, [binary, "run", "-c", configPath, "-i", lab.host("mgmt").port, "-i", lab.replayCaptureInterface,
-            "--format", "eve", "-o", eve,
+            "--format", "eve", "-o", alertFile ?? eve,
             "--syslog", "udp://127.0.0.1:\(rsyslog.udpPort)", "--syslog", "tcp://127.0.0.1:\(rsyslog.tcpPort)",
             "--syslog", "relp://127.0.0.1:\(rsyslog.relpPort)",
             "--stats-interval", "1", "--metrics-file", metrics, "--state-file", state] + extra, output: sensorLog)
@@ -245,5 +247,50 @@ extension LiveSensorTests {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let reports = (rotated + live.eveAlerts).filter { $0.sid == 7002 && $0.evidence["address"] as? String == "10.10.0.5" }
         #expect(reports.count == 1, "reported by the first run only")
+    }
+}
+
+extension LiveSensorTests {
+    /// SIGTERM right after a burst: what the kernel had captured is still
+    /// decoded (received == decoded on the replay interface), and every
+    /// guest's alert is written.
+    @Test func stopProcessesWhatWasCaptured() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        try live.startSensor()
+        let capture = try live.guestsToManagement(600)
+        let sent = try live.lab.counter(live.lab.replayInterface, "tx_packets")
+        try live.replay(capture)
+        let burst = try live.lab.counter(live.lab.replayInterface, "tx_packets") - sent
+        #expect(live.stopSensor() == 0, "\(live.log)")
+        let final = live.log.split(separator: "\n").first { $0.contains("final: \(live.lab.replayCaptureInterface): ") }.map(String.init) ?? ""
+        let counts = final.firstMatch(of: /: (\d+) received, 0 dropped by the kernel, 0 by the interface; (\d+) decoded/)
+        #expect(counts.map { Int($0.1) == burst && Int($0.2) == burst } == true, "sent \(burst): \(final)")
+        let guests = Set(live.eveAlerts.filter { $0.sid == 1001 }.compactMap { $0["src_ip"] as? String })
+        #expect(guests.count == 600, "\(guests.count) of 600 guests reported")
+    }
+
+    /// After --user the sensor cannot create the rotated alert file in a
+    /// folder only root may write: it says so, keeps writing to the file it
+    /// has, counts it in the metrics and exits with status 4.
+    @Test func aFailedReopenIsSaidCountedAndEndsInStatus4() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        chmod(live.lab.directory, 0o777)
+        let rootOnly = live.lab.directory + "/alerts"
+        try FileManager.default.createDirectory(atPath: rootOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let alertFile = rootOnly + "/eve.json"
+        try live.startSensor(extra: ["--user", "nobody"], alertFile: alertFile)
+        try FileManager.default.moveItem(atPath: alertFile, toPath: alertFile + ".1")
+        live.sensor!.signal(SIGHUP)
+        #expect(waitFor(10) { live.log.contains("output \(alertFile): cannot reopen after rotation: ") }, "\(live.log)")
+        #expect(live.log.contains("alerts still go to the file opened before"))
+        try live.replay(try live.guestsToManagement(3))
+        let rotated = { ((try? String(contentsOfFile: alertFile + ".1", encoding: .utf8)) ?? "").split(separator: "\n").count }
+        #expect(waitFor(15) { rotated() >= 3 }, "the alerts go on to the file opened before")
+        #expect(waitFor(5) { ((try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? "").contains("zonewarden_output_reopen_failures_total{output=\"\(alertFile)\"} 1") })
+        #expect(live.stopSensor() == 4)
+        #expect(live.log.contains("final: output \(alertFile): ") && live.log.contains("1 failed reopen"), "\(live.log)")
+        #expect(!FileManager.default.fileExists(atPath: alertFile))
     }
 }

@@ -156,3 +156,34 @@ struct ServiceSpecTests {
         if case .success = ServiceSpec.parse(text) { Issue.record("\(text) parsed") }
     }
 }
+
+/// Configurations at and past the sizes a site can reach.
+@Suite("Configuration limits")
+struct ConfigLimitTests {
+    @Test func tooManyZones() {
+        let yaml = "zones:\n" + (0..<65_540).map { "  z\($0): { role: guest, vnis: [\($0 + 1)] }\n" }.joined()
+        let errors = parseErrors(yaml)
+        #expect(errors == ["site.yaml:65537:3: too many zones: at most 65535 can be declared"], "\(errors.count) errors: \(errors.prefix(3))")
+    }
+
+    /// VNI ranges cost what their number costs, not what they span: all 2^24
+    /// VNIs in a few zones load at once, and each VNI finds its zone.
+    @Test(.timeLimit(.minutes(1)))
+    func wideVNIRanges() throws {
+        let yaml = """
+            zones:
+              mgmt: { role: management, vnis: [1-4095, 16000000] }
+              web: { role: guest, vnis: [4096-9999999] }
+              db: { role: guest, vnis: [10000000-15999999, 16000001-16777215] }
+            """
+        let map = ZoneMap(try ZoneConfig.parse(yaml: yaml, file: "site.yaml"))
+        let id = { (name: String) in ZoneID(map.config.zones.firstIndex { $0.name == name }! + 1) }
+        #expect(map.zone(forVNI: 1) == id("mgmt") && map.zone(forVNI: 4095) == id("mgmt") && map.zone(forVNI: 16_000_000) == id("mgmt"))
+        #expect(map.zone(forVNI: 4096) == id("web") && map.zone(forVNI: 9_999_999) == id("web"))
+        #expect(map.zone(forVNI: 10_000_000) == id("db") && map.zone(forVNI: 16_777_215) == id("db"))
+        #expect(map.zone(forVNI: 0) == 0)
+        // An overlap anywhere inside a wide range is still found.
+        let clash = parseErrors(yaml + "\n  other: { role: guest, vnis: [12345678] }\n")
+        #expect(clash == ["site.yaml:5:32: VNI 12345678 is already declared in zone \"db\" (line 4)"], "\(clash)")
+    }
+}

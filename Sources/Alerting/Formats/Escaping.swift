@@ -54,11 +54,15 @@ public enum Escaping {
         return true
     }
 
-    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators:
-    /// everything that can break a line or drive a terminal.
+    /// C0 and C1 controls, DEL, the Unicode line and paragraph separators, and
+    /// the format controls (general category Cf: bidi overrides and isolates
+    /// such as U+202E, zero-width characters, the byte order mark): everything
+    /// that can break a line, drive a terminal, or make text read otherwise
+    /// than it is stored.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
-            || scalar.value == 0x2028 || scalar.value == 0x2029
+        let v = scalar.value
+        if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 { return true }
+        return v >= 0xAD && scalar.properties.generalCategory == .format
     }
 }
 
@@ -94,16 +98,25 @@ extension OutputBuffer {
                 for unit in UTF8.encode(scalar)! { append(byte: unit) }
                 return
             }
-            if mode == .json || scalar.value > 0xFF {
-                append("\\u" as StaticString)
-                for shift in stride(from: 12, through: 0, by: -4) {
-                    append(byte: OutputBuffer.hexDigits[Int((scalar.value >> UInt32(shift)) & 0xF)])
-                }
+            if mode == .json {
+                // Beyond the basic plane, JSON wants a UTF-16 surrogate pair.
+                for unit in UTF16.encode(scalar)! { appendHex(UInt32(unit), prefix: "\\u", digits: 4) }
+            } else if scalar.value > 0xFFFF {
+                appendHex(scalar.value, prefix: "\\U", digits: 8)
+            } else if scalar.value > 0xFF {
+                appendHex(scalar.value, prefix: "\\u", digits: 4)
             } else {
                 append("\\x" as StaticString)
                 append(byte: OutputBuffer.hexDigits[Int(scalar.value >> 4 & 0xF)])
                 append(byte: OutputBuffer.hexDigits[Int(scalar.value & 0xF)])
             }
+        }
+    }
+
+    private mutating func appendHex(_ value: UInt32, prefix: StaticString, digits: Int) {
+        append(prefix)
+        for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
+            append(byte: OutputBuffer.hexDigits[Int((value >> UInt32(shift)) & 0xF)])
         }
     }
 

@@ -22,7 +22,11 @@ public protocol MessageTransport: AnyObject {
     /// and closes. Returns how many delivered messages stay unconfirmed.
     func finish(deadline: Double) -> Int
     /// Reopens a file after log rotation (SIGHUP); nothing for sockets.
-    func reopen()
+    /// Returns why it could not (the old file is still in use then).
+    func reopen() -> String?
+    /// Messages taken (``send(_:)`` returned `.sent`) but not yet confirmed
+    /// written: a file's buffered lines. They are not delivered yet.
+    var pending: Int { get }
     /// Messages sent a second time after a broken connection (duplicates at the collector).
     var resent: Int { get }
     /// Messages that may have been lost although they were sent (plain TCP
@@ -33,7 +37,8 @@ public protocol MessageTransport: AnyObject {
 extension MessageTransport {
     public func flush() -> SendResult { .sent }
     public func finish(deadline: Double) -> Int { 0 }
-    public func reopen() {}
+    public func reopen() -> String? { nil }
+    public var pending: Int { 0 }
     public var resent: Int { 0 }
     public var possiblyLost: Int { 0 }
 }

@@ -8,7 +8,10 @@ public struct OutputStatistics: Sendable, Equatable {
     public var name: String
     /// Messages waiting in the queue.
     public var queued = 0
-    /// Messages delivered (RELP: accepted by the acknowledged session; TCP/UDP: handed to the kernel).
+    /// Messages delivered (RELP: accepted by the acknowledged session; TCP/UDP:
+    /// handed to the kernel; a file: written), each counted once: what a
+    /// transport holds unconfirmed is not delivered yet, and at the stop what
+    /// it could not confirm moves to ``undelivered``.
     public var delivered = 0
     /// Messages refused because the queue was full (the collector was away too long).
     public var droppedQueueFull = 0
@@ -23,9 +26,13 @@ public struct OutputStatistics: Sendable, Equatable {
     /// Whether the last attempt failed (the destination is unreachable now).
     public var failing = false
     public var lastError: String?
+    /// Reopens (SIGHUP, log rotation) that failed: alerts kept going to the file opened before.
+    public var reopenFailures = 0
 
     /// Messages that did not reach the destination (or may not have).
     public var notDelivered: Int { droppedQueueFull + failed + undelivered }
+    /// Whether the output fell short: alerts not delivered, or a reopen that failed.
+    public var fellShort: Bool { notDelivered > 0 || reopenFailures > 0 }
 }
 
 /// An output that never blocks the capture: ``write(_:)`` formats the alert
@@ -121,12 +128,17 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             s.queued = queue.count - head
             s.resent = transportResent
             s.possiblyLost = transportPossiblyLost
+            s.delivered = accepted - transportPending
             return s
         }
     }
 
+    // Guarded by `lock`; written by the output thread.
     private var transportResent = 0
     private var transportPossiblyLost = 0
+    /// Messages the transport took; those it still holds unconfirmed (`transportPending`) are not delivered yet.
+    private var accepted = 0
+    private var transportPending = 0
 
     private func run() {
         var backoff = 0.1
@@ -134,28 +146,48 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             var message: [UInt8]? = nil
             var reopen = false
             var stop = false
+            var retryHeld = false
             lock.withLock {
-                while queue.count == head && !stopping && !reopenRequested { busy = false; lock.wait(seconds: 1) }
+                while queue.count == head && !stopping && !reopenRequested {
+                    busy = false
+                    // Lines the transport holds after a failure (a full disk) are retried with backoff, with no new alert needed.
+                    if stats.failing && transportPending > 0 {
+                        lock.wait(seconds: backoff)
+                        retryHeld = true
+                        break
+                    }
+                    lock.wait(seconds: 1)
+                }
                 reopen = reopenRequested
                 reopenRequested = false
                 if queue.count > head { message = queue[head]; busy = true } else { busy = false }
                 stop = stopping && (message == nil || monotonicSeconds() >= stopDeadline)
             }
-            if reopen { transport.reopen() }
+            if reopen {
+                // Reopened here, as whoever the sensor runs as now (after --user): a failure is said, counted, and ends in exit status 4.
+                if let problem = transport.reopen() {
+                    lock.withLock { stats.reopenFailures += 1 }
+                    log("\(name): cannot reopen after rotation: \(problem); alerts still go to the file opened before")
+                } else {
+                    log("\(name): reopened")
+                }
+            }
             if stop { break }
             guard let message else {
-                _ = transport.flush()
+                idleFlush()
+                backoff = retryHeld && lock.withLock({ stats.failing }) ? min(backoff * 2, 5) : 0.1
                 continue
             }
             let result = transport.send(message)
-            let resent = transport.resent, lost = transport.possiblyLost
+            let resent = transport.resent, lost = transport.possiblyLost, pending = transport.pending
             var retryAfter = 0.0
             lock.withLock {
                 transportResent = resent
                 transportPossiblyLost = lost
+                transportPending = pending
                 switch result {
                 case .sent:
-                    stats.delivered += 1
+                    accepted += 1
                     pop()
                 case .failed(let reason):
                     stats.failed += 1
@@ -177,13 +209,15 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 backoff = min(backoff * 2, 5)
             } else {
                 backoff = 0.1
-                if lock.withLock({ queue.count == head }) { _ = transport.flush() }
+                if lock.withLock({ queue.count == head }) { idleFlush() }
             }
         }
         _ = transport.flush()
         let unconfirmed = transport.finish(deadline: max(stopDeadline, monotonicSeconds() + 1))
         lock.withLock {
+            // What the transport took but could not confirm is undelivered, not also delivered.
             stats.undelivered = queue.count - head + unconfirmed
+            transportPending = unconfirmed
             transportResent = transport.resent
             transportPossiblyLost = transport.possiblyLost
             busy = false
@@ -191,6 +225,25 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             head = 0
         }
         lock.broadcast()
+    }
+
+    /// The queue is empty: buffered messages go out; a failure is reported once, as for a send.
+    private func idleFlush() {
+        let result = transport.flush()
+        let pending = transport.pending
+        lock.withLock {
+            transportPending = pending
+            let wasFailing = stats.failing
+            if case .retry(let reason) = result {
+                stats.lastError = reason
+                stats.failing = true
+            } else if pending == 0 {
+                stats.failing = false
+            }
+            if stats.failing != wasFailing {
+                log(stats.failing ? "\(name): \(reason(result)); alerts are queued and will be retried" : "\(name): delivering again")
+            }
+        }
     }
 
     private func reason(_ result: SendResult) -> String {

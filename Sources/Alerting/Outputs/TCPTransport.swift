@@ -23,7 +23,7 @@ public final class TCPTransport: MessageTransport {
     private var inFlight: [(message: [UInt8], end: UInt64, time: Double)] = []
     private var inFlightHead = 0
     /// Messages to send again first on the next connection.
-    private var pending: [[UInt8]] = []
+    private var resendQueue: [[UInt8]] = []
     public private(set) var resent = 0
     public private(set) var possiblyLost = 0
     /// How long before a break acknowledged messages count as at risk.
@@ -42,12 +42,12 @@ public final class TCPTransport: MessageTransport {
         if fd >= 0 && peerClosed() { breakConnection() }
         if fd < 0 {
             if let error = connect() { return .retry(error) }
-            while !pending.isEmpty {
-                if let error = write(pending[0]) {
+            while !resendQueue.isEmpty {
+                if let error = write(resendQueue[0]) {
                     breakConnection()
                     return .retry(error)
                 }
-                pending.removeFirst()
+                resendQueue.removeFirst()
                 resent += 1
             }
         }
@@ -61,14 +61,14 @@ public final class TCPTransport: MessageTransport {
     }
 
     public func finish(deadline: Double) -> Int {
-        guard fd >= 0 else { return pending.count }
+        guard fd >= 0 else { return resendQueue.count }
         // Wait for the collector's kernel to acknowledge everything, then close.
         while monotonicSeconds() < deadline && unacknowledgedBytes() > 0 && !peerClosed() { usleep(20_000) }
         let left = unacknowledgedBytes() > 0 ? inFlight.count - inFlightHead : 0
         shutdown(fd, Int32(SHUT_WR))
         close(fd)
         fd = -1
-        return left + pending.count
+        return left + resendQueue.count
     }
 
     private func connect() -> String? {
@@ -149,7 +149,7 @@ public final class TCPTransport: MessageTransport {
             let m = inFlight[i]
             if m.end > acknowledged { again.append(m.message) } else if m.time >= horizon { possiblyLost += 1 }
         }
-        pending = again + pending
+        resendQueue = again + resendQueue
         close(fd)
         fd = -1
         inFlight.removeAll(keepingCapacity: true)

@@ -17,7 +17,10 @@ public final class CleartextAdminLoginRule: Rule {
 
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
         guard case .login(let login) = app else { return }
-        let cleartext = if case .cleartext = login.credential { "credentials sent in clear" } else { "user names sent in clear, no password" }
+        let cleartext = switch login.credential {
+        case .cleartext, .cleartextUnattributed: "credentials sent in clear"
+        case .none: "user names sent in clear, no password"
+        }
         findings.append(Finding(
             message: "\(LoginEvidence.phrase(e, login)): \(cleartext)",
             evidence: LoginEvidence.evidence(login),

@@ -8,8 +8,10 @@ enum LoginEvidence {
     static func evidence(_ login: LoginEvent) -> Evidence {
         var e: Evidence = [("protocol", .text(login.proto)), ("method", .text(login.method))]
         if let user = login.user { e.append(("user", .text(user))) }
+        if let length = login.secretInUser { e.append(("secret_in_user", .redacted(length: length))) }
         switch login.credential {
         case .cleartext(let length): e.append(("credential", .redacted(length: length)))
+        case .cleartextUnattributed: e.append(("credential", .text("redacted (typed ahead of the prompts: which line is unknown)")))
         case .none(let why): e.append(("credential", .text("none (\(why))")))
         }
         e.append(("login", .text(login.success.map { $0 ? "succeeded" : "failed" } ?? "outcome not seen")))

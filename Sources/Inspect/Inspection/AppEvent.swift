@@ -5,6 +5,9 @@ import Vocabulary
 public enum Credential: Sendable, Equatable {
     /// A password, community or similar sent in clear.
     case cleartext(length: Int)
+    /// A secret was sent in clear, but which of the lines typed it was is
+    /// unknown (typed ahead of the prompts): neither its length nor the user is given.
+    case cleartextUnattributed
     /// No secret was sent: the login relies on host trust, or none was asked.
     case none(String)
 }
@@ -13,8 +16,12 @@ public enum Credential: Sendable, Equatable {
 public struct LoginEvent: Sendable {
     /// The application protocol (EVE `app_proto`).
     public var proto: String
-    /// The user name as sent, possibly with bytes from the wire: every format escapes it.
+    /// The user name as sent, possibly with bytes from the wire: every format
+    /// escapes it. Never a secret: ``UserField`` takes secrets out first.
     public var user: String?
+    /// The length of a secret that stood where the user name belongs (an API
+    /// token as the user, `name:secret`); the secret itself is gone.
+    public var secretInUser: Int?
     public var credential: Credential
     /// How the login was made: `USER/PASS`, `HTTP Basic`, `simple bind`, ...
     public var method: String
@@ -25,7 +32,7 @@ public struct LoginEvent: Sendable {
 
     public init(proto: String, user: String?, credential: Credential, method: String, success: Bool?, evidence: Evidence = []) {
         self.proto = proto
-        self.user = user
+        (self.user, self.secretInUser) = UserField.separate(user, credential: credential)
         self.credential = credential
         self.method = method
         self.success = success

@@ -20,6 +20,8 @@ final class FlowInspection {
     /// First bytes of each side held until they are enough to recognise the protocol.
     var clientHead: [UInt8] = []
     var serverHead: [UInt8] = []
+    /// Which side's held bytes came first (they are replayed in that order once recognised).
+    var clientHeadFirst = true
     var datagrams = 0
     var context: DecodedPacket
 
@@ -197,14 +199,23 @@ public final class ApplicationInspection {
             }
             if fromClient ? entry.clientTried : entry.serverTried { return }
             // Recognise on the side's first bytes so far; feed them all once recognised.
+            if entry.clientHead.isEmpty && entry.serverHead.isEmpty { entry.clientHeadFirst = fromClient }
             if fromClient { entry.clientHead += chunk } else { entry.serverHead += chunk }
             let head = fromClient ? entry.clientHead : entry.serverHead
             let inspector = head.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
             if let inspector {
                 entry.inspector = inspector
+                // The other side's bytes held so far too (a client typing ahead of the
+                // server's prompt), in the order the two sides spoke.
+                let other = fromClient ? entry.serverHead : entry.clientHead
+                let otherFirst = entry.clientHeadFirst != fromClient
                 entry.clientHead = []
                 entry.serverHead = []
-                head.withUnsafeBytes { self.consume(entry, $0, fromClient: fromClient, transport: .tcp, &out) }
+                if otherFirst { other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) } }
+                if !out.finished { head.withUnsafeBytes { self.consume(entry, $0, fromClient: fromClient, transport: .tcp, &out) } }
+                if !otherFirst && !other.isEmpty && !out.finished {
+                    other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) }
+                }
             } else if head.count >= Self.recognitionBytes {
                 if fromClient { entry.clientTried = true; entry.clientHead = [] } else { entry.serverTried = true; entry.serverHead = [] }
                 if entry.clientTried && entry.serverTried { out.finished = true }

@@ -35,7 +35,7 @@ final class RloginInspector: SimpleStreamInspector {
                 accepted = first == 0
                 if first != 0 { report(success: false, &out) }
             }
-            for verdict in prompts.server(bytes) { report(success: verdict.success, passwordLength: verdict.passwordLength, &out) }
+            for verdict in prompts.server(bytes) { report(success: verdict.success, passwordLength: verdict.passwordLength, ambiguous: verdict.ambiguous, &out) }
             // Without a password prompt, trust (.rhosts) logged the user in.
             if accepted == true && prompts.phase == .waiting && bytes.count > 1 && !reported { report(success: true, &out) }
         }
@@ -43,12 +43,13 @@ final class RloginInspector: SimpleStreamInspector {
 
     private var serverUser: String? { fields.count >= 3 ? ByteText.string(fields[2]) : nil }
 
-    private func report(success: Bool?, passwordLength: Int? = nil, _ out: inout InspectionOutput) {
+    private func report(success: Bool?, passwordLength: Int? = nil, ambiguous: Bool = false, _ out: inout InspectionOutput) {
         guard !reported else { return }
         reported = true
+        let typed: Credential? = ambiguous ? .cleartextUnattributed : (passwordLength ?? prompts.passwordLength).map { .cleartext(length: $0) }
         out.events.append(.login(LoginEvent(
             proto: "rlogin", user: serverUser,
-            credential: (passwordLength ?? prompts.passwordLength).map { .cleartext(length: $0) } ?? .none("host trust (.rhosts)"),
+            credential: typed ?? .none("host trust (.rhosts)"),
             method: "rlogin", success: success,
             evidence: fields.count >= 2 ? [("client_user", .text(ByteText.string(fields[1])))] : [])))
         out.finished = true

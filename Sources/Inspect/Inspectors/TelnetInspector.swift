@@ -23,7 +23,8 @@ final class TelnetInspector: SimpleStreamInspector {
     static func recognize(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ hints: FlowHints) -> TelnetInspector? {
         guard hints.transport == .tcp, let first = bytes.first else { return nil }
         if first == iac, bytes.count >= 2, (0xFA...0xFE).contains(bytes[1]) { return TelnetInspector() }
-        if hints.serverPort == 23 && !fromClient { return TelnetInspector() }
+        // Text on the telnet port: the server's banner, or a client typing ahead of it.
+        if hints.serverPort == 23 { return TelnetInspector() }
         return nil
     }
 
@@ -44,14 +45,13 @@ final class TelnetInspector: SimpleStreamInspector {
     }
 
     private func emit(_ v: PromptTracker.Verdict, _ out: inout InspectionOutput) {
-        out.events.append(.login(LoginEvent(
-            proto: "telnet", user: v.user,
-            credential: v.passwordLength.map { .cleartext(length: $0) } ?? .none("no password typed"),
-            method: "login prompt", success: v.success)))
+        let credential: Credential = v.ambiguous ? .cleartextUnattributed : v.passwordLength.map { .cleartext(length: $0) } ?? .none("no password typed")
+        out.events.append(.login(LoginEvent(proto: "telnet", user: v.user, credential: credential, method: "login prompt", success: v.success)))
     }
 
     func finish(_ out: inout InspectionOutput) {
-        if prompts.pending { emit((nil, prompts.user, prompts.passwordLength), &out) }
+        // A login typed ahead with nothing after it: reported with its outcome unseen.
+        if prompts.pending { emit(prompts.pendingVerdict, &out) }
     }
 
     /// Removes telnet commands, keeping data bytes (IAC IAC is a data 0xFF).

@@ -1,0 +1,121 @@
+import CaptureBuilder
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the command line writes: devices and FIFOs in place, never through
+/// another user's link, whole lines on a full disk with the loss counted;
+/// and captures read from streams, stopped by a signal without losing an alert.
+@Suite("Files and streams of the command line")
+struct FileSafetyTests {
+    @Test func devicesAreWrittenInPlace() throws {
+        let null = try zonewarden(["report", "-c", "config/example.yaml", "-o", "/dev/null", "Captures/example-site.pcap"])
+        #expect(null.status == 0 && null.stderr.isEmpty && null.stdout.isEmpty, "\(null.stderr)")
+        let report = try zonewarden(["report", "-c", "config/example.yaml", "--format", "json", "-o", "/dev/stdout", "Captures/example-site.pcap"])
+        #expect(report.status == 0 && (try? JSONSerialization.jsonObject(with: Data(report.stdout.utf8))) is [String: Any], "\(report.stderr)")
+        let alerts = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/dev/stdout", "Captures/example-site.pcap"])
+        #expect(alerts.status == 0 && alerts.stdoutLines.count == 6)
+        // /dev/null stays the device.
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+    }
+
+    @Test func fifoOutput() throws {
+        let fifo = temporaryDirectory().appendingPathComponent("alerts.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        nonisolated(unsafe) var received = Data()
+        let reader = Thread { received = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data() }
+        reader.start()
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", fifo, "Captures/example-site.pcap"])
+        #expect(waitFor(10) { reader.isFinished })
+        #expect(r.status == 0 && String(decoding: received, as: UTF8.self).split(separator: "\n").count == 6, "\(r.stderr)")
+    }
+
+    /// As root, a link someone else planted where an output goes is not
+    /// followed (it could point at /etc/shadow); the user's own link is.
+    @Test(.enabled(if: getuid() == 0, "needs root to give a link to another user"))
+    func othersLinksAreRefused() throws {
+        let dir = temporaryDirectory()
+        chmod(dir.path, 0o1777)
+        let victim = dir.appendingPathComponent("victim").path
+        try "keep me\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        let planted = dir.appendingPathComponent("planted.json").path
+        #expect(symlink(victim, planted) == 0 && lchown(planted, 65534, 65534) == 0)
+        for arguments in [["analyze", "-c", "config/example.yaml", "-o", planted, "Captures/example-site.pcap"],
+                          ["report", "-c", "config/example.yaml", "-o", planted, "Captures/example-site.pcap"]] {
+            let r = try zonewarden(arguments)
+            #expect(r.status == 2 && r.stderrLines.count == 1 && r.stderr.contains("is a symbolic link owned by another user (uid 65534); refusing to follow it"), "\(r.stderr)")
+        }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
+        let own = dir.appendingPathComponent("own.json").path
+        #expect(symlink(victim, own) == 0)
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", own, "Captures/example-site.pcap"])
+        let through = try String(contentsOfFile: victim, encoding: .utf8)
+        #expect(r.status == 0 && through.split(separator: "\n").count == 6)
+    }
+
+    /// A capture from a FIFO (a process substitution, `mkfifo`) is read as a stream.
+    @Test func fifoInput() throws {
+        let fifo = temporaryDirectory().appendingPathComponent("capture.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let capture = try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap")))
+        let writer = Thread { FileHandle(forWritingAtPath: fifo)?.write(capture) }
+        writer.start()
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", fifo])
+        #expect(r.status == 0 && r.stdoutLines.count == 6, "\(r.stderr)")
+    }
+
+    /// `tcpdump -w - | zonewarden analyze -`: each alert is written as soon as
+    /// it is found; SIGINT stops the analysis, and the end-of-capture alerts still come.
+    @Test func streamStoppedBySIGINT() throws {
+        let dir = temporaryDirectory()
+        let fifo = dir.appendingPathComponent("capture.fifo").path, out = dir.appendingPathComponent("eve.json").path
+        let log = dir.appendingPathComponent("log").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "--format", "eve", "-o", out, fifo], outputPath: log)
+        // Opening blocks until the sensor opens its end; the writer keeps it open.
+        guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
+        defer { try? writer.close() }
+        writer.write(try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))))
+        let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
+        #expect(waitFor(10) { lines().count == 5 }, "alerts are written while the stream is open: \(lines().count)")
+        analysis.signal(SIGINT)
+        #expect(analysis.wait(seconds: 10) == 0)
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(stderr == "zonewarden: SIGINT: stopped after 76 packets; every alert found is written\n")
+        #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
+    }
+
+    /// A disk that fills up: exit status 4, the file holds whole JSON lines,
+    /// and the message counts exactly the alerts that are not in it.
+    @Test(.enabled(if: SmallFilesystem.isAvailable, "needs root to mount a small tmpfs"))
+    func fullDisk() throws {
+        let s = CaptureScript()
+        let mgmt = CaptureBuilder.Host("10.10.0.5")
+        for i in 0..<120 {
+            s.tcp(client: CaptureBuilder.Host("192.168.100.\(1 + i)"), clientPort: 40_000, server: mgmt, serverPort: 443, messages: [(true, [0x16, 0x03, 0x01, 0x00, 0x01, 0x01])])
+        }
+        let capture = temporaryDirectory().appendingPathComponent("guests.pcap").path
+        try s.write(to: capture)
+        let all = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", capture])
+        #expect(all.status == 0 && all.stdoutLines.count > 120)
+
+        let disk = try SmallFilesystem(kilobytes: 16)
+        defer { disk.unmount() }
+        let out = disk.directory + "/eve.json"
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", out, capture])
+        #expect(r.status == 4 && r.stderrLines.count == 1, "\(r.stderr)")
+        let lost = r.stderr.firstMatch(of: /^zonewarden: alert output .*eve\.json: write failed: No space left on device; (\d+) alerts not written to .*eve\.json\n$/)
+        #expect(lost != nil, "\(r.stderr)")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.hasSuffix("\n"))
+        let written = text.split(separator: "\n")
+        #expect(written.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "whole JSON lines only")
+        #expect(written.map(String.init) == Array(all.stdoutLines.prefix(written.count)))
+        #expect(written.count + (lost.flatMap { Int($0.1) } ?? -1) == all.stdoutLines.count)
+    }
+}
