@@ -161,6 +161,22 @@ struct OutputTests {
         #expect(Set(before + collector.received) == Set((0..<60).map { "message \($0) with a space" }))
     }
 
+    /// A collector that goes away for good: every message is counted once,
+    /// delivered or not, and no more are counted delivered than arrived.
+    @Test func countsAddUpWhenTheCollectorIsGone() {
+        let collector = Collector(stream: true)
+        let output = QueuedOutput(transport: TCPTransport(host: "127.0.0.1", port: collector.port), format: .rfc5424,
+                                  context: FormatContext(hostname: "sensor", processID: 1))
+        for i in 0..<40 { output.enqueue(Array("message \(i)".utf8)) }
+        #expect(waitFor { collector.received.count == 40 })
+        collector.close()
+        for i in 40..<100 { output.enqueue(Array("message \(i)".utf8)) }
+        #expect(waitFor(3) { output.statistics.failing })
+        output.stop(deadline: monotonicSeconds() + 0.5)
+        let s = output.statistics
+        #expect(s.delivered + s.notDelivered == 100 && s.delivered <= collector.received.count && s.delivered >= 40, "\(s)")
+    }
+
     /// A full queue refuses new alerts and counts them; at the end, what is left is counted as undelivered.
     @Test func queueFullAndStop() {
         let output = QueuedOutput(transport: AwayTransport(), format: .rfc5424, context: FormatContext(hostname: "h", processID: 1), capacity: 10)
