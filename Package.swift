@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "CaptureBuilder", dependencies: ["Vocabulary", "Capture", "Decode"]),
         .executableTarget(
             name: "zw-capgen",
-            dependencies: ["CaptureBuilder", "Capture", "Decode", "Inspect", "FuzzHarness", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CaptureBuilder", "Capture", "Decode", "Inspect", "FuzzHarness", "Sensor", "Alerting", "Zones", "Platform", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode", "Vocabulary"]),
         .testTarget(name: "DecodeTests", dependencies: ["Vocabulary", "Decode", "CaptureBuilder", "Capture"]),

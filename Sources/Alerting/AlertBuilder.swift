@@ -7,6 +7,13 @@ import Zones
 /// its zone names, interface and Community ID.
 public enum AlertBuilder {
     public static func alert(_ d: Detection, zones: ZoneMap, interface: String?) -> Alert {
+        var cache = CommunityIDCache()
+        return alert(d, zones: zones, interface: interface, cache: &cache)
+    }
+
+    /// Builds an alert; `cache` keeps the last flow's Community ID (a SHA-1):
+    /// the alerts of one flow usually come together.
+    public static func alert(_ d: Detection, zones: ZoneMap, interface: String?, cache: inout CommunityIDCache) -> Alert {
         let s = d.subject
         var a = Alert(timestamp: s.timestamp, sid: d.rule.sid, rule: d.rule.name, severity: d.severity, message: d.finding.message)
         a.flowID = s.flowID
@@ -24,8 +31,8 @@ public enum AlertBuilder {
         if s.flowID != nil, let source = s.sourceIP, let destination = s.destinationIP, let proto = s.ipProtocol {
             // ICMP's type and code stand in for ports, as the specification maps them.
             let portful = proto.hasPorts || proto == .icmp || proto == .icmpv6
-            a.communityID = CommunityID(proto: proto.rawValue, source: source, destination: destination,
-                                        ports: portful ? (s.sourcePort ?? 0, s.destinationPort ?? 0) : nil)
+            a.communityID = cache.id(proto: proto.rawValue, source: source, destination: destination,
+                                     ports: portful ? (s.sourcePort ?? 0, s.destinationPort ?? 0) : nil)
         }
         a.sourceZone = zones.name(s.sourceZone)
         a.destinationZone = zones.name(s.destinationZone)
@@ -33,5 +40,23 @@ public enum AlertBuilder {
         a.encapsulation = s.tunnels
         a.evidence = d.finding.evidence
         return a
+    }
+}
+
+/// The Community ID of the flow alerted on last.
+public struct CommunityIDCache: Sendable {
+    private var proto: UInt8 = 0
+    private var source = IPAddress.zero, destination = IPAddress.zero
+    private var ports: (UInt16, UInt16)?
+    private var last: CommunityID?
+
+    public init() {}
+
+    mutating func id(proto: UInt8, source: IPAddress, destination: IPAddress, ports: (UInt16, UInt16)?) -> CommunityID {
+        if let last, proto == self.proto, source == self.source, destination == self.destination,
+           ports?.0 == self.ports?.0, ports?.1 == self.ports?.1 { return last }
+        let id = CommunityID(proto: proto, source: source, destination: destination, ports: ports)
+        (self.proto, self.source, self.destination, self.ports, last) = (proto, source, destination, ports, id)
+        return id
     }
 }

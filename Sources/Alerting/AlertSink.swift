@@ -49,7 +49,7 @@ public final class LineSink: AlertSink {
         line.removeAll()
         format.format(alert, context: context, into: &line)
         line.append(byte: 0x0A)
-        try output.write(line.bytes)
+        try line.withBytes { bytes throws(SinkError) in try output.write(bytes) }
     }
 
     public func flush() throws(SinkError) { try output.flush() }
@@ -112,15 +112,22 @@ public final class FileOutput {
         if flushEachWrite || buffer.count >= bufferLimit { try flush() }
     }
 
+    /// Writes bytes made of whole lines.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
+        buffer.append(contentsOf: bytes)
+        if flushEachWrite || buffer.count >= bufferLimit { try flush() }
+    }
+
     public func flush() throws(SinkError) {
         guard !buffer.isEmpty else { return }
         let (written, error) = LineWriter.write(buffer, to: fd, regular: regular)
-        let left = LineWriter.lines(in: buffer, upTo: buffer.count) - LineWriter.lines(in: buffer, upTo: written)
-        buffer.removeAll(keepingCapacity: true)
         if let error {
-            unwritten += left
+            // Counting lines costs a pass over the buffer: only when some were lost.
+            unwritten += LineWriter.lines(in: buffer, upTo: buffer.count) - LineWriter.lines(in: buffer, upTo: written)
+            buffer.removeAll(keepingCapacity: true)
             throw SinkError(sink: name, message: "write failed: \(error)")
         }
+        buffer.removeAll(keepingCapacity: true)
     }
 
     deinit {

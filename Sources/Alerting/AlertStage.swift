@@ -22,6 +22,7 @@ public final class AlertStage {
     /// The first sink failure. Detection goes on (other sinks may still work,
     /// and a full disk may clear); the caller reports it and ends with status 4.
     public private(set) var failure: SinkError?
+    private var communityIDs = CommunityIDCache()
 
     /// Alerts the sinks could not write, by sink name (only those that lost any).
     public var unwritten: [(sink: String, count: Int)] {
@@ -43,7 +44,7 @@ public final class AlertStage {
         detectedBySID[d.sid, default: 0] += 1
         if highestSeverity.map({ d.severity > $0 }) ?? true { highestSeverity = d.severity }
         guard let suppressed = throttle.admit(d.finding.key, now: d.subject.timestamp) else { return }
-        var alert = AlertBuilder.alert(d, zones: zones, interface: interfaceName)
+        var alert = AlertBuilder.alert(d, zones: zones, interface: interfaceName, cache: &communityIDs)
         alert.suppressed = suppressed
         write(alert)
     }

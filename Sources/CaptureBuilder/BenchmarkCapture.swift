@@ -51,6 +51,9 @@ public enum BenchmarkCapture {
         /// Whether each side has sent a payload yet (the inspectors have seen both).
         var clientData = false
         var serverData = false
+        /// Messages sent after the handshake, before the bulk data (a protocol's opening).
+        var dialogue: ProtocolMessages.Dialogue = []
+        var dialogueSent = 0
     }
 
     /// - Parameter distinctMACs: make every other packet an ARP request from a
@@ -63,11 +66,16 @@ public enum BenchmarkCapture {
     ///   whatever their number: the flow-count sweep of `scripts/bench` times
     ///   those packets, so that only the table's size differs between sizes.
     ///   `packets` then counts the packets after the opening.
+    /// - Parameter mix: what the traffic gives the rules and inspectors to do (``Mix``).
     public static func write(path: String, packets: Int, flows flowCount: Int, maxBurst: Int = 16, seed: UInt64,
-                             distinctMACs: Bool = false, openAll: Bool = false) throws(CaptureError) -> Result {
+                             distinctMACs: Bool = false, openAll: Bool = false, mix: Mix = .datacentre) throws(CaptureError) -> Result {
         var rng = SeededRandom(seed: seed)
         let writer = try PcapWriter(path: path)
-        var flows = (0..<flowCount).map { makeFlow(index: $0, generation: 0, rng: &rng) }
+        let makeFlow = { (index: Int, generation: Int, rng: inout SeededRandom) -> Flow in
+            mix == .datacentre ? Self.makeFlow(index: index, generation: generation, rng: &rng)
+                               : Self.makeMixFlow(mix, index: index, generation: generation, rng: &rng)
+        }
+        var flows = (0..<flowCount).map { makeFlow($0, 0, &rng) }
         var generation = 1
         let script = CaptureScript(step: 2_000)  // 500k packets per second of capture time
         var bytes = 0
@@ -104,7 +112,7 @@ public enum BenchmarkCapture {
                     emit(arp)
                 }
                 if flows[i].step >= flows[i].length && !openAll {
-                    flows[i] = makeFlow(index: i, generation: generation, rng: &rng)
+                    flows[i] = makeFlow(i, generation, &rng)
                     generation += 1
                     break
                 }
@@ -212,7 +220,8 @@ public enum BenchmarkCapture {
         case .vlanUDP:
             fromClient = f.step % 2 == 0
             if fromClient { f.clientData = true } else { f.serverData = true }
-            let data = [UInt8](repeating: 0x42, count: fromClient ? 40 : 120)
+            // An opening (SNMP) alternates request and response; else DNS-sized blobs.
+            let data = f.dialogue.isEmpty ? [UInt8](repeating: 0x42, count: fromClient ? 40 : 120) : f.dialogue[f.step % f.dialogue.count].bytes
             let (src, dst, sp, dp) = fromClient ? (f.client, f.server, f.clientPort, f.serverPort) : (f.server, f.client, f.serverPort, f.clientPort)
             return script.ipPacket(from: src, to: dst, proto: 17, transport: Frames.udp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, payload: data), wire: wire)
         case .icmp:
@@ -228,6 +237,10 @@ public enum BenchmarkCapture {
             case 2: fromClient = true
             case f.length - 2: fromClient = true; flags = TCPFlags.fin | TCPFlags.ack
             case f.length - 1: fromClient = false; flags = TCPFlags.fin | TCPFlags.ack
+            case _ where f.dialogueSent < f.dialogue.count:
+                fromClient = f.dialogue[f.dialogueSent].fromClient
+                payload = f.dialogue[f.dialogueSent].bytes.count
+                flags |= TCPFlags.psh
             case _ where opening:
                 // A short exchange, request then response, keeps the opening small.
                 fromClient = !f.clientData
@@ -251,7 +264,12 @@ public enum BenchmarkCapture {
         let seq = fromClient ? f.clientSeq : f.serverSeq
         let ack = fromClient ? f.serverSeq : f.clientSeq
         var data = [UInt8](repeating: 0x5A, count: payload)
-        if fromClient && payload > 0 { storageMessage(&f, into: &data) }
+        if f.step >= 3 && f.step < f.length - 2 && f.dialogueSent < f.dialogue.count {
+            data = f.dialogue[f.dialogueSent].bytes
+            f.dialogueSent += 1
+        } else if fromClient && payload > 0 {
+            storageMessage(&f, into: &data)
+        }
         let segment = Frames.tcp(source: src.ip, destination: dst.ip, sourcePort: sp, destinationPort: dp, sequence: seq,
                                  acknowledgement: flags & TCPFlags.ack != 0 ? ack : 0, flags: flags, payload: data)
         let consumed = UInt32(payload) + (flags & (TCPFlags.syn | TCPFlags.fin) != 0 ? 1 : 0)

@@ -100,11 +100,26 @@ public struct FindingKey: Hashable, Sendable {
         self.second = second
         self.detail = detail
     }
+
+    /// The fields folded into one word first: the throttle hashes a key for every detection.
+    public func hash(into hasher: inout Hasher) {
+        @inline(__always) func mix(_ h: UInt64, _ word: UInt64) -> UInt64 {
+            let m = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
+            return m ^ (m >> 31)
+        }
+        var h = UInt64(bitPattern: Int64(sid)) &* 0x9E37_79B9_7F4A_7C15
+        h = mix(h, first.high)
+        h = mix(h, first.low)
+        h = mix(h, second.high)
+        h = mix(h, second.low)
+        h = mix(h, detail)
+        hasher.combine(h)
+    }
 }
 
 /// What a rule reports: the message, the evidence, and what makes repeats the
-/// same. Messages and evidence keep their parts typed: building a finding
-/// allocates nothing unless a part is text computed for it.
+/// same. Building one allocates twice (the message's text, the evidence);
+/// handing it on (detection, alert) only counts references.
 public struct Finding: Sendable {
     public var message: Message
     public var evidence: Evidence

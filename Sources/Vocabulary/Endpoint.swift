@@ -18,8 +18,8 @@ extension Message.StringInterpolation {
     @inlinable
     public mutating func appendInterpolation(_ endpoint: Endpoint) {
         switch endpoint {
-        case .ip(let a): message.append(.address(a))
-        case .mac(let m): message.append(.mac(m))
+        case .ip(let a): append(.address(a))
+        case .mac(let m): append(.mac(m))
         }
     }
 }

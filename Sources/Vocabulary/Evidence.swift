@@ -39,21 +39,19 @@ public enum EvidenceValue: Sendable, Equatable {
 }
 
 /// The ordered evidence of a finding: `key = value` pairs, the keys literals
-/// of the code that found it. Stored inline (``InlineList``) so that a
-/// finding costs no allocation; more pairs spill to the heap, never lost.
+/// of the code that found it. One array: building it is one allocation, and
+/// copying it (finding, detection, alert) one reference count.
 @frozen
 public struct Evidence: Sendable, ExpressibleByArrayLiteral, RandomAccessCollection {
     public typealias Element = (key: String, value: EvidenceValue)
 
-    @usableFromInline var pairs = InlineList<Element>(filler: ("", .number(0)))
+    @usableFromInline var pairs: [Element]
 
     @inlinable
-    public init() {}
+    public init() { pairs = [] }
 
     @inlinable
-    public init(arrayLiteral elements: Element...) {
-        for e in elements { pairs.append(e) }
-    }
+    public init(arrayLiteral elements: Element...) { pairs = elements }
 
     @inlinable
     public mutating func append(_ element: Element) { pairs.append(element) }
@@ -62,7 +60,7 @@ public struct Evidence: Sendable, ExpressibleByArrayLiteral, RandomAccessCollect
     public mutating func append(_ key: String, _ value: EvidenceValue) { pairs.append((key, value)) }
 
     @inlinable
-    public mutating func append(contentsOf other: Evidence) { for e in other { pairs.append(e) } }
+    public mutating func append(contentsOf other: Evidence) { pairs.append(contentsOf: other.pairs) }
 
     @inlinable
     public static func + (a: Evidence, b: Evidence) -> Evidence {

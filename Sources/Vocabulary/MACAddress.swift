@@ -24,20 +24,26 @@ public struct MACAddress: RawRepresentable, Hashable, Comparable, Sendable, Cust
         self.init(rawValue: value)
     }
 
-    public var description: String {
-        var s = ""
-        s.reserveCapacity(17)
-        for i in stride(from: 40, through: 0, by: -8) {
-            let byte = UInt8((rawValue >> UInt64(i)) & 0xFF)
-            if i != 40 { s.append(":") }
-            s.append(hexDigit(byte >> 4))
-            s.append(hexDigit(byte & 0xF))
+    public var description: String { withText { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the text `aa:bb:cc:dd:ee:ff` (17 bytes, on the stack).
+    public func withText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var text = InlineArray<17, UInt8>(repeating: 0x3A)
+        var at = 0
+        for shift in stride(from: 40, through: 0, by: -8) {
+            let byte = UInt8((rawValue >> UInt64(shift)) & 0xFF)
+            text[at] = hexDigitByte(byte >> 4)
+            text[at + 1] = hexDigitByte(byte & 0xF)
+            at += 3
         }
-        return s
+        return withUnsafeBytes(of: &text) { body(UnsafeRawBufferPointer(rebasing: $0[0..<17])) }
     }
 
     @inlinable public static func < (a: MACAddress, b: MACAddress) -> Bool { a.rawValue < b.rawValue }
 }
+
+@inline(__always)
+func hexDigitByte(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
 @usableFromInline
 func hexDigit(_ nibble: UInt8) -> Character {

@@ -7,8 +7,8 @@ import Foundation
 struct CaptureGenerator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zw-capgen",
-        abstract: "Build ZoneWarden's own captures: the examples under Captures/, benchmark captures and fuzz seeds.",
-        subcommands: [Examples.self, Benchmark.self, FuzzSeeds.self]
+        abstract: "Build ZoneWarden's own captures: the examples under Captures/, benchmark captures and fuzz seeds; time the alert formats.",
+        subcommands: [Examples.self, Benchmark.self, FuzzSeeds.self, FormatCost.self]
     )
 
     struct Examples: ParsableCommand {
@@ -49,6 +49,9 @@ struct CaptureGenerator: ParsableCommand {
         @Flag(name: .customLong("open-all"), help: "Begin with every flow's opening (handshake and data both ways) and let no flow end; --packets then counts the packets after the opening.")
         var openAll = false
 
+        @Option(help: "What the traffic gives the sensor to do: \(BenchmarkCapture.Mix.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var mix: BenchmarkCapture.Mix = .datacentre
+
         @Option(help: "Output file.")
         var out: String
 
@@ -59,9 +62,12 @@ struct CaptureGenerator: ParsableCommand {
         }
 
         func run() throws {
-            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed, distinctMACs: distinctMACs, openAll: openAll)
+            let stats = try BenchmarkCapture.write(path: out, packets: packets, flows: flows, maxBurst: burst, seed: seed, distinctMACs: distinctMACs,
+                                                   openAll: openAll, mix: mix)
             print("\(out): \(stats.packets) packets, \(stats.bytes) bytes on the wire, \(flows) concurrent flows, trains of up to \(burst)"
-                  + (distinctMACs ? ", every other packet an ARP from a new MAC" : "") + (openAll ? ", every flow opened first" : ""))
+                  + (mix == .datacentre ? "" : ", mix \(mix.rawValue)") + (distinctMACs ? ", every other packet an ARP from a new MAC" : "") + (openAll ? ", every flow opened first" : ""))
         }
     }
 }
+
+extension BenchmarkCapture.Mix: ExpressibleByArgument {}

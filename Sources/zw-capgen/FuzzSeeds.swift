@@ -26,7 +26,7 @@ struct FuzzSeeds: ParsableCommand {
         }
         var counts: [String: Int] = [:]
         func write(_ target: String, _ name: String, _ bytes: [UInt8]) {
-            FileManager.default.createFile(atPath: "\(out)/\(target)/\(name)", contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: "\(out)/\(target)/\(name)", contents: Data(bytes))
             counts[target, default: 0] += 1
         }
         // Packets: runs of up to 8 consecutive packets, with the link type byte of FuzzHarness.packets.

@@ -257,17 +257,49 @@ struct OutputBufferTests {
         #expect(b.text == "0 7 10 65535 -42 \(Int.max) 02:00:c0:a8:64:0a tcp/443 icmp6 ethertype 0x88a2 ip99/1 2026-11-26T14:17:19.123456+0000")
     }
 
-    /// A message's typed parts read as their plain text does, escaped part by part.
-    @Test func messagesKeepTheirPartsTyped() {
+    /// A message reads as its plain text does, and a format escapes all of it.
+    @Test func messagesAreEscapedAsAWhole() {
         let address = IPAddress("192.168.4.7")!
         let user = "a\"b"
-        let m: Message = "guest \(address) by \(user) on \(FlowService.port(.tcp, 22)) (\(3) times)"
-        #expect(m.description == "guest 192.168.4.7 by a\"b on tcp/22 (3 times)")
+        let m: Message = "guest \(address) by \(user) on \(FlowService.port(.tcp, 22)) (\(3) times) from \(MACAddress("02:00:c0:a8:64:0a")!)"
+        #expect(m.description == "guest 192.168.4.7 by a\"b on tcp/22 (3 times) from 02:00:c0:a8:64:0a")
         var b = OutputBuffer()
         b.append(m, .json)
-        #expect(b.text == #"guest 192.168.4.7 by a\"b on tcp/22 (3 times)"#)
+        #expect(b.text == #"guest 192.168.4.7 by a\"b on tcp/22 (3 times) from 02:00:c0:a8:64:0a"#)
         var long = Message()
         for i in 0..<40 { long.append(.number(i)) }
-        #expect(long.partCount == 40 && long.description == (0..<40).map(String.init).joined(), "parts past the inline ones are kept")
+        #expect(long.description == (0..<40).map(String.init).joined())
+        let v6: Message = "\(IPAddress("2001:db8:0:1:0:0:0:1")!) and \(Endpoint.ip(IPAddress("10.0.0.1")!))"
+        #expect(v6.description == "2001:db8:0:1::1 and 10.0.0.1")
+    }
+}
+
+@Suite("Escaping's fast path")
+struct PlainTextScanTests {
+    /// The eight-bytes-at-a-time scan says "plain" exactly when no byte needs
+    /// escaping, for every length, alignment and mode, on strings made of
+    /// the bytes at every boundary (controls, space, quote, backslash, `]`,
+    /// `~`, DEL, bytes of multi-byte UTF-8).
+    @Test func agreesWithTheByteByByteRule() {
+        let alphabet: [UInt8] = [0x00, 0x09, 0x1F, 0x20, 0x21, 0x22, 0x41, 0x5B, 0x5C, 0x5D, 0x5E, 0x61, 0x7E, 0x7F, 0x80, 0x9F, 0xC3, 0xE2, 0xFF]
+        let plain: [UInt8] = [0x20, 0x21, 0x41, 0x5B, 0x5D, 0x5E, 0x61, 0x7E]
+        var rng = SystemRandomNumberGenerator()
+        for mode in [Escaping.Mode.json, .text, .structuredDataValue] {
+            let extra: UInt8 = mode == .structuredDataValue ? 0x5D : 0x22
+            for length in 0...40 {
+                for _ in 0..<200 {
+                    // Mostly plain, with at most one byte from the whole alphabet, at any place.
+                    var bytes = (0..<length + 3).map { _ in plain.randomElement(using: &rng)! }
+                    if length > 0 && Bool.random(using: &rng) { bytes[3 + Int.random(in: 0..<length, using: &rng)] = alphabet.randomElement(using: &rng)! }
+                    let expected = !bytes[3...].contains { ($0 &- 0x20) >= 0x5F || $0 == 0x22 || $0 == 0x5C || $0 == extra }
+                    for offset in 0...3 where offset + length <= bytes.count {
+                        let got = bytes.withUnsafeBytes { Escaping.isPlain(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + length]), mode) }
+                        let want = !bytes[offset..<offset + length].contains { ($0 &- 0x20) >= 0x5F || $0 == 0x22 || $0 == 0x5C || $0 == extra }
+                        #expect(got == want, "\(bytes[offset..<offset + length]) in \(mode)")
+                        if offset == 3 { #expect(got == expected) }
+                    }
+                }
+            }
+        }
     }
 }

@@ -30,7 +30,7 @@ struct ExampleCaptureTests {
         let expectations = try CaptureExpectation.captureNames.map(CaptureExpectation.load)
         #expect(expectations.count == ExampleCaptures.all.count)
         let fire = Set(expectations.flatMap(\.mustFire)), silent = Set(expectations.flatMap(\.mustNotFire))
-        for rule in RuleRegistry.all.map { $0.metadata } where rule.sid != 7002 {
+        for rule in RuleRegistry.all.map({ $0.metadata }) where rule.sid != 7002 {
             #expect(fire.contains(rule.sid), "no capture must fire \(rule.sid)")
             #expect(silent.contains(rule.sid), "no capture must not fire \(rule.sid)")
         }

@@ -26,12 +26,17 @@ struct FileSafetyTests {
     @Test func fifoOutput() throws {
         let fifo = temporaryDirectory().appendingPathComponent("alerts.fifo").path
         #expect(mkfifo(fifo, 0o600) == 0)
-        nonisolated(unsafe) var received = Data()
-        let reader = Thread { received = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data() }
+        // The reader hands what it read over through the semaphore (which orders the two threads' memory).
+        final class Received: @unchecked Sendable { var data = Data() }
+        let received = Received(), done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            received.data = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data()
+            done.signal()
+        }
         reader.start()
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", fifo, "Captures/example-site.pcap"])
-        #expect(waitFor(10) { reader.isFinished })
-        #expect(r.status == 0 && String(decoding: received, as: UTF8.self).split(separator: "\n").count == 6, "\(r.stderr)")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(r.status == 0 && String(decoding: received.data, as: UTF8.self).split(separator: "\n").count == 6, "\(r.stderr)")
     }
 
     /// As root, a link someone else planted where an output goes is not

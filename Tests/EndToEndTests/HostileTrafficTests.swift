@@ -112,3 +112,46 @@ struct HostileTrafficTests {
         #expect(Set(reported) == sent)
     }
 }
+
+/// The benchmark's traffic mixes are what `scripts/bench` says they are.
+@Suite("Benchmark mixes")
+struct BenchmarkMixTests {
+    func run(_ mix: BenchmarkCapture.Mix, packets: Int = 20_000) throws -> (AnalysisResult, Int) {
+        let path = temporaryDirectory().appendingPathComponent("\(mix.rawValue).pcap").path
+        let written = try BenchmarkCapture.write(path: path, packets: packets, flows: 500, seed: 7, mix: mix)
+        return (try analyze(configPath: "config/example.yaml", [path]), written.packets)
+    }
+
+    @Test func inspectMixOpensEveryTCPFlowWithAnInspectedProtocol() throws {
+        let path = temporaryDirectory().appendingPathComponent("inspect.pcap").path
+        _ = try BenchmarkCapture.write(path: path, packets: 20_000, flows: 500, seed: 7, mix: .inspect)
+        let zones = ZoneMap(try ZoneConfig.load(path: repoPath("config/example.yaml")))
+        let pipeline = try Pipeline(zones: zones, alerts: AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
+        nonisolated(unsafe) var tcp = 0, recognised = 0
+        nonisolated(unsafe) var missed: [UInt16: Int] = [:]
+        pipeline.onFlowEnd = { record, _ in
+            // Flows the capture opened (not those cut off mid-stream by its end) that carried data both ways.
+            // TLS is judged only towards management services, and no inspector reads PostgreSQL or MySQL yet:
+            // those openings go through every recognizer and are left alone, as on a real network.
+            guard record.key.protocolNumber == 6, record.bytesFromInitiator > 0, record.bytesFromResponder > 0,
+                  ![443, 3306, 5432].contains(record.responderPort) else { return }
+            tcp += 1
+            if record.appProtocol != 0 { recognised += 1 } else { missed[record.responderPort, default: 0] += 1 }
+        }
+        #expect(OfflineAnalysis(pipeline: pipeline, filter: nil).run(path: path) == nil)
+        pipeline.finish()
+        pipeline.flows.removeAll()
+        #expect(tcp > 300 && recognised * 100 >= tcp * 97, "\(recognised) of \(tcp) TCP flows recognised; not by server port: \(missed.sorted { $0.key < $1.key })")
+    }
+
+    @Test func alertMixHasSeveralFindingsPerThousandPacketsFromManyHosts() throws {
+        let (result, packets) = try run(.alerts)
+        #expect(result.alerts.count * 1000 >= 4 * packets, "\(result.alerts.count) alerts in \(packets) packets")
+        #expect(Set(result.alerts.compactMap(\.sourceIP)).count > 100)
+    }
+
+    @Test func stormMakesAnAlertEveryFewPackets() throws {
+        let (result, packets) = try run(.storm)
+        #expect(result.alerts.filter { $0.sid == 1001 }.count * 6 >= packets * 9 / 10)
+    }
+}

@@ -44,9 +44,12 @@ public final class NetworkLab: @unchecked Sendable {
             try ipIn(switchNamespace, "link", "add", "br0", "type", "bridge")
             try ipIn(switchNamespace, "link", "set", "br0", "up")
             try ipIn(switchNamespace, "link", "add", replayInterface, "type", "veth", "peer", "name", replayCaptureInterface)
-            // The capture end sends nothing of its own (no IPv6 autoconfiguration), so
-            // any frame leaving it would be the sensor's: tests count them.
-            try run("/usr/sbin/ip", ["netns", "exec", switchNamespace, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.\(replayCaptureInterface).disable_ipv6=1"])
+            // Neither end sends anything of its own (no IPv6 autoconfiguration, router
+            // solicitations or MLD reports): a frame leaving the capture end would be
+            // the sensor's, and the capture end receives exactly what the tests replay.
+            for link in [replayInterface, replayCaptureInterface] {
+                try run("/usr/sbin/ip", ["netns", "exec", switchNamespace, "/usr/sbin/sysctl", "-q", "-w", "net.ipv6.conf.\(link).disable_ipv6=1"])
+            }
             for link in [replayInterface, replayCaptureInterface] { try ipIn(switchNamespace, "link", "set", link, "up") }
             for (i, (name, cidr)) in specs.enumerated() {
                 let ns = "\(prefix)-\(name)"

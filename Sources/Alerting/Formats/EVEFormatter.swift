@@ -74,7 +74,7 @@ enum EVEFormatter: AlertFormatter {
         zw.key("evidence", &out)
         var evidence = JSONObjectWriter(&out)
         for (key, value) in a.evidence {
-            evidence.key(key, &out)
+            evidence.key(escaping: key, &out)
             switch value {
             case .number(let n): out.append(decimal: n)
             case .flag(let b): out.append(b ? "true" as StaticString : "false")
@@ -121,7 +121,19 @@ struct JSONObjectWriter {
 
     init(_ out: inout OutputBuffer) { out.append(byte: 0x7B) }
 
-    mutating func key(_ k: String, _ out: inout OutputBuffer) {
+    /// A key the formatter names (a literal: nothing to escape).
+    @inline(__always)
+    mutating func key(_ k: StaticString, _ out: inout OutputBuffer) {
+        if !first { out.append(byte: 0x2C) }
+        first = false
+        out.append(byte: 0x22)
+        out.append(k)
+        out.append(byte: 0x22)
+        out.append(byte: 0x3A)
+    }
+
+    /// A key from elsewhere (an evidence name), escaped.
+    mutating func key(escaping k: String, _ out: inout OutputBuffer) {
         if !first { out.append(byte: 0x2C) }
         first = false
         out.appendJSONString(k)

@@ -49,8 +49,32 @@ public enum Escaping {
     /// is copied as it is (most alert text: names, addresses, zones).
     @inline(__always)
     static func isPlain(_ s: String, _ mode: Mode) -> Bool {
+        var s = s
+        return s.withUTF8 { isPlain(UnsafeRawBufferPointer($0), mode) }
+    }
+
+    /// Whether these UTF-8 bytes are printable ASCII with nothing the mode
+    /// escapes. Eight bytes at a time (SWAR): alert text is mostly long runs
+    /// of plain ASCII, and this scan runs over every byte of every alert.
+    static func isPlain(_ bytes: UnsafeRawBufferPointer, _ mode: Mode) -> Bool {
         let extra: UInt8 = mode == .structuredDataValue ? 0x5D : 0x22
-        for b in s.utf8 where b < 0x20 || b >= 0x7F || b == 0x22 || b == 0x5C || b == extra { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = 0x22 &* ones, backslash = 0x5C &* ones, delete = 0x7F &* ones, other = UInt64(extra) &* ones
+        @inline(__always) func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // Non-ASCII (high bit), a control (below 0x20, valid once no high bit is set), DEL, `"`, `\`, the mode's extra.
+            if (w & highs) | ((w &- 0x2020_2020_2020_2020) & ~w & highs)
+                | hasZero(w ^ delete) | hasZero(w ^ quote) | hasZero(w ^ backslash) | hasZero(w ^ other) != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            let b = bytes[i]
+            if (b &- 0x20) >= 0x5F || b == 0x22 || b == 0x5C || b == extra { return false }
+            i += 1
+        }
         return true
     }
 
@@ -76,10 +100,15 @@ extension OutputBuffer {
 
     /// `s` escaped for `mode` (no quotes added).
     public mutating func append(escaping s: String, _ mode: Escaping.Mode) {
-        if Escaping.isPlain(s, mode) {
-            append(s)
-            return
+        // One look at the UTF-8 bytes, then one copy.
+        var s = s
+        let copied = s.withUTF8 { utf8 -> Bool in
+            let raw = UnsafeRawBufferPointer(utf8)
+            guard Escaping.isPlain(raw, mode) else { return false }
+            append(bytes: raw)
+            return true
         }
+        if copied { return }
         for scalar in s.unicodeScalars { append(escaping: scalar, mode) }
     }
 
@@ -133,16 +162,9 @@ extension OutputBuffer {
         if written == 0 { append(byte: 0x5F) }
     }
 
-    /// Every part of a message, each escaped for `mode`.
+    /// A message, escaped for `mode`.
+    @inline(__always)
     public mutating func append(_ message: Message, _ mode: Escaping.Mode) {
-        message.forEachPart { part in
-            switch part {
-            case .text(let s): append(escaping: s, mode)
-            case .address(let a): append(a)
-            case .mac(let m): append(m)
-            case .number(let n): append(decimal: n)
-            case .service(let s): append(s)
-            }
-        }
+        append(escaping: message.text, mode)
     }
 }

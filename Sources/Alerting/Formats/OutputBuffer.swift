@@ -5,52 +5,103 @@ import Vocabulary
 /// numbers, addresses and escaped untrusted strings straight into it, and a
 /// sink reuses one buffer for every alert, so that formatting allocates
 /// nothing once the buffer has grown to the longest alert.
-public struct OutputBuffer: Sendable {
-    public private(set) var bytes: [UInt8] = []
+///
+/// Raw memory rather than an `Array`: an alert is a thousand small appends,
+/// and each `Array.append` checks uniqueness and capacity through calls the
+/// optimiser cannot remove. Not copyable, so that two owners can never share
+/// (or both free) the memory.
+public struct OutputBuffer: ~Copyable, @unchecked Sendable {
+    private var base: UnsafeMutablePointer<UInt8>
+    /// The number of bytes written.
+    public private(set) var count: Int = 0
+    private var capacity: Int
 
-    public init(capacity: Int = 2048) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 2048) {
+        self.capacity = Swift.max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
 
     /// Empties the buffer, keeping its memory.
     @inline(__always)
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    public mutating func removeAll() { count = 0 }
 
-    public var count: Int { bytes.count }
+    /// A copy of the bytes.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// The bytes, for as long as `body` runs.
+    @inline(__always)
+    public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
 
     /// The contents as a string (tests, convenience callers).
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var text: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
+
+    /// Room for `n` more bytes.
+    @inline(__always)
+    mutating func reserve(_ n: Int) {
+        if _slowPath(count &+ n > capacity) { grow(count + n) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ needed: Int) {
+        let bigger = Swift.max(needed, capacity * 2)
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: bigger)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = bigger
+    }
 
     @inline(__always)
-    public mutating func append(byte: UInt8) { bytes.append(byte) }
+    public mutating func append(byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count &+= 1
+    }
+
+    /// Bytes copied as they are.
+    @inline(__always)
+    public mutating func append(bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count &+= bytes.count
+    }
 
     /// Trusted text (literals, names the sensor made): copied as it is.
     @inline(__always)
     public mutating func append(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        append(bytes: UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
     /// Trusted text copied as it is.
     @inline(__always)
     public mutating func append(_ s: String) {
         var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
+        s.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// A whole number in decimal.
     public mutating func append<T: BinaryInteger>(decimal value: T) {
-        if value < 0 { bytes.append(0x2D) }
+        if value < 0 { append(byte: 0x2D) }
         append(unsigned: UInt64(truncatingIfNeeded: value.magnitude))
     }
 
     private mutating func append(unsigned value: UInt64) {
-        var divisor: UInt64 = 1
-        while divisor <= value / 10 { divisor &*= 10 }
-        var v = value
-        while true {
-            bytes.append(0x30 &+ UInt8(truncatingIfNeeded: v / divisor))
-            v %= divisor
-            if divisor == 1 { break }
-            divisor /= 10
-        }
+        // Digits from the right, straight into the buffer (UInt64.max has 20).
+        reserve(20)
+        var digits = 1, rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        var v = value, at = count + digits
+        repeat {
+            at -= 1
+            base[at] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+        } while v > 0
+        count += digits
     }
 
     /// A number zero-padded to `width` digits (timestamps).
@@ -60,7 +111,7 @@ public struct OutputBuffer: Sendable {
         var v = value
         if v >= divisor * 10 { append(decimal: v); return }
         while divisor > 0 {
-            bytes.append(0x30 &+ UInt8(v / divisor))
+            append(byte: 0x30 &+ UInt8(v / divisor))
             v %= divisor
             divisor /= 10
         }
@@ -68,10 +119,10 @@ public struct OutputBuffer: Sendable {
 
     /// Lower-case hexadecimal without leading zeros.
     mutating func append(hex value: UInt64) {
-        if value == 0 { bytes.append(0x30); return }
+        if value == 0 { append(byte: 0x30); return }
         var shift = (63 - value.leadingZeroBitCount) / 4 * 4
         while shift >= 0 {
-            bytes.append(Self.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+            append(byte: Self.hexDigits[Int((value >> UInt64(shift)) & 0xF)])
             shift -= 4
         }
     }
@@ -81,25 +132,32 @@ public struct OutputBuffer: Sendable {
     /// An address as ``Vocabulary/IPAddress/description`` writes it
     /// (dotted quad; RFC 5952 for IPv6).
     public mutating func append(_ a: IPAddress) {
-        a.withText { bytes.append(contentsOf: $0) }
+        a.withText { append(bytes: $0) }
     }
 
     /// A MAC address as `02:00:c0:a8:64:0a`.
     public mutating func append(_ m: MACAddress) {
+        reserve(17)
+        var at = count
         for shift in stride(from: 40, through: 0, by: -8) {
-            let byte = UInt8((m.rawValue >> UInt64(shift)) & 0xFF)
-            if shift != 40 { bytes.append(0x3A) }
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0xF)])
+            let byte = Int((m.rawValue >> UInt64(shift)) & 0xFF)
+            if shift != 40 { base[at] = 0x3A; at += 1 }
+            base[at] = Self.hexDigit(byte >> 4)
+            base[at + 1] = Self.hexDigit(byte & 0xF)
+            at += 2
         }
+        count = at
     }
+
+    @inline(__always)
+    static func hexDigit(_ v: Int) -> UInt8 { UInt8(truncatingIfNeeded: v < 10 ? 0x30 + v : 0x57 + v) }
 
     /// A service as `tcp/443`, `icmp` or `ethertype 0x88a2`.
     public mutating func append(_ service: FlowService) {
         switch service {
         case .port(let proto, let port):
             appendServiceName(proto)
-            bytes.append(0x2F)
+            append(byte: 0x2F)
             append(decimal: port)
         case .ipProtocol(let proto):
             appendServiceName(proto)

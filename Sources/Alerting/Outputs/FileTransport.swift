@@ -58,8 +58,13 @@ public final class FileTransport: MessageTransport {
             return .sent
         }
         let (written, error) = LineWriter.write(buffer, to: fd, regular: regular)
-        bufferedLines -= LineWriter.lines(in: buffer, upTo: written)
-        buffer.removeFirst(written)
+        if written == buffer.count {
+            bufferedLines = 0
+            buffer.removeAll(keepingCapacity: true)
+        } else {
+            bufferedLines -= LineWriter.lines(in: buffer, upTo: written)
+            buffer.removeFirst(written)
+        }
         if let error {
             failing = true
             return .retry("write failed: \(error)")

@@ -1,0 +1,65 @@
+import Alerting
+import ArgumentParser
+import Foundation
+import Platform
+import Sensor
+import Zones
+
+/// The cost of formatting and writing one alert, alone: the alerts of a
+/// capture are collected in memory first, then written again and again
+/// through the sink `zonewarden analyze -o` uses, to /dev/null. For
+/// `scripts/bench`, whose budget is 2 µs for an EVE alert.
+struct FormatCost: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "format-cost",
+        abstract: "Time formatting and writing the alerts of a capture, per format (nanoseconds per alert).")
+
+    @Option(name: .shortAndLong, help: "Zone configuration.")
+    var config: String
+
+    @Option(help: "Formats to time (default: all).")
+    var format: [String] = []
+
+    @Option(help: "Seconds to spend on each format (the fastest of five rounds is reported).")
+    var seconds: Double = 0.5
+
+    @Argument(help: "A capture that raises alerts.")
+    var capture: String
+
+    final class Collector: AlertSink {
+        let name = "<memory>"
+        var alerts: [Alert] = []
+        func write(_ alert: Alert) throws(SinkError) { alerts.append(alert) }
+        func flush() throws(SinkError) {}
+    }
+
+    func run() throws {
+        let zones = ZoneMap(try ZoneConfig.load(path: config))
+        let collector = Collector()
+        let pipeline = try Pipeline(zones: zones, alerts: AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0)))
+        if let error = OfflineAnalysis(pipeline: pipeline, filter: nil).run(path: capture) { throw ValidationError(error.description) }
+        pipeline.finish()
+        let alerts = collector.alerts
+        guard !alerts.isEmpty else { throw ValidationError("\(capture) raises no alerts with \(config)") }
+        let formats = format.isEmpty ? AlertFormat.all : try format.map { name in
+            guard let f = AlertFormat(name: name) else { throw ValidationError("unknown format \(name)") }
+            return f
+        }
+        let context = FormatContext(hostname: "sensor", processID: 1)
+        for f in formats {
+            let sink = LineSink(output: try FileOutput(path: "/dev/null", append: true), format: f, context: context)
+            var best = Double.infinity
+            for _ in 0..<5 {
+                var written = 0
+                let start = monotonicSeconds()
+                while monotonicSeconds() - start < seconds / 5 {
+                    for a in alerts { try sink.write(a) }
+                    written += alerts.count
+                }
+                try sink.flush()
+                best = min(best, (monotonicSeconds() - start) / Double(written))
+            }
+            print("\(f.name) \(Int((best * 1e9).rounded())) ns per alert (\(alerts.count) distinct alerts)")
+        }
+    }
+}
