@@ -165,8 +165,11 @@ public final class Detector {
     /// Runs rules that fire at most once per flow; later rules see the fired bits of earlier ones.
     private func runOnce(_ indexes: [Int], _ flow: UnsafeMutablePointer<FlowRecord>, _ event: FlowEvent,
                          _ call: (any Rule, FlowEvent, inout [Finding]) -> Void) {
-        findings.removeAll(keepingCapacity: true)
-        findingRules.removeAll(keepingCapacity: true)
+        // Nearly every flow finds nothing: emptying empty arrays is not free.
+        if !findings.isEmpty {
+            findings.removeAll(keepingCapacity: true)
+            findingRules.removeAll(keepingCapacity: true)
+        }
         for i in indexes {
             let bit = UInt64(1) << UInt64(i)
             if flow.pointee.firedRules & bit != 0 { continue }

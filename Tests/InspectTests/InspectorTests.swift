@@ -156,6 +156,38 @@ struct InspectorTests {
         #expect(cleartextServices(inspect(M.httpPage()).1) == ["http"])
     }
 
+    /// HTTP is followed while it is framed as HTTP: keep-alive requests split
+    /// anywhere (a method cut in two, the empty line a client may send between
+    /// requests) are read; bytes that cannot begin a request or a response end
+    /// the following of that side, and with both sides the inspection, a login
+    /// still waiting for its response reported.
+    @Test func httpFraming() {
+        let second = M.httpBasic(user: "later", password: "pw")[0].bytes
+        let keepAlive: M.Dialogue = [(true, Array("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".utf8)),
+                                     (false, Array("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc".utf8)),
+                                     (true, Array("\r\n".utf8) + second),
+                                     (false, Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8))]
+        for chunk in [1, 2, 3, 7, Int.max] {
+            let l = logins(inspect(keepAlive, chunk: chunk).1)
+            #expect(l.count == 1 && l.first?.user == "later" && l.first?.success == true, "chunk \(chunk)")
+        }
+        // After the first exchange, bytes that are no HTTP message: the client's
+        // later Basic request is not taken from the middle of an unframed body.
+        let unframed: M.Dialogue = [(true, Array("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n".utf8)),
+                                    (true, [UInt8](repeating: 0x5A, count: 3000) + Array("\r\n".utf8) + second),
+                                    (false, Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8))]
+        #expect(logins(inspect(unframed).1).isEmpty)
+        // Both sides unframed: the inspector says it is done, and the Basic
+        // login that never got a response is reported then, not lost.
+        let abandoned: M.Dialogue = [(true, second), (true, [UInt8](repeating: 0x5A, count: 100)),
+                                     (false, [UInt8](repeating: 0x5A, count: 100))]
+        let inspector = HTTPInspector()
+        var out = InspectionOutput()
+        for (fromClient, bytes) in abandoned { bytes.withUnsafeBytes { inspector.consume($0, fromClient: fromClient, &out) } }
+        #expect(out.finished)
+        #expect(logins(out.events).map(\.user) == ["later"] && logins(out.events).first?.success == nil)
+    }
+
     @Test func ldap() {
         let d: M.Dialogue = [(true, M.ldapBind(id: 1, dn: "cn=admin,dc=x", password: "zeek")), (false, M.ldapBindResponse(id: 1, code: 0)),
                              (true, M.ldapBind(id: 2, dn: "cn=other,dc=x", password: "pw2")), (false, M.ldapBindResponse(id: 2, code: 49))]

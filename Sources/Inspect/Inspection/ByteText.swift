@@ -17,6 +17,32 @@ enum ByteText {
 
     static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 
+    /// Whether `bytes` equals `name` (lower-case) ignoring ASCII case, without allocating.
+    static func equalsIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+        name.withUTF8Buffer { n in
+            guard bytes.count == n.count else { return false }
+            var i = bytes.startIndex
+            for c in n {
+                if lower(bytes[i]) != c { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    /// Whether `bytes` begins with `prefix` (lower-case) ignoring ASCII case, without allocating.
+    static func hasPrefixIgnoringCase(_ bytes: ArraySlice<UInt8>, _ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { n in
+            guard bytes.count >= n.count else { return false }
+            var i = bytes.startIndex
+            for c in n {
+                if lower(bytes[i]) != c { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
     /// Whether `haystack` contains `needle`, ignoring ASCII case.
     static func contains<C: Collection>(_ haystack: C, _ needle: String) -> Bool where C.Element == UInt8 {
         let n = Array(needle.utf8).map(lower)
@@ -38,6 +64,8 @@ struct LineBuffer {
     let limit: Int
     /// The current line exceeded the limit; its bytes past the limit are dropped.
     private(set) var overflowed = false
+    /// No bytes of an unfinished line are held.
+    var isEmpty: Bool { bytes.isEmpty && !overflowed }
 
     init(limit: Int = 1024) {
         self.limit = limit

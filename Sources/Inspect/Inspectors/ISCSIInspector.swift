@@ -55,16 +55,28 @@ final class ISCSIInspector: SimpleStreamInspector {
         return pdu
     }
 
-    /// The `key=value\0` pairs of a PDU's data segment.
-    private static func textKeys(_ pdu: [UInt8]) -> [(String, String)] {
+    /// The `key=value\0` pairs of a PDU's data segment whose key is one of
+    /// `wanted`, as strings (the others are skipped without building any).
+    private static func textKeys(_ pdu: [UInt8], _ wanted: [StaticString], _ found: (String, String) -> Void) {
         let data = Int(pdu[5]) << 16 | Int(pdu[6]) << 8 | Int(pdu[7])
         let start = 48 + Int(pdu[4]) * 4
-        guard start + data <= pdu.count else { return [] }
-        return pdu[start..<(start + data)].split(separator: 0).compactMap { pair in
-            guard let eq = pair.firstIndex(of: 0x3D) else { return nil }
-            return (ByteText.string(pair[pair.startIndex..<eq]), ByteText.string(pair[(eq + 1)...]))
+        guard start + data <= pdu.count else { return }
+        var i = start
+        let end = start + data
+        while i < end {
+            let pairEnd = pdu[i..<end].firstIndex(of: 0) ?? end
+            if let eq = pdu[i..<pairEnd].firstIndex(of: 0x3D) {
+                let key = pdu[i..<eq]
+                if let name = wanted.first(where: { w in w.withUTF8Buffer { key.elementsEqual($0) } }) {
+                    found(name.description, ByteText.string(pdu[(eq + 1)..<pairEnd]))
+                }
+            }
+            i = pairEnd + 1
         }
     }
+
+    static let clientKeys: [StaticString] = ["InitiatorName", "TargetName", "SessionType", "CHAP_N"]
+    static let serverKeys: [StaticString] = ["AuthMethod"]
 
     private func clientPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
         guard pdu[0] & 0x3F == 0x03 else {
@@ -76,7 +88,7 @@ final class ISCSIInspector: SimpleStreamInspector {
             firstLoginSeen = true
             skippedSecurity = csg == 1
         }
-        for (k, v) in Self.textKeys(pdu) where ["InitiatorName", "TargetName", "SessionType", "CHAP_N"].contains(k) { keys[k] = v }
+        Self.textKeys(pdu, Self.clientKeys) { keys[$0] = $1 }
         if !announced {
             announced = true
             out.events.append(.storage(InfrastructureEvent(proto: "iscsi", product: "generic", detail: "iSCSI login", evidence: names)))
@@ -93,7 +105,7 @@ final class ISCSIInspector: SimpleStreamInspector {
 
     private func serverPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
         guard pdu[0] & 0x3F == 0x23, !decided else { return }
-        for (k, v) in Self.textKeys(pdu) where k == "AuthMethod" { chosenAuth = v }
+        Self.textKeys(pdu, Self.serverKeys) { chosenAuth = $1 }
         let transit = pdu[1] & 0x80 != 0
         let nsg = pdu[1] & 3
         let statusClass = pdu[36]

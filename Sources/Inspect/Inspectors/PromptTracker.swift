@@ -40,12 +40,14 @@ struct PromptTracker {
     private var verdictText: [UInt8] = []
     private var escape = 0  // inside an ANSI escape sequence
 
+    /// The server's last bytes kept to find prompts, and after a password to find the verdict.
+    static let tailBytes = 64, verdictBytes = 512
     /// Lines typed ahead that are kept; more make the login ambiguous.
     static let maximumQueued = 8
-    static let failureWords = ["incorrect", "failed", "invalid", "denied", "not allowed", "bad password", "authentication failure"]
-    static let successWords = ["welcome", "last login", "logged in"]
-    static let loginPrompts = ["login:", "username:", "user name:", "user:"]
-    static let passwordPrompts = ["password:", "passcode:"]
+    static let failureWords: [StaticString] = ["incorrect", "failed", "invalid", "denied", "not allowed", "bad password", "authentication failure"]
+    static let successWords: [StaticString] = ["welcome", "last login", "logged in"]
+    static let loginPrompts: [StaticString] = ["login:", "username:", "user name:", "user:"]
+    static let passwordPrompts: [StaticString] = ["password:", "passcode:"]
 
     /// Server text (terminal output, telnet commands already removed); returns
     /// the verdicts on logins it shows.
@@ -60,11 +62,13 @@ struct PromptTracker {
             }
             if byte == 0x1B { escape = 1; continue }
             guard byte >= 0x20 || byte == 0x0A else { continue }
+            // Both keep their last bytes; trimmed in steps, not per byte (a shift of the
+            // whole tail for every byte of terminal output was most of telnet's cost).
             serverTail.append(ByteText.lower(byte))
-            if serverTail.count > 64 { serverTail.removeFirst(serverTail.count - 64) }
+            if serverTail.count > 2 * Self.tailBytes { serverTail.removeFirst(serverTail.count - Self.tailBytes) }
             if phase == .awaitingVerdict {
                 verdictText.append(ByteText.lower(byte))
-                if verdictText.count > 512 { verdictText.removeFirst(verdictText.count - 512) }
+                if verdictText.count > 2 * Self.verdictBytes { verdictText.removeFirst(verdictText.count - Self.verdictBytes) }
             }
             // Prompts end with a colon: judged there, so that two prompts in one segment are both seen.
             if byte == 0x3A {
@@ -78,10 +82,11 @@ struct PromptTracker {
     }
 
     private mutating func promptSeen() -> Verdict? {
-        let tail = ByteText.string(serverTail).trimmingTrailingSpaces()
+        // On bytes, not Strings: this runs at every colon of terminal output.
+        let tail = Self.trimmed(serverTail.suffix(Self.tailBytes))
         // "Last login: Fri Nov 27 ..." (and "Last failed login:") greet a session; they ask for nothing.
-        let line = tail.split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
-        if Self.loginPrompts.contains(where: tail.hasSuffix) && !line.contains("last") {
+        let line = tail[(tail.lastIndex(of: 0x0A).map { $0 + 1 } ?? tail.startIndex)...]
+        if Self.loginPrompts.contains(where: { Self.hasSuffix(tail, $0) }) && !Self.contains(line, "last") {
             // A new login prompt after a password: the attempt failed.
             let failed = phase == .awaitingVerdict ? verdict(false) : nil
             startAttempt()
@@ -91,7 +96,7 @@ struct PromptTracker {
             if !queued.isEmpty { answerUser(queued.removeFirst()) }
             return failed
         }
-        if Self.passwordPrompts.contains(where: tail.hasSuffix) {
+        if Self.passwordPrompts.contains(where: { Self.hasSuffix(tail, $0) }) {
             guard phase != .done && phase != .awaitingVerdict else { return nil }
             // A lone password prompt with several lines typed ahead: which one is the password?
             if !sawLoginPrompt && queued.count > 1 { ambiguous = true }
@@ -103,19 +108,50 @@ struct PromptTracker {
     }
 
     private mutating func verdictSeen() -> Verdict? {
-        let text = ByteText.string(verdictText)
-        if Self.failureWords.contains(where: text.contains) {
+        let text = verdictText.suffix(Self.verdictBytes)
+        if Self.failureWords.contains(where: { Self.contains(text, $0) }) {
             let v = verdict(false)
             startAttempt()
             phase = .waiting
             return v
         }
-        let tail = ByteText.string(serverTail).trimmingTrailingSpaces()
-        if Self.successWords.contains(where: text.contains) || tail.hasSuffix("$") || tail.hasSuffix("#") || tail.hasSuffix(">") || tail.hasSuffix("%") {
+        let tail = Self.trimmed(serverTail.suffix(Self.tailBytes))
+        if Self.successWords.contains(where: { Self.contains(text, $0) }) || tail.last.map({ Self.shellPromptEnds.contains($0) }) == true {
             phase = .done
             return verdict(true)
         }
         return nil
+    }
+
+    /// The last byte of a shell prompt: `$`, `#`, `>`, `%`.
+    static let shellPromptEnds: [UInt8] = [0x24, 0x23, 0x3E, 0x25]
+
+    /// Without trailing spaces, tabs and line ends.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var end = bytes.endIndex
+        while end > bytes.startIndex {
+            let b = bytes[end - 1]
+            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { break }
+            end -= 1
+        }
+        return bytes[..<end]
+    }
+
+    private static func hasSuffix(_ bytes: ArraySlice<UInt8>, _ suffix: StaticString) -> Bool {
+        suffix.withUTF8Buffer { s in bytes.count >= s.count && bytes.suffix(s.count).elementsEqual(s) }
+    }
+
+    /// Whether the (lower-cased) bytes contain `word`.
+    private static func contains(_ bytes: ArraySlice<UInt8>, _ word: StaticString) -> Bool {
+        word.withUTF8Buffer { w in
+            guard let first = w.first, bytes.count >= w.count else { return false }
+            var i = bytes.startIndex
+            while i <= bytes.endIndex - w.count {
+                if bytes[i] == first && bytes[i..<(i + w.count)].elementsEqual(w) { return true }
+                i += 1
+            }
+            return false
+        }
     }
 
     private func verdict(_ success: Bool) -> Verdict {
