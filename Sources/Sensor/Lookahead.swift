@@ -26,7 +26,9 @@ final class Lookahead {
         /// A copy of the packet's bytes; grows to the largest packet seen, then stays.
         var buffer: UnsafeMutableRawPointer
         var capacity: Int
-        var length = 0
+        /// The bytes processed: the copy in `buffer`, or memory that stays valid
+        /// until the packet is processed (a ``ReadAhead`` slot).
+        var view = UnsafeRawBufferPointer(start: nil, count: 0)
         /// The packet's flow key and hash (nil: no flow), computed once.
         var key: PreparedFlowKey?
     }
@@ -61,21 +63,27 @@ final class Lookahead {
     }
 
     /// Queues a packet; processes the oldest one first when the queue is full.
+    /// - Parameter stable: the packet's bytes stay valid until it is processed
+    ///   (not libpcap's reused buffer): they are not copied.
     @inline(__always)
-    func push(_ captured: CapturedPacket, link: LinkLayer) {
+    func push(_ captured: CapturedPacket, link: LinkLayer, stable: Bool = false) {
         if count == Self.distance { processOldest() }
         let i = head
         let e = entries + i
-        let length = captured.bytes.count
-        if _slowPath(length > e.pointee.capacity) {
-            e.pointee.buffer.deallocate()
-            e.pointee.capacity = max(length, e.pointee.capacity * 2)
-            e.pointee.buffer = .allocate(byteCount: e.pointee.capacity, alignment: 64)
+        var copy = captured
+        if stable {
+            e.pointee.view = captured.bytes
+        } else {
+            let length = captured.bytes.count
+            if _slowPath(length > e.pointee.capacity) {
+                e.pointee.buffer.deallocate()
+                e.pointee.capacity = max(length, e.pointee.capacity * 2)
+                e.pointee.buffer = .allocate(byteCount: e.pointee.capacity, alignment: 64)
+            }
+            if let base = captured.bytes.baseAddress, length > 0 { e.pointee.buffer.copyMemory(from: base, byteCount: length) }
+            e.pointee.view = UnsafeRawBufferPointer(start: e.pointee.buffer, count: length)
+            copy.bytes = e.pointee.view
         }
-        if let base = captured.bytes.baseAddress, length > 0 { e.pointee.buffer.copyMemory(from: base, byteCount: length) }
-        e.pointee.length = length
-        let copy = CapturedPacket(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength,
-                                  bytes: UnsafeRawBufferPointer(start: e.pointee.buffer, count: length))
         let p = packets + i
         pipeline.decode(copy, link: link, into: p)
         let key = flows.prepare(p)
@@ -98,6 +106,6 @@ final class Lookahead {
         let i = (head &- count) & Self.mask
         count &-= 1
         let e = entries + i
-        pipeline.processDecoded(packets + i, bytes: UnsafeRawBufferPointer(start: e.pointee.buffer, count: e.pointee.length), key: e.pointee.key)
+        pipeline.processDecoded(packets + i, bytes: e.pointee.view, key: e.pointee.key)
     }
 }

@@ -1,5 +1,8 @@
 import Capture
 import Decode
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads capture files through a ``Pipeline``.
 public struct OfflineAnalysis {
@@ -25,12 +28,23 @@ public struct OfflineAnalysis {
         } catch {
             return error
         }
-        return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path)
+        return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
+                   readAhead: readAhead && Self.isRegularFile(path))
+    }
+
+    /// Whether regular files are read on a thread of their own, ahead of the
+    /// analysis (``ReadAhead``), when the machine has more than one core.
+    public var readAhead = true
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        guard path != "-", sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 else { return false }
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
     /// Analyses an open capture (a file, or bytes in memory for the fuzzers) as
     /// ``run(path:)`` does; `link` names it for the rules that judge a link.
-    public func run(handle: PcapHandle, link linkName: String) -> CaptureError? {
+    public func run(handle: PcapHandle, link linkName: String, readAhead: Bool = false) -> CaptureError? {
         guard let link = LinkLayer(handle.linkType) else {
             return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
         }
@@ -43,6 +57,24 @@ public struct OfflineAnalysis {
         let threshold = pipeline.lookaheadThreshold
         let flows = pipeline.flows
         var ahead = false
+        if readAhead {
+            let reader = ReadAhead(handle: handle)
+            if reader.start() {
+                let error = reader.forEach { captured in
+                    if !ahead && flows.count >= threshold { ahead = true }
+                    guard ahead else {
+                        pipeline.process(captured, link: link)
+                        return 0
+                    }
+                    lookahead.push(captured, link: link, stable: true)
+                    return lookahead.count
+                }
+                // The slots the lookahead still holds stay valid: the reader has stopped.
+                lookahead.drain()
+                // A read interrupted by SIGINT/SIGTERM is a stop, not a broken capture.
+                return StopSignals.requested ? nil : error
+            }
+        }
         do throws(CaptureError) {
             while true {
                 if _slowPath(StopSignals.requested) {

@@ -95,6 +95,26 @@ struct FileSafetyTests {
         #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
     }
 
+    /// A regular file is read ahead on a second thread: SIGINT stops the
+    /// reading, every packet read is analysed and every alert found written.
+    @Test func fileReadAheadStoppedBySIGINT() throws {
+        let dir = temporaryDirectory()
+        let capture = dir.appendingPathComponent("long.pcap").path, out = dir.appendingPathComponent("eve.json").path
+        let log = dir.appendingPathComponent("log").path
+        let total = try BenchmarkCapture.write(path: capture, packets: 400_000, flows: 2_000, seed: 5).packets
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "--format", "eve", "-o", out, capture], outputPath: log)
+        let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
+        #expect(waitFor(30) { !lines().isEmpty }, "alerts are written while the file is read")
+        analysis.signal(SIGINT)
+        #expect(analysis.wait(seconds: 30) == 0)
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let stopped = stderr.firstMatch(of: /^zonewarden: SIGINT: stopped after (\d+) packets; every alert found is written\n/)
+        let packets = stopped.flatMap { Int($0.1) } ?? 0
+        #expect(packets > 0 && packets < total, "\(stderr)")
+        #expect(lines().allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "whole JSON lines only")
+    }
+
     /// A disk that fills up: exit status 4, the file holds whole JSON lines,
     /// and the message counts exactly the alerts that are not in it.
     @Test(.enabled(if: SmallFilesystem.isAvailable, "needs root to mount a small tmpfs"))

@@ -5,9 +5,10 @@ import Sensor
 import Testing
 import Zones
 
-/// The lookahead (decode ahead, prefetch the flow table) must change nothing
-/// but speed: the same alerts, in the same order, with the same statistics.
-@Suite("Lookahead")
+/// The lookahead (decode ahead, prefetch the flow table) and the read-ahead
+/// thread (libpcap reads on a second core) must change nothing but speed: the
+/// same alerts, in the same order, with the same statistics and errors.
+@Suite("Lookahead and read-ahead")
 struct LookaheadTests {
     /// Every field a user sees of an alert.
     static func line(_ a: Alert) -> String {
@@ -16,15 +17,20 @@ struct LookaheadTests {
             + "\(a.vlans) \(a.suppressed) \(a.evidence.map { "\($0.0)=\($0.1)" }.joined(separator: ","))"
     }
 
+    /// One thread, no lookahead, against the lookahead alone, the read-ahead
+    /// thread alone and both.
     static func compare(config: ZoneConfig, _ paths: [String]) throws {
-        let direct = try analyze(config: config, paths, lookaheadThreshold: Int.max)
-        let ahead = try analyze(config: config, paths, lookaheadThreshold: 0)
-        #expect(direct.alerts.map(line) == ahead.alerts.map(line))
-        #expect(direct.errors.map(\.description) == ahead.errors.map(\.description))
-        let (d, a) = (direct.pipeline, ahead.pipeline)
-        #expect(d.statistics.packets == a.statistics.packets && d.statistics.bytes == a.statistics.bytes)
-        #expect(d.statistics.packetsWithoutFlow == a.statistics.packetsWithoutFlow && d.statistics.anomalies == a.statistics.anomalies)
-        #expect(d.flows.statistics == a.flows.statistics)
+        let direct = try analyze(config: config, paths, lookaheadThreshold: Int.max, readAhead: false)
+        for (lookahead, readAhead) in [(0, false), (Int.max, true), (0, true)] {
+            let other = try analyze(config: config, paths, lookaheadThreshold: lookahead, readAhead: readAhead)
+            let variant = "lookahead \(lookahead == 0), read-ahead \(readAhead), \(paths)"
+            #expect(direct.alerts.map(line) == other.alerts.map(line), "\(variant)")
+            #expect(direct.errors.map(\.description) == other.errors.map(\.description), "\(variant)")
+            let (d, a) = (direct.pipeline, other.pipeline)
+            #expect(d.statistics.packets == a.statistics.packets && d.statistics.bytes == a.statistics.bytes, "\(variant)")
+            #expect(d.statistics.packetsWithoutFlow == a.statistics.packetsWithoutFlow && d.statistics.anomalies == a.statistics.anomalies, "\(variant)")
+            #expect(d.flows.statistics == a.flows.statistics, "\(variant)")
+        }
     }
 
     @Test(arguments: ExampleCaptures.all.map(\.name))
@@ -49,12 +55,16 @@ struct LookaheadTests {
         let path = temporaryDirectory().appendingPathComponent("lookahead.pcap").path
         _ = try BenchmarkCapture.write(path: path, packets: 60_000, flows: 3_000, seed: 7)
         let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
-        let direct = try analyze(config: config, [path], lookaheadThreshold: Int.max)
-        let switched = try analyze(config: config, [path], lookaheadThreshold: 1_000)
+        let direct = try analyze(config: config, [path], lookaheadThreshold: Int.max, readAhead: false)
         #expect(direct.alerts.count > 20)
-        #expect(direct.alerts.map(Self.line) == switched.alerts.map(Self.line))
-        #expect(direct.pipeline.flows.statistics == switched.pipeline.flows.statistics)
         #expect(direct.pipeline.statistics.packets == 60_000)
+        // 60,000 packets go round the read-ahead ring dozens of times.
+        for readAhead in [false, true] {
+            let switched = try analyze(config: config, [path], lookaheadThreshold: 1_000, readAhead: readAhead)
+            #expect(direct.alerts.map(Self.line) == switched.alerts.map(Self.line), "read-ahead \(readAhead)")
+            #expect(direct.pipeline.flows.statistics == switched.pipeline.flows.statistics)
+            #expect(switched.pipeline.statistics.packets == 60_000)
+        }
     }
 
     /// `--open-all`: after its opening the capture runs against exactly the

@@ -28,13 +28,16 @@ struct AnalysisResult {
 }
 
 /// Runs captures through the real pipeline in this process.
-/// `lookaheadThreshold` overrides ``Pipeline/lookaheadThreshold`` (0: always decode ahead).
-func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil, lookaheadThreshold: Int? = nil) throws -> AnalysisResult {
+/// `lookaheadThreshold` overrides ``Pipeline/lookaheadThreshold`` (0: always decode ahead);
+/// `readAhead` false reads files on the analysing thread (``OfflineAnalysis/readAhead``).
+func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil, lookaheadThreshold: Int? = nil,
+             readAhead: Bool = true) throws -> AnalysisResult {
     let sink = CollectingSink()
     let alerts = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
     let pipeline = try Pipeline(zones: ZoneMap(config), alerts: alerts)
     if let lookaheadThreshold { pipeline.lookaheadThreshold = lookaheadThreshold }
-    let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+    var analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+    analysis.readAhead = readAhead
     var errors: [CaptureError] = []
     for path in paths { if let e = analysis.run(path: path) { errors.append(e) } }
     pipeline.finish()
