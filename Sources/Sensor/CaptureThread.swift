@@ -172,6 +172,8 @@ final class CaptureThread: @unchecked Sendable {
         pipeline.finish(flushOutputs: false)
         publish(running: false, failure: failure)
         publishReport()
+        // The flows still open get their records (after the report, which counts open flows itself).
+        if pipeline.flowLog != nil { pipeline.endAllFlows(.shutdown) }
     }
 
     /// After a stop: the packets the kernel has already captured are processed,
@@ -207,8 +209,12 @@ final class CaptureThread: @unchecked Sendable {
     private func reload() {
         publish(running: true, failure: nil)
         pipeline.finish(flushOutputs: false)
+        // Flows start afresh under the new configuration: the old ones get their records now.
+        let flowLog = pipeline.flowLog
+        if flowLog != nil { pipeline.endAllFlows(.forced) }
         do throws(ConfigErrors) {
             pipeline = try Pipeline(zones: control.zones, alerts: alerts, endpointMemory: endpointMemory)
+            pipeline.flowLog = flowLog
             if reportInterval != nil { attachCollector() }
         } catch {
             log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety

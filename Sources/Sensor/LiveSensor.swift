@@ -26,6 +26,8 @@ public struct LiveSettings: Sendable {
     public var reportPath: String?
     public var reportFormat: ReportFormat = .html
     public var reportInterval = 300
+    /// Where every flow's record goes when it ends (`--flow-log`), shared by the capture threads.
+    public var flowLog: FlowLog?
     public init(interfaces: [String]) { self.interfaces = interfaces }
 }
 
@@ -105,6 +107,7 @@ public final class LiveSensor {
                 for e in error.errors { log(e.description) }
                 return .configuration
             }
+            pipeline.flowLog = settings.flowLog
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
                                        endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
                                        reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)
@@ -147,9 +150,14 @@ public final class LiveSensor {
         for t in threads { t.interrupt() }
         for t in threads { t.join() }
         for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
+        settings.flowLog?.flush()
         report(final: true)
         writeCommunicationReport()
         if allFailed { return .capture }
+        if let flowLog = settings.flowLog, let failure = flowLog.failure {
+            log("flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow records not written")
+            return .outputs
+        }
         return outputs.contains { $0.statistics.fellShort } ? .outputs : .stopped
     }
 

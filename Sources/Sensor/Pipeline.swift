@@ -47,6 +47,10 @@ public final class Pipeline {
     /// Called with each flow as it leaves the table (expired, evicted, or at the
     /// end), and when it was first seen: the communication report counts here.
     public var onFlowEnd: ((borrowing FlowRecord, UInt64) -> Void)?
+    /// Where a record of every flow goes when it ends (`--flow-log`); nil: nowhere, at no cost.
+    public var flowLog: FlowLog?
+    /// Why the flows being removed end, while ``endAllFlows(_:)`` removes them.
+    private var endingReason: FlowEndRecord.Reason?
     /// Timestamps of the first and last packet processed (0 before any).
     public private(set) var firstTimestamp: UInt64 = 0
     public var lastTimestamp: UInt64 { linkLastTimestamp }
@@ -72,9 +76,12 @@ public final class Pipeline {
         linkVLANFrames = .allocate(capacity: 4096)
         linkVLANFrames.initialize(repeating: 0, count: 4096)
         let flows = self.flows
-        flows.onRemove = { [unowned self, unowned flows] index, record, _ in
+        flows.onRemove = { [unowned self, unowned flows] index, record, evicted in
             self.flowEnded(flows: flows, index: index)
             self.onFlowEnd?(record, flows.firstSeen(index))
+            if let log = self.flowLog {
+                log.write(self.flowEndRecord(copy record, index: index, reason: evicted ? .forced : self.endingReason ?? .timeout))
+            }
         }
     }
 
@@ -238,6 +245,45 @@ public final class Pipeline {
         endLink()
         for index in inspection.inspectedIndexes { flowEnded(flows: flows, index: index) }
         if flushOutputs { alerts.flush() }
+    }
+}
+
+extension Pipeline {
+    /// Ends every flow in the table (the end of the input, a stop, a reload):
+    /// each is reported as it leaves (``onFlowEnd``, the flow log) with `reason`.
+    public func endAllFlows(_ reason: FlowEndRecord.Reason) {
+        endingReason = reason
+        flows.removeAll()
+        endingReason = nil
+    }
+
+    /// A flow log's record of a flow leaving the table.
+    func flowEndRecord(_ r: FlowRecord, index: Int32, reason: FlowEndRecord.Reason) -> FlowEndRecord {
+        let key = r.key
+        let isEthernet = key.isEthernet
+        let ipProtocol = IPProtocol(rawValue: UInt8(truncatingIfNeeded: key.protocolNumber))
+        let hasPorts = !isEthernet && ipProtocol.hasPorts
+        let source: Endpoint = isEthernet ? .mac(MACAddress(rawValue: r.initiatorAddress.low)) : .ip(r.initiatorAddress)
+        let destination: Endpoint = isEthernet ? .mac(MACAddress(rawValue: r.responderAddress.low)) : .ip(r.responderAddress)
+        var vlans = InlineArray<5, UInt16>(repeating: 0)
+        let vlanCount = min(Int(key.vlanKey >> 60), 5)
+        for i in 0..<vlanCount { vlans[i] = UInt16(truncatingIfNeeded: key.vlanKey >> UInt64(12 * i)) & 0x0FFF }
+        let segment = key.segment
+        let state: String
+        if ipProtocol == .tcp && !isEthernet && r.state & (FlowState.finSeen | FlowState.rstSeen) != 0 {
+            state = "closed"
+        } else {
+            state = r.state & FlowState.replySeen != 0 ? "established" : "new"
+        }
+        return FlowEndRecord(
+            flowID: flows.id(index), start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
+            sourcePort: hasPorts ? r.initiatorPort : nil, destinationPort: hasPorts ? r.responderPort : nil,
+            proto: isEthernet ? FlowService.etherType(key.protocolNumber).description : ipProtocol.description,
+            appProto: InspectorRegistry.protocolName(r.appProtocol), vlans: vlans, vlanCount: vlanCount, vni: segment.hasVNI ? segment.vni : nil,
+            packetsToServer: r.packetsFromInitiator, packetsToClient: r.packetsFromResponder,
+            bytesToServer: r.bytesFromInitiator, bytesToClient: r.bytesFromResponder,
+            state: state, reason: reason, alerted: r.firedRules != 0,
+            sourceZone: zones.name(r.sourceZone), destinationZone: zones.name(r.destinationZone), segmentZone: zones.name(r.segmentZone))
     }
 }
 

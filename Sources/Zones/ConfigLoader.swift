@@ -501,7 +501,7 @@ struct ConfigReader {
     }
 
     static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
-                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds"]
+                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds", "flow_log"]
 
     mutating func readMultiHomed(_ node: Node) -> MultiHomedSettings {
         var settings = MultiHomedSettings()
@@ -560,6 +560,7 @@ struct ConfigReader {
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
             case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
             case "state_file": s.stateFile = scalar(v, key)
+            case "flow_log": s.flowLog = scalar(v, key)
             case "baseline_seconds": s.baselineSeconds = integer(v, key, 0...31_536_000) ?? s.baselineSeconds
             case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
             case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval

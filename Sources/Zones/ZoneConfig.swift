@@ -115,6 +115,8 @@ public struct SensorSettings: Sendable {
     public var stateFile: String?
     /// With no state file yet, how long the live sensor learns before rule 7002 reports.
     public var baselineSeconds: Int = 600
+    /// Where a record of every flow goes when it ends (`--flow-log` overrides it).
+    public var flowLog: String?
     public var outputs: [OutputSetting] = []
     public init() {}
 }

@@ -55,4 +55,9 @@ struct AlertOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
     var bpf: String?
+
+    @Option(name: .customLong("flow-log"),
+            help: ArgumentHelp("Write a record of every flow to this file when it ends: a Suricata EVE flow event (packets and bytes each way, start, end, state, why it ended) with the zones of both ends and of the segment; flows still open are written at the end. analyze creates or truncates it, run appends. Overrides sensor.flow_log.",
+                               valueName: "PATH"))
+    var flowLog: String?
 }

@@ -81,6 +81,8 @@ struct AnalyzeCommand: ParsableCommand {
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         let pipeline = try makePipeline(zones, alerts)
+        let flowLog = try openFlowLog(options.flowLog ?? zones.config.sensor.flowLog, append: false, alertsOnStandardOutput: options.output == nil)
+        pipeline.flowLog = flowLog
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: options.bpf)
         var failed = 0
         for path in captures {
@@ -92,6 +94,11 @@ struct AnalyzeCommand: ParsableCommand {
             if StopSignals.requested { break }
         }
         pipeline.finish()
+        if let flowLog {
+            // The flows still open at the end of the input get their records.
+            pipeline.endAllFlows(.shutdown)
+            flowLog.flush()
+        }
         if let signal = StopSignals.name {
             writeError("zonewarden: \(signal): stopped after \(pipeline.statistics.packets) packets; every alert found is written")
         }
@@ -104,6 +111,10 @@ struct AnalyzeCommand: ParsableCommand {
         for o in undelivered {
             writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
         }
+        if let flowLog, let failure = flowLog.failure {
+            writeError("zonewarden: flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow record\(flowLog.unwritten == 1 ? "" : "s") not written")
+            if alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
+        }
         if let failure = alerts.failure {
             let lost = alerts.unwritten.map { "\($0.count) alert\($0.count == 1 ? "" : "s") not written to \($0.sink)" }
             writeError("zonewarden: alert output \(failure)" + (lost.isEmpty ? "" : "; " + lost.joined(separator: ", ")))
@@ -114,6 +125,22 @@ struct AnalyzeCommand: ParsableCommand {
         if let failOn, let highest = alerts.highestSeverity, highest >= failOn {
             throw ExitCode(ExitStatus.alertAtFailOn)
         }
+    }
+}
+
+/// The flow log at `path` (nil: none). Standard output (`-`) only when the
+/// alerts go elsewhere; a file that cannot be opened is a usage error (status 2).
+func openFlowLog(_ path: String?, append: Bool, alertsOnStandardOutput: Bool) throws -> FlowLog? {
+    guard let path else { return nil }
+    if path == "-" && alertsOnStandardOutput {
+        writeError("zonewarden: --flow-log -: the alerts already go to standard output; give them -o FILE, or the flow log a file")
+        throw ExitCode(ExitStatus.usage)
+    }
+    do throws(SinkError) {
+        return try FlowLog(path: path, append: append)
+    } catch {
+        writeError("zonewarden: --flow-log: \(error)")
+        throw ExitCode(ExitStatus.usage)
     }
 }
 

@@ -121,6 +121,8 @@ struct RunCommand: ParsableCommand {
         settings.reportPath = report
         settings.reportFormat = reportFormat ?? report.flatMap { ReportFormat(fileName: $0) } ?? .html
         settings.reportInterval = reportInterval
+        settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, append: true,
+                                           alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [(format: AlertFormat, path: String?, syslog: String?)] = []

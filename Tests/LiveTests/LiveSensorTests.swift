@@ -257,7 +257,8 @@ extension LiveSensorTests {
     @Test func stopProcessesWhatWasCaptured() throws {
         let live = try LiveLab()
         defer { live.tearDown() }
-        try live.startSensor()
+        let flowLog = live.lab.directory + "/flows.json"
+        try live.startSensor(extra: ["--flow-log", flowLog])
         let capture = try live.guestsToManagement(600)
         let sent = try live.lab.counter(live.lab.replayInterface, "tx_packets")
         try live.replay(capture)
@@ -268,6 +269,14 @@ extension LiveSensorTests {
         #expect(counts.map { Int($0.1) == burst && Int($0.2) == burst } == true, "sent \(burst): \(final)")
         let guests = Set(live.eveAlerts.filter { $0.sid == 1001 }.compactMap { $0["src_ip"] as? String })
         #expect(guests.count == 600, "\(guests.count) of 600 guests reported")
+        // Every guest's flow, still open at the stop, has its record; the packets add up.
+        let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let guestRecords = records.filter { ($0["src_ip"] as? String).map(guests.contains) == true }
+        #expect(Set(guestRecords.compactMap { $0["src_ip"] as? String }).count == 600, "\(records.count) flow records")
+        #expect(guestRecords.allSatisfy { ($0["flow"] as? [String: Any])?["reason"] as? String == "shutdown" })
+        let packets = guestRecords.map { r in ((r["flow"] as? [String: Any]).map { ($0["pkts_toserver"] as? Int ?? 0) + ($0["pkts_toclient"] as? Int ?? 0) }) ?? 0 }
+        #expect(packets.reduce(0, +) == burst, "packets in the guests' flow records, of \(burst) replayed")
     }
 
     /// After --user the sensor cannot create the rotated alert file in a

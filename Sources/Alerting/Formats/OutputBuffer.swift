@@ -39,6 +39,15 @@ public struct OutputBuffer: ~Copyable, @unchecked Sendable {
     /// The contents as a string (tests, convenience callers).
     public var text: String { String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self) }
 
+    /// Appends a copy of bytes already written (`start..<start+length`): a
+    /// value written twice is formatted once.
+    public mutating func appendCopy(start: Int, length: Int) {
+        precondition(start >= 0 && length >= 0 && start + length <= count)
+        reserve(length)
+        (base + count).update(from: base + start, count: length)
+        count &+= length
+    }
+
     /// Room for `n` more bytes.
     @inline(__always)
     mutating func reserve(_ n: Int) {
