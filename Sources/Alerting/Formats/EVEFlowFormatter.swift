@@ -125,15 +125,11 @@ public enum EVEFlowFormatter {
         flow.close(&out)
         o.key("zonewarden", &out)
         var zw = JSONObjectWriter(&out)
-        zw.key("src_zone", &out); stringOrNull(f.sourceZone, &out)
-        zw.key("dest_zone", &out); stringOrNull(f.destinationZone, &out)
-        zw.key("segment_zone", &out); stringOrNull(f.segmentZone, &out)
+        zw.key("src_zone", &out); EVEFormatter.stringOrNull(f.sourceZone, &out)
+        zw.key("dest_zone", &out); EVEFormatter.stringOrNull(f.destinationZone, &out)
+        zw.key("segment_zone", &out); EVEFormatter.stringOrNull(f.segmentZone, &out)
         if let vni = f.vni { zw.key("vni", &out); out.append(decimal: vni) }
         zw.close(&out)
         o.close(&out)
-    }
-
-    private static func stringOrNull(_ s: String?, _ out: inout OutputBuffer) {
-        if let s { out.appendJSONString(s) } else { out.append("null" as StaticString) }
     }
 }

@@ -109,7 +109,8 @@ enum EVEFormatter: AlertFormatter {
         out.append(byte: 0x22)
     }
 
-    private static func stringOrNull(_ s: String?, _ out: inout OutputBuffer) {
+    /// A JSON string, or `null` (EVE's zones of addresses in no zone).
+    static func stringOrNull(_ s: String?, _ out: inout OutputBuffer) {
         if let s { out.appendJSONString(s) } else { out.append("null" as StaticString) }
     }
 }
