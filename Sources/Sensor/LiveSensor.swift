@@ -150,7 +150,7 @@ public final class LiveSensor {
         for t in threads { t.interrupt() }
         for t in threads { t.join() }
         for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
-        settings.flowLog?.flush()
+        settings.flowLog?.stop()
         report(final: true)
         writeCommunicationReport()
         if allFailed { return .capture }

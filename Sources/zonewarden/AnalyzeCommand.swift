@@ -97,7 +97,7 @@ struct AnalyzeCommand: ParsableCommand {
         if let flowLog {
             // The flows still open at the end of the input get their records.
             pipeline.endAllFlows(.shutdown)
-            flowLog.flush()
+            flowLog.stop()
         }
         if let signal = StopSignals.name {
             writeError("zonewarden: \(signal): stopped after \(pipeline.statistics.packets) packets; every alert found is written")
