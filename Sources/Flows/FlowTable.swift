@@ -1,3 +1,4 @@
+import Synchronization
 import CSupport
 import Decode
 
@@ -101,6 +102,14 @@ public final class FlowTable {
     private static let classCount = TimeoutClass.allCases.count
     private let seed: UInt64
     private var nextID: UInt64 = 1
+    /// The end of the block of ids taken from ``idSource``.
+    private var idLimit: UInt64 = .max
+    /// Where ids come from when several tables must not share them (a live
+    /// sensor's interfaces, the tables before and after a reload); nil: this
+    /// table numbers its flows 1, 2, 3, ...
+    public var idSource: FlowIDSource? {
+        didSet { idLimit = idSource == nil ? .max : 0; nextID = idSource == nil ? nextID : 0 }
+    }
 
     /// Timing wheel: bucket heads of intrusive lists through `previous`/`next`.
     private static let wheelSize = 4096
@@ -349,6 +358,10 @@ public final class FlowTable {
             firedRules: 0, hashValue32: hash32, previous: -1, next: -1, state: state,
             sourceZone: 0, destinationZone: 0, segmentZone: 0,
             initiatorIsA: senderIsInitiator == senderIsA, timeoutClass: UInt8(timeoutClass.rawValue), appProtocol: 0))
+        if _slowPath(nextID >= idLimit), let source = idSource {
+            nextID = source.reserve(FlowIDSource.blockSize)
+            idLimit = nextID + FlowIDSource.blockSize
+        }
         ids[Int(index)] = nextID
         firstSeenTimes[Int(index)] = p.timestamp
         if state & FlowState.synSeen != 0 { recordSYN(index, initiator: senderIsInitiator, sequence: p.tcpSequence) }
@@ -523,4 +536,18 @@ public final class FlowTable {
         }
         slots[hole] = 0
     }
+}
+
+/// Hands out flow ids in blocks to the flow tables that share it, so that no
+/// two flows of a live sensor get the same id, whichever interface saw them
+/// and whether a reload came between (a table takes a block of
+/// ``blockSize`` ids at a time: one atomic step per 4,096 flows).
+public final class FlowIDSource: Sendable {
+    public static let blockSize: UInt64 = 4096
+    private let next = Atomic<UInt64>(1)
+
+    public init() {}
+
+    /// The first of `count` consecutive ids no other caller gets.
+    public func reserve(_ count: UInt64) -> UInt64 { next.wrappingAdd(count, ordering: .relaxed).oldValue }
 }

@@ -210,11 +210,13 @@ final class CaptureThread: @unchecked Sendable {
         publish(running: true, failure: nil)
         pipeline.finish(flushOutputs: false)
         // Flows start afresh under the new configuration: the old ones get their records now.
-        let flowLog = pipeline.flowLog
+        let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
         if flowLog != nil { pipeline.endAllFlows(.forced) }
         do throws(ConfigErrors) {
             pipeline = try Pipeline(zones: control.zones, alerts: alerts, endpointMemory: endpointMemory)
             pipeline.flowLog = flowLog
+            // Flow ids go on from where they were: no id names two flows in one alert file.
+            pipeline.flows.idSource = flowIDs
             if reportInterval != nil { attachCollector() }
         } catch {
             log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Flows
 import Platform
 import Report
 import Zones
@@ -98,6 +99,7 @@ public final class LiveSensor {
             return .configuration
         }
         let zones = control.zones
+        let flowIDs = FlowIDSource()
         for (interface, handle, link) in handles {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             let pipeline: Pipeline
@@ -108,6 +110,8 @@ public final class LiveSensor {
                 return .configuration
             }
             pipeline.flowLog = settings.flowLog
+            // One id space for every interface (alerts and flow records name flows by id).
+            pipeline.flows.idSource = flowIDs
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
                                        endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
                                        reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)

@@ -276,7 +276,7 @@ extension Pipeline {
             state = r.state & FlowState.replySeen != 0 ? "established" : "new"
         }
         return FlowEndRecord(
-            flowID: flows.id(index), start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
+            flowID: flows.id(index), interface: alerts.interfaceName, start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
             sourcePort: hasPorts ? r.initiatorPort : nil, destinationPort: hasPorts ? r.responderPort : nil,
             proto: isEthernet ? FlowService.etherType(key.protocolNumber).description : ipProtocol.description,
             appProto: InspectorRegistry.protocolName(r.appProtocol), vlans: vlans, vlanCount: vlanCount, vni: segment.hasVNI ? segment.vni : nil,

@@ -41,6 +41,31 @@ struct FlowTableTests {
         #expect(table.count == 1)
     }
 
+    /// Tables sharing a FlowIDSource (a live sensor's interfaces, the tables
+    /// before and after a reload) never give two flows one id; a table of its
+    /// own numbers its flows 1, 2, 3, ...
+    @Test func flowIDsAreUniqueAcrossTablesThatShareASource() throws {
+        let alone = FlowTable(capacity: 64, seed: 1)
+        let ids = try (0..<3).map { i in alone.id(try #require(alone.track(packet(client, server, sport: 40000 + UInt16(i), dport: 443))).index) }
+        #expect(ids == [1, 2, 3])
+        let source = FlowIDSource()
+        var seen = Set<UInt64>()
+        var total = 0
+        for round in 0..<3 {
+            // Two tables at once, then a third as after a reload; more flows than a block of ids.
+            let tables = (0..<2).map { _ in FlowTable(capacity: 8192, seed: 1) }
+            for t in tables { t.idSource = source }
+            for i in 0..<5000 {
+                for (n, t) in tables.enumerated() {
+                    let u = try #require(t.track(packet(client, server, sport: UInt16(1000 + i), dport: UInt16(100 + n + 10 * round))))
+                    seen.insert(t.id(u.index))
+                    total += 1
+                }
+            }
+        }
+        #expect(seen.count == total && total == 30_000)
+    }
+
     @Test func synAckFirstMeansTheReceiverInitiated() throws {
         let table = FlowTable(capacity: 1024, seed: 1)
         let u = try #require(table.track(packet(server, client, sport: 443, dport: 40000, flags: TCPFlags.syn | TCPFlags.ack)))

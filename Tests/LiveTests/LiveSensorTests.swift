@@ -275,6 +275,10 @@ extension LiveSensorTests {
         let guestRecords = records.filter { ($0["src_ip"] as? String).map(guests.contains) == true }
         #expect(Set(guestRecords.compactMap { $0["src_ip"] as? String }).count == 600, "\(records.count) flow records")
         #expect(guestRecords.allSatisfy { ($0["flow"] as? [String: Any])?["reason"] as? String == "shutdown" })
+        // Both interfaces' flows in one file: no id names two of them.
+        let ids = records.compactMap { $0["flow_id"] as? Int }
+        #expect(ids.count == records.count && Set(ids).count == ids.count)
+        #expect(guestRecords.allSatisfy { $0["in_iface"] as? String == live.lab.replayCaptureInterface })
         let packets = guestRecords.map { r in ((r["flow"] as? [String: Any]).map { ($0["pkts_toserver"] as? Int ?? 0) + ($0["pkts_toclient"] as? Int ?? 0) }) ?? 0 }
         #expect(packets.reduce(0, +) == burst, "packets in the guests' flow records, of \(burst) replayed")
     }

@@ -14,6 +14,8 @@ public struct FlowEndRecord: Sendable {
     }
 
     public var flowID: UInt64
+    /// The capture interface (nil for files), as alerts name it.
+    public var interface: String?
     public var start: UInt64
     public var end: UInt64
     /// The initiator and responder (MAC addresses as IPAddress low words for non-IP flows).
@@ -41,11 +43,12 @@ public struct FlowEndRecord: Sendable {
     public var destinationZone: String?
     public var segmentZone: String?
 
-    public init(flowID: UInt64, start: UInt64, end: UInt64, source: Endpoint, destination: Endpoint, sourcePort: UInt16?, destinationPort: UInt16?,
+    public init(flowID: UInt64, interface: String? = nil, start: UInt64, end: UInt64, source: Endpoint, destination: Endpoint, sourcePort: UInt16?, destinationPort: UInt16?,
                 proto: String, appProto: String?, vlans: InlineArray<5, UInt16>, vlanCount: Int, vni: UInt32?, packetsToServer: UInt64, packetsToClient: UInt64,
                 bytesToServer: UInt64, bytesToClient: UInt64, state: String, reason: Reason, alerted: Bool,
                 sourceZone: String?, destinationZone: String?, segmentZone: String?) {
         self.flowID = flowID
+        self.interface = interface
         self.start = start
         self.end = end
         self.source = source
@@ -84,6 +87,7 @@ public enum EVEFlowFormatter {
         out.append(byte: 0x22)
         o.key("flow_id", &out); out.append(decimal: f.flowID)
         o.key("event_type", &out); out.append("\"flow\"" as StaticString)
+        if let iface = f.interface { o.key("in_iface", &out); out.appendJSONString(iface) }
         if f.vlanCount > 0 {
             o.key("vlan", &out)
             out.append(byte: 0x5B)
