@@ -32,6 +32,37 @@ public struct OfflineAnalysis {
                    readAhead: readAhead && Self.isRegularFile(path))
     }
 
+    /// Capture files in the order of their first packets, for reading them as
+    /// one capture: a file that starts earlier is read first, whatever order
+    /// they were given in (a later file read first would hold the earlier
+    /// file's flows open across the jump back in time, and their logins go
+    /// unread). Files whose first packet cannot be read (empty, broken,
+    /// missing) keep their place before the others, so their errors are said
+    /// first. Streams (`-`, FIFOs) cannot be looked into: with one among the
+    /// paths the order is kept.
+    /// - Returns: the paths in reading order, and whether that differs from `paths`.
+    public static func timeOrdered(_ paths: [String]) -> (paths: [String], reordered: Bool) {
+        guard paths.count > 1 else { return (paths, false) }
+        var starts: [(index: Int, first: UInt64?)] = []
+        for (i, path) in paths.enumerated() {
+            var info = stat()
+            guard path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return (paths, false) }
+            var first: UInt64?
+            if let handle = try? PcapHandle.openOffline(path), case .packet(let p)? = try? handle.next() { first = p.timestamp }
+            starts.append((i, first))
+        }
+        let sorted = starts.sorted { a, b in
+            switch (a.first, b.first) {
+            case (nil, nil): return a.index < b.index
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?): return x != y ? x < y : a.index < b.index
+            }
+        }
+        let order = sorted.map { paths[$0.index] }
+        return (order, order != paths)
+    }
+
     /// Whether regular files are read on a thread of their own, ahead of the
     /// analysis (``ReadAhead``), when the machine has more than one core.
     public var readAhead = true

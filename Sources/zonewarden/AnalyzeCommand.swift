@@ -18,7 +18,9 @@ struct AnalyzeCommand: ParsableCommand {
         Reads each capture in turn (use - for standard input), decodes VLAN/QinQ \
         stacks, MPLS, VXLAN, Geneve, GRE/ERSPAN and IP-in-IP tunnels, sorts every \
         flow into the zones of the configuration and reports the rules it breaks. \
-        Flows carry over from one file to the next, as for a rotated capture.
+        Flows carry over from one file to the next, as for a rotated capture; \
+        files are read in the order of their first packets (said on standard \
+        error when that is not the order given).
 
         A capture that cannot be read (missing, not a capture, truncated, an \
         unsupported link type) is reported on one line naming the file and, for a \
@@ -85,7 +87,12 @@ struct AnalyzeCommand: ParsableCommand {
         pipeline.flowLog = flowLog
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: options.bpf)
         var failed = 0
-        for path in captures {
+        // Files are one capture read in time order, whatever order they were given in.
+        let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
+        if reordered {
+            writeError("zonewarden: reading the captures in the order of their first packets: \(ordered.joined(separator: ", "))")
+        }
+        for path in ordered {
             if let error = analysis.run(path: path) {
                 failed += 1
                 pipeline.alerts.flush()
