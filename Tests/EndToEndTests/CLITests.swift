@@ -194,6 +194,14 @@ struct AnalyzeSyslogTests {
 
 @Suite("The rule catalogue has one source")
 struct RuleCatalogueTests {
+    /// The README's example summary is what `--summary` prints for the example capture.
+    @Test func readmeSummaryIsTheRealOne() throws {
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--summary", "-o", "/dev/null", "Captures/example-site.pcap"])
+        #expect(r.status == 0)
+        let readme = try String(contentsOfFile: repoPath("README.md"), encoding: .utf8)
+        #expect(readme.contains("```\n" + r.stderr + "```\n"), "paste the --summary output into README.md's analyze section:\n\(r.stderr)")
+    }
+
     /// The README's rule table is `zonewarden rules --format markdown`, verbatim.
     @Test func readmeTableIsTheRulesCommand() throws {
         let table = try zonewarden(["rules", "--format", "markdown"])
