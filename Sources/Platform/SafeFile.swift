@@ -93,7 +93,10 @@ public enum SafeFile {
 
     /// Whether `path` could be written now (the same rules as ``replace(_:with:mode:sync:origin:)``):
     /// for a command that writes only at the end, to fail before the work rather than after it.
-    public static func checkWritable(_ path: String, origin: Origin = .userNamed) throws(Failure) {
+    /// - Parameter byReplacing: the file is written by creating a new one beside
+    ///   it (``replace(_:with:mode:sync:origin:)``, an output reopened after
+    ///   rotation): only its folder must be writable, not the file there now.
+    public static func checkWritable(_ path: String, origin: Origin = .userNamed, byReplacing: Bool = false) throws(Failure) {
         switch try resolve(path, origin: origin) {
         case .descriptor: return
         case .special(let p):
@@ -101,7 +104,7 @@ public enum SafeFile {
         case .regular(let p, let exists):
             let dir = directory(of: p)
             guard access(dir, W_OK) == 0 else { throw .errno(p, "cannot create a file in \(dir)") }
-            if exists && access(p, W_OK) != 0 { throw .errno(p, "cannot open for writing") }
+            if exists && !byReplacing && access(p, W_OK) != 0 { throw .errno(p, "cannot open for writing") }
         }
     }
 

@@ -27,6 +27,8 @@ public struct LiveSettings: Sendable {
     public var reportPath: String?
     public var reportFormat: ReportFormat = .html
     public var reportInterval = 300
+    /// The alert files of the outputs (checked for writing before capturing).
+    public var outputPaths: [String] = []
     /// Where every flow's record goes when it ends (`--flow-log`), shared by the capture threads.
     public var flowLog: FlowLog?
     public init(interfaces: [String]) { self.interfaces = interfaces }
@@ -97,6 +99,20 @@ public final class LiveSensor {
         if let user = settings.user, let problem = Privileges.drop(to: user) {
             log(problem)
             return .configuration
+        }
+        // Every file the sensor will write, checked as the user it now runs as,
+        // before anything is captured: not "Permission denied" every interval later.
+        let files = settings.outputPaths.map { ("alert output", $0) }
+            + [("metrics file", settings.metricsFile), ("state file", settings.stateFile), ("report", settings.reportPath)].compactMap { k, v in v.map { (k, $0) } }
+        for (what, path) in files {
+            do throws(SafeFile.Failure) {
+                // Replaced whole (metrics, state, report) or reopened after rotation (outputs):
+                // the folder must be writable; an output file itself is already open.
+                try SafeFile.checkWritable(path, byReplacing: true)
+            } catch {
+                log("the \(what) cannot be written\(settings.user.map { " as user \($0)" } ?? ""): \(error.description); nothing captured")
+                return .outputs
+            }
         }
         let zones = control.zones
         let flowIDs = FlowIDSource()
@@ -200,15 +216,26 @@ public final class LiveSensor {
         }
         guard var report = merged else { return }
         report.captures = settings.interfaces
-        do throws(SafeFile.Failure) {
-            try SafeFile.replace(path, with: settings.reportFormat.render(report), mode: SafeFile.privateMode)
-        } catch {
-            log(error.description)
-        }
+        writeOwnFile("report") { try SafeFile.replace(path, with: settings.reportFormat.render(report), mode: SafeFile.privateMode) }
     }
 
     /// Tables already said to have run full (interface and table name).
     private var warned = Set<String>()
+    /// Failed writes of the sensor's own files, by file; those failing now are said once.
+    private var fileFailures: [String: UInt64] = [:]
+    private var failing = Set<String>()
+
+    /// Writes one of the sensor's own files: a failure is counted and said
+    /// once, until the file can be written again.
+    private func writeOwnFile(_ file: String, _ write: () throws -> Void) {
+        do {
+            try write()
+            if failing.remove(file) != nil { log("\(file) written again") }
+        } catch {
+            fileFailures[file, default: 0] += 1
+            if failing.insert(file).inserted { log("\(error); said once, counted in zonewarden_file_write_failures_total") }
+        }
+    }
 
     /// Statistics on the log, the metrics file and the endpoint state file.
     private func report(final: Bool) {
@@ -222,15 +249,15 @@ public final class LiveSensor {
         let outputStats = outputs.map(\.statistics)
         let rules = RuleRegistry.all.map { $0.metadata }
         for line in SensorReport.lines(interfaces, outputStats, rules: rules) { log((final ? "final: " : "") + line) }
-        if let path = settings.metricsFile {
-            do throws(SafeFile.Failure) {
-                try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules), mode: SafeFile.publicMode)
-            } catch {
-                log(error.description)
-            }
-        }
         if let memory = endpointMemory {
-            do throws(EndpointMemoryError) { try memory.save() } catch { log(error.description) }
+            writeOwnFile("state file") { try memory.save() }
+        }
+        if let path = settings.metricsFile {
+            let failures = fileFailures.sorted { $0.key < $1.key }.map { (file: $0.key, count: $0.value) }
+            writeOwnFile("metrics file") {
+                try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules, fileWriteFailures: failures),
+                                     mode: SafeFile.publicMode)
+            }
         }
     }
 }

@@ -38,7 +38,10 @@ public enum SensorReport {
     }
 
     /// The Prometheus text exposition format.
-    public static func prometheus(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata]) -> String {
+    /// - Parameter fileWriteFailures: failed writes of the sensor's own files
+    ///   (metrics, state, report), by file.
+    public static func prometheus(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata],
+                                  fileWriteFailures: [(file: String, count: UInt64)] = []) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP zonewarden_\(name) \(help)\n# TYPE zonewarden_\(name) \(type)\n"
@@ -74,6 +77,8 @@ public enum SensorReport {
         })
         metric("output_queue_length", "gauge", "Alert messages waiting for an output.", outputs.map { (label("output", $0.name), "\($0.queued)") })
         metric("output_failing", "gauge", "1 while an output cannot deliver.", outputs.map { (label("output", $0.name), $0.failing ? "1" : "0") })
+        metric("file_write_failures_total", "counter", "Failed writes of the sensor's own files (metrics, endpoint state, communication report), by file.",
+               fileWriteFailures.map { (label("file", $0.file), "\($0.count)") })
         metric("output_reopen_failures_total", "counter", "Reopens of an output file (SIGHUP, log rotation) that failed.",
                outputs.map { (label("output", $0.name), "\($0.reopenFailures)") })
         return text

@@ -134,6 +134,7 @@ struct RunCommand: ParsableCommand {
             // Checked when the configuration was loaded.
             specs = sensor.outputs.map { (AlertFormat(name: $0.format) ?? .eve, $0.path, $0.syslog) }
         }
+        settings.outputPaths = specs.compactMap(\.path)
         let outputs = try makeOutputs(specs, queueSize: queueSize)
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
         let status = live.run()

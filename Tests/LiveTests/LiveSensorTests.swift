@@ -291,9 +291,11 @@ extension LiveSensorTests {
         defer { live.tearDown() }
         chmod(live.lab.directory, 0o777)
         let rootOnly = live.lab.directory + "/alerts"
-        try FileManager.default.createDirectory(atPath: rootOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        // Writable at the start (the sensor checks), only root's by the time of the rotation.
+        try FileManager.default.createDirectory(atPath: rootOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
         let alertFile = rootOnly + "/eve.json"
         try live.startSensor(extra: ["--user", "nobody"], alertFile: alertFile)
+        chmod(rootOnly, 0o755)
         try FileManager.default.moveItem(atPath: alertFile, toPath: alertFile + ".1")
         live.sensor!.signal(SIGHUP)
         #expect(waitFor(10) { live.log.contains("output \(alertFile): cannot reopen after rotation: ") }, "\(live.log)")
@@ -305,5 +307,53 @@ extension LiveSensorTests {
         #expect(live.stopSensor() == 4)
         #expect(live.log.contains("final: output \(alertFile): ") && live.log.contains("1 failed reopen"), "\(live.log)")
         #expect(!FileManager.default.fileExists(atPath: alertFile))
+    }
+
+    /// After giving up root, every file the sensor will write is checked
+    /// before anything is captured: one line naming the file, status 4.
+    @Test func unwritableFilesStopTheStartWithStatus4() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        chmod(live.lab.directory, 0o777)
+        let rootOnly = live.lab.directory + "/private"
+        try FileManager.default.createDirectory(atPath: rootOnly, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let binary = productsDirectory.appendingPathComponent("zonewarden").path
+        for (option, path) in [("--metrics-file", rootOnly + "/metrics.prom"), ("--state-file", rootOnly + "/state"), ("-o", rootOnly + "/eve.json")] {
+            let log = live.lab.directory + "/refused.log"
+            unlink(log)
+            var arguments = [binary, "run", "-c", live.configPath, "-i", live.lab.replayCaptureInterface, "--user", "nobody", "--format", "eve"]
+            if option != "-o" { arguments += ["-o", live.lab.directory + "/eve.json"] }
+            let p = try live.lab.spawn(in: live.lab.switchNamespace, arguments + [option, path], output: log)
+            #expect(p.wait(seconds: 20) == 4)
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").filter { !$0.contains("does not exist yet: learning") }
+            #expect(lines.count == 1 && lines[0].contains(path) && lines[0].contains("as user nobody") && lines[0].hasSuffix("nothing captured"), "\(option): \(text)")
+            #expect(!text.contains("capturing on"))
+        }
+    }
+
+    /// A file that stops being writable while the sensor runs: counted in the
+    /// metrics every interval, said once.
+    @Test func aFileThatFailsLaterIsSaidOnceAndCounted() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        chmod(live.lab.directory, 0o777)
+        let stateDirectory = live.lab.directory + "/state"
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
+        let metrics = live.lab.directory + "/later.prom", log = live.lab.directory + "/later.log"
+        let binary = productsDirectory.appendingPathComponent("zonewarden").path
+        let p = try live.lab.spawn(in: live.lab.switchNamespace, [binary, "run", "-c", live.configPath, "-i", live.lab.replayCaptureInterface,
+            "--user", "nobody", "--format", "eve", "-o", live.lab.directory + "/later.json", "--stats-interval", "1",
+            "--metrics-file", metrics, "--state-file", stateDirectory + "/endpoints"], output: log)
+        let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(waitFor(20) { text().contains("capturing on") }, "\(text())")
+        chmod(stateDirectory, 0o755)  // root's folder: nobody can no longer replace the state file
+        try live.replay(try live.guestsToManagement(3))  // a management host to remember: the state must be saved
+        let failures = { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").firstMatch(of: /zonewarden_file_write_failures_total\{file="state file"\} (\d+)/).flatMap { Int($0.1) } ?? 0 }
+        #expect(waitFor(15) { failures() >= 3 }, "\(text())")
+        p.signal(SIGTERM)
+        #expect(p.wait(seconds: 30) == 0)
+        let said = text().split(separator: "\n").filter { $0.contains("said once, counted in zonewarden_file_write_failures_total") }
+        #expect(said.count == 1 && said[0].contains(stateDirectory), "\(text())")
     }
 }
