@@ -16,10 +16,12 @@ public enum SensorReport {
             if s.flowsEvictedInspected > 0 { line += ", \(s.flowsEvictedInspected) of them while inspected: flow.evicted_inspected" }
             line += "); "
             let written = s.written.values.reduce(0, +), detected = s.detected.values.reduce(0, +)
-            line += "alerts \(written) written, \(detected - written) suppressed"
+            // The counts per rule are of the alerts written; the suppressed are repeats the throttle held back.
+            line += "alerts \(written) written"
             if !s.written.isEmpty {
-                line += " (" + s.written.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+                line += " (by rule " + s.written.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
             }
+            line += ", \(detected - written) suppressed by throttling"
             if let f = s.failure { line += "; stopped: \(f)" }
             lines.append(line)
         }
