@@ -41,8 +41,11 @@ struct AnalyzeCommand: ParsableCommand {
 
     static let defaultSyslogTimeout: Double = 30
 
-    @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default \(Int(defaultSyslogTimeout))).", valueName: "SECONDS"))
-    var syslogTimeout: Double = defaultSyslogTimeout
+    /// Without --syslog-timeout, a collector that has taken nothing and cannot be reached is given this long.
+    static let unreachableSyslogTimeout: Double = 3
+
+    @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default \(Int(defaultSyslogTimeout)); without this option, a collector that could never be reached is given up after \(Int(unreachableSyslogTimeout)) s).", valueName: "SECONDS"))
+    var syslogTimeout: Double?
 
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end.")
     var summary = false
@@ -53,7 +56,7 @@ struct AnalyzeCommand: ParsableCommand {
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
-        if !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
+        if let syslogTimeout, !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
     }
 
     func run() throws {
@@ -109,9 +112,13 @@ struct AnalyzeCommand: ParsableCommand {
         if let signal = StopSignals.name {
             writeError("zonewarden: \(signal): stopped after \(pipeline.statistics.packets) packets; every alert found is written")
         }
-        // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it.
-        let deadline = monotonicSeconds() + syslogTimeout
-        for c in collectors { c.stop(deadline: deadline) }
+        // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it;
+        // by default one that could never be reached (nothing delivered, failing now) gets a few.
+        let now = monotonicSeconds()
+        for c in collectors {
+            c.stop(deadline: now + (syslogTimeout ?? Self.defaultSyslogTimeout),
+                   unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
+        }
         if summary { writeError(Summary.render(pipeline: pipeline, files: captures.count, failedFiles: failed)) }
         for warning in pipeline.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
         let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }

@@ -52,6 +52,12 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     private var stats: OutputStatistics
     private var stopping = false
     private var stopDeadline = 0.0
+    private var giveUpIfUnreachable: Double?
+    /// When stopping ends: the deadline, or sooner for a destination never reached. `lock` held.
+    private var currentDeadline: Double {
+        if let giveUp = giveUpIfUnreachable, accepted == 0, stats.failing { return min(stopDeadline, giveUp) }
+        return stopDeadline
+    }
     private var reopenRequested = false
     private var busy = false
     private var thread: WorkerThread?
@@ -112,10 +118,14 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     /// Stops the output: delivers what is queued until `deadline` (monotonic
     /// seconds), then waits for acknowledgements and closes. What is left is
     /// counted as undelivered.
-    public func stop(deadline: Double) {
+    /// - Parameter unreachableAfter: give up sooner, at this time, if the
+    ///   destination has taken nothing yet and cannot be reached (a one-off
+    ///   analysis need not wait long for a collector that is not there).
+    public func stop(deadline: Double, unreachableAfter: Double? = nil) {
         lock.withLock {
             stopping = true
             stopDeadline = deadline
+            giveUpIfUnreachable = unreachableAfter
         }
         lock.broadcast()
         thread?.join()
@@ -161,7 +171,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 reopen = reopenRequested
                 reopenRequested = false
                 if queue.count > head { message = queue[head]; busy = true } else { busy = false }
-                stop = stopping && (message == nil || monotonicSeconds() >= stopDeadline)
+                stop = stopping && (message == nil || monotonicSeconds() >= currentDeadline)
             }
             if reopen {
                 // Reopened here, as whoever the sensor runs as now (after --user): a failure is said, counted, and ends in exit status 4.
@@ -205,7 +215,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 }
             }
             if retryAfter > 0 {
-                lock.withLock { if !stopping || monotonicSeconds() < stopDeadline { lock.wait(seconds: retryAfter) } }
+                lock.withLock { if !stopping || monotonicSeconds() < currentDeadline { lock.wait(seconds: min(retryAfter, max(currentDeadline - monotonicSeconds(), 0.05))) } }
                 backoff = min(backoff * 2, 5)
             } else {
                 backoff = 0.1
@@ -213,7 +223,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             }
         }
         _ = transport.flush()
-        let unconfirmed = transport.finish(deadline: max(stopDeadline, monotonicSeconds() + 1))
+        let unconfirmed = transport.finish(deadline: max(lock.withLock { currentDeadline }, monotonicSeconds() + 1))
         lock.withLock {
             // What the transport took but could not confirm is undelivered, not also delivered.
             stats.undelivered = queue.count - head + unconfirmed
