@@ -42,6 +42,9 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
     case geneveTruncated
     case tunnelTooDeep
     case tooManyLayers
+    /// A GRE packet carrying a protocol the decoder does not follow (keepalives,
+    /// 0x8909, WCCP, ...): the GRE flow between its endpoints is still a tunnel.
+    case greUnknownPayload
 
     /// The stable name, e.g. `decode.ipv4.truncated`.
     public var name: String {
@@ -84,6 +87,7 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
         case .geneveTruncated: return "decode.geneve.truncated"
         case .tunnelTooDeep: return "decode.tunnel.too_deep"
         case .tooManyLayers: return "decode.packet.too_many_layers"
+        case .greUnknownPayload: return "decode.gre.unknown_payload"
         }
     }
 

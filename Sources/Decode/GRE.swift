@@ -51,6 +51,9 @@ enum GREDecoder {
         case .mplsUnicast, .mplsMulticast:
             return p.enterTunnel(.gre, identifier: key, hasIdentifier: hasKey) ? .etherType(EtherType(rawValue: protocolType), inner) : .done
         default:
+            // Not followed inside, not hidden: counted, and the packet stays a GRE
+            // flow between the tunnel's endpoints (rule 5004 judges those).
+            p.flag(.greUnknownPayload)
             return .done
         }
     }

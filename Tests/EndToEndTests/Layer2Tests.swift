@@ -1,4 +1,5 @@
 import Alerting
+import CaptureBuilder
 import Foundation
 import Testing
 
@@ -83,6 +84,27 @@ struct Layer2EvidenceTests {
     @Test func overlays() throws {
         let alerts = try analyze(configPath: Self.config, [repoPath("Captures/overlay-misplaced.pcap")]).alerts.filter { $0.sid == 5004 }
         #expect(alerts.map { ($0.evidence("misplaced_endpoint") ?? $0.evidence("vni_zone"))?.stringValue } == ["192.168.100.70", "guests", "10.10.0.11"])
+    }
+
+    /// GRE carrying a protocol the decoder does not follow (0x8909 here) is
+    /// still a tunnel between its endpoints for 5004, and counted as a decode
+    /// anomaly; between two transport-zone endpoints it is fine.
+    @Test func greWithAnUnknownPayloadIsATunnel() throws {
+        let s = CaptureScript()
+        let guest = CaptureBuilder.Host("192.168.100.70"), underlay = CaptureBuilder.Host("10.40.0.1"), underlay2 = CaptureBuilder.Host("10.40.0.2")
+        let gre: [UInt8] = [0x00, 0x00, 0x89, 0x09] + [UInt8](repeating: 0xAB, count: 20)
+        for _ in 0..<3 {
+            s.append(s.ipPacket(from: guest, to: underlay, proto: 47, transport: gre, wire: Wire(tags: [Frames.dot1q(100)])))
+            s.append(s.ipPacket(from: underlay, to: underlay2, proto: 47, transport: gre, wire: Wire(tags: [Frames.dot1q(40)])))
+        }
+        let capture = temporaryDirectory().appendingPathComponent("gre-unknown.pcap").path
+        try s.write(to: capture)
+        let result = try analyze(configPath: "config/example.yaml", [capture])
+        let alerts = result.alerts.filter { $0.sid == 5004 }
+        #expect(alerts.map { $0.evidence("misplaced_endpoint")?.stringValue } == ["192.168.100.70"], "\(result.alerts.map(\.sid))")
+        #expect(alerts.first?.evidence("tunnel")?.stringValue == "gre")
+        #expect(result.pipeline.statistics.anomalyCounts.map(\.name) == ["decode.gre.unknown_payload"])
+        #expect(result.pipeline.statistics.anomalyCounts.first?.count == 6)
     }
 
     @Test func multiHomedEvidence() throws {

@@ -18,23 +18,18 @@ public final class OverlayMisplacedRule: Rule {
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
         let p = e.packet.pointee
+        // GRE whose payload is not followed (keepalives, unknown protocols) is a
+        // flow of protocol 47 between the tunnel's endpoints: a tunnel all the same.
+        if p.tunnels.isEmpty && !e.isEthernet && e.ipProtocol.rawValue == 47 {
+            let t = Encapsulation(kind: .gre, outerSource: e.initiator, outerDestination: e.responder, identifier: 0, hasIdentifier: false)
+            check(t, e, &findings)
+            return
+        }
         guard !p.tunnels.isEmpty else { return }
         for level in 0..<p.tunnels.count {
             let t = p.tunnels[level]
             guard !t.kind.isMirror else { continue }
-            for side in 0..<2 {
-                let endpoint = side == 0 ? t.outerSource : t.outerDestination
-                let zone = e.zones.zone(for: endpoint)
-                guard e.zones.role(zone) != .transport else { continue }
-                let place: Message = zone == 0 ? "in no zone" : "in zone \(e.zoneName(zone)) (\(e.roleName(zone)))"
-                findings.append(Finding(
-                    message: "\(t.kind.name) tunnel \(t.outerSource) -> \(t.outerDestination)\(Self.id(t)): endpoint \(endpoint) is \(place), not in a transport zone",
-                    evidence: [("tunnel", .text(t.kind.name)), ("tunnel_src", .address(t.outerSource)), ("tunnel_dest", .address(t.outerDestination)),
-                               ("misplaced_endpoint", .address(endpoint)), ("endpoint_zone", .text(e.zoneName(zone)))]
-                        + (t.virtualNetworkID.map { [("vni", .number(Int($0)))] } ?? []),
-                    key: FindingKey(sid: Self.metadata.sid, first: t.outerSource, second: t.outerDestination, detail: UInt64(t.identifier) | UInt64(t.kind.rawValue) << 32)))
-                break  // one finding per tunnel
-            }
+            check(t, e, &findings)
         }
         // The innermost packet against its VNI's zone.
         guard !e.isEthernet, let t = p.tunnels.innermost, let vni = t.virtualNetworkID else { return }
@@ -45,6 +40,23 @@ public final class OverlayMisplacedRule: Rule {
             message: "\(t.kind.name) VNI \(vni) belongs to zone \(owner) but carries \(e.initiatorEndpoint) (\(e.zoneName(e.sourceZone))) -> \(e.responderEndpoint) (\(e.zoneName(e.destinationZone))): neither end is in the VNI's zone",
             evidence: [("tunnel", .text(t.kind.name)), ("vni", .number(Int(vni))), ("vni_zone", .text(e.zoneName(vniZone)))],
             key: FindingKey(sid: Self.metadata.sid, first: e.initiator, second: e.responder, detail: 1 << 40 | UInt64(vni))))
+    }
+
+    /// One finding per tunnel whose first endpoint outside a transport zone is named.
+    private func check(_ t: Encapsulation, _ e: FlowEvent, _ findings: inout [Finding]) {
+        for side in 0..<2 {
+            let endpoint = side == 0 ? t.outerSource : t.outerDestination
+            let zone = e.zones.zone(for: endpoint)
+            guard e.zones.role(zone) != .transport else { continue }
+            let place: Message = zone == 0 ? "in no zone" : "in zone \(e.zoneName(zone)) (\(e.roleName(zone)))"
+            findings.append(Finding(
+                message: "\(t.kind.name) tunnel \(t.outerSource) -> \(t.outerDestination)\(Self.id(t)): endpoint \(endpoint) is \(place), not in a transport zone",
+                evidence: [("tunnel", .text(t.kind.name)), ("tunnel_src", .address(t.outerSource)), ("tunnel_dest", .address(t.outerDestination)),
+                           ("misplaced_endpoint", .address(endpoint)), ("endpoint_zone", .text(e.zoneName(zone)))]
+                    + (t.virtualNetworkID.map { [("vni", .number(Int($0)))] } ?? []),
+                key: FindingKey(sid: Self.metadata.sid, first: t.outerSource, second: t.outerDestination, detail: UInt64(t.identifier) | UInt64(t.kind.rawValue) << 32)))
+            return
+        }
     }
 
     private static func id(_ t: Encapsulation) -> Message {
