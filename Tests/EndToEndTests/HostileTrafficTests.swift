@@ -131,10 +131,10 @@ struct BenchmarkMixTests {
         nonisolated(unsafe) var missed: [UInt16: Int] = [:]
         pipeline.onFlowEnd = { record, _ in
             // Flows the capture opened (not those cut off mid-stream by its end) that carried data both ways.
-            // TLS is judged only towards management services, and no inspector reads PostgreSQL or MySQL yet:
+            // TLS is judged only towards management services, and no inspector reads MySQL yet:
             // those openings go through every recognizer and are left alone, as on a real network.
             guard record.key.protocolNumber == 6, record.bytesFromInitiator > 0, record.bytesFromResponder > 0,
-                  ![443, 3306, 5432].contains(record.responderPort) else { return }
+                  ![443, 3306].contains(record.responderPort) else { return }
             tcp += 1
             if record.appProtocol != 0 { recognised += 1 } else { missed[record.responderPort, default: 0] += 1 }
         }

@@ -188,6 +188,41 @@ struct InspectorTests {
         #expect(logins(out.events).map(\.user) == ["later"] && logins(out.events).first?.success == nil)
     }
 
+    /// PostgreSQL's startup: the SSLRequest refused or taken, the user and
+    /// database, and the authentication the server asked for and its verdict.
+    @Test func postgresql() {
+        func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func message(_ type: Character, _ body: [UInt8]) -> [UInt8] { [UInt8(ascii: type.unicodeScalars.first!)] + be32(4 + body.count) + body }
+        let pairs = Array("user\0vcdb\0database\0VCDB\0\0".utf8)
+        let startup = be32(8 + pairs.count) + be32(196_608) + pairs
+        let sslRequest = be32(8) + be32(80_877_103)
+        let ok = message("R", be32(0)), refused = message("E", Array("SFATAL\0C28P01\0Mpassword authentication failed\0\0".utf8))
+        let password = message("p", Array("VMware1!\0".utf8))
+        // SSL refused, then a cleartext password, accepted.
+        let clear: M.Dialogue = [(true, sslRequest), (false, [0x4E]), (true, startup), (false, message("R", be32(3))), (true, password), (false, ok)]
+        for chunk in [1, 3, Int.max] {
+            let (proto, events) = inspect(clear, serverPort: 5432, chunk: chunk)
+            let l = logins(events)
+            #expect(proto == "postgresql" && cleartextServices(events) == ["postgresql"], "chunk \(chunk)")
+            #expect(l.count == 1 && l[0].user == "vcdb" && l[0].credential == .cleartext(length: 8) && l[0].success == true, "chunk \(chunk): \(l)")
+        }
+        let wrong: M.Dialogue = [(true, startup), (false, message("R", be32(3))), (true, password), (false, refused)]
+        #expect(logins(inspect(wrong, serverPort: 5432).1).map(\.success) == [false])
+        // MD5: a weak method, and a login whose password is not sent.
+        let md5: M.Dialogue = [(true, startup), (false, message("R", be32(5) + [1, 2, 3, 4])), (true, message("p", Array("md5d47dfe4b3c0e9cbf539949db664f528b\0".utf8))), (false, ok)]
+        let m = inspect(md5, serverPort: 5432).1
+        #expect(weak(m).map(\.method) == ["PostgreSQL MD5 password"])
+        #expect(logins(m).map { "\($0.credential)" }.allSatisfy { !$0.contains("md5d47") } && logins(m).first?.success == true)
+        // Trust: in without a password.
+        #expect(anonymous(inspect([(true, startup), (false, ok)], serverPort: 5432).1).map(\.user) == ["vcdb"])
+        // SSL taken: nothing more is read, nothing is reported.
+        let tls = inspect([(true, sslRequest), (false, [0x53]), (true, [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])], serverPort: 5432)
+        #expect(tls.1.isEmpty)
+        // SCRAM: no finding about the password, only the service in clear.
+        let scram = inspect([(true, startup), (false, message("R", be32(10) + Array("SCRAM-SHA-256\0\0".utf8)))], serverPort: 5432).1
+        #expect(logins(scram).isEmpty && weak(scram).isEmpty && cleartextServices(scram) == ["postgresql"])
+    }
+
     @Test func ldap() {
         let d: M.Dialogue = [(true, M.ldapBind(id: 1, dn: "cn=admin,dc=x", password: "zeek")), (false, M.ldapBindResponse(id: 1, code: 0)),
                              (true, M.ldapBind(id: 2, dn: "cn=other,dc=x", password: "pw2")), (false, M.ldapBindResponse(id: 2, code: 49))]

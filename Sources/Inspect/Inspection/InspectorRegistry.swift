@@ -30,6 +30,7 @@ public enum InspectorRegistry {
         XenMigrationInspector.self,
         VirtualBoxTeleporterInspector.self,
         NBDInspector.self,
+        PostgreSQLInspector.self,
     ]
 
     /// The inspectors tried on TCP and on UDP flows, in ``all`` order.
