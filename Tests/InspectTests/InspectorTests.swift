@@ -223,6 +223,31 @@ struct InspectorTests {
         #expect(logins(scram).isEmpty && weak(scram).isEmpty && cleartextServices(scram) == ["postgresql"])
     }
 
+    /// Redis AUTH (one or two arguments) in clear, each matched to its reply
+    /// in command order, whatever replies the commands between get.
+    @Test func redis() {
+        func resp(_ args: String...) -> [UInt8] {
+            Array(("*\(args.count)\r\n" + args.map { "$\($0.utf8.count)\r\n\($0)\r\n" }.joined()).utf8)
+        }
+        let dialogue: M.Dialogue = [
+            (true, resp("AUTH", "notauser", "notapassword")), (false, Array("-WRONGPASS invalid username-password pair\r\n".utf8)),
+            (true, resp("PING") + resp("GET", "k")), (false, Array("+PONG\r\n$5\r\nvalue\r\n".utf8)),
+            (true, resp("AUTH", "default", "defaultpassword")), (false, Array("+OK\r\n".utf8)),
+            (true, resp("KEYS", "*")), (false, Array("*2\r\n$1\r\na\r\n$1\r\nb\r\n".utf8)),
+            (true, resp("AUTH", "secret")),
+        ]
+        for chunk in [1, 5, Int.max] {
+            let (proto, events) = inspect(dialogue, serverPort: 6379, chunk: chunk)
+            let l = logins(events)
+            #expect(proto == "redis" && cleartextServices(events) == ["redis"], "chunk \(chunk)")
+            #expect(l.map { "\($0.user ?? "-") \($0.credential) \(String(describing: $0.success))" } == [
+                "notauser cleartext(length: 12) Optional(false)", "default cleartext(length: 15) Optional(true)", "default cleartext(length: 6) nil",
+            ], "chunk \(chunk): \(l)")
+        }
+        // Not RESP: not recognised.
+        #expect(inspect([(true, Array("GET / HTTP/1.1\r\n\r\n".utf8))], serverPort: 6379).0 != "redis")
+    }
+
     @Test func ldap() {
         let d: M.Dialogue = [(true, M.ldapBind(id: 1, dn: "cn=admin,dc=x", password: "zeek")), (false, M.ldapBindResponse(id: 1, code: 0)),
                              (true, M.ldapBind(id: 2, dn: "cn=other,dc=x", password: "pw2")), (false, M.ldapBindResponse(id: 2, code: 49))]

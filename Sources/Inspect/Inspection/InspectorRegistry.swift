@@ -31,6 +31,7 @@ public enum InspectorRegistry {
         VirtualBoxTeleporterInspector.self,
         NBDInspector.self,
         PostgreSQLInspector.self,
+        RedisInspector.self,
     ]
 
     /// The inspectors tried on TCP and on UDP flows, in ``all`` order.
