@@ -63,13 +63,28 @@ public final class LiveSensor {
         self.log = log
     }
 
-    /// Runs until SIGINT or SIGTERM (or every interface failed).
-    public func run() -> Status {
-        // Every thread inherits the blocked set: the signals go to sigtimedwait below.
+    /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread
+    /// it starts from now on. Call it before any thread exists (the outputs'
+    /// delivery threads, the flow log's writer): a thread that leaves them
+    /// unblocked may be the one the kernel hands a SIGTERM to, and its default
+    /// action ends the process before anything is drained or written.
+    public static func blockSignals() {
+        var signals = stopAndReloadSignals
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+    }
+
+    private static var stopAndReloadSignals: sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        return signals
+    }
+
+    /// Runs until SIGINT or SIGTERM (or every interface failed).
+    public func run() -> Status {
+        // Every thread inherits the blocked set: the signals go to sigtimedwait below.
+        Self.blockSignals()
+        var signals = Self.stopAndReloadSignals
 
         if let path = settings.stateFile {
             do throws(EndpointMemoryError) {

@@ -95,6 +95,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before any thread starts: the stop and reload signals go to the sensor's main loop only.
+        LiveSensor.blockSignals()
         let options = alertOptions
         let config = options.config
         let zones = try loadZones(config)
