@@ -23,11 +23,10 @@ final class Lookahead {
     private static let mask = distance - 1
 
     private struct Entry {
-        /// A copy of the packet's bytes; grows to the largest packet seen, then stays.
-        var buffer: UnsafeMutableRawPointer
-        var capacity: Int
-        /// The bytes processed: the copy in `buffer`, or memory that stays valid
-        /// until the packet is processed (a ``ReadAhead`` slot).
+        /// A copy of the packet's bytes, when they are libpcap's (reused for the next packet).
+        var copy = PacketCopy()
+        /// The bytes processed: the copy, or memory that stays valid until the
+        /// packet is processed (a ``ReadAhead`` slot).
         var view = UnsafeRawBufferPointer(start: nil, count: 0)
         /// The packet's flow key and hash (nil: no flow), computed once.
         var key: PreparedFlowKey?
@@ -50,12 +49,12 @@ final class Lookahead {
         packets.initialize(repeating: DecodedPacket(), count: Self.distance)
         entries = .allocate(capacity: Self.distance)
         for i in 0..<Self.distance {
-            (entries + i).initialize(to: Entry(buffer: .allocate(byteCount: 2048, alignment: 64), capacity: 2048))
+            (entries + i).initialize(to: Entry())
         }
     }
 
     deinit {
-        for i in 0..<Self.distance { entries[i].buffer.deallocate() }
+        for i in 0..<Self.distance { entries[i].copy.release() }
         entries.deinitialize(count: Self.distance)
         entries.deallocate()
         packets.deinitialize(count: Self.distance)
@@ -70,22 +69,11 @@ final class Lookahead {
         if count == Self.distance { processOldest() }
         let i = head
         let e = entries + i
-        var copy = captured
-        if stable {
-            e.pointee.view = captured.bytes
-        } else {
-            let length = captured.bytes.count
-            if _slowPath(length > e.pointee.capacity) {
-                e.pointee.buffer.deallocate()
-                e.pointee.capacity = max(length, e.pointee.capacity * 2)
-                e.pointee.buffer = .allocate(byteCount: e.pointee.capacity, alignment: 64)
-            }
-            if let base = captured.bytes.baseAddress, length > 0 { e.pointee.buffer.copyMemory(from: base, byteCount: length) }
-            e.pointee.view = UnsafeRawBufferPointer(start: e.pointee.buffer, count: length)
-            copy.bytes = e.pointee.view
-        }
+        e.pointee.view = stable ? captured.bytes : e.pointee.copy.store(captured.bytes)
+        var queued = captured
+        queued.bytes = e.pointee.view
         let p = packets + i
-        pipeline.decode(copy, link: link, into: p)
+        pipeline.decode(queued, link: link, into: p)
         let key = flows.prepare(p)
         e.pointee.key = key
         if let key { flows.prefetchSlot(key.hash32) }

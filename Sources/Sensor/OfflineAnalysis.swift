@@ -29,7 +29,7 @@ public struct OfflineAnalysis {
             return error
         }
         return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
-                   readAhead: readAhead && Self.isRegularFile(path))
+                   readAhead: readAhead && Self.isRegularFile(path) && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
     }
 
     /// Capture files in the order of their first packets, for reading them as
@@ -45,20 +45,13 @@ public struct OfflineAnalysis {
         guard paths.count > 1 else { return (paths, false) }
         var starts: [(index: Int, first: UInt64?)] = []
         for (i, path) in paths.enumerated() {
-            var info = stat()
-            guard path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return (paths, false) }
+            guard isRegularFile(path) else { return (paths, false) }
             var first: UInt64?
             if let handle = try? PcapHandle.openOffline(path), case .packet(let p)? = try? handle.next() { first = p.timestamp }
             starts.append((i, first))
         }
-        let sorted = starts.sorted { a, b in
-            switch (a.first, b.first) {
-            case (nil, nil): return a.index < b.index
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?): return x != y ? x < y : a.index < b.index
-            }
-        }
+        // Unreadable files (no first packet) as if at time 0; ties keep the given order.
+        let sorted = starts.sorted { ($0.first ?? 0, $0.index) < ($1.first ?? 0, $1.index) }
         let order = sorted.map { paths[$0.index] }
         return (order, order != paths)
     }
@@ -68,7 +61,7 @@ public struct OfflineAnalysis {
     public var readAhead = true
 
     private static func isRegularFile(_ path: String) -> Bool {
-        guard path != "-", sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1 else { return false }
+        guard path != "-" else { return false }
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }

@@ -28,17 +28,14 @@ final class ReadAhead: @unchecked Sendable {
     private static let mask = capacity - 1
 
     struct Slot {
-        var buffer: UnsafeMutableRawPointer
-        var bufferCapacity: Int
+        var copy = PacketCopy()
         var timestamp: UInt64 = 0
         var capturedLength = 0
         var wireLength = 0
-        var length = 0
 
         /// The packet in the slot, valid until the slot is released.
         var packet: CapturedPacket {
-            CapturedPacket(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength,
-                           bytes: UnsafeRawBufferPointer(start: buffer, count: length))
+            CapturedPacket(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength, bytes: copy.bytes)
         }
     }
 
@@ -62,12 +59,12 @@ final class ReadAhead: @unchecked Sendable {
         self.handle = handle
         slots = .allocate(capacity: Self.capacity)
         for i in 0..<Self.capacity {
-            (slots + i).initialize(to: Slot(buffer: .allocate(byteCount: 2048, alignment: 64), bufferCapacity: 2048))
+            (slots + i).initialize(to: Slot())
         }
     }
 
     deinit {
-        for i in 0..<Self.capacity { slots[i].buffer.deallocate() }
+        for i in 0..<Self.capacity { slots[i].copy.release() }
         slots.deinitialize(count: Self.capacity)
         slots.deallocate()
     }
@@ -79,9 +76,6 @@ final class ReadAhead: @unchecked Sendable {
         thread = worker
         return true
     }
-
-    /// Waits for the reader to end (after the consumer has seen it finish, or a stop).
-    func join() { thread?.join() }
 
     // MARK: The reader thread
 
@@ -114,14 +108,7 @@ final class ReadAhead: @unchecked Sendable {
                 break
             }
             let slot = slots + (next & Self.mask)
-            let length = packet.bytes.count
-            if _slowPath(length > slot.pointee.bufferCapacity) {
-                slot.pointee.buffer.deallocate()
-                slot.pointee.bufferCapacity = max(length, slot.pointee.bufferCapacity * 2)
-                slot.pointee.buffer = .allocate(byteCount: slot.pointee.bufferCapacity, alignment: 64)
-            }
-            if let base = packet.bytes.baseAddress, length > 0 { slot.pointee.buffer.copyMemory(from: base, byteCount: length) }
-            slot.pointee.length = length
+            slot.pointee.copy.store(packet.bytes)
             slot.pointee.timestamp = packet.timestamp
             slot.pointee.capturedLength = packet.capturedLength
             slot.pointee.wireLength = packet.wireLength

@@ -31,7 +31,7 @@ final class RedisInspector: SimpleStreamInspector {
         out.appProtocol = "redis"
         if fromClient {
             client += bytes.prefix(max(0, Self.bufferLimit - client.count))
-            while let command = Self.command(&client) { received(command) }
+            while Self.command(&client, received) {}
         } else {
             server += bytes.prefix(max(0, Self.bufferLimit - server.count))
             if !announced && !server.isEmpty {
@@ -65,23 +65,24 @@ final class RedisInspector: SimpleStreamInspector {
                                   method: args.count == 3 ? "AUTH user password" : "AUTH password", success: nil))
     }
 
-    /// One whole command (an array of bulk strings) taken off the front of `b`; nil until one is complete.
-    static func command(_ b: inout [UInt8]) -> [ArraySlice<UInt8>]? {
+    /// Hands the first whole command (an array of bulk strings) of `b` to
+    /// `body` and takes it off; false until one is complete.
+    static func command(_ b: inout [UInt8], _ body: ([ArraySlice<UInt8>]) -> Void) -> Bool {
         var i = 0
         guard let count = number(b, &i, prefix: 0x2A), count >= 0, count <= 1024 else {
             if b.count >= 16 && b.first != 0x2A { b.removeAll() }  // not RESP: nothing to read
-            return nil
+            return false
         }
         var args: [ArraySlice<UInt8>] = []
         for _ in 0..<count {
-            guard let length = number(b, &i, prefix: 0x24), length >= 0, length <= bufferLimit else { return nil }
-            guard b.count >= i + length + 2 else { return nil }
+            guard let length = number(b, &i, prefix: 0x24), length >= 0, length <= bufferLimit else { return false }
+            guard b.count >= i + length + 2 else { return false }
             args.append(b[i..<(i + length)])
             i += length + 2
         }
-        let copy = args.map { ArraySlice(Array($0)) }
+        body(args)
         b.removeFirst(i)
-        return copy
+        return true
     }
 
     /// One whole reply taken off the front of `b`: true for success, false for an
