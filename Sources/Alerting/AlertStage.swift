@@ -13,8 +13,12 @@ public final class AlertStage {
     public let throttle: AlertThrottle
     /// The capture interface the alerts come from (nil for files).
     public var interfaceName: String?
-    /// Detections per sid, including throttled ones.
+    /// Detections per sid, including throttled ones (not those an exception accepted).
     public private(set) var detectedBySID: [Int: Int] = [:]
+    /// The accepted risks (`exceptions:`): what they match is counted there, not written.
+    public var exceptions: AlertExceptions?
+    /// Findings per sid that an exception accepted.
+    public private(set) var acceptedBySID: [Int: Int] = [:]
     /// Alerts written per sid.
     public private(set) var writtenBySID: [Int: Int] = [:]
     /// The most severe detection so far (for `--fail-on`).
@@ -41,6 +45,10 @@ public final class AlertStage {
     }
 
     public func take(_ d: Detection, zones: ZoneMap) {
+        if let exceptions, exceptions.accept(d) != nil {
+            acceptedBySID[d.sid, default: 0] += 1
+            return
+        }
         detectedBySID[d.sid, default: 0] += 1
         if highestSeverity.map({ d.severity > $0 }) ?? true { highestSeverity = d.severity }
         guard let suppressed = throttle.admit(d.finding.key, now: d.subject.timestamp) else { return }

@@ -15,6 +15,22 @@ public struct Detection: Sendable {
 
     public var sid: Int { rule.sid }
 
+    /// An order for detections of one instant that do not follow from the
+    /// capture (flows expiring together, the flows pending at the end): by
+    /// time, then endpoints, then rule. One pipeline and several workers
+    /// hand such detections on in this order, so the throttle keeps the same one.
+    public static func precedes(_ a: Detection, _ b: Detection) -> Bool {
+        let x = a.subject, y = b.subject
+        if x.timestamp != y.timestamp { return x.timestamp < y.timestamp }
+        let xs = x.sourceIP ?? .zero, ys = y.sourceIP ?? .zero
+        if xs != ys { return xs < ys }
+        let xd = x.destinationIP ?? .zero, yd = y.destinationIP ?? .zero
+        if xd != yd { return xd < yd }
+        if x.sourcePort != y.sourcePort { return (x.sourcePort ?? 0) < (y.sourcePort ?? 0) }
+        if x.destinationPort != y.destinationPort { return (x.destinationPort ?? 0) < (y.destinationPort ?? 0) }
+        return a.sid < b.sid
+    }
+
     public init(rule: RuleMetadata, severity: Severity, finding: Finding, subject: DetectionSubject) {
         self.rule = rule
         self.severity = severity

@@ -43,6 +43,30 @@ public final class Detector {
     /// Rules that can be tracked per flow: one bit each in ``Flows/FlowRecord/firedRules``.
     public static let maximumRules = FlowRecord.firedRuleCapacity
 
+    /// Which of the enabled rules a detector runs. With several workers
+    /// (``Sensor/ShardedAnalysis``) each worker's detector runs the rules
+    /// whose memory is one flow's (`.perFlow`) and hands the moments of the
+    /// others on as ``DeferredMoment`` values; one detector on the merging
+    /// thread runs those (`.spanningFlows`) in capture order, so that a
+    /// segment is new once, a MAC's zones are all remembered together and a
+    /// link is judged as a whole, whichever worker saw the packet.
+    public enum RuleSelection: Sendable {
+        case all
+        case perFlow
+        case spanningFlows
+    }
+
+    /// The moments, in this worker, of rules that run elsewhere (`.perFlow` only).
+    public private(set) var deferred: [DeferredMoment] = []
+    private let selection: RuleSelection
+    /// `.perFlow`: which moments rules spanning flows listen to.
+    private let deferFlowStart: Bool
+    private let deferFirstReply: Bool
+    private let deferWithoutFlow: Bool
+    private let deferSegments: Bool
+    /// `.spanningFlows`: the rules fired per flow (by flow id), for rules that fire once per flow.
+    private var firedByFlow: [UInt64: UInt64] = [:]
+
     /// The enabled rules with their effective severities.
     public var enabledRules: [(RuleMetadata, Severity)] { Array(zip(metadata, severities)) }
 
@@ -50,7 +74,8 @@ public final class Detector {
     ///
     /// - Throws: ``ConfigErrors`` for overrides that name no rule.
     /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002 is silent without it).
-    public init(zones: ZoneMap, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
+    /// - Parameter selection: which of the enabled rules this detector runs (all but with workers).
+    public init(zones: ZoneMap, endpointMemory: EndpointMemory? = nil, selection: RuleSelection = .all) throws(ConfigErrors) {
         precondition(RuleRegistry.all.count <= Self.maximumRules, "more rules than FlowRecord.firedRules has bits")
         self.zones = zones
         let config = zones.config
@@ -68,7 +93,20 @@ public final class Detector {
             if let s = o.severity { severity[rule.metadata.name] = s }
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        let active = RuleRegistry.all.filter { enabled[$0.metadata.name] ?? true }
+        let enabledRules = RuleRegistry.all.filter { enabled[$0.metadata.name] ?? true }
+        let spanning = enabledRules.filter { $0.hooks.spansFlows }
+        self.selection = selection
+        let active: [any Rule.Type]
+        switch selection {
+        case .all: active = enabledRules
+        case .perFlow: active = enabledRules.filter { !$0.hooks.spansFlows }
+        case .spanningFlows: active = spanning
+        }
+        let deferring = selection == .perFlow
+        deferFlowStart = deferring && spanning.contains { $0.hooks.contains(.flowStart) }
+        deferFirstReply = deferring && spanning.contains { $0.hooks.contains(.firstReply) }
+        deferWithoutFlow = deferring && spanning.contains { $0.hooks.contains(.packetWithoutFlow) }
+        deferSegments = deferring && spanning.contains { $0.hooks.contains(.newSegment) }
         let bits = Dictionary(uniqueKeysWithValues: active.enumerated().map { ($1.metadata.sid, UInt64(1) << UInt64($0)) })
         let setup = RuleSetup(zones: zones, enabledSIDs: Set(active.map { $0.metadata.sid }), bitsBySID: bits, endpointMemory: endpointMemory)
         rules = active.map { $0.init(setup) }
@@ -102,10 +140,22 @@ public final class Detector {
     @inline(__always)
     public func clearDetections() { detections.removeAll(keepingCapacity: true) }
 
+    /// Puts ``detections`` in ``Detection/precedes(_:_:)`` order (kept for equals).
+    public func sortDetections() {
+        guard detections.count > 1 else { return }
+        detections = detections.enumerated().sorted {
+            Detection.precedes($0.element, $1.element) || (!Detection.precedes($1.element, $0.element) && $0.offset < $1.offset)
+        }.map(\.element)
+    }
+
+    /// Empties ``deferred`` (the caller has handed them on).
+    public func clearDeferred() { deferred.removeAll(keepingCapacity: true) }
+
     // MARK: Moments
 
     /// A new flow (already classified): the new-segment check and the flow-start rules.
     public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
+        if _slowPath(deferFlowStart || deferSegments) { deferMoment(.flowStart, deferFlowStart, flow, id, packet) }
         checkSegment(packet.pointee.segment, packet: packet)
         guard !flowStartRules.isEmpty else { return }
         runOnce(flowStartRules, flow, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.flowStarted($1, &$2) }
@@ -113,6 +163,7 @@ public final class Detector {
 
     /// The responder's first packet: the first-reply rules.
     public func firstReply(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
+        if _slowPath(deferFirstReply) { deferMoment(.firstReply, true, flow, id, packet) }
         guard !firstReplyRules.isEmpty else { return }
         runOnce(firstReplyRules, flow, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.firstReply($1, &$2) }
     }
@@ -120,6 +171,7 @@ public final class Detector {
     /// A packet that belongs to no flow (ARP, ...): the new-segment check and the flow-less rules.
     public func packetWithoutFlow(_ packet: UnsafePointer<DecodedPacket>) {
         guard packet.pointee.hasMACs || packet.pointee.isIP else { return }
+        if _slowPath(deferWithoutFlow || deferSegments) { deferMoment(.packetWithoutFlow, deferWithoutFlow, nil, 0, packet) }
         checkSegment(packet.pointee.segment, packet: packet)
         guard !nonFlowRules.isEmpty else { return }
         let event = PacketEvent(zones: zones, packet: packet)
@@ -204,21 +256,56 @@ public final class Detector {
     }
 
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
-        guard !segmentRules.isEmpty, segment.vlan != 0 || segment.hasVNI else { return }
+        guard !segmentRules.isEmpty, firstSighting(segment) else { return }
+        let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
+        gather(segmentRules) { $0.segmentSeen(event, &$1) }
+        if !findings.isEmpty { emit(packetSubject(packet.pointee)) }
+    }
+
+    /// Whether `segment` (a VLAN or a VNI) is seen here for the first time; remembers it.
+    private func firstSighting(_ segment: Segment) -> Bool {
+        guard segment.vlan != 0 || segment.hasVNI else { return false }
         if segment.vlan != 0 {
             let word = Int(segment.vlan >> 6), bit = UInt64(1) << UInt64(segment.vlan & 63)
-            guard seenVLANs[word] & bit == 0 else { return }
+            guard seenVLANs[word] & bit == 0 else { return false }
             seenVLANs[word] |= bit
         } else {
             if _slowPath(seenVNIs.isEmpty) { seenVNIs = [UInt64](repeating: 0, count: (1 << 24) / 64) }
             let vni = Int(segment.vni & 0xFF_FFFF)
             let word = vni >> 6, bit = UInt64(1) << UInt64(vni & 63)
-            guard seenVNIs[word] & bit == 0 else { return }
+            guard seenVNIs[word] & bit == 0 else { return false }
             seenVNIs[word] |= bit
         }
-        let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
-        gather(segmentRules) { $0.segmentSeen(event, &$1) }
-        if !findings.isEmpty { emit(packetSubject(packet.pointee)) }
+        return true
+    }
+
+    // MARK: Workers
+
+    /// `.perFlow`: keeps a copy of a moment for the rules spanning flows,
+    /// when they listen to it (`listening`) or it shows this worker a segment
+    /// for the first time (the merging detector decides whether it is new to all).
+    private func deferMoment(_ kind: DeferredMoment.Kind, _ listening: Bool, _ flow: UnsafeMutablePointer<FlowRecord>?,
+                             _ id: UInt64, _ packet: UnsafePointer<DecodedPacket>) {
+        let newHere = deferSegments && firstSighting(packet.pointee.segment)
+        guard listening || newHere else { return }
+        deferred.append(DeferredMoment(kind: kind, packet: packet.pointee, flow: flow?.pointee, flowID: id))
+    }
+
+    /// `.spanningFlows`: runs the rules of a moment a worker deferred, as the
+    /// worker would have (a rule that fired on a flow does not fire on it again).
+    public func replay(_ moment: DeferredMoment) {
+        var packet = moment.packet
+        withUnsafePointer(to: &packet) { p in
+            guard var flow = moment.flow else {
+                packetWithoutFlow(p)
+                return
+            }
+            flow.firedRules = firedByFlow[moment.flowID] ?? 0
+            withUnsafeMutablePointer(to: &flow) { f in
+                if moment.kind == .flowStart { flowStarted(f, id: moment.flowID, packet: p) } else { firstReply(f, id: moment.flowID, packet: p) }
+            }
+            if flow.firedRules != 0 { firedByFlow[moment.flowID] = flow.firedRules }
+        }
     }
 
     // MARK: Subjects
@@ -284,4 +371,20 @@ public final class Detector {
         s.icmpType = p.icmpType
         s.icmpCode = p.icmpCode
     }
+}
+
+/// A moment of a flow or packet, copied for the rules that span flows
+/// (``Detector/RuleSelection``): the packet as decoded (offsets, no bytes)
+/// and the flow's record as it was then.
+public struct DeferredMoment: Sendable {
+    public enum Kind: UInt8, Sendable {
+        case flowStart
+        case firstReply
+        case packetWithoutFlow
+    }
+    public var kind: Kind
+    public var packet: DecodedPacket
+    /// nil for a packet without a flow.
+    public var flow: FlowRecord?
+    public var flowID: UInt64
 }

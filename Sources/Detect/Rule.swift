@@ -39,6 +39,14 @@ public struct RuleHooks: OptionSet, Sendable {
     /// The end of a capture link (a file, or an interface's report interval):
     /// for rules that judge a link as a whole.
     public static let linkEnd = RuleHooks(rawValue: 64)
+    /// The rule remembers across flows (a table of MACs, the endpoints known):
+    /// with several workers it runs once, on the thread that merges their
+    /// findings, in capture order (``Detector/RuleSelection``). Rules on new
+    /// segments and on link ends are such rules whether they say so or not.
+    public static let sharedMemory = RuleHooks(rawValue: 128)
+
+    /// Whether a rule with these hooks keeps memory that spans flows.
+    public var spansFlows: Bool { !intersection([.sharedMemory, .newSegment, .linkEnd]).isEmpty }
 }
 
 /// What a rule gets when it is created.

@@ -37,6 +37,8 @@ public struct FlowTableStatistics: Sendable, Equatable {
     /// spares them while any other candidate is at hand.
     public var evictedInspected: UInt64 = 0
     public var peak: Int = 0
+
+    public init() {}
 }
 
 /// A packet's flow key with its hash (``FlowTable/prepare(_:)``).
@@ -44,6 +46,9 @@ public struct PreparedFlowKey {
     public var key: FlowKey
     public var senderIsA: Bool
     public var hash32: UInt32
+    /// The other half of the key's hash: with several workers, which of them
+    /// the flow belongs to (independent of the table slot `hash32` picks).
+    public var high32: UInt32
 }
 
 /// The result of ``FlowTable/track(_:)`` for one packet.
@@ -199,7 +204,8 @@ public final class FlowTable {
     @inline(__always)
     public func prepare(_ packet: UnsafePointer<DecodedPacket>) -> PreparedFlowKey? {
         guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
-        return PreparedFlowKey(key: key, senderIsA: senderIsA, hash32: UInt32(truncatingIfNeeded: key.hash(seed: seed)))
+        let hash = key.hash(seed: seed)
+        return PreparedFlowKey(key: key, senderIsA: senderIsA, hash32: UInt32(truncatingIfNeeded: hash), high32: UInt32(truncatingIfNeeded: hash >> 32))
     }
 
     /// Starts loading the index slot where a flow with this hash is looked up

@@ -38,6 +38,42 @@ public struct CommunicationReport: Sendable {
     public var lastTimestamp: UInt64 = 0
     public var captures: [String] = []
     public var configFile: String
+    /// The configuration's exceptions and what each accepted (``AcceptedRisk``).
+    public var acceptedRisks: [AcceptedRisk] = []
+
+    /// One exception (`exceptions:`) as the report lists it: the findings it
+    /// kept from being alerts, with who accepted them why, and until when.
+    public struct AcceptedRisk: Sendable, Equatable {
+        /// `site.yaml:40`.
+        public var place: String
+        /// What it accepts: `1001, 1006 from web to mgmt on tcp/443`.
+        public var scope: String
+        public var reason: String
+        /// `YYYY-MM-DD` or nil (no expiry).
+        public var expires: String?
+        public var expired: Bool
+        public var findings: Int
+
+        public init(place: String, scope: String, reason: String, expires: String?, expired: Bool, findings: Int) {
+            self.place = place
+            self.scope = scope
+            self.reason = reason
+            self.expires = expires
+            self.expired = expired
+            self.findings = findings
+        }
+
+        /// Every entry of `exceptions` with its count so far.
+        public static func list(_ exceptions: AlertExceptions?) -> [AcceptedRisk] {
+            guard let exceptions else { return [] }
+            let now = AlertExceptions.wallClock()
+            return exceptions.settings.indices.map { i in
+                let e = exceptions.settings[i]
+                return AcceptedRisk(place: "\(exceptions.file):\(e.position.line)", scope: exceptions.scope(i), reason: e.reason,
+                                    expires: e.expires, expired: e.isExpired(at: now), findings: exceptions.accepted[i])
+            }
+        }
+    }
 
     /// The rules whose alerts mark a cell as a violation of the communication plan.
     public static let violationRules: Set<Int> = [1001, 1002, 1003, 1004, 1005, 1006, 6002]
@@ -118,6 +154,14 @@ public struct CommunicationReport: Sendable {
         if other.firstTimestamp != 0 && (firstTimestamp == 0 || other.firstTimestamp < firstTimestamp) { firstTimestamp = other.firstTimestamp }
         lastTimestamp = max(lastTimestamp, other.lastTimestamp)
         captures += other.captures.filter { !captures.contains($0) }
+        // The same exceptions on every interface: their counts add up.
+        for a in other.acceptedRisks {
+            if let i = acceptedRisks.firstIndex(where: { $0.place == a.place && $0.scope == a.scope }) {
+                acceptedRisks[i].findings += a.findings
+            } else {
+                acceptedRisks.append(a)
+            }
+        }
     }
 
     /// The cells with traffic, by zone order.

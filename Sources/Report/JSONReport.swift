@@ -20,7 +20,11 @@ enum JSONReport {
         }.joined(separator: ",\n") + "\n  ],\n"
         j += "  \"undeclared_segments\": [" + r.undeclaredSegments.sorted { $0.key < $1.key }.map { "{\"segment\": \(s($0.key)), \"first_seen\": \(s(Timestamp.rfc3339($0.value)))}" }.joined(separator: ", ") + "],\n"
         j += "  \"unknown_addresses\": [" + r.unknownAddresses.top(256).map { "{\"address\": \(s($0.key)), \"reports\": \($0.count)}" }.joined(separator: ", ") + "],\n"
-        j += "  \"alerts\": [" + r.alertsBySID.sorted { $0.key < $1.key }.map { "{\"sid\": \($0.key), \"rule\": \(s(ReportText.ruleNames[$0.key] ?? "")), \"count\": \($0.value)}" }.joined(separator: ", ") + "]\n"
+        j += "  \"alerts\": [" + r.alertsBySID.sorted { $0.key < $1.key }.map { "{\"sid\": \($0.key), \"rule\": \(s(ReportText.ruleNames[$0.key] ?? "")), \"count\": \($0.value)}" }.joined(separator: ", ") + "],\n"
+        j += "  \"accepted_risks\": [" + r.acceptedRisks.map { a in
+            "{\"exception\": \(s(a.place)), \"accepts\": \(s(a.scope)), \"reason\": \(s(a.reason)), \"expires\": \(a.expires.map(s) ?? "null"), "
+                + "\"expired\": \(a.expired), \"findings\": \(a.findings)}"
+        }.joined(separator: ", ") + "]\n"
         return j + "}\n"
     }
 }

@@ -45,6 +45,17 @@ enum MarkdownReport {
             md += "| sid | rule | alerts |\n|---:|---|---:|\n"
             for (sid, n) in r.alertsBySID.sorted(by: { $0.key < $1.key }) { md += "| \(sid) | \(ReportText.ruleNames[sid] ?? "") | \(n) |\n" }
         }
+        md += "\n## Accepted risks\n\n"
+        if r.acceptedRisks.isEmpty {
+            md += "None: the configuration has no exceptions.\n"
+        } else {
+            md += "Findings an exception kept from being alerts (counted, not written).\n\n"
+            md += "| exception | accepts | reason | expires | findings |\n|---|---|---|---|---:|\n"
+            for a in r.acceptedRisks {
+                let expires = a.expires.map { a.expired ? "**expired** \($0)" : $0 } ?? "never"
+                md += "| \(ReportText.markdownCell(a.place)) | \(ReportText.markdownCell(a.scope)) | \(ReportText.markdownCell(a.reason)) | \(expires) | \(a.findings) |\n"
+            }
+        }
         return md
     }
 }

@@ -22,6 +22,9 @@ public final class ReportCollector: AlertSink {
         report.lastTimestamp = last
     }
 
+    /// The exceptions and what they accepted, for the report's "Accepted risks".
+    public func acceptedRisks(_ risks: [CommunicationReport.AcceptedRisk]) { report.acceptedRisks = risks }
+
     /// The report as it stands, with the flows still in `flows` counted
     /// (for the live sensor's periodic report; the table is not changed).
     public func snapshot(_ flows: FlowTable, first: UInt64, last: UInt64) -> CommunicationReport {

@@ -43,6 +43,11 @@ enum ReportText {
     }
 
     /// 1234567 → "1.2 MB".
+    /// Text from the configuration in a Markdown table cell: pipes and line breaks would break the row.
+    static func markdownCell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]
         var v = Double(n), u = 0

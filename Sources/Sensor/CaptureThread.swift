@@ -45,11 +45,15 @@ public struct InterfaceSnapshot: Sendable {
     /// Alerts written and detected (written + suppressed by throttling), by sid.
     public var written: [Int: Int] = [:]
     public var detected: [Int: Int] = [:]
+    /// Findings accepted by each exception (`exceptions:`), by its label (``Alerting/AlertExceptions/label(_:)``).
+    public var accepted: [String: Int] = [:]
     /// Why the capture stopped early, if it did.
     public var failure: String?
     /// Bounded tables that have run full (``Pipeline/tableWarnings``).
     public var tableWarnings: [(name: String, text: String)] = []
     public var running = true
+
+    public init(interface: String) { self.interface = interface }
 }
 
 /// Reads one interface and runs its packets through a pipeline of its own,
@@ -103,7 +107,8 @@ final class CaptureThread: @unchecked Sendable {
 
     private func publishReport() {
         guard let c = collector else { return }
-        let snapshot = c.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        var snapshot = c.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        snapshot.acceptedRisks = CommunicationReport.AcceptedRisk.list(alerts.exceptions)
         lock.withLock { publishedReport = snapshot }
     }
 
@@ -213,6 +218,11 @@ final class CaptureThread: @unchecked Sendable {
         let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
         if flowLog != nil { pipeline.endAllFlows(.forced) }
         do throws(ConfigErrors) {
+            // The new configuration's exceptions; what the old ones accepted stays counted.
+            if let old = alerts.exceptions {
+                for i in old.settings.indices { acceptedBase[old.label(i), default: 0] += old.accepted[i] }
+            }
+            alerts.exceptions = try AlertExceptions(control.zones)
             pipeline = try Pipeline(zones: control.zones, alerts: alerts, endpointMemory: endpointMemory)
             pipeline.flowLog = flowLog
             // Flow ids go on from where they were: no id names two flows in one alert file.
@@ -239,6 +249,10 @@ final class CaptureThread: @unchecked Sendable {
         s.flowsEvictedInspected = pipeline.flows.statistics.evictedInspected
         s.written = alerts.writtenBySID
         s.detected = alerts.detectedBySID
+        s.accepted = acceptedBase
+        if let exceptions = alerts.exceptions {
+            for i in exceptions.settings.indices { s.accepted[exceptions.label(i), default: 0] += exceptions.accepted[i] }
+        }
         s.running = running
         s.tableWarnings = pipeline.tableWarnings
         s.failure = failure ?? previous.failure
@@ -254,6 +268,9 @@ final class CaptureThread: @unchecked Sendable {
         s.flowsEvictedInspected += pipelineBase.flowsEvictedInspected
         lock.withLock { published = s }
     }
+
+    /// Findings the exceptions of earlier configurations accepted (reloads), by label.
+    private var acceptedBase: [String: Int] = [:]
 
     /// The totals of the pipelines before the current one (reloads).
     private var pipelineBase: (pipelineID: ObjectIdentifier?, packets: UInt64, bytes: UInt64, decodeErrors: UInt64, flowsCreated: UInt64, flowsEvicted: UInt64,

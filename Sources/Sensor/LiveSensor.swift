@@ -135,6 +135,7 @@ public final class LiveSensor {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             let pipeline: Pipeline
             do throws(ConfigErrors) {
+                alerts.exceptions = try AlertExceptions(zones)
                 pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
             } catch {
                 for e in error.errors { log(e.description) }
@@ -153,6 +154,7 @@ public final class LiveSensor {
             return .capture
         }
         log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath); alerts to \(outputs.map(\.name).joined(separator: ", "))")
+        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() { log("note: \(note)") } }
 
         var nextReport = monotonicSeconds() + Double(settings.statsInterval)
         var nextCommunicationReport = monotonicSeconds() + Double(settings.reportInterval)
@@ -219,6 +221,7 @@ public final class LiveSensor {
         }
         control.replace(zones)
         log("SIGHUP: \(configPath) reloaded (\(config.summary))")
+        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() { log("note: \(note)") } }
     }
 
     /// The communication report of every interface, merged, written whole.

@@ -17,6 +17,9 @@ import Flows
 ///
 /// Order is kept: packets are processed exactly in capture order.
 ///
+/// A worker of a ``ShardedAnalysis`` queues every packet of the capture
+/// (each advances its clock) and prefetches for the ones it owns.
+///
 /// Not thread-safe: one per pipeline and capture file (``OfflineAnalysis``).
 final class Lookahead {
     static let distance = 8
@@ -30,6 +33,9 @@ final class Lookahead {
         var view = UnsafeRawBufferPointer(start: nil, count: 0)
         /// The packet's flow key and hash (nil: no flow), computed once.
         var key: PreparedFlowKey?
+        /// A worker's: whether the packet is its own, and its position in the capture.
+        var owns = true
+        var position = 0
     }
 
     // Strong `let`s: calls through them count no references (an `unowned`
@@ -41,9 +47,14 @@ final class Lookahead {
     /// The next free entry; `count` entries are queued before it.
     private var head = 0
     private(set) var count = 0
+    /// A worker's index among `shards` workers (`shards` 0: one pipeline, every packet its own).
+    private let shard: Int
+    private let shards: UInt64
 
-    init(pipeline: Pipeline) {
+    init(pipeline: Pipeline, shard: Int = 0, of shards: Int = 0) {
         self.pipeline = pipeline
+        self.shard = shard
+        self.shards = UInt64(shards)
         self.flows = pipeline.flows
         packets = .allocate(capacity: Self.distance)
         packets.initialize(repeating: DecodedPacket(), count: Self.distance)
@@ -64,8 +75,9 @@ final class Lookahead {
     /// Queues a packet; processes the oldest one first when the queue is full.
     /// - Parameter stable: the packet's bytes stay valid until it is processed
     ///   (not libpcap's reused buffer): they are not copied.
+    /// - Parameter position: a worker's: the packet's position in the capture.
     @inline(__always)
-    func push(_ captured: CapturedPacket, link: LinkLayer, stable: Bool = false) {
+    func push(_ captured: CapturedPacket, link: LinkLayer, stable: Bool = false, position: Int = 0) {
         if count == Self.distance { processOldest() }
         let i = head
         let e = entries + i
@@ -76,10 +88,14 @@ final class Lookahead {
         pipeline.decode(queued, link: link, into: p)
         let key = flows.prepare(p)
         e.pointee.key = key
-        if let key { flows.prefetchSlot(key.hash32) }
+        if shards > 0 {
+            e.pointee.owns = key.map { ShardedAnalysis.worker(of: $0, among: shards) == shard } ?? (shard == 0)
+            e.pointee.position = position
+        }
+        if e.pointee.owns, let key { flows.prefetchSlot(key.hash32) }
         // The packet half the queue back: its slot has arrived, so fetch its record.
         let middle = entries + ((i &- Self.distance / 2) & Self.mask)
-        if count >= Self.distance / 2, let key = middle.pointee.key { flows.prefetchRecord(key.hash32) }
+        if count >= Self.distance / 2, middle.pointee.owns, let key = middle.pointee.key { flows.prefetchRecord(key.hash32) }
         head = (i &+ 1) & Self.mask
         count &+= 1
     }
@@ -94,6 +110,10 @@ final class Lookahead {
         let i = (head &- count) & Self.mask
         count &-= 1
         let e = entries + i
-        pipeline.processDecoded(packets + i, bytes: e.pointee.view, key: e.pointee.key)
+        if shards > 0 {
+            pipeline.processShare(packets + i, bytes: e.pointee.view, key: e.pointee.key, owns: e.pointee.owns, position: e.pointee.position)
+        } else {
+            pipeline.processDecoded(packets + i, bytes: e.pointee.view, key: e.pointee.key)
+        }
     }
 }

@@ -22,14 +22,23 @@ public struct OfflineAnalysis {
     /// - Returns: the capture error, if the file could not be (fully) read.
     public func run(path: String) -> CaptureError? {
         let handle: PcapHandle
-        do throws(CaptureError) {
-            handle = try PcapHandle.openOffline(path)
-            if let filter { try handle.setFilter(filter) }
-        } catch {
-            return error
+        switch Self.open(path, filter: filter) {
+        case .success(let h): handle = h
+        case .failure(let error): return error
         }
         return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
                    readAhead: readAhead && Self.isRegularFile(path) && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+    }
+
+    /// Opens a capture file (`-`: standard input) with the `--bpf` filter.
+    static func open(_ path: String, filter: String?) -> Result<PcapHandle, CaptureError> {
+        do throws(CaptureError) {
+            let handle = try PcapHandle.openOffline(path)
+            if let filter { try handle.setFilter(filter) }
+            return .success(handle)
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Capture files in the order of their first packets, for reading them as

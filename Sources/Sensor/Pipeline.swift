@@ -57,20 +57,33 @@ public final class Pipeline {
     private let linkVLANFrames: UnsafeMutablePointer<UInt64>
     private var linkLastTimestamp: UInt64 = 0
 
-    /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
-    public init(zones: ZoneMap, alerts: AlertStage, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
+    /// With several workers (``ShardedAnalysis``): where this worker's
+    /// detections and deferred moments go, tagged with ``sequence``, instead
+    /// of the alert stage.
+    var shardOutput: ShardOutput?
+    /// The position in the capture of what is being processed, for ``shardOutput``.
+    var sequence = 0
+
+    /// - Parameters:
+    ///   - endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
+    ///   - shards: with several workers, how many share the sensor's tables
+    ///     (each gets its share of `max_flows`); this pipeline then runs the
+    ///     per-flow rules only (``Detect/Detector/RuleSelection``).
+    ///   - flowSeed: the flow table's hash seed (workers share one: the hash also picks a flow's worker); random if nil.
+    public init(zones: ZoneMap, alerts: AlertStage, endpointMemory: EndpointMemory? = nil, shards: Int = 1, flowSeed: UInt64? = nil) throws(ConfigErrors) {
         self.zones = zones
         self.alerts = alerts
         let settings = zones.config.sensor
+        let maxFlows = shards > 1 ? max((settings.maxFlows + shards - 1) / shards, 64) : settings.maxFlows
         self.classifier = FlowClassifier(zones: zones)
-        self.detector = try Detector(zones: zones, endpointMemory: endpointMemory)
+        self.detector = try Detector(zones: zones, endpointMemory: endpointMemory, selection: shards > 1 ? .perFlow : .all)
         self.inspects = detector.inspectsApplications
-        self.inspection = ApplicationInspection(capacity: settings.maxFlows, window: settings.streamWindow)
+        self.inspection = ApplicationInspection(capacity: maxFlows, window: settings.streamWindow)
         var serverPorts = ServerPorts()
         for entry in zones.services.entries where entry.spec.highPort - entry.spec.lowPort < 2048 {
             for port in entry.spec.lowPort...entry.spec.highPort { serverPorts.set(entry.spec.proto, port) }
         }
-        self.flows = FlowTable(capacity: settings.maxFlows, timeouts: settings.flowTimeouts, serverPorts: serverPorts)
+        self.flows = FlowTable(capacity: maxFlows, timeouts: settings.flowTimeouts, serverPorts: serverPorts, seed: flowSeed)
         packet = .allocate(capacity: 1)
         packet.initialize(to: DecodedPacket())
         linkVLANFrames = .allocate(capacity: 4096)
@@ -110,8 +123,22 @@ public final class Pipeline {
     public func tick(now: UInt64) {
         guard now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck else { return }
         lastExpiryCheck = now
-        flows.expire(now: now)
+        expire(now: now)
     }
+
+    /// Idle flows leave the table; what their inspectors still report is
+    /// handed on together, in ``Detect/Detection/precedes(_:_:)`` order (the
+    /// table's order is not the capture's, and workers must agree with one pipeline).
+    private func expire(now: UInt64) {
+        batching = true
+        flows.expire(now: now)
+        batching = false
+        if detector.detections.count > 1 { detector.sortDetections() }
+        deliver()
+    }
+
+    /// While flows leave together, ``deliver()`` keeps what is found for one sorted hand-on.
+    private var batching = false
 
     /// The link ends: rules that judge a whole link (5003) report on it.
     public func endLink() {
@@ -147,18 +174,47 @@ public final class Pipeline {
     /// whose flow key ``FlowTable/prepare(_:)`` gave (nil: it belongs to no flow).
     @inline(__always)
     func processDecoded(_ p: UnsafeMutablePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, key: PreparedFlowKey?) {
-        let now = p.pointee.timestamp
+        count(p)
+        advanceClock(p.pointee.timestamp)
+        processFlow(p, bytes: bytes, key: key)
+    }
+
+    /// A worker's part of a packet (``ShardedAnalysis``): time passes for
+    /// every packet of the capture (flows expire exactly when one pipeline's
+    /// would); the packet itself is processed by the worker that `owns` it.
+    @inline(__always)
+    func processShare(_ p: UnsafeMutablePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, key: PreparedFlowKey?, owns: Bool, position: Int) {
+        sequence = 2 &* position
+        advanceClock(p.pointee.timestamp)
+        guard owns else { return }
+        sequence = 2 &* position &+ 1
+        count(p)
+        processFlow(p, bytes: bytes, key: key)
+    }
+
+    /// The packet and link counters.
+    @inline(__always)
+    private func count(_ p: UnsafeMutablePointer<DecodedPacket>) {
         statistics.packets &+= 1
         statistics.bytes &+= UInt64(p.pointee.wireLength)
         linkVLANFrames[Int(p.pointee.vlans.innermostID ?? 0)] &+= 1
+        if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
+    }
+
+    /// The capture's clock: idle flows expire once a second of capture time.
+    @inline(__always)
+    private func advanceClock(_ now: UInt64) {
         linkLastTimestamp = now
         if _slowPath(firstTimestamp == 0) { firstTimestamp = now }
-        if let anomaly = p.pointee.anomaly { statistics.count(anomaly) }
-
         if now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck {
             lastExpiryCheck = now
-            flows.expire(now: now)
+            expire(now: now)
         }
+    }
+
+    /// Flows, classification, inspection and the rules for one packet.
+    @inline(__always)
+    private func processFlow(_ p: UnsafeMutablePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, key: PreparedFlowKey?) {
         // Flows.
         guard let key else {
             statistics.packetsWithoutFlow &+= 1
@@ -213,25 +269,40 @@ public final class Pipeline {
     /// Alert: the detections of the moment go to the alert stage.
     @inline(__always)
     private func deliver() {
+        if _slowPath(batching) { return }
+        if let shardOutput {
+            guard !detector.detections.isEmpty || !detector.deferred.isEmpty else { return }
+            shardOutput.append(sequence, detector.detections, detector.deferred)
+            detector.clearDetections()
+            detector.clearDeferred()
+            return
+        }
         guard !detector.detections.isEmpty else { return }
         alerts.take(detector.detections, zones: zones)
         detector.clearDetections()
     }
 
+    /// The link's frames per VLAN id so far (summed over workers for rule 5003).
+    var linkFrames: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: linkVLANFrames, count: 4096) }
+
     /// The bounded tables that have run full, each said once by the caller:
     /// (a stable name, one line saying what it means).
     public var tableWarnings: [(name: String, text: String)] {
+        Self.tableWarnings(flows: flows.statistics, table: "the flow table was full (sensor.max_flows \(flows.capacity))",
+                           macs: detector.macTableEvictions, zones: zones, throttle: alerts.throttle)
+    }
+
+    /// The warnings of ``tableWarnings`` from the tables' counters (one pipeline's or several workers').
+    static func tableWarnings(flows f: FlowTableStatistics, table: String, macs: UInt64, zones: ZoneMap,
+                              throttle: AlertThrottle) -> [(name: String, text: String)] {
         var warnings: [(String, String)] = []
-        let f = flows.statistics
         if f.evicted > 0 {
-            warnings.append(("flows", "the flow table was full (sensor.max_flows \(flows.capacity)): \(f.evicted) flows evicted, flows without inspection state and nearest their timeout first"
+            warnings.append(("flows", "\(table): \(f.evicted) flows evicted, flows without inspection state and nearest their timeout first"
                              + (f.evictedInspected > 0 ? "; \(f.evictedInspected) of them while an inspector followed them (flow.evicted_inspected)" : "")))
         }
-        let macs = detector.macTableEvictions
         if macs > 0 {
             warnings.append(("macs", "rule 6001's MAC table was full (sensor.max_macs \(zones.config.sensor.maxMACs)): \(macs) MACs forgotten, the least recently seen first"))
         }
-        let throttle = alerts.throttle
         if throttle.evictions > 0 {
             warnings.append(("throttle", "the alert throttle was full (\(throttle.maxEntries) keys): \(throttle.evictions) keys forgotten before their window passed; their repeats are written again"))
         }
@@ -243,7 +314,11 @@ public final class Pipeline {
     ///   live sensor stops its outputs itself and must not block its capture.
     public func finish(flushOutputs: Bool = true) {
         endLink()
+        batching = true
         for index in inspection.inspectedIndexes { flowEnded(flows: flows, index: index) }
+        batching = false
+        detector.sortDetections()
+        deliver()
         if flushOutputs { alerts.flush() }
     }
 }

@@ -15,23 +15,41 @@ import Glibc
 /// one thread. Only regular files are read ahead: a FIFO or standard input
 /// may block in `read` where a stop signal must reach the reading thread.
 ///
-/// One producer, one consumer: `produced` and `released` count slots and
-/// are the only state both threads write; a slot belongs to the reader from
-/// its release until it is produced again. Counters are published per 32
+/// With several workers (``ShardedAnalysis``) there are several consumers,
+/// each reads every packet and processes its own share, and there is no
+/// reader thread: the consumer that has caught up reads the next batch
+/// (`cooperative`), so no core waits on a third thread.
+///
+/// `produced` and each consumer's `released` count slots and are the only
+/// state the threads write; a slot belongs to the reader from its release by
+/// every consumer until it is produced again. Counters are published per 32
 /// packets. A side that finds nothing to do spins briefly, then sleeps on a
 /// condition variable until the other side has made room for a half ring
 /// (the reader) or published packets (the analysis): a handful of wake-ups
 /// per thousand packets, and none lost.
 final class ReadAhead: @unchecked Sendable {
-    /// Slots in the ring (a power of two): enough to ride out either side's hiccups.
+    /// Slots in the ring (a power of two): enough to ride out either side's
+    /// hiccups. Several consumers may drift apart by this many packets before
+    /// the one ahead waits (4,096 and 16,384 measured no faster, and larger).
     static let capacity = 2048
+    private var capacity: Int { Self.capacity }
     private static let mask = capacity - 1
+    private var mask: Int { Self.mask }
 
     struct Slot {
         var copy = PacketCopy()
         var timestamp: UInt64 = 0
         var capturedLength = 0
         var wireLength = 0
+
+        /// Copies a packet into the slot.
+        @inline(__always)
+        mutating func store(_ packet: CapturedPacket) {
+            copy.store(packet.bytes)
+            timestamp = packet.timestamp
+            capturedLength = packet.capturedLength
+            wireLength = packet.wireLength
+        }
 
         /// The packet in the slot, valid until the slot is released.
         var packet: CapturedPacket {
@@ -43,20 +61,36 @@ final class ReadAhead: @unchecked Sendable {
     private let handle: PcapHandle
     /// Packets the reader has put into the ring (monotonic).
     private let produced = Atomic<Int>(0)
-    /// Packets the analysis is done with (monotonic): their slots are free.
-    private let released = Atomic<Int>(0)
+    /// Per consumer, the packets it is done with (monotonic), a cache line
+    /// apart: a slot is free once every consumer has released it.
+    private let released: UnsafeMutablePointer<Atomic<Int>>
+    private let consumers: Int
+    private static let releasedStride = 8
     /// The reader has stopped: `produced` is final and `failure` set.
     private let finished = Atomic<Bool>(false)
     /// A side about to sleep says so; the other wakes it after its next step.
     private let readerWaiting = Atomic<Bool>(false)
-    private let consumerWaiting = Atomic<Bool>(false)
+    /// How many consumers are (about to be) asleep.
+    private let consumersWaiting = Atomic<Int>(0)
     private let sleep = ConditionLock()
     /// Why reading stopped early (written before `finished`, read after).
     private var failure: CaptureError?
     private var thread: WorkerThread?
+    /// No reader thread: a consumer that has caught up reads the next batch
+    /// itself (holding `readLock`), so the one with least to do reads, and
+    /// there are no more threads than consumers.
+    private let cooperative: Bool
+    private let readLock = Atomic<Bool>(false)
+    /// Cooperative: packets read so far (guarded by `readLock`).
+    private var next = 0
 
-    init(handle: PcapHandle) {
+    /// - Parameter cooperative: read by the consumers (several), not by a thread of its own (``start()`` is not called).
+    init(handle: PcapHandle, consumers: Int = 1, cooperative: Bool = false) {
         self.handle = handle
+        self.consumers = consumers
+        self.cooperative = cooperative
+        released = .allocate(capacity: consumers * Self.releasedStride)
+        for i in 0..<consumers { (released + i * Self.releasedStride).initialize(to: Atomic(0)) }
         slots = .allocate(capacity: Self.capacity)
         for i in 0..<Self.capacity {
             (slots + i).initialize(to: Slot())
@@ -64,9 +98,19 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     deinit {
-        for i in 0..<Self.capacity { slots[i].copy.release() }
-        slots.deinitialize(count: Self.capacity)
+        for i in 0..<capacity { slots[i].copy.release() }
+        slots.deinitialize(count: capacity)
         slots.deallocate()
+        for i in 0..<consumers { (released + i * Self.releasedStride).deinitialize(count: 1) }
+        released.deallocate()
+    }
+
+    /// The packets every consumer is done with.
+    @inline(__always)
+    private func freedUpTo() -> Int {
+        var least = released[0].load(ordering: .sequentiallyConsistent)
+        for i in 1..<consumers { least = min(least, released[i * Self.releasedStride].load(ordering: .sequentiallyConsistent)) }
+        return least
     }
 
     /// Starts the reader thread; false if the system refused one (then read on the caller's thread).
@@ -84,16 +128,16 @@ final class ReadAhead: @unchecked Sendable {
         while true {
             if _slowPath(StopSignals.requested) { break }
             // Wait for a free slot.
-            if next - released.load(ordering: .acquiring) >= Self.capacity {
+            if next - freedUpTo() >= capacity {
                 // The ring is full: publish what is read, then wait for the analysis.
-                publish(next)
+                publish(next, wake: true)
                 var spins = 0
-                while next - released.load(ordering: .acquiring) >= Self.capacity {
+                while next - freedUpTo() >= capacity {
                     if StopSignals.requested { finish(at: next, nil); return }
                     spins += 1
                     if spins < 256 { continue }
                     // Asleep until half the ring is free: one wake-up per half ring, not per batch.
-                    wait(readerWaiting) { next - self.released.load(ordering: .sequentiallyConsistent) > Self.capacity / 2 }
+                    wait(readerWaiting) { next - self.freedUpTo() > capacity / 2 }
                 }
             }
             let captured: NextPacket
@@ -107,21 +151,19 @@ final class ReadAhead: @unchecked Sendable {
                 if case .timeout = captured { continue }
                 break
             }
-            let slot = slots + (next & Self.mask)
-            slot.pointee.copy.store(packet.bytes)
-            slot.pointee.timestamp = packet.timestamp
-            slot.pointee.capturedLength = packet.capturedLength
-            slot.pointee.wireLength = packet.wireLength
+            slots[next & mask].store(packet)
             next += 1
             // Published in batches: one shared write per 32 packets, not per packet.
-            if next & 31 == 0 { publish(next) }
+            // Sleeping consumers are woken per 256 packets: a wake-up costs the
+            // reader more than the packets it lets them take.
+            if next & 31 == 0 { publish(next, wake: next & 255 == 0) }
         }
         finish(at: next, nil)
     }
 
-    private func publish(_ count: Int) {
+    private func publish(_ count: Int, wake wakeConsumers: Bool) {
         produced.store(count, ordering: .sequentiallyConsistent)
-        if consumerWaiting.load(ordering: .sequentiallyConsistent) { wake() }
+        if wakeConsumers && consumersWaiting.load(ordering: .sequentiallyConsistent) > 0 { wake() }
     }
 
     private func finish(at count: Int, _ error: CaptureError?) {
@@ -143,6 +185,15 @@ final class ReadAhead: @unchecked Sendable {
         flag.store(false, ordering: .sequentiallyConsistent)
     }
 
+    /// A consumer's ``wait(_:while:)``: counted, since several may sleep at once.
+    private func consumerWait(while blocked: () -> Bool) {
+        consumersWaiting.add(1, ordering: .sequentiallyConsistent)
+        sleep.withLock {
+            if blocked() && !finished.load(ordering: .sequentiallyConsistent) { sleep.wait(seconds: 0.05) }
+        }
+        consumersWaiting.subtract(1, ordering: .sequentiallyConsistent)
+    }
+
     private func wake() {
         // Taking the lock orders this wake-up after a sleeper's check.
         sleep.withLock {}
@@ -156,21 +207,33 @@ final class ReadAhead: @unchecked Sendable {
     /// `body` returns how many of the packets it was given it still holds
     /// (a lookahead keeps the last few): their slots are kept until it is done.
     func forEach(_ body: (CapturedPacket) -> Int) -> CaptureError? {
+        forEach(consumer: 0) { packet, _ in body(packet) }
+        return join()
+    }
+
+    /// Waits for the reader thread to end (every consumer is done); returns
+    /// why reading stopped early (nil at the end of the file or on a stop signal).
+    func join() -> CaptureError? {
+        thread?.join()
+        thread = nil
+        return failure
+    }
+
+    /// Consumer `consumer`'s loop: `body` gets every packet in order with its
+    /// position in the file, and returns how many it still holds.
+    func forEach(consumer: Int, _ body: (CapturedPacket, Int) -> Int) {
         var taken = 0
         while true {
             let available = available(after: taken)
             if available == taken { break }
             var held = 0
             while taken < available {
-                held = body(slots[taken & Self.mask].packet)
+                held = body(slots[taken & mask].packet, taken)
                 taken += 1
-                if taken & 31 == 0 { release(upTo: taken - held) }
+                if taken & 31 == 0 { release(consumer, upTo: taken - held) }
             }
-            release(upTo: taken - held)
+            release(consumer, upTo: taken - held)
         }
-        thread?.join()
-        thread = nil
-        return failure
     }
 
     /// Waits until packets after the first `taken` are in the ring; returns how
@@ -181,9 +244,22 @@ final class ReadAhead: @unchecked Sendable {
             let produced = produced.load(ordering: .acquiring)
             if produced > taken { return produced }
             if finished.load(ordering: .acquiring) { return self.produced.load(ordering: .acquiring) }
+            if cooperative {
+                if readLock.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                    let read = readSome()
+                    readLock.store(false, ordering: .releasing)
+                    if read { continue }
+                    // The ring is full: the slowest consumer must free half of it first.
+                    consumerWait {
+                        self.produced.load(ordering: .sequentiallyConsistent) - self.freedUpTo() > self.capacity / 2
+                            && !self.finished.load(ordering: .sequentiallyConsistent)
+                    }
+                    continue
+                }
+            }
             spins += 1
             if spins < 256 { continue }
-            wait(consumerWaiting) {
+            consumerWait {
                 self.produced.load(ordering: .sequentiallyConsistent) <= taken && !self.finished.load(ordering: .sequentiallyConsistent)
             }
         }
@@ -191,10 +267,46 @@ final class ReadAhead: @unchecked Sendable {
 
     /// The analysis is done with the first `n` packets: their slots are free.
     @inline(__always)
-    private func release(upTo n: Int) {
-        released.store(n, ordering: .sequentiallyConsistent)
-        if readerWaiting.load(ordering: .sequentiallyConsistent) && produced.load(ordering: .sequentiallyConsistent) - n <= Self.capacity / 2 {
+    private func release(_ consumer: Int, upTo n: Int) {
+        released[consumer * Self.releasedStride].store(n, ordering: .sequentiallyConsistent)
+        let waiting = cooperative ? consumersWaiting.load(ordering: .sequentiallyConsistent) > 0 : readerWaiting.load(ordering: .sequentiallyConsistent)
+        if waiting && produced.load(ordering: .sequentiallyConsistent) - freedUpTo() <= capacity / 2 {
             wake()
         }
+    }
+
+    /// Cooperative reading, holding `readLock`: up to 256 packets into the
+    /// free slots. Returns false if the ring had no room (nothing read);
+    /// true if it read packets or reading ended (`finished` set).
+    private func readSome() -> Bool {
+        var n = next
+        let room = capacity - (n - freedUpTo())
+        guard room > 0 else { return false }
+        let end = n + min(room, 256)
+        defer {
+            next = n
+            if !finished.load(ordering: .sequentiallyConsistent) { publish(n, wake: true) }
+        }
+        while n < end {
+            if _slowPath(StopSignals.requested) {
+                finish(at: n, nil)
+                return true
+            }
+            let captured: NextPacket
+            do throws(CaptureError) {
+                captured = try handle.next()
+            } catch {
+                finish(at: n, error)
+                return true
+            }
+            guard case .packet(let packet) = captured else {
+                if case .timeout = captured { continue }
+                finish(at: n, nil)
+                return true
+            }
+            slots[n & mask].store(packet)
+            n += 1
+        }
+        return true
     }
 }

@@ -15,6 +15,11 @@ public enum SensorConfiguration {
         } catch {
             errors += error.errors
         }
+        do throws(ConfigErrors) {
+            _ = try AlertExceptions(zones)
+        } catch {
+            errors += error.errors
+        }
         errors += OutputSettingsCheck.errors(zones.config)
         if !errors.isEmpty { throw ConfigErrors(errors) }
     }

@@ -22,6 +22,8 @@ public enum SensorReport {
                 line += " (by rule " + s.written.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
             }
             line += ", \(detected - written) suppressed by throttling"
+            let accepted = s.accepted.values.reduce(0, +)
+            if accepted > 0 { line += ", \(accepted) accepted by exceptions" }
             if let f = s.failure { line += "; stopped: \(f)" }
             lines.append(line)
         }
@@ -72,6 +74,8 @@ public enum SensorReport {
         metric("alerts_suppressed_total", "counter", "Repeats of an alert counted but not written (throttling), by rule.", interfaces.flatMap { s in
             s.detected.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + ",sid=\"\($0.key)\"," + label("rule", names[$0.key] ?? "?"), "\($0.value - (s.written[$0.key] ?? 0))") }
         })
+        metric("exception_findings_total", "counter", "Findings an exception (accepted risk) kept from being written, by exception (file:line and what it accepts).",
+               interfaces.flatMap { s in s.accepted.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + "," + label("exception", $0.key), "\($0.value)") } })
         metric("capture_running", "gauge", "1 while the interface is being captured.", interfaces.map { (label("interface", $0.interface), $0.running ? "1" : "0") })
         metric("output_messages_total", "counter", "Alert messages per output and what became of them.", outputs.flatMap { o in
             [("delivered", o.delivered), ("dropped_queue_full", o.droppedQueueFull), ("failed", o.failed), ("resent", o.resent),

@@ -145,7 +145,8 @@ struct ConfigReader {
 
     // MARK: Sections
 
-    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor", "multi_homed"]
+    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor", "multi_homed", "exceptions"]
+    static let exceptionKeys = ["rules", "from", "to", "services", "user", "reason", "expires"]
     static let zoneKeys = ["role", "vlans", "vnis", "subnets", "macs", "outer_vlans", "description"]
 
     mutating func readConfig(_ root: Node) -> ZoneConfig? {
@@ -154,6 +155,7 @@ struct ConfigReader {
         var zonesNode: Node? = nil
         var pendingAllow: Node? = nil
         var pendingGateways: Node? = nil
+        var pendingExceptions: Node? = nil
         for (key, _, value) in top {
             switch key {
             case "zones": zonesNode = value
@@ -169,6 +171,7 @@ struct ConfigReader {
             case "services": config.services = readServices(value)
             case "sensor": config.sensor = readSensor(value)
             case "multi_homed": config.multiHomed = readMultiHomed(value)
+            case "exceptions": pendingExceptions = value
             default: break
             }
         }
@@ -181,7 +184,80 @@ struct ConfigReader {
         let names = Set(config.zones.map(\.name))
         if let pendingGateways { config.gateways = readGateways(pendingGateways, zoneNames: names) }
         if let pendingAllow { config.allow = readAllow(pendingAllow, zoneNames: names) }
+        if let pendingExceptions { config.exceptions = readExceptions(pendingExceptions, zoneNames: names) }
         return config
+    }
+
+    /// `exceptions:` entries; rule names are checked by the alert stage, which knows the catalogue.
+    mutating func readExceptions(_ node: Node, zoneNames: Set<String>) -> [ExceptionSetting] {
+        var out: [ExceptionSetting] = []
+        for item in list(node, "exceptions") {
+            guard let fields = mapping(item, "an exception", allowed: Self.exceptionKeys) else { continue }
+            var e = ExceptionSetting(position: position(item))
+            var sawRules = false
+            // A scalar or a list of scalars.
+            func values(_ v: Node, _ what: String) -> [(String, Node)] {
+                if case .scalar = v { return scalar(v, what).map { [($0, v)] } ?? [] }
+                return list(v, what).compactMap { n in scalar(n, what).map { ($0, n) } }
+            }
+            for (key, _, v) in fields {
+                switch key {
+                case "rules":
+                    sawRules = true
+                    e.rules = values(v, "a rule name or sid").map { ($0.0, position($0.1)) }
+                    if e.rules.isEmpty { error(v, "exception rules: needs at least one rule name or sid") }
+                case "from", "to":
+                    var ends: [ExceptionSetting.End] = []
+                    for (text, n) in values(v, "a zone, address, prefix or MAC") {
+                        if let end = exceptionEnd(text, zoneNames: zoneNames) {
+                            ends.append(end)
+                        } else {
+                            error(n, "exception \(key): \"\(text)\" is no zone, IP address, prefix or MAC\(suggestion(text, zoneNames.sorted()))")
+                        }
+                    }
+                    if key == "from" { e.from = ends } else { e.to = ends }
+                case "services":
+                    var specs: [ServiceSpec] = []
+                    for (text, n) in values(v, "a service") {
+                        switch ServiceSpec.parse(text) {
+                        case .success(let spec): specs.append(spec)
+                        case .failure(let f): error(n, "service \"\(text)\": \(f.reason)")
+                        }
+                    }
+                    e.services = specs
+                case "user":
+                    e.user = scalar(v, "a user name")
+                case "reason":
+                    let text = scalar(v, "a reason") ?? ""
+                    e.reason = text.trimmingCharacters(in: .whitespaces)
+                    if e.reason.isEmpty { error(v, "exception reason: must say why the risk is accepted (who decided, a ticket)") }
+                case "expires":
+                    guard let text = scalar(v, "a date") else { continue }
+                    if let day = ExceptionSetting.epochDay(text) {
+                        e.expires = text
+                        // Years past 2554 do not fit nanoseconds in 64 bits: as good as never.
+                        let (ns, overflow) = UInt64(max(day + 1, 0)).multipliedReportingOverflow(by: 86_400 * 1_000_000_000)
+                        e.expiresAt = overflow ? .max : ns
+                    } else {
+                        error(v, "exception expires: \"\(text)\" is not a date YYYY-MM-DD (such as 2027-03-31)")
+                    }
+                default: break
+                }
+            }
+            if !sawRules { error(item, "an exception needs rules: (the rule names or sids it accepts)") }
+            if !fields.contains(where: { $0.key == "reason" }) { error(item, "an exception needs reason: (why the risk is accepted, who decided)") }
+            out.append(e)
+        }
+        return out
+    }
+
+    /// A zone name, an IP address, a prefix or a MAC.
+    func exceptionEnd(_ text: String, zoneNames: Set<String>) -> ExceptionSetting.End? {
+        if zoneNames.contains(text) { return .zone(text) }
+        if let a = IPAddress(text) { return .address(a) }
+        if text.contains("/"), case .success(let p) = IPPrefix.parse(text) { return .prefix(p) }
+        if let m = MACAddress(text) { return .mac(m) }
+        return nil
     }
 
     mutating func readZones(_ node: Node) -> [Zone] {

@@ -133,6 +133,8 @@ public struct ZoneConfig: Sendable {
     public var services: ServiceCatalogue
     public var sensor: SensorSettings
     public var multiHomed = MultiHomedSettings()
+    /// Accepted risks (`exceptions:`), in the order written.
+    public var exceptions: [ExceptionSetting] = []
 
     public init(file: String, zones: [Zone], gateways: [Gateway] = [], allow: [AllowRule] = [], policy: Policy = .roles,
                 ruleOverrides: [RuleOverride] = [], services: ServiceCatalogue = .builtIn, sensor: SensorSettings = .init()) {
@@ -158,5 +160,6 @@ public struct ZoneConfig: Sendable {
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         return "\(plural(zones.count, "zone")) (\(roleText)), \(plural(vlanCount, "VLAN")), \(plural(vniCount, "VNI")), "
             + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
+            + (exceptions.isEmpty ? "" : ", \(plural(exceptions.count, "exception"))")
     }
 }

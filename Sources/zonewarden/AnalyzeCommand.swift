@@ -50,6 +50,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end.")
     var summary = false
 
+    @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
+    var workers: Int?
+
     @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
     var captures: [String]
 
@@ -57,6 +60,7 @@ struct AnalyzeCommand: ParsableCommand {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if let syslogTimeout, !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
+        if let workers, !(1...maximumWorkers).contains(workers) { throw ValidationError("--workers must be 1-\(maximumWorkers), not \(workers)") }
     }
 
     func run() throws {
@@ -85,10 +89,12 @@ struct AnalyzeCommand: ParsableCommand {
         let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000)
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
-        let pipeline = try makePipeline(zones, alerts)
+        alerts.exceptions = try acceptedRisks(zones)
         let flowLog = try openFlowLog(options.flowLog ?? zones.config.sensor.flowLog, append: false, alertsOnStandardOutput: options.output == nil)
-        pipeline.flowLog = flowLog
-        let analysis = OfflineAnalysis(pipeline: pipeline, filter: options.bpf)
+        // Several workers read regular files; a stream is read by one (its reads may block a stop).
+        let threads = captures.contains(where: isStream) ? 1 : workers ?? defaultWorkers
+        let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
+        analysis.flowLog = flowLog
         var failed = 0
         // Files are one capture read in time order, whatever order they were given in.
         let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
@@ -98,19 +104,19 @@ struct AnalyzeCommand: ParsableCommand {
         for path in ordered {
             if let error = analysis.run(path: path) {
                 failed += 1
-                pipeline.alerts.flush()
+                alerts.flush()
                 writeError(error.description)
             }
             if StopSignals.requested { break }
         }
-        pipeline.finish()
+        analysis.finish()
         if let flowLog {
             // The flows still open at the end of the input get their records.
-            pipeline.endAllFlows(.shutdown)
+            analysis.endAllFlows(.shutdown)
             flowLog.stop()
         }
         if let signal = StopSignals.name {
-            writeError("zonewarden: \(signal): stopped after \(pipeline.statistics.packets) packets; every alert found is written")
+            writeError("zonewarden: \(signal): stopped after \(analysis.packets) packets; every alert found is written")
         }
         // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it;
         // by default one that could never be reached (nothing delivered, failing now) gets a few.
@@ -119,8 +125,8 @@ struct AnalyzeCommand: ParsableCommand {
             c.stop(deadline: now + (syslogTimeout ?? Self.defaultSyslogTimeout),
                    unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
         }
-        if summary { writeError(Summary.render(pipeline: pipeline, files: captures.count, failedFiles: failed)) }
-        for warning in pipeline.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
+        if summary { writeError(analysis.summary(files: captures.count, failedFiles: failed)) }
+        for warning in analysis.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
         let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }
         for o in undelivered {
             writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
@@ -139,6 +145,75 @@ struct AnalyzeCommand: ParsableCommand {
         if let failOn, let highest = alerts.highestSeverity, highest >= failOn {
             throw ExitCode(ExitStatus.alertAtFailOn)
         }
+    }
+}
+
+/// The configuration's exceptions (validated with it); each expired one said on standard error.
+func acceptedRisks(_ zones: ZoneMap) throws -> AlertExceptions? {
+    guard !zones.config.exceptions.isEmpty else { return nil }
+    do throws(ConfigErrors) {
+        let exceptions = try AlertExceptions(zones)
+        for note in exceptions.expiryNotes() { writeError("zonewarden: note: \(note)") }
+        return exceptions
+    } catch {
+        for e in error.errors { writeError(e.description) }
+        throw ExitCode(ExitStatus.usage)
+    }
+}
+
+/// The most analysing threads `--workers` takes.
+let maximumWorkers = 64
+
+/// One analysing thread per core beyond the reading thread's: on two cores
+/// one worker with the read-ahead thread is faster than two workers and a
+/// reader (docs/performance.md has the figures).
+var defaultWorkers: Int { max(1, min(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1, maximumWorkers)) }
+
+/// `analyze`'s analysis: one pipeline, or several workers (`--workers`).
+final class Analysis {
+    private let single: OfflineAnalysis?
+    private let sharded: ShardedAnalysis?
+    private let rules: [(RuleMetadata, Severity)]
+
+    init(zones: ZoneMap, alerts: AlertStage, workers: Int, filter: String?) throws {
+        let pipeline = try makePipeline(zones, alerts)
+        rules = pipeline.detector.enabledRules
+        if workers > 1 {
+            do throws(ConfigErrors) {
+                sharded = try ShardedAnalysis(zones: zones, alerts: alerts, workers: workers, filter: filter)
+            } catch {
+                for e in error.errors { writeError(e.description) }
+                throw ExitCode(ExitStatus.usage)
+            }
+            single = nil
+        } else {
+            single = OfflineAnalysis(pipeline: pipeline, filter: filter)
+            sharded = nil
+        }
+    }
+
+    var flowLog: FlowLog? {
+        get { single?.pipeline.flowLog ?? sharded?.flowLog }
+        set {
+            single?.pipeline.flowLog = newValue
+            sharded?.flowLog = newValue
+        }
+    }
+
+    func run(path: String) -> CaptureError? { single?.run(path: path) ?? sharded?.run(path: path) }
+    func finish() {
+        single?.pipeline.finish()
+        sharded?.finish()
+    }
+    func endAllFlows(_ reason: FlowEndRecord.Reason) {
+        single?.pipeline.endAllFlows(reason)
+        sharded?.endAllFlows(reason)
+    }
+    var packets: UInt64 { single?.pipeline.statistics.packets ?? sharded?.statistics.packets ?? 0 }
+    var tableWarnings: [(name: String, text: String)] { single?.pipeline.tableWarnings ?? sharded?.tableWarnings ?? [] }
+    func summary(files: Int, failedFiles: Int) -> String {
+        if let single { return Summary.render(pipeline: single.pipeline, files: files, failedFiles: failedFiles) }
+        return Summary.render(sharded!, rules: rules, files: files, failedFiles: failedFiles)
     }
 }
 

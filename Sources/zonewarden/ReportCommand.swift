@@ -67,6 +67,7 @@ struct ReportCommand: ParsableCommand {
         // Every detection counts (no throttling): the report says how often, not just that.
         let collector = ReportCollector(report: CommunicationReport(zones: zones))
         let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
+        alerts.exceptions = try acceptedRisks(zones)
         let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
@@ -81,6 +82,7 @@ struct ReportCommand: ParsableCommand {
         pipeline.finish()
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions))
         let text = chosen.render(collector.report)
         if let output {
             do throws(SafeFile.Failure) {

@@ -17,7 +17,7 @@ public final class MultiHomedHostRule: Rule {
         sid: 6001, name: "multi-homed-host", defaultSeverity: .high,
         measurePoint: "no undesired connections via multi-homed VMs",
         summary: "one MAC (not a gateway's, not in `multi_homed.allowed_macs`) sends from addresses or VLANs of zones whose roles must not meet (`multi_homed.forbidden`)")
-    public static let hooks: RuleHooks = [.flowStart, .firstReply, .packetWithoutFlow]
+    public static let hooks: RuleHooks = [.flowStart, .firstReply, .packetWithoutFlow, .sharedMemory]
     /// What each MAC has been seen in.
     public let table: MACTable
 

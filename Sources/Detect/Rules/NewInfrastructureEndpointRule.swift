@@ -11,7 +11,7 @@ public final class NewInfrastructureEndpointRule: Rule {
         sid: 7002, name: "new-infrastructure-endpoint", defaultSeverity: .low,
         measurePoint: "communication planned",
         summary: "live sensor: an address in a management, storage or migration zone not seen before (an initiator when its flow starts, a responder when it answers), remembered in `--state-file` across restarts; a first start learns for `sensor.baseline_seconds` before reporting")
-    public static let hooks: RuleHooks = [.flowStart, .firstReply]
+    public static let hooks: RuleHooks = [.flowStart, .firstReply, .sharedMemory]
     static let roles: Set<Role> = [.management, .storage, .migration]
     private let memory: EndpointMemory?
     /// Addresses this thread already knows to be remembered: most flows cost no lock.

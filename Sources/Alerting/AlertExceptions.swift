@@ -1,0 +1,126 @@
+import Detect
+import Vocabulary
+import Zones
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The accepted risks of a configuration (`exceptions:`), matched against
+/// every detection before the throttle: a finding an entry accepts is not
+/// written (nor raises `--fail-on`) but counted under that entry, for the
+/// summary, the metrics and the report. An entry past its `expires` date no
+/// longer applies (checked against the clock at each finding, so a running
+/// sensor starts writing those findings again the day after).
+///
+/// Not thread-safe: one per alert stage.
+public final class AlertExceptions {
+    public let settings: [ExceptionSetting]
+    /// The file the entries are in, for messages (`site.yaml:40`).
+    public let file: String
+    private let sids: [Set<Int>]
+    private let fromZones: [Set<ZoneID>]
+    private let toZones: [Set<ZoneID>]
+    /// Findings each entry accepted.
+    public private(set) var accepted: [Int]
+    /// Returns the wall clock (nanoseconds since the Unix epoch); tests set it.
+    public var clock: () -> UInt64 = AlertExceptions.wallClock
+
+    /// - Throws: ``Zones/ConfigErrors`` for rule names or sids that name no rule.
+    public init(_ zones: ZoneMap) throws(ConfigErrors) {
+        let config = zones.config
+        settings = config.exceptions
+        file = config.file
+        var errors: [ConfigError] = []
+        var sids: [Set<Int>] = []
+        for e in config.exceptions {
+            var set = Set<Int>()
+            for r in e.rules {
+                if let rule = RuleRegistry.find(r.key) {
+                    set.insert(rule.metadata.sid)
+                } else {
+                    errors.append(ConfigError(file: config.file, at: r.position,
+                                              "exception names unknown rule \"\(r.key)\"\(Spelling.suggestion(r.key, RuleRegistry.all.map { $0.metadata.name }, fallback: " (zonewarden rules lists them)"))"))
+                }
+            }
+            sids.append(set)
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        self.sids = sids
+        func zoneIDs(_ ends: [ExceptionSetting.End]?) -> Set<ZoneID> {
+            Set((ends ?? []).compactMap { if case .zone(let name) = $0 { return zones.id(named: name) } else { return nil } })
+        }
+        fromZones = config.exceptions.map { zoneIDs($0.from) }
+        toZones = config.exceptions.map { zoneIDs($0.to) }
+        accepted = Array(repeating: 0, count: config.exceptions.count)
+    }
+
+    public var isEmpty: Bool { settings.isEmpty }
+
+    public static func wallClock() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(max(now.tv_sec, 0)) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// The entry that accepts `d` (the first in the file), counted; nil if none does.
+    public func accept(_ d: Detection) -> Int? {
+        var now: UInt64?
+        for i in settings.indices where sids[i].contains(d.sid) {
+            let e = settings[i]
+            let s = d.subject
+            if let from = e.from, !Self.matches(from, zones: fromZones[i], zone: s.sourceZone, ip: s.sourceIP, mac: s.sourceMAC) { continue }
+            if let to = e.to, !Self.matches(to, zones: toZones[i], zone: s.destinationZone, ip: s.destinationIP, mac: s.destinationMAC) { continue }
+            if let services = e.services {
+                guard let proto = s.ipProtocol, let port = s.destinationPort, services.contains(where: { $0.matches(proto, port) }) else { continue }
+            }
+            if let user = e.user {
+                guard d.finding.evidence.contains(where: { $0.0 == "user" && $0.1 == .text(user) }) else { continue }
+            }
+            if e.expiresAt != nil {
+                if now == nil { now = clock() }
+                if e.isExpired(at: now!) { continue }
+            }
+            accepted[i] += 1
+            return i
+        }
+        return nil
+    }
+
+    private static func matches(_ ends: [ExceptionSetting.End], zones: Set<ZoneID>, zone: ZoneID, ip: IPAddress?, mac: MACAddress?) -> Bool {
+        if zone != 0 && zones.contains(zone) { return true }
+        for end in ends {
+            switch end {
+            case .zone: continue
+            case .address(let a): if ip == a { return true }
+            case .prefix(let p): if let ip, p.contains(ip) { return true }
+            case .mac(let m): if mac == m { return true }
+            }
+        }
+        return false
+    }
+
+    /// Where entry `i` is and what it accepts, for messages and the summary:
+    /// `site.yaml:40 (2002 from guests to tcp/21, user anonymous)`.
+    public func label(_ i: Int) -> String { "\(file):\(settings[i].position.line) (\(scope(i)))" }
+
+    /// What entry `i` accepts: `1001, 1006 from web to mgmt on tcp/443 user anonymous`.
+    public func scope(_ i: Int) -> String {
+        let e = settings[i]
+        var parts = [e.rules.map(\.key).joined(separator: ", ")]
+        if let from = e.from { parts.append("from " + from.map(\.description).joined(separator: ", ")) }
+        if let to = e.to { parts.append("to " + to.map(\.description).joined(separator: ", ")) }
+        if let services = e.services { parts.append("on " + services.map(\.description).joined(separator: ", ")) }
+        if let user = e.user { parts.append("user \(user)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// The entries that have expired at `now`: said by check-config and at the start of analyze and run.
+    public func expired(at now: UInt64 = AlertExceptions.wallClock()) -> [Int] {
+        settings.indices.filter { settings[$0].isExpired(at: now) }
+    }
+
+    /// One line per expired entry.
+    public func expiryNotes(at now: UInt64 = AlertExceptions.wallClock()) -> [String] {
+        expired(at: now).map { "exception \(label($0)) expired on \(settings[$0].expires ?? "?"): its findings are written again" }
+    }
+}
