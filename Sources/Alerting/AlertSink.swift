@@ -64,9 +64,9 @@ public final class LineSink: AlertSink {
 /// later lines are tried again.
 public final class FileOutput {
     public let name: String
-    private let fd: Int32
+    private var fd: Int32
     private let ownsDescriptor: Bool
-    private let regular: Bool
+    private var regular: Bool
     private var buffer: [UInt8] = []
     private let bufferLimit = 64 * 1024
     /// Flush after every write (for live alerting and pipes someone is reading).
@@ -128,6 +128,28 @@ public final class FileOutput {
             throw SinkError(sink: name, message: "write failed: \(error)")
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Reopens the file by its name (log rotation): what is buffered goes to
+    /// the old one; the new one is created afresh, never through a link.
+    /// Returns why it could not be reopened (the old one is kept).
+    public func reopen() -> String? {
+        guard ownsDescriptor else { return nil }
+        try? flush()
+        do throws(SafeFile.Failure) {
+            (fd, regular) = try Self.reopen(name, closing: fd)
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    /// Opens `path` afresh for appending (the rotated file is gone or renamed:
+    /// never through a link) and closes `old`; on failure `old` stays open.
+    static func reopen(_ path: String, closing old: Int32) throws(SafeFile.Failure) -> (fd: Int32, regular: Bool) {
+        let (fresh, isRegular) = try SafeFile.openForStream(path, append: true, mode: SafeFile.privateMode, origin: .derived)
+        close(old)
+        return (fresh, isRegular)
     }
 
     deinit {

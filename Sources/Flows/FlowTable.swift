@@ -470,6 +470,18 @@ public final class FlowTable {
     }
 
     /// Removes every flow (end of a capture), reporting each to ``onRemove``.
+    /// Calls `body` with every flow in the table (a new configuration re-judges them).
+    public func forEachRecord(_ body: (UnsafeMutablePointer<FlowRecord>) -> Void) {
+        for b in 0..<Self.wheelSize {
+            var index = wheel[b]
+            while index >= 0 {
+                let r = records + Int(index)
+                index = r.pointee.next
+                body(r)
+            }
+        }
+    }
+
     public func removeAll() {
         for b in 0..<Self.wheelSize {
             while wheel[b] >= 0 { remove(wheel[b], evicted: false, filed: true) }

@@ -84,6 +84,43 @@ public struct CommunicationReport: Sendable {
         configFile = zones.config.file
     }
 
+    private init(zoneNames: [String], zoneRoles: [String], configFile: String) {
+        self.zoneNames = zoneNames
+        self.zoneRoles = zoneRoles
+        self.configFile = configFile
+    }
+
+    /// The report so far under a new configuration's zones (a reload): cells
+    /// keep their zone by name; a zone the new configuration no longer has
+    /// stays in the report with its counts, after the new zones.
+    public func rezoned(_ zones: ZoneMap) -> CommunicationReport {
+        var names = ["no zone"] + zones.config.zones.map(\.name)
+        var roles = [""] + zones.config.zones.map(\.role.rawValue)
+        var index: [Int] = []
+        for (i, name) in zoneNames.enumerated() {
+            if let j = names.firstIndex(of: name) {
+                index.append(j)
+            } else {
+                names.append(name)
+                roles.append(zoneRoles[i])
+                index.append(names.count - 1)
+            }
+        }
+        var r = CommunicationReport(zoneNames: names, zoneRoles: roles, configFile: zones.config.file)
+        for (k, c) in cells { r.cells[Self.key(index[Int(k >> 16)], index[Int(k & 0xFFFF)])] = c }
+        r.undeclaredSegments = undeclaredSegments
+        r.unknownAddresses = unknownAddresses
+        r.alertsBySID = alertsBySID
+        r.flows = flows
+        r.packets = packets
+        r.bytes = bytes
+        r.firstTimestamp = firstTimestamp
+        r.lastTimestamp = lastTimestamp
+        r.captures = captures
+        r.acceptedRisks = acceptedRisks
+        return r
+    }
+
     static func key(_ from: Int, _ to: Int) -> UInt32 { UInt32(from) << 16 | UInt32(to) }
 
     /// Counts a flow that ended.

@@ -1,5 +1,6 @@
 import Alerting
 import Flows
+import Zones
 
 /// Gathers a ``CommunicationReport``: each flow as it leaves a flow table
 /// (``add(_:)``, wired to the pipeline's flow-end callback), and each alert
@@ -21,6 +22,9 @@ public final class ReportCollector: AlertSink {
         report.firstTimestamp = first
         report.lastTimestamp = last
     }
+
+    /// A new configuration: the report goes on under its zones (``CommunicationReport/rezoned(_:)``).
+    public func rezone(_ zones: ZoneMap) { report = report.rezoned(zones) }
 
     /// The exceptions and what they accepted, for the report's "Accepted risks".
     public func acceptedRisks(_ risks: [CommunicationReport.AcceptedRisk]) { report.acceptedRisks = risks }

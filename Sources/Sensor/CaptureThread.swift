@@ -210,24 +210,39 @@ final class CaptureThread: @unchecked Sendable {
         if drained > 0 { log("\(interface): \(drained) packets captured before the stop processed") }
     }
 
-    /// A new configuration: the old pipeline reports what is pending, a new one takes over (flows start afresh).
+    /// A new configuration (SIGUSR2): the flows go on, with their
+    /// inspections, and are judged by the new zones from their next packet;
+    /// the running report goes on under the new zone names. Only when the
+    /// tables must change size (`max_flows`, `stream_window`) do the flows
+    /// start afresh, and the log says so.
     private func reload() {
         publish(running: true, failure: nil)
-        pipeline.finish(flushOutputs: false)
-        // Flows start afresh under the new configuration: the old ones get their records now.
-        let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
-        if flowLog != nil { pipeline.endAllFlows(.forced) }
+        let zones = control.zones
         do throws(ConfigErrors) {
             // The new configuration's exceptions; what the old ones accepted stays counted.
+            let exceptions = try AlertExceptions(zones)
             if let old = alerts.exceptions {
                 for i in old.settings.indices { acceptedBase[old.label(i), default: 0] += old.accepted[i] }
             }
-            alerts.exceptions = try AlertExceptions(control.zones)
-            pipeline = try Pipeline(zones: control.zones, alerts: alerts, endpointMemory: endpointMemory)
+            alerts.exceptions = exceptions
+            // Rule 5003 judges the link as it was under the old configuration.
+            pipeline.reportLink()
+            if try pipeline.reconfigure(zones, endpointMemory: endpointMemory) {
+                if let c = collector { c.rezone(zones) }
+                return
+            }
+            log("\(interface): sensor.max_flows or sensor.stream_window changed: the flows start afresh")
+            pipeline.finish(flushOutputs: false)
+            let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
+            if flowLog != nil { pipeline.endAllFlows(.forced) }
+            pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
             pipeline.flowLog = flowLog
             // Flow ids go on from where they were: no id names two flows in one alert file.
             pipeline.flows.idSource = flowIDs
-            if reportInterval != nil { attachCollector() }
+            if let c = collector {
+                c.rezone(zones)
+                pipeline.onFlowEnd = { record, _ in c.add(record) }
+            }
         } catch {
             log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety
         }

@@ -36,7 +36,7 @@ public struct LiveSettings: Sendable {
 
 /// The continuous sensor: a capture thread per interface, each with its own
 /// pipeline, all feeding the same queued outputs; the main thread waits for
-/// signals (SIGINT/SIGTERM stop, SIGHUP reloads the configuration and reopens
+/// signals (SIGINT/SIGTERM stop, SIGUSR2 reloads the configuration, SIGHUP reopens
 /// output files) and writes statistics.
 public final class LiveSensor {
     private let configPath: String
@@ -63,7 +63,7 @@ public final class LiveSensor {
         self.log = log
     }
 
-    /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread
+    /// Blocks SIGINT, SIGTERM, SIGHUP and SIGUSR2 in the calling thread and every thread
     /// it starts from now on. Call it before any thread exists (the outputs'
     /// delivery threads, the flow log's writer): a thread that leaves them
     /// unblocked may be the one the kernel hands a SIGTERM to, and its default
@@ -76,7 +76,7 @@ public final class LiveSensor {
     private static var stopAndReloadSignals: sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)
-        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGUSR2] { sigaddset(&signals, s) }
         return signals
     }
 
@@ -171,7 +171,9 @@ public final class LiveSensor {
                 log("\(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
                 break
             }
-            if signal == SIGHUP { reload() }
+            // As Suricata: SIGHUP is log rotation, SIGUSR2 a new configuration.
+            if signal == SIGHUP { reopenFiles() }
+            if signal == SIGUSR2 { reload() }
             if threads.allSatisfy({ !$0.snapshot.running && $0.snapshot.failure != nil }) {
                 allFailed = true
                 log("every interface has failed: stopping")
@@ -198,29 +200,42 @@ public final class LiveSensor {
         return outputs.contains { $0.statistics.fellShort } ? .outputs : .stopped
     }
 
-    /// SIGHUP: the configuration is read and checked; only a valid one replaces
-    /// the running one. Output files are reopened (log rotation) by their
-    /// output threads, which say whether that worked.
-    private func reload() {
+    /// SIGHUP (logrotate): the alert files are reopened by their output
+    /// threads, which say whether that worked, and the flow log between two
+    /// batches. Nothing else changes: flows, inspections and the running
+    /// report go on.
+    private func reopenFiles() {
         for o in outputs { o.reopen() }
+        if let flowLog = settings.flowLog {
+            if let problem = flowLog.reopen() {
+                log("SIGHUP: flow log \(flowLog.name): cannot reopen after rotation: \(problem); records still go to the file opened before")
+            }
+        }
+    }
+
+    /// SIGUSR2: the configuration is read and checked; only a valid one
+    /// replaces the running one. The flows and their inspections go on and
+    /// are judged by the new zones from their next packet; the running
+    /// report goes on under the new zone names.
+    private func reload() {
         let config: ZoneConfig
         do throws(ConfigErrors) {
             config = try ZoneConfig.load(path: configPath)
         } catch {
-            for e in error.errors { log("SIGHUP: \(e.description)") }
-            log("SIGHUP: \(configPath) has errors; keeping the running configuration")
+            for e in error.errors { log("SIGUSR2: \(e.description)") }
+            log("SIGUSR2: \(configPath) has errors; keeping the running configuration")
             return
         }
         let zones = ZoneMap(config)
         do throws(ConfigErrors) {
             try SensorConfiguration.validate(zones)
         } catch {
-            for e in error.errors { log("SIGHUP: \(e.description)") }
-            log("SIGHUP: \(configPath) has errors; keeping the running configuration")
+            for e in error.errors { log("SIGUSR2: \(e.description)") }
+            log("SIGUSR2: \(configPath) has errors; keeping the running configuration")
             return
         }
         control.replace(zones)
-        log("SIGHUP: \(configPath) reloaded (\(config.summary))")
+        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); flows go on")
         if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() { log("note: \(note)") } }
     }
 

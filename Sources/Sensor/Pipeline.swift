@@ -26,11 +26,11 @@ import Zones
 ///
 /// Not thread-safe: one pipeline per worker thread.
 public final class Pipeline {
-    public let zones: ZoneMap
+    public private(set) var zones: ZoneMap
     public let flows: FlowTable
-    public let classifier: FlowClassifier
+    public private(set) var classifier: FlowClassifier
     public let inspection: ApplicationInspection
-    public let detector: Detector
+    public private(set) var detector: Detector
     public let alerts: AlertStage
     public private(set) var statistics = SensorStatistics()
     public var decoder = PacketDecoder()
@@ -40,7 +40,7 @@ public final class Pipeline {
     private var lastExpiryCheck: UInt64 = 0
     private static let expiryInterval: UInt64 = 1_000_000_000
     /// Whether any rule listens to application events (else nothing is inspected).
-    private let inspects: Bool
+    private var inspects: Bool
     /// The capture link being read (a file or an interface) and its frames per
     /// VLAN id (rule 5003 judges a link as a whole).
     public private(set) var linkName: String?
@@ -224,9 +224,11 @@ public final class Pipeline {
         }
         let update = flows.track(p, key)
         let record = flows.record(update.index)
-        if _slowPath(update.isNew || update.isFirstReply) {
+        // A flow not classified yet: a new one, or one a new configuration re-judges.
+        let unjudged = record.pointee.state & FlowState.classified == 0
+        if _slowPath(unjudged || update.isFirstReply) {
             let id = flows.id(update.index)
-            if update.isNew {
+            if unjudged {
                 // Classify, then the flow-start rules.
                 classifier.classify(record, packet: p)
                 detector.flowStarted(record, id: id, packet: p)
@@ -284,6 +286,39 @@ public final class Pipeline {
 
     /// The link's frames per VLAN id so far (summed over workers for rule 5003).
     var linkFrames: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: linkVLANFrames, count: 4096) }
+
+    /// A new configuration (SIGUSR2) for the flows in the table: they go on,
+    /// with their inspections, and each is classified and judged by the new
+    /// zones and rules at its next packet (a rule that has fired on a flow
+    /// does not fire on it again). Returns false, changing nothing, when the
+    /// new configuration needs new tables (`max_flows` or `stream_window`
+    /// changed): the caller starts a new pipeline.
+    public func reconfigure(_ newZones: ZoneMap, endpointMemory: EndpointMemory?) throws(ConfigErrors) -> Bool {
+        let old = zones.config.sensor, new = newZones.config.sensor
+        guard old.maxFlows == new.maxFlows && old.streamWindow == new.streamWindow else { return false }
+        let newDetector = try Detector(zones: newZones, endpointMemory: endpointMemory)
+        // Fired rules by sid: the new rule set numbers its rules afresh.
+        var bits = [UInt64](repeating: 0, count: detector.enabledRules.count)
+        let newIndex = Dictionary(uniqueKeysWithValues: newDetector.enabledRules.enumerated().map { ($1.0.sid, $0) })
+        for (i, (rule, _)) in detector.enabledRules.enumerated() { bits[i] = newIndex[rule.sid].map { UInt64(1) << UInt64($0) } ?? 0 }
+        flows.forEachRecord { r in
+            var fired: UInt64 = 0
+            var old = r.pointee.firedRules
+            while old != 0 {
+                let i = old.trailingZeroBitCount
+                fired |= bits[i]
+                old &= old - 1
+            }
+            r.pointee.firedRules = fired
+            r.pointee.state &= ~(FlowState.classified | FlowState.managementService)
+        }
+        zones = newZones
+        classifier = FlowClassifier(zones: newZones)
+        detector = newDetector
+        inspects = newDetector.inspectsApplications
+        flows.timeouts = new.flowTimeouts
+        return true
+    }
 
     /// The bounded tables that have run full, each said once by the caller:
     /// (a stable name, one line saying what it means).

@@ -22,8 +22,10 @@ struct RunCommand: ParsableCommand {
         with backoff; what cannot be delivered is counted and reported.
 
         Signals: SIGINT and SIGTERM stop cleanly (every queue is delivered, up to \
-        10 s); SIGHUP re-reads the configuration (an invalid one is reported and \
-        the running one kept) and reopens the output file (log rotation).
+        10 s); SIGHUP reopens the output files and the flow log (log rotation) \
+        and changes nothing else; SIGUSR2 re-reads the configuration (an \
+        invalid one is reported and the running one kept) and the flows go on, \
+        judged by the new zones from their next packet.
 
         Statistics per interface and output go to standard error every \
         --stats-interval seconds and at the end; --metrics-file writes them in \

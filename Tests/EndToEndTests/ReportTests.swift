@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 import TestSupport
+import Alerting
 import Report
+import Sensor
+import Zones
 
 /// `zonewarden report` and `learn` over the project's captures.
 @Suite("Communication report and learn")
@@ -36,6 +39,34 @@ struct ReportTests {
         #expect((report["undeclared_segments"] as? [[String: Any]])?.map { $0["segment"] as! String } == ["VLAN 77"])
         #expect((report["unknown_addresses"] as? [[String: Any]])?.map { $0["address"] as! String } == ["10.77.0.5"])
         #expect((report["alerts"] as? [[String: Any]])?.map { $0["sid"] as! Int } == [1001, 1004, 1006, 5002, 5003, 7001])
+    }
+
+    /// A reload (SIGUSR2) keeps the running report: its cells keep their
+    /// zones by name under the new configuration, and a zone it dropped stays.
+    @Test func reportGoesOnUnderANewConfiguration() throws {
+        let text = try String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8)
+        let before = ZoneMap(try ZoneConfig.parse(yaml: text, file: "a.yaml"))
+        let after = ZoneMap(try ZoneConfig.parse(yaml: text.replacingOccurrences(of: "\n  web:", with: "\n  tenants:")
+            .replacingOccurrences(of: "[web, db]", with: "[tenants, db]").replacingOccurrences(of: "from: web,", with: "from: tenants,"), file: "b.yaml"))
+        let collector = ReportCollector(report: CommunicationReport(zones: before))
+        let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
+        let pipeline = try Pipeline(zones: before, alerts: alerts)
+        pipeline.onFlowEnd = { record, _ in collector.add(record) }
+        #expect(OfflineAnalysis(pipeline: pipeline, filter: nil).run(path: repoPath("Captures/example-site.pcap")) == nil)
+        pipeline.finish()
+        pipeline.flows.removeAll()
+        let old = collector.report
+        collector.rezone(after)
+        let new = collector.report
+        #expect(new.configFile == "b.yaml" && new.flows == old.flows && new.packets == old.packets)
+        func flows(_ r: CommunicationReport, _ a: String, _ b: String) -> UInt64? {
+            guard let i = r.zoneNames.firstIndex(of: a), let j = r.zoneNames.firstIndex(of: b) else { return nil }
+            return r.cell(i, j)?.flows
+        }
+        #expect(flows(old, "web", "mgmt") == 1 && flows(new, "web", "mgmt") == 1, "the dropped zone stays with its counts")
+        #expect(new.zoneNames.contains("tenants") && new.zoneNames.last == "web")
+        #expect(flows(old, "admin", "mgmt") == flows(new, "admin", "mgmt"))
+        #expect(new.sortedCells.count == old.sortedCells.count)
     }
 
     /// With default-deny, flows outside the allow list are violations (1005); allowed ones are not.

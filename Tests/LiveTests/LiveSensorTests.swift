@@ -208,29 +208,32 @@ extension LiveSensorTests {
         #expect(final.contains(": \(eve.count) delivered, 0 queued") && !final.contains("undelivered") && !final.contains("dropped"), "\(final)")
     }
 
-    /// SIGHUP with a broken configuration keeps the sensor on the old one;
-    /// with a good one it switches (here: 1001 becomes high) and reopens the
-    /// EVE file after rotation. The endpoints are remembered across a restart.
-    @Test func sighupReloadsAndKeepsTheOldConfigOnErrors() throws {
+    /// SIGUSR2 with a broken configuration keeps the sensor on the old one;
+    /// with a good one it switches (here: 1001 becomes high); SIGHUP reopens
+    /// the EVE file after rotation. The endpoints are remembered across a restart.
+    @Test func sigusr2ReloadsAndKeepsTheOldConfigOnErrors() throws {
         let live = try LiveLab()
         defer { live.tearDown() }
         try live.startSensor()
         let good = try String(contentsOfFile: live.configPath, encoding: .utf8)
         try "zones:\n  mgmt: { role: managment, vlans: [10] }\n".write(toFile: live.configPath, atomically: true, encoding: .utf8)
-        live.sensor!.signal(SIGHUP)
+        live.sensor!.signal(SIGUSR2)
         #expect(waitFor(10) { live.log.contains("keeping the running configuration") }, "\(live.log)")
-        #expect(live.log.contains("SIGHUP: \(live.configPath):2:17: unknown role \"managment\" (did you mean \"management\"?)"))
+        #expect(live.log.contains("SIGUSR2: \(live.configPath):2:17: unknown role \"managment\" (did you mean \"management\"?)"))
         #expect(live.sensor!.isRunning)
         try live.replay(try live.guestsToManagement(1, first: 0))
         #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["alert"] as! [String: Any])["severity"] as? Int == 1 } }, "still critical under the old configuration")
 
         // Rotate the EVE file, then a valid configuration that makes 1001 high.
         try FileManager.default.moveItem(atPath: live.eve, toPath: live.eve + ".1")
+        live.sensor!.signal(SIGHUP)
+        #expect(waitFor(10) { FileManager.default.fileExists(atPath: live.eve) }, "SIGHUP creates the rotated file afresh")
         #expect(good.contains("\nrules:\n"))
         try good.replacingOccurrences(of: "\nrules:\n", with: "\nrules:\n  guest-to-management: { severity: high }\n")
             .write(toFile: live.configPath, atomically: true, encoding: .utf8)
-        live.sensor!.signal(SIGHUP)
+        live.sensor!.signal(SIGUSR2)
         #expect(waitFor(10) { live.log.contains("\(live.configPath) reloaded") }, "\(live.log)")
+        #expect(live.log.contains("flows go on") && !live.log.contains("start afresh"))
         Thread.sleep(forTimeInterval: 0.5)
         try live.replay(try live.guestsToManagement(1, first: 1))
         #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["zonewarden"] as! [String: Any])["severity"] as? String == "high" } }, "\(live.log)")
@@ -251,6 +254,93 @@ extension LiveSensorTests {
 }
 
 extension LiveSensorTests {
+    /// A real FTP session open across log rotation (SIGHUP) and a new
+    /// configuration (SIGUSR2): the password sent after both is still seen
+    /// (the flow and its inspection went on), the alert goes to the file
+    /// SIGHUP created and carries the new configuration's zones, and the
+    /// password is written nowhere.
+    @Test func signalsKeepFlowsAndTheirInspections() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let flowLog = live.lab.directory + "/flows.json"
+        try live.startSensor(extra: ["--flow-log", flowLog])
+        let ready = live.lab.directory + "/ftp-ready", go = live.lab.directory + "/ftp-go"
+        let script = """
+            import ftplib, os, time
+            f = ftplib.FTP()
+            f.connect("10.10.0.5", 21, timeout=60)
+            f.sendcmd("USER ftpadmin")
+            open("\(ready)", "w").close()
+            while not os.path.exists("\(go)"): time.sleep(0.05)
+            f.sendcmd("PASS \(LiveLab.ftpPassword)")
+            f.quit()
+            """
+        let guest = live.lab.host("guest")
+        let client = try live.lab.spawn(in: guest.namespace, ["/usr/bin/python3", "-c", script], output: live.lab.directory + "/ftp-client.log")
+        #expect(waitFor(20) { FileManager.default.fileExists(atPath: ready) }, "the FTP client did not get as far as USER")
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && $0["dest_port"] as? Int == 21 } }, "\(live.log)")
+
+        // Rotation: the EVE file and the flow log are renamed, SIGHUP makes them anew.
+        try FileManager.default.moveItem(atPath: live.eve, toPath: live.eve + ".1")
+        try FileManager.default.moveItem(atPath: flowLog, toPath: flowLog + ".1")
+        live.sensor!.signal(SIGHUP)
+        #expect(waitFor(10) { FileManager.default.fileExists(atPath: live.eve) && FileManager.default.fileExists(atPath: flowLog) }, "\(live.log)")
+        // A new configuration: the guest zone is renamed.
+        let renamed = try String(contentsOfFile: live.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "\n  web:", with: "\n  tenants:").replacingOccurrences(of: "from: [web, db]", with: "from: [tenants, db]")
+            .replacingOccurrences(of: "from: web,", with: "from: tenants,")
+        try renamed.write(toFile: live.configPath, atomically: true, encoding: .utf8)
+        live.sensor!.signal(SIGUSR2)
+        #expect(waitFor(10) { live.log.contains("\(live.configPath) reloaded") }, "\(live.log)")
+
+        try "".write(toFile: go, atomically: true, encoding: .utf8)
+        #expect(client.wait(seconds: 30) == 0, "the FTP client failed")
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 2001 && $0.evidence["user"] as? String == "ftpadmin" } }, "\(live.log)")
+        let login = live.eveAlerts.first { $0.sid == 2001 }
+        #expect((login?["zonewarden"] as? [String: Any])?["src_zone"] as? String == "tenants", "judged by the new zones: \(String(describing: login))")
+        #expect(!live.eveAlerts.contains { $0.sid == 1001 && $0["dest_port"] as? Int == 21 }, "the session's 1001 is not written again")
+        #expect(live.stopSensor() == 0)
+        for file in [live.eve, live.eve + ".1", flowLog, flowLog + ".1", live.sensorLog] {
+            #expect(!(((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").contains(LiveLab.ftpPassword)), "\(file)")
+        }
+        // The session's flow has one record, in the new flow log: it went on.
+        let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("\"dest_port\":21,") }
+        #expect(records.count == 1, "\(records)")
+    }
+
+    /// The shipped logrotate file, run by the real logrotate (its paths
+    /// pointed at the lab, its postrotate at this sensor): the EVE file and
+    /// the flow log (when not empty) are renamed and made anew, later alerts go to the new file.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate"), "logrotate is not installed (scripts/setup installs it)"))
+    func logrotateRotatesTheFiles() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let flowLog = live.lab.directory + "/flows.json"
+        try live.startSensor(extra: ["--flow-log", flowLog])
+        try live.replay(try live.guestsToManagement(3))
+        #expect(waitFor(15) { live.eveAlerts.filter { $0.sid == 1001 }.count == 3 }, "\(live.log)")
+        let shipped = try String(contentsOfFile: repositoryRoot.appendingPathComponent("config/zonewarden.logrotate").path, encoding: .utf8)
+        #expect(shipped.contains("/var/log/zonewarden/") && shipped.contains("systemctl kill --signal=HUP"))
+        let lines = shipped.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.contains("systemctl kill --signal=HUP") ? "        kill -HUP \(live.sensor!.pid)" : String(line)
+        }
+        let conf = live.lab.directory + "/logrotate.conf"
+        try lines.joined(separator: "\n").replacingOccurrences(of: "/var/log/zonewarden/", with: live.lab.directory + "/")
+            .write(toFile: conf, atomically: true, encoding: .utf8)
+        chmod(conf, 0o644)
+        let status = try live.lab.execute(in: live.lab.switchNamespace, ["/usr/sbin/logrotate", "-f", "-s", live.lab.directory + "/logrotate.state", conf])
+        #expect(status == 0)
+        // The flow log is still empty (the flows are open): notifempty leaves it.
+        #expect(FileManager.default.fileExists(atPath: live.eve + ".1") && !FileManager.default.fileExists(atPath: flowLog + ".1"))
+        #expect(waitFor(10) { FileManager.default.fileExists(atPath: live.eve) }, "\(live.log)")
+        try live.replay(try live.guestsToManagement(2, first: 3))
+        #expect(waitFor(15) { live.eveAlerts.filter { $0.sid == 1001 }.count == 2 }, "\(live.log)")
+        let rotated = ((try? String(contentsOfFile: live.eve + ".1", encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("\"signature_id\":1001") }
+        #expect(rotated.count == 3)
+        #expect(live.stopSensor() == 0)
+        #expect(!live.log.contains("cannot reopen"))
+    }
+
     /// SIGTERM right after a burst: what the kernel had captured is still
     /// decoded (received == decoded on the replay interface), and every
     /// guest's alert is written.

@@ -76,12 +76,8 @@ public final class FileTransport: MessageTransport {
     public func reopen() -> String? {
         guard let path else { return nil }
         _ = flush()
-        // The rotated file is gone or renamed: the new one is created afresh, never through a link.
         do throws(SafeFile.Failure) {
-            let (fresh, isRegular) = try SafeFile.openForStream(path, append: true, mode: SafeFile.privateMode, origin: .derived)
-            close(fd)
-            fd = fresh
-            regular = isRegular
+            (fd, regular) = try FileOutput.reopen(path, closing: fd)
             return nil
         } catch {
             return error.reason

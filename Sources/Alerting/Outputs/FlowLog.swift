@@ -60,6 +60,15 @@ public final class FlowLog: @unchecked Sendable {
         }
     }
 
+    /// Reopens the file after log rotation (SIGHUP), between two batches;
+    /// returns why it could not be (records go on to the old file).
+    public func reopen() -> String? {
+        lock.withLock {
+            while writing { lock.wait(seconds: 0.1) }
+            return output.reopen()
+        }
+    }
+
     /// Flushes and ends the writer thread (which keeps the log alive until then).
     public func stop() {
         flush()
