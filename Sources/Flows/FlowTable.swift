@@ -263,6 +263,12 @@ public final class FlowTable {
                 let index = Int32(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
                 let r = records + Int(index)
                 if r.pointee.key == key {
+                    // Idle past its timeout, the flow is over whenever the wheel would get
+                    // to it (the clock may have jumped): this packet starts a new one.
+                    if _slowPath(r.pointee.lastSeen &+ timeoutValues[Int(r.pointee.timeoutClass)] < packet.pointee.timestamp) {
+                        remove(index, evicted: false, filed: true)
+                        break
+                    }
                     let fromInitiator = senderIsA == r.pointee.initiatorIsA
                     let firstReply = update(r, index: index, packet, fromInitiator: fromInitiator)
                     return FlowUpdate(index: index, isNew: false, fromInitiator: fromInitiator, isFirstReply: firstReply)

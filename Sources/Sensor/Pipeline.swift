@@ -206,11 +206,21 @@ public final class Pipeline {
     private func advanceClock(_ now: UInt64) {
         linkLastTimestamp = now
         if _slowPath(firstTimestamp == 0) { firstTimestamp = now }
-        if now &- lastExpiryCheck >= Pipeline.expiryInterval && now > lastExpiryCheck {
-            lastExpiryCheck = now
-            expire(now: now)
+        // Flows expire by the earlier of this packet's time and the one
+        // before: one packet stamped days ahead (a capturing host's clock
+        // glitch, a merged file) must not end every open session, while a
+        // real jump (a pause in the capture) is confirmed by the next packet.
+        // Time going backwards expires nothing.
+        let clock = min(now, previousTimestamp)
+        previousTimestamp = now
+        if clock &- lastExpiryCheck >= Pipeline.expiryInterval && clock > lastExpiryCheck {
+            lastExpiryCheck = clock
+            expire(now: clock)
         }
     }
+
+    /// The timestamp of the packet before (``advanceClock(_:)``).
+    private var previousTimestamp: UInt64 = 0
 
     /// Flows, classification, inspection and the rules for one packet.
     @inline(__always)

@@ -1,5 +1,7 @@
+import CaptureBuilder
 import Foundation
 import Testing
+import Zones
 
 /// `analyze` reads its files in the order of their first packets.
 @Suite("Files in time order")
@@ -37,5 +39,42 @@ struct FileOrderTests {
                 "\(reversed.stderr)")
         #expect(reversed.stdoutLines == inOrder.stdoutLines)
         #expect(reversed.stdoutLines.filter { $0.contains("\"signature_id\":2001") }.count == 2 * logins)
+    }
+
+    /// Time that jumps inside one file: an FTP session from a guest to a
+    /// management host, and between its USER and PASS one packet of another
+    /// host stamped two days ahead or behind (a capturing host's clock
+    /// glitch), the rest of the session five seconds later. The session is
+    /// not ended by the glitch: its login is read as without it.
+    @Test(arguments: [Int64(2 * 86_400), Int64(-2 * 86_400)])
+    func aClockGlitchInsideAFileEndsNoSession(seconds: Int64) throws {
+        let session = CaptureScript()
+        let guest = CaptureBuilder.Host("192.168.100.10"), mgmt = CaptureBuilder.Host("10.10.0.5")
+        session.tcp(client: guest, clientPort: 40_021, server: mgmt, serverPort: 21,
+                    messages: ProtocolMessages.ftpLogin(user: "admin", password: "Gl1tch!pw", accepted: true))
+        let glitch = CaptureScript()
+        glitch.udp(client: CaptureBuilder.Host("192.168.100.20"), clientPort: 123, server: CaptureBuilder.Host("10.50.0.5"), serverPort: 123, request: [0x1B] + [UInt8](repeating: 0, count: 47))
+        let pass = try #require(session.packets.firstIndex { String(decoding: $0.bytes, as: UTF8.self).contains("PASS ") })
+        let glitched = CaptureScript()
+        for (i, p) in session.packets.enumerated() {
+            if i == pass {
+                glitched.clock = UInt64(Int64(p.timestamp) + seconds * 1_000_000_000)
+                glitched.append(glitch.packets[0].bytes)
+            }
+            glitched.clock = p.timestamp + (i >= pass ? 5_000_000_000 : 0)
+            glitched.append(p.bytes)
+        }
+        let dir = temporaryDirectory()
+        let plain = dir.appendingPathComponent("plain.pcap").path, jumpy = dir.appendingPathComponent("glitch.pcap").path
+        try session.write(to: plain)
+        try glitched.write(to: jumpy)
+        let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
+        func logins(_ path: String) throws -> [String] {
+            try analyze(config: config, [path]).alerts.filter { $0.sid == 2001 || $0.sid == 1001 }
+                .map { "\($0.sid) \($0.sourceIP!) \($0.destinationPort ?? 0) \($0.evidence.map { "\($0.0)=\($0.1)" })" }
+        }
+        let expected = try logins(plain)
+        #expect(expected.contains { $0.hasPrefix("2001 192.168.100.10 21") && $0.contains("succeeded") }, "\(expected)")
+        #expect(try logins(jumpy) == expected)
     }
 }
