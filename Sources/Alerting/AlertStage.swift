@@ -19,6 +19,8 @@ public final class AlertStage {
     public var exceptions: AlertExceptions?
     /// Findings per sid that an exception accepted.
     public private(set) var acceptedBySID: [Int: Int] = [:]
+    /// Data connections that sessions announced: their findings are the session's (``DataChannels``).
+    public let dataChannels = DataChannels()
     /// Alerts written per sid.
     public private(set) var writtenBySID: [Int: Int] = [:]
     /// The most severe detection so far (for `--fail-on`).
@@ -45,6 +47,7 @@ public final class AlertStage {
     }
 
     public func take(_ d: Detection, zones: ZoneMap) {
+        if dataChannels.covers(d) { return }
         if let exceptions, exceptions.accept(d) != nil {
             acceptedBySID[d.sid, default: 0] += 1
             return

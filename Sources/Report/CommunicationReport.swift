@@ -124,7 +124,9 @@ public struct CommunicationReport: Sendable {
     static func key(_ from: Int, _ to: Int) -> UInt32 { UInt32(from) << 16 | UInt32(to) }
 
     /// Counts a flow that ended.
-    public mutating func add(_ r: borrowing FlowRecord) {
+    /// - Parameter service: the service to count it under, when not its own
+    ///   (a data connection counts under its session's: `tcp/21 ftp-data`).
+    public mutating func add(_ r: borrowing FlowRecord, service: String? = nil) {
         let k = Self.key(Int(r.sourceZone), Int(r.destinationZone))
         var cell = cells[k] ?? Cell()
         cell.flows += 1
@@ -132,7 +134,7 @@ public struct CommunicationReport: Sendable {
         let b = r.bytesFromInitiator + r.bytesFromResponder
         cell.packets += p
         cell.bytes += b
-        cell.services.add(Self.service(r))
+        if let service { cell.services.add(service) } else { cell.services.add(Self.service(r)) }
         cells[k] = cell
         flows += 1
         packets += p

@@ -11,8 +11,18 @@ public final class ReportCollector: AlertSink {
 
     public init(report: CommunicationReport) { self.report = report }
 
+    /// The alert stage's data connections: one a session announced counts under the session's service.
+    public var dataChannels: DataChannels?
+
     /// Counts a flow that left the table.
-    public func add(_ record: borrowing FlowRecord) { report.add(record) }
+    public func add(_ record: borrowing FlowRecord) {
+        if let channels = dataChannels, !record.key.isEthernet,
+           let session = channels.sessionService(initiator: record.initiatorAddress, responder: record.responderAddress, port: record.responderPort) {
+            report.add(record, service: session)
+        } else {
+            report.add(record)
+        }
+    }
 
     public func write(_ alert: Alert) throws(SinkError) { report.add(alert) }
     public func flush() throws(SinkError) {}

@@ -239,6 +239,12 @@ public final class Pipeline {
         if _slowPath(unjudged || update.isFirstReply) {
             let id = flows.id(update.index)
             if unjudged {
+                // A data connection a session announced (one pipeline; workers tie it at its first finding).
+                if _slowPath(update.isNew && shardOutput == nil && alerts.dataChannels.isExpecting) && !record.pointee.key.isEthernet
+                    && record.pointee.key.protocolNumber == UInt16(IPProtocol.tcp.rawValue) {
+                    alerts.dataChannels.flowStarted(id: id, initiator: record.pointee.initiatorAddress, responder: record.pointee.responderAddress,
+                                                    port: record.pointee.responderPort, at: p.pointee.timestamp)
+                }
                 // Classify, then the flow-start rules.
                 classifier.classify(record, packet: p)
                 detector.flowStarted(record, id: id, packet: p)
@@ -259,9 +265,25 @@ public final class Pipeline {
             return
         }
         inspection.inspect(flows: flows, index: index, packet: p, bytes: bytes, fromClient: fromInitiator)
+        if _slowPath(!inspection.output.dataChannels.isEmpty) { announce(inspection.output.dataChannels, by: record.pointee, at: p.pointee.timestamp) }
         guard !inspection.output.events.isEmpty else { return }
         detector.applicationEvents(inspection.output.events, flow: record, id: flows.id(index), packet: p)
         deliver()
+    }
+
+    /// A control session (FTP) announced data connections: the alert stage
+    /// (through the merging thread with several workers) ties them to it.
+    private func announce(_ channels: [DataChannel], by control: FlowRecord, at now: UInt64) {
+        let session = "tcp/\(control.responderPort)"
+        for c in channels {
+            // Passive: the client connects to the server; active: the server connects to the client.
+            let e = c.toServer
+                ? DataChannels.Expected(initiator: control.initiatorAddress, responder: c.address ?? control.responderAddress, port: c.port,
+                                        session: session, kind: "ftp-data", announced: now)
+                : DataChannels.Expected(initiator: control.responderAddress, responder: c.address ?? control.initiatorAddress, port: c.port,
+                                        session: session, kind: "ftp-data", announced: now)
+            if let shardOutput { shardOutput.append(sequence, channel: e) } else { alerts.dataChannels.expect(e) }
+        }
     }
 
     /// A flow leaves the table: its inspector reports what is pending, with the

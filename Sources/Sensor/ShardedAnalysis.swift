@@ -44,7 +44,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
     private let lookaheads: [Lookahead]
     /// Items taken from the workers' outputs, not yet merged (per worker, in order).
     private var detections: [ShardOutput.Queue<Detection>]
-    private var moments: [ShardOutput.Queue<DeferredMoment>]
+    private var moments: [ShardOutput.Queue<ShardOutput.SpanningItem>]
 
     /// - Parameter workers: how many (at least 2).
     public init(zones: ZoneMap, alerts: AlertStage, workers count: Int, filter: String?) throws(ConfigErrors) {
@@ -237,12 +237,17 @@ public final class ShardedAnalysis: @unchecked Sendable {
             guard best >= 0 else { break }
             merged += 1
             if bestIsMoment {
-                let m = moments[best].items[moments[best].next].item
+                let item = moments[best].items[moments[best].next].item
                 moments[best].next += 1
-                spanning.replay(m)
-                if !spanning.detections.isEmpty {
-                    alerts.take(spanning.detections, zones: zones)
-                    spanning.clearDetections()
+                switch item {
+                case .moment(let m):
+                    spanning.replay(m)
+                    if !spanning.detections.isEmpty {
+                        alerts.take(spanning.detections, zones: zones)
+                        spanning.clearDetections()
+                    }
+                case .dataChannel(let e):
+                    alerts.dataChannels.expect(e)
                 }
             } else {
                 let d = detections[best].items[detections[best].next].item
@@ -364,22 +369,35 @@ final class ShardOutput: @unchecked Sendable {
         }
     }
 
+    /// What the merging thread handles before a packet's detections: the
+    /// moments of the rules spanning flows, and the data connections a
+    /// session announced (the alert stage ties them to it).
+    enum SpanningItem {
+        case moment(DeferredMoment)
+        case dataChannel(DataChannels.Expected)
+    }
+
     private let lock = ConditionLock()
     private var pendingDetections: [(sequence: Int, item: Detection)] = []
-    private var pendingMoments: [(sequence: Int, item: DeferredMoment)] = []
+    private var pendingMoments: [(sequence: Int, item: SpanningItem)] = []
     /// The worker's progress in packets: every item it will hand on below
     /// twice this position is already pending. `Int.max / 4`: all.
     let done = Atomic<Int>(0)
 
     func append(_ sequence: Int, _ detections: [Detection], _ moments: [DeferredMoment]) {
         lock.withLock {
-            for m in moments { pendingMoments.append((sequence, m)) }
+            for m in moments { pendingMoments.append((sequence, .moment(m))) }
             for d in detections { pendingDetections.append((sequence, d)) }
         }
     }
 
+    /// A data connection announced at `sequence`.
+    func append(_ sequence: Int, channel: DataChannels.Expected) {
+        lock.withLock { pendingMoments.append((sequence, .dataChannel(channel))) }
+    }
+
     /// Moves the pending items into the merger's queues.
-    func take(detections: inout Queue<Detection>, moments: inout Queue<DeferredMoment>) {
+    func take(detections: inout Queue<Detection>, moments: inout Queue<SpanningItem>) {
         lock.withLock {
             detections.take(&pendingDetections)
             moments.take(&pendingMoments)

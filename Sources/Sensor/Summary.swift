@@ -32,8 +32,10 @@ public enum Summary {
         let detected = d.detectedBySID.values.reduce(0, +)
         let written = d.writtenBySID.values.reduce(0, +)
         let accepted = d.acceptedBySID.values.reduce(0, +)
+        let covered = d.dataChannels.coveredBySID.values.reduce(0, +)
         lines.append("  alerts: \(written) written, \(detected - written) suppressed by throttling"
-                     + (d.exceptions.map { $0.isEmpty } ?? true ? "" : ", \(accepted) accepted by exceptions"))
+                     + (d.exceptions.map { $0.isEmpty } ?? true ? "" : ", \(accepted) accepted by exceptions")
+                     + (covered == 0 ? "" : ", \(covered) on FTP data connections (their session's alerts cover them)"))
         for (meta, severity) in rules {
             let det = d.detectedBySID[meta.sid] ?? 0
             guard det > 0 else { continue }

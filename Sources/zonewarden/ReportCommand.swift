@@ -68,6 +68,7 @@ struct ReportCommand: ParsableCommand {
         let collector = ReportCollector(report: CommunicationReport(zones: zones))
         let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
         alerts.exceptions = try acceptedRisks(zones)
+        collector.dataChannels = alerts.dataChannels
         let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)

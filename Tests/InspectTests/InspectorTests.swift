@@ -349,3 +349,47 @@ struct InspectorTests {
         }
     }
 }
+
+/// FTP data connections (RFC 959 PASV/PORT, RFC 2428 EPSV/EPRT): what a
+/// session announces, from the lines as servers and clients write them.
+@Suite("FTP data channels")
+struct FTPDataChannelTests {
+    static func channels(_ lines: [(Bool, String)]) -> [DataChannel] {
+        let inspector = FTPInspector()
+        var out = InspectionOutput()
+        var all: [DataChannel] = []
+        for (fromClient, line) in [(false, "220 ready\r\n")] + lines.map({ ($0.0, $0.1 + "\r\n") }) {
+            Array(line.utf8).withUnsafeBytes { inspector.consume($0, fromClient: fromClient, &out) }
+            all += out.dataChannels
+            out.dataChannels.removeAll()
+        }
+        return all
+    }
+
+    static let table: [(String, [(Bool, String)], [DataChannel])] = [
+        ("PASV", [(false, "227 Entering Passive Mode (199,233,217,249,221,90).")],
+         [DataChannel(address: IPAddress("199.233.217.249"), port: 221 * 256 + 90, toServer: true)]),
+        ("PASV without parentheses", [(false, "227 Entering Passive Mode 10,10,0,5,82,10")],
+         [DataChannel(address: IPAddress("10.10.0.5"), port: 82 * 256 + 10, toServer: true)]),
+        ("EPSV", [(false, "229 Entering Extended Passive Mode (|||6446|)")], [DataChannel(address: nil, port: 6446, toServer: true)]),
+        ("EPSV, other delimiter", [(false, "229 Entering Extended Passive Mode (!!!49152!)")], [DataChannel(address: nil, port: 49152, toServer: true)]),
+        ("PORT", [(true, "PORT 141,142,220,235,131,46")], [DataChannel(address: IPAddress("141.142.220.235"), port: 131 * 256 + 46, toServer: false)]),
+        ("EPRT IPv4", [(true, "EPRT |1|132.235.1.2|6275|")], [DataChannel(address: IPAddress("132.235.1.2"), port: 6275, toServer: false)]),
+        ("EPRT IPv6", [(true, "EPRT |2|1080::8:800:200C:417A|5282|")], [DataChannel(address: IPAddress("1080::8:800:200c:417a"), port: 5282, toServer: false)]),
+        // Nothing announced.
+        ("port 0", [(true, "PORT 10,0,0,1,0,0")], []),
+        ("a number above 255", [(false, "227 Entering Passive Mode (10,0,0,300,1,2)")], []),
+        ("five numbers", [(false, "227 Entering Passive Mode (10,0,0,1,2)")], []),
+        ("EPSV without its delimiters", [(false, "229 Entering Extended Passive Mode (6446)")], []),
+        ("EPSV port too large", [(false, "229 Entering Extended Passive Mode (|||70000|)")], []),
+        ("EPRT with a bad address", [(true, "EPRT |1|132.235.1|6275|")], []),
+        ("a 227 from the client", [(true, "227 Entering Passive Mode (10,0,0,1,1,2)")], []),
+        ("PASV command alone", [(true, "PASV")], []),
+    ]
+
+    @Test(arguments: table.indices)
+    func announced(index: Int) {
+        let (name, lines, expected) = Self.table[index]
+        #expect(Self.channels(lines) == expected, "\(name)")
+    }
+}

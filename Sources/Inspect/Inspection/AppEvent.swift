@@ -82,8 +82,27 @@ public enum AppEvent: Sendable {
 }
 
 /// What an inspector reports back for a chunk of stream bytes.
+/// A data connection that a control connection announced (FTP's PASV and
+/// EPSV replies, PORT and EPRT commands): it belongs to the session.
+public struct DataChannel: Sendable, Equatable {
+    /// The address announced; nil: the control connection's end on that side.
+    public var address: IPAddress?
+    public var port: UInt16
+    /// Passive (PASV, EPSV): the client connects to this port of the server.
+    /// Active (PORT, EPRT): the server connects to this port of the client.
+    public var toServer: Bool
+
+    public init(address: IPAddress?, port: UInt16, toServer: Bool) {
+        self.address = address
+        self.port = port
+        self.toServer = toServer
+    }
+}
+
 public struct InspectionOutput {
     public var events: [AppEvent] = []
+    /// Data connections the flow announced (``DataChannel``).
+    public var dataChannels: [DataChannel] = []
     /// The application protocol, once recognised (EVE `app_proto`).
     public var appProtocol: String?
     /// Nothing more of the flow needs inspecting (encrypted from here on, or done).

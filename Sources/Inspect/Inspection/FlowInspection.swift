@@ -85,6 +85,7 @@ public final class ApplicationInspection {
     /// found, and the record its application protocol once recognised.
     public func inspect(flows: FlowTable, index: Int32, packet p: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, fromClient: Bool) {
         output.events.removeAll(keepingCapacity: true)
+        if !output.dataChannels.isEmpty { output.dataChannels.removeAll(keepingCapacity: true) }
         output.appProtocol = nil
         output.finished = false
         packetBytes = bytes
@@ -263,6 +264,7 @@ public final class ApplicationInspection {
     /// packet: its tags and tunnels), or nil when nothing was inspected.
     public func flowEnded(_ index: Int32) -> DecodedPacket? {
         output.events.removeAll(keepingCapacity: true)
+        if !output.dataChannels.isEmpty { output.dataChannels.removeAll(keepingCapacity: true) }
         output.appProtocol = nil
         guard let entry = entries[Int(index)] else { return nil }
         entries[Int(index)] = nil
