@@ -246,6 +246,61 @@ public enum ProtocolMessages {
         return packet + [UInt8(message.count)] + message
     }
 
+    // MARK: MySQL
+
+    /// A MySQL packet: 3-byte length, sequence number, payload.
+    public static func mysqlPacket(_ sequence: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        [UInt8(payload.count & 0xFF), UInt8(payload.count >> 8 & 0xFF), UInt8(payload.count >> 16), sequence] + payload
+    }
+
+    /// A MySQL login: the server's HandshakeV10 offering `plugin`, the
+    /// client's HandshakeResponse41 (a 20-byte scramble, or none for an empty
+    /// password), an AuthSwitchRequest to `mysql_clear_password` answered with
+    /// the password when `clearPassword` is set, then OK or ERR.
+    public static func mysqlLogin(user: String, password: String, plugin: String = "mysql_native_password", clearPassword: Bool = false,
+                                  database: String? = nil, accepted: Bool = true, version: String = "8.0.36") -> Dialogue {
+        let capabilities: UInt32 = 0x0000_0200 | 0x0000_8000 | 0x0008_0000 | 0x0020_0000 | (database == nil ? 0 : 0x0000_0008) | 0x0000_0800
+        let greeting: [UInt8] = [0x0A] + ascii(version) + [0] + le32(42) + [UInt8](repeating: 0x61, count: 8) + [0]
+            + [UInt8(capabilities & 0xFF), UInt8(capabilities >> 8 & 0xFF), 0x21, 0x02, 0x00, UInt8(capabilities >> 16 & 0xFF), UInt8(capabilities >> 24), 21]
+            + [UInt8](repeating: 0, count: 10) + [UInt8](repeating: 0x62, count: 12) + [0] + ascii(plugin) + [0]
+        let clientCaps = capabilities & ~0x0000_0800
+        let answer: [UInt8] = password.isEmpty ? [] : [UInt8](repeating: 0x5A, count: 20)
+        var response = le32(clientCaps) + le32(16_777_216) + [0x21] + [UInt8](repeating: 0, count: 23) + ascii(user) + [0]
+            + [UInt8(answer.count)] + answer
+        if let database { response += ascii(database) + [0] }
+        response += ascii(plugin) + [0]
+        var dialogue: Dialogue = [(false, mysqlPacket(0, greeting)), (true, mysqlPacket(1, response))]
+        var sequence: UInt8 = 2
+        if clearPassword {
+            dialogue.append((false, mysqlPacket(sequence, [0xFE] + ascii("mysql_clear_password") + [0])))
+            dialogue.append((true, mysqlPacket(sequence + 1, ascii(password) + [0])))
+            sequence += 2
+        }
+        let verdict: [UInt8] = accepted ? [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00] : [0xFF, 0x15, 0x04] + ascii("#28000Access denied for user")
+        dialogue.append((false, mysqlPacket(sequence, verdict)))
+        return dialogue
+    }
+
+    /// A MySQL client asking for TLS after the greeting (SSLRequest), then the TLS ClientHello's first bytes.
+    public static func mysqlTLS() -> Dialogue {
+        let login = mysqlLogin(user: "x", password: "y")
+        let caps: UInt32 = 0x0000_0200 | 0x0000_8000 | 0x0008_0000 | 0x0000_0800
+        return [login[0], (true, mysqlPacket(1, le32(caps) + le32(16_777_216) + [0x21] + [UInt8](repeating: 0, count: 23))),
+                (true, [0x16, 0x03, 0x01, 0x00, 0x40, 0x01])]
+    }
+
+    /// An IPMI 1.5 Get Session Challenge request naming `user` (before a
+    /// session: authentication type none, session id 0).
+    public static func ipmiGetSessionChallenge(user: String, authType: UInt8 = 4) -> [UInt8] {
+        func checksum(_ bytes: [UInt8]) -> UInt8 { UInt8(truncatingIfNeeded: 0 &- bytes.reduce(0) { $0 &+ Int($1) }) }
+        var name = [UInt8](repeating: 0, count: 16)
+        for (i, c) in user.utf8.prefix(16).enumerated() { name[i] = c }
+        let head: [UInt8] = [0x20, 0x06 << 2]
+        let body: [UInt8] = [0x81, 0x00, 0x39, authType] + name
+        let message = head + [checksum(head)] + body + [checksum(body)]
+        return [0x06, 0x00, 0xFF, 0x07, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0] + [UInt8(message.count)] + message
+    }
+
     /// An RMCP+ Open Session Response selecting algorithms (auth, integrity, confidentiality).
     public static func rmcpPlusOpenSessionResponse(algorithms: (UInt8, UInt8, UInt8)) -> [UInt8] {
         let payload: [UInt8] = [0x00, 0x00, 0x04, 0x00] + le32(0xA0A2_A3A4) + le32(0x0201_0304)

@@ -15,8 +15,8 @@ struct LoginFact: CustomStringConvertible, Sendable {
     var description: String { "\(file) \(kind) \(proto) \(user ?? "-")" }
 }
 
-/// Protocols the inspectors cover (MySQL and Redis are not read yet).
-let inspectedProtocols: Set<String> = ["ftp", "http-basic", "rfb", "snmp", "ldap", "telnet", "rsh", "postgresql"]
+/// Protocols the inspectors cover (the shared Redis capture starts mid-connection: not read).
+let inspectedProtocols: Set<String> = ["ftp", "http-basic", "rfb", "snmp", "ldap", "telnet", "rsh", "postgresql", "mysql"]
 
 let sharedLoginFacts: [LoginFact] = {
     guard let dir = sharedCaptures, let data = try? Data(contentsOf: dir.appendingPathComponent("expected.json")),

@@ -314,6 +314,16 @@ struct InspectorTests {
     @Test func ipmiAndLibvirt() {
         let straight = logins(inspect([(true, M.ipmi15(authType: 4, sessionID: 7, password: "calvin"))], transport: .udp, serverPort: 623).1)
         #expect(straight.first?.credential == .cleartext(length: 6))
+        // IPMI 1.5 names its user in the Get Session Challenge request, before the session.
+        let named = logins(inspect([(true, M.ipmiGetSessionChallenge(user: "ADMIN")), (true, M.ipmi15(authType: 4, sessionID: 7, password: "calvin"))],
+                                   transport: .udp, serverPort: 623).1)
+        #expect(named.first?.user == "ADMIN" && named.first?.credential == .cleartext(length: 6))
+        let nullUser = logins(inspect([(true, M.ipmiGetSessionChallenge(user: "")), (true, M.ipmi15(authType: 4, sessionID: 7, password: "calvin"))],
+                                      transport: .udp, serverPort: 623).1)
+        #expect(nullUser.first?.user == nil, "the null user names no one")
+        let md5 = weak(inspect([(true, M.ipmiGetSessionChallenge(user: "operator", authType: 2)), (true, M.ipmi15(authType: 2, sessionID: 9))],
+                               transport: .udp, serverPort: 623).1)
+        #expect(md5.first?.user == "operator")
         #expect(anonymous(inspect([(true, M.ipmi15(authType: 0, sessionID: 7))], transport: .udp, serverPort: 623).1).count == 1)
         #expect(anonymous(inspect([(true, M.ipmi15(authType: 0, sessionID: 0))], transport: .udp, serverPort: 623).1).isEmpty, "sessionless discovery")
         #expect(weak(inspect([(true, M.ipmi15(authType: 2, sessionID: 7))], transport: .udp, serverPort: 623).1).first?.method == "IPMI 1.5 MD5")
@@ -347,6 +357,39 @@ struct InspectorTests {
                 #expect(events.count <= d.count + 1, "\(recognized ?? "?"): \(events.count) events from \(d.count) pieces")
             }
         }
+    }
+}
+
+/// MySQL and MariaDB logins: plugin by plugin, whole and in pieces.
+@Suite("MySQL")
+struct MySQLInspectorTests {
+    @Test(arguments: [Int.max, 7, 1])
+    func loginsByPlugin(chunk: Int) {
+        let native = inspect(M.mysqlLogin(user: "admin", password: "Db-Pass-1", database: "vcdb"), serverPort: 3306, chunk: chunk)
+        #expect(native.0 == "mysql")
+        #expect(weak(native.1).first.map { $0.user == "admin" && $0.method == "MySQL mysql_native_password" } == true, "\(native.1)")
+        let login = logins(native.1).first
+        #expect(login?.user == "admin" && login?.success == true && login?.credential == .none("SHA-1 scramble: the password is not sent"))
+        #expect(login?.evidence.contains { $0.0 == "database" && $0.1 == .text("vcdb") } == true)
+        #expect(cleartextServices(native.1) == ["mysql"])
+
+        let clear = logins(inspect(M.mysqlLogin(user: "app", password: "Cl34r-pw", clearPassword: true, accepted: false), serverPort: 3306, chunk: chunk).1)
+        #expect(clear.count == 1 && clear.first?.credential == .cleartext(length: 8) && clear.first?.success == false && clear.first?.method == "MySQL mysql_clear_password")
+
+        let empty = inspect(M.mysqlLogin(user: "root", password: ""), serverPort: 3306, chunk: chunk).1
+        #expect(anonymous(empty).first?.credential == .none("empty password") && weak(empty).isEmpty && logins(empty).isEmpty)
+
+        let sha2 = inspect(M.mysqlLogin(user: "admin", password: "x", plugin: "caching_sha2_password"), serverPort: 3306, chunk: chunk).1
+        #expect(logins(sha2).isEmpty && weak(sha2).isEmpty && anonymous(sha2).isEmpty)
+
+        let tls = inspect(M.mysqlTLS(), serverPort: 3306, chunk: chunk)
+        #expect(tls.0 == "mysql" && tls.1.isEmpty, "after SSLRequest nothing is read: \(tls.1)")
+    }
+
+    @Test func notMySQL() {
+        // A greeting must be version 10 with a printable version that starts with a digit.
+        #expect(inspect([(false, M.mysqlPacket(0, [0x09] + Array("8.0.36\0".utf8) + [UInt8](repeating: 0, count: 40)))], serverPort: 3306).0 == nil)
+        #expect(inspect([(false, M.mysqlPacket(0, [0x0A] + Array("x\u{1}\0".utf8) + [UInt8](repeating: 0, count: 40)))], serverPort: 3306).0 == nil)
     }
 }
 

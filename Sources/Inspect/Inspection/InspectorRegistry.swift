@@ -31,6 +31,7 @@ public enum InspectorRegistry {
         VirtualBoxTeleporterInspector.self,
         NBDInspector.self,
         PostgreSQLInspector.self,
+        MySQLInspector.self,
         RedisInspector.self,
     ]
 

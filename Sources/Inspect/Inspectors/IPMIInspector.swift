@@ -5,7 +5,8 @@ import Vocabulary
 /// authentication, "straight password" (4) sends the password in clear, MD2
 /// and MD5 (1, 2) are weak. RMCP+ (IPMI 2.0) sessions that the BMC opens with
 /// cipher suite 0 (no authentication, integrity or confidentiality) are
-/// anonymous; RAKP message 1 carries the user name in clear.
+/// anonymous; RAKP message 1 carries the user name in clear, as IPMI 1.5's
+/// Get Session Challenge request does before its session opens.
 final class IPMIInspector: SimpleStreamInspector {
     static let name = "ipmi"
     static let transports: [IPProtocol] = [.udp]
@@ -29,6 +30,7 @@ final class IPMIInspector: SimpleStreamInspector {
         }
         // IPMI 1.5: auth type, sequence (4), session id (4), [auth code (16)], length, message.
         let sessionID = UInt32(b[9]) | UInt32(b[10]) << 8 | UInt32(b[11]) << 16 | UInt32(b[12]) << 24
+        if fromClient, let name = Self.challengeUser(b, authType: authType) { user = name }
         switch authType {
         case 0x00 where sessionID != 0:
             once("none", .anonymousAccess(LoginEvent(proto: "ipmi", user: user, credential: .none("authentication type none"),
@@ -70,6 +72,20 @@ final class IPMIInspector: SimpleStreamInspector {
         default:
             break
         }
+    }
+
+    /// The user name of an IPMI 1.5 Get Session Challenge request (NetFn
+    /// Application, command 0x39: the authentication type and 16 bytes of user
+    /// name, padded with zeros); nil for other messages and the null user.
+    static func challengeUser(_ b: UnsafeRawBufferPointer, authType: UInt8) -> String? {
+        let start = authType == 0 ? 14 : 30
+        guard b.count > start else { return nil }
+        let length = Int(b[start - 1])
+        // rsAddr, netFn/rsLUN, checksum, rqAddr, rqSeq/rqLUN, cmd, data (auth type, user 16), checksum.
+        guard length >= 24, b.count >= start + 23, b[start + 1] >> 2 == 0x06, b[start + 5] == 0x39 else { return nil }
+        let name = UnsafeRawBufferPointer(rebasing: b[(start + 7)..<(start + 23)])
+        let end = name.firstIndex(of: 0) ?? name.endIndex
+        return end == name.startIndex ? nil : ByteText.string(name[name.startIndex..<end])
     }
 
     private func once(_ key: String, _ event: AppEvent, _ out: inout InspectionOutput) {
