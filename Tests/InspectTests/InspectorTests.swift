@@ -428,6 +428,9 @@ struct FTPDataChannelTests {
         ("EPRT with a bad address", [(true, "EPRT |1|132.235.1|6275|")], []),
         ("a 227 from the client", [(true, "227 Entering Passive Mode (10,0,0,1,1,2)")], []),
         ("PASV command alone", [(true, "PASV")], []),
+        // Found by the fuzzer: a reply code with nothing after it.
+        ("a bare 227", [(false, "227")], []),
+        ("a bare 229", [(false, "229")], []),
     ]
 
     @Test(arguments: table.indices)

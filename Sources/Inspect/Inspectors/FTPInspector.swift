@@ -62,9 +62,9 @@ final class FTPInspector: SimpleStreamInspector {
         case 331, 332:
             break  // password wanted
         case 227:  // Entering Passive Mode (h1,h2,h3,h4,p1,p2)
-            if let (address, port) = Self.hostPort(line[4...]) { out.dataChannels.append(DataChannel(address: address, port: port, toServer: true)) }
+            if let (address, port) = Self.hostPort(line.dropFirst(4)) { out.dataChannels.append(DataChannel(address: address, port: port, toServer: true)) }
         case 229:  // Entering Extended Passive Mode (|||port|)
-            if let port = Self.extendedPassivePort(line[4...]) { out.dataChannels.append(DataChannel(address: nil, port: port, toServer: true)) }
+            if let port = Self.extendedPassivePort(line.dropFirst(4)) { out.dataChannels.append(DataChannel(address: nil, port: port, toServer: true)) }
         default:
             if awaitingReply && code >= 500 { report(success: false, &out) }
         }
