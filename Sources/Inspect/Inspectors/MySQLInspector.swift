@@ -51,9 +51,19 @@ final class MySQLInspector: SimpleStreamInspector {
         out.appProtocol = "mysql"
         // The connection phase is a few small packets: more than this is past it.
         if fromClient { client += bytes.prefix(max(0, 16_384 - client.count)) } else { server += bytes.prefix(max(0, 16_384 - server.count)) }
-        while let payload = fromClient ? Self.packet(&client) : Self.packet(&server) {
-            if fromClient { clientPacket(payload, &out) } else { serverPacket(payload, &out) }
-            if out.finished || reported { out.finished = true; return }
+        packets: while true {
+            switch fromClient ? Self.packet(&client) : Self.packet(&server) {
+            case .packet(let payload):
+                if fromClient { clientPacket(payload, &out) } else { serverPacket(payload, &out) }
+                if out.finished || reported { out.finished = true; return }
+            case .incomplete:
+                break packets
+            case .tooLong:
+                // Longer than the connection phase allows: past it, or not MySQL.
+                finish(&out)
+                out.finished = true
+                return
+            }
         }
         if client.count >= 16_384 || server.count >= 16_384 {
             finish(&out)
@@ -61,14 +71,25 @@ final class MySQLInspector: SimpleStreamInspector {
         }
     }
 
+    /// The largest packet of the connection phase: a longer one means the
+    /// stream is past it, or is not MySQL (nothing more is buffered).
+    private static let largestPacket = 8192
+
+    enum Next {
+        case packet([UInt8])
+        case incomplete
+        case tooLong
+    }
+
     /// Takes one whole packet's payload off `buffer` (3-byte length, sequence, payload).
-    private static func packet(_ buffer: inout [UInt8]) -> [UInt8]? {
-        guard buffer.count >= 4 else { return nil }
+    private static func packet(_ buffer: inout [UInt8]) -> Next {
+        guard buffer.count >= 4 else { return .incomplete }
         let length = Int(buffer[0]) | Int(buffer[1]) << 8 | Int(buffer[2]) << 16
-        guard buffer.count >= 4 + length else { return nil }
+        guard length <= largestPacket else { return .tooLong }
+        guard buffer.count >= 4 + length else { return .incomplete }
         let payload = Array(buffer[4..<(4 + length)])
         buffer.removeFirst(4 + length)
-        return payload
+        return .packet(payload)
     }
 
     private func serverPacket(_ p: [UInt8], _ out: inout InspectionOutput) {
