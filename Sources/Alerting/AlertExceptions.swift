@@ -119,6 +119,40 @@ public final class AlertExceptions {
         settings.indices.filter { settings[$0].isExpired(at: now) }
     }
 
+    /// The sids whose findings name a login's user (2001, 2002, 2004).
+    static let userSIDs: Set<Int> = [2001, 2002, 2004]
+    /// The sids whose findings are about a link, with no ends or service (5003).
+    static let linkSIDs: Set<Int> = [5003]
+
+    /// Entries that can never match, one line each (said with the expiry
+    /// notes): a `user` for rules whose findings name none, ends or services
+    /// for a rule that judges a link, an entry an earlier one always wins over.
+    public func warnings() -> [String] {
+        var lines: [String] = []
+        for i in settings.indices {
+            let e = settings[i]
+            if e.user != nil && sids[i].isDisjoint(with: Self.userSIDs) {
+                lines.append("exception \(label(i)) can never match: user: is in the findings of 2001, 2002 and 2004 only")
+            }
+            if (e.from != nil || e.to != nil || e.services != nil) && !sids[i].isEmpty && sids[i].isSubset(of: Self.linkSIDs) {
+                lines.append("exception \(label(i)) can never match: 5003 judges a link, its findings have no from, to or service")
+            }
+            if let j = settings.indices.prefix(i).first(where: { j in
+                sids[j].isSuperset(of: sids[i]) && Self.covers(settings[j], e)
+            }) {
+                lines.append("exception \(label(i)) is never reached: the entry at line \(settings[j].position.line) accepts all it would")
+            }
+        }
+        return lines
+    }
+
+    /// Whether entry `a` matches whatever `b` matches (for the rules both name).
+    private static func covers(_ a: ExceptionSetting, _ b: ExceptionSetting) -> Bool {
+        func wider<T: Equatable>(_ x: [T]?, _ y: [T]?) -> Bool { x == nil || (y != nil && y!.allSatisfy { x!.contains($0) }) }
+        return wider(a.from, b.from) && wider(a.to, b.to) && wider(a.services, b.services) && (a.user == nil || a.user == b.user)
+            && (a.expiresAt ?? .max) >= (b.expiresAt ?? .max)
+    }
+
     /// One line per expired entry.
     public func expiryNotes(at now: UInt64 = AlertExceptions.wallClock()) -> [String] {
         expired(at: now).map { "exception \(label($0)) expired on \(settings[$0].expires ?? "?"): its findings are written again" }

@@ -1,3 +1,4 @@
+import Zones
 /// Every rule the sensor runs, in sid order. A new rule is one file plus one line here.
 public enum RuleRegistry {
     public static var all: [any Rule.Type] {
@@ -28,6 +29,9 @@ public enum RuleRegistry {
         NewInfrastructureEndpointRule.self,
         ]
     }
+
+    /// The rules' names and sids, for the configuration loader.
+    public static var catalogue: RuleCatalogue { RuleCatalogue(names: all.map { $0.metadata.name }, sids: all.map { $0.metadata.sid }) }
 
     /// The rule with this name or sid (as written in a config's `rules:` section).
     public static func find(_ key: String) -> (any Rule.Type)? {

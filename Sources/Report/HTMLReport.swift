@@ -77,7 +77,7 @@ enum HTMLReport {
         h += r.undeclaredSegments.isEmpty ? "<p>None.</p>\n" : "<ul id=\"undeclared\">" + r.undeclaredSegments.sorted { $0.key < $1.key }.map { "<li>\(escape($0.key)), first seen \(escape(Timestamp.rfc3339($0.value)))</li>" }.joined() + "</ul>\n"
         h += "<h2>Addresses in no zone</h2>\n"
         let unknown = r.unknownAddresses.top(50)
-        h += unknown.isEmpty ? "<p>None.</p>\n" : "<ul id=\"unknown\">" + unknown.map { "<li>\(escape($0.key)) (\($0.count) reports)</li>" }.joined() + "</ul>\n"
+        h += unknown.isEmpty ? "<p>None.</p>\n" : "<ul id=\"unknown\">" + unknown.map { "<li>\(escape($0.key)) (\($0.count) report\($0.count == 1 ? "" : "s"))</li>" }.joined() + "</ul>\n"
         h += "<h2>Alerts by rule</h2>\n"
         if r.alertsBySID.isEmpty {
             h += "<p>None.</p>\n"

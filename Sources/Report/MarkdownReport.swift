@@ -37,7 +37,7 @@ enum MarkdownReport {
         md += r.undeclaredSegments.isEmpty ? "None.\n" : r.undeclaredSegments.sorted { $0.key < $1.key }.map { "* \($0.key), first seen \(Timestamp.rfc3339($0.value))\n" }.joined()
         md += "\n## Addresses in no zone\n\n"
         let unknown = r.unknownAddresses.top(50)
-        md += unknown.isEmpty ? "None.\n" : unknown.map { "* \($0.key) (\($0.count) reports)\n" }.joined()
+        md += unknown.isEmpty ? "None.\n" : unknown.map { "* \($0.key) (\($0.count) report\($0.count == 1 ? "" : "s"))\n" }.joined()
         md += "\n## Alerts by rule\n\n"
         if r.alertsBySID.isEmpty {
             md += "None.\n"

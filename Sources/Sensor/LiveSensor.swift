@@ -154,7 +154,7 @@ public final class LiveSensor {
             return .capture
         }
         log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath); alerts to \(outputs.map(\.name).joined(separator: ", "))")
-        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() { log("note: \(note)") } }
+        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() + exceptions.warnings() { log("note: \(note)") } }
 
         var nextReport = monotonicSeconds() + Double(settings.statsInterval)
         var nextCommunicationReport = monotonicSeconds() + Double(settings.reportInterval)
@@ -220,7 +220,7 @@ public final class LiveSensor {
     private func reload() {
         let config: ZoneConfig
         do throws(ConfigErrors) {
-            config = try ZoneConfig.load(path: configPath)
+            config = try ZoneConfig.load(path: configPath, rules: RuleRegistry.catalogue)
         } catch {
             for e in error.errors { log("SIGUSR2: \(e.description)") }
             log("SIGUSR2: \(configPath) has errors; keeping the running configuration")
@@ -236,7 +236,7 @@ public final class LiveSensor {
         }
         control.replace(zones)
         log("SIGUSR2: \(configPath) reloaded (\(config.summary)); flows go on")
-        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() { log("note: \(note)") } }
+        if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() + exceptions.warnings() { log("note: \(note)") } }
     }
 
     /// The communication report of every interface, merged, written whole.

@@ -8,7 +8,9 @@ extension ZoneConfig {
     ///
     /// - Throws: ``ConfigErrors`` with every mistake found, each as
     ///   `file:line:column: what is wrong`.
-    public static func load(path: String) throws(ConfigErrors) -> ZoneConfig {
+    /// - Parameter rules: the rule catalogue, to report rule names that name
+    ///   no rule together with every other mistake (the detect stage checks them again).
+    public static func load(path: String, rules: RuleCatalogue? = nil) throws(ConfigErrors) -> ZoneConfig {
         let text: String
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -29,12 +31,13 @@ extension ZoneConfig {
             let reason = FileManager.default.isReadableFile(atPath: path) ? "read error" : "permission denied"
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: \(reason)")])
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, rules: rules)
     }
 
     /// Parses and validates configuration text; `file` names it in messages.
-    public static func parse(yaml text: String, file: String) throws(ConfigErrors) -> ZoneConfig {
+    public static func parse(yaml text: String, file: String, rules: RuleCatalogue? = nil) throws(ConfigErrors) -> ZoneConfig {
         var reader = ConfigReader(file: file)
+        reader.rules = rules
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -58,6 +61,8 @@ extension ZoneConfig {
 struct ConfigReader {
     let file: String
     var errors: [ConfigError] = []
+    /// The rule catalogue, when the caller knows it.
+    var rules: RuleCatalogue?
 
     init(file: String) { self.file = file }
 
@@ -204,8 +209,14 @@ struct ConfigReader {
                 switch key {
                 case "rules":
                     sawRules = true
-                    e.rules = values(v, "a rule name or sid").map { ($0.0, position($0.1)) }
+                    let keys = values(v, "a rule name or sid")
+                    e.rules = keys.map { ($0.0, position($0.1)) }
                     if e.rules.isEmpty { error(v, "exception rules: needs at least one rule name or sid") }
+                    if let rules {
+                        for (key, n) in keys where !rules.knows(key) {
+                            error(n, "exception names unknown rule \"\(key)\"\(rules.suggestion(key))")
+                        }
+                    }
                 case "from", "to":
                     var ends: [ExceptionSetting.End] = []
                     for (text, n) in values(v, "a zone, address, prefix or MAC") {
@@ -486,6 +497,7 @@ struct ConfigReader {
         guard let entries = mapping(node, "rules", allowed: nil) else { return [] }
         var out: [RuleOverride] = []
         for (key, keyNode, value) in entries {
+            if let rules, !rules.knows(key) { error(keyNode, "unknown rule \"\(key)\" in rules:\(rules.suggestion(key))") }
             var override = RuleOverride(key: key, enabled: nil, severity: nil, position: position(keyNode))
             switch value {
             case .scalar(let s):
@@ -684,6 +696,7 @@ struct ConfigReader {
 public enum Spelling {
     /// ` (did you mean "x"?)` for a close candidate, else the list of candidates (or `fallback`).
     public static func suggestion(_ word: String, _ candidates: [String], fallback: String? = nil) -> String {
+        guard !candidates.isEmpty else { return fallback ?? "" }
         let best = candidates.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
         if let best, best.1 <= max(2, word.count / 3) { return " (did you mean \"\(best.0)\"?)" }
         return fallback ?? " (expected one of: \(candidates.joined(separator: ", ")))"

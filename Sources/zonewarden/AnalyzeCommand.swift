@@ -153,7 +153,7 @@ func acceptedRisks(_ zones: ZoneMap) throws -> AlertExceptions? {
     guard !zones.config.exceptions.isEmpty else { return nil }
     do throws(ConfigErrors) {
         let exceptions = try AlertExceptions(zones)
-        for note in exceptions.expiryNotes() { writeError("zonewarden: note: \(note)") }
+        for note in exceptions.expiryNotes() + exceptions.warnings() { writeError("zonewarden: note: \(note)") }
         return exceptions
     } catch {
         for e in error.errors { writeError(e.description) }
@@ -248,7 +248,7 @@ func makePipeline(_ zones: ZoneMap, _ alerts: AlertStage) throws -> Pipeline {
 func loadZones(_ path: String) throws -> ZoneMap {
     let config: ZoneConfig
     do throws(ConfigErrors) {
-        config = try ZoneConfig.load(path: path)
+        config = try ZoneConfig.load(path: path, rules: RuleRegistry.catalogue)
     } catch {
         for e in error.errors { writeError(e.description) }
         throw ExitCode(ExitStatus.usage)

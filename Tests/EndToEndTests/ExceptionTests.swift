@@ -164,6 +164,41 @@ struct ExceptionTests {
         #expect(plain.status == 1)
     }
 
+    /// check-config says every mistake at once: rule names in `rules:` and in
+    /// exceptions among the loader's own; and what can never match.
+    @Test func everyMistakeAtOnceAndEntriesThatCanNeverMatch() throws {
+        let dir = temporaryDirectory()
+        let broken = dir.appendingPathComponent("broken.yaml").path
+        try (Self.base.replacingOccurrences(of: "role: admin", with: "role: admn")
+             .replacingOccurrences(of: "  undeclared-vlan: { severity: high }", with: "  undeclared-vlann: { severity: high }")
+             + "\nexceptions:\n  - { rules: [guest-to-managment, 9999], reason: r }\n").write(toFile: broken, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["check-config", "-c", broken])
+        #expect(r.status == 2)
+        #expect(r.stderrLines.contains { $0.contains("unknown role \"admn\"") }, "\(r.stderr)")
+        #expect(r.stderrLines.contains { $0.contains("unknown rule \"undeclared-vlann\" in rules: (did you mean \"undeclared-vlan\"?)") }, "\(r.stderr)")
+        #expect(r.stderrLines.contains { $0.contains("exception names unknown rule \"guest-to-managment\" (did you mean \"guest-to-management\"?)") })
+        #expect(r.stderrLines.contains { $0.contains("exception names unknown rule \"9999\" (zonewarden rules lists them)") })
+        #expect(r.stderrLines.allSatisfy { $0.hasPrefix(broken + ":") }, "file:line:col on every line")
+
+        let never = dir.appendingPathComponent("never.yaml").path
+        try (Self.base + """
+
+            exceptions:
+              - { rules: [1001], user: admin, reason: a }
+              - { rules: [5003], from: web, reason: b }
+              - { rules: [1001, 1004], from: web, reason: c }
+              - { rules: [1001], from: web, to: mgmt, reason: d }
+
+            """).write(toFile: never, atomically: true, encoding: .utf8)
+        let check = try zonewarden(["check-config", "-c", never])
+        #expect(check.status == 0, "entries that never match are no error")
+        let notes = check.stderrLines
+        #expect(notes.count == 3, "\(notes)")
+        #expect(notes.contains { $0.contains("(1001 user admin) can never match: user: is in the findings of 2001, 2002 and 2004 only") })
+        #expect(notes.contains { $0.contains("(5003 from web) can never match: 5003 judges a link") })
+        #expect(notes.contains { $0.contains("(1001 from web to mgmt) is never reached: the entry at line") })
+    }
+
     /// The live sensor's metrics carry the count per exception.
     @Test func metricsCountPerException() {
         var s = InterfaceSnapshot(interface: "eth1")
