@@ -110,6 +110,19 @@ struct TimestampTests {
         #expect(Timestamp.eve(ns) == text)
     }
 
+    /// RFC 3164 allows 1,024 bytes: a longer alert is cut at a space and
+    /// marked, never inside a character; a short one is untouched.
+    @Test(arguments: [String(repeating: "ü", count: 900), String(repeating: "admin ", count: 300), String(repeating: "x", count: 2000)])
+    func rfc3164IsAtMost1024Bytes(user: String) {
+        let line = AlertFormat.rfc3164.format(sampleAlert(user: user), context: context)
+        #expect(line.utf8.count <= 1024 && line.utf8.count > 900, "\(line.utf8.count)")
+        #expect(line.hasSuffix(" [truncated]"))
+        #expect(String(validating: Array(line.utf8), as: UTF8.self) != nil)
+        #expect(line.hasPrefix("<163>Nov 26 14:17:19 sensor1 zonewarden[4242]: cleartext-admin-login sid=2001 "))
+        let short = AlertFormat.rfc3164.format(sampleAlert(), context: context)
+        #expect(!short.hasSuffix(" [truncated]") && short.utf8.count < 400)
+    }
+
     @Test func rfc3164PadsTheDay() {
         #expect(Timestamp.rfc3164(1_767_312_000_000_000_000) == "Jan  2 00:00:00")
     }

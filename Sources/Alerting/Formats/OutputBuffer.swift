@@ -27,6 +27,12 @@ public struct OutputBuffer: ~Copyable, @unchecked Sendable {
     @inline(__always)
     public mutating func removeAll() { count = 0 }
 
+    /// Keeps the first `n` bytes.
+    public mutating func truncate(to n: Int) { count = min(count, max(n, 0)) }
+
+    /// The byte at `index` (below ``count``).
+    public func byte(at index: Int) -> UInt8 { base[index] }
+
     /// A copy of the bytes.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 

@@ -1,13 +1,36 @@
 import Decode
 import Vocabulary
 
-/// RFC 3164: `<PRI>Mmm dd hh:mm:ss HOST zonewarden[PID]: RULE sid=.. MESSAGE`.
+/// RFC 3164: `<PRI>Mmm dd hh:mm:ss HOST zonewarden[PID]: RULE sid=.. MESSAGE`,
+/// at most 1,024 bytes (section 4.1): a longer message is cut at a space
+/// and ends in ` [truncated]`.
 enum RFC3164Formatter: AlertFormatter {
     static let name = "rfc3164"
     static let summary = "legacy BSD syslog (RFC 3164)"
     static let isSyslog = true
+    /// The longest packet RFC 3164 allows.
+    static let limit = 1024
+    static let marker: StaticString = " [truncated]"
 
     static func format(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
+        let start = out.count
+        body(a, context: context, into: &out)
+        guard out.count - start > limit else { return }
+        // Cut at the last space that leaves room for the marker (never inside a
+        // UTF-8 character or an escape), then say so.
+        let longest = start + limit - marker.utf8CodeUnitCount
+        var cut = longest
+        while cut > start + limit / 2 && out.byte(at: cut) != 0x20 { cut -= 1 }
+        if out.byte(at: cut) != 0x20 {
+            // No space in the second half: cut at a character boundary.
+            cut = longest
+            while cut > start && out.byte(at: cut) & 0xC0 == 0x80 { cut -= 1 }
+        }
+        out.truncate(to: cut)
+        out.append(marker)
+    }
+
+    private static func body(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
         out.append(byte: 0x3C)
         out.append(decimal: context.facility * 8 + a.severity.syslogSeverity)
         out.append(byte: 0x3E)
