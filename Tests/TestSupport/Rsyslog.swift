@@ -18,7 +18,10 @@ public final class Rsyslog: @unchecked Sendable {
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") }
 
     /// Starts rsyslogd listening on `address` (inside `namespace`, if given).
-    public init(address: String = "127.0.0.1", namespace: String? = nil, ports: (UInt16, UInt16, UInt16)? = nil) throws {
+    /// - Parameter config: the configuration to run instead of the test's own, made
+    ///   from the folder and the UDP, TCP and RELP ports (it must listen on the last two).
+    public init(address: String = "127.0.0.1", namespace: String? = nil, ports: (UInt16, UInt16, UInt16)? = nil,
+                config custom: ((String, UInt16, UInt16, UInt16) -> String)? = nil) throws {
         directory = NSTemporaryDirectory() + "zw-rsyslog-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         (udpPort, tcpPort, relpPort) = ports ?? (freePort(), freePort(), freePort())
@@ -38,7 +41,7 @@ public final class Rsyslog: @unchecked Sendable {
             input(type="imtcp" address="\(address)" port="\(tcpPort)" ruleset="tcp")
             input(type="imrelp" address="\(address)" port="\(relpPort)" ruleset="relp")
             """
-        try config.write(toFile: d + "/rsyslog.conf", atomically: true, encoding: .utf8)
+        try (custom?(d, udpPort, tcpPort, relpPort) ?? config).write(toFile: d + "/rsyslog.conf", atomically: true, encoding: .utf8)
         try start()
     }
 
