@@ -22,8 +22,6 @@ public final class AlertExceptions {
     private let toZones: [Set<ZoneID>]
     /// Findings each entry accepted.
     public private(set) var accepted: [Int]
-    /// Returns the wall clock (nanoseconds since the Unix epoch); tests set it.
-    public var clock: () -> UInt64 = AlertExceptions.wallClock
 
     /// - Throws: ``Zones/ConfigErrors`` for rule names or sids that name no rule.
     public init(_ zones: ZoneMap) throws(ConfigErrors) {
@@ -77,7 +75,7 @@ public final class AlertExceptions {
                 guard d.finding.evidence.contains(where: { $0.0 == "user" && $0.1 == .text(user) }) else { continue }
             }
             if e.expiresAt != nil {
-                if now == nil { now = clock() }
+                if now == nil { now = Self.wallClock() }
                 if e.isExpired(at: now!) { continue }
             }
             accepted[i] += 1

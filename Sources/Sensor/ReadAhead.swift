@@ -32,9 +32,7 @@ final class ReadAhead: @unchecked Sendable {
     /// hiccups. Several consumers may drift apart by this many packets before
     /// the one ahead waits (4,096 and 16,384 measured no faster, and larger).
     static let capacity = 2048
-    private var capacity: Int { Self.capacity }
     private static let mask = capacity - 1
-    private var mask: Int { Self.mask }
 
     struct Slot {
         var copy = PacketCopy()
@@ -98,8 +96,8 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     deinit {
-        for i in 0..<capacity { slots[i].copy.release() }
-        slots.deinitialize(count: capacity)
+        for i in 0..<Self.capacity { slots[i].copy.release() }
+        slots.deinitialize(count: Self.capacity)
         slots.deallocate()
         for i in 0..<consumers { (released + i * Self.releasedStride).deinitialize(count: 1) }
         released.deallocate()
@@ -128,16 +126,16 @@ final class ReadAhead: @unchecked Sendable {
         while true {
             if _slowPath(StopSignals.requested) { break }
             // Wait for a free slot.
-            if next - freedUpTo() >= capacity {
+            if next - freedUpTo() >= Self.capacity {
                 // The ring is full: publish what is read, then wait for the analysis.
                 publish(next, wake: true)
                 var spins = 0
-                while next - freedUpTo() >= capacity {
+                while next - freedUpTo() >= Self.capacity {
                     if StopSignals.requested { finish(at: next, nil); return }
                     spins += 1
                     if spins < 256 { continue }
                     // Asleep until half the ring is free: one wake-up per half ring, not per batch.
-                    wait(readerWaiting) { next - self.freedUpTo() > capacity / 2 }
+                    wait(readerWaiting) { next - self.freedUpTo() > Self.capacity / 2 }
                 }
             }
             let captured: NextPacket
@@ -151,7 +149,7 @@ final class ReadAhead: @unchecked Sendable {
                 if case .timeout = captured { continue }
                 break
             }
-            slots[next & mask].store(packet)
+            slots[next & Self.mask].store(packet)
             next += 1
             // Published in batches: one shared write per 32 packets, not per packet.
             // Sleeping consumers are woken per 256 packets: a wake-up costs the
@@ -228,7 +226,7 @@ final class ReadAhead: @unchecked Sendable {
             if available == taken { break }
             var held = 0
             while taken < available {
-                held = body(slots[taken & mask].packet, taken)
+                held = body(slots[taken & Self.mask].packet, taken)
                 taken += 1
                 if taken & 31 == 0 { release(consumer, upTo: taken - held) }
             }
@@ -251,7 +249,7 @@ final class ReadAhead: @unchecked Sendable {
                     if read { continue }
                     // The ring is full: the slowest consumer must free half of it first.
                     consumerWait {
-                        self.produced.load(ordering: .sequentiallyConsistent) - self.freedUpTo() > self.capacity / 2
+                        self.produced.load(ordering: .sequentiallyConsistent) - self.freedUpTo() > Self.capacity / 2
                             && !self.finished.load(ordering: .sequentiallyConsistent)
                     }
                     continue
@@ -270,7 +268,7 @@ final class ReadAhead: @unchecked Sendable {
     private func release(_ consumer: Int, upTo n: Int) {
         released[consumer * Self.releasedStride].store(n, ordering: .sequentiallyConsistent)
         let waiting = cooperative ? consumersWaiting.load(ordering: .sequentiallyConsistent) > 0 : readerWaiting.load(ordering: .sequentiallyConsistent)
-        if waiting && produced.load(ordering: .sequentiallyConsistent) - freedUpTo() <= capacity / 2 {
+        if waiting && produced.load(ordering: .sequentiallyConsistent) - freedUpTo() <= Self.capacity / 2 {
             wake()
         }
     }
@@ -280,7 +278,7 @@ final class ReadAhead: @unchecked Sendable {
     /// true if it read packets or reading ended (`finished` set).
     private func readSome() -> Bool {
         var n = next
-        let room = capacity - (n - freedUpTo())
+        let room = Self.capacity - (n - freedUpTo())
         guard room > 0 else { return false }
         let end = n + min(room, 256)
         defer {
@@ -304,7 +302,7 @@ final class ReadAhead: @unchecked Sendable {
                 finish(at: n, nil)
                 return true
             }
-            slots[n & mask].store(packet)
+            slots[n & Self.mask].store(packet)
             n += 1
         }
         return true

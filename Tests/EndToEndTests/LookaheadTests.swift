@@ -43,7 +43,7 @@ struct LookaheadTests {
     /// queue is drained before a read error is reported).
     @Test func sharedCapturesGiveTheSameAlerts() throws {
         let dir = try #require(sharedCaptures, "../shared/captures is missing")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        let files = sharedCaptureFiles
         #expect(files.count > 20)
         let config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
         for file in files { try Self.compare(config: config, [dir.appendingPathComponent(file).path]) }

@@ -19,8 +19,7 @@ let sharedSecrets: [(file: String, secret: String)] = [
 let discoveredSharedSecrets: [(file: String, secret: String)] = {
     guard let dir = sharedCaptures else { return [] }
     var found = sharedSecrets
-    let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
-    for file in files.sorted() {
+    for file in sharedCaptureFiles {
         guard let data = try? Data(contentsOf: dir.appendingPathComponent(file)) else { continue }
         let text = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
         for m in text.matches(of: /PASS ([^\r\n ]{4,64})\r\n/) { found.append((file, String(m.1))) }

@@ -9,11 +9,7 @@ let sharedConfigYAML = try! String(contentsOfFile: repoPath("Tests/Data/shared-c
 
 @Suite("Shared captures through the whole pipeline", .enabled(if: sharedCaptures != nil, "../shared/captures is absent: skipping"))
 struct SharedCaptureTests {
-    static var files: [String] {
-        guard let dir = sharedCaptures else { return [] }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
-            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
-    }
+    static var files: [String] { sharedCaptureFiles }
 
     @Test(arguments: files)
     func analysedWithoutCrash(file: String) throws {

@@ -13,6 +13,13 @@ let sharedCaptures: URL? = {
     return FileManager.default.fileExists(atPath: dir.appendingPathComponent("expected.json").path) ? dir : nil
 }()
 
+/// The capture files in ../shared/captures (names, sorted); none when it is absent.
+let sharedCaptureFiles: [String] = {
+    guard let dir = sharedCaptures else { return [] }
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+}()
+
 /// Keeps every alert it is given, for assertions.
 final class CollectingSink: AlertSink {
     let name = "<memory>"

@@ -70,7 +70,7 @@ struct WorkersTests {
     /// (a new VLAN 5002, a link's VLANs 5003, a MAC in two zones 6001) fire.
     @Test func sharedCapturesGiveTheSameAlerts() throws {
         let dir = try #require(sharedCaptures, "../shared/captures is missing")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        let files = sharedCaptureFiles
         #expect(files.count > 20)
         var sids = Set<Int>()
         for config in ["config/example.yaml", "Tests/Data/shared-captures.yaml"] {
