@@ -3,158 +3,349 @@ import Flows
 import Vocabulary
 import Zones
 
-/// What `zonewarden learn` gathers: per segment (VLAN, VNI, untagged) the
-/// flows, the services they reach and the subnets of their hosts, to draft a
-/// zone configuration with a guessed role per segment. Bounded: prefixes per
-/// segment and segments overall are capped.
+/// What `zonewarden learn` gathers to draft a zone configuration: per place
+/// (a VLAN, a VNI, untagged traffic) the flows, the services they reached
+/// and the subnets of their hosts; per subnet what its hosts served and
+/// used (untagged traffic is split by subnet); the QinQ stacks, the tunnel
+/// endpoints and the MACs behind which many subnets appear (gateways).
+/// ``draft(findings:)`` (ZoneDraft.swift) writes the configuration.
+///
+/// Bounded: places, subnets, tunnel endpoints and MACs are capped, so a
+/// capture of any size learns in bounded memory.
 public struct ZoneLearner {
-    /// What one segment showed.
-    public struct SegmentStats {
-        public var flows = 0
-        /// Flows to a service of each class (the evidence of the role guess), and which services.
-        public var classes: [String: Int] = [:]
-        public var services = TopCounter<String>(capacity: 16)
-        /// Flows that carried a tunnel on this (outer) segment: an underlay.
-        public var tunnels = 0
-        /// Flows to generic management services (SSH, HTTPS, WinRM ...) by server: they count for
-        /// management only when that server also serves a hypervisor's or BMC's own service.
-        public var genericManagement = TopCounter<IPAddress>(capacity: 1024)
-        /// Servers of distinctive management services.
-        public var managementServers = Set<IPAddress>()
-        /// Flows to services no class lists: a guest's own traffic.
-        public var otherServices = 0
-        /// How often each /24 (IPv4) or /64 (IPv6) prefix was an endpoint here.
-        public var prefixes = TopCounter<IPPrefix>(capacity: 256)
+    /// Where a draft zone comes from: a VLAN (with the VNIs whose frames carry
+    /// it), a VNI of an overlay whose frames are untagged, or untagged traffic.
+    public enum Place: Hashable, Comparable, Sendable {
+        case vlan(UInt16)
+        case vni(UInt32)
+        case untagged
+
+        init(_ s: Segment) { self = s.vlan != 0 ? .vlan(s.vlan) : (s.hasVNI ? .vni(s.vni) : .untagged) }
+
+        var label: String {
+            switch self {
+            case .vlan(let v): return "VLAN \(v)"
+            case .vni(let n): return "VNI \(n)"
+            case .untagged: return "untagged"
+            }
+        }
     }
 
-    public private(set) var segments: [Segment: SegmentStats] = [:]
+    /// The evidence for a role: what a place's flows, or a subnet's hosts, served and used.
+    public struct RoleEvidence {
+        /// Flows per label: `storage`, `migration`, `service` (shared services), `transport` (tunnels carried).
+        var scores: [String: Int] = [:]
+        /// Flows to distinctive management or console services, by server: management
+        /// where the server is in the zone, admin (its clients) where it is elsewhere.
+        var managementServers = TopCounter<IPAddress>(capacity: 256)
+        /// Flows to generic management services (SSH, HTTPS, WinRM) by server: they
+        /// count only where that server also serves a distinctive one.
+        var genericManagement = TopCounter<IPAddress>(capacity: 256)
+        /// For a subnet: the management servers its hosts used (distinctive services, and generic ones).
+        var managementClients = TopCounter<IPAddress>(capacity: 256)
+        var genericClients = TopCounter<IPAddress>(capacity: 256)
+        /// Flows to services no class lists (or served ones): a guest's own traffic.
+        var otherServices = 0
+        var services = TopCounter<String>(capacity: 16)
+        var flows = 0
+        /// For a subnet: flows its hosts served (a subnet that serves is no administrators' workstations).
+        var served = 0
+    }
+
+    /// What one place showed.
+    public struct PlaceStats {
+        var evidence = RoleEvidence()
+        /// Frames of every kind (ARP and other non-IP frames too).
+        var frames = 0
+        /// VNIs whose inner frames carried this VLAN.
+        var vnis = Set<UInt32>()
+    }
+
+    /// A QinQ (or hopping) stack ending in one inner VLAN.
+    public struct Stack {
+        var outer = Set<UInt16>()
+        var tags = Set<String>()
+        var frames = 0
+    }
+
+    /// A tunnel endpoint (VTEP, GRE or IP-in-IP end).
+    public struct TunnelEndpoint {
+        var place: Place
+        var kinds = Set<String>()
+        var packets = 0
+    }
+
+    struct PrefixPlace: Hashable {
+        var prefix: IPPrefix
+        var place: Place
+    }
+
+    struct MACPlace: Hashable {
+        var mac: MACAddress
+        var place: Place
+    }
+
+    public private(set) var places: [Place: PlaceStats] = [:]
+    /// Per subnet, from its hosts' point of view (used to split untagged traffic).
+    var subnets: [IPPrefix: RoleEvidence] = [:]
+    /// How often each subnet was an endpoint on each place: of flows, and of tunnels.
+    var sightings: [PrefixPlace: Sighting] = [:]
+
+    struct Sighting {
+        var flows = 0
+        var tunnels = 0
+        var total: Int { flows + tunnels }
+    }
+    /// Subnets seen as ordinary flow endpoints (not only as tunnel endpoints).
+    var ordinary = Set<IPPrefix>()
+    var stacks: [UInt16: Stack] = [:]
+    /// VLANs seen with a single tag (an outer VLAN that also does: hopping, not QinQ).
+    var singleTagged = Set<UInt16>()
+    var tunnelEndpoints: [IPAddress: TunnelEndpoint] = [:]
+    /// Subnets behind each MAC per place (a gateway has many).
+    var macSubnets: [MACPlace: Set<IPPrefix>] = [:]
+    /// MACs of frames without IP (a zone of MACs when nothing else was seen).
+    var macs = Set<MACAddress>()
+    /// Servers of distinctive management services anywhere.
+    var distinctiveServers = Set<IPAddress>()
     public private(set) var flows = 0
+    public private(set) var frames = 0
     public private(set) var sawPublic = false
     public var captures: [String] = []
-    static let segmentLimit = 4096
+
+    static let placeLimit = 4096
+    static let subnetLimit = 65_536
+    static let endpointLimit = 4096
+    static let macLimit = 16_384
     let catalogue = ServiceCatalogue.builtIn
-    /// Shared services (DNS, NTP, directory, syslog, backup) that suggest a service zone.
+    /// Shared services (DNS, NTP, directory, syslog, backup, DHCP) that suggest a service zone.
     static let sharedServices: Set<String> = ["udp/53", "tcp/53", "udp/123", "tcp/389", "tcp/636", "tcp/88", "udp/88", "udp/514", "tcp/514", "tcp/873", "udp/67"]
 
     public init() {}
 
+    // MARK: packets
+
+    /// One packet as the pipeline decoded it: its place, QinQ stacks, tunnel
+    /// endpoints, and the subnets behind its MACs.
+    public mutating func observe(_ packet: UnsafePointer<DecodedPacket>) {
+        let p = packet.pointee
+        frames += 1
+        let place = Place(p.segment)
+        if places[place] != nil || places.count < Self.placeLimit {
+            places[place, default: PlaceStats()].frames += 1
+            if case .vlan = place, let vni = p.tunnels.innermost?.virtualNetworkID, places[place]!.vnis.count < 64 {
+                places[place]!.vnis.insert(vni)
+            }
+        }
+        if !p.tunnels.isEmpty {
+            let outer = Place(Segment(vlan: p.vlans.innermostID ?? 0))
+            if outer != place && (places[outer] != nil || places.count < Self.placeLimit) { places[outer, default: PlaceStats()].frames += 1 }
+        }
+        noteStack(p.vlans)
+        if !p.tunnels.isEmpty { noteStack(p.innerVLANs) }
+        // Tunnel endpoints: the outer frame's VLAN for the first level, no VLAN inside.
+        for level in 0..<p.tunnels.count {
+            let t = p.tunnels[level]
+            guard !t.kind.isMirror else { continue }
+            let at: Place = level == 0 ? Place(Segment(vlan: p.vlans.innermostID ?? 0)) : .untagged
+            noteEndpoint(t.outerSource, kind: t.kind.name, at: at)
+            noteEndpoint(t.outerDestination, kind: t.kind.name, at: at)
+        }
+        // GRE the decoder does not follow (keepalives, unknown payloads) is a tunnel all the same.
+        if p.tunnels.isEmpty && p.isIP && p.ipProtocol.rawValue == 47 {
+            noteEndpoint(p.source, kind: "GRE", at: place)
+            noteEndpoint(p.destination, kind: "GRE", at: place)
+        }
+        if p.hasMACs && p.tunnels.isEmpty {
+            if p.isIP {
+                noteMAC(p.sourceMAC, behind: p.source, at: place)
+                noteMAC(p.destinationMAC, behind: p.destination, at: place)
+            } else if p.arpOperation != 0 {
+                // ARP names the subnets of a segment even where no IP flow is seen.
+                see(p.arpSenderIP, at: place, ordinary: true)
+            } else if macs.count < 64 && !p.sourceMAC.isGroup {
+                macs.insert(p.sourceMAC)
+            }
+        }
+    }
+
+    private mutating func noteStack(_ stack: VLANStack) {
+        var ids: [UInt16] = []
+        var tags: [String] = []
+        for i in 0..<stack.count where stack[i].id != 0 {
+            ids.append(stack[i].id)
+            tags.append("\(stack[i].id) (0x\(String(stack[i].tpid, radix: 16)))")
+        }
+        if ids.count == 1 { singleTagged.insert(ids[0]); return }
+        guard ids.count >= 2, let inner = ids.last, stacks[inner] != nil || stacks.count < Self.placeLimit else { return }
+        var s = stacks[inner] ?? Stack()
+        s.outer.formUnion(ids.dropLast())
+        if s.tags.count < 8 { s.tags.insert(tags.joined(separator: " > ")) }
+        s.frames += 1
+        stacks[inner] = s
+    }
+
+    private mutating func noteEndpoint(_ address: IPAddress, kind: String, at place: Place) {
+        guard !address.isSpecialPurpose else { return }
+        if var e = tunnelEndpoints[address] {
+            e.packets += 1
+            e.kinds.insert(kind)
+            tunnelEndpoints[address] = e
+            return
+        }
+        guard tunnelEndpoints.count < Self.endpointLimit else { return }
+        tunnelEndpoints[address] = TunnelEndpoint(place: place, kinds: [kind], packets: 1)
+        see(address, at: place, ordinary: false)
+    }
+
+    private mutating func noteMAC(_ mac: MACAddress, behind address: IPAddress, at place: Place) {
+        guard !mac.isGroup, let prefix = Self.subnet(of: address) else { return }
+        let key = MACPlace(mac: mac, place: place)
+        guard macSubnets[key] != nil || macSubnets.count < Self.macLimit else { return }
+        if macSubnets[key, default: []].count < 64 { macSubnets[key, default: []].insert(prefix) }
+    }
+
+    /// The subnet an address is learnt as: its /24 (IPv4) or /64 (IPv6); the
+    /// loopback networks whole. Nil for other special-purpose addresses.
+    static func subnet(of address: IPAddress) -> IPPrefix? {
+        if address.isIPv4 && address.ipv4Value >> 24 == 127 { return IPPrefix(address: IPAddress(ipv4: 127 << 24), length: 104) }
+        if address.high == 0 && address.low == 1 { return IPPrefix(address: address, length: 128) }
+        guard !address.isSpecialPurpose else { return nil }
+        return IPPrefix(address: address, length: address.isIPv4 ? 120 : 64).network
+    }
+
+    static func isPublic(_ address: IPAddress) -> Bool {
+        IPPrefix.publicInternet.contains { $0.contains(address) }
+    }
+
+    /// An address seen on a place: its subnet is counted there (public addresses go to the internet zone).
+    private mutating func see(_ address: IPAddress, at place: Place, ordinary isOrdinary: Bool) {
+        guard let prefix = Self.subnet(of: address) else { return }
+        // Public addresses go to the internet zone, but inside an overlay they are a tenant's network.
+        let inOverlay: Bool
+        if case .vni = place { inOverlay = true } else { inOverlay = false }
+        if Self.isPublic(address) && !inOverlay {
+            sawPublic = true
+            return
+        }
+        let key = PrefixPlace(prefix: prefix, place: place)
+        guard sightings[key] != nil || sightings.count < Self.subnetLimit else { return }
+        if isOrdinary { sightings[key, default: Sighting()].flows += 1 } else { sightings[key, default: Sighting()].tunnels += 1 }
+        if isOrdinary && ordinary.count < Self.subnetLimit { ordinary.insert(prefix) }
+    }
+
+    // MARK: flows
+
+    /// One flow as it leaves the table: the services it reached, for its place
+    /// and for the subnets of both ends.
     public mutating func add(_ r: borrowing FlowRecord) {
         flows += 1
         let key = r.key
         if key.isTunnelled {
             // The outer VLAN carried a tunnel: count it for the underlay.
-            let outer = Segment(vlan: key.outerVLAN)
-            if segments[outer] != nil || segments.count < Self.segmentLimit { segments[outer, default: SegmentStats()].tunnels += 1 }
+            let outer = Place(Segment(vlan: key.outerVLAN))
+            if places[outer] != nil || places.count < Self.placeLimit {
+                places[outer, default: PlaceStats()].evidence.scores["transport", default: 0] += 1
+                places[outer]!.evidence.flows += 1
+            }
         }
-        let segment = key.segment
-        guard segments[segment] != nil || segments.count < Self.segmentLimit else { return }
-        var stats = segments[segment] ?? SegmentStats()
-        stats.flows += 1
-        if !key.isEthernet {
-            let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: key.protocolNumber))
-            let port = r.responderPort
-            let v = proto.rawValue
-            let service = v == 6 || v == 17 ? "\(proto.serviceName)/\(port)" : proto.serviceName
-            var classified = false
-            for (cls, label) in [(ServiceClass.migration, "migration"), (.storage, "storage"), (.management, "management"), (.console, "management")] {
-                guard let entry = catalogue.lookup(cls, proto, port) else { continue }
-                classified = true
-                if entry.distinctive || cls == .storage || cls == .migration {
-                    stats.classes[label, default: 0] += 1
-                    stats.services.add("\(entry.name) \(service)")
-                    if label == "management" && stats.managementServers.count < 1024 { stats.managementServers.insert(r.responderAddress) }
-                } else {
-                    stats.genericManagement.add(r.responderAddress)
-                }
-                break
+        let place = Place(key.segment)
+        guard places[place] != nil || places.count < Self.placeLimit else { return }
+        var evidence = places[place]?.evidence ?? RoleEvidence()
+        defer { places[place, default: PlaceStats()].evidence = evidence }
+        guard !key.isEthernet else {
+            evidence.flows += 1
+            evidence.services.add("ethertype 0x" + String(key.protocolNumber, radix: 16))
+            if [0x8906, 0x8914, 0x88A2].contains(key.protocolNumber) { evidence.scores["storage", default: 0] += 1 }
+            return
+        }
+        let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: key.protocolNumber))
+        // Unfollowed GRE: its ends are tunnel endpoints (observe), the flow an underlay's.
+        if proto.rawValue == 47 && !key.isTunnelled {
+            evidence.flows += 1
+            evidence.scores["transport", default: 0] += 1
+            return
+        }
+        let client = r.initiatorAddress, server = r.responderAddress
+        let port = r.responderPort
+        let service = proto.rawValue == 6 || proto.rawValue == 17 ? "\(proto.serviceName)/\(port)" : proto.serviceName
+        let use = classify(proto, port, service)
+        if use.distinctiveManagement && distinctiveServers.count < Self.subnetLimit { distinctiveServers.insert(server) }
+        evidence.record(use, server: server)
+        see(client, at: place, ordinary: true)
+        see(server, at: place, ordinary: true)
+        // Each end's subnet: what its hosts served, and what they used.
+        if let s = Self.subnet(of: server), !Self.isPublic(server), subnets[s] != nil || subnets.count < Self.subnetLimit {
+            subnets[s, default: RoleEvidence()].record(use, server: server)
+        }
+        if let c = Self.subnet(of: client), !Self.isPublic(client), subnets[c] != nil || subnets.count < Self.subnetLimit {
+            subnets[c, default: RoleEvidence()].recordClient(use, server: server)
+        }
+    }
+
+    /// What a flow to a service was for.
+    struct Use {
+        var label: String?
+        var entry: String?
+        var distinctiveManagement = false
+        var genericManagement = false
+        var shared = false
+    }
+
+    private func classify(_ proto: IPProtocol, _ port: UInt16, _ service: String) -> Use {
+        var use = Use()
+        for (cls, label) in [(ServiceClass.migration, "migration"), (.storage, "storage"), (.management, "management"), (.console, "management")] {
+            guard let entry = catalogue.lookup(cls, proto, port) else { continue }
+            if entry.distinctive || cls == .storage || cls == .migration {
+                use.entry = "\(entry.name) \(service)"
+                if label == "management" { use.distinctiveManagement = true } else { use.label = label }
+            } else {
+                use.genericManagement = true
             }
-            if Self.sharedServices.contains(service) {
-                stats.classes["service", default: 0] += 1
-                stats.services.add(service)
-            } else if !classified {
-                stats.otherServices += 1
-            }
-            for address in [r.initiatorAddress, r.responderAddress] where !address.isSpecialPurpose {
-                if IPPrefix.publicInternet.contains(where: { $0.contains(address) }) {
-                    sawPublic = true
-                    continue
-                }
-                stats.prefixes.add(IPPrefix(address: address, length: address.isIPv4 ? 120 : 64).network)
-            }
+            break
+        }
+        if Self.sharedServices.contains(service) {
+            use.shared = true
+            use.label = use.label ?? "service"
+            use.entry = use.entry ?? service
+        }
+        return use
+    }
+}
+
+extension ZoneLearner.RoleEvidence {
+    /// A flow counted for the zone it travelled in, or for its server's subnet.
+    mutating func record(_ use: ZoneLearner.Use, server: IPAddress) {
+        flows += 1
+        served += 1
+        if let entry = use.entry { services.add(entry) }
+        if use.distinctiveManagement {
+            managementServers.add(server)
+        } else if use.genericManagement {
+            genericManagement.add(server)
+        } else if let label = use.label {
+            scores[label, default: 0] += 1
         } else {
-            stats.services.add("ethertype 0x" + String(key.protocolNumber, radix: 16))
-            if [0x8906, 0x8914, 0x88A2].contains(key.protocolNumber) { stats.classes["storage", default: 0] += 1 }
+            otherServices += 1
         }
-        segments[segment] = stats
     }
 
-    /// The guessed role of a segment and why: the class of infrastructure
-    /// service most of its flows reached, if they outnumber the flows to
-    /// everything else; otherwise guest.
-    public func guess(_ s: SegmentStats) -> (role: Role, evidence: String) {
-        var scores = s.classes
-        if s.tunnels > 0 { scores["transport"] = s.tunnels }
-        // SSH or HTTPS to a server that is a hypervisor or BMC is management too; to anything else, not.
-        var guestLike = s.otherServices
-        for (server, n) in s.genericManagement.top(1024) {
-            if s.managementServers.contains(server) { scores["management", default: 0] += Int(n) } else { guestLike += Int(n) }
+    /// A flow counted for its client's subnet: storage and migration clients are
+    /// in those networks too (a hypervisor's initiator); management clients are
+    /// admins' (told apart by where the server is); shared services are used by all.
+    mutating func recordClient(_ use: ZoneLearner.Use, server: IPAddress) {
+        flows += 1
+        if use.distinctiveManagement {
+            if let entry = use.entry { services.add(entry) }
+            managementClients.add(server)
+        } else if use.genericManagement {
+            genericClients.add(server)
+        } else if let label = use.label, label != "service" {
+            if let entry = use.entry { services.add(entry) }
+            scores[label, default: 0] += 1
+        } else if !use.shared {
+            otherServices += 1
         }
-        let best = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.first
-        let services = s.services.top(3).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ")
-        let total = s.flows + s.tunnels
-        if let (label, n) = best, n > 0, n >= guestLike, let role = Role(rawValue: label) {
-            let what = ["transport": "carried tunnels", "service": "reached shared services (DNS, NTP, directory, syslog)"][label] ?? "reached \(label) services"
-            return (role, "\(n) of \(total) flow\(total == 1 ? "" : "s") \(what)" + (services.isEmpty ? "" : " (\(services))"))
-        }
-        return (.guest, "no infrastructure service dominates: taken for guests" + (services.isEmpty ? "" : " (\(services))"))
-    }
-
-    /// The draft configuration, commented with the evidence for each zone.
-    public func draft() -> String {
-        // Each prefix goes to the segment where it was seen most; on a tie, where it
-        // makes up the larger share of the traffic; then the first segment.
-        let ordered = segments.keys.sorted { a, b in
-            (a.hasVNI ? 1 : 0, a.vlan, a.vni) < (b.hasVNI ? 1 : 0, b.vlan, b.vni)
-        }
-        var owner: [IPPrefix: (segment: Segment, count: UInt64, share: Double)] = [:]
-        for segment in ordered {
-            let top = segments[segment]!.prefixes.top(256)
-            let total = Double(max(top.reduce(0) { $0 + $1.count }, 1))
-            for (prefix, count) in top {
-                let share = Double(count) / total
-                if let current = owner[prefix], (current.count, current.share) >= (count, share) { continue }
-                owner[prefix] = (segment, count, share)
-            }
-        }
-        var text = "# Draft zone configuration from zonewarden learn: \(captures.joined(separator: ", ")) (\(flows) flows).\n"
-        text += "# The roles are guesses from the services each segment carried: review every zone,\n"
-        text += "# rename the zones as your site does, and check with: zonewarden check-config -c FILE\n"
-        text += "zones:\n"
-        var names = Set<String>()
-        for segment in ordered {
-            let stats = segments[segment]!
-            let prefixes = owner.filter { $0.value.segment == segment }.keys.sorted { $0.address < $1.address }
-            // A VNI's traffic inside a VLAN-tagged inner frame is declared by the VLAN; an untagged segment only by its subnets.
-            if segment.vlan == 0 && !segment.hasVNI && prefixes.isEmpty { continue }
-            let (role, evidence) = guess(stats)
-            let short = ["management": "mgmt", "storage": "storage", "migration": "migration", "transport": "underlay", "service": "services", "guest": "guests"][role.rawValue] ?? role.rawValue
-            var name = segment.hasVNI && segment.vlan == 0 ? "\(short)-vni\(segment.vni)" : (segment.vlan == 0 ? "\(short)-untagged" : "\(short)-vlan\(segment.vlan)")
-            while names.contains(name) { name += "-2" }
-            names.insert(name)
-            let label = segment.hasVNI && segment.vlan == 0 ? "VNI \(segment.vni)" : (segment.vlan == 0 ? "untagged" : "VLAN \(segment.vlan)")
-            text += "  # \(label): \(evidence)\n"
-            var fields = ["role: \(role.rawValue)"]
-            if segment.vlan != 0 { fields.append("vlans: [\(segment.vlan)]") } else if segment.hasVNI { fields.append("vnis: [\(segment.vni)]") }
-            if !prefixes.isEmpty { fields.append("subnets: [" + prefixes.map { "\"\($0)\"" }.joined(separator: ", ") + "]") }
-            text += "  \(name): { \(fields.joined(separator: ", ")) }\n"
-        }
-        if sawPublic {
-            text += "  # Addresses outside private space were seen.\n  internet: { role: external, subnets: [public] }\n"
-        }
-        if names.isEmpty && !sawPublic {
-            text += "  # Nothing to learn from: no IP traffic was seen.\n  unknown: { role: guest, vlans: [4094] }\n"
-        }
-        return text
     }
 }
 

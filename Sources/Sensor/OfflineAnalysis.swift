@@ -69,6 +69,11 @@ public struct OfflineAnalysis {
     /// analysis (``ReadAhead``), when the machine has more than one core.
     public var readAhead = true
 
+    /// Called with every packet after the pipeline has processed it (`learn`
+    /// gathers VLAN stacks, tunnel endpoints and MACs here). When set, packets
+    /// are read and processed one by one, without reading or decoding ahead.
+    public var packetObserver: ((UnsafePointer<DecodedPacket>) -> Void)?
+
     private static func isRegularFile(_ path: String) -> Bool {
         guard path != "-" else { return false }
         var info = stat()
@@ -84,6 +89,22 @@ public struct OfflineAnalysis {
         // Each file is a link of its own for the rules that judge a link (5003).
         pipeline.beginLink(linkName)
         defer { pipeline.endLink() }
+        if let observe = packetObserver {
+            do throws(CaptureError) {
+                while !StopSignals.requested {
+                    switch try handle.next() {
+                    case .packet(let captured):
+                        pipeline.process(captured, link: link)
+                        observe(pipeline.currentPacket)
+                    case .timeout: continue
+                    case .end: return nil
+                    }
+                }
+                return nil
+            } catch {
+                return StopSignals.requested ? nil : error
+            }
+        }
         // Decode ahead and prefetch once the flow table outgrows the caches
         // (packets are still processed in order; the queue is drained at the end).
         let lookahead = Lookahead(pipeline: pipeline)

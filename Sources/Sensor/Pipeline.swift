@@ -316,6 +316,9 @@ public final class Pipeline {
         detector.clearDetections()
     }
 
+    /// The packet last processed, decoded: valid until the next one (`learn` reads it).
+    public var currentPacket: UnsafePointer<DecodedPacket> { UnsafePointer(packet) }
+
     /// The link's frames per VLAN id so far (summed over workers for rule 5003).
     var linkFrames: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: linkVLANFrames, count: 4096) }
 

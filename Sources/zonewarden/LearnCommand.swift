@@ -11,13 +11,23 @@ struct LearnCommand: ParsableCommand {
         commandName: "learn",
         abstract: "Draft a zone configuration from what the captures show.",
         discussion: """
-        Prints a commented YAML draft: a zone per VLAN and VNI seen, with the \
-        subnets of the hosts seen on it and a role guessed from the services its \
-        flows reached (vMotion, QEMU or Hyper-V migration ports: migration; \
-        iSCSI, NFS, Ceph, FCoE, AoE: storage; hypervisor and BMC management \
-        ports: management; VXLAN/Geneve/GRE carried: transport; DNS, NTP, \
-        directory: service; otherwise guest), with the evidence as a comment. \
-        check-config accepts the draft; review it before use.
+        Prints a commented YAML draft. A zone per VLAN and VNI seen (VLANs with \
+        ARP or other non-IP frames only too), with the subnets of its hosts and \
+        a role guessed from the services its flows reached: vMotion, QEMU or \
+        Hyper-V migration ports: migration; iSCSI, NFS, Ceph, FCoE, AoE: \
+        storage; hypervisor and BMC management ports: management; sessions to \
+        management services in other zones: admin; VXLAN/Geneve/GRE carried: \
+        transport; DNS, NTP, directory: service; otherwise guest. Untagged \
+        traffic is split by subnet, a role guessed for each. Tunnel endpoints \
+        go to a transport zone, QinQ outer tags to the inner VLAN's \
+        outer_vlans, MACs behind which several subnets appear to gateways. \
+        The evidence for each guess is a comment.
+
+        The draft begins with a review block: what the captures show that the \
+        draft accepts (admin zones, gateways, QinQ stacks, tunnel endpoints \
+        among other hosts), and the findings of analysing the same captures \
+        with the draft (what looks like a violation). check-config accepts the \
+        draft; review it before use.
 
         Example:
           zonewarden learn day1.pcap > site.yaml && zonewarden check-config -c site.yaml
@@ -29,6 +39,7 @@ struct LearnCommand: ParsableCommand {
 
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
 
     func run() throws {
@@ -39,9 +50,14 @@ struct LearnCommand: ParsableCommand {
         let pipeline = try makePipeline(zones, AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
         var learner = ZoneLearner()
         pipeline.onFlowEnd = { record, _ in learner.add(record) }
-        let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+        var analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+        analysis.packetObserver = { learner.observe($0) }
         var failed = 0
-        for path in captures {
+        let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
+        if reordered {
+            writeError("zonewarden: reading the captures in the order of their first packets: \(ordered.joined(separator: ", "))")
+        }
+        for path in ordered {
             learner.captures.append(path == "-" ? "standard input" : path)
             if let error = analysis.run(path: path) {
                 failed += 1
@@ -50,7 +66,52 @@ struct LearnCommand: ParsableCommand {
         }
         pipeline.finish()
         pipeline.flows.removeAll()
-        writeOut(learner.draft())
+        guard let first = learner.draft() else {
+            // A capture that could not be read has said so.
+            if failed == 0 { writeError("zonewarden: nothing to learn from: the captures hold no frames") }
+            throw ExitCode(ExitStatus.captureUnreadable)
+        }
+        // The captures again, judged by the draft: what it would report is said in it.
+        let findings = captures.contains("-") ? nil : try findingsUnder(draft: first, ordered)
+        writeOut(learner.draft(findings: findings) ?? first)
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
+    }
+
+    /// Analyses the captures with the draft (every rule at its default) and
+    /// sums up what it finds: a line per rule with the count and one example.
+    private func findingsUnder(draft: String, _ paths: [String]) throws -> [String] {
+        let config: ZoneConfig
+        do throws(ConfigErrors) {
+            config = try ZoneConfig.parse(yaml: draft, file: "<draft>", rules: RuleRegistry.catalogue)
+        } catch {
+            // A draft the loader refuses is a bug of learn's: say so rather than print it as if adoptable.
+            for e in error.errors { writeError("zonewarden: learn drafted a configuration it cannot load: \(e.description)") }
+            throw ExitCode(ExitStatus.usage)
+        }
+        let zones = ZoneMap(config)
+        let tally = FindingTally()
+        let alerts = AlertStage(sinks: [tally], throttle: AlertThrottle(windowSeconds: config.sensor.alertThrottleSeconds))
+        let pipeline = try makePipeline(zones, alerts)
+        let analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
+        for path in paths { _ = analysis.run(path: path) }
+        pipeline.finish()
+        alerts.flush()
+        return tally.lines
+    }
+}
+
+/// Counts alerts per rule, keeping the first of each as an example.
+private final class FindingTally: AlertSink {
+    let name = "<learn check>"
+    private var rules: [Int: (rule: String, count: Int, example: String)] = [:]
+
+    func write(_ alert: Alert) throws(SinkError) {
+        rules[alert.sid, default: (alert.rule, 0, alert.message.description)].count += 1 + alert.suppressed
+    }
+
+    func flush() throws(SinkError) {}
+
+    var lines: [String] {
+        rules.sorted { $0.key < $1.key }.map { sid, r in "\(sid) \(r.rule) ×\(r.count), e.g. \(r.example)" }
     }
 }

@@ -98,7 +98,7 @@ struct ReportTests {
                      "storage-vlan20: { role: storage, vlans: [20], subnets: [\"10.20.0.0/24\"] }",
                      "services-vlan50: { role: service, vlans: [50], subnets: [\"10.50.0.0/24\"] }",
                      "migration-vlan30: { role: migration, vlans: [30], subnets: [\"10.30.0.0/24\"] }",
-                     "underlay-vlan40: { role: transport, vlans: [40] }",
+                     "underlay-vlan40: { role: transport, vlans: [40], subnets: [\"10.40.0.0/24\"] }",
                      "# VLAN 30: 1 of 1 flow reached migration services (vmotion tcp/8000 ×1)",
                      "internet: { role: external, subnets: [public] }"] {
             #expect(draft.contains(line), "\(line)\n\(draft)")

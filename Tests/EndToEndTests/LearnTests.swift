@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+/// Every capture the project has or was given: its own and ../shared/captures.
+private let everyCapture: [String] = {
+    let own = ((try? FileManager.default.contentsOfDirectory(atPath: repoPath("Captures"))) ?? [])
+        .filter { $0.hasSuffix(".pcap") }.sorted().map { repoPath("Captures/" + $0) }
+    return own + sharedCaptureFiles.map { sharedCaptures!.appendingPathComponent($0).path }
+}()
+
+/// The sids in an EVE output.
+private func sids(_ eve: String) -> [Int] {
+    eve.split(separator: "\n").compactMap { line in
+        guard let range = line.range(of: "\"signature_id\":") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+}
+
+/// `zonewarden learn`: drafts that can be adopted.
+@Suite("learn drafts")
+struct LearnTests {
+    /// The drafted configuration of `captures`, checked by check-config and written to a file.
+    private func draft(_ captures: [String]) throws -> (text: String, path: String) {
+        let r = try zonewarden(["learn"] + captures)
+        #expect(r.status == 0, "\(r.stderr)")
+        let path = temporaryDirectory().appendingPathComponent("draft.yaml").path
+        try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try zonewarden(["check-config", "-c", path])
+        #expect(check.status == 0, "\(check.stderr)\n\(r.stdout)")
+        return (r.stdout, path)
+    }
+
+    /// Analysed with its own draft, no capture raises a structural finding:
+    /// every VLAN and VNI declared, QinQ planned, tunnel endpoints in a transport
+    /// zone, no address in no zone. Captures of a link type the sensor does not
+    /// read are told apart (exit 3, one line) and skipped.
+    @Test(arguments: everyCapture)
+    func ownDraftRaisesNoStructuralFinding(capture: String) throws {
+        let learned = try zonewarden(["learn", capture])
+        if learned.status == 3 && learned.stderr.contains("unsupported link type") {
+            #expect(learned.stderr.split(separator: "\n").count == 1)
+            return
+        }
+        let (text, path) = try draft([capture])
+        #expect(!text.contains("4094"), "no VLAN is invented")
+        let r = try zonewarden(["analyze", "-c", path, "--format", "eve", capture])
+        let structural = sids(r.stdout).filter { [5001, 5002, 5004, 7001].contains($0) }
+        #expect(structural.isEmpty, "\(structural)\n\(text)\n\(r.stdout)")
+        // The findings learn reports in the draft are those analyze gives with it.
+        let listed = text.split(separator: "\n").filter { $0.hasPrefix("#   ") && $0.dropFirst(4).first?.isNumber == true }
+            .compactMap { Int($0.dropFirst(4).prefix { $0.isNumber }) }
+        #expect(Set(listed) == Set(sids(r.stdout)), "\(text)\n\(r.stdout)")
+    }
+
+    /// Untagged traffic is split by subnet, each with its role: an iSCSI SAN
+    /// and web clients on one untagged link are two zones, not one.
+    @Test func untaggedTrafficIsSplitBySubnet() throws {
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
+        let (text, _) = try draft([dir.appendingPathComponent("iscsi-chap-login-lio.pcap").path,
+                                   dir.appendingPathComponent("telnet-login-administrator.pcap").path])
+        #expect(text.contains("storage-untagged: { role: storage, subnets: [\"192.168.2.0/24\"] }"), "\(text)")
+        #expect(text.contains("guests-untagged: { role: guest, subnets: [\"192.168.75.0/24\"] }"), "\(text)")
+        #expect(text.contains("#   192.168.2.0/24: 2 of 2 flows reached storage services (iscsi tcp/3260 ×2)"), "\(text)")
+    }
+
+    /// QinQ stacks become outer_vlans of the inner VLAN's zone, and the review
+    /// block says that a 0x8100 outer tag may be VLAN hopping.
+    @Test func qinqStacksBecomeOuterVLANs() throws {
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
+        let (text, _) = try draft([dir.appendingPathComponent("vlan-qinq-8100-8100.pcap").path])
+        #expect(text.contains("vlans: [10], outer_vlans: [13]"), "\(text)")
+        #expect(text.contains("VLAN 10 arrived inside outer VLAN 13") && text.contains("VLAN hopping (5001)"), "\(text)")
+        let triple = try draft([dir.appendingPathComponent("vlan-triple-tagged.pcap").path]).text
+        #expect(triple.contains("outer_vlans: ["), "\(triple)")
+    }
+
+    /// Tunnel endpoints go to a transport zone: subnets of endpoints only as a
+    /// whole, public endpoints as hosts (said in the review block).
+    @Test func tunnelEndpointsGoToATransportZone() throws {
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
+        let (text, _) = try draft([dir.appendingPathComponent("gre-within-gre.pcap").path])
+        #expect(text.contains("underlay-untagged: { role: transport, subnets: [\"10.10.11.0/24\", \"10.10.13.0/24\"] }"), "\(text)")
+        #expect(text.contains("underlay-endpoints: { role: transport, subnets: [\"72.205.54.70/32\", \"86.106.164.150/32\"] }"), "\(text)")
+        #expect(text.contains("tunnel endpoint 72.205.54.70 (gre) is a public address"), "\(text)")
+        // A VTEP among guests is declared, and the review says what that accepts.
+        let misplaced = try draft([repoPath("Captures/overlay-misplaced.pcap")]).text
+        #expect(misplaced.contains("tunnel endpoint 192.168.100.70 (vxlan) is in 192.168.100.0/24 of zone guests-vni5000 (guest)"), "\(misplaced)")
+    }
+
+    /// ARP-only and loopback-only captures: the subnets they show, no invented VLAN.
+    @Test func arpAndLoopbackOnlyCaptures() throws {
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
+        let arp = try draft([dir.appendingPathComponent("linux-sll-arp.pcap").path]).text
+        #expect(arp.contains("subnets: [\"10.1.10.0/24\", \"192.168.22.0/24\"]") && !arp.contains("no IP traffic was seen"), "\(arp)")
+        let loopback = try draft([dir.appendingPathComponent("redis-auth-loopback-null.pcap").path]).text
+        #expect(loopback.contains("subnets: [\"127.0.0.0/8\"]"), "\(loopback)")
+        // A VLAN with non-IP frames only is declared.
+        let quiet = try draft([repoPath("Captures/vlan-double-tagging.pcap")]).text
+        #expect(quiet.contains("# VLAN 20: no IP flows, only other frames"), "\(quiet)")
+    }
+
+    /// Admin zones (the clients of management services) and gateways (a MAC
+    /// with many subnets behind it) are proposed, and the review block lists
+    /// them with what the captures' traffic would report under the draft.
+    @Test func adminZonesGatewaysAndWhatLooksLikeAViolation() throws {
+        let (text, _) = try draft([repoPath("Captures/example-site.pcap")])
+        #expect(text.contains("admin-vlan10: { role: admin, subnets: [\"10.99.0.0/24\"] }"), "\(text)")
+        #expect(text.contains("gateways:\n") && text.contains("- { name: gateway-1, macs: [\"00:1b:21:aa:bb:cc\"] }"), "\(text)")
+        #expect(text.contains("admin-vlan10 (10.99.0.0/24 on VLAN 10) is proposed as admin"), "\(text)")
+        #expect(text.contains("#   1001 guest-to-management ×1, e.g. guest 192.168.100.11 in zone guests-vlan100 reached management host 10.10.0.5"), "\(text)")
+        // A console reached from another VLAN: the clients become admins, and the review says so.
+        let console = try draft([repoPath("Captures/console-exposed.pcap")]).text
+        #expect(console.contains("is proposed as admin") && console.contains("If its hosts are not administrators' workstations"), "\(console)")
+    }
+
+    /// Standard input is read once: the draft says the check was not made.
+    /// A capture without frames is an error, not an invented zone.
+    @Test func standardInputAndEmptyCaptures() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap")))
+        let r = try zonewarden(["learn", "-"], stdin: bytes)
+        #expect(r.status == 0 && r.stdout.contains("#   not checked: standard input is read once."), "\(r.stderr)")
+        let empty = temporaryDirectory().appendingPathComponent("empty.pcap")
+        // A pcap header (microseconds, Ethernet) and no packet.
+        var header = Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0])
+        header.append(Data(count: 8))
+        header.append(contentsOf: [0xFF, 0xFF, 0, 0, 1, 0, 0, 0])
+        try header.write(to: empty)
+        let none = try zonewarden(["learn", empty.path])
+        #expect(none.status == 3 && none.stdout.isEmpty && none.stderr == "zonewarden: nothing to learn from: the captures hold no frames\n", "\(none)")
+    }
+}
