@@ -1,4 +1,5 @@
 import Detect
+import Platform
 import Vocabulary
 import Zones
 
@@ -29,6 +30,8 @@ public final class AlertStage {
     /// and a full disk may clear); the caller reports it and ends with status 4.
     public private(set) var failure: SinkError?
     private var communityIDs = CommunityIDCache()
+    /// With several capture interfaces: one finding seen on several of them is written once (``releaseHeld(all:)``).
+    public var interfaceDeduplication: InterfaceDeduplication?
 
     /// Alerts the sinks could not write, by sink name (only those that lost any).
     public var unwritten: [(sink: String, count: Int)] {
@@ -57,7 +60,19 @@ public final class AlertStage {
         guard let suppressed = throttle.admit(d.finding.key, now: d.subject.timestamp) else { return }
         var alert = AlertBuilder.alert(d, zones: zones, interface: interfaceName, cache: &communityIDs)
         alert.suppressed = suppressed
+        if let dedup = interfaceDeduplication, let name = interfaceName {
+            guard let now = dedup.offer(alert, key: d.finding.key, interface: name, now: monotonicSeconds()) else { return }
+            write(now)
+            return
+        }
         write(alert)
+    }
+
+    /// Writes the alerts held for the other interfaces' copies whose time has
+    /// come (every one with `all`, at a stop). Called by each capture thread.
+    public func releaseHeld(all: Bool = false) {
+        guard let dedup = interfaceDeduplication else { return }
+        for alert in dedup.release(now: monotonicSeconds(), all: all) { write(alert) }
     }
 
     /// Writes an alert to every sink.

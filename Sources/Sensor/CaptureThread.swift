@@ -155,6 +155,7 @@ final class CaptureThread: @unchecked Sendable {
                 break loop
             }
             // Housekeeping, every 256 packets or read timeout.
+            alerts.releaseHeld()
             let latest = control.generation.load(ordering: .acquiring)
             if latest != generation {
                 generation = latest
@@ -176,6 +177,7 @@ final class CaptureThread: @unchecked Sendable {
         }
         if failure == nil { drain() }
         pipeline.finish(flushOutputs: false)
+        alerts.releaseHeld(all: true)
         publish(running: false, failure: failure)
         publishReport()
         // The flows still open get their records (after the report, which counts open flows itself).

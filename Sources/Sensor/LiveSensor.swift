@@ -46,6 +46,8 @@ public final class LiveSensor {
     private let log: @Sendable (String) -> Void
     private var threads: [CaptureThread] = []
     private var endpointMemory: EndpointMemory?
+    /// With several interfaces: findings they all saw, written once.
+    private var deduplication: InterfaceDeduplication?
 
     /// The exit statuses `run()` returns, as DESIGN.md's.
     public enum Status: Int32 {
@@ -131,8 +133,11 @@ public final class LiveSensor {
         }
         let zones = control.zones
         let flowIDs = FlowIDSource()
+        // Interfaces that see the same frames (a bridge and its port) find the same things: written once.
+        deduplication = handles.count > 1 ? InterfaceDeduplication() : nil
         for (interface, handle, link) in handles {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+            alerts.interfaceDeduplication = deduplication
             let pipeline: Pipeline
             do throws(ConfigErrors) {
                 alerts.exceptions = try AlertExceptions(zones)
@@ -282,13 +287,17 @@ public final class LiveSensor {
         let outputStats = outputs.map(\.statistics)
         let rules = RuleRegistry.all.map { $0.metadata }
         for line in SensorReport.lines(interfaces, outputStats, rules: rules) { log((final ? "final: " : "") + line) }
+        if let duplicates = deduplication?.duplicates, duplicates > 0 {
+            log((final ? "final: " : "") + "findings seen on several interfaces: \(duplicates) cop\(duplicates == 1 ? "y" : "ies") not written (the first interface's alert names them in seen_on)")
+        }
         if let memory = endpointMemory {
             writeOwnFile("state file") { try memory.save() }
         }
         if let path = settings.metricsFile {
             let failures = fileFailures.sorted { $0.key < $1.key }.map { (file: $0.key, count: $0.value) }
             writeOwnFile("metrics file") {
-                try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules, fileWriteFailures: failures),
+                try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules, fileWriteFailures: failures,
+                                                                  interfaceDuplicates: deduplication?.duplicates),
                                      mode: SafeFile.publicMode)
             }
         }

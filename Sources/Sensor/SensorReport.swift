@@ -45,7 +45,7 @@ public enum SensorReport {
     /// - Parameter fileWriteFailures: failed writes of the sensor's own files
     ///   (metrics, state, report), by file.
     public static func prometheus(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata],
-                                  fileWriteFailures: [(file: String, count: UInt64)] = []) -> String {
+                                  fileWriteFailures: [(file: String, count: UInt64)] = [], interfaceDuplicates: Int? = nil) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP zonewarden_\(name) \(help)\n# TYPE zonewarden_\(name) \(type)\n"
@@ -76,6 +76,10 @@ public enum SensorReport {
         })
         metric("exception_findings_total", "counter", "Findings an exception (accepted risk) kept from being written, by exception (file:line and what it accepts).",
                interfaces.flatMap { s in s.accepted.sorted { $0.key < $1.key }.map { (label("interface", s.interface) + "," + label("exception", $0.key), "\($0.value)") } })
+        if let interfaceDuplicates {
+            metric("interface_duplicates_total", "counter", "Copies of a finding that several interfaces saw (the same frames), not written: another interface's alert names them in seen_on. They count as suppressed on their interface too.",
+                   [("", "\(interfaceDuplicates)")])
+        }
         metric("capture_running", "gauge", "1 while the interface is being captured.", interfaces.map { (label("interface", $0.interface), $0.running ? "1" : "0") })
         metric("output_messages_total", "counter", "Alert messages per output and what became of them.", outputs.flatMap { o in
             [("delivered", o.delivered), ("dropped_queue_full", o.droppedQueueFull), ("failed", o.failed), ("resent", o.resent),

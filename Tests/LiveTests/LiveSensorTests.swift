@@ -447,3 +447,44 @@ extension LiveSensorTests {
         #expect(said.count == 1 && said[0].contains(stateDirectory), "\(text())")
     }
 }
+
+@Suite("One frame on two interfaces", .serialized,
+       .enabled(if: NetworkLab.isAvailable && Rsyslog.isInstalled, "needs root, ip netns, tc and rsyslogd (scripts/setup installs them)"))
+struct InterfaceDeduplicationTests {
+    /// A bridge and one of its ports see the same frames: a real client's
+    /// request from a guest to the management host is one finding, written
+    /// once and naming both interfaces (`seen_on`); the copies are counted.
+    @Test func aBridgeAndItsPortWriteEachFindingOnce() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let eve = live.lab.directory + "/twice.json", metrics = live.lab.directory + "/twice.prom", log = live.lab.directory + "/twice.log"
+        let port = live.lab.host("mgmt").port
+        let binary = productsDirectory.appendingPathComponent("zonewarden").path
+        let p = try live.lab.spawn(in: live.lab.switchNamespace, [binary, "run", "-c", live.configPath, "-i", "br0", "-i", port,
+            "--format", "eve", "-o", eve, "--stats-interval", "1", "--metrics-file", metrics], output: log)
+        let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(waitFor(20) { text().contains("capturing on") }, "\(text())")
+        let guest = live.lab.host("guest"), mgmt = live.lab.host("mgmt")
+        for _ in 0..<2 {
+            #expect(try live.lab.execute(in: guest.namespace, ["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(mgmt.address)/"]) == 0)
+        }
+        let duplicates = { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").firstMatch(of: /zonewarden_interface_duplicates_total\{\} (\d+)/).flatMap { Int($0.1) } ?? 0 }
+        #expect(waitFor(15) { duplicates() >= 1 }, "\(text())")
+        p.signal(SIGTERM)
+        #expect(p.wait(seconds: 30) == 0)
+        let alerts = ((try? String(contentsOfFile: eve, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let sid = { (a: [String: Any]) in (a["alert"] as? [String: Any])?["signature_id"] as? Int }
+        let guestToManagement = alerts.filter { sid($0) == 1001 }
+        #expect(guestToManagement.count == 1, "\(alerts)")
+        let first = try #require(guestToManagement.first)
+        let evidence = (first["zonewarden"] as? [String: Any])?["evidence"] as? [String: Any]
+        let seenOn = Set(((evidence?["seen_on"] as? String) ?? "").split(separator: ",").map(String.init))
+        #expect(seenOn == ["br0", port], "\(first)")
+        #expect(seenOn.contains(first["in_iface"] as? String ?? ""), "\(first)")
+        // No finding is written twice, whichever interface found it first.
+        let findings = alerts.map { "\(sid($0) ?? 0) \($0["src_ip"] ?? "") \($0["dest_ip"] ?? "") \($0["dest_port"] ?? "")" }
+        #expect(Set(findings).count == findings.count, "\(findings)")
+        #expect(text().contains("findings seen on several interfaces: "), "\(text())")
+    }
+}
