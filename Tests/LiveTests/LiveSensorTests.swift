@@ -446,11 +446,7 @@ extension LiveSensorTests {
         let said = text().split(separator: "\n").filter { $0.contains("said once, counted in zonewarden_file_write_failures_total") }
         #expect(said.count == 1 && said[0].contains(stateDirectory), "\(text())")
     }
-}
 
-@Suite("One frame on two interfaces", .serialized,
-       .enabled(if: NetworkLab.isAvailable && Rsyslog.isInstalled, "needs root, ip netns, tc and rsyslogd (scripts/setup installs them)"))
-struct InterfaceDeduplicationTests {
     /// A bridge and one of its ports see the same frames: a real client's
     /// request from a guest to the management host is one finding, written
     /// once and naming both interfaces (`seen_on`); the copies are counted.
