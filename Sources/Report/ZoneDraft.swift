@@ -266,7 +266,7 @@ extension ZoneLearner {
         } else {
             text += " If this port is no QinQ trunk, it is VLAN hopping (5001)."
         }
-        if stack.tags.contains(where: { $0.hasPrefix("\(outer[0]) (0x8100)") || $0.contains(" > ") && !$0.contains("(0x88a8) >") }) {
+        if stack.outermostTPIDs.contains(0x8100) {
             text += " The outer tag is 0x8100, not an 802.1ad S-tag (0x88a8): QinQ switches use 0x88a8 (some 0x8100), VLAN hopping always 0x8100."
         }
         return text

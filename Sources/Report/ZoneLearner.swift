@@ -65,6 +65,8 @@ public struct ZoneLearner {
     public struct Stack {
         var outer = Set<UInt16>()
         var tags = Set<String>()
+        /// The outermost tag's TPIDs: 802.1ad S-tags are 0x88a8, VLAN hopping's always 0x8100.
+        var outermostTPIDs = Set<UInt16>()
         var frames = 0
     }
 
@@ -172,7 +174,9 @@ public struct ZoneLearner {
     private mutating func noteStack(_ stack: VLANStack) {
         var ids: [UInt16] = []
         var tags: [String] = []
+        var outermostTPID: UInt16 = 0
         for i in 0..<stack.count where stack[i].id != 0 {
+            if ids.isEmpty { outermostTPID = stack[i].tpid }
             ids.append(stack[i].id)
             tags.append("\(stack[i].id) (0x\(String(stack[i].tpid, radix: 16)))")
         }
@@ -180,6 +184,7 @@ public struct ZoneLearner {
         guard ids.count >= 2, let inner = ids.last, stacks[inner] != nil || stacks.count < Self.placeLimit else { return }
         var s = stacks[inner] ?? Stack()
         s.outer.formUnion(ids.dropLast())
+        s.outermostTPIDs.insert(outermostTPID)
         if s.tags.count < 8 { s.tags.insert(tags.joined(separator: " > ")) }
         s.frames += 1
         stacks[inner] = s
