@@ -56,11 +56,12 @@ let package = Package(
         // Detections become alerts: throttling, building, formats, sinks and syslog transports.
         .target(name: "Alerting", dependencies: ["Vocabulary", "Platform", "Decode", "Zones", "Detect", "CRelp"], swiftSettings: hotPath),
         // The communication report and `learn`: what the network does, for planning.
+        .target(name: "Evidence", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Inspect", "Detect", "Alerting"], swiftSettings: hotPath),
         .target(name: "Report", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Detect", "Alerting"]),
-        .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Report"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Evidence", "Report"], swiftSettings: hotPath),
         .executableTarget(
             name: "zonewarden",
-            dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Sensor", "Report",
+            dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Evidence", "Sensor", "Report",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hotPath
         ),
@@ -80,6 +81,7 @@ let package = Package(
         .target(name: "FuzzHarness", dependencies: ["Sensor", "Capture", "Decode", "Vocabulary", "Zones", "Inspect", "Alerting"], path: "Tests/FuzzHarness"),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness", "Inspect"], resources: [.copy("Inputs")]),
         .testTarget(name: "AlertingTests", dependencies: ["Vocabulary", "Platform", "Alerting", "Detect", "Decode", "Zones", "TestSupport"]),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "Inspect"]),
         .testTarget(name: "InspectTests", dependencies: ["Vocabulary", "Inspect", "CaptureBuilder"]),
         .testTarget(name: "DetectTests", dependencies: ["Vocabulary", "Detect", "Inspect", "Sensor", "Alerting", "CaptureBuilder", "Capture", "Decode", "Flows", "Zones"]),
         // Root only: a lab in network namespaces with real clients, servers and rsyslog.

@@ -38,6 +38,9 @@ public struct Alert: Sendable {
     public var evidence: Evidence = []
     /// Alerts with the same key suppressed since the previous one was written.
     public var suppressed: Int = 0
+    /// The evidence file holding the finding's packets (`--evidence`), as a path
+    /// under the evidence directory; nil without evidence or for a finding with no packet.
+    public var pcap: String?
 
     public init(timestamp: UInt64, sid: Int, rule: String, severity: Severity, message: Message) {
         self.timestamp = timestamp

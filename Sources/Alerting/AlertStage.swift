@@ -32,6 +32,8 @@ public final class AlertStage {
     private var communityIDs = CommunityIDCache()
     /// With several capture interfaces: one finding seen on several of them is written once (``releaseHeld(all:)``).
     public var interfaceDeduplication: InterfaceDeduplication?
+    /// Where the packets of each finding written are kept (`--evidence`); nil: nowhere, at no cost.
+    public var evidence: (any AlertEvidence)?
 
     /// Alerts the sinks could not write, by sink name (only those that lost any).
     public var unwritten: [(sink: String, count: Int)] {
@@ -60,6 +62,7 @@ public final class AlertStage {
         guard let suppressed = throttle.admit(d.finding.key, now: d.subject.timestamp) else { return }
         var alert = AlertBuilder.alert(d, zones: zones, interface: interfaceName, cache: &communityIDs)
         alert.suppressed = suppressed
+        if let evidence { alert.pcap = evidence.evidenceFile(for: d) }
         if let dedup = interfaceDeduplication, let name = interfaceName {
             guard let now = dedup.offer(alert, key: d.finding.key, interface: name, now: monotonicSeconds()) else { return }
             write(now)
@@ -97,4 +100,12 @@ public final class AlertStage {
             }
         }
     }
+}
+
+/// Keeps the packets of the findings written (the evidence recorder): the
+/// alert stage asks it once for every alert it writes.
+public protocol AlertEvidence: AnyObject {
+    /// The path of the file that will hold the packets of `detection`'s flow
+    /// (or its packet), or nil when there are none.
+    func evidenceFile(for detection: Detection) -> String?
 }

@@ -73,6 +73,9 @@ public enum FlowState {
     /// The responder is a management-role host and its port a management
     /// service (set by classification; inspectors judge TLS versions only there).
     public static let managementService: UInt16 = 1 << 12
+    /// An evidence file (`--evidence`) waits for this flow's next packets: the
+    /// recorder must see them (others it skips from the record alone).
+    public static let evidencePending: UInt16 = 1 << 13
 
     /// Whether a payload packet of this flow must go to application inspection:
     /// not once it is done, nor for a side already judged while no inspection

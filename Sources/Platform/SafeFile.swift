@@ -37,7 +37,7 @@ public enum SafeFile {
         public let path: String
         public let reason: String
         public var description: String { "\(path): \(reason)" }
-        init(_ path: String, _ reason: String) {
+        public init(_ path: String, _ reason: String) {
             self.path = path
             self.reason = reason
         }

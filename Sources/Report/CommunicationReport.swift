@@ -38,8 +38,22 @@ public struct CommunicationReport: Sendable {
     public var lastTimestamp: UInt64 = 0
     public var captures: [String] = []
     public var configFile: String
+    /// Where the report is written (evidence links are made relative to it); nil: standard output.
+    public var outputPath: String?
     /// The configuration's exceptions and what each accepted (``AcceptedRisk``).
     public var acceptedRisks: [AcceptedRisk] = []
+    /// Findings with their evidence files (`--evidence`), the first ``evidencePerRule`` of each rule.
+    public private(set) var evidence: [Int: [EvidenceLink]] = [:]
+    public static let evidencePerRule = 20
+
+    /// A finding and the pcap file that holds its packets.
+    public struct EvidenceLink: Sendable, Equatable {
+        public var timestamp: UInt64
+        /// `rule-name: message`.
+        public var signature: String
+        /// The file's path as the alert names it.
+        public var pcap: String
+    }
 
     /// One exception (`exceptions:`) as the report lists it: the findings it
     /// kept from being alerts, with who accepted them why, and until when.
@@ -118,6 +132,8 @@ public struct CommunicationReport: Sendable {
         r.lastTimestamp = lastTimestamp
         r.captures = captures
         r.acceptedRisks = acceptedRisks
+        r.evidence = evidence
+        r.outputPath = outputPath
         return r
     }
 
@@ -152,6 +168,9 @@ public struct CommunicationReport: Sendable {
     /// Counts an alert: by rule, on its zone pair, and the segments and addresses it names.
     public mutating func add(_ alert: Alert) {
         alertsBySID[alert.sid, default: 0] += 1
+        if let pcap = alert.pcap, evidence[alert.sid, default: []].count < Self.evidencePerRule {
+            evidence[alert.sid, default: []].append(EvidenceLink(timestamp: alert.timestamp, signature: alert.signature, pcap: pcap))
+        }
         if let from = alert.sourceZone.flatMap({ zoneNames.firstIndex(of: $0) }) ?? (alert.sourceZone == nil ? 0 : nil),
            let to = alert.destinationZone.flatMap({ zoneNames.firstIndex(of: $0) }) ?? (alert.destinationZone == nil ? 0 : nil),
            alert.sourceIP != nil || alert.sourceMAC != nil {
@@ -187,6 +206,9 @@ public struct CommunicationReport: Sendable {
         for (s, t) in other.undeclaredSegments { undeclaredSegments[s] = min(undeclaredSegments[s] ?? .max, t) }
         unknownAddresses.merge(other.unknownAddresses)
         for (sid, n) in other.alertsBySID { alertsBySID[sid, default: 0] += n }
+        for (sid, links) in other.evidence {
+            evidence[sid] = Array((evidence[sid, default: []] + links).sorted { $0.timestamp < $1.timestamp }.prefix(Self.evidencePerRule))
+        }
         flows += other.flows
         packets += other.packets
         bytes += other.bytes

@@ -24,6 +24,9 @@ enum JSONReport {
         j += "  \"accepted_risks\": [" + r.acceptedRisks.map { a in
             "{\"exception\": \(s(a.place)), \"accepts\": \(s(a.scope)), \"reason\": \(s(a.reason)), \"expires\": \(a.expires.map(s) ?? "null"), "
                 + "\"expired\": \(a.expired), \"findings\": \(a.findings)}"
+        }.joined(separator: ", ") + "],\n"
+        j += "  \"evidence\": [" + r.evidence.sorted { $0.key < $1.key }.flatMap { sid, links in
+            links.map { "{\"sid\": \(sid), \"time\": \(s(ReportText.time($0.timestamp))), \"finding\": \(s($0.signature)), \"pcap\": \(s($0.pcap))}" }
         }.joined(separator: ", ") + "]\n"
         return j + "}\n"
     }

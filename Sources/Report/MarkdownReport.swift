@@ -56,6 +56,16 @@ enum MarkdownReport {
                 md += "| \(ReportText.markdownCell(a.place)) | \(ReportText.markdownCell(a.scope)) | \(ReportText.markdownCell(a.reason)) | \(expires) | \(a.findings) |\n"
             }
         }
+        if !r.evidence.isEmpty {
+            md += "\n## Evidence\n\nThe packets of each finding, one pcap file per alert (the first \(CommunicationReport.evidencePerRule) of each rule; secrets masked with `*`).\n\n"
+            md += "| time | finding | pcap |\n|---|---|---|\n"
+            for (_, links) in r.evidence.sorted(by: { $0.key < $1.key }) {
+                for l in links {
+                    let href = ReportText.link(to: l.pcap, from: r.outputPath)
+                    md += "| \(ReportText.time(l.timestamp)) | \(ReportText.markdownCell(l.signature)) | [\(ReportText.markdownCell(ReportText.fileName(l.pcap)))](<\(href)>) |\n"
+                }
+            }
+        }
         return md
     }
 }

@@ -36,6 +36,12 @@ public final class ReportCollector: AlertSink {
     /// A new configuration: the report goes on under its zones (``CommunicationReport/rezoned(_:)``).
     public func rezone(_ zones: ZoneMap) { report = report.rezoned(zones) }
 
+    /// Where the report will be written (its evidence links are relative to it).
+    public var outputPath: String? {
+        get { report.outputPath }
+        set { report.outputPath = newValue }
+    }
+
     /// The exceptions and what they accepted, for the report's "Accepted risks".
     public func acceptedRisks(_ risks: [CommunicationReport.AcceptedRisk]) { report.acceptedRisks = risks }
 

@@ -1,5 +1,8 @@
 import Alerting
 import Detect
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The output formats of `zonewarden report`.
 public enum ReportFormat: String, CaseIterable, Sendable {
@@ -40,6 +43,38 @@ enum ReportText {
     static func span(_ r: CommunicationReport) -> (String, String) {
         guard r.firstTimestamp != 0 else { return ("-", "-") }
         return (Timestamp.rfc3339(r.firstTimestamp), Timestamp.rfc3339(r.lastTimestamp))
+    }
+
+    /// A finding's time.
+    static func time(_ t: UInt64) -> String { Timestamp.rfc3339(t) }
+
+    /// The last component of a path.
+    static func fileName(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }
+
+    /// A link from the report at `report` to the file at `path`: relative to
+    /// the report's folder when both are known (the report and its evidence
+    /// can be moved together), else the path as given.
+    static func link(to path: String, from report: String?) -> String {
+        guard let report, let target = absolute(path), let base = absolute(directory(report)) else { return path }
+        let t = target.split(separator: "/"), b = base.split(separator: "/")
+        var common = 0
+        while common < min(t.count, b.count) && t[common] == b[common] { common += 1 }
+        return (Array(repeating: "..", count: b.count - common) + t[common...].map(String.init)).joined(separator: "/")
+    }
+
+    private static func directory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `path` made absolute through its folder (which exists; the file itself may not yet).
+    private static func absolute(_ path: String) -> String? {
+        let folder = directory(path), name = fileName(path)
+        guard let resolved = realpath(folder, nil) else { return nil }
+        defer { free(resolved) }
+        let base = String(cString: resolved)
+        if path.hasSuffix("/") || path == "." { return base }
+        return (base == "/" ? "" : base) + "/" + name
     }
 
     /// 1234567 → "1.2 MB".

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Evidence
 import Platform
 import Report
 import Synchronization
@@ -128,6 +129,7 @@ final class CaptureThread: @unchecked Sendable {
 
     private func run() {
         pipeline.beginLink(interface)
+        pipeline.evidence?.linkType = handle.linkType.rawValue
         var generation = control.generation.load(ordering: .acquiring)
         var lastPublish = monotonicSeconds()
         var lastLinkReport = lastPublish
@@ -237,9 +239,14 @@ final class CaptureThread: @unchecked Sendable {
             log("\(interface): sensor.max_flows or sensor.stream_window changed: the flows start afresh")
             pipeline.finish(flushOutputs: false)
             let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
+            let evidence = pipeline.evidence
             if flowLog != nil { pipeline.endAllFlows(.forced) }
             pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
             pipeline.flowLog = flowLog
+            if let evidence {
+                pipeline.attachEvidence(evidence.directory, packetsPerFlow: evidence.packetsPerFlow, memoryBytes: evidence.memoryBytes)
+                pipeline.evidence?.linkType = handle.linkType.rawValue
+            }
             // Flow ids go on from where they were: no id names two flows in one alert file.
             pipeline.flows.idSource = flowIDs
             if let c = collector {

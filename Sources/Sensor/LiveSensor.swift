@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Evidence
 import Flows
 import Platform
 import Report
@@ -31,6 +32,8 @@ public struct LiveSettings: Sendable {
     public var outputPaths: [String] = []
     /// Where every flow's record goes when it ends (`--flow-log`), shared by the capture threads.
     public var flowLog: FlowLog?
+    /// Where the packets behind the alerts go (`--evidence`, `sensor.evidence`); opened once privileges are dropped.
+    public var evidence = EvidenceSetting()
     public init(interfaces: [String]) { self.interfaces = interfaces }
 }
 
@@ -48,6 +51,8 @@ public final class LiveSensor {
     private var endpointMemory: EndpointMemory?
     /// With several interfaces: findings they all saw, written once.
     private var deduplication: InterfaceDeduplication?
+    /// The evidence directory the capture threads share (`--evidence`).
+    public private(set) var evidenceDirectory: EvidenceDirectory?
 
     /// The exit statuses `run()` returns, as DESIGN.md's.
     public enum Status: Int32 {
@@ -131,6 +136,17 @@ public final class LiveSensor {
                 return .outputs
             }
         }
+        var evidence: EvidenceDirectory?
+        if let dir = settings.evidence.directory {
+            do throws(SafeFile.Failure) {
+                evidence = try EvidenceDirectory(path: dir, maximumMegabytes: settings.evidence.maximumMegabytes)
+            } catch {
+                log("the evidence directory cannot be used\(settings.user.map { " as user \($0)" } ?? ""): \(error.description); nothing captured")
+                return .outputs
+            }
+            evidence?.onFirstFailure = { [log] in log($0) }
+        }
+        evidenceDirectory = evidence
         let zones = control.zones
         let flowIDs = FlowIDSource()
         // Interfaces that see the same frames (a bridge and its port) find the same things: written once.
@@ -147,6 +163,9 @@ public final class LiveSensor {
                 return .configuration
             }
             pipeline.flowLog = settings.flowLog
+            if let evidence {
+                pipeline.attachEvidence(evidence, packetsPerFlow: settings.evidence.packetsPerFlow, memoryBytes: settings.evidence.memoryMegabytes << 20)
+            }
             // One id space for every interface (alerts and flow records name flows by id).
             pipeline.flows.idSource = flowIDs
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
@@ -193,6 +212,7 @@ public final class LiveSensor {
         control.stopping.store(true, ordering: .releasing)
         for t in threads { t.interrupt() }
         for t in threads { t.join() }
+        evidenceDirectory?.stop()
         for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
         settings.flowLog?.stop()
         report(final: true)
@@ -290,6 +310,11 @@ public final class LiveSensor {
         if let duplicates = deduplication?.duplicates, duplicates > 0 {
             log((final ? "final: " : "") + "findings seen on several interfaces: \(duplicates) cop\(duplicates == 1 ? "y" : "ies") not written (the first interface's alert names them in seen_on)")
         }
+        if let e = evidenceDirectory?.statistics, e.written + e.failed + e.tooLarge > 0 {
+            var line = "evidence \(evidenceDirectory!.path): \(e.written) files written, \(e.files) held (\(e.bytesHeld) bytes), \(e.removed) older removed"
+            if e.failed + e.tooLarge > 0 { line += ", \(e.failed + e.tooLarge) not written (first: \(e.firstFailure ?? "larger than sensor.evidence.max_megabytes"))" }
+            log((final ? "final: " : "") + line)
+        }
         if let memory = endpointMemory {
             writeOwnFile("state file") { try memory.save() }
         }
@@ -297,7 +322,8 @@ public final class LiveSensor {
             let failures = fileFailures.sorted { $0.key < $1.key }.map { (file: $0.key, count: $0.value) }
             writeOwnFile("metrics file") {
                 try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules, fileWriteFailures: failures,
-                                                                  interfaceDuplicates: deduplication?.duplicates),
+                                                                  interfaceDuplicates: deduplication?.duplicates,
+                                                                  evidence: evidenceDirectory?.statistics),
                                      mode: SafeFile.publicMode)
             }
         }

@@ -88,6 +88,7 @@ public struct OfflineAnalysis {
         }
         // Each file is a link of its own for the rules that judge a link (5003).
         pipeline.beginLink(linkName)
+        pipeline.evidence?.linkType = handle.linkType.rawValue
         defer { pipeline.endLink() }
         if let observe = packetObserver {
             do throws(CaptureError) {

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Decode
 import Detect
+import Evidence
 import Flows
 import Inspect
 import Vocabulary
@@ -49,6 +50,12 @@ public final class Pipeline {
     public var onFlowEnd: ((borrowing FlowRecord, UInt64) -> Void)?
     /// Where a record of every flow goes when it ends (`--flow-log`); nil: nowhere, at no cost.
     public var flowLog: FlowLog?
+    /// Keeps the packets behind the alerts (`--evidence`, ``attachEvidence(_:packetsPerFlow:memoryBytes:)``); nil: nothing kept, at no cost.
+    public private(set) var evidence: EvidenceRecorder? {
+        didSet { evidenceMoment = evidence?.moment }
+    }
+    /// Where the packet being processed is described for ``evidence`` (plain stores per packet, no call).
+    private var evidenceMoment: UnsafeMutablePointer<EvidenceMoment>?
     /// Why the flows being removed end, while ``endAllFlows(_:)`` removes them.
     private var endingReason: FlowEndRecord.Reason?
     /// Timestamps of the first and last packet processed (0 before any).
@@ -90,6 +97,8 @@ public final class Pipeline {
         linkVLANFrames.initialize(repeating: 0, count: 4096)
         let flows = self.flows
         flows.onRemove = { [unowned self, unowned flows] index, record, evicted in
+            // A flow an evidence file waits for: written once this moment's alerts are out.
+            if record.state & FlowState.evidencePending != 0, let evidence = self.evidence { evidence.flowEnding(index: index, id: flows.id(index)) }
             self.flowEnded(flows: flows, index: index)
             self.onFlowEnd?(record, flows.firstSeen(index))
             if let log = self.flowLog {
@@ -135,6 +144,7 @@ public final class Pipeline {
         batching = false
         if detector.detections.count > 1 { detector.sortDetections() }
         deliver()
+        evidence?.flushEnded()
     }
 
     /// While flows leave together, ``deliver()`` keeps what is found for one sorted hand-on.
@@ -177,6 +187,7 @@ public final class Pipeline {
         count(p)
         advanceClock(p.pointee.timestamp)
         processFlow(p, bytes: bytes, key: key)
+        if let moment = evidenceMoment { moment.pointee.bytes = nil }
     }
 
     /// A worker's part of a packet (``ShardedAnalysis``): time passes for
@@ -228,12 +239,27 @@ public final class Pipeline {
         // Flows.
         guard let key else {
             statistics.packetsWithoutFlow &+= 1
+            if let moment = evidenceMoment {
+                moment.pointee = EvidenceMoment()
+                moment.pointee.packet = UnsafePointer(p)
+                moment.pointee.bytes = bytes
+            }
             detector.packetWithoutFlow(p)
             deliver()
             return
         }
         let update = flows.track(p, key)
         let record = flows.record(update.index)
+        if let moment = evidenceMoment {
+            moment.pointee.index = update.index
+            moment.pointee.id = flows.id(update.index)
+            moment.pointee.packet = UnsafePointer(p)
+            moment.pointee.bytes = bytes
+            moment.pointee.fromInitiator = update.fromInitiator
+            moment.pointee.flow = record
+            moment.pointee.stored = false
+            if _slowPath(EvidenceRecorder.wants(record, payloadLength: p.pointee.payloadLength)) { evidence.unsafelyUnwrapped.record() }
+        }
         // A flow not classified yet: a new one, or one a new configuration re-judges.
         let unjudged = record.pointee.state & FlowState.classified == 0
         if _slowPath(unjudged || update.isFirstReply) {
@@ -266,6 +292,9 @@ public final class Pipeline {
         }
         inspection.inspect(flows: flows, index: index, packet: p, bytes: bytes, fromClient: fromInitiator)
         if _slowPath(!inspection.output.dataChannels.isEmpty) { announce(inspection.output.dataChannels, by: record.pointee, at: p.pointee.timestamp) }
+        if let evidence, !inspection.output.secrets.isEmpty || !inspection.output.events.isEmpty {
+            evidence.noteInspection(index: index, inspection.output)
+        }
         guard !inspection.output.events.isEmpty else { return }
         detector.applicationEvents(inspection.output.events, flow: record, id: flows.id(index), packet: p)
         deliver()
@@ -292,6 +321,11 @@ public final class Pipeline {
         // Only flows whose record says an inspection holds state: ending a flow costs nothing otherwise.
         guard flows.record(index).pointee.state & FlowState.inspecting != 0, inspection.isInspecting(index) else { return }
         guard var context = inspection.flowEnded(index), !inspection.output.events.isEmpty else { return }
+        if let evidence {
+            evidence.noteInspection(index: index, inspection.output)
+            // Its alerts may want the flow's evidence after it has left the table.
+            evidence.flowEnding(index: index, id: flows.id(index))
+        }
         let record = flows.record(index)
         context.timestamp = record.pointee.lastSeen
         withUnsafePointer(to: &context) { packet in
@@ -389,6 +423,7 @@ public final class Pipeline {
         batching = false
         detector.sortDetections()
         deliver()
+        evidence?.flushAll()
         if flushOutputs { alerts.flush() }
     }
 }
@@ -400,6 +435,15 @@ extension Pipeline {
         endingReason = reason
         flows.removeAll()
         endingReason = nil
+        evidence?.flushEnded()
+    }
+
+    /// Keeps the packets behind this pipeline's alerts in `directory` (`--evidence`).
+    public func attachEvidence(_ directory: EvidenceDirectory, packetsPerFlow: Int, memoryBytes: Int) {
+        evidence?.flushAll()
+        let recorder = EvidenceRecorder(directory: directory, capacity: flows.capacity, packetsPerFlow: packetsPerFlow, memoryBytes: memoryBytes)
+        evidence = recorder
+        alerts.evidence = recorder
     }
 
     /// A flow log's record of a flow leaving the table.

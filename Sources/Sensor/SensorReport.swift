@@ -1,5 +1,6 @@
 import Alerting
 import Detect
+import Evidence
 
 /// The live sensor's statistics: one line per interface and output for the
 /// log, and the Prometheus text format for node_exporter's textfile collector.
@@ -45,7 +46,8 @@ public enum SensorReport {
     /// - Parameter fileWriteFailures: failed writes of the sensor's own files
     ///   (metrics, state, report), by file.
     public static func prometheus(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata],
-                                  fileWriteFailures: [(file: String, count: UInt64)] = [], interfaceDuplicates: Int? = nil) -> String {
+                                  fileWriteFailures: [(file: String, count: UInt64)] = [], interfaceDuplicates: Int? = nil,
+                                  evidence: EvidenceDirectory.Statistics? = nil) -> String {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP zonewarden_\(name) \(help)\n# TYPE zonewarden_\(name) \(type)\n"
@@ -79,6 +81,13 @@ public enum SensorReport {
         if let interfaceDuplicates {
             metric("interface_duplicates_total", "counter", "Copies of a finding that several interfaces saw (the same frames), not written: another interface's alert names them in seen_on. They count as suppressed on their interface too.",
                    [("", "\(interfaceDuplicates)")])
+        }
+        if let e = evidence {
+            metric("evidence_files_total", "counter", "Evidence pcap files written (--evidence).", [("", "\(e.written)")])
+            metric("evidence_failures_total", "counter", "Evidence files that could not be written (full disk, no permission, larger than the directory's bound); their alerts were written.",
+                   [("", "\(e.failed + e.tooLarge)")])
+            metric("evidence_removed_total", "counter", "Older evidence files removed to keep the directory under sensor.evidence.max_megabytes.", [("", "\(e.removed)")])
+            metric("evidence_bytes", "gauge", "Bytes of the pcap files in the evidence directory.", [("", "\(e.bytesHeld)")])
         }
         metric("capture_running", "gauge", "1 while the interface is being captured.", interfaces.map { (label("interface", $0.interface), $0.running ? "1" : "0") })
         metric("output_messages_total", "counter", "Alert messages per output and what became of them.", outputs.flatMap { o in

@@ -589,7 +589,8 @@ struct ConfigReader {
     }
 
     static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
-                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds", "flow_log"]
+                             "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds", "flow_log",
+                             "evidence"]
 
     mutating func readMultiHomed(_ node: Node) -> MultiHomedSettings {
         var settings = MultiHomedSettings()
@@ -649,6 +650,16 @@ struct ConfigReader {
             case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
             case "state_file": s.stateFile = scalar(v, key)
             case "flow_log": s.flowLog = scalar(v, key)
+            case "evidence":
+                guard let items = mapping(v, "evidence", allowed: ["dir", "max_megabytes", "packets_per_flow", "memory_megabytes"]) else { continue }
+                for (k, _, x) in items {
+                    switch k {
+                    case "dir": s.evidence.directory = scalar(x, "evidence.dir")
+                    case "max_megabytes": s.evidence.maximumMegabytes = integer(x, "evidence.max_megabytes", 1...1_048_576) ?? s.evidence.maximumMegabytes
+                    case "packets_per_flow": s.evidence.packetsPerFlow = integer(x, "evidence.packets_per_flow", 1...10_000) ?? s.evidence.packetsPerFlow
+                    default: s.evidence.memoryMegabytes = integer(x, "evidence.memory_megabytes", 1...65_536) ?? s.evidence.memoryMegabytes
+                    }
+                }
             case "baseline_seconds": s.baselineSeconds = integer(v, key, 0...31_536_000) ?? s.baselineSeconds
             case "alert_throttle_seconds": s.alertThrottleSeconds = integer(v, key, 0...31_536_000) ?? s.alertThrottleSeconds
             case "stats_interval": s.statsInterval = integer(v, key, 1...86_400) ?? s.statsInterval

@@ -117,7 +117,22 @@ public struct SensorSettings: Sendable {
     public var baselineSeconds: Int = 600
     /// Where a record of every flow goes when it ends (`--flow-log` overrides it).
     public var flowLog: String?
+    /// Where the packets behind the alerts go (`sensor.evidence`; `--evidence` overrides its directory).
+    public var evidence = EvidenceSetting()
     public var outputs: [OutputSetting] = []
+    public init() {}
+}
+
+/// `sensor.evidence`: a pcap file per alert, with the flow's packets.
+public struct EvidenceSetting: Sendable {
+    /// The directory; nil: no evidence unless `--evidence` names one.
+    public var directory: String?
+    /// The most the directory's pcap files may hold together; the oldest go first.
+    public var maximumMegabytes = 1024
+    /// Packets kept of a flow before its alert, and taken after it.
+    public var packetsPerFlow = 32
+    /// The ring of every flow's first packets, per capture thread.
+    public var memoryMegabytes = 64
     public init() {}
 }
 

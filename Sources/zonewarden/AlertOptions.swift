@@ -60,4 +60,9 @@ struct AlertOptions: ParsableArguments {
             help: ArgumentHelp("Write a record of every flow to this file when it ends: a Suricata EVE flow event (packets and bytes each way, start, end, state, why it ended) with the zones of both ends and of the segment; flows still open are written at the end. analyze creates or truncates it, run appends. Overrides sensor.flow_log.",
                                valueName: "PATH"))
     var flowLog: String?
+
+    @Option(name: .customLong("evidence"),
+            help: ArgumentHelp("Keep the packets behind every alert written: one pcap file per alert in this directory (created with mode 0700; files 0600), holding its flow's first packets, the alert's packet and up to sensor.evidence.packets_per_flow (default 32) that follow. The alert names its file (pcap=..., EVE alert.metadata.pcap). Passwords, communities and other secrets the inspectors recognise are overwritten with '*'. The directory is kept under sensor.evidence.max_megabytes (default 1024), the oldest files removed first. Overrides sensor.evidence.dir.",
+                               valueName: "DIR"))
+    var evidence: String?
 }

@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Evidence
 import Platform
 import Sensor
 import Vocabulary
@@ -91,10 +92,19 @@ struct AnalyzeCommand: ParsableCommand {
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = try acceptedRisks(zones)
         let flowLog = try openFlowLog(options.flowLog ?? zones.config.sensor.flowLog, append: false, alertsOnStandardOutput: options.output == nil)
+        let evidenceSetting = zones.config.sensor.evidence
+        let evidence = try openEvidence(options.evidence ?? evidenceSetting.directory, maximumMegabytes: evidenceSetting.maximumMegabytes)
+        if evidence != nil, let workers, workers > 1 {
+            writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
-        let threads = captures.contains(where: isStream) ? 1 : workers ?? defaultWorkers
+        let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
         analysis.flowLog = flowLog
+        if let evidence {
+            analysis.pipeline?.attachEvidence(evidence, packetsPerFlow: evidenceSetting.packetsPerFlow, memoryBytes: evidenceSetting.memoryMegabytes << 20)
+        }
         var failed = 0
         // Files are one capture read in time order, whatever order they were given in.
         let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
@@ -110,6 +120,8 @@ struct AnalyzeCommand: ParsableCommand {
             if StopSignals.requested { break }
         }
         analysis.finish()
+        // Every evidence file written before the summary counts them.
+        evidence?.stop()
         if let flowLog {
             // The flows still open at the end of the input get their records.
             analysis.endAllFlows(.shutdown)
@@ -125,7 +137,10 @@ struct AnalyzeCommand: ParsableCommand {
             c.stop(deadline: now + (syslogTimeout ?? Self.defaultSyslogTimeout),
                    unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
         }
-        if summary { writeError(analysis.summary(files: captures.count, failedFiles: failed)) }
+        if summary {
+            writeError(analysis.summary(files: captures.count, failedFiles: failed))
+            if let evidence, let recorder = analysis.pipeline?.evidence { writeError(evidenceSummary(evidence, recorder.statistics)) }
+        }
         for warning in analysis.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
         let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }
         for o in undelivered {
@@ -133,6 +148,12 @@ struct AnalyzeCommand: ParsableCommand {
         }
         if let flowLog, let failure = flowLog.failure {
             writeError("zonewarden: flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow record\(flowLog.unwritten == 1 ? "" : "s") not written")
+            if alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
+        }
+        if let evidence, evidence.statistics.failed + evidence.statistics.tooLarge > 0 {
+            let s = evidence.statistics
+            writeError("zonewarden: evidence \(evidence.path): \(s.failed + s.tooLarge) file\(s.failed + s.tooLarge == 1 ? "" : "s") not written"
+                       + (s.firstFailure.map { " (first: \($0))" } ?? "") + (s.tooLarge > 0 ? "; \(s.tooLarge) larger than sensor.evidence.max_megabytes" : ""))
             if alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
         }
         if let failure = alerts.failure {
@@ -209,6 +230,8 @@ final class Analysis {
         single?.pipeline.endAllFlows(reason)
         sharded?.endAllFlows(reason)
     }
+    /// The one pipeline (nil with several workers).
+    var pipeline: Pipeline? { single?.pipeline }
     var packets: UInt64 { single?.pipeline.statistics.packets ?? sharded?.statistics.packets ?? 0 }
     var tableWarnings: [(name: String, text: String)] { single?.pipeline.tableWarnings ?? sharded?.tableWarnings ?? [] }
     func summary(files: Int, failedFiles: Int) -> String {
@@ -231,6 +254,32 @@ func openFlowLog(_ path: String?, append: Bool, alertsOnStandardOutput: Bool) th
         writeError("zonewarden: --flow-log: \(error)")
         throw ExitCode(ExitStatus.usage)
     }
+}
+
+/// The evidence directory at `path` (nil: none); one that cannot be used is a usage error (status 2).
+func openEvidence(_ path: String?, maximumMegabytes: Int) throws -> EvidenceDirectory? {
+    guard let path else { return nil }
+    do throws(SafeFile.Failure) {
+        let directory = try EvidenceDirectory(path: path, maximumMegabytes: maximumMegabytes)
+        directory.onFirstFailure = { writeError("zonewarden: \($0)") }
+        if directory.isOpenToOthers { writeError("zonewarden: note: evidence directory \(path) can be listed by other users; its files are readable by this user only") }
+        return directory
+    } catch {
+        writeError("zonewarden: --evidence: \(error)")
+        throw ExitCode(ExitStatus.usage)
+    }
+}
+
+/// The summary's line on the evidence written.
+func evidenceSummary(_ directory: EvidenceDirectory, _ r: EvidenceRecorder.Statistics) -> String {
+    let d = directory.statistics
+    var line = "evidence: \(r.alerts) alert\(r.alerts == 1 ? "" : "s") with a pcap file, \(d.written) written (\(d.bytesWritten) bytes) in \(directory.path)"
+    line += "; \(d.files) files (\(d.bytesHeld) bytes) held there, limit \(directory.maximumBytes >> 20) MB, \(d.removed) older removed"
+    line += "; \(d.maskedBytes) secret bytes masked, \(d.withheld) file\(d.withheld == 1 ? "" : "s") with payload withheld"
+    if d.failed + d.tooLarge > 0 { line += "; \(d.failed + d.tooLarge) not written" }
+    line += "; \(r.packetsKept) packets (\(r.bytesKept) bytes) kept in the ring, \(r.packetsAppended) copied into files"
+    if r.writtenEarly > 0 { line += ", \(r.writtenEarly) files written before their flow ended (memory_megabytes)" }
+    return line
 }
 
 /// The pipeline for a validated configuration (a failure here is a configuration error, status 2).

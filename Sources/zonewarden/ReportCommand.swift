@@ -40,6 +40,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only count packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
     var bpf: String?
 
+    @Option(help: ArgumentHelp("Keep the packets of every finding as a pcap file in this directory (as analyze --evidence; secrets masked) and link them from the report's Evidence section (relative to the report's file, so the two can be moved together).", valueName: "DIR"))
+    var evidence: String?
+
     @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
     var captures: [String]
 
@@ -71,6 +74,12 @@ struct ReportCommand: ParsableCommand {
         collector.dataChannels = alerts.dataChannels
         let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
+        let evidenceDirectory = try openEvidence(evidence, maximumMegabytes: zones.config.sensor.evidence.maximumMegabytes)
+        if let directory = evidenceDirectory {
+            let e = zones.config.sensor.evidence
+            pipeline.attachEvidence(directory, packetsPerFlow: e.packetsPerFlow, memoryBytes: e.memoryMegabytes << 20)
+        }
+        collector.outputPath = output
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
         for path in captures {
@@ -81,6 +90,7 @@ struct ReportCommand: ParsableCommand {
             }
         }
         pipeline.finish()
+        evidenceDirectory?.stop()
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions))

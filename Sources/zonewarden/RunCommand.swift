@@ -125,6 +125,8 @@ struct RunCommand: ParsableCommand {
         settings.reportPath = report
         settings.reportFormat = reportFormat ?? report.flatMap { ReportFormat(fileName: $0) } ?? .html
         settings.reportInterval = reportInterval
+        settings.evidence = sensor.evidence
+        if let dir = options.evidence { settings.evidence.directory = dir }
         settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, append: true,
                                            alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
 

@@ -47,6 +47,13 @@ enum EVEFormatter: AlertFormatter {
         alert.key("signature", &out); out.append(byte: 0x22); TextFormatter.signature(a, .json, into: &out); out.append(byte: 0x22)
         alert.key("category", &out); out.appendJSONString(a.rule)
         alert.key("severity", &out); out.append(decimal: a.severity.eveValue)
+        if let pcap = a.pcap {
+            // Suricata's place for a signature's extra data: string -> array of strings.
+            alert.key("metadata", &out)
+            out.append("{\"pcap\":[" as StaticString)
+            out.appendJSONString(pcap)
+            out.append("]}" as StaticString)
+        }
         alert.close(&out)
 
         o.key("zonewarden", &out)

@@ -49,6 +49,11 @@ enum RFC3164Formatter: AlertFormatter {
         zone(a.sourceZone, &out)
         out.append(" dest_zone=" as StaticString)
         zone(a.destinationZone, &out)
+        if let pcap = a.pcap {
+            // Before the message: a line cut at 1,024 bytes keeps it.
+            out.append(" pcap=" as StaticString)
+            out.append(escaping: pcap, .text)
+        }
         out.append(byte: 0x20)
         TextFormatter.signature(a, .text, into: &out)
         out.append(" | " as StaticString)

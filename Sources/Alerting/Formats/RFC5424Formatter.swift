@@ -62,6 +62,7 @@ enum RFC5424Formatter: AlertFormatter {
             param(key, &out) { TextFormatter.appendString(value, .structuredDataValue, into: &$0) }
         }
         if a.suppressed > 0 { param("suppressed", &out) { $0.append(decimal: a.suppressed) } }
+        if let pcap = a.pcap { param("pcap", &out) { $0.append(escaping: pcap, .structuredDataValue) } }
         out.append("] " as StaticString)
         TextFormatter.signature(a, .text, into: &out)
         out.append(byte: 0x20)

@@ -53,6 +53,10 @@ enum TextFormatter: AlertFormatter {
                 render(value, into: &out)
             }
         }
+        if let pcap = a.pcap {
+            out.append(" pcap=" as StaticString)
+            out.append(escaping: pcap, .text)
+        }
         if a.suppressed > 0 {
             out.append(" (" as StaticString)
             out.append(decimal: a.suppressed)

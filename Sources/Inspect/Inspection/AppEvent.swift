@@ -1,7 +1,8 @@
 import Vocabulary
 
-/// How a login's secret travelled. Secrets themselves never leave the inspector:
-/// only their length is kept.
+/// How a login's secret travelled. Secrets themselves are never reported:
+/// only their length is kept (and, for the evidence recorder alone, the bytes
+/// as they crossed the wire: ``WireSecret``).
 public enum Credential: Sendable, Equatable {
     /// A password, community or similar sent in clear.
     case cleartext(length: Int)
@@ -29,15 +30,50 @@ public struct LoginEvent: Sendable {
     public var success: Bool?
     /// More evidence (escaped on output).
     public var evidence: Evidence
+    /// The secrets' bytes as they crossed the wire, for the evidence recorder
+    /// to mask them in the packets it keeps; never formatted or printed.
+    public var wireSecrets: [WireSecret]
 
-    public init(proto: String, user: String?, credential: Credential, method: String, success: Bool?, evidence: Evidence = []) {
+    /// - Parameter secrets: the secrets' bytes as they appear in the stream
+    ///   (the Base64 token of HTTP Basic, a PASS line's argument); a secret
+    ///   found in the user name is added here.
+    public init(proto: String, user: String?, credential: Credential, method: String, success: Bool?, evidence: Evidence = [],
+                secrets: [WireSecret] = []) {
         self.proto = proto
         (self.user, self.secretInUser) = UserField.separate(user, credential: credential)
         self.credential = credential
         self.method = method
         self.success = success
         self.evidence = evidence
+        wireSecrets = secrets.filter { !$0.bytes.isEmpty }
+        if secretInUser != nil, let user { wireSecrets.append(WireSecret(user.utf8)) }
     }
+
+    /// Whether a secret crossed the wire in clear (a password, or one in the user name).
+    public var sentSecret: Bool {
+        if secretInUser != nil { return true }
+        switch credential {
+        case .cleartext(let length): return length > 0
+        case .cleartextUnattributed: return true
+        case .none: return false
+        }
+    }
+}
+
+/// A secret's bytes as they crossed the wire. Kept in memory only, for the
+/// evidence recorder to overwrite them in the packets it stores; its
+/// description, and what `dump` and the debugger show, never hold them.
+public struct WireSecret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public let bytes: [UInt8]
+
+    public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 { self.bytes = Array(bytes.prefix(Self.maximumLength)) }
+
+    /// Longer secrets are masked by their first bytes (a token in a header).
+    public static let maximumLength = 1024
+
+    public var description: String { "<secret, \(bytes.count) bytes>" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["length": bytes.count]) }
 }
 
 /// A storage or migration protocol an inspector recognised, with what it showed.
@@ -107,6 +143,11 @@ public struct InspectionOutput {
     public var appProtocol: String?
     /// Nothing more of the flow needs inspecting (encrypted from here on, or done).
     public var finished = false
+    /// The bytes of secrets seen in this call (a PASS argument, a bind's
+    /// password, a community), as they crossed the wire: the evidence recorder
+    /// overwrites them in the packets it keeps. Reported when seen, whatever
+    /// the login's outcome; never formatted.
+    public var secrets: [WireSecret] = []
 
     public init() {}
 }

@@ -86,6 +86,7 @@ public final class ApplicationInspection {
     public func inspect(flows: FlowTable, index: Int32, packet p: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, fromClient: Bool) {
         output.events.removeAll(keepingCapacity: true)
         if !output.dataChannels.isEmpty { output.dataChannels.removeAll(keepingCapacity: true) }
+        if !output.secrets.isEmpty { output.secrets.removeAll(keepingCapacity: true) }
         output.appProtocol = nil
         output.finished = false
         packetBytes = bytes
@@ -265,6 +266,7 @@ public final class ApplicationInspection {
     public func flowEnded(_ index: Int32) -> DecodedPacket? {
         output.events.removeAll(keepingCapacity: true)
         if !output.dataChannels.isEmpty { output.dataChannels.removeAll(keepingCapacity: true) }
+        if !output.secrets.isEmpty { output.secrets.removeAll(keepingCapacity: true) }
         output.appProtocol = nil
         guard let entry = entries[Int(index)] else { return nil }
         entries[Int(index)] = nil

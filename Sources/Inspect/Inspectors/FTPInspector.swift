@@ -87,6 +87,7 @@ final class FTPInspector: SimpleStreamInspector {
             awaitingReply = true
         } else if text == Array("pass".utf8) {
             passwordLength = argument.count
+            out.secrets.append(WireSecret(argument))
             awaitingReply = true
         } else if text == Array("port".utf8) {
             if let (address, port) = Self.hostPort(argument[...]) { out.dataChannels.append(DataChannel(address: address, port: port, toServer: false)) }

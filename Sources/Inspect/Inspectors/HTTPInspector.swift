@@ -20,6 +20,8 @@ final class HTTPInspector: SimpleStreamInspector {
     private var serverLine = LineBuffer(limit: 8192)
     private var clientSide = Side.head
     private var serverSide = Side.head
+    /// Secrets seen in the bytes being consumed (``InspectionOutput/secrets``).
+    private var secrets: [WireSecret] = []
     private var current = Request(user: nil, passwordLength: 0, basic: false, winrm: false)
     private var requestLineSeen = false
     private var requestLength = 0
@@ -50,6 +52,10 @@ final class HTTPInspector: SimpleStreamInspector {
     func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) {
         out.appProtocol = "http"
         if fromClient { client(bytes, &out) } else { server(bytes, &out) }
+        if !secrets.isEmpty {
+            out.secrets += secrets
+            secrets.removeAll()
+        }
         if !pendingEvents.isEmpty {
             out.events += pendingEvents
             pendingEvents.removeAll()
@@ -132,6 +138,8 @@ final class HTTPInspector: SimpleStreamInspector {
             guard ByteText.equalsIgnoringCase(scheme, "basic") else { return }
             value = value.dropFirst(scheme.count).drop { $0 == 0x20 || $0 == 0x09 }
             let token = value.prefix { $0 != 0x20 && $0 != 0x09 }
+            // The token is what crossed the wire (the evidence recorder masks it).
+            secrets.append(WireSecret(token))
             guard let decoded = Base64.decode(token) else { return }
             let split = decoded.firstIndex(of: 0x3A) ?? decoded.count
             current.basic = true

@@ -38,6 +38,7 @@ final class IPMIInspector: SimpleStreamInspector {
         case 0x04:
             let code = b.count >= 29 ? Array(b[13..<29]) : []
             let length = code.firstIndex(of: 0) ?? code.count
+            out.secrets.append(WireSecret(code.prefix(length)))
             once("password", .login(LoginEvent(proto: "ipmi", user: user, credential: .cleartext(length: length),
                                                method: "IPMI 1.5 straight password", success: nil)), &out)
         case 0x01, 0x02:

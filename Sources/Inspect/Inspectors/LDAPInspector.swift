@@ -46,7 +46,7 @@ final class LDAPInspector: SimpleStreamInspector {
         out.appProtocol = "ldap"
         if fromClient {
             clientBuffer += bytes
-            while let message = Self.nextMessage(&clientBuffer) { clientMessage(message) }
+            while let message = Self.nextMessage(&clientBuffer) { clientMessage(message, &out) }
         } else {
             serverBuffer += bytes
             while let message = Self.nextMessage(&serverBuffer) { serverMessage(message, &out) }
@@ -69,7 +69,7 @@ final class LDAPInspector: SimpleStreamInspector {
         return message
     }
 
-    private func clientMessage(_ message: [UInt8]) {
+    private func clientMessage(_ message: [UInt8], _ out: inout InspectionOutput) {
         var top = BERReader(message)
         guard let seq = top.read(tag: 0x30) else { return }
         var r = top.inside(seq)
@@ -81,6 +81,7 @@ final class LDAPInspector: SimpleStreamInspector {
             var bind = Bind(messageID: id, dn: dn, kind: .simple, passwordLength: 0)
             if auth.tag == 0x80 {
                 bind.passwordLength = auth.contents.count
+                out.secrets.append(WireSecret(b.contents(auth)))
                 bind.kind = auth.contents.isEmpty ? (dn.isEmpty ? .anonymous : .unauthenticated) : .simple
             } else if auth.tag == 0xA3 {
                 var sasl = b.inside(auth)
@@ -92,6 +93,8 @@ final class LDAPInspector: SimpleStreamInspector {
                     if parts.count == 3 {
                         bind.dn = ByteText.string(parts[1])
                         bind.passwordLength = parts[2].count
+                        // The SASL PLAIN credentials as sent (user, NUL, password).
+                        out.secrets.append(WireSecret(sasl.contents(credentials)))
                     }
                 } else {
                     bind.kind = .sasl(mechanism)

@@ -138,6 +138,7 @@ final class MySQLInspector: SimpleStreamInspector {
         if awaitingClearPassword {
             awaitingClearPassword = false
             passwordLength = p.firstIndex(of: 0) ?? p.count
+            out.secrets.append(WireSecret(p.prefix(passwordLength!)))
             return
         }
         guard !responded, p.count >= 32 else { return }

@@ -85,6 +85,7 @@ final class PostgreSQLInspector: SimpleStreamInspector {
             if client[0] == 0x70, method == 3 || method == 5 {  // 'p': PasswordMessage
                 let body = client[5..<(1 + length)]
                 passwordLength = body.firstIndex(of: 0).map { $0 - body.startIndex } ?? body.count
+                out.secrets.append(WireSecret(body.prefix(passwordLength!)))
             }
             client.removeFirst(1 + length)
         }

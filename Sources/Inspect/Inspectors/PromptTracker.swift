@@ -32,6 +32,15 @@ struct PromptTracker {
     private var serverTail: [UInt8] = []
     private(set) var user: String?
     private(set) var passwordLength: Int?
+    /// Password lines typed since the last ``takeSecrets()`` (``InspectionOutput/secrets``).
+    private var secrets: [WireSecret] = []
+
+    /// The password lines typed since the last call.
+    mutating func takeSecrets(into out: inout InspectionOutput) {
+        guard !secrets.isEmpty else { return }
+        out.secrets += secrets
+        secrets.removeAll()
+    }
     /// The login prompt of this attempt has been answered.
     private var userAnswered = false
     private var sawLoginPrompt = false
@@ -175,6 +184,7 @@ struct PromptTracker {
 
     private mutating func answerPassword(_ line: [UInt8]) {
         passwordLength = line.count
+        secrets.append(WireSecret(line))
         phase = .awaitingVerdict
         verdictText.removeAll()
     }

@@ -117,6 +117,7 @@ final class RFBInspector: SimpleStreamInspector {
             guard client.count >= 8 + userLength + passwordLength else { return false }
             plainUser = ByteText.string(client[8..<(8 + userLength)])
             plainPasswordLength = passwordLength
+            out.secrets.append(WireSecret(client[(8 + userLength)..<(8 + userLength + passwordLength)]))
             client.removeFirst(8 + userLength + passwordLength)
             stage = .securityResult
         case .initialisation:

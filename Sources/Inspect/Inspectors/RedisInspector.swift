@@ -32,6 +32,10 @@ final class RedisInspector: SimpleStreamInspector {
         if fromClient {
             client += bytes.prefix(max(0, Self.bufferLimit - client.count))
             while Self.command(&client, received) {}
+            if !secrets.isEmpty {
+                out.secrets += secrets
+                secrets.removeAll()
+            }
         } else {
             server += bytes.prefix(max(0, Self.bufferLimit - server.count))
             if !announced && !server.isEmpty {
@@ -53,6 +57,9 @@ final class RedisInspector: SimpleStreamInspector {
         }
     }
 
+    /// Secrets seen in the bytes being consumed (``InspectionOutput/secrets``).
+    private var secrets: [WireSecret] = []
+
     private func received(_ args: [ArraySlice<UInt8>]) {
         commands += 1
         guard let verb = args.first, ByteText.equalsIgnoringCase(verb, "auth"), args.count == 2 || args.count == 3 else {
@@ -61,6 +68,7 @@ final class RedisInspector: SimpleStreamInspector {
         }
         let user = args.count == 3 ? ByteText.string(args[1]) : "default"
         let password = args[args.count - 1]
+        secrets.append(WireSecret(password))
         pending.append(LoginEvent(proto: "redis", user: user, credential: .cleartext(length: password.count),
                                   method: args.count == 3 ? "AUTH user password" : "AUTH password", success: nil))
     }

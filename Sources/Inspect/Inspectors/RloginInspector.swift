@@ -29,6 +29,7 @@ final class RloginInspector: SimpleStreamInspector {
                 }
             } else {
                 prompts.client(bytes)
+                prompts.takeSecrets(into: &out)
             }
         } else {
             if accepted == nil, let first = bytes.first {

@@ -39,6 +39,7 @@ final class SNMPInspector: SimpleStreamInspector {
         if version == 0 || version == 1 {
             guard let community = r.read(tag: 0x04), let pdu = r.read() else { return }
             let text = ByteText.string(r.contents(community))
+            out.secrets.append(WireSecret(r.contents(community)))
             let c = Community(length: community.contents.count, isDefault: Self.defaultCommunities.contains(text), version: version)
             if pdu.tag == 0xA2 || pdu.tag == 0xA8 {  // GetResponse / Report: the agent answered
                 if requests.contains(c) { answered.insert(c) }

@@ -40,6 +40,7 @@ final class TelnetInspector: SimpleStreamInspector {
         text.withUnsafeBytes { data in
             if fromClient { prompts.client(data) } else { verdicts = prompts.server(data) }
         }
+        prompts.takeSecrets(into: &out)
         for v in verdicts { emit(v, &out) }
         if prompts.phase == .done { out.finished = true }
     }

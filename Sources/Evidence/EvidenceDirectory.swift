@@ -1,0 +1,273 @@
+import Platform
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The evidence directory (`--evidence DIR`): one pcap file per alert,
+/// bounded in size with the oldest files removed first, every file created
+/// readable by the sensor's user only (mode 0600) and written whole (a
+/// temporary file renamed), so that a full disk leaves no half-written file.
+/// A thread of its own (`zw-evidence`) masks the secrets in each file and
+/// writes it, off the packet path. Shared by the capture threads of the live sensor.
+public final class EvidenceDirectory: @unchecked Sendable {
+    /// The directory as given.
+    public let path: String
+    /// The most bytes its pcap files may hold together.
+    public let maximumBytes: Int
+    /// Called once, with a one-line message, when a file first cannot be written.
+    public var onFirstFailure: ((String) -> Void)?
+
+    /// What the directory has done since it was opened.
+    public struct Statistics: Sendable {
+        /// Evidence files written.
+        public var written = 0
+        /// Bytes written.
+        public var bytesWritten = 0
+        /// Older files removed to stay within the bound.
+        public var removed = 0
+        /// Files that could not be written (full disk, no permission).
+        public var failed = 0
+        /// Files larger than the whole bound, not written.
+        public var tooLarge = 0
+        /// The bytes of pcap files in the directory now.
+        public var bytesHeld = 0
+        /// The pcap files in the directory now.
+        public var files = 0
+        /// The first failure's message.
+        public var firstFailure: String?
+        /// Bytes of secrets overwritten in the files.
+        public var maskedBytes = 0
+        /// Files whose payload was withheld (in part) for want of knowing where a secret was.
+        public var withheld = 0
+    }
+
+    /// A file to write: its packets, and the secrets to mask in them (``SecretMasking``).
+    struct Job {
+        var name: String
+        var packets: [StoredPacket]
+        var secrets: FlowSecrets
+        /// The flow went on after the file's last packet.
+        var cutAtEnd: Bool
+        var size: Int { packets.reduce(24) { $0 + 16 + $1.bytes.count } }
+    }
+
+    private let lock = ConditionLock()
+    private var stats = Statistics()
+    private var jobs: [Job] = []
+    private var queuedBytes = 0
+    /// Files waiting for the writer hold at most this many bytes; beyond, the packet thread waits.
+    static let queueLimit = 64 << 20
+    private var writing = false
+    private var stopping = false
+    private var thread: WorkerThread?
+    /// The pcap files held, oldest first (name, size).
+    private var held: [(name: String, size: Int)] = []
+    private var oldest = 0
+    private var indexByName: [String: Int] = [:]
+
+    public static let fileMode: mode_t = 0o600
+    public static let directoryMode: mode_t = 0o700
+
+    /// Opens (or creates, mode 0700) the directory and counts the pcap files already in it.
+    /// - Throws: a one-line reason when it cannot be used.
+    public init(path: String, maximumMegabytes: Int) throws(SafeFile.Failure) {
+        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        maximumBytes = maximumMegabytes << 20
+        var info = stat()
+        if stat(self.path, &info) != 0 {
+            guard errno == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(errno)))") }
+            guard mkdir(self.path, Self.directoryMode) == 0 else {
+                throw SafeFile.Failure(path, "cannot create the evidence directory: \(String(cString: strerror(errno)))")
+            }
+            chmod(self.path, Self.directoryMode)  // exactly 0700, whatever the umask
+        } else {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw SafeFile.Failure(path, "is not a directory") }
+            guard access(self.path, W_OK | X_OK) == 0 else { throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(errno)))") }
+        }
+        scan()
+        let thread = WorkerThread(name: "zw-evidence") { [unowned self] in self.run() }
+        self.thread = thread
+        if !thread.start() { self.thread = nil }  // no thread: files are written by the callers
+    }
+
+    /// Hands a file to the writer (masked and written at once when there is no writer thread).
+    func submit(_ job: Job) {
+        let size = job.size
+        let queued: Bool = lock.withLock {
+            guard thread != nil else { return false }
+            while queuedBytes > Self.queueLimit && !jobs.isEmpty { lock.wait(seconds: 0.1) }
+            jobs.append(job)
+            queuedBytes += size
+            // The writer is woken per batch (or finds the files at its next look, within 0.2 s).
+            if !writing && (jobs.count == 32 || queuedBytes >= 4 << 20) { lock.broadcast() }
+            return true
+        }
+        if !queued { write(job) }
+    }
+
+    /// Waits until every file handed over is written.
+    public func flush() {
+        lock.withLock {
+            lock.broadcast()
+            while !jobs.isEmpty || writing { lock.wait(seconds: 0.1) }
+        }
+    }
+
+    /// Writes what is queued and ends the writer thread.
+    public func stop() {
+        flush()
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+        }
+        thread?.join()
+        thread = nil
+    }
+
+    private func run() {
+        var batch: [Job] = []
+        while true {
+            lock.withLock {
+                while jobs.isEmpty && !stopping { lock.wait(seconds: 0.2) }
+                swap(&batch, &jobs)
+                queuedBytes = 0
+                writing = !batch.isEmpty
+                lock.broadcast()  // room for a waiting packet thread
+            }
+            if batch.isEmpty { return }
+            for job in batch { write(job) }
+            batch.removeAll(keepingCapacity: true)
+            lock.withLock {
+                writing = false
+                lock.broadcast()
+            }
+        }
+    }
+
+    /// Masks a file's secrets and stores it.
+    private func write(_ job: Job) {
+        var packets = job.packets
+        let outcome = SecretMasking.mask(&packets, job.secrets, cutAtEnd: job.cutAtEnd)
+        lock.withLock {
+            stats.maskedBytes += outcome.masked
+            if outcome.withheld { stats.withheld += 1 }
+        }
+        store(name: job.name, bytes: Self.pcap(packets))
+    }
+
+    /// A nanosecond pcap file of `packets` (those of the first packet's link type).
+    static func pcap(_ packets: [StoredPacket]) -> [UInt8] {
+        let link = packets.first?.header.linkType ?? 1
+        var out: [UInt8] = []
+        out.reserveCapacity(24 + packets.reduce(0) { $0 + 16 + $1.bytes.count })
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        u32(0xA1B2_3C4D)  // nanosecond timestamps
+        u16(2)
+        u16(4)
+        u32(0)
+        u32(0)
+        u32(262_144)
+        u32(UInt32(bitPattern: link))
+        for p in packets where p.header.linkType == link {
+            u32(UInt32(truncatingIfNeeded: p.header.timestamp / 1_000_000_000))
+            u32(UInt32(truncatingIfNeeded: p.header.timestamp % 1_000_000_000))
+            u32(UInt32(p.bytes.count))
+            u32(max(p.header.wireLength, UInt32(p.bytes.count)))
+            out.append(contentsOf: p.bytes)
+        }
+        return out
+    }
+
+
+    /// Whether users other than the owner may list the directory (its files stay 0600).
+    public var isOpenToOthers: Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & 0o077 != 0
+    }
+
+    /// The existing pcap files, oldest first: the first to go when the bound is reached.
+    private func scan() {
+        guard let dir = opendir(path) else { return }
+        defer { closedir(dir) }
+        var found: [(mtime: Int, name: String, size: Int)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".pcap"), !name.hasPrefix(".") else { continue }
+            var info = stat()
+            guard lstat("\(path)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+            found.append((info.st_mtim.tv_sec, name, Int(info.st_size)))
+        }
+        found.sort { ($0.mtime, $0.name) < ($1.mtime, $1.name) }
+        for f in found { add(f.name, f.size) }
+    }
+
+    private func add(_ name: String, _ size: Int) {
+        indexByName[name] = held.count
+        held.append((name, size))
+        stats.bytesHeld += size
+        stats.files += 1
+    }
+
+    private func forget(_ index: Int) {
+        let entry = held[index]
+        guard entry.size >= 0 else { return }
+        held[index].size = -1  // a hole; skipped when it comes round
+        indexByName[entry.name] = nil
+        stats.bytesHeld -= entry.size
+        stats.files -= 1
+    }
+
+    /// Removes the oldest files until `size` more bytes fit.
+    private func makeRoom(for size: Int) {
+        while stats.bytesHeld + size > maximumBytes && oldest < held.count {
+            let entry = held[oldest]
+            if entry.size >= 0 {
+                unlink("\(path)/\(entry.name)")
+                forget(oldest)
+                stats.removed += 1
+            }
+            oldest += 1
+        }
+        // Compact the list of the gone now and then.
+        if oldest > 4096 && oldest * 2 > held.count {
+            held.removeFirst(oldest)
+            oldest = 0
+            indexByName.removeAll(keepingCapacity: true)
+            for (i, e) in held.enumerated() where e.size >= 0 { indexByName[e.name] = i }
+        }
+    }
+
+    /// Writes `bytes` as `name` (replacing a file of that name: the same
+    /// finding analysed again). Returns false, counting it, when it cannot.
+    @discardableResult
+    public func store(name: String, bytes: [UInt8]) -> Bool {
+        var failure: String?
+        let ok: Bool = lock.withLock {
+            guard bytes.count <= maximumBytes else {
+                stats.tooLarge += 1
+                return false
+            }
+            if let existing = indexByName[name] { forget(existing) }
+            makeRoom(for: bytes.count)
+            do throws(SafeFile.Failure) {
+                try SafeFile.replace("\(path)/\(name)", with: bytes, mode: Self.fileMode, origin: .derived)
+            } catch {
+                stats.failed += 1
+                if stats.firstFailure == nil {
+                    stats.firstFailure = error.description
+                    failure = error.description
+                }
+                return false
+            }
+            add(name, bytes.count)
+            stats.written += 1
+            stats.bytesWritten += bytes.count
+            return true
+        }
+        if let failure, let onFirstFailure { onFirstFailure("evidence file \(failure); alerts are still written, their evidence files are not") }
+        return ok
+    }
+
+    public var statistics: Statistics { lock.withLock { stats } }
+}

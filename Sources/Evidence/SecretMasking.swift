@@ -1,0 +1,202 @@
+import Inspect
+
+/// What the evidence recorder knows of one flow's secrets: their bytes as
+/// they crossed the wire, and the sides whose payload must be withheld
+/// whole because a secret was sent there whose bytes are not known.
+struct FlowSecrets {
+    private(set) var values: [[UInt8]] = []
+    var withholdInitiator = false
+    var withholdResponder = false
+    /// Distinct secrets kept per flow; beyond, the initiator's payload is withheld.
+    static let limit = 32
+
+    mutating func add(_ secret: WireSecret) {
+        guard !secret.bytes.isEmpty, !values.contains(secret.bytes) else { return }
+        if values.count >= Self.limit {
+            withholdInitiator = true
+            return
+        }
+        values.append(secret.bytes)
+    }
+
+    var isEmpty: Bool { values.isEmpty && !withholdInitiator && !withholdResponder }
+}
+
+/// Overwrites secrets in the packets of an evidence file, byte for byte with
+/// `*`, so that lengths, checksums aside, and the rest of each packet still
+/// decode. A TCP direction is searched as a stream (a password typed a
+/// character per segment is found across its segments), with the partial
+/// matches at the edges of what the file holds of the stream masked too;
+/// other datagrams are searched one by one. A secret of the flow that is
+/// found nowhere in the file (typed with corrections, say) withholds the
+/// initiator's whole payload: a password is never written.
+enum SecretMasking {
+    static let maskByte: UInt8 = 0x2A
+    /// Secrets shorter than this are masked only in what the initiator sent
+    /// (a one-character password would otherwise blot out every reply).
+    static let shortSecret = 4
+    /// Runs of contiguous stream bytes longer than this in one file are withheld rather than searched.
+    static let maximumStream = 8 << 20
+
+    /// What masking a file did.
+    struct Outcome {
+        /// Bytes overwritten.
+        var masked = 0
+        /// Whether a side's whole payload was withheld.
+        var withheld = false
+    }
+
+    /// Masks `secrets` in `packets`. `cutAtEnd`: the flow went on after the
+    /// file's last packets (a secret may begin in them and end beyond).
+    @discardableResult
+    static func mask(_ packets: inout [StoredPacket], _ secrets: FlowSecrets, cutAtEnd: Bool = true) -> Outcome {
+        guard !secrets.isEmpty, !packets.isEmpty else { return Outcome() }
+        var masked = 0
+        var withholdInitiator = secrets.withholdInitiator
+        let withholdResponder = secrets.withholdResponder
+        if !secrets.values.isEmpty {
+            var found = [Bool](repeating: false, count: secrets.values.count)
+            for initiator in [true, false] {
+                masked += maskStream(&packets, initiator: initiator, secrets.values, cutAtEnd: cutAtEnd, &found, &withholdInitiator)
+            }
+            masked += maskDatagrams(&packets, secrets.values, &found)
+            if found.contains(false) { withholdInitiator = true }
+        }
+        if withholdInitiator || withholdResponder {
+            for i in packets.indices where packets[i].fromInitiator ? withholdInitiator : withholdResponder {
+                masked += overwrite(&packets[i], packets[i].payloadRange)
+            }
+        }
+        return Outcome(masked: masked, withheld: withholdInitiator || withholdResponder)
+    }
+
+    private static func overwrite(_ p: inout StoredPacket, _ range: Range<Int>) -> Int {
+        var n = 0
+        for i in range where p.bytes[i] != maskByte {
+            p.bytes[i] = maskByte
+            n += 1
+        }
+        return n
+    }
+
+    /// One TCP direction as a stream: the bytes the file holds, placed by
+    /// sequence number, in runs of contiguous bytes (work and memory in
+    /// proportion to the payload, however far apart the segments are).
+    private static func maskStream(_ packets: inout [StoredPacket], initiator: Bool, _ values: [[UInt8]], cutAtEnd: Bool, _ found: inout [Bool],
+                                   _ withholdInitiator: inout Bool) -> Int {
+        let members = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
+        guard let first = members.first else { return 0 }
+        let base = packets[first].header.sequence
+        // With the direction's SYN in the file, its stream's first byte is known: nothing of a secret came before it.
+        let start = packets.first { $0.isTCP && $0.isSYN && $0.fromInitiator == initiator }.map { Int(Int32(bitPattern: $0.header.sequence &+ 1 &- base)) }
+        // Each segment's place relative to the first (sequence numbers wrap), in stream order.
+        let places = members.map { (index: $0, start: Int(Int32(bitPattern: packets[$0].header.sequence &- base))) }
+            .sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        var n = 0
+        var i = 0
+        while i < places.count {
+            // One run: segments that touch or overlap.
+            let runStart = places[i].start
+            var runEnd = runStart + packets[places[i].index].payloadRange.count
+            var j = i + 1
+            while j < places.count && places[j].start <= runEnd {
+                runEnd = max(runEnd, places[j].start + packets[places[j].index].payloadRange.count)
+                j += 1
+            }
+            guard runEnd - runStart <= maximumStream else {
+                for k in i..<j { n += overwrite(&packets[places[k].index], packets[places[k].index].payloadRange) }
+                if initiator { withholdInitiator = true }
+                i = j
+                continue
+            }
+            var stream = [UInt8](repeating: 0, count: runEnd - runStart)
+            var held = [Bool](repeating: false, count: stream.count)
+            for k in i..<j {
+                let p = places[k]
+                let range = packets[p.index].payloadRange
+                for (x, b) in packets[p.index].bytes[range].enumerated() where !held[p.start - runStart + x] {
+                    stream[p.start - runStart + x] = b
+                    held[p.start - runStart + x] = true
+                }
+            }
+            var hide = [Bool](repeating: false, count: stream.count)
+            // A run's edges may cut a secret where bytes are missing: before it (unless
+            // it starts the stream), after it (unless it ends what the flow sent).
+            let cutBefore = start.map { runStart != $0 } ?? true
+            let cutAfter = j < places.count || cutAtEnd
+            markRun(stream, 0..<stream.count, values, initiator: initiator, cutBefore: cutBefore, cutAfter: cutAfter, &found, &hide)
+            if hide.contains(true) {
+                for k in i..<j {
+                    let p = places[k]
+                    let range = packets[p.index].payloadRange
+                    for x in 0..<range.count where hide[p.start - runStart + x] && packets[p.index].bytes[range.lowerBound + x] != maskByte {
+                        packets[p.index].bytes[range.lowerBound + x] = maskByte
+                        n += 1
+                    }
+                }
+            }
+            i = j
+        }
+        return n
+    }
+
+    /// Marks in `hide` every occurrence of a secret inside `run`, and the
+    /// parts of one cut off at the run's edges.
+    private static func markRun(_ s: [UInt8], _ run: Range<Int>, _ values: [[UInt8]], initiator: Bool, cutBefore: Bool, cutAfter: Bool,
+                                _ found: inout [Bool], _ hide: inout [Bool]) {
+        for (v, value) in values.enumerated() {
+            if !initiator && value.count < shortSecret { continue }
+            for start in occurrences(of: value, in: s, run) {
+                found[v] = true
+                for k in start..<(start + value.count) { hide[k] = true }
+            }
+            // A secret begun before the run's start or running past its end.
+            for k in stride(from: min(value.count - 1, run.count), through: 1, by: -1) where cutAfter {
+                if s[(run.upperBound - k)..<run.upperBound].elementsEqual(value[0..<k]) {
+                    for x in (run.upperBound - k)..<run.upperBound { hide[x] = true }
+                    break
+                }
+            }
+            for k in stride(from: min(value.count - 1, run.count), through: 1, by: -1) where cutBefore {
+                if s[run.lowerBound..<(run.lowerBound + k)].elementsEqual(value[(value.count - k)...]) {
+                    for x in run.lowerBound..<(run.lowerBound + k) { hide[x] = true }
+                    break
+                }
+            }
+        }
+    }
+
+    /// Start indexes of `needle` in `haystack[range]`.
+    static func occurrences(of needle: [UInt8], in haystack: [UInt8], _ range: Range<Int>) -> [Int] {
+        guard let first = needle.first, needle.count <= range.count else { return [] }
+        var result: [Int] = []
+        var i = range.lowerBound
+        let last = range.upperBound - needle.count
+        while i <= last {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) {
+                result.append(i)
+                i += needle.count
+            } else {
+                i += 1
+            }
+        }
+        return result
+    }
+
+    /// Every packet that is not TCP, one by one (SNMP repeats its community in each).
+    private static func maskDatagrams(_ packets: inout [StoredPacket], _ values: [[UInt8]], _ found: inout [Bool]) -> Int {
+        var n = 0
+        for i in packets.indices where !packets[i].isTCP {
+            let range = packets[i].payloadRange
+            guard !range.isEmpty else { continue }
+            for (v, value) in values.enumerated() {
+                if !packets[i].fromInitiator && value.count < shortSecret { continue }
+                for start in occurrences(of: value, in: packets[i].bytes, range) {
+                    found[v] = true
+                    n += overwrite(&packets[i], start..<(start + value.count))
+                }
+            }
+        }
+        return n
+    }
+}
