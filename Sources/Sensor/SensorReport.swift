@@ -51,7 +51,8 @@ public enum SensorReport {
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             text += "# HELP zonewarden_\(name) \(help)\n# TYPE zonewarden_\(name) \(type)\n"
-            for s in samples { text += "zonewarden_\(name){\(s.labels)} \(s.value)\n" }
+            // A sample without labels is written without braces, as Prometheus's own exporters do.
+            for s in samples { text += "zonewarden_\(name)\(s.labels.isEmpty ? "" : "{\(s.labels)}") \(s.value)\n" }
         }
         func label(_ key: String, _ value: String) -> String {
             "\(key)=\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""

@@ -101,7 +101,8 @@ struct LiveSensorTests {
         chmod(live.lab.directory, 0o777)
         let sentToReplayPort = try live.lab.counter(live.lab.replayInterface, "rx_packets")
         let reportPath = live.lab.directory + "/report.json"
-        try live.startSensor(extra: ["--user", "nobody", "--report", reportPath, "--report-interval", "1"])
+        let evidence = live.lab.directory + "/evidence"
+        try live.startSensor(extra: ["--user", "nobody", "--report", reportPath, "--report-interval", "1", "--evidence", evidence])
         let status = (try? String(contentsOfFile: "/proc/\(live.sensor!.pid)/status", encoding: .utf8)) ?? ""
         #expect(status.contains("Uid:\t65534\t65534\t65534\t65534") && status.contains("CapEff:\t0000000000000000"), "\(status)")
         let guest = live.lab.host("guest"), admin = live.lab.host("admin")
@@ -137,6 +138,22 @@ struct LiveSensorTests {
         for text in everything {
             #expect(!text.contains(LiveLab.httpPassword) && !text.contains(LiveLab.ftpPassword))
         }
+        // Evidence: a file per alert, made by the unprivileged sensor, named by the alert; the logins' passwords masked.
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: evidence)) ?? []).filter { $0.hasSuffix(".pcap") }
+        let named = Set(live.eveAlerts.compactMap { (($0["alert"] as? [String: Any])?["metadata"] as? [String: [String]])?["pcap"]?.first })
+        #expect(!files.isEmpty && named == Set(files.map { evidence + "/" + $0 }), "\(named) \(files)")
+        var info = stat()
+        #expect(stat(evidence, &info) == 0 && info.st_uid == 65534 && info.st_mode & 0o777 == 0o700)
+        let basic = Data("admin:\(LiveLab.httpPassword)".utf8).base64EncodedString()
+        var maskedPass = false
+        for f in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: evidence + "/" + f))
+            for secret in [LiveLab.httpPassword, LiveLab.ftpPassword, basic] { #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in \(f)") }
+            if bytes.range(of: Data(("PASS " + String(repeating: "*", count: LiveLab.ftpPassword.utf8.count)).utf8)) != nil { maskedPass = true }
+        }
+        #expect(maskedPass, "the FTP login's evidence shows PASS and stars")
+        let evidenceMetrics = ((try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("zonewarden_evidence") }
+        #expect(evidenceMetrics.contains("zonewarden_evidence_files_total \(files.count)") && evidenceMetrics.contains("zonewarden_evidence_failures_total 0"), "\(evidenceMetrics)")
         // The EVE file has what the collectors have; the metrics file counts it.
         let eve = live.eveAlerts
         #expect(eve.count == live.rsyslog.lines("tcp").count && Set(eve.map(\.sid)).isSuperset(of: [1001, 2001, 2003, 1006, 7002]))
@@ -464,7 +481,7 @@ extension LiveSensorTests {
         for _ in 0..<2 {
             #expect(try live.lab.execute(in: guest.namespace, ["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(mgmt.address)/"]) == 0)
         }
-        let duplicates = { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").firstMatch(of: /zonewarden_interface_duplicates_total\{\} (\d+)/).flatMap { Int($0.1) } ?? 0 }
+        let duplicates = { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").firstMatch(of: /zonewarden_interface_duplicates_total (\d+)/).flatMap { Int($0.1) } ?? 0 }
         #expect(waitFor(15) { duplicates() >= 1 }, "\(text())")
         p.signal(SIGTERM)
         #expect(p.wait(seconds: 30) == 0)
