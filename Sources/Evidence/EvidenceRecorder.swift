@@ -51,7 +51,8 @@ public final class EvidenceRecorder: AlertEvidence {
 
     private struct Slot {
         var flowID: UInt64 = 0
-        var head: Int64 = -1
+        /// The ring offset of the flow's last kept packet, plus one (0: none; a slot is all zeros until used).
+        var head: Int64 = 0
         var firstTimestamp: UInt64 = 0
         var stored: Int32 = 0
         var state: UInt16 = 0
@@ -110,16 +111,15 @@ public final class EvidenceRecorder: AlertEvidence {
         self.packetsPerFlow = packetsPerFlow
         arena = PacketArena(capacity: memoryBytes)
         pendingLimit = max(memoryBytes / 2, 1 << 20)
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: Slot(), count: capacity)
+        // Zeroed pages from the system, touched only as flows use them (an empty slot is all zeros).
+        slots = calloc(capacity, MemoryLayout<Slot>.stride)!.bindMemory(to: Slot.self, capacity: capacity)
         moment = .allocate(capacity: 1)
         moment.initialize(to: EvidenceMoment())
     }
 
     deinit {
         moment.deallocate()
-        slots.deinitialize(count: capacity)
-        slots.deallocate()
+        free(slots)
         arena.release()
     }
 
@@ -129,17 +129,23 @@ public final class EvidenceRecorder: AlertEvidence {
     public static let headPackets: UInt64 = 2
 
     /// Whether the recorder must see a packet of a flow (``record()``): a
-    /// flow's first packets (its handshake), a payload the inspectors may
-    /// still look at or one an inspector follows (a login comes late in a
-    /// dialogue), and the packets a waiting file takes. The rest (most
-    /// packets: most alerts come at a flow's first packet or reply) are
-    /// judged here from the flow's record alone, inline in the pipeline.
+    /// flow's first packets (its handshake), every packet while an inspector
+    /// follows the flow (a login comes late in a dialogue; the packet an
+    /// inspector recognised the flow by comes from ``recognised()``), and the
+    /// packets a waiting file takes. The rest (most packets: most alerts come
+    /// at a flow's first packet or reply) are judged here from the flow's
+    /// record alone, inline in the pipeline.
     @inlinable @inline(__always)
-    public static func wants(_ flow: UnsafeMutablePointer<FlowRecord>, payloadLength: Int) -> Bool {
-        let state = flow.pointee.state
-        return state & (FlowState.inspecting | FlowState.evidencePending) != 0
-            || (state & FlowState.inspectionDone == 0 && payloadLength > 0)
+    public static func wants(_ flow: UnsafeMutablePointer<FlowRecord>) -> Bool {
+        flow.pointee.state & (FlowState.inspecting | FlowState.evidencePending) != 0
             || flow.pointee.packetsFromInitiator &+ flow.pointee.packetsFromResponder <= headPackets
+    }
+
+    /// An inspector has just recognised the flow of the packet being processed:
+    /// that packet (a request with a login, a banner) is kept too.
+    public func recognised() {
+        guard !moment.pointee.stored else { return }
+        record()
     }
 
     /// A packet ``wants(_:payloadLength:)`` chose, described by ``moment``.
@@ -151,16 +157,16 @@ public final class EvidenceRecorder: AlertEvidence {
         let s = slots + Int(index)
         if s.pointee.flowID != id { reset(index, id: id, at: p.pointee.timestamp) }
         s.pointee.state = state
-        let keep = state & FlowState.inspecting != 0 || (state & FlowState.inspectionDone == 0 && p.pointee.payloadLength > 0)
-            || flow.pointee.packetsFromInitiator &+ flow.pointee.packetsFromResponder <= Self.headPackets
-        if keep, let offset = arena.append(header(p, bytes, fromInitiator: moment.pointee.fromInitiator, previous: s.pointee.head, id: id), bytes: bytes) {
-            s.pointee.head = offset
+        let keep = state & FlowState.inspecting != 0 || flow.pointee.packetsFromInitiator &+ flow.pointee.packetsFromResponder <= Self.headPackets
+        if keep, let offset = arena.append(header(p, bytes, fromInitiator: moment.pointee.fromInitiator, previous: s.pointee.head - 1, id: id), bytes: bytes) {
+            s.pointee.head = offset + 1
             s.pointee.stored += 1
             moment.pointee.stored = true
             statistics.packetsKept &+= 1
             statistics.bytesKept &+= bytes.count
         }
-        if s.pointee.hasPending {
+        if s.pointee.hasPending && !moment.pointee.appended {
+            moment.pointee.appended = true
             appendToPending(index)
         } else if state & FlowState.evidencePending != 0 {
             flow.pointee.state &= ~FlowState.evidencePending  // its files were written (or it is a new flow in the record)
@@ -248,7 +254,7 @@ public final class EvidenceRecorder: AlertEvidence {
         guard s.pointee.flowID == id else { return nil }
         // The flow's last packets kept, oldest first, then the alert's packet if it was not among them.
         var packets: [StoredPacket] = []
-        var offset = s.pointee.head
+        var offset = s.pointee.head - 1
         while packets.count < packetsPerFlow, let (header, bytes) = arena.packet(at: offset), header.flowID == id {
             packets.append(StoredPacket(header: header, bytes: Array(bytes)))
             offset = header.previous
@@ -420,6 +426,8 @@ public struct EvidenceMoment {
     public var flow: UnsafeMutablePointer<FlowRecord>?
     /// Whether ``EvidenceRecorder/record()`` kept the packet in its ring.
     public var stored = false
+    /// Whether it went to the flow's waiting files.
+    public var appended = false
     public init() {}
 }
 

@@ -258,7 +258,8 @@ public final class Pipeline {
             moment.pointee.fromInitiator = update.fromInitiator
             moment.pointee.flow = record
             moment.pointee.stored = false
-            if _slowPath(EvidenceRecorder.wants(record, payloadLength: p.pointee.payloadLength)) { evidence.unsafelyUnwrapped.record() }
+            moment.pointee.appended = false
+            if _slowPath(EvidenceRecorder.wants(record)) { evidence.unsafelyUnwrapped.record() }
         }
         // A flow not classified yet: a new one, or one a new configuration re-judges.
         let unjudged = record.pointee.state & FlowState.classified == 0
@@ -290,7 +291,9 @@ public final class Pipeline {
             record.pointee.state |= FlowState.inspectionDone
             return
         }
+        let wasInspecting = record.pointee.state & FlowState.inspecting != 0
         inspection.inspect(flows: flows, index: index, packet: p, bytes: bytes, fromClient: fromInitiator)
+        if !wasInspecting && record.pointee.state & FlowState.inspecting != 0, let evidence { evidence.recognised() }
         if _slowPath(!inspection.output.dataChannels.isEmpty) { announce(inspection.output.dataChannels, by: record.pointee, at: p.pointee.timestamp) }
         if let evidence, !inspection.output.secrets.isEmpty || !inspection.output.events.isEmpty {
             evidence.noteInspection(index: index, inspection.output)

@@ -132,7 +132,7 @@ public struct EvidenceSetting: Sendable {
     /// Packets kept of a flow before its alert, and taken after it.
     public var packetsPerFlow = 32
     /// The ring of every flow's first packets, per capture thread.
-    public var memoryMegabytes = 64
+    public var memoryMegabytes = 32
     public init() {}
 }
 
