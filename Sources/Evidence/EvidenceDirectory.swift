@@ -6,7 +6,7 @@ import Glibc
 /// The evidence directory (`--evidence DIR`): one pcap file per alert,
 /// bounded in size with the oldest files removed first, every file created
 /// readable by the sensor's user only (mode 0600) and written whole (a
-/// temporary file renamed), so that a full disk leaves no half-written file.
+/// write cut short removes the file), so that a full disk leaves no half-written file.
 /// A thread of its own (`zw-evidence`) masks the secrets in each file and
 /// writes it, off the packet path. Shared by the capture threads of the live sensor.
 public final class EvidenceDirectory: @unchecked Sendable {
@@ -240,23 +240,29 @@ public final class EvidenceDirectory: @unchecked Sendable {
 
     /// Writes `bytes` as `name` (replacing a file of that name: the same
     /// finding analysed again). Returns false, counting it, when it cannot.
+    /// The bookkeeping holds the lock; the file's own writing does not (the
+    /// packet threads hand files over meanwhile).
     @discardableResult
     public func store(name: String, bytes: [UInt8]) -> Bool {
-        var failure: String?
-        let ok: Bool = lock.withLock {
+        let fits: Bool = lock.withLock {
             guard bytes.count <= maximumBytes else {
                 stats.tooLarge += 1
                 return false
             }
             if let existing = indexByName[name] { forget(existing) }
             makeRoom(for: bytes.count)
-            do throws(SafeFile.Failure) {
-                try SafeFile.replace("\(path)/\(name)", with: bytes, mode: Self.fileMode, origin: .derived)
-            } catch {
+            return true
+        }
+        guard fits else { return false }
+        // Without a writer thread, callers of several capture threads write here: one at a time.
+        let error = thread == nil ? lock.withLock { Self.write(bytes, to: "\(path)/\(name)") } : Self.write(bytes, to: "\(path)/\(name)")
+        var failure: String?
+        let ok: Bool = lock.withLock {
+            if let error {
                 stats.failed += 1
                 if stats.firstFailure == nil {
-                    stats.firstFailure = error.description
-                    failure = error.description
+                    stats.firstFailure = error
+                    failure = error
                 }
                 return false
             }
@@ -267,6 +273,39 @@ public final class EvidenceDirectory: @unchecked Sendable {
         }
         if let failure, let onFirstFailure { onFirstFailure("evidence file \(failure); alerts are still written, their evidence files are not") }
         return ok
+    }
+
+    /// Writes a whole file in the sensor's own directory (never through a
+    /// link); a write cut short (a full disk) removes it, so no file is left
+    /// half-written. Returns the error, one line naming the file.
+    static func write(_ bytes: [UInt8], to target: String) -> String? {
+        // Never a link, a FIFO or a file linked elsewhere (a directory others may write to):
+        // opened without truncating or blocking, checked, then emptied.
+        let fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, fileMode)
+        guard fd >= 0 else { return "\(target): cannot create: \(String(cString: strerror(errno)))" }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1, info.st_uid == geteuid() else {
+            close(fd)
+            return "\(target): is not a regular file of this user's; not written"
+        }
+        ftruncate(fd, 0)
+        fchmod(fd, fileMode)  // exactly 0600, whatever the umask or a file there before
+        var offset = 0
+        var failure: String?
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    failure = "\(target): write failed: \(String(cString: strerror(n < 0 ? errno : EIO)))"
+                    return
+                }
+                offset += n
+            }
+        }
+        if close(fd) != 0 && failure == nil { failure = "\(target): write failed: \(String(cString: strerror(errno)))" }
+        if failure != nil { unlink(target) }
+        return failure
     }
 
     public var statistics: Statistics { lock.withLock { stats } }

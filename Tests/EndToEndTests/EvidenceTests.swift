@@ -221,6 +221,23 @@ struct EvidenceTests {
         }
     }
 
+    /// A FIFO or a link planted where a file will go is not written through
+    /// (nor waited on): that file is counted as not written, the others and every alert are.
+    @Test func plantedNamesAreRefused() throws {
+        let capture = repoPath("Captures/cleartext-admin-login.pcap")
+        let first = try Self.analyze(capture, config: "config/examples/site-roles.yaml")
+        let dir = temporaryDirectory().appendingPathComponent("evidence")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let victim = temporaryDirectory().appendingPathComponent("victim")
+        try Data("keep me".utf8).write(to: victim)
+        #expect(mkfifo(dir.appendingPathComponent(first.files[0]).path, 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(first.files[1]).path, withDestinationPath: victim.path)
+        let run = try Self.analyze(capture, config: "config/examples/site-roles.yaml", dir: dir)
+        #expect(run.result.status == 4 && run.result.stdoutLines.count == first.result.stdoutLines.count, "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("2 files not written"), "\(run.result.stderr)")
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me")
+    }
+
     /// The report links each finding's file, relative to the report.
     @Test func reportLinksEvidence() throws {
         let dir = temporaryDirectory()
