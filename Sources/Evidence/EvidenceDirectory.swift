@@ -44,11 +44,11 @@ public final class EvidenceDirectory: @unchecked Sendable {
     /// A file to write: its packets, and the secrets to mask in them (``SecretMasking``).
     struct Job {
         var name: String
-        var packets: [StoredPacket]
+        var packets: PacketList
         var secrets: FlowSecrets
         /// The flow went on after the file's last packet.
         var cutAtEnd: Bool
-        var size: Int { packets.reduce(24) { $0 + 16 + $1.bytes.count } }
+        var size: Int { 24 + packets.data.count + 16 * packets.headers.count }
     }
 
     private let lock = ConditionLock()
@@ -85,7 +85,8 @@ public final class EvidenceDirectory: @unchecked Sendable {
             guard access(self.path, W_OK | X_OK) == 0 else { throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(errno)))") }
         }
         scan()
-        let thread = WorkerThread(name: "zw-evidence") { [unowned self] in self.run() }
+        // The thread keeps the directory alive until stop() (a command that gives up early never calls it).
+        let thread = WorkerThread(name: "zw-evidence") { [self] in self.run() }
         self.thread = thread
         if !thread.start() { self.thread = nil }  // no thread: files are written by the callers
     }
@@ -146,7 +147,7 @@ public final class EvidenceDirectory: @unchecked Sendable {
 
     /// Masks a file's secrets and stores it.
     private func write(_ job: Job) {
-        var packets = job.packets
+        var packets = job.packets.packets
         let outcome = SecretMasking.mask(&packets, job.secrets, cutAtEnd: job.cutAtEnd)
         lock.withLock {
             stats.maskedBytes += outcome.masked
@@ -288,7 +289,8 @@ public final class EvidenceDirectory: @unchecked Sendable {
             close(fd)
             return "\(target): is not a regular file of this user's; not written"
         }
-        ftruncate(fd, 0)
+        // Only a file there before is emptied: ext4 writes a truncated file out at its close.
+        if info.st_size > 0 { ftruncate(fd, 0) }
         fchmod(fd, fileMode)  // exactly 0600, whatever the umask or a file there before
         var offset = 0
         var failure: String?

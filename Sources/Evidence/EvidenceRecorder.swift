@@ -59,21 +59,20 @@ public final class EvidenceRecorder: AlertEvidence {
         var hasPending = false
     }
 
+    /// A file waiting for its flow's next packets: the packets so far in one buffer (no allocation per packet).
     private final class PendingFile {
         let name: String
         let index: Int32
         let flowID: UInt64
-        var packets: [StoredPacket]
+        var packets = PacketList()
         var remaining: Int
-        var bytes = 0
         var done = false
-        init(name: String, index: Int32, flowID: UInt64, packets: [StoredPacket], remaining: Int) {
+        var bytes: Int { packets.data.count + packets.headers.count * 16 }
+        init(name: String, index: Int32, flowID: UInt64, remaining: Int) {
             self.name = name
             self.index = index
             self.flowID = flowID
-            self.packets = packets
             self.remaining = remaining
-            bytes = packets.reduce(0) { $0 + $1.bytes.count + 16 }
         }
     }
 
@@ -200,13 +199,11 @@ public final class EvidenceRecorder: AlertEvidence {
     private func appendToPending(_ index: Int32) {
         guard let files = pending[index], let p = currentPacket, let bytes = currentBytes else { return }
         let state = slots[Int(index)].state
-        var stored: StoredPacket? = nil
+        let h = header(p, bytes, fromInitiator: currentFromInitiator, previous: -1, id: currentID)
         for file in files where !file.done && file.remaining > 0 {
-            if stored == nil { stored = copy(p, bytes, fromInitiator: currentFromInitiator, id: currentID) }
-            file.packets.append(stored!)
+            file.packets.append(h, bytes)
             statistics.packetsAppended &+= 1
             file.remaining -= 1
-            file.bytes += bytes.count + 16
             pendingBytes += bytes.count + 16
             // Full, and no inspector can name another secret of the flow: written now.
             if file.remaining == 0 && state & FlowState.inspecting == 0 { write(file, early: false) }
@@ -253,23 +250,28 @@ public final class EvidenceRecorder: AlertEvidence {
         let s = slots + Int(index)
         guard s.pointee.flowID == id else { return nil }
         // The flow's last packets kept, oldest first, then the alert's packet if it was not among them.
-        var packets: [StoredPacket] = []
+        var kept: [Int64] = []
         var offset = s.pointee.head - 1
-        while packets.count < packetsPerFlow, let (header, bytes) = arena.packet(at: offset), header.flowID == id {
-            packets.append(StoredPacket(header: header, bytes: Array(bytes)))
+        while kept.count < packetsPerFlow, let (header, _) = arena.packet(at: offset), header.flowID == id {
+            kept.append(offset)
             offset = header.previous
         }
-        packets.reverse()
-        if index == currentIndex && !currentStored, let p = currentPacket, let bytes = currentBytes {
-            packets.append(copy(p, bytes, fromInitiator: currentFromInitiator, id: id))
+        var packets = PacketList()
+        for o in kept.reversed() {
+            let (header, bytes) = arena.packet(at: o)!
+            packets.append(header, bytes)
         }
-        guard !packets.isEmpty else { return nil }
+        if index == currentIndex && !currentStored, let p = currentPacket, let bytes = currentBytes {
+            packets.append(header(p, bytes, fromInitiator: currentFromInitiator, previous: -1, id: id), bytes)
+        }
+        guard !packets.headers.isEmpty else { return nil }
         // The rule's files of this flow so far (a second login on one connection is a second file).
         var sids = sidsUsed[index] ?? []
         sids.append(d.sid)
         sidsUsed[index] = sids
         let name = Self.name(time: s.pointee.firstTimestamp, sid: d.sid, subject: d.subject, repeat: sids.count { $0 == d.sid })
-        let file = PendingFile(name: name, index: index, flowID: id, packets: packets, remaining: endingByID[id] == nil ? packetsPerFlow : 0)
+        let file = PendingFile(name: name, index: index, flowID: id, remaining: endingByID[id] == nil ? packetsPerFlow : 0)
+        file.packets = packets
         pending[index, default: []].append(file)
         queue.append(file)
         s.pointee.hasPending = true
@@ -284,13 +286,14 @@ public final class EvidenceRecorder: AlertEvidence {
     /// A finding about a packet of no flow: that packet alone, payload withheld.
     private func packetFile(for d: Detection) -> String? {
         guard currentIndex < 0, let p = currentPacket, let bytes = currentBytes, p.pointee.timestamp == d.subject.timestamp else { return nil }
-        let packet = copy(p, bytes, fromInitiator: true, id: 0)
+        var packet = PacketList()
+        packet.append(header(p, bytes, fromInitiator: true, previous: -1, id: 0), bytes)
         var secrets = FlowSecrets()
         secrets.withholdInitiator = true
         let name = Self.name(time: p.pointee.timestamp, sid: d.sid, subject: d.subject, repeat: 1)
         statistics.alerts += 1
         statistics.files += 1
-        directory.submit(EvidenceDirectory.Job(name: name, packets: [packet], secrets: secrets, cutAtEnd: false))
+        directory.submit(EvidenceDirectory.Job(name: name, packets: packet, secrets: secrets, cutAtEnd: false))
         return "\(directory.path)/\(name)"
     }
 
@@ -368,7 +371,7 @@ public final class EvidenceRecorder: AlertEvidence {
         var flowSecrets = slot.flowID == file.flowID ? secrets[file.index] ?? FlowSecrets() : FlowSecrets()
         if slot.flowID == file.flowID {
             // A TCP dialogue joined midway could not be followed: where its secrets are is unknown.
-            if slot.state & FlowState.midstream != 0 && file.packets.contains(where: \.isTCP) {
+            if slot.state & FlowState.midstream != 0 && file.packets.headers.contains(where: { $0.flags & StoredPacket.Flags.tcp != 0 }) {
                 flowSecrets.withholdInitiator = true
                 flowSecrets.withholdResponder = true
             }
@@ -383,7 +386,7 @@ public final class EvidenceRecorder: AlertEvidence {
         // Masked and written by the directory's writer thread. Cut short by its bound or written
         // early: the flow's bytes went on past the file's last ones.
         directory.submit(EvidenceDirectory.Job(name: file.name, packets: file.packets, secrets: flowSecrets, cutAtEnd: early || file.remaining == 0))
-        file.packets = []
+        file.packets = PacketList()
     }
 
     // MARK: Files

@@ -62,6 +62,29 @@ struct PacketArena {
     }
 }
 
+/// The packets of an evidence file in one buffer, in file order: appended
+/// on the packet thread without an allocation per packet, turned into
+/// ``StoredPacket`` values by the writer thread for masking.
+struct PacketList {
+    var data: [UInt8] = []
+    var headers: [PacketArena.Header] = []
+    var starts: [Int] = []
+
+    mutating func append(_ header: PacketArena.Header, _ bytes: UnsafeRawBufferPointer) {
+        if data.isEmpty { data.reserveCapacity(16 << 10) }
+        headers.append(header)
+        starts.append(data.count)
+        data.append(contentsOf: bytes)
+    }
+
+    /// The packets, each with its own bytes (the writer thread masks them).
+    var packets: [StoredPacket] {
+        headers.indices.map { i in
+            StoredPacket(header: headers[i], bytes: Array(data[starts[i]..<(starts[i] + Int(headers[i].capturedLength))]))
+        }
+    }
+}
+
 /// One packet of an evidence file, copied out of the capture.
 struct StoredPacket {
     struct Flags {

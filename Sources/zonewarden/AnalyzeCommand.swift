@@ -93,11 +93,12 @@ struct AnalyzeCommand: ParsableCommand {
         alerts.exceptions = try acceptedRisks(zones)
         let flowLog = try openFlowLog(options.flowLog ?? zones.config.sensor.flowLog, append: false, alertsOnStandardOutput: options.output == nil)
         let evidenceSetting = zones.config.sensor.evidence
-        let evidence = try openEvidence(options.evidence ?? evidenceSetting.directory, maximumMegabytes: evidenceSetting.maximumMegabytes)
-        if evidence != nil, let workers, workers > 1 {
+        let evidencePath = options.evidence ?? evidenceSetting.directory
+        if evidencePath != nil, let workers, workers > 1 {
             writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
             throw ExitCode(ExitStatus.usage)
         }
+        let evidence = try openEvidence(evidencePath, maximumMegabytes: evidenceSetting.maximumMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
