@@ -48,7 +48,7 @@ public final class EvidenceDirectory: @unchecked Sendable {
         var secrets: FlowSecrets
         /// The flow went on after the file's last packet.
         var cutAtEnd: Bool
-        var size: Int { 24 + packets.data.count + 16 * packets.headers.count }
+        var size: Int { 24 + packets.data.capacity + 16 * packets.headers.capacity + 8 * packets.starts.capacity }
     }
 
     private let lock = ConditionLock()
@@ -56,7 +56,7 @@ public final class EvidenceDirectory: @unchecked Sendable {
     private var jobs: [Job] = []
     private var queuedBytes = 0
     /// Files waiting for the writer hold at most this many bytes; beyond, the packet thread waits.
-    static let queueLimit = 64 << 20
+    let queueLimit: Int
     private var writing = false
     private var stopping = false
     private var thread: WorkerThread?
@@ -69,8 +69,10 @@ public final class EvidenceDirectory: @unchecked Sendable {
     public static let directoryMode: mode_t = 0o700
 
     /// Opens (or creates, mode 0700) the directory and counts the pcap files already in it.
+    /// - Parameter queueMegabytes: files handed over and not yet written hold at most this much.
     /// - Throws: a one-line reason when it cannot be used.
-    public init(path: String, maximumMegabytes: Int) throws(SafeFile.Failure) {
+    public init(path: String, maximumMegabytes: Int, queueMegabytes: Int = 32) throws(SafeFile.Failure) {
+        queueLimit = max(queueMegabytes, 1) << 20
         self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         maximumBytes = maximumMegabytes << 20
         var info = stat()
@@ -96,7 +98,7 @@ public final class EvidenceDirectory: @unchecked Sendable {
         let size = job.size
         let queued: Bool = lock.withLock {
             guard thread != nil else { return false }
-            while queuedBytes > Self.queueLimit && !jobs.isEmpty { lock.wait(seconds: 0.1) }
+            while queuedBytes > queueLimit && !jobs.isEmpty { lock.wait(seconds: 0.1) }
             jobs.append(job)
             queuedBytes += size
             // The writer is woken per batch (or finds the files at its next look, within 0.2 s).
@@ -280,18 +282,14 @@ public final class EvidenceDirectory: @unchecked Sendable {
     /// link); a write cut short (a full disk) removes it, so no file is left
     /// half-written. Returns the error, one line naming the file.
     static func write(_ bytes: [UInt8], to target: String) -> String? {
-        // Never a link, a FIFO or a file linked elsewhere (a directory others may write to):
-        // opened without truncating or blocking, checked, then emptied.
-        let fd = open(target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, fileMode)
+        // A file there before (the same finding analysed again, or anything planted) is
+        // removed, never written through; the new one is created afresh (O_EXCL: a link,
+        // FIFO or file put back meanwhile makes this fail). Removing rather than truncating
+        // or renaming over also spares ext4's forced write-out of replaced files.
+        unlink(target)
+        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
         guard fd >= 0 else { return "\(target): cannot create: \(String(cString: strerror(errno)))" }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1, info.st_uid == geteuid() else {
-            close(fd)
-            return "\(target): is not a regular file of this user's; not written"
-        }
-        // Only a file there before is emptied: ext4 writes a truncated file out at its close.
-        if info.st_size > 0 { ftruncate(fd, 0) }
-        fchmod(fd, fileMode)  // exactly 0600, whatever the umask or a file there before
+        fchmod(fd, fileMode)  // exactly 0600, whatever the umask
         var offset = 0
         var failure: String?
         bytes.withUnsafeBytes { raw in

@@ -71,7 +71,6 @@ struct PacketList {
     var starts: [Int] = []
 
     mutating func append(_ header: PacketArena.Header, _ bytes: UnsafeRawBufferPointer) {
-        if data.isEmpty { data.reserveCapacity(16 << 10) }
         headers.append(header)
         starts.append(data.count)
         data.append(contentsOf: bytes)

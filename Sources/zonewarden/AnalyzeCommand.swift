@@ -98,7 +98,7 @@ struct AnalyzeCommand: ParsableCommand {
             writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
             throw ExitCode(ExitStatus.usage)
         }
-        let evidence = try openEvidence(evidencePath, maximumMegabytes: evidenceSetting.maximumMegabytes)
+        let evidence = try openEvidence(evidencePath, maximumMegabytes: evidenceSetting.maximumMegabytes, queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
@@ -258,10 +258,10 @@ func openFlowLog(_ path: String?, append: Bool, alertsOnStandardOutput: Bool) th
 }
 
 /// The evidence directory at `path` (nil: none); one that cannot be used is a usage error (status 2).
-func openEvidence(_ path: String?, maximumMegabytes: Int) throws -> EvidenceDirectory? {
+func openEvidence(_ path: String?, maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceDirectory? {
     guard let path else { return nil }
     do throws(SafeFile.Failure) {
-        let directory = try EvidenceDirectory(path: path, maximumMegabytes: maximumMegabytes)
+        let directory = try EvidenceDirectory(path: path, maximumMegabytes: maximumMegabytes, queueMegabytes: queueMegabytes)
         directory.onFirstFailure = { writeError("zonewarden: \($0)") }
         if directory.isOpenToOthers { writeError("zonewarden: note: evidence directory \(path) can be listed by other users; its files are readable by this user only") }
         return directory

@@ -74,7 +74,8 @@ struct ReportCommand: ParsableCommand {
         collector.dataChannels = alerts.dataChannels
         let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
-        let evidenceDirectory = try openEvidence(evidence, maximumMegabytes: zones.config.sensor.evidence.maximumMegabytes)
+        let evidenceDirectory = try openEvidence(evidence, maximumMegabytes: zones.config.sensor.evidence.maximumMegabytes,
+                                                 queueMegabytes: zones.config.sensor.evidence.memoryMegabytes)
         if let directory = evidenceDirectory {
             let e = zones.config.sensor.evidence
             pipeline.attachEvidence(directory, packetsPerFlow: e.packetsPerFlow, memoryBytes: e.memoryMegabytes << 20)

@@ -221,9 +221,10 @@ struct EvidenceTests {
         }
     }
 
-    /// A FIFO or a link planted where a file will go is not written through
-    /// (nor waited on): that file is counted as not written, the others and every alert are.
-    @Test func plantedNamesAreRefused() throws {
+    /// A FIFO or a link planted where a file will go is removed, never
+    /// written through (nor waited on): the file is written in its place,
+    /// and what the link named is untouched.
+    @Test func plantedNamesAreReplaced() throws {
         let capture = repoPath("Captures/cleartext-admin-login.pcap")
         let first = try Self.analyze(capture, config: "config/examples/site-roles.yaml")
         let dir = temporaryDirectory().appendingPathComponent("evidence")
@@ -233,8 +234,9 @@ struct EvidenceTests {
         #expect(mkfifo(dir.appendingPathComponent(first.files[0]).path, 0o600) == 0)
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(first.files[1]).path, withDestinationPath: victim.path)
         let run = try Self.analyze(capture, config: "config/examples/site-roles.yaml", dir: dir)
-        #expect(run.result.status == 4 && run.result.stdoutLines.count == first.result.stdoutLines.count, "\(run.result.stderr)")
-        #expect(run.result.stderr.contains("2 files not written"), "\(run.result.stderr)")
+        #expect(run.result.status == 0 && run.files == first.files, "\(run.result.stderr)")
+        var info = stat()
+        for f in run.files.prefix(2) { #expect(lstat(dir.appendingPathComponent(f).path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG && info.st_mode & 0o777 == 0o600) }
         #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me")
     }
 
