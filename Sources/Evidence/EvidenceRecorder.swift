@@ -8,14 +8,14 @@ import Vocabulary
 import Glibc
 #endif
 
-/// Keeps the packets behind every alert (`--evidence`): the first packets of
-/// each flow, and all of them while an inspector follows the flow, in a ring
+/// Keeps the packets behind every alert (`--evidence`): each flow's first two
+/// packets, and all of them while an inspector follows the flow, in a ring
 /// (``PacketArena``); when an alert is written, its file is named at once
 /// (the alert carries the name) and gathers the flow's last `packetsPerFlow`
 /// packets so far, the alert's own, and up to `packetsPerFlow` that follow; it
-/// is written when the flow ends (or the bound is reached and the flow's
-/// inspection is over), after every secret an inspector recognised on the
-/// flow has been masked in it (``SecretMasking``). Files are named from the
+/// is handed to the directory's writer when the flow ends (or the bound is
+/// reached and the flow's inspection is over), which masks every secret an
+/// inspector recognised on the flow (``SecretMasking``) and writes it. Files are named from the
 /// flow's first packet time, the rule and the flow's endpoints, so analysing
 /// the same captures again writes the same files.
 ///
@@ -182,10 +182,6 @@ public final class EvidenceRecorder: AlertEvidence {
         return PacketArena.Header(previous: previous, flowID: id, timestamp: p.pointee.timestamp, capturedLength: UInt32(bytes.count),
                                   wireLength: UInt32(p.pointee.wireLength), payloadOffset: UInt32(p.pointee.payloadOffset),
                                   payloadLength: UInt32(payloadLength), sequence: p.pointee.tcpSequence, linkType: linkType, flags: flags)
-    }
-
-    private func copy(_ p: UnsafePointer<DecodedPacket>, _ bytes: UnsafeRawBufferPointer, fromInitiator: Bool, id: UInt64) -> StoredPacket {
-        StoredPacket(header: header(p, bytes, fromInitiator: fromInitiator, previous: -1, id: id), bytes: Array(bytes))
     }
 
     /// A new flow in a slot: the last one's waiting files are written first.
