@@ -178,7 +178,7 @@ public final class EvidenceRecorder: AlertEvidence {
             flags |= StoredPacket.Flags.tcp
             if p.pointee.tcpFlags & 0x02 != 0 { flags |= StoredPacket.Flags.syn }
         } else if p.pointee.ipProtocol == .udp { flags |= StoredPacket.Flags.udp }
-        let payloadLength = p.pointee.ipProtocol == nil ? 0 : p.pointee.payloadLength
+        let payloadLength = p.pointee.isIP ? p.pointee.payloadLength : 0
         return PacketArena.Header(previous: previous, flowID: id, timestamp: p.pointee.timestamp, capturedLength: UInt32(bytes.count),
                                   wireLength: UInt32(p.pointee.wireLength), payloadOffset: UInt32(p.pointee.payloadOffset),
                                   payloadLength: UInt32(payloadLength), sequence: p.pointee.tcpSequence, linkType: linkType, flags: flags)
