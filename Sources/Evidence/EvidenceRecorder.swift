@@ -54,7 +54,6 @@ public final class EvidenceRecorder: AlertEvidence {
         /// The ring offset of the flow's last kept packet, plus one (0: none; a slot is all zeros until used).
         var head: Int64 = 0
         var firstTimestamp: UInt64 = 0
-        var stored: Int32 = 0
         var state: UInt16 = 0
         var hasPending = false
     }
@@ -147,7 +146,7 @@ public final class EvidenceRecorder: AlertEvidence {
         record()
     }
 
-    /// A packet ``wants(_:payloadLength:)`` chose, described by ``moment``.
+    /// A packet ``wants(_:)`` chose, described by ``moment``.
     public func record() {
         if !ending.isEmpty { flushEnded() }
         guard let flow = moment.pointee.flow, let p = moment.pointee.packet, let bytes = moment.pointee.bytes else { return }
@@ -159,7 +158,6 @@ public final class EvidenceRecorder: AlertEvidence {
         let keep = state & FlowState.inspecting != 0 || flow.pointee.packetsFromInitiator &+ flow.pointee.packetsFromResponder <= Self.headPackets
         if keep, let offset = arena.append(header(p, bytes, fromInitiator: moment.pointee.fromInitiator, previous: s.pointee.head - 1, id: id), bytes: bytes) {
             s.pointee.head = offset + 1
-            s.pointee.stored += 1
             moment.pointee.stored = true
             statistics.packetsKept &+= 1
             statistics.bytesKept &+= bytes.count
@@ -390,13 +388,8 @@ public final class EvidenceRecorder: AlertEvidence {
     /// `20191209T101503.123456Z-2001-3fa2c1d9e0b4a6f1.pcap` (`-2`, `-3` ... for a rule's later files of one flow):
     /// the flow's first packet time, the rule's sid, and a hash of the finding's endpoints.
     static func name(time: UInt64, sid: Int, subject: DetectionSubject, repeat n: Int) -> String {
-        var seconds = time_t(time / 1_000_000_000)
-        var t = tm()
-        gmtime_r(&seconds, &t)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        var micros = String(time % 1_000_000_000 / 1000)
-        micros = String(repeating: "0", count: 6 - micros.count) + micros
-        let stamp = "\(t.tm_year + 1900)\(two(t.tm_mon + 1))\(two(t.tm_mday))T\(two(t.tm_hour))\(two(t.tm_min))\(two(t.tm_sec)).\(micros)Z"
+        // RFC 3339 in UTC without its separators, which some file systems and tools mind.
+        let stamp = Timestamp.rfc3339(time).filter { $0 != "-" && $0 != ":" }
         var hash = FNV1a()
         if let a = subject.sourceIP { hash.add(a.high); hash.add(a.low) }
         if let a = subject.destinationIP { hash.add(a.high); hash.add(a.low) }

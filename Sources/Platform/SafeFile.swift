@@ -108,7 +108,8 @@ public enum SafeFile {
         }
     }
 
-    static func directory(of path: String) -> String {
+    /// The folder of `path` (`.` for a bare name).
+    public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let d = String(path[..<slash])
         return d.isEmpty ? "/" : d

@@ -1,5 +1,6 @@
 import Alerting
 import Detect
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,21 +56,16 @@ enum ReportText {
     /// the report's folder when both are known (the report and its evidence
     /// can be moved together), else the path as given.
     static func link(to path: String, from report: String?) -> String {
-        guard let report, let target = absolute(path), let base = absolute(directory(report)) else { return path }
+        guard let report, let target = absolute(path), let base = absolute(SafeFile.directory(of: report)) else { return path }
         let t = target.split(separator: "/"), b = base.split(separator: "/")
         var common = 0
         while common < min(t.count, b.count) && t[common] == b[common] { common += 1 }
         return (Array(repeating: "..", count: b.count - common) + t[common...].map(String.init)).joined(separator: "/")
     }
 
-    private static func directory(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
     /// `path` made absolute through its folder (which exists; the file itself may not yet).
     private static func absolute(_ path: String) -> String? {
-        let folder = directory(path), name = fileName(path)
+        let folder = SafeFile.directory(of: path), name = fileName(path)
         guard let resolved = realpath(folder, nil) else { return nil }
         defer { free(resolved) }
         let base = String(cString: resolved)
