@@ -1,5 +1,6 @@
 import Decode
 import Vocabulary
+import Zones
 
 /// A detection as the sinks write it: the rule, the severity, what it is
 /// about (endpoints, zone names, tags, tunnels, the flow's ids), the message
@@ -32,6 +33,9 @@ public struct Alert: Sendable {
     public var sourceZone: String?
     public var destinationZone: String?
     public var segmentZone: String?
+    /// What the inventory calls the source and the destination (`inventory:`): a VM and its host, a VMkernel interface.
+    public var sourceAsset: Asset?
+    public var destinationAsset: Asset?
     /// Tunnels around the traffic, outermost first.
     public var encapsulation = EncapsulationStack()
     /// Ordered evidence, EVE's `zonewarden.evidence`.

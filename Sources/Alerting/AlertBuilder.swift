@@ -37,6 +37,11 @@ public enum AlertBuilder {
         a.sourceZone = zones.name(s.sourceZone)
         a.destinationZone = zones.name(s.destinationZone)
         a.segmentZone = zones.name(s.segmentZone)
+        let inventory = zones.config.inventory
+        if !inventory.isEmpty {
+            a.sourceAsset = inventory.asset(ip: s.sourceIP, mac: s.sourceMAC)
+            a.destinationAsset = inventory.asset(ip: s.destinationIP, mac: s.destinationMAC)
+        }
         a.encapsulation = s.tunnels
         a.evidence = d.finding.evidence
         return a

@@ -209,6 +209,15 @@ public enum ExampleCaptures {
                 s.tcp(client: Lab.kvm1Migration, clientPort: 52003, server: Lab.kvm2Migration, serverPort: 49154, wire: migrationOverlay, messages: M.qemuMigration(tls: true))
                 s.tcp(client: Lab.web1, clientPort: 52004, server: Lab.web2, serverPort: 8000, wire: Lab.guestVLAN, messages: M.httpPage())
             },
+            ExampleCapture(name: "inventory-roles",
+                           summary: "with config/examples/inventory.yaml: vMotion between two VMkernel interfaces on a guest VLAN (3001 by port and each interface misplaced), a storage VMkernel interface on the vMotion VLAN (4001), a management one on a guest VLAN (1006), a BMC in the services subnet reached from a guest (1004); port 8000 between two guests is nothing") { s in
+                let vmotionA = Host("192.168.100.70", mac: "00:50:56:6a:00:01"), vmotionB = Host("192.168.100.71", mac: "00:50:56:6a:00:02")
+                s.tcp(client: vmotionA, clientPort: 54001, server: vmotionB, serverPort: 8000, wire: Lab.guestVLAN, messages: [(true, [UInt8](repeating: 0x33, count: 900))])
+                s.tcp(client: Lab.web1, clientPort: 54002, server: Lab.web2, serverPort: 8000, wire: Lab.guestVLAN, messages: M.httpPage())
+                s.tcp(client: Host("10.30.0.45"), clientPort: 54003, server: Lab.nas, serverPort: 2049, wire: Lab.vmotionVLAN)
+                s.tcp(client: Lab.adminWorkstation, clientPort: 54004, server: Host("192.168.101.80"), serverPort: 443, wire: Wire.vlan(101), messages: [(true, tlsHello)])
+                s.tcp(client: Lab.web1, clientPort: 54005, server: Host("10.50.0.31"), serverPort: 443, wire: Lab.servicesVLAN, messages: [(true, tlsHello)])
+            },
             ExampleCapture(name: "unencrypted-migration-stream",
                            summary: "3002 positive: QEMU and Xen streams in clear on the migration network, over VLAN and overlay") { s in
                 s.tcp(client: Lab.kvm1Migration, clientPort: 53001, server: Lab.kvm2Migration, serverPort: 49152, wire: Lab.vmotionVLAN, messages: M.qemuMigration())

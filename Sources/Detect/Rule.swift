@@ -201,6 +201,23 @@ public struct FlowEvent: ZoneNaming {
     public var effectiveSourceRole: Role? { sourceRole ?? segmentRole }
     /// The responder's role, likewise.
     public var effectiveDestinationRole: Role? { destinationRole ?? segmentRole }
+    /// The asset the inventory names the initiator; nil for most flows at no
+    /// cost (only flows the classifier marked with an infrastructure asset ask).
+    public var initiatorAsset: Asset? {
+        flow.pointee.state & FlowState.infrastructureAsset != 0 ? FlowClassifier(zones: zones).asset(initiatorOf: flow.pointee) : nil
+    }
+    /// The asset the inventory names the responder, likewise.
+    public var responderAsset: Asset? {
+        flow.pointee.state & FlowState.infrastructureAsset != 0 ? FlowClassifier(zones: zones).asset(responderOf: flow.pointee) : nil
+    }
+    /// The initiator's role for the infrastructure rules (1004, 1006, 2003,
+    /// 3001, 4001): what the inventory says it is (a VMkernel interface for
+    /// vMotion is a migration endpoint whatever zone its subnet is in), else
+    /// its zone's role (``effectiveSourceRole``).
+    public var infrastructureSourceRole: Role? { initiatorAsset?.kind.infrastructureRole ?? effectiveSourceRole }
+    /// The responder's role for the infrastructure rules, likewise.
+    public var infrastructureDestinationRole: Role? { responderAsset?.kind.infrastructureRole ?? effectiveDestinationRole }
+
     /// The responder's zone, or the segment's when its address is in none.
     public var effectiveDestinationZone: ZoneID { destinationZone != 0 ? destinationZone : segmentZone }
 

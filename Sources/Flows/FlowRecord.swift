@@ -76,6 +76,9 @@ public enum FlowState {
     /// An evidence file (`--evidence`) waits for this flow's next packets: the
     /// recorder must see them (others it skips from the record alone).
     public static let evidencePending: UInt16 = 1 << 13
+    /// The inventory names an endpoint a hypervisor, VMkernel interface, BMC, manager or storage array
+    /// (set by the classifier): the rules ask the inventory for this flow's roles, and only for such flows.
+    public static let infrastructureAsset: UInt16 = 1 << 14
 
     /// Whether a payload packet of this flow must go to application inspection:
     /// not once it is done, nor for a side already judged while no inspection

@@ -49,7 +49,13 @@ extension ZoneConfig {
         guard let root else {
             throw ConfigErrors([ConfigError(file: file, line: 0, column: 0, message: "empty configuration: expected a mapping with a zones: section")])
         }
-        let config = reader.readConfig(root)
+        var config = reader.readConfig(root)
+        if reader.errors.isEmpty, let sources = config?.inventorySources, !sources.isEmpty {
+            // Read only once the configuration itself is right: its errors come first.
+            let (inventory, errors) = Inventory.load(sources, configFile: file)
+            config?.inventory = inventory
+            reader.errors += errors
+        }
         if !reader.errors.isEmpty || config == nil {
             throw ConfigErrors(reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }
@@ -150,7 +156,8 @@ struct ConfigReader {
 
     // MARK: Sections
 
-    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor", "multi_homed", "exceptions"]
+    static let topLevelKeys = ["zones", "gateways", "allow", "policy", "rules", "services", "sensor", "multi_homed", "exceptions", "inventory"]
+    static let inventoryKeys = ["format", "path", "host"]
     static let exceptionKeys = ["rules", "from", "to", "services", "user", "reason", "expires"]
     static let zoneKeys = ["role", "vlans", "vnis", "subnets", "macs", "outer_vlans", "description"]
 
@@ -177,6 +184,7 @@ struct ConfigReader {
             case "sensor": config.sensor = readSensor(value)
             case "multi_homed": config.multiHomed = readMultiHomed(value)
             case "exceptions": pendingExceptions = value
+            case "inventory": config.inventorySources = readInventory(value)
             default: break
             }
         }
@@ -191,6 +199,44 @@ struct ConfigReader {
         if let pendingAllow { config.allow = readAllow(pendingAllow, zoneNames: names) }
         if let pendingExceptions { config.exceptions = readExceptions(pendingExceptions, zoneNames: names) }
         return config
+    }
+
+    /// `inventory:` entries: each a format and a file or folder (read once the whole configuration is right).
+    mutating func readInventory(_ node: Node) -> [InventorySource] {
+        var out: [InventorySource] = []
+        for item in list(node, "inventory") {
+            guard let fields = mapping(item, "an inventory entry", allowed: Self.inventoryKeys) else { continue }
+            var format: String?, path: String?, host: String?
+            for (key, _, value) in fields {
+                switch key {
+                case "format":
+                    guard let text = scalar(value, "format") else { continue }
+                    if InventoryFormats.format(named: text) == nil {
+                        error(value, "unknown inventory format \"\(text)\"\(suggestion(text, InventoryFormats.names))")
+                    } else {
+                        format = text
+                    }
+                case "path": path = scalar(value, "path")
+                case "host": host = scalar(value, "host")
+                default: break
+                }
+            }
+            guard let path, !path.isEmpty else {
+                error(item, "an inventory entry needs a path: (a file, or a folder of files)")
+                continue
+            }
+            guard let format else {
+                if !fields.contains(where: { $0.key == "format" }) {
+                    error(item, "an inventory entry needs a format: (one of: \(InventoryFormats.names.joined(separator: ", ")))")
+                }
+                continue
+            }
+            // Relative to the configuration's folder, so that the sensor finds it from any working directory.
+            let folder = (file as NSString).deletingLastPathComponent
+            let resolved = path.hasPrefix("/") || folder.isEmpty ? path : "\(folder)/\(path)"
+            out.append(InventorySource(format: format, path: path, resolvedPath: resolved, host: host, position: position(item)))
+        }
+        return out
     }
 
     /// `exceptions:` entries; rule names are checked by the alert stage, which knows the catalogue.

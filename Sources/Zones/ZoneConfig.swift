@@ -150,6 +150,10 @@ public struct ZoneConfig: Sendable {
     public var multiHomed = MultiHomedSettings()
     /// Accepted risks (`exceptions:`), in the order written.
     public var exceptions: [ExceptionSetting] = []
+    /// The inventory files (`inventory:`), as written.
+    public var inventorySources: [InventorySource] = []
+    /// Names for addresses, read from ``inventorySources`` with the configuration.
+    public var inventory: Inventory = .empty
 
     public init(file: String, zones: [Zone], gateways: [Gateway] = [], allow: [AllowRule] = [], policy: Policy = .roles,
                 ruleOverrides: [RuleOverride] = [], services: ServiceCatalogue = .builtIn, sensor: SensorSettings = .init()) {
@@ -176,5 +180,6 @@ public struct ZoneConfig: Sendable {
         return "\(plural(zones.count, "zone")) (\(roleText)), \(plural(vlanCount, "VLAN")), \(plural(vniCount, "VNI")), "
             + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
             + (exceptions.isEmpty ? "" : ", \(plural(exceptions.count, "exception"))")
+            + (inventory.isEmpty ? "" : "; \(inventory.summary)")
     }
 }

@@ -18,6 +18,8 @@ public struct ZoneInfo: Sendable {
 /// ``PrefixMap`` (one binary search, longest prefix wins).
 public final class ZoneMap: Sendable {
     public let config: ZoneConfig
+    /// Names and infrastructure kinds for addresses (`inventory:`); empty without one.
+    public let inventory: Inventory
     /// Zones by id; index 0 is unused so that ids index directly.
     public let zones: [ZoneInfo?]
     private let vlanTable: [ZoneID]
@@ -49,6 +51,7 @@ public final class ZoneMap: Sendable {
 
     public init(_ config: ZoneConfig) {
         self.config = config
+        self.inventory = config.inventory
         var zones: [ZoneInfo?] = [nil]
         var vlanTable = [ZoneID](repeating: 0, count: 4096)
         var vniRanges: [(ClosedRange<UInt32>, ZoneID)] = []

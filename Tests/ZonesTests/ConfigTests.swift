@@ -17,7 +17,7 @@ func parseErrors(_ yaml: String) -> [String] {
 
 @Suite("Zone configuration")
 struct ConfigTests {
-    @Test(arguments: ["config/example.yaml", "config/examples/site-roles.yaml", "config/examples/guest-to-management.yaml", "config/examples/zone-policy-violation.yaml", "config/examples/layer2.yaml"])
+    @Test(arguments: ["config/example.yaml", "config/examples/site-roles.yaml", "config/examples/guest-to-management.yaml", "config/examples/zone-policy-violation.yaml", "config/examples/layer2.yaml", "config/examples/inventory.yaml"])
     func shippedConfigsAreValid(path: String) throws {
         let config = try ZoneConfig.load(path: repositoryRoot.appendingPathComponent(path).path)
         #expect(!config.zones.isEmpty)

@@ -1,5 +1,6 @@
 import Decode
 import Vocabulary
+import Zones
 
 /// Suricata-compatible EVE JSON: the standard header fields in Suricata's
 /// order, the `alert` object, then ZoneWarden's own `zonewarden` object.
@@ -63,6 +64,16 @@ enum EVEFormatter: AlertFormatter {
         zw.key("src_zone", &out); stringOrNull(a.sourceZone, &out)
         zw.key("dest_zone", &out); stringOrNull(a.destinationZone, &out)
         zw.key("segment_zone", &out); stringOrNull(a.segmentZone, &out)
+        if let asset = a.sourceAsset {
+            zw.key("src_name", &out); out.appendJSONString(asset.name)
+            if let host = asset.host { zw.key("src_host", &out); out.appendJSONString(host) }
+            zw.key("src_kind", &out); out.appendJSONString(asset.kind.rawValue)
+        }
+        if let asset = a.destinationAsset {
+            zw.key("dest_name", &out); out.appendJSONString(asset.name)
+            if let host = asset.host { zw.key("dest_host", &out); out.appendJSONString(host) }
+            zw.key("dest_kind", &out); out.appendJSONString(asset.kind.rawValue)
+        }
         if !a.encapsulation.isEmpty {
             zw.key("encapsulation", &out)
             out.append(byte: 0x5B)

@@ -1,5 +1,6 @@
 import Decode
 import Vocabulary
+import Zones
 
 extension Severity {
     /// Syslog severity: critical→crit (2), high→err (3), medium→warning (4), low→notice (5).
@@ -39,6 +40,14 @@ enum RFC5424Formatter: AlertFormatter {
         if let z = a.sourceZone { param("src_zone", &out) { $0.append(escaping: z, .structuredDataValue) } }
         if let z = a.destinationZone { param("dest_zone", &out) { $0.append(escaping: z, .structuredDataValue) } }
         if let z = a.segmentZone { param("segment_zone", &out) { $0.append(escaping: z, .structuredDataValue) } }
+        if let asset = a.sourceAsset {
+            param("src_name", &out) { $0.append(escaping: asset.name, .structuredDataValue) }
+            if let host = asset.host { param("src_host", &out) { $0.append(escaping: host, .structuredDataValue) } }
+        }
+        if let asset = a.destinationAsset {
+            param("dest_name", &out) { $0.append(escaping: asset.name, .structuredDataValue) }
+            if let host = asset.host { param("dest_host", &out) { $0.append(escaping: host, .structuredDataValue) } }
+        }
         if let iface = a.interface { param("in_iface", &out) { $0.append(escaping: iface, .structuredDataValue) } }
         if let ip = a.sourceIP { param("src_ip", &out) { $0.append(ip) } }
         if a.hasPorts, let p = a.sourcePort { param("src_port", &out) { $0.append(decimal: p) } }

@@ -1,5 +1,6 @@
 import Decode
 import Vocabulary
+import Zones
 
 /// The human-readable one-line format:
 ///
@@ -76,19 +77,19 @@ enum TextFormatter: AlertFormatter {
     static func endpoints(_ a: Alert, into out: inout OutputBuffer) {
         if let source = a.sourceIP, let destination = a.destinationIP {
             let ports = a.hasPorts
-            side(source, ports ? a.sourcePort : nil, a.sourceZone, into: &out)
+            side(source, ports ? a.sourcePort : nil, a.sourceZone, a.sourceAsset, into: &out)
             out.append(" -> " as StaticString)
-            side(destination, ports ? a.destinationPort : nil, a.destinationZone, into: &out)
+            side(destination, ports ? a.destinationPort : nil, a.destinationZone, a.destinationAsset, into: &out)
             out.append(byte: 0x20)
             if let proto = a.ipProtocol { out.append(proto.description) }
             return
         }
         if let source = a.sourceMAC, let destination = a.destinationMAC {
             out.append(source)
-            zone(a.sourceZone, into: &out)
+            zone(a.sourceZone, a.sourceAsset, into: &out)
             out.append(" -> " as StaticString)
             out.append(destination)
-            zone(a.destinationZone, into: &out)
+            zone(a.destinationZone, a.destinationAsset, into: &out)
             if let type = a.etherType {
                 out.append(" ethertype 0x" as StaticString)
                 out.append(hex: UInt64(type))
@@ -98,7 +99,7 @@ enum TextFormatter: AlertFormatter {
         out.append(byte: 0x2D)
     }
 
-    private static func side(_ address: IPAddress, _ port: UInt16?, _ zoneName: String?, into out: inout OutputBuffer) {
+    private static func side(_ address: IPAddress, _ port: UInt16?, _ zoneName: String?, _ asset: Asset?, into out: inout OutputBuffer) {
         if let port {
             if address.isIPv4 {
                 out.append(address)
@@ -112,11 +113,21 @@ enum TextFormatter: AlertFormatter {
         } else {
             out.append(address)
         }
-        zone(zoneName, into: &out)
+        zone(zoneName, asset, into: &out)
     }
 
-    private static func zone(_ name: String?, into out: inout OutputBuffer) {
+    /// ` (web)`, or with the inventory's name ` (web-01 on esx-03, zone web)`; names are escaped (an inventory is not the sensor's to trust).
+    private static func zone(_ name: String?, _ asset: Asset?, into out: inout OutputBuffer) {
         out.append(" (" as StaticString)
+        if let asset {
+            out.append(escaping: asset.name, .text)
+            if let host = asset.host {
+                out.append(" on " as StaticString)
+                out.append(escaping: host, .text)
+            }
+            out.append(", " as StaticString)
+            if name != nil { out.append("zone " as StaticString) }
+        }
         if let name { out.append(name) } else { out.append("no zone" as StaticString) }
         out.append(byte: 0x29)
     }

@@ -1,3 +1,4 @@
+import Flows
 import Inspect
 import Vocabulary
 import Zones
@@ -31,7 +32,27 @@ enum InfrastructureTraffic {
     /// How many endpoints are hypervisors, managers, storage or migration
     /// interfaces (an address in no zone counts by its segment).
     static func infrastructureEndpoints(_ e: FlowEvent) -> Int {
-        [e.effectiveSourceRole, e.effectiveDestinationRole].filter { $0.map(infrastructureRoles.contains) ?? false }.count
+        [e.infrastructureSourceRole, e.infrastructureDestinationRole].filter { $0.map(infrastructureRoles.contains) ?? false }.count
+    }
+
+    /// The VMkernel interfaces of this flow (by the inventory) for `role`'s
+    /// service whose own zone (the address's, else the segment's) has a role
+    /// `wrong` calls so: vMotion on a guest VLAN. Each becomes a finding of the
+    /// calling rule, once per interface (the key is its address). Flows without
+    /// an inventory asset return at once.
+    static func misplacedVMkernels(_ e: FlowEvent, serving role: Role, wrong: (Role) -> Bool, sid: Int, network: String, _ findings: inout [Finding]) {
+        guard e.record.state & FlowState.infrastructureAsset != 0 else { return }
+        let sides = [(e.initiatorAsset, e.sourceZone, e.initiator, e.initiatorEndpoint), (e.responderAsset, e.destinationZone, e.responder, e.responderEndpoint)]
+        for (asset, addressZone, address, endpoint) in sides {
+            guard let asset, asset.kind.isVMkernel, asset.kind.infrastructureRole == role else { continue }
+            let zone = addressZone != 0 ? addressZone : e.segmentZone
+            guard let zoneRole = e.zones.role(zone), wrong(zoneRole) else { continue }
+            findings.append(Finding(
+                message: "VMkernel interface \(asset.name) (\(asset.kind.rawValue), \(endpoint)) is in zone \(e.zoneName(zone)) (\(e.roleName(zone))): its service belongs on the \(network) network",
+                evidence: [("interface", .text(asset.name)), ("kind", .text(asset.kind.rawValue)), ("host", .text(asset.host ?? "")),
+                           ("zone", .text(e.zoneName(zone))), ("zone_role", .text(e.roleName(zone))), ("found_by", .text("inventory"))],
+                key: FindingKey(sid: sid, first: address, detail: 0x564D_4B00)))
+        }
     }
 
     /// Ethernet storage is a property of the segment: one finding per segment and

@@ -19,11 +19,12 @@ public final class ManagementExposedRule: Rule {
     }
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
-        guard e.hasPorts, e.effectiveDestinationRole == .management else { return }
+        guard e.hasPorts, e.infrastructureDestinationRole == .management else { return }
         guard let service = e.zones.services.lookup(.management, e.ipProtocol, e.responderPort) else { return }
-        let source = e.effectiveSourceRole
+        let source = e.infrastructureSourceRole
         if source == .admin || source == .management { return }
-        if source == .guest && guestRuleEnabled { return }
+        // A guest reaching a management zone is rule 1001's; one reaching a host only the inventory calls management is this rule's.
+        if source == .guest && guestRuleEnabled && e.effectiveDestinationRole == .management { return }
         guard !e.isAllowed else { return }
         let from: Message = e.sourceZone != 0 ? "zone \(e.zoneName(e.sourceZone))" : "an address in no zone"
         findings.append(Finding(

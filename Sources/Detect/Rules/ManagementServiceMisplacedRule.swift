@@ -7,15 +7,22 @@ import Zones
 ///
 /// Only services that only hypervisors, managers and BMCs serve count
 /// (`distinctive` in the catalogue): guests run SSH and HTTPS servers too.
+/// With an inventory, a management VMkernel interface seen in such a zone is
+/// a finding by itself, whatever it serves.
 public final class ManagementServiceMisplacedRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 1006, name: "management-service-misplaced", defaultSeverity: .high,
         measurePoint: "management network separated",
-        summary: "a hypervisor management service answers on an address or VLAN of a guest, storage or migration zone")
-    public static let hooks: RuleHooks = .firstReply
+        summary: "a hypervisor management service answers on an address or VLAN of a guest, storage or migration zone; with an inventory, a management VMkernel interface is seen in such a zone")
+    public static let hooks: RuleHooks = [.flowStart, .firstReply]
     static let wrongRoles: Set<Role> = [.guest, .storage, .migration]
 
     public init(_ setup: RuleSetup) {}
+
+    /// A management VMkernel interface (by the inventory) in a guest, storage or migration zone.
+    public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        InfrastructureTraffic.misplacedVMkernels(e, serving: .management, wrong: Self.wrongRoles.contains, sid: Self.metadata.sid, network: "management", &findings)
+    }
 
     public func firstReply(_ e: FlowEvent, _ findings: inout [Finding]) {
         guard e.hasPorts else { return }

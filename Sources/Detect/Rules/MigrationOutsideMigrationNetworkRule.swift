@@ -11,7 +11,7 @@ public final class MigrationOutsideMigrationNetworkRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 3001, name: "migration-outside-migration-network", defaultSeverity: .high,
         measurePoint: "migration network separated",
-        summary: "live-migration traffic whose segment or an endpoint is not in a migration zone: by port between two infrastructure hosts (vMotion 8000, FT logging 8100/8200/8300, Hyper-V 6600, QEMU 49152-49216, Proxmox 60000-60050, xend 8002/8003, NBD 10809), or by a stream's signature between any hosts")
+        summary: "live-migration traffic whose segment or an endpoint is not in a migration zone: by port between two infrastructure hosts (vMotion 8000, FT logging 8100/8200/8300, Hyper-V 6600, QEMU 49152-49216, Proxmox 60000-60050, xend 8002/8003, NBD 10809), or by a stream's signature between any hosts; a vMotion or FT VMkernel interface the inventory names seen outside a migration zone")
     public static let hooks: RuleHooks = [.flowStart, .appEvent, .oncePerFlow]
     private let guestRuleBit: UInt64
 
@@ -20,6 +20,7 @@ public final class MigrationOutsideMigrationNetworkRule: Rule {
     }
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        InfrastructureTraffic.misplacedVMkernels(e, serving: .migration, wrong: { $0 != .migration }, sid: Self.metadata.sid, network: "migration", &findings)
         guard e.hasPorts, let service = e.zones.services.lookup(.migration, e.ipProtocol, e.responderPort) else { return }
         // By port only between two infrastructure hosts: 8000 or 49152+ between guests is something else.
         guard InfrastructureTraffic.infrastructureEndpoints(e) == 2 else { return }

@@ -46,6 +46,10 @@ public final class MultiHomedHostRule: Rule {
         let addressZone = address == .zero ? 0 : zones.zone(for: address)
         guard segmentZone != 0 || addressZone != 0 else { return }
         guard zones.gateway(forMAC: mac) == nil, !zones.mayBeMultiHomed(mac) else { return }
+        // A hypervisor's own interfaces (by the inventory) belong in several networks; one in the
+        // wrong network is rule 1006's, 3001's or 4001's finding.
+        if !zones.inventory.isEmpty, (address != .zero ? zones.inventory.asset(for: address) : nil)?.kind.infrastructureRole != nil
+            || zones.inventory.asset(forMAC: mac)?.kind.infrastructureRole != nil { return }
         let entry = table.entry(mac, now: p.timestamp)
         if addressZone != 0 { place(addressZone, segment: segment, address: address, entry, zones, &findings) }
         if segmentZone != 0 { place(segmentZone, segment: segment, address: .zero, entry, zones, &findings) }

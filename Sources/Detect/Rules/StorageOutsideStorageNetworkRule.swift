@@ -13,7 +13,7 @@ public final class StorageOutsideStorageNetworkRule: Rule {
     public static let metadata = RuleMetadata(
         sid: 4001, name: "storage-outside-storage-network", defaultSeverity: .high,
         measurePoint: "storage network separated",
-        summary: "iSCSI, NFS/MOUNT (by RPC program), NVMe/TCP, Ceph, SMB and vSAN involving an infrastructure host, or FCoE, FIP and AoE frames, outside a storage zone")
+        summary: "iSCSI, NFS/MOUNT (by RPC program), NVMe/TCP, Ceph, SMB and vSAN involving an infrastructure host, or FCoE, FIP and AoE frames, outside a storage zone; a storage VMkernel interface the inventory names seen outside a storage zone")
     public static let hooks: RuleHooks = [.flowStart, .appEvent, .oncePerFlow]
     private let guestRuleBit: UInt64
     static let etherTypes: [EtherType: String] = [.fcoe: "fcoe", .fip: "fip", .aoe: "aoe"]
@@ -25,6 +25,7 @@ public final class StorageOutsideStorageNetworkRule: Rule {
     }
 
     public func flowStarted(_ e: FlowEvent, _ findings: inout [Finding]) {
+        InfrastructureTraffic.misplacedVMkernels(e, serving: .storage, wrong: { $0 != .storage }, sid: Self.metadata.sid, network: "storage", &findings)
         if e.isEthernet {
             guard let name = Self.etherTypes[e.etherType] else { return }
             report(InfrastructureEvent(proto: name, product: "generic", detail: "EtherType 0x\(String(e.etherType.rawValue, radix: 16))"), e, &findings)

@@ -15,7 +15,7 @@ public final class UnencryptedManagementProtocolRule: Rule {
     public init(_ setup: RuleSetup) {}
 
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {
-        guard case .cleartextService(let proto, let detail) = app, e.effectiveDestinationRole == .management else { return }
+        guard case .cleartextService(let proto, let detail) = app, e.infrastructureDestinationRole == .management else { return }
         findings.append(Finding(
             message: "management host \(e.responderEndpoint) (zone \(e.zoneName(e.effectiveDestinationZone))) serves \(detail) in clear on \(e.service)",
             evidence: [("protocol", .text(proto)), ("service", .service(e.service))],
