@@ -38,12 +38,18 @@ let package = Package(
             pkgConfig: "relp",
             providers: [.apt(["librelp-dev"])]
         ),
+        // The system's OpenSSL (libcrypto): SHA-256 of captures and configurations for the audit report.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Header only: a cache prefetch hint (flow table lookahead) and thread names.
         .systemLibrary(name: "CSupport"),
         // The words every stage shares: addresses, protocols, severities, roles, evidence, messages.
         .target(name: "Vocabulary", swiftSettings: hotPath),
         // What the sensor needs from the operating system besides libpcap: files written safely, locks, threads, clocks.
-        .target(name: "Platform", dependencies: ["CSupport"]),
+        .target(name: "Platform", dependencies: ["CSupport", "COpenSSL"]),
         .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
         .target(name: "Decode", dependencies: ["Vocabulary"], swiftSettings: hotPath),
         .target(name: "Flows", dependencies: ["Vocabulary", "Decode", "CSupport"], swiftSettings: hotPath),

@@ -21,7 +21,8 @@ public final class Detector {
     public private(set) var detections: [Detection] = []
 
     let rules: [any Rule]
-    let metadata: [RuleMetadata]
+    /// The rules that run, in order.
+    public let metadata: [RuleMetadata]
     let severities: [Severity]
     private let flowStartRules: [Int]
     private let firstReplyRules: [Int]

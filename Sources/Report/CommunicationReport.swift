@@ -46,6 +46,25 @@ public struct CommunicationReport: Sendable {
     public private(set) var evidence: [Int: [EvidenceLink]] = [:]
     public static let evidencePerRule = 20
 
+    // The audit (``Audit``): what it judges by, beside the counts above.
+    /// The findings, the first ``findingsPerRule`` of each rule in time order (every one is counted in ``alertsBySID``).
+    public private(set) var findings: [FindingRecord] = []
+    public static let findingsPerRule = 50
+    /// Infrastructure traffic by service class (`management`, `storage`, `migration`, `console`): what was seen where.
+    public private(set) var observed: [String: Observation] = [:]
+    /// Flows by segment (`VLAN 30`, `VNI 6000`, `untagged`).
+    public private(set) var segments = TopCounter<String>(capacity: 64)
+    /// Each capture read, with its hash and time span (offline); empty for a live sensor.
+    public var coverage: [CaptureCoverage] = []
+    /// The zone plan the captures were judged by.
+    public var plan = ZonePlan()
+    /// The rules that ran (nil: not known, every rule counts as on).
+    public var enabledRules: Set<Int>?
+    /// `zonewarden 0.1.0`.
+    public var sensorVersion = ""
+    /// The configuration file's SHA-256.
+    public var configSHA256: String?
+
     /// A finding and the pcap file that holds its packets.
     public struct EvidenceLink: Sendable, Equatable {
         public var timestamp: UInt64
@@ -96,6 +115,7 @@ public struct CommunicationReport: Sendable {
         zoneNames = ["no zone"] + zones.config.zones.map(\.name)
         zoneRoles = [""] + zones.config.zones.map(\.role.rawValue)
         configFile = zones.config.file
+        plan = ZonePlan(zones.config, rulesOff: [])
     }
 
     private init(zoneNames: [String], zoneRoles: [String], configFile: String) {
@@ -134,15 +154,35 @@ public struct CommunicationReport: Sendable {
         r.acceptedRisks = acceptedRisks
         r.evidence = evidence
         r.outputPath = outputPath
+        r.findings = findings
+        r.observed = observed
+        r.segments = segments
+        r.coverage = coverage
+        r.plan = ZonePlan(zones.config, rulesOff: plan.rulesOff)
+        r.enabledRules = enabledRules
+        r.sensorVersion = sensorVersion
+        r.configSHA256 = configSHA256
         return r
     }
 
     static func key(_ from: Int, _ to: Int) -> UInt32 { UInt32(from) << 16 | UInt32(to) }
 
     /// Counts a flow that ended.
-    /// - Parameter service: the service to count it under, when not its own
-    ///   (a data connection counts under its session's: `tcp/21 ftp-data`).
-    public mutating func add(_ r: borrowing FlowRecord, service: String? = nil) {
+    /// - Parameters:
+    ///   - service: the service to count it under, when not its own
+    ///     (a data connection counts under its session's: `tcp/21 ftp-data`).
+    ///   - serviceClass: the infrastructure service it is (by the catalogue), for the audit's observations.
+    public mutating func add(_ r: borrowing FlowRecord, service: String? = nil, serviceClass: ServiceClass? = nil) {
+        let segment = Self.segment(r.key.segment)
+        segments.add(segment)
+        if let serviceClass {
+            var o = observed[serviceClass.rawValue] ?? Observation()
+            o.flows += 1
+            if let service { o.services.add(service) } else { o.services.add(Self.service(r)) }
+            let zone = Int(r.segmentZone)
+            o.segments.add(zone != 0 && zone < zoneNames.count ? "\(segment) (zone \(zoneNames[zone]))" : segment)
+            observed[serviceClass.rawValue] = o
+        }
         let k = Self.key(Int(r.sourceZone), Int(r.destinationZone))
         var cell = cells[k] ?? Cell()
         cell.flows += 1
@@ -157,6 +197,11 @@ public struct CommunicationReport: Sendable {
         bytes += b
     }
 
+    /// `VLAN 30`, `VNI 6000` or `untagged`.
+    static func segment(_ s: Segment) -> String {
+        s.hasVNI ? "VNI \(s.vni)" : s.vlan != 0 ? "VLAN \(s.vlan)" : "untagged"
+    }
+
     /// The responder's service: `tcp/443`, `udp/53`, `icmp`, `ethertype 0x88a2`.
     static func service(_ r: borrowing FlowRecord) -> String {
         if r.key.isEthernet { return "ethertype 0x" + String(r.key.protocolNumber, radix: 16) }
@@ -168,6 +213,7 @@ public struct CommunicationReport: Sendable {
     /// Counts an alert: by rule, on its zone pair, and the segments and addresses it names.
     public mutating func add(_ alert: Alert) {
         alertsBySID[alert.sid, default: 0] += 1
+        if alertsBySID[alert.sid]! <= Self.findingsPerRule { findings.append(FindingRecord(alert)) }
         if let pcap = alert.pcap, evidence[alert.sid, default: []].count < Self.evidencePerRule {
             evidence[alert.sid, default: []].append(EvidenceLink(timestamp: alert.timestamp, signature: alert.signature, pcap: pcap))
         }
@@ -209,6 +255,11 @@ public struct CommunicationReport: Sendable {
         for (sid, links) in other.evidence {
             evidence[sid] = Array((evidence[sid, default: []] + links).sorted { $0.timestamp < $1.timestamp }.prefix(Self.evidencePerRule))
         }
+        let perRule = Dictionary(grouping: findings + other.findings, by: \.sid)
+        findings = perRule.keys.sorted().flatMap { perRule[$0]!.sorted { $0.timestamp < $1.timestamp }.prefix(Self.findingsPerRule) }
+        for (k, o) in other.observed { observed[k, default: Observation()].merge(o) }
+        segments.merge(other.segments)
+        coverage += other.coverage
         flows += other.flows
         packets += other.packets
         bytes += other.bytes
@@ -223,6 +274,11 @@ public struct CommunicationReport: Sendable {
                 acceptedRisks.append(a)
             }
         }
+    }
+
+    /// The findings kept, in time order (a stable sort: those of one moment stay in the order written).
+    public var findingsByTime: [FindingRecord] {
+        findings.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
     }
 
     /// The cells with traffic, by zone order.

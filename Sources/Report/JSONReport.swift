@@ -10,6 +10,25 @@ enum JSONReport {
         j += "  \"config\": \(s(r.configFile)),\n"
         j += "  \"captures\": [" + r.captures.map(s).joined(separator: ", ") + "],\n"
         j += "  \"span\": {\"first\": \(s(from)), \"last\": \(s(to))},\n"
+        j += "  \"audit\": {\"points\": [\n" + Audit.assess(r).map { a in
+            "    {\"point\": \(s(a.point)), \"requirements\": [\(a.requirements.map(s).joined(separator: ", "))], \"rules\": [\(a.rules.map(String.init).joined(separator: ", "))], "
+                + "\"verdict\": \(s(a.verdict.rawValue)), \"reason\": \(s(a.reason)), \"findings\": \(a.findings)}"
+        }.joined(separator: ",\n") + "\n  ]},\n"
+        j += "  \"findings\": [" + r.findingsByTime.map { f in
+            "{\"time\": \(s(ReportText.time(f.timestamp))), \"sid\": \(f.sid), \"rule\": \(s(f.rule)), \"severity\": \(s(f.severity)), \"finding\": \(s(f.signature)), "
+                + "\"source\": \(s(f.source)), \"source_name\": \(f.sourceName.map(s) ?? "null"), \"source_zone\": \(f.sourceZone.map(s) ?? "null"), "
+                + "\"destination\": \(s(f.destination)), \"destination_name\": \(f.destinationName.map(s) ?? "null"), \"destination_zone\": \(f.destinationZone.map(s) ?? "null"), "
+                + "\"user\": \(f.user.map(s) ?? "null"), \"pcap\": \(f.pcap.map(s) ?? "null")}"
+        }.joined(separator: ",\n    ") + "],\n"
+        j += "  \"plan\": {\"policy\": \(s(r.plan.policy)), \"rules_off\": [\(r.plan.rulesOff.map(String.init).joined(separator: ", "))], \"zones\": ["
+            + r.plan.zones.map { "{\"name\": \(s($0.name)), \"role\": \(s($0.role)), \"vlans\": \(s($0.vlans)), \"vnis\": \(s($0.vnis)), \"subnets\": \(s($0.subnets))}" }.joined(separator: ", ")
+            + "], \"gateways\": [\(r.plan.gateways.map(s).joined(separator: ", "))], \"allow\": [\(r.plan.allow.map(s).joined(separator: ", "))]},\n"
+        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), "
+            + "\"segments\": [" + r.segments.top(64).map { "{\"segment\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ") + "], \"captures\": ["
+            + r.coverage.map { f in
+                "{\"file\": \(s(f.name)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "
+                    + "\"first\": \(f.first == 0 ? "null" : s(ReportText.time(f.first))), \"last\": \(f.last == 0 ? "null" : s(ReportText.time(f.last))), \"error\": \(f.error.map(s) ?? "null")}"
+            }.joined(separator: ", ") + "]},\n"
         j += "  \"totals\": {\"flows\": \(r.flows), \"packets\": \(r.packets), \"bytes\": \(r.bytes)},\n"
         j += "  \"zones\": [" + r.zoneNames.indices.dropFirst().map { "{\"name\": \(s(r.zoneNames[$0])), \"role\": \(s(r.zoneRoles[$0]))}" }.joined(separator: ", ") + "],\n"
         j += "  \"matrix\": [\n" + r.sortedCells.map { a, b, c in

@@ -8,6 +8,7 @@ enum MarkdownReport {
         let (from, to) = ReportText.span(r)
         md += "Configuration `\(r.configFile)`; captures: \(r.captures.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
         md += "From \(from) to \(to): \(r.flows) flows, \(r.packets) packets, \(ReportText.bytes(r.bytes)).\n\n"
+        md += audit(r)
         let zones = r.activeZones
         md += "## Flows from zone (row) to zone (column)\n\n"
         md += "Cells marked ⚠ break the role rules or the allow list.\n\n"
@@ -64,6 +65,59 @@ enum MarkdownReport {
                     let href = ReportText.link(to: l.pcap, from: r.outputPath)
                     md += "| \(ReportText.time(l.timestamp)) | \(ReportText.markdownCell(l.signature)) | [\(ReportText.markdownCell(ReportText.fileName(l.pcap)))](<\(href)>) |\n"
                 }
+            }
+        }
+        md += plan(r)
+        md += coverage(r)
+        return md
+    }
+
+    /// The verdicts per M 5.154 point, then the findings they rest on.
+    static func audit(_ r: CommunicationReport) -> String {
+        let c = ReportText.markdownCell
+        var md = "## M 5.154 audit\n\n"
+        md += "| M 5.154 point | requirements | rules | verdict | why |\n|---|---|---|---|---|\n"
+        for a in Audit.assess(r) {
+            let verdict = a.verdict == .violated ? "**violated**" : a.verdict.label
+            md += "| \(c(a.point)) | \(ReportText.requirements(a)) | \(ReportText.rules(a)) | \(verdict) | \(c(a.reason)) |\n"
+        }
+        md += "\n## Findings\n\n"
+        if r.findings.isEmpty {
+            md += "None.\n\n"
+        } else {
+            md += ReportText.findingsNote { "*\($0)*" } + "\n\n"
+            md += "| time | rule | severity | source | destination | user | evidence |\n|---|---|---|---|---|---|---|\n"
+            for f in r.findingsByTime {
+                let evidence = f.pcap.map { "[\(c(ReportText.fileName($0)))](<\(ReportText.link(to: $0, from: r.outputPath))>)" } ?? ""
+                md += "| \(ReportText.time(f.timestamp)) | \(f.sid) \(c(f.rule)) | \(f.severity) | \(c(ReportText.endpoint(f.source, f.sourceName, f.sourceZone))) | "
+                    + "\(c(ReportText.endpoint(f.destination, f.destinationName, f.destinationZone))) | \(c(f.user ?? "")) | \(evidence) |\n"
+            }
+            md += "\n"
+        }
+        return md
+    }
+
+    /// The zones, gateways and allow list the captures were judged by.
+    static func plan(_ r: CommunicationReport) -> String {
+        let c = ReportText.markdownCell
+        var md = "\n## Zone plan\n\nPolicy `\(r.plan.policy)`\(r.plan.rulesOff.isEmpty ? "" : "; rules off: \(r.plan.rulesOff.map(String.init).joined(separator: ", "))").\n\n"
+        md += "| zone | role | VLANs | VNIs | subnets |\n|---|---|---|---|---|\n"
+        for z in r.plan.zones { md += "| \(c(z.name)) | \(z.role) | \(z.vlans) | \(z.vnis) | \(c(z.subnets)) |\n" }
+        md += "\nGateways: " + (r.plan.gateways.isEmpty ? "none declared.\n" : "\n\n" + r.plan.gateways.map { "* \(c($0))\n" }.joined())
+        md += "\nAllowed: " + (r.plan.allow.isEmpty ? "nothing beyond the role rules.\n" : "\n\n" + r.plan.allow.map { "* \(c($0))\n" }.joined())
+        return md
+    }
+
+    /// What was read: each capture with its hash and span, the sensor and the configuration.
+    static func coverage(_ r: CommunicationReport) -> String {
+        let c = ReportText.markdownCell
+        let (from, to) = ReportText.span(r)
+        var md = "\n## Coverage\n\n\(r.sensorVersion.isEmpty ? "" : "\(r.sensorVersion); ")configuration `\(r.configFile)`\(r.configSHA256.map { " (sha256 `\($0)`)" } ?? ""). "
+        md += "Packets from \(from) to \(to); segments seen (flows): \(r.segments.top(12).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ")).\n\n"
+        if !r.coverage.isEmpty {
+            md += "| capture | sha256 | packets | first packet | last packet | read |\n|---|---|---:|---|---|---|\n"
+            for f in r.coverage {
+                md += "| \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.error ?? "whole file")) |\n"
             }
         }
         return md

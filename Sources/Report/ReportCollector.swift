@@ -1,4 +1,6 @@
 import Alerting
+import Detect
+import Vocabulary
 import Flows
 import Zones
 
@@ -9,19 +11,47 @@ public final class ReportCollector: AlertSink {
     public let name = "<report>"
     public private(set) var report: CommunicationReport
 
-    public init(report: CommunicationReport) { self.report = report }
+    /// The zones and service catalogue flows are judged by (the audit's observations); nil: none kept.
+    public private(set) var zones: ZoneMap?
+
+    public init(report: CommunicationReport, zones: ZoneMap? = nil) {
+        self.report = report
+        self.zones = zones
+    }
 
     /// The alert stage's data connections: one a session announced counts under the session's service.
     public var dataChannels: DataChannels?
 
     /// Counts a flow that left the table.
     public func add(_ record: borrowing FlowRecord) {
+        var serviceClass: ServiceClass?
+        if let zones { serviceClass = Self.serviceClass(record, zones) }
         if let channels = dataChannels, !record.key.isEthernet,
            let session = channels.sessionService(initiator: record.initiatorAddress, responder: record.responderAddress, port: record.responderPort) {
-            report.add(record, service: session)
+            report.add(record, service: session, serviceClass: serviceClass)
         } else {
-            report.add(record)
+            report.add(record, serviceClass: serviceClass)
         }
+    }
+
+    /// EtherTypes of storage: FCoE, FIP, AoE.
+    static let storageEtherTypes: Set<UInt16> = [0x8906, 0x8914, 0x88A2]
+    static let classRoles: [(ServiceClass, Role)] = [(.management, .management), (.migration, .migration), (.storage, .storage), (.console, .management)]
+
+    /// The infrastructure service a flow is, by the catalogue: a distinctive
+    /// service anywhere, a generic one (SSH, HTTPS, SMB) only where its
+    /// responder's zone has the class's role.
+    static func serviceClass(_ r: borrowing FlowRecord, _ zones: ZoneMap) -> ServiceClass? {
+        if r.key.isEthernet { return storageEtherTypes.contains(r.key.protocolNumber) ? .storage : nil }
+        let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: r.key.protocolNumber))
+        guard proto.hasPorts else { return nil }
+        // What the inventory calls the responder (a BMC, a VMkernel interface), else its zone's role.
+        var role = zones.role(r.destinationZone != 0 ? r.destinationZone : r.segmentZone)
+        if r.state & FlowState.infrastructureAsset != 0, let inventoryRole = FlowClassifier(zones: zones).infrastructureRole(responderOf: r) { role = inventoryRole }
+        for (serviceClass, classRole) in classRoles {
+            if let entry = zones.services.lookup(serviceClass, proto, r.responderPort), entry.distinctive || role == classRole { return serviceClass }
+        }
+        return nil
     }
 
     public func write(_ alert: Alert) throws(SinkError) { report.add(alert) }
@@ -34,7 +64,10 @@ public final class ReportCollector: AlertSink {
     }
 
     /// A new configuration: the report goes on under its zones (``CommunicationReport/rezoned(_:)``).
-    public func rezone(_ zones: ZoneMap) { report = report.rezoned(zones) }
+    public func rezone(_ zones: ZoneMap) {
+        report = report.rezoned(zones)
+        if self.zones != nil { self.zones = zones }
+    }
 
     /// Where the report will be written (its evidence links are relative to it).
     public var outputPath: String? {
@@ -56,4 +89,15 @@ public final class ReportCollector: AlertSink {
     }
 
     public func addCapture(_ name: String) { report.captures.append(name) }
+
+    /// A capture read to its end (or its error), for the audit's coverage.
+    public func addCoverage(_ c: CaptureCoverage) { report.coverage.append(c) }
+
+    /// What the audit needs besides the traffic: the rules that ran, the sensor's version, the configuration's hash.
+    public func describe(enabledRules: Set<Int>, version: String, configSHA256: String?) {
+        report.enabledRules = enabledRules
+        report.plan.rulesOff = RuleRegistry.all.map { $0.metadata.sid }.filter { !enabledRules.contains($0) }
+        report.sensorVersion = version
+        report.configSHA256 = configSHA256
+    }
 }

@@ -41,10 +41,32 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 enum ReportText {
     static let ruleNames: [Int: String] = Dictionary(uniqueKeysWithValues: RuleRegistry.all.map { ($0.metadata.sid, $0.metadata.name) })
 
+    /// The real time span: the earliest and latest packet over all captures
+    /// (files given out of order, or overlapping, do not make it run backwards).
     static func span(_ r: CommunicationReport) -> (String, String) {
+        let files = r.coverage.filter { $0.first != 0 }
+        if !files.isEmpty {
+            return (Timestamp.rfc3339(files.map(\.first).min()!), Timestamp.rfc3339(files.map(\.last).max()!))
+        }
         guard r.firstTimestamp != 0 else { return ("-", "-") }
-        return (Timestamp.rfc3339(r.firstTimestamp), Timestamp.rfc3339(r.lastTimestamp))
+        return (Timestamp.rfc3339(min(r.firstTimestamp, r.lastTimestamp)), Timestamp.rfc3339(max(r.firstTimestamp, r.lastTimestamp)))
     }
+
+    /// `web-01 on esx-03, 192.168.100.10:54002 (zone guests)`: an endpoint as the audit's findings show it.
+    static func endpoint(_ address: String, _ name: String?, _ zone: String?) -> String {
+        (name.map { "\($0), " } ?? "") + address + " (" + (zone.map { "zone \($0)" } ?? "no zone") + ")"
+    }
+
+    /// What the findings list holds (with `emphasis` around the section's name, per format).
+    static func findingsNote(_ emphasis: (String) -> String) -> String {
+        "The first \(CommunicationReport.findingsPerRule) of each rule, in time order (all are counted under \(emphasis("Alerts by rule")))."
+    }
+
+    /// `SYS.1.5.A5, NET.1.1.A21`.
+    static func requirements(_ r: Audit.Result) -> String { r.requirements.joined(separator: ", ") }
+
+    /// `1001, 1006`, or `-` for a point no rule covers.
+    static func rules(_ r: Audit.Result) -> String { r.rules.isEmpty ? "-" : r.rules.map(String.init).joined(separator: ", ") }
 
     /// A finding's time.
     static func time(_ t: UInt64) -> String { Timestamp.rfc3339(t) }

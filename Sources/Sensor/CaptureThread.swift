@@ -99,7 +99,7 @@ final class CaptureThread: @unchecked Sendable {
 
     /// A report for the current pipeline's zones (a reload starts a new one: zones may have changed).
     private func attachCollector() {
-        let c = ReportCollector(report: CommunicationReport(zones: pipeline.zones))
+        let c = ReportCollector(report: CommunicationReport(zones: pipeline.zones), zones: pipeline.zones)
         c.dataChannels = alerts.dataChannels
         collector = c
         alerts.sinks.removeAll { $0 is ReportCollector }

@@ -61,6 +61,8 @@ public final class Pipeline {
     /// Timestamps of the first and last packet processed (0 before any).
     public private(set) var firstTimestamp: UInt64 = 0
     public var lastTimestamp: UInt64 { linkLastTimestamp }
+    /// The first packet's time on the current link (0 before its first packet): a file's span, with ``lastTimestamp``.
+    public private(set) var linkFirstTimestamp: UInt64 = 0
     private let linkVLANFrames: UnsafeMutablePointer<UInt64>
     private var linkLastTimestamp: UInt64 = 0
 
@@ -117,6 +119,7 @@ public final class Pipeline {
     public func beginLink(_ name: String) {
         if linkName != nil { endLink() }
         linkName = name
+        linkFirstTimestamp = 0
         linkVLANFrames.update(repeating: 0, count: 4096)
     }
 
@@ -216,7 +219,10 @@ public final class Pipeline {
     @inline(__always)
     private func advanceClock(_ now: UInt64) {
         linkLastTimestamp = now
-        if _slowPath(firstTimestamp == 0) { firstTimestamp = now }
+        if _slowPath(linkFirstTimestamp == 0) {
+            linkFirstTimestamp = now
+            if firstTimestamp == 0 { firstTimestamp = now }
+        }
         // Flows expire by the earlier of this packet's time and the one
         // before: one packet stamped days ahead (a capturing host's clock
         // glitch, a merged file) must not end every open session, while a

@@ -68,7 +68,7 @@ struct ReportCommand: ParsableCommand {
             }
         }
         // Every detection counts (no throttling): the report says how often, not just that.
-        let collector = ReportCollector(report: CommunicationReport(zones: zones))
+        let collector = ReportCollector(report: CommunicationReport(zones: zones), zones: zones)
         let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
         alerts.exceptions = try acceptedRisks(zones)
         collector.dataChannels = alerts.dataChannels
@@ -84,17 +84,27 @@ struct ReportCommand: ParsableCommand {
         let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
         for path in captures {
-            collector.addCapture(path == "-" ? "standard input" : path)
-            if let error = analysis.run(path: path) {
+            let name = path == "-" ? "standard input" : path
+            collector.addCapture(name)
+            let before = pipeline.statistics.packets
+            let error = analysis.run(path: path)
+            if let error {
                 failed += 1
                 writeError(error.description)
             }
+            // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.
+            let first = pipeline.linkFirstTimestamp
+            collector.addCoverage(CaptureCoverage(name: name, sha256: path == "-" ? nil : FileDigest.sha256(file: path),
+                                                  packets: pipeline.statistics.packets - before, first: first,
+                                                  last: first == 0 ? 0 : pipeline.lastTimestamp, error: error?.description))
         }
         pipeline.finish()
         evidenceDirectory?.stop()
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions))
+        collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: "zonewarden \(zoneWardenVersion)",
+                           configSHA256: FileDigest.sha256(file: config))
         let text = chosen.render(collector.report)
         if let output {
             do throws(SafeFile.Failure) {

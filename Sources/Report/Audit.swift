@@ -1,0 +1,145 @@
+import Detect
+import Vocabulary
+
+/// The M 5.154 audit at the head of the report: for each point of the
+/// measure (and the IT-Grundschutz Kompendium requirements it maps to, see
+/// docs/audit.md), whether the captures show it **violated** (its rules'
+/// findings), **no violation observed** (with what was observed), or **not
+/// assessed** (with why: no such traffic, a rule turned off, nothing declared
+/// to judge by, or not observable on the wire at all).
+public enum Audit {
+    public enum Verdict: String, Sendable {
+        case violated
+        case noViolationObserved = "no_violation_observed"
+        case notAssessed = "not_assessed"
+
+        /// As the report's tables write it.
+        public var label: String {
+            switch self {
+            case .violated: "violated"
+            case .noViolationObserved: "no violation observed"
+            case .notAssessed: "not assessed"
+            }
+        }
+    }
+
+    /// A point of M 5.154.
+    public struct Point: Sendable {
+        /// The rules' measure point (``Detect/RuleMetadata/measurePoint``), or the point's own words when no rule covers it.
+        public let point: String
+        /// The Kompendium requirements it maps to (SYS.1.5 Virtualisierung, NET.1.1 Netzarchitektur und -design).
+        public let requirements: [String]
+        /// The traffic that must have been seen for the point to be assessed (nil: none can show it).
+        let evidence: Needs?
+        /// Why no capture can show it (points with no rule).
+        let unobservable: String?
+    }
+
+    enum Needs: Sendable {
+        case zoneTraffic(Role), service(String), tags, traffic, gateways, managementServices
+    }
+
+    /// One point judged.
+    public struct Result: Sendable {
+        public let point: String
+        public let requirements: [String]
+        public let rules: [Int]
+        public let verdict: Verdict
+        public let reason: String
+        /// Findings of its rules (all of them counted, the first of each listed in the report).
+        public let findings: Int
+    }
+
+    /// The points, in the order of the measure. Requirements after the
+    /// Kompendium (edition 2023) as docs/audit.md lists them with their sources.
+    public static let points: [Point] = [
+        Point(point: "management network separated", requirements: ["SYS.1.5.A5", "SYS.1.5.A11", "NET.1.1.A21"], evidence: .zoneTraffic(.management), unobservable: nil),
+        Point(point: "VLAN alone is not enough", requirements: ["SYS.1.5.A15", "NET.1.1.A24"], evidence: .tags, unobservable: nil),
+        Point(point: "physically separate management network", requirements: ["NET.1.1.A31", "NET.1.1.A32"], evidence: nil,
+              unobservable: "not observable on the wire: a VLAN tag shows the logical segment, not the cabling or the switch (check the switch and vSwitch configuration)"),
+        Point(point: "admin interfaces protected", requirements: ["SYS.1.5.A5", "SYS.1.5.A25"], evidence: .managementServices, unobservable: nil),
+        Point(point: "admin interfaces encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .managementServices, unobservable: nil),
+        Point(point: "authentication data encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .managementServices, unobservable: nil),
+        Point(point: "no anonymous access", requirements: ["SYS.1.5.A5"], evidence: .managementServices, unobservable: nil),
+        Point(point: "storage network separated", requirements: ["SYS.1.5.A9", "NET.1.1.A22", "NET.1.1.A23"], evidence: .service("storage"), unobservable: nil),
+        Point(point: "storage access authenticated", requirements: ["SYS.1.5.A9"], evidence: .service("storage"), unobservable: nil),
+        Point(point: "migration network separated", requirements: ["SYS.1.5.A9"], evidence: .service("migration"), unobservable: nil),
+        Point(point: "migration data protected", requirements: ["SYS.1.5.A11"], evidence: .service("migration"), unobservable: nil),
+        Point(point: "communication planned", requirements: ["SYS.1.5.A6", "NET.1.1.A22", "NET.1.1.A23"], evidence: .traffic, unobservable: nil),
+        Point(point: "no undesired connections via multi-homed VMs", requirements: ["SYS.1.5.A4"], evidence: .traffic, unobservable: nil),
+        Point(point: "gateways cannot be bypassed", requirements: ["SYS.1.5.A4", "NET.1.1.A21"], evidence: .gateways, unobservable: nil),
+        Point(point: "virtual firewalls used with care", requirements: ["SYS.1.5.A4"], evidence: nil,
+              unobservable: "not observable on the wire: a virtual firewall's rules show only in what they let through (every finding above), not in what they drop"),
+    ]
+
+    /// The rules of a point, from the rule catalogue (each rule names its point).
+    public static func rules(of point: String) -> [Int] {
+        RuleRegistry.all.filter { $0.metadata.measurePoint == point }.map { $0.metadata.sid }
+    }
+
+    /// Every point judged on the report's data.
+    public static func assess(_ r: CommunicationReport) -> [Result] {
+        points.map { assess($0, r) }
+    }
+
+    static func assess(_ p: Point, _ r: CommunicationReport) -> Result {
+        let rules = rules(of: p.point)
+        let counts = rules.compactMap { sid in r.alertsBySID[sid].map { (sid, $0) } }.filter { $0.1 > 0 }
+        let total = counts.reduce(0) { $0 + $1.1 }
+        func result(_ v: Verdict, _ reason: String) -> Result {
+            Result(point: p.point, requirements: p.requirements, rules: rules, verdict: v, reason: reason, findings: total)
+        }
+        if total > 0 {
+            return result(.violated, "\(total) finding\(total == 1 ? "" : "s"): " + counts.map { "\($0.0) \(ReportText.ruleNames[$0.0] ?? "") ×\($0.1)" }.joined(separator: ", "))
+        }
+        if let why = p.unobservable { return result(.notAssessed, why) }
+        let on = rules.filter { r.enabledRules?.contains($0) ?? true }
+        if on.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
+        let off = rules.filter { !on.contains($0) }
+        let offNote = off.isEmpty ? "" : "; rule\(off.count == 1 ? "" : "s") \(off.map(String.init).joined(separator: ", ")) off in the configuration"
+        guard let needs = p.evidence else { return result(.notAssessed, "no rule covers it") }
+        switch observation(needs, r) {
+        case .missing(let why): return result(.notAssessed, why + offNote)
+        case .seen(let what): return result(.noViolationObserved, what + offNote)
+        }
+    }
+
+    enum Seen { case seen(String), missing(String) }
+
+    /// What the captures showed of the traffic a point is judged on.
+    static func observation(_ needs: Needs, _ r: CommunicationReport) -> Seen {
+        func plural(_ n: UInt64, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        func top(_ c: TopCounter<String>, _ n: Int = 4) -> String { c.top(n).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ") }
+        switch needs {
+        case .traffic:
+            if r.flows == 0 { return .missing("no traffic seen") }
+            let policy = r.plan.policy == "roles" ? " (with policy roles, unplanned pairs of zones are judged by the role rules only; default-deny with an allow list judges every pair, 1005)" : ""
+            return .seen("\(plural(r.flows, "flow")) on \(top(r.segments))\(policy)")
+        case .tags:
+            let tagged = r.segments.top(64).filter { $0.key != "untagged" }
+            if tagged.isEmpty { return .missing("no VLAN or VNI tags seen (a mirror port may strip them)") }
+            return .seen("\(tagged.count) tagged segment\(tagged.count == 1 ? "" : "s") seen: " + tagged.prefix(6).map { "\($0.key) ×\($0.count)" }.joined(separator: ", "))
+        case .gateways:
+            if r.plan.gateways.isEmpty { return .missing("no gateways declared (gateways:): a bypass cannot be told from a route") }
+            return r.flows == 0 ? .missing("no traffic seen") : .seen("\(plural(r.flows, "flow")) judged against \(r.plan.gateways.count) declared gateway\(r.plan.gateways.count == 1 ? "" : "s")")
+        case .managementServices:
+            let m = r.observed["management"]?.flows ?? 0, c = r.observed["console"]?.flows ?? 0
+            if m + c == 0 { return .missing("no management or console service traffic seen") }
+            var parts: [String] = []
+            if let o = r.observed["management"] { parts.append("\(plural(o.flows, "management flow")): \(top(o.services)) on \(top(o.segments, 3))") }
+            if let o = r.observed["console"] { parts.append("\(plural(o.flows, "console flow")): \(top(o.services))") }
+            return .seen(parts.joined(separator: "; "))
+        case .service(let kind):
+            guard let o = r.observed[kind], o.flows > 0 else { return .missing("no \(kind) traffic seen") }
+            return .seen("\(plural(o.flows, "\(kind) flow")): \(top(o.services)) on \(top(o.segments, 6))")
+        case .zoneTraffic(let role):
+            let zones = r.zoneRoles.indices.filter { r.zoneRoles[$0] == role.rawValue }
+            if zones.isEmpty { return .missing("no \(role.rawValue) zone declared") }
+            let touching = r.sortedCells.filter { zones.contains($0.from) || zones.contains($0.to) }
+            let flows = touching.reduce(UInt64(0)) { $0 + $1.cell.flows }
+            if flows == 0 { return .missing("no traffic of a \(role.rawValue) zone seen") }
+            let peers = touching.map { "\(r.zoneNames[$0.from]) → \(r.zoneNames[$0.to]) ×\($0.cell.flows)" }.prefix(6).joined(separator: ", ")
+            return .seen("\(plural(flows, "flow")) of \(role.rawValue) zones: \(peers)")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The M 5.154 audit at the head of `zonewarden report`: verdicts as data,
+/// findings with names, the zone plan, coverage with hashes, a real time span.
+@Suite("Audit report")
+struct AuditReportTests {
+    static let config = "config/examples/inventory.yaml"
+    static let captures = ["Captures/inventory-roles.pcap", "Captures/guest-to-migration.pcap"]
+
+    func report(_ args: [String]) throws -> [String: Any] {
+        let r = try zonewarden(["report", "--format", "json"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    }
+
+    func verdicts(_ report: [String: Any]) -> [String: String] {
+        let points = (report["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        return Dictionary(uniqueKeysWithValues: points.map { ($0["point"] as! String, $0["verdict"] as! String) })
+    }
+
+    @Test func verdictsAreData() throws {
+        let r = try report(["-c", Self.config] + Self.captures)
+        let v = verdicts(r)
+        #expect(Set(v.values).isSubset(of: ["violated", "no_violation_observed", "not_assessed"]))
+        #expect(v["management network separated"] == "violated" && v["migration network separated"] == "violated"
+                && v["storage network separated"] == "violated" && v["admin interfaces protected"] == "violated")
+        #expect(v["migration data protected"] == "no_violation_observed" && v["storage access authenticated"] == "no_violation_observed")
+        #expect(v["gateways cannot be bypassed"] == "not_assessed" && v["no undesired connections via multi-homed VMs"] == "not_assessed"
+                && v["physically separate management network"] == "not_assessed")
+        let points = (r["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        let migration = try #require(points.first { $0["point"] as? String == "migration network separated" })
+        #expect(migration["requirements"] as? [String] == ["SYS.1.5.A9"] && migration["rules"] as? [Int] == [1003, 3001] && migration["findings"] as? Int == 4)
+        let gateways = try #require(points.first { $0["point"] as? String == "gateways cannot be bypassed" })
+        #expect((gateways["reason"] as? String)?.hasPrefix("no gateways declared") == true)
+        // The same capture with gateways declared and 6001 on: those points become assessable.
+        let layer2 = try report(["-c", "config/example.yaml", "Captures/example-site.pcap"])
+        #expect(verdicts(layer2)["gateways cannot be bypassed"] != "not_assessed")
+    }
+
+    @Test func findingsCarryNamesZonesAndNoSecrets() throws {
+        let r = try report(["-c", Self.config] + Self.captures)
+        let findings = r["findings"] as! [[String: Any]]
+        #expect(findings.count == 7)
+        let times = findings.map { $0["time"] as! String }
+        #expect(times == times.sorted())
+        let bmc = try #require(findings.first { $0["sid"] as? Int == 1004 })
+        #expect(bmc["source_name"] as? String == "web-01 on esx-03" && bmc["source_zone"] as? String == "guests"
+                && bmc["destination_name"] as? String == "esx-03 idrac on esx-03" && bmc["destination"] as? String == "10.50.0.31:443")
+        // A capture of cleartext logins: the user is listed, the password nowhere.
+        let logins = try zonewarden(["report", "--format", "json", "-c", "config/examples/site-roles.yaml", "Captures/cleartext-admin-login.pcap"])
+        #expect(logins.status == 0)
+        for secret in EvidenceTests.ownSecrets { #expect(!logins.stdout.contains(secret), "\(secret)") }
+        let loginFindings = (try JSONSerialization.jsonObject(with: Data(logins.stdout.utf8)) as! [String: Any])["findings"] as! [[String: Any]]
+        #expect(loginFindings.contains { $0["user"] as? String == "root" })
+    }
+
+    /// Files given out of order: the span is the earliest to the latest packet,
+    /// each capture is listed with its own span and the hash sha256sum gives.
+    @Test func coverageHashesAndTheRealSpan() throws {
+        let dir = temporaryDirectory()
+        let later = dir.appendingPathComponent("later.pcap").path
+        let shift = try ChildProcess("/usr/bin/editcap", ["-t", "86400", repoPath("Captures/guest-to-migration.pcap"), later])
+        #expect(shift.wait(seconds: 30) == 0)
+        let r = try report(["-c", Self.config, later, repoPath("Captures/inventory-roles.pcap")])
+        let span = r["span"] as! [String: String]
+        #expect(span["first"] == "2026-11-26T14:00:00.000000Z" && span["last"] == "2026-11-27T14:00:00.005000Z")
+        let coverage = r["coverage"] as! [String: Any]
+        let files = coverage["captures"] as! [[String: Any]]
+        #expect(files.map { $0["packets"] as? Int } == [6, 40])
+        #expect(files[0]["first"] as? String == "2026-11-27T14:00:00.000000Z")
+        let sums = dir.appendingPathComponent("sums").path
+        let sum = try ChildProcess("/usr/bin/sha256sum", [later, repoPath(Self.config)], outputPath: sums)
+        #expect(sum.wait(seconds: 30) == 0)
+        let expected = try String(contentsOfFile: sums, encoding: .utf8).split(separator: "\n").map { String($0.prefix(64)) }
+        #expect(files[0]["sha256"] as? String == expected[0] && coverage["config_sha256"] as? String == expected[1])
+        #expect((coverage["sensor"] as? String)?.hasPrefix("zonewarden ") == true)
+    }
+
+    @Test(arguments: ["html", "markdown", "json"])
+    func theSameInputsGiveTheSameReport(format: String) throws {
+        let a = try zonewarden(["report", "--format", format, "-c", Self.config] + Self.captures)
+        let b = try zonewarden(["report", "--format", format, "-c", Self.config] + Self.captures)
+        #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.contains("M 5.154") == (format != "json"))
+    }
+
+    /// The HTML printed to PDF by a real browser: the verdict table is in the document's text.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") && FileManager.default.isExecutableFile(atPath: "/usr/bin/pdftotext"),
+                   "chromium or pdftotext is not installed (scripts/setup installs them)"))
+    func verdictTableInAPrintedPDF() throws {
+        let dir = temporaryDirectory()
+        let html = dir.appendingPathComponent("audit.html").path
+        #expect(try zonewarden(["report", "-c", Self.config, "-o", html] + Self.captures).status == 0)
+        let pdf = dir.appendingPathComponent("audit.pdf").path
+        let chrome = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir.path)/chrome", "--no-pdf-header-footer"]
+        let print = try ChildProcess("/usr/bin/chromium", chrome + ["--print-to-pdf=\(pdf)", "file://\(html)"])
+        #expect(print.wait(seconds: 90) == 0)
+        let text = dir.appendingPathComponent("audit.txt").path
+        let extract = try ChildProcess("/usr/bin/pdftotext", ["-layout", pdf, text])
+        #expect(extract.wait(seconds: 30) == 0)
+        let content = try String(contentsOfFile: text, encoding: .utf8)
+        #expect(content.contains("M 5.154 audit"))
+        let lines = content.split(separator: "\n").map(String.init)
+        for (point, verdict) in [("management network separated", "violated"), ("gateways cannot be bypassed", "not assessed"),
+                                 ("migration data protected", "no violation observed")] {
+            // A row's first printed line holds the start of its point and its verdict (cells wrap).
+            let start = point.split(separator: " ").prefix(2).joined(separator: " ")
+            #expect(lines.contains { $0.contains(start) && $0.contains(verdict) }, "\(point): \(verdict) in\n\(content.prefix(3000))")
+        }
+        #expect(content.contains("web-01 on esx-03"))
+    }
+}
