@@ -9,6 +9,14 @@ import Zones
 /// secret: the inspectors report user names, passwords only as redacted) and
 /// its evidence file.
 public struct FindingRecord: Sendable, Equatable {
+    init(timestamp: UInt64, sid: Int, rule: String, severity: String, signature: String, source: String, sourceName: String?, sourceZone: String?,
+         destination: String, destinationName: String?, destinationZone: String?, user: String?, pcap: String?) {
+        (self.timestamp, self.sid, self.rule, self.severity, self.signature) = (timestamp, sid, rule, severity, signature)
+        (self.source, self.sourceName, self.sourceZone) = (source, sourceName, sourceZone)
+        (self.destination, self.destinationName, self.destinationZone) = (destination, destinationName, destinationZone)
+        (self.user, self.pcap) = (user, pcap)
+    }
+
     public var timestamp: UInt64
     public var sid: Int
     public var rule: String
@@ -74,8 +82,11 @@ public struct CaptureCoverage: Sendable, Equatable {
     public var last: UInt64
     /// Why it was not read to the end, if so.
     public var error: String?
+    /// The sensor that read it (a merged site report lists every sensor's); nil: this report's own.
+    public var sensor: String?
 
-    public init(name: String, sha256: String?, packets: UInt64, first: UInt64, last: UInt64, error: String? = nil) {
+    public init(name: String, sha256: String?, packets: UInt64, first: UInt64, last: UInt64, error: String? = nil, sensor: String? = nil) {
+        self.sensor = sensor
         self.name = name
         self.sha256 = sha256
         self.packets = packets

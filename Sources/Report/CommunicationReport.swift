@@ -1,5 +1,6 @@
 import Alerting
 import Decode
+import Detect
 import Flows
 import Vocabulary
 import Zones
@@ -25,15 +26,15 @@ public struct CommunicationReport: Sendable {
     /// Zone names by id (0: "no zone"), with their roles.
     public let zoneNames: [String]
     public let zoneRoles: [String]
-    public private(set) var cells: [UInt32: Cell] = [:]
+    public internal(set) var cells: [UInt32: Cell] = [:]
     /// VLANs and VNIs no zone declares (5002), with their first sighting.
-    public private(set) var undeclaredSegments: [String: UInt64] = [:]
+    public internal(set) var undeclaredSegments: [String: UInt64] = [:]
     /// Addresses in no zone (7001), by how often they were reported.
-    public private(set) var unknownAddresses = TopCounter<String>(capacity: 256)
-    public private(set) var alertsBySID: [Int: Int] = [:]
-    public private(set) var flows: UInt64 = 0
-    public private(set) var packets: UInt64 = 0
-    public private(set) var bytes: UInt64 = 0
+    public internal(set) var unknownAddresses = TopCounter<String>(capacity: 256)
+    public internal(set) var alertsBySID: [Int: Int] = [:]
+    public internal(set) var flows: UInt64 = 0
+    public internal(set) var packets: UInt64 = 0
+    public internal(set) var bytes: UInt64 = 0
     public var firstTimestamp: UInt64 = 0
     public var lastTimestamp: UInt64 = 0
     public var captures: [String] = []
@@ -43,17 +44,17 @@ public struct CommunicationReport: Sendable {
     /// The configuration's exceptions and what each accepted (``AcceptedRisk``).
     public var acceptedRisks: [AcceptedRisk] = []
     /// Findings with their evidence files (`--evidence`), the first ``evidencePerRule`` of each rule.
-    public private(set) var evidence: [Int: [EvidenceLink]] = [:]
+    public internal(set) var evidence: [Int: [EvidenceLink]] = [:]
     public static let evidencePerRule = 20
 
     // The audit (``Audit``): what it judges by, beside the counts above.
     /// The findings, the first ``findingsPerRule`` of each rule in time order (every one is counted in ``alertsBySID``).
-    public private(set) var findings: [FindingRecord] = []
+    public internal(set) var findings: [FindingRecord] = []
     public static let findingsPerRule = 50
     /// Infrastructure traffic by service class (`management`, `storage`, `migration`, `console`): what was seen where.
-    public private(set) var observed: [String: Observation] = [:]
+    public internal(set) var observed: [String: Observation] = [:]
     /// Flows by segment (`VLAN 30`, `VNI 6000`, `untagged`).
-    public private(set) var segments = TopCounter<String>(capacity: 64)
+    public internal(set) var segments = TopCounter<String>(capacity: 64)
     /// Each capture read, with its hash and time span (offline); empty for a live sensor.
     public var coverage: [CaptureCoverage] = []
     /// The zone plan the captures were judged by.
@@ -62,6 +63,10 @@ public struct CommunicationReport: Sendable {
     public var enabledRules: Set<Int>?
     /// `zonewarden 0.1.0`.
     public var sensorVersion = ""
+    /// The sensor's name (`sensor.name`, else the host name): merged site reports list each.
+    public var sensorName = ""
+    /// The verdicts of a site report merged from sensors' reports (``ReportMerge``); nil: judged from this report's data.
+    public var mergedAudit: [Audit.Result]?
     /// The configuration file's SHA-256.
     public var configSHA256: String?
 
@@ -116,9 +121,18 @@ public struct CommunicationReport: Sendable {
         zoneRoles = [""] + zones.config.zones.map(\.role.rawValue)
         configFile = zones.config.file
         plan = ZonePlan(zones.config, rulesOff: [])
+        sensorName = zones.config.sensor.effectiveName
     }
 
-    private init(zoneNames: [String], zoneRoles: [String], configFile: String) {
+    /// What the audit needs besides the traffic: the rules that ran, the sensor's version, the configuration's hash.
+    public mutating func describe(enabledRules: Set<Int>, version: String, configSHA256: String?) {
+        self.enabledRules = enabledRules
+        plan.rulesOff = RuleRegistry.all.map { $0.metadata.sid }.filter { !enabledRules.contains($0) }
+        sensorVersion = version
+        self.configSHA256 = configSHA256
+    }
+
+    init(zoneNames: [String], zoneRoles: [String], configFile: String) {
         self.zoneNames = zoneNames
         self.zoneRoles = zoneRoles
         self.configFile = configFile
@@ -161,7 +175,9 @@ public struct CommunicationReport: Sendable {
         r.plan = ZonePlan(zones.config, rulesOff: plan.rulesOff)
         r.enabledRules = enabledRules
         r.sensorVersion = sensorVersion
+        r.sensorName = sensorName
         r.configSHA256 = configSHA256
+        r.mergedAudit = mergedAudit
         return r
     }
 

@@ -157,13 +157,13 @@ enum HTMLReport {
     /// What was read: each capture with its hash and span, the sensor and the configuration.
     static func coverage(_ r: CommunicationReport) -> String {
         let (from, to) = ReportText.span(r)
-        var h = "<h2 id=\"coverage\">Coverage</h2>\n<p>\(escape(r.sensorVersion))\(r.sensorVersion.isEmpty ? "" : "; ")configuration <code>\(escape(r.configFile))</code>"
+        var h = "<h2 id=\"coverage\">Coverage</h2>\n<p>Sensor \(escape(r.sensorName))\(r.sensorVersion.isEmpty ? "" : " (\(escape(r.sensorVersion)))"); configuration <code>\(escape(r.configFile))</code>"
         h += (r.configSHA256.map { " (sha256 <code class=\"hash\">\($0)</code>)" } ?? "") + ".<br>"
         h += "Packets from \(escape(from)) to \(escape(to)); segments seen (flows): \(escape(r.segments.top(12).map { "\($0.key) ×\($0.count)" }.joined(separator: ", "))).</p>\n"
         guard !r.coverage.isEmpty else { return h }
-        h += "<table id=\"captures\"><tr><th>capture</th><th>sha256</th><th>packets</th><th>first packet</th><th>last packet</th><th>read</th></tr>\n"
+        h += "<table id=\"captures\"><tr><th>sensor</th><th>capture</th><th>sha256</th><th>packets</th><th>first packet</th><th>last packet</th><th>read</th></tr>\n"
         for f in r.coverage {
-            h += "<tr><td>\(escape(f.name))</td><td><code class=\"hash\">\(f.sha256 ?? "-")</code></td><td class=\"n\">\(f.packets)</td>"
+            h += "<tr><td>\(escape(f.sensor ?? r.sensorName))</td><td>\(escape(f.name))</td><td><code class=\"hash\">\(f.sha256 ?? "-")</code></td><td class=\"n\">\(f.packets)</td>"
                 + "<td>\(f.first == 0 ? "-" : escape(ReportText.time(f.first)))</td><td>\(f.last == 0 ? "-" : escape(ReportText.time(f.last)))</td><td>\(escape(f.error ?? "whole file"))</td></tr>\n"
         }
         return h + "</table>\n"

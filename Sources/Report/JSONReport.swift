@@ -23,10 +23,10 @@ enum JSONReport {
         j += "  \"plan\": {\"policy\": \(s(r.plan.policy)), \"rules_off\": [\(r.plan.rulesOff.map(String.init).joined(separator: ", "))], \"zones\": ["
             + r.plan.zones.map { "{\"name\": \(s($0.name)), \"role\": \(s($0.role)), \"vlans\": \(s($0.vlans)), \"vnis\": \(s($0.vnis)), \"subnets\": \(s($0.subnets))}" }.joined(separator: ", ")
             + "], \"gateways\": [\(r.plan.gateways.map(s).joined(separator: ", "))], \"allow\": [\(r.plan.allow.map(s).joined(separator: ", "))]},\n"
-        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), "
+        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"sensor_name\": \(s(r.sensorName)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), "
             + "\"segments\": [" + r.segments.top(64).map { "{\"segment\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ") + "], \"captures\": ["
             + r.coverage.map { f in
-                "{\"file\": \(s(f.name)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "
+                "{\"file\": \(s(f.name)), \"sensor\": \(s(f.sensor ?? r.sensorName)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "
                     + "\"first\": \(f.first == 0 ? "null" : s(ReportText.time(f.first))), \"last\": \(f.last == 0 ? "null" : s(ReportText.time(f.last))), \"error\": \(f.error.map(s) ?? "null")}"
             }.joined(separator: ", ") + "]},\n"
         j += "  \"totals\": {\"flows\": \(r.flows), \"packets\": \(r.packets), \"bytes\": \(r.bytes)},\n"

@@ -112,12 +112,12 @@ enum MarkdownReport {
     static func coverage(_ r: CommunicationReport) -> String {
         let c = ReportText.markdownCell
         let (from, to) = ReportText.span(r)
-        var md = "\n## Coverage\n\n\(r.sensorVersion.isEmpty ? "" : "\(r.sensorVersion); ")configuration `\(r.configFile)`\(r.configSHA256.map { " (sha256 `\($0)`)" } ?? ""). "
+        var md = "\n## Coverage\n\nSensor \(c(r.sensorName))\(r.sensorVersion.isEmpty ? "" : " (\(r.sensorVersion))"); configuration `\(r.configFile)`\(r.configSHA256.map { " (sha256 `\($0)`)" } ?? ""). "
         md += "Packets from \(from) to \(to); segments seen (flows): \(r.segments.top(12).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ")).\n\n"
         if !r.coverage.isEmpty {
-            md += "| capture | sha256 | packets | first packet | last packet | read |\n|---|---|---:|---|---|---|\n"
+            md += "| sensor | capture | sha256 | packets | first packet | last packet | read |\n|---|---|---|---:|---|---|---|\n"
             for f in r.coverage {
-                md += "| \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.error ?? "whole file")) |\n"
+                md += "| \(c(f.sensor ?? r.sensorName)) | \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.error ?? "whole file")) |\n"
             }
         }
         return md

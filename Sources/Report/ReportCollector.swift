@@ -95,9 +95,6 @@ public final class ReportCollector: AlertSink {
 
     /// What the audit needs besides the traffic: the rules that ran, the sensor's version, the configuration's hash.
     public func describe(enabledRules: Set<Int>, version: String, configSHA256: String?) {
-        report.enabledRules = enabledRules
-        report.plan.rulesOff = RuleRegistry.all.map { $0.metadata.sid }.filter { !enabledRules.contains($0) }
-        report.sensorVersion = version
-        report.configSHA256 = configSHA256
+        report.describe(enabledRules: enabledRules, version: version, configSHA256: configSHA256)
     }
 }

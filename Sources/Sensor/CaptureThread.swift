@@ -111,6 +111,8 @@ final class CaptureThread: @unchecked Sendable {
         guard let c = collector else { return }
         var snapshot = c.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         snapshot.acceptedRisks = CommunicationReport.AcceptedRisk.list(alerts.exceptions)
+        snapshot.describe(enabledRules: Set(pipeline.detector.metadata.map { $0.sid }), version: "",
+                          configSHA256: FileDigest.sha256(file: pipeline.zones.config.file))
         lock.withLock { publishedReport = snapshot }
     }
 

@@ -28,6 +28,8 @@ public struct LiveSettings: Sendable {
     public var reportPath: String?
     public var reportFormat: ReportFormat = .html
     public var reportInterval = 300
+    /// `zonewarden VERSION`, for the report's coverage.
+    public var version = ""
     /// The alert files of the outputs (checked for writing before capturing).
     public var outputPaths: [String] = []
     /// Where every flow's record goes when it ends (`--flow-log`), shared by the capture threads.
@@ -275,6 +277,7 @@ public final class LiveSensor {
         }
         guard var report = merged else { return }
         report.captures = settings.interfaces
+        report.sensorVersion = settings.version
         writeOwnFile("report") { try SafeFile.replace(path, with: settings.reportFormat.render(report), mode: SafeFile.privateMode) }
     }
 

@@ -634,7 +634,7 @@ struct ConfigReader {
         return catalogue
     }
 
-    static let sensorKeys = ["interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
+    static let sensorKeys = ["name", "interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
                              "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds", "flow_log",
                              "evidence"]
 
@@ -687,6 +687,7 @@ struct ConfigReader {
         }
         for (key, _, v) in fields {
             switch key {
+            case "name": s.name = scalar(v, "name")
             case "interfaces": s.interfaces = list(v, "interfaces").compactMap { scalar($0, "an interface name") }
             case "snaplen": s.snaplen = integer(v, key, 64...262_144) ?? s.snaplen
             case "promiscuous":

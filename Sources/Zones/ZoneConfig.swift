@@ -1,6 +1,9 @@
 import Decode
 import Flows
 import Vocabulary
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A security zone as declared in the configuration.
 public struct Zone: Sendable {
@@ -95,6 +98,8 @@ public struct OutputSetting: Sendable, Equatable {
 
 /// Settings of the sensor itself (`sensor:`); command-line flags override them.
 public struct SensorSettings: Sendable {
+    /// The sensor's name in reports (a site has one sensor per mirror port); nil: the host name.
+    public var name: String?
     public var interfaces: [String] = []
     public var snaplen: Int = 65535
     public var promiscuous: Bool = true
@@ -121,6 +126,13 @@ public struct SensorSettings: Sendable {
     public var evidence = EvidenceSetting()
     public var outputs: [OutputSetting] = []
     public init() {}
+
+    /// ``name``, else the machine's host name.
+    public var effectiveName: String {
+        if let name, !name.isEmpty { return name }
+        var buffer = [CChar](repeating: 0, count: 256)
+        return gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "sensor"
+    }
 }
 
 /// `sensor.evidence`: a pcap file per alert, with the flow's packets.

@@ -12,7 +12,7 @@ extension ReportFormat: ExpressibleByArgument {}
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Report who talks to whom across the zones (HTML, Markdown, JSON or DOT).",
+        abstract: "The M 5.154 audit and who talks to whom across the zones (HTML, Markdown, JSON or DOT).",
         discussion: """
         Reads the captures as analyze does and writes a zone-by-zone \
         communication matrix: flows, packets, bytes and the top services of \
@@ -22,14 +22,28 @@ struct ReportCommand: ParsableCommand {
         the captures. The HTML report is one self-contained file (inline SVG, \
         no scripts) with a heat map of the matrix and a zone graph.
 
+        It opens with the M 5.154 audit: a verdict per point of the measure \
+        (violated, no violation observed, not assessed) with the Kompendium \
+        requirements it maps to and the reason, the findings with names, \
+        the zone plan, and the coverage (each capture's SHA-256 and span).
+
+        With --merge, the arguments are JSON reports of several sensors \
+        (report --format json, run --report FILE.json): one site report is \
+        written from them (no -c needed). Reports of different versions or \
+        zone plans are refused.
+
         Examples:
           zonewarden report -c site.yaml -o report.html day1/*.pcap
           zonewarden report -c site.yaml --format dot audit.pcap | dot -Tsvg > zones.svg
+          zonewarden report --merge -o site.html sensor-a.json sensor-b.json
         """
     )
 
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
-    var config: String
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML); not with --merge.", valueName: "CONFIG"))
+    var config: String?
+
+    @Flag(help: "Merge the JSON reports given as arguments into one site report instead of reading captures.")
+    var merge = false
 
     @Option(help: ArgumentHelp("html, markdown, json or dot (default: from the -o file's extension, else markdown).", valueName: "FORMAT"))
     var format: ReportFormat?
@@ -43,30 +57,40 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the packets of every finding as a pcap file in this directory (as analyze --evidence; secrets masked) and link them from the report's Evidence section (relative to the report's file, so the two can be moved together).", valueName: "DIR"))
     var evidence: String?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input (with --merge: JSON reports).", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
+        if merge {
+            if captures.isEmpty { throw ValidationError("--merge needs the JSON reports to merge") }
+            if config != nil || bpf != nil || evidence != nil { throw ValidationError("--merge reads reports, not captures: -c, --bpf and --evidence do not apply") }
+            return
+        }
+        if config == nil { throw ValidationError("missing -c CONFIG (the zone configuration)") }
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
 
     func run() throws {
+        let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
+        if merge {
+            try checkOutput()
+            let site: CommunicationReport
+            do throws(ReportMerge.Failure) {
+                site = try ReportMerge.merge(paths: captures)
+            } catch {
+                writeError("zonewarden: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            return try write(chosen.render(site))
+        }
+        let config = self.config!
         let zones = try loadZones(config)
         if let bpf, let problem = PcapHandle.filterError(bpf) {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
             throw ExitCode(ExitStatus.usage)
         }
-        let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
-        // The report is written at the end: an output that cannot be written is said before the analysis.
-        if let output {
-            do throws(SafeFile.Failure) {
-                try SafeFile.checkWritable(output)
-            } catch {
-                writeError("zonewarden: \(error)")
-                throw ExitCode(ExitStatus.usage)
-            }
-        }
+        try checkOutput()
         // Every detection counts (no throttling): the report says how often, not just that.
         let collector = ReportCollector(report: CommunicationReport(zones: zones), zones: zones)
         let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
@@ -105,18 +129,29 @@ struct ReportCommand: ParsableCommand {
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions))
         collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: "zonewarden \(zoneWardenVersion)",
                            configSHA256: FileDigest.sha256(file: config))
-        let text = chosen.render(collector.report)
-        if let output {
-            do throws(SafeFile.Failure) {
-                try SafeFile.replace(output, with: text, mode: SafeFile.privateMode)
-            } catch {
-                writeError("zonewarden: \(error)")
-                throw ExitCode(ExitStatus.outputFailed)
-            }
-        } else {
-            writeOut(text)
-        }
+        try write(chosen.render(collector.report))
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
+    }
+
+    /// The report is written at the end: an output that cannot be written is said before the work.
+    private func checkOutput() throws {
+        guard let output else { return }
+        do throws(SafeFile.Failure) {
+            try SafeFile.checkWritable(output)
+        } catch {
+            writeError("zonewarden: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+
+    private func write(_ text: String) throws {
+        guard let output else { return writeOut(text) }
+        do throws(SafeFile.Failure) {
+            try SafeFile.replace(output, with: text, mode: SafeFile.privateMode)
+        } catch {
+            writeError("zonewarden: \(error)")
+            throw ExitCode(ExitStatus.outputFailed)
+        }
     }
 }
 

@@ -110,4 +110,50 @@ struct AuditReportTests {
         }
         #expect(content.contains("web-01 on esx-03"))
     }
+
+    /// One configuration per sensor: the example plan under another sensor name.
+    func sensorConfig(_ name: String, in dir: URL) throws -> String {
+        let yaml = try String(contentsOfFile: repoPath(Self.config), encoding: .utf8)
+            .replacingOccurrences(of: "path: inventory/", with: "path: \(repoPath("config/examples/inventory"))/")
+            .replacingOccurrences(of: "\nzones:", with: "\nsensor: { name: \(name) }\nzones:")
+        let path = dir.appendingPathComponent("\(name).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Two sensors' JSON reports make one site report: counts add up, verdicts combine, coverage lists both.
+    @Test func sensorsMergeIntoOneSiteReport() throws {
+        let dir = temporaryDirectory()
+        let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path
+        #expect(try zonewarden(["report", "-c", sensorConfig("mirror-a", in: dir), "-o", a, Self.captures[0]]).status == 0)
+        #expect(try zonewarden(["report", "-c", sensorConfig("mirror-b", in: dir), "-o", b, Self.captures[1]]).status == 0)
+        let site = try report(["--merge", a, b])
+        let v = verdicts(site)
+        #expect(v["migration network separated"] == "violated" && v["storage network separated"] == "violated" && v["gateways cannot be bypassed"] == "not_assessed")
+        let points = (site["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        let migration = try #require(points.first { $0["point"] as? String == "migration network separated" })
+        #expect(migration["findings"] as? Int == 4 && (migration["reason"] as? String)?.hasPrefix("4 findings on mirror-a, mirror-b: ") == true)
+        let gateways = try #require(points.first { $0["point"] as? String == "gateways cannot be bypassed" })
+        #expect((gateways["reason"] as? String)?.hasPrefix("mirror-a, mirror-b: no gateways declared") == true)
+        #expect((site["findings"] as! [[String: Any]]).count == 7)
+        #expect((site["totals"] as! [String: Any])["packets"] as? Int == 46)
+        let files = (site["coverage"] as! [String: Any])["captures"] as! [[String: Any]]
+        #expect(files.map { $0["sensor"] as? String } == ["mirror-a", "mirror-b"])
+        // The same in HTML, whatever the format asked for.
+        let html = try zonewarden(["report", "--merge", "--format", "html", a, b])
+        #expect(html.status == 0 && html.stdout.contains("4 findings on mirror-a, mirror-b"))
+    }
+
+    @Test func mergeRefusesWhatItCannotAddUp() throws {
+        let dir = temporaryDirectory()
+        let a = dir.appendingPathComponent("a.json").path, other = dir.appendingPathComponent("other.json").path
+        #expect(try zonewarden(["report", "-c", Self.config, "-o", a, Self.captures[0]]).status == 0)
+        #expect(try zonewarden(["report", "-c", "config/example.yaml", "-o", other, "Captures/example-site.pcap"]).status == 0)
+        let plans = try zonewarden(["report", "--merge", a, other])
+        #expect(plans.status == 2 && plans.stderr.contains("its zone plan differs from") && plans.stdout.isEmpty)
+        let notReport = try zonewarden(["report", "--merge", a, repoPath("Captures/example-site.pcap")])
+        #expect(notReport.status == 2 && notReport.stderr.contains("not a JSON report of zonewarden"))
+        let mixed = try zonewarden(["report", "--merge", "-c", Self.config, a])
+        #expect(mixed.status == 2 && mixed.stderr.contains("--merge reads reports, not captures"))
+    }
 }

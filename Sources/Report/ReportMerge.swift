@@ -1,0 +1,153 @@
+import Alerting
+import Foundation
+
+/// `zonewarden report --merge`: one site report from the JSON reports of
+/// several sensors (one per mirror port or hypervisor bridge). Matrices,
+/// counts, findings and coverage add up; a verdict is violated where any
+/// sensor saw a violation, not assessed only where no sensor could assess
+/// it. Reports of different versions or zone plans are refused: their
+/// numbers would not mean the same.
+public enum ReportMerge {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Reads and merges `paths` (JSON reports written by `zonewarden report --format json` or `run --report`).
+    public static func merge(paths: [String]) throws(Failure) -> CommunicationReport {
+        var merged: CommunicationReport?
+        var first: (path: String, version: String, plan: String)?
+        var audits: [(sensor: String, points: [[String: Any]])] = []
+        for path in paths {
+            let (report, version, plan, points) = try read(path)
+            if let first {
+                if version != first.version {
+                    throw Failure("\(path): written by \(version.isEmpty ? "an unknown version" : version), \(first.path) by \(first.version): reports of different versions are not merged")
+                }
+                if plan != first.plan {
+                    throw Failure("\(path): its zone plan differs from \(first.path)'s (zones, roles, VLANs, VNIs, subnets, gateways or allow list): reports of different plans are not merged")
+                }
+            } else {
+                first = (path, version, plan)
+            }
+            audits.append((report.sensorName, points))
+            if merged == nil { merged = report } else { merged!.merge(report) }
+        }
+        guard var site = merged else { throw Failure("--merge needs at least one JSON report") }
+        site.captures = site.coverage.map { "\($0.sensor ?? site.sensorName): \($0.name)" }
+        site.sensorName = Array(Set(audits.map(\.sensor))).sorted().joined(separator: ", ")
+        site.mergedAudit = combine(audits, site)
+        return site
+    }
+
+    /// The verdicts of every sensor, point by point.
+    static func combine(_ audits: [(sensor: String, points: [[String: Any]])], _ site: CommunicationReport) -> [Audit.Result] {
+        Audit.points.map { point in
+            let rules = Audit.rules(of: point.point)
+            var verdicts: [(sensor: String, verdict: String, reason: String)] = []
+            for (sensor, points) in audits {
+                guard let p = points.first(where: { $0["point"] as? String == point.point }) else { continue }
+                verdicts.append((sensor, p["verdict"] as? String ?? "", p["reason"] as? String ?? ""))
+            }
+            let findings = rules.reduce(0) { $0 + (site.alertsBySID[$1] ?? 0) }
+            let verdict: Audit.Verdict = verdicts.contains { $0.verdict == "violated" } ? .violated
+                : verdicts.contains { $0.verdict == "no_violation_observed" } ? .noViolationObserved : .notAssessed
+            let reason: String
+            if verdict == .violated {
+                reason = "\(findings) finding\(findings == 1 ? "" : "s") on " + unique(verdicts.filter { $0.verdict == "violated" }.map(\.sensor)).joined(separator: ", ")
+                    + ": " + rules.compactMap { sid in site.alertsBySID[sid].map { "\(sid) \(ReportText.ruleNames[sid] ?? "") ×\($0)" } }.joined(separator: ", ")
+            } else {
+                // Where it was assessed, what each sensor saw; where not, why.
+                // The same reason from several sensors is said once, naming them.
+                let relevant = verdicts.filter { verdict == .notAssessed || $0.verdict == verdict.rawValue }
+                reason = unique(relevant.map(\.reason)).map { why in
+                    unique(relevant.filter { $0.reason == why }.map(\.sensor)).joined(separator: ", ") + ": " + why
+                }.joined(separator: "; ")
+            }
+            return Audit.Result(point: point.point, requirements: point.requirements, rules: rules, verdict: verdict, reason: reason, findings: findings)
+        }
+    }
+
+    /// The distinct values, in the order first seen.
+    static func unique(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
+    /// One report: the report itself, its version, its plan (as text, for comparing) and its audit points.
+    static func read(_ path: String) throws(Failure) -> (CommunicationReport, String, String, [[String: Any]]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Failure("\(path): cannot read it") }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], json["generator"] as? String == "zonewarden report" else {
+            throw Failure("\(path): not a JSON report of zonewarden (write one with report --format json or run --report FILE.json)")
+        }
+        let zones = json["zones"] as? [[String: Any]] ?? []
+        var r = CommunicationReport(zoneNames: ["no zone"] + zones.map { $0["name"] as? String ?? "" },
+                                    zoneRoles: [""] + zones.map { $0["role"] as? String ?? "" }, configFile: json["config"] as? String ?? "")
+        let coverage = json["coverage"] as? [String: Any] ?? [:]
+        let version = coverage["sensor"] as? String ?? ""
+        r.sensorVersion = version
+        r.sensorName = coverage["sensor_name"] as? String ?? path
+        r.configSHA256 = coverage["config_sha256"] as? String
+        func time(_ v: Any?) -> UInt64 { (v as? String).flatMap(Timestamp.parseRFC3339) ?? 0 }
+        for cell in json["matrix"] as? [[String: Any]] ?? [] {
+            guard let from = r.zoneNames.firstIndex(of: cell["from"] as? String ?? ""), let to = r.zoneNames.firstIndex(of: cell["to"] as? String ?? "") else { continue }
+            var c = CommunicationReport.Cell()
+            c.flows = UInt64(cell["flows"] as? Int ?? 0)
+            c.packets = UInt64(cell["packets"] as? Int ?? 0)
+            c.bytes = UInt64(cell["bytes"] as? Int ?? 0)
+            c.violation = cell["violation"] as? Bool ?? false
+            for s in cell["services"] as? [[String: Any]] ?? [] { c.services.add(s["service"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
+            for (sid, n) in cell["alerts"] as? [String: Int] ?? [:] { if let sid = Int(sid) { c.alerts[sid] = n } }
+            r.cells[CommunicationReport.key(from, to)] = c
+        }
+        for s in json["undeclared_segments"] as? [[String: Any]] ?? [] { r.undeclaredSegments[s["segment"] as? String ?? ""] = time(s["first_seen"]) }
+        for a in json["unknown_addresses"] as? [[String: Any]] ?? [] { r.unknownAddresses.add(a["address"] as? String ?? "", UInt64(a["reports"] as? Int ?? 0)) }
+        for a in json["alerts"] as? [[String: Any]] ?? [] { if let sid = a["sid"] as? Int { r.alertsBySID[sid] = a["count"] as? Int ?? 0 } }
+        let totals = json["totals"] as? [String: Any] ?? [:]
+        r.flows = UInt64(totals["flows"] as? Int ?? 0)
+        r.packets = UInt64(totals["packets"] as? Int ?? 0)
+        r.bytes = UInt64(totals["bytes"] as? Int ?? 0)
+        let span = json["span"] as? [String: Any] ?? [:]
+        r.firstTimestamp = time(span["first"])
+        r.lastTimestamp = time(span["last"])
+        r.captures = json["captures"] as? [String] ?? []
+        for a in json["accepted_risks"] as? [[String: Any]] ?? [] {
+            r.acceptedRisks.append(.init(place: a["exception"] as? String ?? "", scope: a["accepts"] as? String ?? "", reason: a["reason"] as? String ?? "",
+                                         expires: a["expires"] as? String, expired: a["expired"] as? Bool ?? false, findings: a["findings"] as? Int ?? 0))
+        }
+        for e in json["evidence"] as? [[String: Any]] ?? [] {
+            guard let sid = e["sid"] as? Int else { continue }
+            r.evidence[sid, default: []].append(.init(timestamp: time(e["time"]), signature: e["finding"] as? String ?? "", pcap: e["pcap"] as? String ?? ""))
+        }
+        for f in json["findings"] as? [[String: Any]] ?? [] {
+            r.findings.append(FindingRecord(timestamp: time(f["time"]), sid: f["sid"] as? Int ?? 0, rule: f["rule"] as? String ?? "", severity: f["severity"] as? String ?? "",
+                                            signature: f["finding"] as? String ?? "", source: f["source"] as? String ?? "", sourceName: f["source_name"] as? String,
+                                            sourceZone: f["source_zone"] as? String, destination: f["destination"] as? String ?? "",
+                                            destinationName: f["destination_name"] as? String, destinationZone: f["destination_zone"] as? String,
+                                            user: f["user"] as? String, pcap: f["pcap"] as? String))
+        }
+        let plan = json["plan"] as? [String: Any] ?? [:]
+        r.plan.policy = plan["policy"] as? String ?? "roles"
+        r.plan.rulesOff = plan["rules_off"] as? [Int] ?? []
+        r.plan.zones = (plan["zones"] as? [[String: Any]] ?? []).map {
+            .init(name: $0["name"] as? String ?? "", role: $0["role"] as? String ?? "", vlans: $0["vlans"] as? String ?? "",
+                  vnis: $0["vnis"] as? String ?? "", subnets: $0["subnets"] as? String ?? "")
+        }
+        r.plan.gateways = plan["gateways"] as? [String] ?? []
+        r.plan.allow = plan["allow"] as? [String] ?? []
+        for s in coverage["segments"] as? [[String: Any]] ?? [] { r.segments.add(s["segment"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
+        let files = coverage["captures"] as? [[String: Any]] ?? []
+        r.coverage = files.map {
+            CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),
+                            first: time($0["first"]), last: time($0["last"]), error: $0["error"] as? String, sensor: $0["sensor"] as? String ?? r.sensorName)
+        }
+        if r.coverage.isEmpty {
+            // A live sensor's report: its interfaces, with the report's span.
+            r.coverage = r.captures.map { CaptureCoverage(name: "\($0) (live)", sha256: nil, packets: r.packets, first: r.firstTimestamp, last: r.lastTimestamp, sensor: r.sensorName) }
+        }
+        let planText = [r.plan.policy, r.plan.zones.map { "\($0.name)|\($0.role)|\($0.vlans)|\($0.vnis)|\($0.subnets)" }.joined(separator: ";"),
+                        r.plan.gateways.joined(separator: ";"), r.plan.allow.joined(separator: ";")].joined(separator: "\n")
+        let points = (json["audit"] as? [String: Any])?["points"] as? [[String: Any]] ?? []
+        return (r, version, planText, points)
+    }
+}
