@@ -123,6 +123,20 @@ struct TimestampTests {
         #expect(!short.hasSuffix(" [truncated]") && short.utf8.count < 400)
     }
 
+    /// What rfc3339 writes reads back (the merged report reads its inputs' times); anything else is refused.
+    @Test(arguments: [UInt64(0), 951_782_400_000_000_000, 4_107_542_399_999_999_000, 1_795_702_639_123_456_000])
+    func rfc3339ReadsBack(ns: UInt64) {
+        #expect(Timestamp.parseRFC3339(Timestamp.rfc3339(ns)) == ns)
+    }
+
+    @Test func rfc3339Parsing() {
+        #expect(Timestamp.parseRFC3339("2026-11-26T14:17:19.5+00:00") == 1_795_702_639_500_000_000)
+        #expect(Timestamp.parseRFC3339("2026-11-26T14:17:19Z") == 1_795_702_639_000_000_000)
+        for bad in ["", "2026-11-26 14:17:19Z", "2026-13-26T14:17:19Z", "2026-11-26T14:17:19+01:00", "2026-11-26T14:17:19.Z", "yesterday"] {
+            #expect(Timestamp.parseRFC3339(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func rfc3164PadsTheDay() {
         #expect(Timestamp.rfc3164(1_767_312_000_000_000_000) == "Jan  2 00:00:00")
     }

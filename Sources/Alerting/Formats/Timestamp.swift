@@ -111,49 +111,6 @@ extension OutputBuffer {
         append(padded: c.second, width: 2)
     }
 
-    /// Nanoseconds since the epoch of `2026-11-26T14:17:19.123456Z` (as
-    /// ``rfc3339(_:)`` writes it; fractions of any length, `Z` or `+00:00`);
-    /// nil for anything else.
-    public static func parseRFC3339(_ text: String) -> UInt64? {
-        let b = Array(text.utf8)
-        func number(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for c in b[from..<(from + count)] {
-                guard c >= 0x30 && c <= 0x39 else { return nil }
-                v = v * 10 + Int(c - 0x30)
-            }
-            return v
-        }
-        guard b.count >= 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
-              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61, year >= 1970 else { return nil }
-        var i = 19, nanos = 0
-        if i < b.count && b[i] == 0x2E {
-            i += 1
-            var digits = 0
-            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
-                if digits < 9 { nanos = nanos * 10 + Int(b[i] - 0x30) }
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return nil }
-            for _ in digits..<9 where digits < 9 { nanos *= 10 }
-        }
-        let rest = String(decoding: b[i...], as: UTF8.self)
-        guard rest == "Z" || rest == "+00:00" || rest == "+0000" else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = y / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
-        return UInt64(seconds) * 1_000_000_000 + UInt64(nanos)
-    }
-
     /// `2026-11-26T14:17:19.123456+0000`, as Suricata's EVE writes it.
     public mutating func append(eveTimestamp ns: UInt64) {
         appendDateTime(Timestamp.civil(ns))
