@@ -1,3 +1,4 @@
+import Foundation
 import Decode
 import Vocabulary
 import Zones
@@ -239,6 +240,15 @@ extension ZoneLearner {
             review.append("\(mac) is taken for a gateway (\(name)): \(seen.subnets.count) subnets appeared behind it. If it is no router or firewall, it is a host between zones (6001, 6002).")
         }
 
+        var inventoryLines = ""
+        if let inventory {
+            let (notes, renamed) = applyInventory(inventory, to: &zones, names: &names)
+            // Notes written before the renaming name the zones by their new names.
+            review = review.map { Self.rename(renamed, in: $0) } + notes
+            inventoryLines = "inventory:\n" + inventory.loaded.map { source, count in
+                "  # \(count) address\(count == 1 ? "" : "es")\n  - { format: \(source.format), path: \"\(source.resolvedPath)\"\(source.host.map { ", host: \"\($0)\"" } ?? "") }\n"
+            }.joined()
+        }
         var text = "# Draft zone configuration from zonewarden learn: \(captures.joined(separator: ", ")) (\(flows) flow\(flows == 1 ? "" : "s"), \(frames) frame\(frames == 1 ? "" : "s")).\n"
         text += "# The roles are guesses from the services each zone carried: review every zone,\n"
         text += "# rename the zones as your site does, and check with: zonewarden check-config -c FILE\n"
@@ -251,6 +261,7 @@ extension ZoneLearner {
         } else {
             text += "#   not checked: standard input is read once.\n"
         }
+        text += inventoryLines
         text += "zones:\n" + zones.map(\.line).joined()
         if !gateways.isEmpty { text += "gateways:\n" + gateways.joined() }
         return text
@@ -270,5 +281,93 @@ extension ZoneLearner {
             text += " The outer tag is 0x8100, not an 802.1ad S-tag (0x88a8): QinQ switches use 0x88a8 (some 0x8100), VLAN hopping always 0x8100."
         }
         return text
+    }
+}
+
+/// `learn --inventory`: the draft's zones by the inventory's names.
+extension ZoneLearner {
+    /// `text` with each zone name of `renamed` replaced as a whole word (`web-vlan10` is not inside `web-vlan100`).
+    static func rename(_ renamed: [String: String], in text: String) -> String {
+        var out = text
+        for (old, new) in renamed {
+            let pattern = "(?<![A-Za-z0-9._-])" + NSRegularExpression.escapedPattern(for: old) + "(?![A-Za-z0-9._-])"
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { continue }
+            out = regex.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out), withTemplate: NSRegularExpression.escapedTemplate(for: new))
+        }
+        return out
+    }
+
+    /// The rules that report infrastructure of a role outside its zones.
+    /// (``Role/isInfrastructure`` tells the roles the inventory's kinds can have.)
+    static let misplacedRules: [Role: String] = [.management: "1004, 1006", .migration: "3001", .storage: "4001"]
+
+    /// A zone name from a port group or network name: `VM Network 101` → `vm-network-101`.
+    static func zoneName(_ network: String) -> String {
+        var out = ""
+        for c in network.lowercased().unicodeScalars {
+            if ("a"..."z").contains(c) || ("0"..."9").contains(c) || c == "." || c == "_" {
+                out.unicodeScalars.append(c)
+            } else if !out.isEmpty && !out.hasSuffix("-") {
+                out += "-"
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out
+    }
+
+    /// Renames each zone after the network most of its inventory addresses are
+    /// on, marks the infrastructure among them, and takes the role the
+    /// inventory gives when all its infrastructure there agrees. Returns the
+    /// review notes (what the inventory changed), and the renaming (old → new).
+    func applyInventory(_ inventory: Inventory, to zones: inout [DraftZone], names: inout Set<String>) -> (notes: [String], renamed: [String: String]) {
+        var notes: [String] = [], renamed: [String: String] = [:]
+        for i in zones.indices {
+            var members: [(address: String, asset: Asset)] = []
+            for s in zones[i].subnets { members += inventory.assets(in: s).map { ("\($0.address)", $0.asset) } }
+            for h in zones[i].hosts { if let a = inventory.asset(for: h) { members.append(("\(h)", a)) } }
+            for m in zones[i].macs { if let a = inventory.asset(forMAC: m) { members.append(("\(m)", a)) } }
+            guard !members.isEmpty else { continue }
+            // Named after the network most of the addresses that fit the zone's role are on (VMs in a
+            // guest zone: a VMkernel interface misplaced there does not name it), else most of all.
+            let fitting = members.filter { $0.asset.kind.infrastructureRole == (zones[i].role.isInfrastructure ? zones[i].role : nil) }
+            let voters = fitting.contains { $0.asset.network != nil } ? fitting : members
+            var counts: [String: Int] = [:]
+            for m in voters { if let n = m.asset.network { counts[n, default: 0] += 1 } }
+            if let (network, n) = counts.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), n * 2 > voters.count {
+                let base = Self.zoneName(network)
+                if !base.isEmpty && base != zones[i].name {
+                    names.remove(zones[i].name)
+                    var name = base, k = 2
+                    while names.contains(name) { name = "\(base)-\(k)"; k += 1 }
+                    names.insert(name)
+                    renamed[zones[i].name] = name
+                    zones[i].comments.append("named after \"\(network)\" (the network of \(n) of its \(voters.count) \(voters.count == members.count ? "" : "\(zones[i].role.rawValue) ")inventory address\(voters.count == 1 ? "" : "es"); was \(zones[i].name))")
+                    zones[i].name = name
+                }
+            } else if !counts.isEmpty {
+                zones[i].comments.append("inventory networks: " + counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\"\($0.key)\" ×\($0.value)" }.joined(separator: ", ")
+                                         + " of \(members.count) inventory addresses: none holds most, the name stays")
+            }
+            let infrastructure = members.filter { $0.asset.kind.infrastructureRole != nil }
+            guard !infrastructure.isEmpty else { continue }
+            let shown = infrastructure.prefix(6).map { "\($0.asset.name) (\($0.asset.kind.rawValue), \($0.address))" }
+            zones[i].comments.append("infrastructure per inventory: " + shown.joined(separator: ", ") + (infrastructure.count > 6 ? " and \(infrastructure.count - 6) more" : ""))
+            let roles = Set(infrastructure.compactMap { $0.asset.kind.infrastructureRole })
+            // A zone whose inventory addresses are mostly infrastructure of one role (two at least) takes it.
+            if roles.count == 1, let role = roles.first, infrastructure.count >= 2, infrastructure.count * 2 > members.count, role != zones[i].role {
+                notes.append("\(zones[i].name) takes the role \(role.rawValue) from the inventory (\(infrastructure.count) of its \(members.count) inventory addresses are \(role.rawValue) infrastructure); the traffic suggested \(zones[i].role.rawValue).")
+                zones[i].comments.append("role \(role.rawValue) from the inventory; the traffic suggested \(zones[i].role.rawValue)")
+                zones[i].role = role
+                continue
+            }
+            // Otherwise infrastructure of another role here is what an audit will ask about.
+            for role in roles.sorted(by: { $0.rawValue < $1.rawValue }) where role != zones[i].role {
+                let these = infrastructure.filter { $0.asset.kind.infrastructureRole == role }
+                notes.append("\(zones[i].name) (\(zones[i].role.rawValue)) holds \(role.rawValue) infrastructure per the inventory: "
+                             + these.prefix(4).map { "\($0.asset.name) (\($0.asset.kind.rawValue), \($0.address))" }.joined(separator: ", ")
+                             + (these.count > 4 ? " and \(these.count - 4) more" : "") + ": if the zone's role is right, they are misplaced (\(Self.misplacedRules[role] ?? "1006")).")
+            }
+        }
+        return (notes, renamed)
     }
 }

@@ -114,6 +114,10 @@ public struct ZoneLearner {
     public private(set) var frames = 0
     public private(set) var sawPublic = false
     public var captures: [String] = []
+    /// Names for the draft (`learn --inventory`): zones are named after the
+    /// port groups and networks of their addresses, infrastructure addresses
+    /// marked, and the draft declares the same inventory.
+    public var inventory: Inventory?
 
     static let placeLimit = 4096
     static let subnetLimit = 65_536

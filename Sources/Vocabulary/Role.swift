@@ -18,6 +18,9 @@ public enum Role: String, CaseIterable, Sendable, Codable {
     /// Everything outside the data centre.
     case external
 
+    /// Whether hypervisor infrastructure lives in zones of this role (management, storage, migration).
+    public var isInfrastructure: Bool { self == .management || self == .storage || self == .migration }
+
     /// Position in ``allCases``, for bit sets of roles.
     public var index: Int {
         switch self {

@@ -1,3 +1,4 @@
+import Foundation
 import Alerting
 import ArgumentParser
 import Capture
@@ -29,16 +30,33 @@ struct LearnCommand: ParsableCommand {
         with the draft (what looks like a violation). check-config accepts the \
         draft; review it before use.
 
-        Example:
+        With --inventory FORMAT:PATH (csv, govc-vm, govc-vnic, libvirt, \
+        netbox; a file or a folder), each zone is named after the port group \
+        or network most of its inventory addresses are on, the hypervisor, \
+        VMkernel, BMC and manager addresses in it are listed, a zone whose \
+        inventory addresses are mostly infrastructure of one role takes that \
+        role, and the draft declares the inventory.
+
+        Examples:
           zonewarden learn day1.pcap > site.yaml && zonewarden check-config -c site.yaml
+          zonewarden learn --inventory govc-vnic:vmknics/ --inventory govc-vm:vms.json day1.pcap > site.yaml
         """
     )
+
+    @Option(name: .customLong("inventory"), help: ArgumentHelp("An inventory to name the zones by: FORMAT:PATH (csv, govc-vm, govc-vnic, libvirt, netbox); repeatable.", valueName: "FORMAT:PATH"))
+    var inventories: [String] = []
 
     @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        for i in inventories {
+            guard let colon = i.firstIndex(of: ":"), InventoryFormats.format(named: String(i[..<colon])) != nil, i.index(after: colon) < i.endIndex else {
+                let format = i.firstIndex(of: ":").map { String(i[..<$0]) } ?? i
+                throw ValidationError("--inventory \(i): expected FORMAT:PATH, FORMAT one of \(InventoryFormats.names.joined(separator: ", "))\(Spelling.suggestion(format, InventoryFormats.names, fallback: ""))")
+            }
+        }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
 
@@ -49,6 +67,20 @@ struct LearnCommand: ParsableCommand {
         let zones = ZoneMap(try! ZoneConfig.parse(yaml: yaml, file: "<learn>"))
         let pipeline = try makePipeline(zones, AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)))
         var learner = ZoneLearner()
+        if !inventories.isEmpty {
+            let sources = inventories.map { spec -> InventorySource in
+                let colon = spec.firstIndex(of: ":")!
+                let path = String(spec[spec.index(after: colon)...])
+                let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+                return InventorySource(format: String(spec[..<colon]), path: path, resolvedPath: absolute)
+            }
+            do throws(ConfigErrors) {
+                learner.inventory = try Inventory.read(sources)
+            } catch {
+                for e in error.errors { writeError("zonewarden: \(e.description)") }
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         pipeline.onFlowEnd = { record, _ in learner.add(record) }
         var analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
         analysis.packetObserver = { learner.observe($0) }

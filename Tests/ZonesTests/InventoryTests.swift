@@ -255,7 +255,7 @@ struct InventoryTests {
             }
         }
         #expect(errors("inventory:\n  - { format: csv, path: bad.csv }\n") == ["\(scratch.path)/bad.csv:2:1: unknown kind \"hypervisr\" (did you mean \"hypervisor\"?)"])
-        #expect(errors("inventory:\n  - { format: csv, path: missing.csv }\n") == ["\(scratch.path)/site.yaml:5:5: inventory missing.csv: cannot read it: no such file"])
+        #expect(errors("inventory:\n  - { format: csv, path: missing.csv }\n") == ["\(scratch.path)/site.yaml:5:5: inventory missing.csv: cannot read it: no such file or folder"])
         #expect(errors("inventory:\n  - { format: govc, path: bad.csv }\n") == ["\(scratch.path)/site.yaml:5:15: unknown inventory format \"govc\" (expected one of: csv, govc-vm, govc-vnic, libvirt, netbox)"])
         #expect(errors("inventory:\n  - { path: bad.csv }\n") == ["\(scratch.path)/site.yaml:5:5: an inventory entry needs a format: (one of: csv, govc-vm, govc-vnic, libvirt, netbox)"])
         #expect(errors("inventory:\n  - { format: csv, file: bad.csv }\n").contains { $0.contains("unknown key \"file\" in an inventory entry") })

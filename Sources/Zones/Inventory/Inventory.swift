@@ -161,6 +161,19 @@ public final class Inventory: Sendable {
         return nil
     }
 
+    /// The assets with an address in `prefix`, by address (for `learn`, which names zones by them).
+    public func assets(in prefix: IPPrefix) -> [(address: IPAddress, asset: Asset)] {
+        byIP.filter { prefix.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, assets[Int($0.value)]) }
+    }
+
+    /// Reads inventory sources given outside a configuration (`learn --inventory`).
+    /// - Throws: every mistake, as the configuration reports them.
+    public static func read(_ sources: [InventorySource]) throws(ConfigErrors) -> Inventory {
+        let (inventory, errors) = load(sources, configFile: "--inventory")
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        return inventory
+    }
+
     /// One line for `check-config` and the start of `analyze`/`run`.
     public var summary: String {
         let kinds = AssetKind.allCases.compactMap { kind -> String? in
@@ -183,7 +196,7 @@ public final class Inventory: Sendable {
             var files: [String] = []
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: source.resolvedPath, isDirectory: &isDirectory) else {
-                errors.append(ConfigError(file: configFile, at: source.position, "inventory \(source.path): cannot read it: no such file"))
+                errors.append(ConfigError(file: configFile, at: source.position, "inventory \(source.path): cannot read it: no such file or folder"))
                 continue
             }
             if isDirectory.boolValue {
