@@ -97,8 +97,21 @@ enum ReportText {
 
     /// 1234567 → "1.2 MB".
     /// Text from the configuration in a Markdown table cell: pipes and line breaks would break the row.
+    /// Text from outside (an inventory's names, a finding's message) in a Markdown table cell: a `|` ends
+    /// no cell, markup (`<script>`) is shown as text, control characters become spaces (one row stays one line).
     static func markdownCell(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        var out = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "|": out += "\\|"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            default:
+                if c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value) { out += " " } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out
     }
 
     static func bytes(_ n: UInt64) -> String {

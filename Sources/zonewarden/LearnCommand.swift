@@ -37,20 +37,30 @@ struct LearnCommand: ParsableCommand {
         inventory addresses are mostly infrastructure of one role takes that \
         role, and the draft declares the inventory.
 
+        With --netbox-prefixes FILE (the JSON of NetBox's /api/ipam/prefixes/), \
+        the draft comes from the plan instead: a zone per VLAN with its \
+        prefixes, its role from the words of the NetBox role, VLAN name and \
+        description; captures given are analysed with it.
+
         Examples:
           zonewarden learn day1.pcap > site.yaml && zonewarden check-config -c site.yaml
+          zonewarden learn --netbox-prefixes prefixes.json day1.pcap > site.yaml
           zonewarden learn --inventory govc-vnic:vmknics/ --inventory govc-vm:vms.json day1.pcap > site.yaml
         """
     )
 
+    @Option(name: .customLong("netbox-prefixes"), help: ArgumentHelp("Draft the zones from NetBox's /api/ipam/prefixes/ JSON instead of from traffic; captures given are then analysed with the draft.", valueName: "FILE"))
+    var netboxPrefixes: String?
+
     @Option(name: .customLong("inventory"), help: ArgumentHelp("An inventory to name the zones by: FORMAT:PATH (csv, govc-vm, govc-vnic, libvirt, netbox); repeatable.", valueName: "FORMAT:PATH"))
     var inventories: [String] = []
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
-    var captures: [String]
+    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input (optional with --netbox-prefixes).", valueName: "PCAP"))
+    var captures: [String] = []
 
     func validate() throws {
-        if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if captures.isEmpty && netboxPrefixes == nil { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if netboxPrefixes != nil && !inventories.isEmpty { throw ValidationError("--netbox-prefixes drafts from NetBox alone: --inventory does not apply") }
         for i in inventories {
             guard let colon = i.firstIndex(of: ":"), InventoryFormats.format(named: String(i[..<colon])) != nil, i.index(after: colon) < i.endIndex else {
                 let format = i.firstIndex(of: ":").map { String(i[..<$0]) } ?? i
@@ -61,6 +71,7 @@ struct LearnCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let netboxPrefixes { return try fromNetBox(netboxPrefixes) }
         // Flows only: every rule off, no zones but a placeholder.
         let yaml = "zones:\n  placeholder: { role: guest, vlans: [4094] }\nrules:\n"
             + RuleRegistry.all.map { "  \($0.metadata.name): off\n" }.joined()
@@ -107,6 +118,25 @@ struct LearnCommand: ParsableCommand {
         let findings = captures.contains("-") ? nil : try findingsUnder(draft: first, ordered)
         writeOut(learner.draft(findings: findings) ?? first)
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
+    }
+
+    /// The draft from NetBox's prefixes; captures, if given, are analysed with it.
+    private func fromNetBox(_ file: String) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            writeError("zonewarden: \(file): cannot read it")
+            throw ExitCode(ExitStatus.usage)
+        }
+        func draft(_ findings: [String]?) throws -> String {
+            do throws(NetBoxPrefixDraft.Failure) {
+                return try NetBoxPrefixDraft.draft(data, file: file, findings: findings)
+            } catch {
+                writeError("zonewarden: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+        let plain = try draft(nil)
+        let usable = captures.filter { $0 != "-" }
+        writeOut(usable.isEmpty ? plain : try draft(findingsUnder(draft: plain, usable)))
     }
 
     /// Analyses the captures with the draft (every rule at its default) and

@@ -68,5 +68,14 @@ struct InventoryNameTests {
             }
             if format == "rfc5424" { #expect(line.contains(#"src_name="web\"\]\x1b[31m\\ \x7f""#), "\(line)") }
         }
+        // And in the report's findings, in every format: markup is text, control characters gone.
+        try assets.replacingOccurrences(of: "web-01,vm,esx-03", with: "\"<img src=x onerror=alert(1)>|\u{1b}[31m\",vm,esx-03")
+            .write(toFile: "\(folder)/a.csv", atomically: true, encoding: .utf8)
+        for format in ["html", "markdown", "json"] {
+            let r = try zonewarden(["report", "--format", format, "-c", "\(folder)/site.yaml", Self.capture])
+            #expect(r.status == 0 && !r.stdout.contains("\u{1b}"), "\(format)")
+            // JSON carries the name as it is (escaped as JSON); the page and the Markdown show it as text.
+            #expect(format == "json" ? r.stdout.contains("<img src=x onerror=alert(1)>|") : !r.stdout.contains("<img"), "\(format)")
+        }
     }
 }

@@ -162,4 +162,41 @@ struct LearnTests {
         let missing = try zonewarden(["learn", "--inventory", "csv:/nonexistent.csv", repoPath("Captures/example-site.pcap")])
         #expect(missing.status == 2 && missing.stderr.contains("inventory /nonexistent.csv: cannot read it"), "\(missing.stderr)")
     }
+
+    /// `learn --netbox-prefixes`: the zone plan from NetBox's prefixes (as NetBox 4 writes them), checked by
+    /// check-config, the capture analysed with it; containers left out, a prefix twice declared once.
+    @Test func netboxPrefixesDraftAPlan() throws {
+        let dir = temporaryDirectory()
+        let file = dir.appendingPathComponent("prefixes.json").path
+        func prefix(_ id: Int, _ p: String, vlan: (Int, String)?, role: String?, status: String = "active", description: String = "") -> String {
+            let v = vlan.map { #"{"id": \#($0.0), "url": "https://netbox.example/api/ipam/vlans/\#($0.0)/", "display": "\#($0.1) (\#($0.0))", "vid": \#($0.0), "name": "\#($0.1)", "description": ""}"# } ?? "null"
+            let r = role.map { #"{"id": 1, "url": "https://netbox.example/api/ipam/roles/1/", "display": "\#($0)", "name": "\#($0)", "slug": "\#($0.lowercased())", "description": ""}"# } ?? "null"
+            return #"{"id": \#(id), "url": "https://netbox.example/api/ipam/prefixes/\#(id)/", "display": "\#(p)", "family": {"value": 4, "label": "IPv4"}, "prefix": "\#(p)", "vrf": null, "scope_type": null, "scope_id": null, "scope": null, "tenant": null, "vlan": \#(v), "status": {"value": "\#(status)", "label": "\#(status.capitalized)"}, "role": \#(r), "is_pool": false, "mark_utilized": false, "description": "\#(description)", "comments": "", "tags": [], "custom_fields": {}, "children": 0, "_depth": 0}"#
+        }
+        let results = [prefix(9, "10.0.0.0/8", vlan: nil, role: nil, status: "container"),
+                       prefix(1, "10.10.0.0/24", vlan: (10, "esx-mgmt"), role: "Management"),
+                       prefix(2, "10.20.0.0/24", vlan: (20, "san-a"), role: "Storage", description: "iSCSI fabric A"),
+                       prefix(3, "10.30.0.0/24", vlan: (30, "vmotion"), role: nil),
+                       prefix(4, "192.168.100.0/22", vlan: (100, "web"), role: "Production"),
+                       prefix(5, "192.168.100.0/22", vlan: (100, "web"), role: "Production"),
+                       prefix(6, "10.99.0.0/24", vlan: nil, role: "Admin", status: "reserved")]
+        try (#"{"count": 7, "next": null, "previous": null, "results": ["# + results.joined(separator: ", ") + "]}").write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["learn", "--netbox-prefixes", file, repoPath("Captures/example-site.pcap")])
+        #expect(r.status == 0, "\(r.stderr)")
+        for line in ["  esx-mgmt: { role: management, vlans: [10], subnets: [\"10.10.0.0/24\"] }", "  san-a: { role: storage, vlans: [20]",
+                     "  vmotion: { role: migration, vlans: [30]", "  web: { role: guest, vlans: [100], subnets: [\"192.168.100.0/22\"] }",
+                     "  admin: { role: admin, subnets: [\"10.99.0.0/24\"] }", "1 containers or deprecated left out",
+                     "web (192.168.100.0/22) is taken for guests", "192.168.100.0/22 appears again (results[5])",
+                     "1001 guest-to-management ×1, e.g. guest 192.168.100.11 in zone web reached management host 10.10.0.5 (zone esx-mgmt)"] {
+            #expect(r.stdout.contains(line), "\(line) in\n\(r.stdout)")
+        }
+        let path = dir.appendingPathComponent("draft.yaml").path
+        try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try zonewarden(["check-config", "-c", path]).status == 0)
+        // Without captures: the plan alone, said to be unchecked; anything not NetBox's: one line.
+        let alone = try zonewarden(["learn", "--netbox-prefixes", file])
+        #expect(alone.status == 0 && alone.stdout.contains("#   not checked: no capture given."))
+        let wrong = try zonewarden(["learn", "--netbox-prefixes", repoPath("config/examples/inventory/vmknics/esx-03.json")])
+        #expect(wrong.status == 2 && wrong.stderr.contains("not a NetBox API answer"), "\(wrong.stderr)")
+    }
 }
