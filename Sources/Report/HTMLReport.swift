@@ -19,7 +19,7 @@ enum HTMLReport {
             case "'": out += "&#39;"
             default:
                 // Control characters (a terminal escape in an inventory's name) have no place in a page.
-                if (c.value < 0x20 && c != "\n" && c != "\t") || c.value == 0x7F || (0x80...0x9F).contains(c.value) { out += " " } else { out.unicodeScalars.append(c) }
+                if ReportText.isControl(c) && c != "\n" && c != "\t" { out += " " } else { out.unicodeScalars.append(c) }
             }
         }
         return out

@@ -108,11 +108,14 @@ enum ReportText {
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             default:
-                if c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value) { out += " " } else { out.unicodeScalars.append(c) }
+                if isControl(c) { out += " " } else { out.unicodeScalars.append(c) }
             }
         }
         return out
     }
+
+    /// C0 and C1 control characters and DEL: never written into a page or a table.
+    static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value) }
 
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]
