@@ -18,6 +18,8 @@ public final class AlertExceptions {
     /// The file the entries are in, for messages (`site.yaml:40`).
     public let file: String
     private let sids: [Set<Int>]
+    /// Names the ends of entries may give (`from: web-01`).
+    private let inventory: Inventory
     private let fromZones: [Set<ZoneID>]
     private let toZones: [Set<ZoneID>]
     /// Findings each entry accepted.
@@ -47,6 +49,7 @@ public final class AlertExceptions {
         func zoneIDs(_ ends: [ExceptionSetting.End]?) -> Set<ZoneID> {
             Set((ends ?? []).compactMap { if case .zone(let name) = $0 { return zones.id(named: name) } else { return nil } })
         }
+        inventory = zones.inventory
         fromZones = config.exceptions.map { zoneIDs($0.from) }
         toZones = config.exceptions.map { zoneIDs($0.to) }
         accepted = Array(repeating: 0, count: config.exceptions.count)
@@ -66,8 +69,8 @@ public final class AlertExceptions {
         for i in settings.indices where sids[i].contains(d.sid) {
             let e = settings[i]
             let s = d.subject
-            if let from = e.from, !Self.matches(from, zones: fromZones[i], zone: s.sourceZone, ip: s.sourceIP, mac: s.sourceMAC) { continue }
-            if let to = e.to, !Self.matches(to, zones: toZones[i], zone: s.destinationZone, ip: s.destinationIP, mac: s.destinationMAC) { continue }
+            if let from = e.from, !matches(from, zones: fromZones[i], zone: s.sourceZone, ip: s.sourceIP, mac: s.sourceMAC) { continue }
+            if let to = e.to, !matches(to, zones: toZones[i], zone: s.destinationZone, ip: s.destinationIP, mac: s.destinationMAC) { continue }
             if let services = e.services {
                 guard let proto = s.ipProtocol, let port = s.destinationPort, services.contains(where: { $0.matches(proto, port) }) else { continue }
             }
@@ -84,7 +87,7 @@ public final class AlertExceptions {
         return nil
     }
 
-    private static func matches(_ ends: [ExceptionSetting.End], zones: Set<ZoneID>, zone: ZoneID, ip: IPAddress?, mac: MACAddress?) -> Bool {
+    private func matches(_ ends: [ExceptionSetting.End], zones: Set<ZoneID>, zone: ZoneID, ip: IPAddress?, mac: MACAddress?) -> Bool {
         if zone != 0 && zones.contains(zone) { return true }
         for end in ends {
             switch end {
@@ -92,6 +95,7 @@ public final class AlertExceptions {
             case .address(let a): if ip == a { return true }
             case .prefix(let p): if let ip, p.contains(ip) { return true }
             case .mac(let m): if mac == m { return true }
+            case .name(let n): if inventory.asset(ip: ip, mac: mac)?.name == n { return true }
             }
         }
         return false

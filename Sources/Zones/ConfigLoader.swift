@@ -55,6 +55,12 @@ extension ZoneConfig {
             let (inventory, errors) = Inventory.load(sources, configFile: file)
             config?.inventory = inventory
             reader.errors += errors
+            if errors.isEmpty {
+                let known = Set(inventory.assets.map(\.name))
+                for (name, key, at) in reader.inventoryNames where !known.contains(name) {
+                    reader.errors.append(ConfigError(file: file, at: at, "exception \(key): \"\(name)\" is no zone, IP address, prefix, MAC or name in the inventory\(Spelling.suggestion(name, Array(known).sorted(), fallback: ""))"))
+                }
+            }
         }
         if !reader.errors.isEmpty || config == nil {
             throw ConfigErrors(reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
@@ -67,6 +73,8 @@ extension ZoneConfig {
 struct ConfigReader {
     let file: String
     var errors: [ConfigError] = []
+    /// Exception ends that are names (`from: web-01`), for the inventory to confirm.
+    var inventoryNames: [(name: String, key: String, position: SourcePosition)] = []
     /// The rule catalogue, when the caller knows it.
     var rules: RuleCatalogue?
 
@@ -197,7 +205,7 @@ struct ConfigReader {
         let names = Set(config.zones.map(\.name))
         if let pendingGateways { config.gateways = readGateways(pendingGateways, zoneNames: names) }
         if let pendingAllow { config.allow = readAllow(pendingAllow, zoneNames: names) }
-        if let pendingExceptions { config.exceptions = readExceptions(pendingExceptions, zoneNames: names) }
+        if let pendingExceptions { config.exceptions = readExceptions(pendingExceptions, zoneNames: names, namesAllowed: !config.inventorySources.isEmpty) }
         return config
     }
 
@@ -240,7 +248,7 @@ struct ConfigReader {
     }
 
     /// `exceptions:` entries; rule names are checked by the alert stage, which knows the catalogue.
-    mutating func readExceptions(_ node: Node, zoneNames: Set<String>) -> [ExceptionSetting] {
+    mutating func readExceptions(_ node: Node, zoneNames: Set<String>, namesAllowed: Bool = false) -> [ExceptionSetting] {
         var out: [ExceptionSetting] = []
         for item in list(node, "exceptions") {
             guard let fields = mapping(item, "an exception", allowed: Self.exceptionKeys) else { continue }
@@ -268,6 +276,10 @@ struct ConfigReader {
                     for (text, n) in values(v, "a zone, address, prefix or MAC") {
                         if let end = exceptionEnd(text, zoneNames: zoneNames) {
                             ends.append(end)
+                        } else if namesAllowed {
+                            // A name the inventory must give: checked once it is read.
+                            ends.append(.name(text))
+                            inventoryNames.append((text, key, position(n)))
                         } else {
                             error(n, "exception \(key): \"\(text)\" is no zone, IP address, prefix or MAC\(suggestion(text, zoneNames.sorted()))")
                         }

@@ -6,12 +6,13 @@ import Vocabulary
 /// stage matches them (``Alerting/AlertExceptions``); rule names are checked
 /// against the catalogue there.
 public struct ExceptionSetting: Sendable {
-    /// One end of a finding: a zone, an address, a prefix or a MAC.
+    /// One end of a finding: a zone, an address, a prefix, a MAC, or a name the inventory gives (a VM, a host).
     public enum End: Sendable, Equatable, CustomStringConvertible {
         case zone(String)
         case address(IPAddress)
         case prefix(IPPrefix)
         case mac(MACAddress)
+        case name(String)
 
         public var description: String {
             switch self {
@@ -19,6 +20,7 @@ public struct ExceptionSetting: Sendable {
             case .address(let a): return a.description
             case .prefix(let p): return p.description
             case .mac(let m): return m.description
+            case .name(let n): return n
             }
         }
     }

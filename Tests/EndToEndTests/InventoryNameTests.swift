@@ -78,4 +78,29 @@ struct InventoryNameTests {
             #expect(format == "json" ? r.stdout.contains("<img src=x onerror=alert(1)>|") : !r.stdout.contains("<img"), "\(format)")
         }
     }
+
+    /// An exception's ends may be names the inventory gives; a name it does not give is a mistake with a suggestion.
+    @Test func exceptionsByInventoryName() throws {
+        let dir = temporaryDirectory()
+        let yaml = try String(contentsOfFile: repoPath(Self.config), encoding: .utf8)
+            .replacingOccurrences(of: "path: inventory/", with: "path: \(repoPath("config/examples/inventory"))/")
+        func write(_ exceptions: String) throws -> String {
+            let path = dir.appendingPathComponent("site.yaml").path
+            try (yaml + exceptions).write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let good = try write("""
+            exceptions:
+              - { rules: [management-exposed], from: web-01, to: esx-03 idrac, reason: "CHG-1: monitoring until the OOB network is up" }
+              - { rules: [3001], from: esx-03 vmk1, reason: "CHG-2: vMotion VLAN move planned" }
+
+            """)
+        let r = try zonewarden(["analyze", "--summary", "-c", good, Self.capture])
+        #expect(r.status == 0 && r.stdoutLines.count == 2, "\(r.stdout)")
+        #expect(!r.stdout.contains(" 1004 ") && r.stderr.contains("(management-exposed from web-01 to esx-03 idrac): 1 finding"), "\(r.stderr)")
+        #expect(r.stderr.contains("(3001 from esx-03 vmk1): 3 findings"), "\(r.stderr)")
+        let typo = try write("exceptions:\n  - { rules: [3001], from: esx-03 vmk9, reason: x }\n")
+        let bad = try zonewarden(["check-config", "-c", typo])
+        #expect(bad.status == 2 && bad.stderr.contains("exception from: \"esx-03 vmk9\" is no zone, IP address, prefix, MAC or name in the inventory (did you mean \"esx-03 vmk0\"?)"), "\(bad.stderr)")
+    }
 }
