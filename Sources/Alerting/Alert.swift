@@ -19,6 +19,9 @@ public struct Alert: Sendable {
     public var destinationPort: UInt16?
     /// The IP protocol (nil for non-IP frames).
     public var ipProtocol: IPProtocol?
+    /// ICMP or ICMPv6 type and code, for an ICMP alert.
+    public var icmpType: UInt8?
+    public var icmpCode: UInt8?
     public var sourceMAC: MACAddress?
     public var destinationMAC: MACAddress?
     /// EtherType of a non-IP frame.

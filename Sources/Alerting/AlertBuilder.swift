@@ -25,6 +25,8 @@ public enum AlertBuilder {
         a.sourcePort = s.sourcePort
         a.destinationPort = s.destinationPort
         a.ipProtocol = s.ipProtocol
+        a.icmpType = s.icmpType
+        a.icmpCode = s.icmpCode
         a.sourceMAC = s.sourceMAC
         a.destinationMAC = s.destinationMAC
         a.etherType = s.etherType

@@ -45,6 +45,7 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
     /// A GRE packet carrying a protocol the decoder does not follow (keepalives,
     /// 0x8909, WCCP, ...): the GRE flow between its endpoints is still a tunnel.
     case greUnknownPayload
+    case sctpTruncated
 
     /// The stable name, e.g. `decode.ipv4.truncated`.
     public var name: String {
@@ -76,6 +77,7 @@ public enum DecodeAnomaly: UInt8, CaseIterable, Sendable {
         case .tcpTruncated: return "decode.tcp.truncated"
         case .tcpBadDataOffset: return "decode.tcp.bad_data_offset"
         case .udpTruncated: return "decode.udp.truncated"
+        case .sctpTruncated: return "decode.sctp.truncated"
         case .udpBadLength: return "decode.udp.bad_length"
         case .icmpTruncated: return "decode.icmp.truncated"
         case .icmpv6Truncated: return "decode.icmpv6.truncated"

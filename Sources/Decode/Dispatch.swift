@@ -103,6 +103,8 @@ public struct PacketDecoder: Sendable {
             return TCPDecoder.decode(b, at: o, into: &p)
         case .udp:
             return UDPDecoder.decode(b, at: o, into: &p)
+        case .sctp:
+            return SCTPDecoder.decode(b, at: o, into: &p)
         case .icmp:
             return ICMPDecoder.decode(b, at: o, into: &p)
         case .icmpv6:

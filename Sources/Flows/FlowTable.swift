@@ -106,15 +106,6 @@ public final class FlowTable {
     private let timeoutValues: UnsafeMutablePointer<UInt64>
     private static let classCount = TimeoutClass.allCases.count
     private let seed: UInt64
-    private var nextID: UInt64 = 1
-    /// The end of the block of ids taken from ``idSource``.
-    private var idLimit: UInt64 = .max
-    /// Where ids come from when several tables must not share them (a live
-    /// sensor's interfaces, the tables before and after a reload); nil: this
-    /// table numbers its flows 1, 2, 3, ...
-    public var idSource: FlowIDSource? {
-        didSet { idLimit = idSource == nil ? .max : 0; nextID = idSource == nil ? nextID : 0 }
-    }
 
     /// Timing wheel: bucket heads of intrusive lists through `previous`/`next`.
     private static let wheelSize = 4096
@@ -176,6 +167,31 @@ public final class FlowTable {
 
     /// The flow's id: increasing in creation order within a run (EVE `flow_id`).
     public func id(_ index: Int32) -> UInt64 { ids[Int(index)] }
+
+    /// A flow's id (EVE `flow_id`): 51 bits derived from the flow itself, its
+    /// canonical key (both directions, the tunnel and VLAN it is in) and the
+    /// time of its first packet, as Suricata derives its own from the flow
+    /// hash. The same flow gets the same id in every table, on every worker
+    /// and across reloads; two flows share one with a chance of 2⁻⁵¹. Never 0.
+    @inline(__always)
+    public static func flowID(_ key: FlowKey, firstSeen: UInt64) -> UInt64 {
+        @inline(__always) func mix(_ z: UInt64) -> UInt64 {  // SplitMix64's finaliser
+            var z = z
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var h = mix(key.aHigh ^ 0x9E37_79B9_7F4A_7C15)
+        h = mix(h ^ key.aLow)
+        h = mix(h ^ key.bHigh)
+        h = mix(h ^ key.bLow)
+        h = mix(h ^ key.tuple)
+        h = mix(h ^ key.vlanKey)
+        h = mix(h ^ key.overlayKey)
+        h = mix(h ^ firstSeen)
+        let id = h & ((1 << 51) - 1)
+        return id == 0 ? 1 : id
+    }
 
     /// When the flow's first packet was seen (nanoseconds since the epoch).
     public func firstSeen(_ index: Int32) -> UInt64 { firstSeenTimes[Int(index)] }
@@ -370,14 +386,9 @@ public final class FlowTable {
             firedRules: 0, hashValue32: hash32, previous: -1, next: -1, state: state,
             sourceZone: 0, destinationZone: 0, segmentZone: 0,
             initiatorIsA: senderIsInitiator == senderIsA, timeoutClass: UInt8(timeoutClass.rawValue), appProtocol: 0))
-        if _slowPath(nextID >= idLimit), let source = idSource {
-            nextID = source.reserve(FlowIDSource.blockSize)
-            idLimit = nextID + FlowIDSource.blockSize
-        }
-        ids[Int(index)] = nextID
+        ids[Int(index)] = Self.flowID(key, firstSeen: p.timestamp)
         firstSeenTimes[Int(index)] = p.timestamp
         if state & FlowState.synSeen != 0 { recordSYN(index, initiator: senderIsInitiator, sequence: p.tcpSequence) }
-        nextID &+= 1
         insertSlot(index: index, hash32: hash32)
         if !wheelStarted {
             wheelStarted = true
@@ -560,18 +571,4 @@ public final class FlowTable {
         }
         slots[hole] = 0
     }
-}
-
-/// Hands out flow ids in blocks to the flow tables that share it, so that no
-/// two flows of a live sensor get the same id, whichever interface saw them
-/// and whether a reload came between (a table takes a block of
-/// ``blockSize`` ids at a time: one atomic step per 4,096 flows).
-public final class FlowIDSource: Sendable {
-    public static let blockSize: UInt64 = 4096
-    private let next = Atomic<UInt64>(1)
-
-    public init() {}
-
-    /// The first of `count` consecutive ids no other caller gets.
-    public func reserve(_ count: UInt64) -> UInt64 { next.wrappingAdd(count, ordering: .relaxed).oldValue }
 }

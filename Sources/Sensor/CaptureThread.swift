@@ -240,7 +240,7 @@ final class CaptureThread: @unchecked Sendable {
             }
             log("\(interface): sensor.max_flows or sensor.stream_window changed: the flows start afresh")
             pipeline.finish(flushOutputs: false)
-            let flowLog = pipeline.flowLog, flowIDs = pipeline.flows.idSource
+            let flowLog = pipeline.flowLog
             let evidence = pipeline.evidence
             if flowLog != nil { pipeline.endAllFlows(.forced) }
             pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
@@ -249,8 +249,6 @@ final class CaptureThread: @unchecked Sendable {
                 pipeline.attachEvidence(evidence.directory, packetsPerFlow: evidence.packetsPerFlow, memoryBytes: evidence.memoryBytes)
                 pipeline.evidence?.linkType = handle.linkType.rawValue
             }
-            // Flow ids go on from where they were: no id names two flows in one alert file.
-            pipeline.flows.idSource = flowIDs
             if let c = collector {
                 c.rezone(zones)
                 pipeline.onFlowEnd = { record, _ in c.add(record) }

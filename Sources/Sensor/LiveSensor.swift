@@ -151,7 +151,6 @@ public final class LiveSensor {
         }
         evidenceDirectory = evidence
         let zones = control.zones
-        let flowIDs = FlowIDSource()
         // Interfaces that see the same frames (a bridge and its port) find the same things: written once.
         deduplication = handles.count > 1 ? InterfaceDeduplication() : nil
         for (interface, handle, link) in handles {
@@ -169,8 +168,6 @@ public final class LiveSensor {
             if let evidence {
                 pipeline.attachEvidence(evidence, packetsPerFlow: settings.evidence.packetsPerFlow, memoryBytes: settings.evidence.memoryMegabytes << 20)
             }
-            // One id space for every interface (alerts and flow records name flows by id).
-            pipeline.flows.idSource = flowIDs
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
                                        endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
                                        reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)

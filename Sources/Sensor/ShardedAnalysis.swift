@@ -53,7 +53,6 @@ public final class ShardedAnalysis: @unchecked Sendable {
         self.alerts = alerts
         self.filter = filter
         spanning = try Detector(zones: zones, selection: .spanningFlows)
-        let ids = FlowIDSource()
         // One seed for all tables: half the flow hash picks the worker, the other half the slot.
         let seed = UInt64.random(in: 1...UInt64.max)
         var workers: [Pipeline] = []
@@ -61,7 +60,6 @@ public final class ShardedAnalysis: @unchecked Sendable {
         for _ in 0..<count {
             // A worker's own alert stage is never written to: its detections go to `output`.
             let pipeline = try Pipeline(zones: zones, alerts: AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)), shards: count, flowSeed: seed)
-            pipeline.flows.idSource = ids
             let output = ShardOutput()
             pipeline.shardOutput = output
             workers.append(pipeline)

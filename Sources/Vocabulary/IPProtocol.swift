@@ -23,14 +23,28 @@ public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// The name Suricata's EVE uses in `proto`, or the number.
     public var description: String {
         switch rawValue {
+        // IANA's protocol keywords, written as Suricata writes them.
         case 1: return "ICMP"
+        case 2: return "IGMP"
+        case 4: return "IPv4"
         case 6: return "TCP"
         case 17: return "UDP"
+        case 33: return "DCCP"
+        case 41: return "IPv6"
+        case 46: return "RSVP"
         case 47: return "GRE"
         case 50: return "ESP"
         case 51: return "AH"
         case 58: return "IPv6-ICMP"
+        case 88: return "EIGRP"
+        case 89: return "OSPF"
+        case 97: return "ETHERIP"
+        case 103: return "PIM"
+        case 112: return "VRRP"
+        case 115: return "L2TP"
         case 132: return "SCTP"
+        case 136: return "UDPLite"
+        case 137: return "MPLS-in-IP"
         default: return String(rawValue)
         }
     }

@@ -646,7 +646,7 @@ struct ConfigReader {
         return catalogue
     }
 
-    static let sensorKeys = ["name", "interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
+    static let sensorKeys = ["name", "syslog_enterprise_number", "interfaces", "snaplen", "promiscuous", "buffer_size", "max_flows", "max_macs", "flow_timeouts",
                              "alert_throttle_seconds", "stats_interval", "stream_window", "outputs", "state_file", "baseline_seconds", "flow_log",
                              "evidence"]
 
@@ -700,6 +700,7 @@ struct ConfigReader {
         for (key, _, v) in fields {
             switch key {
             case "name": s.name = scalar(v, "name")
+            case "syslog_enterprise_number": s.syslogEnterpriseNumber = integer(v, key, 1...4_294_967_295) ?? s.syslogEnterpriseNumber
             case "interfaces": s.interfaces = list(v, "interfaces").compactMap { scalar($0, "an interface name") }
             case "snaplen": s.snaplen = integer(v, key, 64...262_144) ?? s.snaplen
             case "promiscuous":

@@ -98,8 +98,10 @@ public struct OutputSetting: Sendable, Equatable {
 
 /// Settings of the sensor itself (`sensor:`); command-line flags override them.
 public struct SensorSettings: Sendable {
-    /// The sensor's name in reports (a site has one sensor per mirror port); nil: the host name.
+    /// The sensor's name in reports (a site has one sensor per mirror port) and EVE's `host`; nil: the host name.
     public var name: String?
+    /// The private enterprise number of RFC 5424's SD-ID (`zw@NUMBER`); default RFC 5612's for documentation.
+    public var syslogEnterpriseNumber = 32473
     public var interfaces: [String] = []
     public var snaplen: Int = 65535
     public var promiscuous: Bool = true

@@ -43,12 +43,12 @@ struct AlertOptions: ParsableArguments {
                                valueName: "PATH"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log, udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).",
+    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log (the local daemon, in its own form: RFC 3164 without the host name), udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).",
                                valueName: "URL"))
     var syslog: [String] = []
 
     @Option(name: .customLong("syslog-format"),
-            help: ArgumentHelp("Format for --syslog: \(AlertFormat.names(AlertFormat.syslog)).", valueName: "FORMAT"))
+            help: ArgumentHelp("Format for the network --syslog destinations: \(AlertFormat.names(AlertFormat.syslog.filter { $0 != .local })) (unix:// always gets local).", valueName: "FORMAT"))
     var syslogFormatArgument = SyslogFormatArgument(.rfc5424)
 
     var syslogFormat: AlertFormat { syslogFormatArgument.format }
@@ -62,7 +62,7 @@ struct AlertOptions: ParsableArguments {
     var flowLog: String?
 
     @Option(name: .customLong("evidence"),
-            help: ArgumentHelp("Keep the packets behind every alert written: one pcap file per alert in this directory (created with mode 0700; files 0600), holding its flow's first packets, the alert's packet and up to sensor.evidence.packets_per_flow (default 32) that follow. The alert names its file (pcap=..., EVE alert.metadata.pcap). Passwords, communities and other secrets the inspectors recognise are overwritten with '*'. The directory is kept under sensor.evidence.max_megabytes (default 1024), the oldest files removed first. Overrides sensor.evidence.dir.",
+            help: ArgumentHelp("Keep the packets behind every alert written: one pcap file per alert in this directory (created with mode 0700; files 0600), holding its flow's first packets, the alert's packet and up to sensor.evidence.packets_per_flow (default 32) that follow. The alert names its file (pcap=..., EVE alert.metadata.zw_pcap). Passwords, communities and other secrets the inspectors recognise are overwritten with '*'. The directory is kept under sensor.evidence.max_megabytes (default 1024), the oldest files removed first. Overrides sensor.evidence.dir.",
                                valueName: "DIR"))
     var evidence: String?
 }

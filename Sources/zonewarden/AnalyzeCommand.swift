@@ -84,10 +84,10 @@ struct AnalyzeCommand: ParsableCommand {
         }
         // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
         if captures.contains(where: isStream) { out.flushEachWrite = true }
-        let sink = LineSink(output: out, format: options.format, context: .current)
+        let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
         // SIGINT and SIGTERM stop the analysis; every alert found is still written.
         StopSignals.blockForNewThreads()
-        let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000)
+        let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000, context: .current(zones.config))
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = try acceptedRisks(zones)
@@ -314,12 +314,14 @@ func loadZones(_ path: String) throws -> ZoneMap {
 }
 
 extension FormatContext {
-    /// This host's name and this process's id.
-    static var current: FormatContext {
+    /// This host's name and this process's id, the sensor's name and enterprise number from `config`.
+    static func current(_ config: ZoneConfig) -> FormatContext {
         var name = [CChar](repeating: 0, count: 256)
         let host = gethostname(&name, name.count) == 0
             ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "-"
-        return FormatContext(hostname: host, processID: getpid())
+        var context = FormatContext(hostname: host, processID: getpid(), sensorName: config.sensor.effectiveName)
+        context.enterpriseNumber = config.sensor.syslogEnterpriseNumber
+        return context
     }
 }
 

@@ -142,7 +142,7 @@ struct RunCommand: ParsableCommand {
             specs = sensor.outputs.map { (AlertFormat(name: $0.format) ?? .eve, $0.path, $0.syslog) }
         }
         settings.outputPaths = specs.compactMap(\.path)
-        let outputs = try makeOutputs(specs, queueSize: queueSize)
+        let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
         let status = live.run()
         if status != .stopped { throw ExitCode(status.rawValue) }
@@ -150,16 +150,20 @@ struct RunCommand: ParsableCommand {
 }
 
 /// Builds queued outputs; a bad URL or a file that cannot be opened exits with status 2.
-func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)], queueSize: Int) throws -> [QueuedOutput] {
+func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)], queueSize: Int, context: FormatContext) throws -> [QueuedOutput] {
     var outputs: [QueuedOutput] = []
     for spec in specs {
         let transport: MessageTransport
+        var format = spec.format
         if let text = spec.syslog {
             switch SyslogURL.parse(text) {
             case .failure(let e):
                 writeError("zonewarden: --syslog \"\(text)\": \(e)")
                 throw ExitCode(ExitStatus.usage)
-            case .success(.unix(let path)): transport = DatagramTransport(unixPath: path)
+            case .success(.unix(let path)):
+                // The local socket reads the local form only (rsyslog imuxsock, journald).
+                transport = DatagramTransport(unixPath: path)
+                format = .local
             case .success(.udp(let host, let port)): transport = DatagramTransport(host: host, port: port)
             case .success(.tcp(let host, let port)): transport = TCPTransport(host: host, port: port)
             case .success(.relp(let host, let port)): transport = RELPTransport(host: host, port: port)
@@ -174,7 +178,7 @@ func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)
         } else {
             transport = FileTransport()
         }
-        outputs.append(QueuedOutput(transport: transport, format: spec.format, context: .current, capacity: queueSize,
+        outputs.append(QueuedOutput(transport: transport, format: format, context: context, capacity: queueSize,
                                     log: { writeError("zonewarden: output \($0)") }))
     }
     return outputs

@@ -26,13 +26,14 @@ func sampleAlert(user: String = "root") -> Alert {
     return a
 }
 
-let context = FormatContext(hostname: "sensor1", processID: 4242)
+let context = FormatContext(hostname: "sensor1", processID: 4242, sensorName: "sensor-dc1")
 
 @Suite("Alert formats")
 struct FormatTests {
+    /// The shape DESIGN.md gives: Suricata's fields in Suricata's order, ZoneWarden's in alert.metadata.
     @Test func eveMatchesDesign() {
         let line = AlertFormat.eve.format(sampleAlert(), context: context)
-        #expect(line == #"{"timestamp":"2026-11-26T14:17:19.123456+0000","flow_id":1234,"event_type":"alert","in_iface":"br0","vlan":[10],"src_ip":"192.168.4.7","src_port":50123,"dest_ip":"10.10.0.5","dest_port":23,"proto":"TCP","app_proto":"telnet","community_id":"1:i+dvLKtLoAfMkeBcCO9k56ucqP8=","alert":{"action":"allowed","gid":1,"signature_id":2001,"rev":1,"signature":"cleartext-admin-login: telnet login to mgmt","category":"cleartext-admin-login","severity":2},"zonewarden":{"rule":"cleartext-admin-login","severity":"high","src_zone":"guests","dest_zone":"mgmt","segment_zone":"mgmt","evidence":{"user":"root","credential":"redacted (8 chars)"}}}"#)
+        #expect(line == #"{"timestamp":"2026-11-26T14:17:19.123456+0000","flow_id":1234,"in_iface":"br0","event_type":"alert","vlan":[10],"src_ip":"192.168.4.7","src_port":50123,"dest_ip":"10.10.0.5","dest_port":23,"proto":"TCP","app_proto":"telnet","community_id":"1:i+dvLKtLoAfMkeBcCO9k56ucqP8=","host":"sensor-dc1","alert":{"action":"allowed","gid":1,"signature_id":2001,"rev":1,"signature":"cleartext-admin-login: telnet login to mgmt","category":"cleartext-admin-login","severity":2,"metadata":{"zw_rule":["cleartext-admin-login"],"zw_severity":["high"],"zw_src_zone":["guests"],"zw_dest_zone":["mgmt"],"zw_segment_zone":["mgmt"],"zw_user":["root"],"zw_credential":["redacted (8 chars)"]}}}"#)
     }
 
     @Test func eveIsValidJSONWithNonIPAlerts() throws {
@@ -46,15 +47,32 @@ struct FormatTests {
         let object = try JSONSerialization.jsonObject(with: Data(AlertFormat.eve.format(a, context: context).utf8)) as! [String: Any]
         let ether = object["ether"] as! [String: Any]
         #expect(ether["src_mac"] as? String == "02:00:00:00:00:01" && ether["ether_type"] as? Int == 0x88A2)
-        let zw = object["zonewarden"] as! [String: Any]
-        #expect(zw["suppressed"] as? Int == 3 && zw["src_zone"] is NSNull)
-        #expect((zw["encapsulation"] as! [[String: Any]])[0]["id"] as? Int == 7777)
+        let metadata = (object["alert"] as! [String: Any])["metadata"] as! [String: [String]]
+        #expect(metadata["zw_suppressed"] == ["3"] && metadata["zw_src_zone"] == nil, "an address in no zone has no zone key")
+        #expect(metadata["zw_encapsulation"] == ["vxlan 7777 10.40.0.11->10.40.0.12"])
         #expect(object["src_ip"] == nil && object["timestamp"] as? String == "1970-01-01T00:00:00.000000+0000")
     }
 
     @Test func rfc5424() {
         let line = AlertFormat.rfc5424.format(sampleAlert(), context: context)
-        #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 cleartext-admin-login [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:i+dvLKtLoAfMkeBcCO9k56ucqP8=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
+        #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 2001 [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:i+dvLKtLoAfMkeBcCO9k56ucqP8=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
+    }
+
+    /// RFC 5424 §6.4: a message in UTF-8 that is not ASCII starts with the BOM; the MSGID is the sid
+    /// (never cut); the SD-ID carries the configured enterprise number.
+    @Test func rfc5424BOMAndEnterpriseNumber() {
+        var pen = context
+        pen.enterpriseNumber = 52_110
+        var a = sampleAlert()
+        a.message = "telnet login to mgmt für Jürgen"
+        let line = AlertFormat.rfc5424.format(a, context: pen)
+        #expect(line.contains(" zonewarden 4242 2001 [zw@52110 sid=\"2001\""), "\(line)")
+        let bytes = Array(line.utf8)
+        let close = bytes.firstIndex(of: 0x5D)!  // the structured data ends; no value here holds a ]
+        #expect(Array(bytes[(close + 1)...(close + 4)]) == [0x20, 0xEF, 0xBB, 0xBF], "\(line)")
+        #expect(line.hasSuffix("\u{FEFF}cleartext-admin-login: telnet login to mgmt für Jürgen 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"))
+        let ascii = AlertFormat.rfc5424.format(sampleAlert(), context: pen)
+        #expect(!ascii.utf8.contains(0xEF), "no BOM for ASCII")
     }
 
     @Test(arguments: [(Severity.critical, 162), (.high, 163), (.medium, 164), (.low, 165)])
@@ -63,6 +81,8 @@ struct FormatTests {
         a.severity = severity
         #expect(AlertFormat.rfc5424.format(a, context: context).hasPrefix("<\(pri)>1 "))
         #expect(AlertFormat.rfc3164.format(a, context: context).hasPrefix("<\(pri)>Nov 26 14:17:19 sensor1 zonewarden[4242]: "))
+        // The local socket's form: no host name (the local daemon adds its own).
+        #expect(AlertFormat.local.format(a, context: context).hasPrefix("<\(pri)>Nov 26 14:17:19 zonewarden[4242]: cleartext-admin-login sid=2001 "))
     }
 
     @Test func text() {
@@ -85,12 +105,12 @@ struct FormatTests {
         switch format {
         case AlertFormat.eve:
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let evidence = (object["zonewarden"] as! [String: Any])["evidence"] as! [String: Any]
-            #expect(evidence["user"] as? String == hostile, "JSON escaping is lossless")
+            let metadata = (object["alert"] as! [String: Any])["metadata"] as! [String: [String]]
+            #expect(metadata["zw_user"] == [hostile], "JSON escaping is lossless")
         case AlertFormat.rfc5424:
             #expect(line.contains(#"user="admin\"\]\x0a<13>1"#) && line.contains(#"\u202etxt.exe\u202c"#) && line.contains(#"\U000e0041"#))
             #expect(line.components(separatedBy: "[zw@32473").count == 2, "one structured-data element")
-        case AlertFormat.rfc3164, AlertFormat.text:
+        case AlertFormat.rfc3164, AlertFormat.text, AlertFormat.local:
             #expect(line.contains(#"user="admin\"]\n<13>1"#) && line.contains(#"\u202etxt.exe\u202c"#))
         default:
             Issue.record("a format without an escaping case: \(format)")

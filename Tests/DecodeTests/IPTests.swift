@@ -4,6 +4,16 @@ import Testing
 
 @Suite("IPv4 and IPv6")
 struct IPTests {
+    /// SCTP's common header gives the ports (Community ID and flows key SCTP by them); a cut one is counted.
+    @Test func sctpPorts() {
+        // Ports 3868 -> 36412 (S1AP), verification tag, checksum, then an INIT chunk's first bytes.
+        let sctp: [UInt8] = [0x0F, 0x1C, 0x8E, 0x3C, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 1, 0, 0, 20]
+        let p = decode(ether(Frames.ipv4(source: v4a, destination: v4b, proto: 132, payload: sctp)))
+        #expect(p.anomaly == nil && p.hasTransport && p.sourcePort == 3868 && p.destinationPort == 36412 && p.payloadLength == 4)
+        let cut = decode(ether(Frames.ipv4(source: v4a, destination: v4b, proto: 132, payload: Array(sctp.prefix(10)))))
+        #expect(cut.anomaly == .sctpTruncated && !cut.hasTransport)
+    }
+
     @Test func ipv4Options() {
         // NOP, NOP, then a 4-byte router-alert-like option (type 148, length 4).
         let ip = Frames.ipv4(source: v4a, destination: v4b, proto: 6, payload: tcpSegment(), options: [1, 1, 148, 4, 0, 0, 0, 0])

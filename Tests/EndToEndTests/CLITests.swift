@@ -20,7 +20,7 @@ struct CLITests {
             let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             #expect(o["event_type"] as? String == "alert")
             #expect((o["alert"] as! [String: Any])["signature_id"] is Int)
-            #expect((o["zonewarden"] as! [String: Any])["rule"] is String)
+            #expect(o.zw["rule"] is String && o["host"] is String)
         }
     }
 

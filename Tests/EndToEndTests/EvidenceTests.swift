@@ -172,7 +172,7 @@ struct EvidenceTests {
                 if format == "eve" {
                     let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
                     let metadata = (object?["alert"] as? [String: Any])?["metadata"] as? [String: [String]]
-                    #expect(metadata?["pcap"] == [name], "\(line)")
+                    #expect(metadata?["zw_pcap"] == [name], "\(line)")
                 } else {
                     #expect(line.contains("pcap=\"\(name)\"") || line.contains("pcap=\(name)"), "\(format): \(line)")
                 }

@@ -20,7 +20,7 @@ struct InventoryNameTests {
         #expect(r.status == 0 && r.stdoutLines.count == 6)
         let objects = try r.stdoutLines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let bmc = try #require(objects.first { ($0["alert"] as? [String: Any])?["signature_id"] as? Int == 1004 })
-        let zw = bmc["zonewarden"] as! [String: Any]
+        let zw = bmc.zw
         #expect(zw["src_name"] as? String == "web-01" && zw["src_host"] as? String == "esx-03" && zw["src_kind"] as? String == "vm")
         #expect(zw["dest_name"] as? String == "esx-03 idrac" && zw["dest_kind"] as? String == "bmc")
         // The same capture without the inventory: no names, and none of these findings.
@@ -64,7 +64,7 @@ struct InventoryNameTests {
             #expect(!line.contains("\u{1b}") && !line.contains("\u{7f}"), "\(format): \(line)")
             if format == "eve" {
                 let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-                #expect((o["zonewarden"] as! [String: Any])["src_name"] as? String == hostile)
+                #expect(o.zw["src_name"] as? String == hostile)
             }
             if format == "rfc5424" { #expect(line.contains(#"src_name="web\"\]\x1b[31m\\ \x7f""#), "\(line)") }
         }

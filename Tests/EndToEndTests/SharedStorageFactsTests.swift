@@ -58,7 +58,7 @@ struct SharedStorageFactsTests {
             #expect((outside[0]["ether"] as? [String: Any])?["ether_type"] as? Int == 0x88A2)
             #expect(outside[0].evidence["outside"] as? String == "the frames are on a segment no storage zone declares")
         } else {
-            let zones = outside[0]["zonewarden"] as! [String: Any]
+            let zones = outside[0].zw
             #expect(outside[0]["src_ip"] as? String == fact.client && outside[0]["dest_ip"] as? String == fact.server)
             #expect(zones["src_zone"] as? String == "hosts" && zones["dest_zone"] as? String == "san")
             #expect(outside[0].evidence["outside"] as? String == "\(fact.client) is in zone hosts (management)")

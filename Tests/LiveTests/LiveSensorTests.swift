@@ -140,7 +140,7 @@ struct LiveSensorTests {
         }
         // Evidence: a file per alert, made by the unprivileged sensor, named by the alert; the logins' passwords masked.
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: evidence)) ?? []).filter { $0.hasSuffix(".pcap") }
-        let named = Set(live.eveAlerts.compactMap { (($0["alert"] as? [String: Any])?["metadata"] as? [String: [String]])?["pcap"]?.first })
+        let named = Set(live.eveAlerts.compactMap { $0.metadata["zw_pcap"]?.first })
         #expect(!files.isEmpty && named == Set(files.map { evidence + "/" + $0 }), "\(named) \(files)")
         var info = stat()
         #expect(stat(evidence, &info) == 0 && info.st_uid == 65534 && info.st_mode & 0o777 == 0o700)
@@ -253,7 +253,7 @@ extension LiveSensorTests {
         #expect(live.log.contains("flows go on") && !live.log.contains("start afresh"))
         Thread.sleep(forTimeInterval: 0.5)
         try live.replay(try live.guestsToManagement(1, first: 1))
-        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["zonewarden"] as! [String: Any])["severity"] as? String == "high" } }, "\(live.log)")
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && $0.zw["severity"] as? String == "high" } }, "\(live.log)")
         #expect(live.eveAlerts.allSatisfy { ($0["src_ip"] as? String) != "192.168.100.1" }, "the rotated file keeps the alerts from before")
         #expect(live.stopSensor() == 0)
 
@@ -314,7 +314,7 @@ extension LiveSensorTests {
         #expect(client.wait(seconds: 30) == 0, "the FTP client failed")
         #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 2001 && $0.evidence["user"] as? String == "ftpadmin" } }, "\(live.log)")
         let login = live.eveAlerts.first { $0.sid == 2001 }
-        #expect((login?["zonewarden"] as? [String: Any])?["src_zone"] as? String == "tenants", "judged by the new zones: \(String(describing: login))")
+        #expect(login?.zw["src_zone"] as? String == "tenants", "judged by the new zones: \(String(describing: login))")
         #expect(!live.eveAlerts.contains { $0.sid == 1001 && $0["dest_port"] as? Int == 21 }, "the session's 1001 is not written again")
         #expect(live.stopSensor() == 0)
         for file in [live.eve, live.eve + ".1", flowLog, flowLog + ".1", live.sensorLog] {
@@ -491,7 +491,7 @@ extension LiveSensorTests {
         let guestToManagement = alerts.filter { sid($0) == 1001 }
         #expect(guestToManagement.count == 1, "\(alerts)")
         let first = try #require(guestToManagement.first)
-        let evidence = (first["zonewarden"] as? [String: Any])?["evidence"] as? [String: Any]
+        let evidence: [String: Any]? = first.zw
         let seenOn = Set(((evidence?["seen_on"] as? String) ?? "").split(separator: ",").map(String.init))
         #expect(seenOn == ["br0", port], "\(first)")
         #expect(seenOn.contains(first["in_iface"] as? String ?? ""), "\(first)")

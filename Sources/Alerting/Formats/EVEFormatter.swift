@@ -2,18 +2,24 @@ import Decode
 import Vocabulary
 import Zones
 
-/// Suricata-compatible EVE JSON: the standard header fields in Suricata's
-/// order, the `alert` object, then ZoneWarden's own `zonewarden` object.
+/// Suricata's EVE JSON, valid against Suricata's own schema (`etc/schema.json`):
+/// Suricata's fields in Suricata's order, and ZoneWarden's own data in
+/// `alert.metadata` as Suricata writes a rule's metadata (string → array of
+/// strings), every key prefixed `zw_`: `zw_rule`, `zw_severity`, the zones
+/// (`zw_src_zone`, `zw_dest_zone`, `zw_segment_zone`), the inventory's names
+/// (`zw_src_name`, `zw_src_host`, `zw_src_kind`, `zw_dest_...`), the tunnels
+/// (`zw_encapsulation`), each piece of evidence (`zw_user`, ...), the
+/// evidence file (`zw_pcap`) and the count of repeats suppressed (`zw_suppressed`).
 enum EVEFormatter: AlertFormatter {
     static let name = "eve"
-    static let summary = "Suricata-compatible EVE JSON, one object per line"
+    static let summary = "Suricata EVE JSON (valid against Suricata's schema), one object per line"
 
     static func format(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
         var o = JSONObjectWriter(&out)
         o.key("timestamp", &out); out.append(byte: 0x22); out.append(eveTimestamp: a.timestamp); out.append(byte: 0x22)
         if let flow = a.flowID { o.key("flow_id", &out); out.append(decimal: flow) }
-        o.key("event_type", &out); out.append("\"alert\"" as StaticString)
         if let iface = a.interface { o.key("in_iface", &out); out.appendJSONString(iface) }
+        o.key("event_type", &out); out.append("\"alert\"" as StaticString)
         if !a.vlans.isEmpty {
             o.key("vlan", &out)
             out.append(byte: 0x5B)
@@ -28,6 +34,8 @@ enum EVEFormatter: AlertFormatter {
         if let dst = a.destinationIP { o.key("dest_ip", &out); quoted(dst, &out) }
         if let port = a.destinationPort, a.hasPorts { o.key("dest_port", &out); out.append(decimal: port) }
         if let proto = a.ipProtocol { o.key("proto", &out); out.appendJSONString(proto.description) }
+        if let type = a.icmpType { o.key("icmp_type", &out); out.append(decimal: type) }
+        if let code = a.icmpCode { o.key("icmp_code", &out); out.append(decimal: code) }
         if a.sourceIP == nil, let smac = a.sourceMAC, let dmac = a.destinationMAC {
             o.key("ether", &out)
             var ether = JSONObjectWriter(&out)
@@ -38,6 +46,7 @@ enum EVEFormatter: AlertFormatter {
         }
         if let app = a.appProto { o.key("app_proto", &out); out.appendJSONString(app) }
         if let cid = a.communityID { o.key("community_id", &out); out.append(byte: 0x22); out.append(cid); out.append(byte: 0x22) }
+        o.key("host", &out); out.appendJSONString(context.sensorName)
 
         o.key("alert", &out)
         var alert = JSONObjectWriter(&out)
@@ -48,71 +57,79 @@ enum EVEFormatter: AlertFormatter {
         alert.key("signature", &out); out.append(byte: 0x22); TextFormatter.signature(a, .json, into: &out); out.append(byte: 0x22)
         alert.key("category", &out); out.appendJSONString(a.rule)
         alert.key("severity", &out); out.append(decimal: a.severity.eveValue)
-        if let pcap = a.pcap {
-            // Suricata's place for a signature's extra data: string -> array of strings.
-            alert.key("metadata", &out)
-            out.append("{\"pcap\":[" as StaticString)
-            out.appendJSONString(pcap)
-            out.append("]}" as StaticString)
-        }
+        alert.key("metadata", &out)
+        metadata(a, into: &out)
         alert.close(&out)
+        o.close(&out)
+    }
 
-        o.key("zonewarden", &out)
-        var zw = JSONObjectWriter(&out)
-        zw.key("rule", &out); out.appendJSONString(a.rule)
-        zw.key("severity", &out); out.appendJSONString(a.severity.name)
-        zw.key("src_zone", &out); stringOrNull(a.sourceZone, &out)
-        zw.key("dest_zone", &out); stringOrNull(a.destinationZone, &out)
-        zw.key("segment_zone", &out); stringOrNull(a.segmentZone, &out)
+    /// `alert.metadata`: ZoneWarden's data, each value a list of strings.
+    private static func metadata(_ a: Alert, into out: inout OutputBuffer) {
+        var m = JSONObjectWriter(&out)
+        func one(_ key: StaticString, _ value: String?, _ out: inout OutputBuffer) {
+            guard let value else { return }
+            m.key(key, &out)
+            out.append(byte: 0x5B)
+            out.appendJSONString(value)
+            out.append(byte: 0x5D)
+        }
+        one("zw_rule", a.rule, &out)
+        one("zw_severity", a.severity.name, &out)
+        one("zw_src_zone", a.sourceZone, &out)
+        one("zw_dest_zone", a.destinationZone, &out)
+        one("zw_segment_zone", a.segmentZone, &out)
         if let asset = a.sourceAsset {
-            zw.key("src_name", &out); out.appendJSONString(asset.name)
-            if let host = asset.host { zw.key("src_host", &out); out.appendJSONString(host) }
-            zw.key("src_kind", &out); out.appendJSONString(asset.kind.rawValue)
+            one("zw_src_name", asset.name, &out)
+            one("zw_src_host", asset.host, &out)
+            one("zw_src_kind", asset.kind.rawValue, &out)
         }
         if let asset = a.destinationAsset {
-            zw.key("dest_name", &out); out.appendJSONString(asset.name)
-            if let host = asset.host { zw.key("dest_host", &out); out.appendJSONString(host) }
-            zw.key("dest_kind", &out); out.appendJSONString(asset.kind.rawValue)
+            one("zw_dest_name", asset.name, &out)
+            one("zw_dest_host", asset.host, &out)
+            one("zw_dest_kind", asset.kind.rawValue, &out)
         }
         if !a.encapsulation.isEmpty {
-            zw.key("encapsulation", &out)
+            m.key("zw_encapsulation", &out)
             out.append(byte: 0x5B)
             for i in 0..<a.encapsulation.count {
-                let e = a.encapsulation[i]
                 if i > 0 { out.append(byte: 0x2C) }
-                var t = JSONObjectWriter(&out)
-                t.key("type", &out); out.appendJSONString(e.kind.name)
-                t.key("src_ip", &out); quoted(e.outerSource, &out)
-                t.key("dest_ip", &out); quoted(e.outerDestination, &out)
-                if e.hasIdentifier { t.key("id", &out); out.append(decimal: e.identifier) }
-                t.close(&out)
+                // `vxlan 5000 10.40.0.11->10.40.0.12`, outermost first.
+                out.append(byte: 0x22)
+                TextFormatter.tunnel(a.encapsulation[i], into: &out)
+                out.append(byte: 0x22)
             }
             out.append(byte: 0x5D)
         }
-        zw.key("evidence", &out)
-        var evidence = JSONObjectWriter(&out)
         for (key, value) in a.evidence {
-            evidence.key(escaping: key, &out)
+            m.key(prefixed: key, &out)
+            out.append(byte: 0x5B)
             switch value {
-            case .number(let n): out.append(decimal: n)
-            case .flag(let b): out.append(b ? "true" as StaticString : "false")
             case .list(let items):
-                out.append(byte: 0x5B)
                 for (i, item) in items.enumerated() {
                     if i > 0 { out.append(byte: 0x2C) }
                     out.appendJSONString(item)
                 }
-                out.append(byte: 0x5D)
+            case .number(let n):
+                out.append(byte: 0x22)
+                out.append(decimal: n)
+                out.append(byte: 0x22)
+            case .flag(let b):
+                out.append(b ? "\"true\"" as StaticString : "\"false\"")
             default:
                 out.append(byte: 0x22)
                 TextFormatter.appendString(value, .json, into: &out)
                 out.append(byte: 0x22)
             }
+            out.append(byte: 0x5D)
         }
-        evidence.close(&out)
-        if a.suppressed > 0 { zw.key("suppressed", &out); out.append(decimal: a.suppressed) }
-        zw.close(&out)
-        o.close(&out)
+        one("zw_pcap", a.pcap, &out)
+        if a.suppressed > 0 {
+            m.key("zw_suppressed", &out)
+            out.append("[\"" as StaticString)
+            out.append(decimal: a.suppressed)
+            out.append("\"]" as StaticString)
+        }
+        m.close(&out)
     }
 
     private static func quoted(_ a: IPAddress, _ out: inout OutputBuffer) {
@@ -149,6 +166,15 @@ struct JSONObjectWriter {
         out.append(k)
         out.append(byte: 0x22)
         out.append(byte: 0x3A)
+    }
+
+    /// A key from elsewhere (an evidence name) after `zw_`, escaped.
+    mutating func key(prefixed k: String, _ out: inout OutputBuffer) {
+        if !first { out.append(byte: 0x2C) }
+        first = false
+        out.append("\"zw_" as StaticString)
+        out.append(escaping: k, .json)
+        out.append("\":" as StaticString)
     }
 
     /// A key from elsewhere (an evidence name), escaped.

@@ -1,5 +1,8 @@
 import Decode
 import Vocabulary
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The bytes of one formatted alert, written in place: formats append text,
 /// numbers, addresses and escaped untrusted strings straight into it, and a
@@ -32,6 +35,28 @@ public struct OutputBuffer: ~Copyable, @unchecked Sendable {
 
     /// The byte at `index` (below ``count``).
     public func byte(at index: Int) -> UInt8 { base[index] }
+
+    /// Whether the bytes from `start` on are all ASCII.
+    public func isASCII(from start: Int) -> Bool {
+        var i = start
+        while i < count {
+            if base[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Puts the UTF-8 byte order mark at `index`, moving what follows (RFC 5424's MSG-UTF8).
+    public mutating func insert(bom index: Int) {
+        let tail = count - index
+        append(byte: 0)
+        append(byte: 0)
+        append(byte: 0)
+        memmove(base + index + 3, base + index, tail)  // overlapping: memmove, not a copy
+        base[index] = 0xEF
+        base[index + 1] = 0xBB
+        base[index + 2] = 0xBF
+    }
 
     /// A copy of the bytes.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }

@@ -13,8 +13,13 @@ enum RFC3164Formatter: AlertFormatter {
     static let marker: StaticString = " [truncated]"
 
     static func format(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
+        format(a, context: context, hostname: true, into: &out)
+    }
+
+    /// The line, with the HOSTNAME field or without (the local socket's form, ``LocalSyslogFormatter``).
+    static func format(_ a: Alert, context: FormatContext, hostname: Bool, into out: inout OutputBuffer) {
         let start = out.count
-        body(a, context: context, into: &out)
+        body(a, context: context, hostname: hostname, into: &out)
         guard out.count - start > limit else { return }
         // Cut at the last space that leaves room for the marker (never inside a
         // UTF-8 character or an escape), then say so.
@@ -30,13 +35,15 @@ enum RFC3164Formatter: AlertFormatter {
         out.append(marker)
     }
 
-    private static func body(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
+    private static func body(_ a: Alert, context: FormatContext, hostname: Bool, into out: inout OutputBuffer) {
         out.append(byte: 0x3C)
         out.append(decimal: context.facility * 8 + a.severity.syslogSeverity)
         out.append(byte: 0x3E)
         out.append(rfc3164Timestamp: a.timestamp)
-        out.append(byte: 0x20)
-        out.append(context.syslogHostname)
+        if hostname {
+            out.append(byte: 0x20)
+            out.append(context.syslogHostname)
+        }
         out.append(" zonewarden[" as StaticString)
         out.append(decimal: context.processID)
         out.append("]: " as StaticString)

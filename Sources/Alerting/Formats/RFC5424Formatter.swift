@@ -14,13 +14,14 @@ extension Severity {
     }
 }
 
-/// RFC 5424: `<PRI>1 TIMESTAMP HOST zonewarden PID RULE [zw@32473 sid=".." ...] MESSAGE`.
+/// RFC 5424: `<PRI>1 TIMESTAMP HOST zonewarden PID SID [zw@PEN sid=".." ...] BOM MESSAGE`.
+/// The MSGID is the rule's sid (never cut: RFC 5424 allows 32 characters, rule
+/// names are longer); PEN is `sensor.syslog_enterprise_number`; the message
+/// is UTF-8 and says so with the BOM the RFC asks for (§6.4) when it is not ASCII.
 enum RFC5424Formatter: AlertFormatter {
     static let name = "rfc5424"
     static let summary = "RFC 5424 syslog with structured data"
     static let isSyslog = true
-    /// The private enterprise number in the SD-ID, as DESIGN.md fixes it.
-    static let structuredDataID = "zw@32473"
 
     static func format(_ a: Alert, context: FormatContext, into out: inout OutputBuffer) {
         out.append(byte: 0x3C)
@@ -32,9 +33,9 @@ enum RFC5424Formatter: AlertFormatter {
         out.append(" zonewarden " as StaticString)
         out.append(decimal: context.processID)
         out.append(byte: 0x20)
-        out.append(structuredDataName: a.rule)
-        out.append(" [" as StaticString)
-        out.append(structuredDataID)
+        out.append(decimal: a.sid)
+        out.append(" [zw@" as StaticString)
+        out.append(decimal: context.enterpriseNumber)
         param("sid", &out) { $0.append(decimal: a.sid) }
         param("severity", &out) { $0.append(a.severity.name) }
         if let z = a.sourceZone { param("src_zone", &out) { $0.append(escaping: z, .structuredDataValue) } }
@@ -73,9 +74,11 @@ enum RFC5424Formatter: AlertFormatter {
         if a.suppressed > 0 { param("suppressed", &out) { $0.append(decimal: a.suppressed) } }
         if let pcap = a.pcap { param("pcap", &out) { $0.append(escaping: pcap, .structuredDataValue) } }
         out.append("] " as StaticString)
+        let message = out.count
         TextFormatter.signature(a, .text, into: &out)
         out.append(byte: 0x20)
         TextFormatter.endpoints(a, into: &out)
+        if !out.isASCII(from: message) { out.insert(bom: message) }
     }
 
     /// ` NAME="VALUE"`: the name made an SD-NAME, the value written by `value` (escaped there).

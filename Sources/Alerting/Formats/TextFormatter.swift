@@ -29,17 +29,8 @@ enum TextFormatter: AlertFormatter {
             }
         }
         for i in 0..<a.encapsulation.count {
-            let e = a.encapsulation[i]
             out.append(" via " as StaticString)
-            out.append(e.kind.name)
-            if e.hasIdentifier {
-                out.append(byte: 0x20)
-                out.append(decimal: e.identifier)
-            }
-            out.append(byte: 0x20)
-            out.append(e.outerSource)
-            out.append("->" as StaticString)
-            out.append(e.outerDestination)
+            tunnel(a.encapsulation[i], into: &out)
         }
         if let segment = a.segmentZone {
             out.append(" segment " as StaticString)
@@ -63,6 +54,19 @@ enum TextFormatter: AlertFormatter {
             out.append(decimal: a.suppressed)
             out.append(" similar suppressed)" as StaticString)
         }
+    }
+
+    /// `vxlan 5000 10.40.0.11->10.40.0.12`: a tunnel around the traffic (text, and EVE's `zw_encapsulation`).
+    static func tunnel(_ e: Encapsulation, into out: inout OutputBuffer) {
+        out.append(e.kind.name)
+        if e.hasIdentifier {
+            out.append(byte: 0x20)
+            out.append(decimal: e.identifier)
+        }
+        out.append(byte: 0x20)
+        out.append(e.outerSource)
+        out.append("->" as StaticString)
+        out.append(e.outerDestination)
     }
 
     /// `rule-name: message`, escaped for `mode`.
