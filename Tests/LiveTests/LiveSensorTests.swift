@@ -439,6 +439,32 @@ extension LiveSensorTests {
         }
     }
 
+    /// The shipped unit's privileges: an unprivileged user with CAP_NET_RAW alone captures,
+    /// and puts the interface into promiscuous mode (libpcap's packet-socket membership).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv is missing (util-linux)"))
+    func capNetRawAloneCapturesPromiscuously() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        chmod(live.lab.directory, 0o777)
+        let config = live.lab.directory + "/unprivileged.yaml", log = live.lab.directory + "/unprivileged.log"
+        try String(contentsOfFile: live.configPath, encoding: .utf8).write(toFile: config, atomically: true, encoding: .utf8)
+        chmod(config, 0o644)
+        let binary = productsDirectory.appendingPathComponent("zonewarden").path
+        let setpriv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+net_raw",
+                       "--ambient-caps=-all,+net_raw", "--bounding-set=-all,+net_raw"]
+        let p = try live.lab.spawn(in: live.lab.switchNamespace, setpriv + [binary, "run", "-c", config, "-i", live.lab.replayCaptureInterface,
+                                                                           "-o", "/dev/null", "--stats-interval", "1"], output: log)
+        defer { _ = p.stop() }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(waitFor(15) { text().contains("capturing on \(live.lab.replayCaptureInterface)") }, "\(text())")
+        let link = live.lab.directory + "/link.txt"
+        let show = try live.lab.spawn(in: live.lab.switchNamespace, ["/usr/sbin/ip", "-d", "link", "show", live.lab.replayCaptureInterface], output: link)
+        #expect(show.wait(seconds: 10) == 0)
+        let promiscuity = ((try? String(contentsOfFile: link, encoding: .utf8)) ?? "").firstMatch(of: /promiscuity (\d+)/).flatMap { Int($0.1) } ?? 0
+        #expect(promiscuity >= 1, "the capture interface is promiscuous with CAP_NET_RAW alone")
+        #expect(p.isRunning && !text().contains("Operation not permitted"), "\(text())")
+    }
+
     /// A file that stops being writable while the sensor runs: counted in the
     /// metrics every interval, said once.
     @Test func aFileThatFailsLaterIsSaidOnceAndCounted() throws {
