@@ -32,7 +32,7 @@ struct SyslogFormatArgument: ExpressibleByArgument {
 /// and in which format, and the BPF filter.
 struct AlertOptions: ParsableArguments {
     @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
-    var config: String
+    var config: String = defaultConfigPath
 
     @Option(help: ArgumentHelp("Alert format on standard output or -o: \(AlertFormat.all.map { "\($0.name) (\($0.summary))" }.joined(separator: ", ")).",
                                valueName: "FORMAT"))

@@ -1,3 +1,4 @@
+import Foundation
 import Alerting
 import ArgumentParser
 import Capture
@@ -295,7 +296,14 @@ func makePipeline(_ zones: ZoneMap, _ alerts: AlertStage) throws -> Pipeline {
 
 /// Loads and validates a zone configuration (including its `rules:` overrides and outputs);
 /// prints every mistake on its own line and exits with status 2 on error.
+/// Where `-c` points when it is not given: where the Debian package puts the example.
+let defaultConfigPath = "/etc/zonewarden/zonewarden.yaml"
+
 func loadZones(_ path: String) throws -> ZoneMap {
+    if path == defaultConfigPath && !FileManager.default.fileExists(atPath: path) {
+        writeError("zonewarden: no -c CONFIG given, and the default \(path) does not exist: give the zone configuration with -c CONFIG")
+        throw ExitCode(ExitStatus.usage)
+    }
     let config: ZoneConfig
     do throws(ConfigErrors) {
         config = try ZoneConfig.load(path: path, rules: RuleRegistry.catalogue)

@@ -14,7 +14,7 @@ struct CheckConfigCommand: ParsableCommand {
     )
 
     @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
-    var config: String
+    var config: String = defaultConfigPath
 
     func run() throws {
         let zones = try loadZones(config)

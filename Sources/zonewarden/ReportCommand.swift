@@ -39,7 +39,7 @@ struct ReportCommand: ParsableCommand {
         """
     )
 
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML); not with --merge.", valueName: "CONFIG"))
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML); not with --merge. Default: \(defaultConfigPath).", valueName: "CONFIG"))
     var config: String?
 
     @Flag(help: "Merge the JSON reports given as arguments into one site report instead of reading captures.")
@@ -66,7 +66,6 @@ struct ReportCommand: ParsableCommand {
             if config != nil || bpf != nil || evidence != nil { throw ValidationError("--merge reads reports, not captures: -c, --bpf and --evidence do not apply") }
             return
         }
-        if config == nil { throw ValidationError("missing -c CONFIG (the zone configuration)") }
         if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
@@ -84,7 +83,7 @@ struct ReportCommand: ParsableCommand {
             }
             return try write(chosen.render(site))
         }
-        let config = self.config!
+        let config = self.config ?? defaultConfigPath
         let zones = try loadZones(config)
         if let bpf, let problem = PcapHandle.filterError(bpf) {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ struct ZoneWarden: ParsableCommand {
         configuration error; 3 a capture could not be read; 4 an alert output \
         could not be written.
         """,
-        version: zoneWardenVersion,
+        version: "\(zoneWardenVersion)\n\(PcapHandle.libraryVersion)",
         subcommands: [AnalyzeCommand.self, RunCommand.self, ReportCommand.self, LearnCommand.self, CheckConfigCommand.self, RulesCommand.self]
     )
 
