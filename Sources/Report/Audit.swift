@@ -35,8 +35,8 @@ public enum Audit {
         let unobservable: String?
     }
 
-    enum Needs: Sendable {
-        case zoneTraffic(Role), service(String), tags, traffic, gateways, managementServices
+    enum Needs: Sendable, Equatable {
+        case zoneTraffic(Role), service(String), tags, traffic, plannedTraffic, gateways, managementServices
     }
 
     /// One point judged.
@@ -65,7 +65,7 @@ public enum Audit {
         Point(point: "storage access authenticated", requirements: ["SYS.1.5.A9"], evidence: .service("storage"), unobservable: nil),
         Point(point: "migration network separated", requirements: ["SYS.1.5.A9"], evidence: .service("migration"), unobservable: nil),
         Point(point: "migration data protected", requirements: ["SYS.1.5.A11"], evidence: .service("migration"), unobservable: nil),
-        Point(point: "communication planned", requirements: ["SYS.1.5.A6", "NET.1.1.A22", "NET.1.1.A23"], evidence: .traffic, unobservable: nil),
+        Point(point: "communication planned", requirements: ["SYS.1.5.A6", "NET.1.1.A22", "NET.1.1.A23"], evidence: .plannedTraffic, unobservable: nil),
         Point(point: "no undesired connections via multi-homed VMs", requirements: ["SYS.1.5.A4"], evidence: .traffic, unobservable: nil),
         Point(point: "gateways cannot be bypassed", requirements: ["SYS.1.5.A4", "NET.1.1.A21"], evidence: .gateways, unobservable: nil),
         Point(point: "virtual firewalls used with care", requirements: ["SYS.1.5.A4"], evidence: nil,
@@ -111,9 +111,10 @@ public enum Audit {
         func plural(_ n: UInt64, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         func top(_ c: TopCounter<String>, _ n: Int = 4) -> String { c.top(n).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ") }
         switch needs {
-        case .traffic:
+        case .traffic, .plannedTraffic:
             if r.flows == 0 { return .missing("no traffic seen") }
-            let policy = r.plan.policy == "roles" ? " (with policy roles, unplanned pairs of zones are judged by the role rules only; default-deny with an allow list judges every pair, 1005)" : ""
+            let policy = needs == .plannedTraffic && r.plan.policy == "roles"
+                ? " (with policy roles, unplanned pairs of zones are judged by the role rules only; default-deny with an allow list judges every pair, 1005)" : ""
             return .seen("\(plural(r.flows, "flow")) on \(top(r.segments))\(policy)")
         case .tags:
             let tagged = r.segments.top(64).filter { $0.key != "untagged" }
