@@ -41,8 +41,10 @@ public enum AlertBuilder {
         a.segmentZone = zones.name(s.segmentZone)
         let inventory = zones.config.inventory
         if !inventory.isEmpty {
-            a.sourceAsset = inventory.asset(ip: s.sourceIP, mac: s.sourceMAC)
-            a.destinationAsset = inventory.asset(ip: s.destinationIP, mac: s.destinationMAC)
+            // A declared gateway's MAC carries every routed host's packets: it names none of them.
+            func mac(_ m: MACAddress?) -> MACAddress? { m.flatMap { zones.gateway(forMAC: $0) == nil ? $0 : nil } }
+            a.sourceAsset = inventory.asset(ip: s.sourceIP, mac: mac(s.sourceMAC))
+            a.destinationAsset = inventory.asset(ip: s.destinationIP, mac: mac(s.destinationMAC))
         }
         a.encapsulation = s.tunnels
         a.evidence = d.finding.evidence

@@ -106,6 +106,9 @@ public final class AlertExceptions {
     public func label(_ i: Int) -> String { "\(file):\(settings[i].position.line) (\(scope(i)))" }
 
     /// What entry `i` accepts: `1001, 1006 from web to mgmt on tcp/443 user anonymous`.
+    /// The sids entry `i` accepts.
+    public func rules(_ i: Int) -> Set<Int> { sids[i] }
+
     public func scope(_ i: Int) -> String {
         let e = settings[i]
         var parts = [e.rules.map(\.key).joined(separator: ", ")]

@@ -332,6 +332,13 @@ public final class Detector {
             s.sourcePort = r.initiatorPort
             s.destinationPort = r.responderPort
             setICMP(&s, p)
+            // The MACs of the frame that holds the packet (not a tunnel's): the inventory names
+            // VMs libvirt knows by MAC alone, and exceptions may name a MAC.
+            if p.macsFrameInnermostPacket {
+                let forward = p.source == r.initiatorAddress
+                s.sourceMAC = forward ? p.sourceMAC : p.destinationMAC
+                s.destinationMAC = forward ? p.destinationMAC : p.sourceMAC
+            }
         }
         s.sourceZone = r.sourceZone
         s.destinationZone = r.destinationZone

@@ -36,7 +36,7 @@ public enum Audit {
     }
 
     enum Needs: Sendable, Equatable {
-        case zoneTraffic(Role), service(String), tags, traffic, plannedTraffic, gateways, managementServices
+        case zoneTraffic(Role), service(String), inspectedService(String), tags, traffic, plannedTraffic, gateways, managementServices, inspectedManagement
     }
 
     /// One point judged.
@@ -58,13 +58,13 @@ public enum Audit {
         Point(point: "physically separate management network", requirements: ["NET.1.1.A31", "NET.1.1.A32"], evidence: nil,
               unobservable: "not observable on the wire: a VLAN tag shows the logical segment, not the cabling or the switch (check the switch and vSwitch configuration)"),
         Point(point: "admin interfaces protected", requirements: ["SYS.1.5.A5", "SYS.1.5.A25"], evidence: .managementServices, unobservable: nil),
-        Point(point: "admin interfaces encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .managementServices, unobservable: nil),
-        Point(point: "authentication data encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .managementServices, unobservable: nil),
-        Point(point: "no anonymous access", requirements: ["SYS.1.5.A5"], evidence: .managementServices, unobservable: nil),
+        Point(point: "admin interfaces encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .inspectedManagement, unobservable: nil),
+        Point(point: "authentication data encrypted", requirements: ["SYS.1.5.A11", "NET.1.1.A7"], evidence: .inspectedManagement, unobservable: nil),
+        Point(point: "no anonymous access", requirements: ["SYS.1.5.A5"], evidence: .inspectedManagement, unobservable: nil),
         Point(point: "storage network separated", requirements: ["SYS.1.5.A9", "NET.1.1.A22", "NET.1.1.A23"], evidence: .service("storage"), unobservable: nil),
-        Point(point: "storage access authenticated", requirements: ["SYS.1.5.A9"], evidence: .service("storage"), unobservable: nil),
+        Point(point: "storage access authenticated", requirements: ["SYS.1.5.A9"], evidence: .inspectedService("storage"), unobservable: nil),
         Point(point: "migration network separated", requirements: ["SYS.1.5.A9"], evidence: .service("migration"), unobservable: nil),
-        Point(point: "migration data protected", requirements: ["SYS.1.5.A11"], evidence: .service("migration"), unobservable: nil),
+        Point(point: "migration data protected", requirements: ["SYS.1.5.A11"], evidence: .inspectedService("migration"), unobservable: nil),
         Point(point: "communication planned", requirements: ["SYS.1.5.A6", "NET.1.1.A22", "NET.1.1.A23"], evidence: .plannedTraffic, unobservable: nil),
         Point(point: "no undesired connections via multi-homed VMs", requirements: ["SYS.1.5.A4"], evidence: .traffic, unobservable: nil),
         Point(point: "gateways cannot be bypassed", requirements: ["SYS.1.5.A4", "NET.1.1.A21"], evidence: .gateways, unobservable: nil),
@@ -96,7 +96,12 @@ public enum Audit {
         let on = rules.filter { r.enabledRules?.contains($0) ?? true }
         if on.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
         let off = rules.filter { !on.contains($0) }
-        let offNote = off.isEmpty ? "" : "; rule\(off.count == 1 ? "" : "s") \(off.map(String.init).joined(separator: ", ")) off in the configuration"
+        var offNote = off.isEmpty ? "" : "; rule\(off.count == 1 ? "" : "s") \(off.map(String.init).joined(separator: ", ")) off in the configuration"
+        // Findings an exception kept from being alerts are no violation observed: they are a decision, said here.
+        let accepted = r.acceptedRisks.filter { $0.findings > 0 && !$0.rules.isDisjoint(with: rules) }
+        if !accepted.isEmpty {
+            offNote += "; " + accepted.map { "\($0.findings) finding\($0.findings == 1 ? "" : "s") accepted as a risk (\($0.place)\($0.expired ? ", expired" : ""))" }.joined(separator: ", ")
+        }
         guard let needs = p.evidence else { return result(.notAssessed, "no rule covers it") }
         switch observation(needs, r) {
         case .missing(let why): return result(.notAssessed, why + offNote)
@@ -104,7 +109,15 @@ public enum Audit {
         }
     }
 
-    enum Seen { case seen(String), missing(String) }
+    enum Seen {
+        case seen(String), missing(String)
+
+        /// ` (N of them inspected)` after what was seen.
+        func annotated(inspected: UInt64, of flows: UInt64) -> Seen {
+            guard case .seen(let what) = self else { return self }
+            return .seen(what + "; \(inspected) of \(flows) with the protocol recognised")
+        }
+    }
 
     /// What the captures showed of the traffic a point is judged on.
     static func observation(_ needs: Needs, _ r: CommunicationReport) -> Seen {
@@ -130,6 +143,19 @@ public enum Audit {
             if let o = r.observed["management"] { parts.append("\(plural(o.flows, "management flow")): \(top(o.services)) on \(top(o.segments, 3))") }
             if let o = r.observed["console"] { parts.append("\(plural(o.flows, "console flow")): \(top(o.services))") }
             return .seen(parts.joined(separator: "; "))
+        case .inspectedManagement:
+            let m = r.observed["management"] ?? Observation(), c = r.observed["console"] ?? Observation()
+            if m.flows + c.flows == 0 { return .missing("no management or console service traffic seen") }
+            if m.inspected + c.inspected == 0 {
+                return .missing("\(plural(m.flows + c.flows, "management or console flow")) seen by port, none with its protocol recognised (payload cut by the snap length or a filter, or none sent): no login or encryption could be judged")
+            }
+            return observation(.managementServices, r).annotated(inspected: m.inspected + c.inspected, of: m.flows + c.flows)
+        case .inspectedService(let kind):
+            guard let o = r.observed[kind], o.flows > 0 else { return .missing("no \(kind) traffic seen") }
+            if o.inspected == 0 {
+                return .missing("\(plural(o.flows, "\(kind) flow")) seen by port, none with its protocol recognised (payload cut or absent): nothing to judge its authentication or encryption by")
+            }
+            return observation(.service(kind), r).annotated(inspected: o.inspected, of: o.flows)
         case .service(let kind):
             guard let o = r.observed[kind], o.flows > 0 else { return .missing("no \(kind) traffic seen") }
             return .seen("\(plural(o.flows, "\(kind) flow")): \(top(o.services)) on \(top(o.segments, 6))")

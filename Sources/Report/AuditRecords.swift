@@ -61,11 +61,15 @@ public struct FindingRecord: Sendable, Equatable {
 /// services and segments, so that "no violation observed" says what was observed.
 public struct Observation: Sendable {
     public var flows: UInt64 = 0
+    /// Of them, flows whose application protocol an inspector recognised (a login, TLS, a storage
+    /// or migration stream could be judged); the rest were seen by port alone (payload cut or absent).
+    public var inspected: UInt64 = 0
     public var services = TopCounter<String>(capacity: 8)
     public var segments = TopCounter<String>(capacity: 8)
 
     mutating func merge(_ o: Observation) {
         flows += o.flows
+        inspected += o.inspected
         services.merge(o.services)
         segments.merge(o.segments)
     }

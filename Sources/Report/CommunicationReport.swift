@@ -91,6 +91,8 @@ public struct CommunicationReport: Sendable {
         public var expires: String?
         public var expired: Bool
         public var findings: Int
+        /// The sids it accepts (the audit says which points' findings were accepted).
+        public var rules: Set<Int> = []
 
         public init(place: String, scope: String, reason: String, expires: String?, expired: Bool, findings: Int) {
             self.place = place
@@ -107,8 +109,10 @@ public struct CommunicationReport: Sendable {
             let now = AlertExceptions.wallClock()
             return exceptions.settings.indices.map { i in
                 let e = exceptions.settings[i]
-                return AcceptedRisk(place: "\(exceptions.file):\(e.position.line)", scope: exceptions.scope(i), reason: e.reason,
-                                    expires: e.expires, expired: e.isExpired(at: now), findings: exceptions.accepted[i])
+                var risk = AcceptedRisk(place: "\(exceptions.file):\(e.position.line)", scope: exceptions.scope(i), reason: e.reason,
+                                        expires: e.expires, expired: e.isExpired(at: now), findings: exceptions.accepted[i])
+                risk.rules = exceptions.rules(i)
+                return risk
             }
         }
     }
@@ -194,6 +198,7 @@ public struct CommunicationReport: Sendable {
         if let serviceClass {
             var o = observed[serviceClass.rawValue] ?? Observation()
             o.flows += 1
+            if r.appProtocol != 0 { o.inspected += 1 }
             if let service { o.services.add(service) } else { o.services.add(Self.service(r)) }
             let zone = Int(r.segmentZone)
             o.segments.add(zone != 0 && zone < zoneNames.count ? "\(segment) (zone \(zoneNames[zone]))" : segment)

@@ -9,7 +9,8 @@ enum JSONReport {
         j += "  \"generator\": \"zonewarden report\",\n"
         j += "  \"config\": \(s(r.configFile)),\n"
         j += "  \"captures\": [" + r.captures.map(s).joined(separator: ", ") + "],\n"
-        j += "  \"span\": {\"first\": \(s(from)), \"last\": \(s(to))},\n"
+        // No packet at all: no span (null), not a time.
+        j += "  \"span\": {\"first\": \(from == "-" ? "null" : s(from)), \"last\": \(to == "-" ? "null" : s(to))},\n"
         j += "  \"audit\": {\"points\": [\n" + Audit.assess(r).map { a in
             "    {\"point\": \(s(a.point)), \"requirements\": [\(a.requirements.map(s).joined(separator: ", "))], \"rules\": [\(a.rules.map(String.init).joined(separator: ", "))], "
                 + "\"verdict\": \(s(a.verdict.rawValue)), \"reason\": \(s(a.reason)), \"findings\": \(a.findings)}"

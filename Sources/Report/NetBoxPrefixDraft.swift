@@ -92,6 +92,9 @@ public enum NetBoxPrefixDraft {
                                                         guessed.map { "role \($0.0.rawValue): \"\($0.1)\" in its NetBox role, VLAN name or description" } ?? "no role word in its NetBox role, VLAN name or description: taken for guests"])
             if let vid = g.vid, (1...4094).contains(vid) { zone.vlans = [UInt16(vid)] }
             zone.subnets = g.prefixes
+            if let (role, word) = guessed {
+                review.append("\(name) (\(g.prefixes.map(\.description).joined(separator: ", "))) is taken for \(role.rawValue): the word \"\(word)\" in its NetBox role, VLAN name or description; if that is not its role, the rules judge it wrongly.")
+            }
             if guessed == nil { review.append("\(name) (\(g.prefixes.map(\.description).joined(separator: ", "))) is taken for guests: its NetBox role, VLAN name and description name no other role.") }
             zones.append(zone)
         }
@@ -99,7 +102,7 @@ public enum NetBoxPrefixDraft {
         var out = "# Draft zone configuration from zonewarden learn --netbox-prefixes: \(file) (\(results.count - skipped) prefix\(results.count - skipped == 1 ? "" : "es")"
             + (skipped > 0 ? ", \(skipped) containers or deprecated left out" : "") + ").\n"
         out += "# The roles are guesses from the words of NetBox's roles, VLAN names and descriptions:\n# review every zone, and check with: zonewarden check-config -c FILE\n#\n# Review before adopting:\n"
-        out += review.isEmpty ? "#   every zone's role came from a role word.\n" : review.map { "#   - \($0)\n" }.joined()
+        out += review.map { "#   - \($0)\n" }.joined()
         out += "#\n# Findings when the captures are analysed with this draft (what looks like a violation):\n"
         if let findings {
             out += findings.isEmpty ? "#   none.\n" : findings.map { "#   \($0)\n" }.joined()

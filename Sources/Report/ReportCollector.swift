@@ -48,8 +48,16 @@ public final class ReportCollector: AlertSink {
         // What the inventory calls the responder (a BMC, a VMkernel interface), else its zone's role.
         var role = zones.role(r.destinationZone != 0 ? r.destinationZone : r.segmentZone)
         if r.state & FlowState.infrastructureAsset != 0, let inventoryRole = FlowClassifier(zones: zones).infrastructureRole(responderOf: r) { role = inventoryRole }
+        let port = r.responderPort
         for (serviceClass, classRole) in classRoles {
-            if let entry = zones.services.lookup(serviceClass, proto, r.responderPort), entry.distinctive || role == classRole { return serviceClass }
+            guard let entry = zones.services.lookup(serviceClass, proto, port) else { continue }
+            // Migration and storage ports mean that only at infrastructure, as rules 3001 and 4001 judge
+            // them (by zone or inventory): port 8000 between two guests is no vMotion.
+            if serviceClass == .migration || serviceClass == .storage {
+                if role == classRole || (entry.distinctive && (role?.isInfrastructure ?? false)) { return serviceClass }
+                continue
+            }
+            if entry.distinctive || role == classRole { return serviceClass }
         }
         return nil
     }

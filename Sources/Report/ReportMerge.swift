@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import Platform
 
 /// `zonewarden report --merge`: one site report from the JSON reports of
 /// several sensors (one per mirror port or hypervisor bridge). Matrices,
@@ -18,7 +19,14 @@ public enum ReportMerge {
         var merged: CommunicationReport?
         var first: (path: String, version: String, plan: String)?
         var audits: [(sensor: String, points: [[String: Any]])] = []
+        var seen: [String: String] = [:]
         for path in paths {
+            // The same report twice would count everything twice.
+            if let data = FileManager.default.contents(atPath: path) {
+                let digest = FileDigest.sha256([UInt8](data))
+                if let first = seen[digest] { throw Failure("\(path): the same report as \(first): given twice, it would be counted twice") }
+                seen[digest] = path
+            }
             let (report, version, plan, points) = try read(path)
             if let first {
                 if version != first.version {

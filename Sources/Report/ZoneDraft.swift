@@ -348,6 +348,14 @@ extension ZoneLearner {
                 zones[i].comments.append("inventory networks: " + counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\"\($0.key)\" ×\($0.value)" }.joined(separator: ", ")
                                          + " of \(members.count) inventory addresses: none holds most, the name stays")
             }
+            // VMs in a zone of infrastructure: guests on the management, storage or migration network.
+            let vms = members.filter { $0.asset.kind == .vm }
+            if zones[i].role.isInfrastructure && !vms.isEmpty {
+                let rule = [Role.management: "1001", .storage: "1002", .migration: "1003"][zones[i].role] ?? "1001"
+                notes.append("\(zones[i].name) (\(zones[i].role.rawValue)) holds VMs per the inventory: "
+                             + vms.prefix(4).map { "\($0.asset.name) (\($0.address))" }.joined(separator: ", ") + (vms.count > 4 ? " and \(vms.count - 4) more" : "")
+                             + ": if the zone's role is right, they are guests on the \(zones[i].role.rawValue) network (\(rule)).")
+            }
             let infrastructure = members.filter { $0.asset.kind.infrastructureRole != nil }
             guard !infrastructure.isEmpty else { continue }
             let shown = infrastructure.prefix(6).map { "\($0.asset.name) (\($0.asset.kind.rawValue), \($0.address))" }

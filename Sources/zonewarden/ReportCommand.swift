@@ -116,9 +116,11 @@ struct ReportCommand: ParsableCommand {
                 writeError(error.description)
             }
             // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.
-            let first = pipeline.linkFirstTimestamp
+            // A file that could not be opened had no packets: its span is none (not the last file's).
+            let packets = pipeline.statistics.packets - before
+            let first = packets == 0 ? 0 : pipeline.linkFirstTimestamp
             collector.addCoverage(CaptureCoverage(name: name, sha256: path == "-" ? nil : FileDigest.sha256(file: path),
-                                                  packets: pipeline.statistics.packets - before, first: first,
+                                                  packets: packets, first: first,
                                                   last: first == 0 ? 0 : pipeline.lastTimestamp, error: error?.description))
         }
         pipeline.finish()

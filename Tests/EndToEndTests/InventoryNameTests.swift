@@ -103,4 +103,19 @@ struct InventoryNameTests {
         let bad = try zonewarden(["check-config", "-c", typo])
         #expect(bad.status == 2 && bad.stderr.contains("exception from: \"esx-03 vmk9\" is no zone, IP address, prefix, MAC or name in the inventory (did you mean \"esx-03 vmk0\"?)"), "\(bad.stderr)")
     }
+
+    /// A VM the inventory knows by its MAC alone (libvirt, govc without VMware Tools) is named on
+    /// its IP traffic too; a declared gateway's MAC names no one (it carries every routed host's packets).
+    @Test func vmsKnownByMACAreNamed() throws {
+        let dir = temporaryDirectory()
+        try "\u{FEFF}02:00:c0:a8:64:0b,web-02,vm,kvm-07\n00:1b:21:aa:bb:cc,fw-core,vm\n".write(toFile: dir.appendingPathComponent("macs.csv").path, atomically: true, encoding: .utf8)
+        let yaml = try String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "\nzones:", with: "\ninventory:\n  - { format: csv, path: \(dir.path)/macs.csv }\nzones:")
+        let config = dir.appendingPathComponent("site.yaml").path
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["analyze", "-c", config, "Captures/example-site.pcap"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdoutLines.contains { $0.contains("| 192.168.100.11:50010 (web-02 on kvm-07, zone web) -> 10.10.0.5:443 (mgmt) TCP") }, "\(r.stdout)")
+        #expect(!r.stdout.contains("fw-core"), "the gateway's MAC names no routed host")
+    }
 }

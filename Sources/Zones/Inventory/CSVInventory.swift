@@ -13,7 +13,9 @@ public enum CSVInventory: InventoryFormat {
 
     public static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem] {
         // Bytes, not Characters: a CMDB export of 100,000 lines loads in a fraction of a second.
-        let bytes = [UInt8](file.data)
+        var bytes = [UInt8](file.data)
+        // A spreadsheet's UTF-8 export starts with a byte order mark.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard String(validating: bytes, as: UTF8.self) != nil else { throw InventoryError("not UTF-8 text") }
         var items: [InventoryItem] = []
         items.reserveCapacity(bytes.count / 40)

@@ -9,7 +9,8 @@ import Vocabulary
 /// (`esx-03.json` is esx-03's), so a folder of one file per host is one
 /// source. An interface's kind is its service (`vmkernel-management` when
 /// management is among them, else vMotion, storage, fault tolerance, in that
-/// order; none: `hypervisor`); it is named `HOST DEVICE` (`esx-03 vmk1`).
+/// order; none: `host`, since vSphere tags no service on iSCSI or NFS ports);
+/// it is named `HOST DEVICE` (`esx-03 vmk1`).
 public enum GovcVNICInventory: InventoryFormat {
     public static let name = "govc-vnic"
     public static let summary = "the JSON of govc host.vnic.info -host HOST -json (a host's VMkernel NICs with their services; the host from host: or the file's name)"
@@ -37,8 +38,9 @@ public enum GovcVNICInventory: InventoryFormat {
             for service in try nic["services"].items() {
                 if let s = try service.string() { enabled.insert(s.lowercased()) }
             }
-            // An interface with no service of these (a plain TCP/IP stack) is still the host's own.
-            let kind = services.first { !$0.1.isDisjoint(with: enabled) }?.0 ?? .hypervisor
+            // No service tagged: vSphere tags none on an iSCSI or NFS port, nor on a plain TCP/IP
+            // stack; it is named, and no role is taken for it.
+            let kind = services.first { !$0.1.isDisjoint(with: enabled) }?.0 ?? .host
             let name = host.map { "\($0) \(device)" } ?? device
             var network = try nic["network"].string()
             if network == nil { network = try nic["portgroup"].string() }

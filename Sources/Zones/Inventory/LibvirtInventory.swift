@@ -41,7 +41,7 @@ public enum LibvirtInventory: InventoryFormat {
         switch (error as NSError).code {
         case 76: "an end tag does not match its start tag"
         case 5, 77: "the document ends early"
-        case 4: "the file is empty"
+        case 4: "no XML element where the document starts (virsh's own messages before the XML? keep dumpxml's output alone)"
         case 38...42, 65: "an attribute is malformed"
         case 26, 27: "an entity is not defined"
         default: "not well-formed (libxml2 error \((error as NSError).code))"
