@@ -33,7 +33,24 @@ public enum ReportMerge {
                     throw Failure("\(path): written by \(version.isEmpty ? "an unknown version" : version), \(first.path) by \(first.version): reports of different versions are not merged")
                 }
                 if plan != first.plan {
-                    throw Failure("\(path): its zone plan differs from \(first.path)'s (zones, roles, VLANs, VNIs, subnets, gateways or allow list): reports of different plans are not merged")
+                    // Name the first difference, so that the operator knows which configuration to align.
+                    let a = first.plan.split(separator: "\n", omittingEmptySubsequences: false), b = plan.split(separator: "\n", omittingEmptySubsequences: false)
+                    let what = ["the policy", "the zones", "the gateways", "the allow list"]
+                    let k = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+                    var detail = what[min(k, what.count - 1)]
+                    if k == 1 {
+                        let za = a[1].split(separator: ";").map(String.init), zb = b[1].split(separator: ";").map(String.init)
+                        if let d = zip(za, zb).first(where: { $0 != $1 }) {
+                            func zone(_ z: String) -> String {
+                                let f = z.split(separator: "|", omittingEmptySubsequences: false).map(String.init) + ["", "", "", "", ""]
+                                return "role \(f[1]), VLANs \(f[2].isEmpty ? "-" : f[2]), VNIs \(f[3].isEmpty ? "-" : f[3]), subnets \(f[4].isEmpty ? "-" : f[4])"
+                            }
+                            detail = "zone \(d.0.split(separator: "|").first ?? "") (\(zone(d.0)) there; \(zone(d.1)) here)"
+                        } else {
+                            detail = "the zones (\(za.count) there, \(zb.count) here)"
+                        }
+                    }
+                    throw Failure("\(path): its zone plan differs from \(first.path)'s in \(detail): reports of different plans are not merged")
                 }
             } else {
                 first = (path, version, plan)

@@ -153,6 +153,15 @@ struct AuditReportTests {
         #expect(try zonewarden(["report", "-c", "config/example.yaml", "-o", other, "Captures/example-site.pcap"]).status == 0)
         let plans = try zonewarden(["report", "--merge", a, other])
         #expect(plans.status == 2 && plans.stderr.contains("its zone plan differs from") && plans.stdout.isEmpty)
+        // One subnet changed: the refusal names the zone and both sides.
+        let changed = dir.appendingPathComponent("changed.yaml").path
+        try String(contentsOfFile: repoPath("config/examples/site-roles.yaml"), encoding: .utf8).replacingOccurrences(of: "10.30.0.0/24", with: "10.30.0.0/23")
+            .write(toFile: changed, atomically: true, encoding: .utf8)
+        let x = dir.appendingPathComponent("x.json").path, y = dir.appendingPathComponent("y.json").path
+        #expect(try zonewarden(["report", "-c", "config/examples/site-roles.yaml", "-o", x, "Captures/guest-to-migration.pcap"]).status == 0)
+        #expect(try zonewarden(["report", "-c", changed, "-o", y, "Captures/guest-to-migration.pcap"]).status == 0)
+        let zone = try zonewarden(["report", "--merge", x, y])
+        #expect(zone.status == 2 && zone.stderr.contains("in zone vmotion (role migration, VLANs 30, VNIs 6000, subnets 10.30.0.0/24 there; role migration, VLANs 30, VNIs 6000, subnets 10.30.0.0/23 here)"), "\(zone.stderr)")
         let notReport = try zonewarden(["report", "--merge", a, repoPath("Captures/example-site.pcap")])
         #expect(notReport.status == 2 && notReport.stderr.contains("not a JSON report of zonewarden"))
         let mixed = try zonewarden(["report", "--merge", "-c", Self.config, a])

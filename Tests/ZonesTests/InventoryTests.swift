@@ -228,18 +228,22 @@ struct InventoryTests {
     @Test func configReadsInventoriesRelativeToItsFolder() throws {
         let scratch = Scratch()
         scratch.write("inventory/assets.csv", "192.168.100.11,web-01,vm,esx-03\n10.10.0.0/24,mgmt-net,host\n")
+        scratch.write("kvm-09.csv", "192.168.100.12,web-03,vm\n")
+        scratch.write("domains/web-02.xml.bak", "<domain><name>stale</name></domain>")  // not read: not *.xml
         scratch.write("domains/web-02.xml", "<domain type='kvm'><name>web-02</name><devices><interface type='bridge'><mac address='52:54:00:00:00:02'/><source bridge='br100'/></interface></devices></domain>")
         let config = scratch.write("site.yaml", siteZones + """
             inventory:
               - { format: csv, path: inventory/assets.csv }
               - { format: libvirt, path: domains, host: kvm-01 }
+              - { format: csv, path: kvm-09.csv, host: kvm-09 }
             """)
         let c = try ZoneConfig.load(path: config)
         let inventory = c.inventory
         #expect(inventory.asset(for: IPAddress("192.168.100.11")!)?.label == "web-01 on esx-03")
         #expect(inventory.asset(for: IPAddress("10.10.0.77")!)?.name == "mgmt-net")
         #expect(inventory.asset(forMAC: MACAddress("52:54:00:00:00:02")!)?.label == "web-02 on kvm-01")
-        #expect(c.summary.hasSuffix("inventory: 3 assets (2 vm, 1 host), 1 IP address, 1 prefix interval, 1 MAC from 2 sources"))
+        #expect(inventory.asset(for: IPAddress("192.168.100.12")!)?.label == "web-03 on kvm-09", "a row without a host takes the source's")
+        #expect(c.summary.hasSuffix("inventory: 4 assets (3 vm, 1 host), 2 IP addresses, 1 prefix interval, 1 MAC from 3 sources"), "\(c.summary)")
     }
 
     @Test func inventoryMistakesAreConfigErrors() {

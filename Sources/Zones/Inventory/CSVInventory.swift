@@ -9,6 +9,7 @@ import Vocabulary
 /// starting with `#` are skipped.
 public enum CSVInventory: InventoryFormat {
     public static let name = "csv"
+    public static let fileExtensions = ["csv"]
     public static let summary = "address,name,kind[,host] lines (address: IP, prefix or MAC)"
 
     public static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem] {
@@ -42,7 +43,8 @@ public enum CSVInventory: InventoryFormat {
             guard let kind = kinds[fields[2]] ?? AssetKind(rawValue: fields[2].lowercased()) else {
                 throw InventoryError(line: lineNumber, "unknown kind \"\(fields[2])\"\(Spelling.suggestion(fields[2], AssetKind.allCases.map(\.rawValue)))")
             }
-            let host = fields.count == 4 && !fields[3].isEmpty ? fields[3] : nil
+            // A row without a host takes the source's `host:` (one hypervisor's export).
+            let host = fields.count == 4 && !fields[3].isEmpty ? fields[3] : file.host
             items.append(InventoryItem(address, Asset(name: fields[1], kind: kind, host: host)))
         }
         return items

@@ -11,6 +11,7 @@ import Vocabulary
 /// resolve: a source's `host:` names it when all its VMs share one.
 public enum GovcVMInventory: InventoryFormat {
     public static let name = "govc-vm"
+    public static let fileExtensions = ["json"]
     public static let summary = "the JSON of govc vm.info -json (VM names, NIC MACs, port groups, guest IPs)"
 
     public static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem] {

@@ -13,6 +13,7 @@ import Vocabulary
 /// it is named `HOST DEVICE` (`esx-03 vmk1`).
 public enum GovcVNICInventory: InventoryFormat {
     public static let name = "govc-vnic"
+    public static let fileExtensions = ["json"]
     public static let summary = "the JSON of govc host.vnic.info -host HOST -json (a host's VMkernel NICs with their services; the host from host: or the file's name)"
 
     /// vSphere's service names (HostVirtualNicManagerNicType) by the kind they make, strongest first.

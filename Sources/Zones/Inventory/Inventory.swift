@@ -74,6 +74,8 @@ public protocol InventoryFormat: SendableMetatype {
     static var name: String { get }
     /// One line for `--help` and the README: what writes such files.
     static var summary: String { get }
+    /// The file name endings read from a folder source (others there, a `.bak` copy, are skipped).
+    static var fileExtensions: [String] { get }
     /// The addresses the file names; every mistake is thrown with its place.
     static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem]
 }
@@ -202,10 +204,11 @@ public final class Inventory: Sendable {
             if isDirectory.boolValue {
                 // A folder: every file in it (virsh dumpxml writes one file per domain).
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: source.resolvedPath)) ?? []
-                files = names.filter { !$0.hasPrefix(".") }.sorted().map { "\(source.resolvedPath)/\($0)" }
+                let endings = format.fileExtensions.map { "." + $0 }
+                files = names.filter { name in !name.hasPrefix(".") && endings.contains { name.lowercased().hasSuffix($0) } }.sorted().map { "\(source.resolvedPath)/\($0)" }
                     .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
                 if files.isEmpty {
-                    errors.append(ConfigError(file: configFile, at: source.position, "inventory \(source.path): the folder holds no files"))
+                    errors.append(ConfigError(file: configFile, at: source.position, "inventory \(source.path): the folder holds no \(endings.map { "*\($0)" }.joined(separator: " or ")) files"))
                     continue
                 }
             } else {

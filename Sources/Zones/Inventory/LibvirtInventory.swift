@@ -12,6 +12,7 @@ import Vocabulary
 /// source's `host:` does.
 public enum LibvirtInventory: InventoryFormat {
     public static let name = "libvirt"
+    public static let fileExtensions = ["xml"]
     public static let summary = "domain XML as virsh dumpxml writes it (a file, or a folder of them)"
 
     public static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem] {

@@ -11,6 +11,7 @@ import Vocabulary
 /// all are skipped.
 public enum NetBoxInventory: InventoryFormat {
     public static let name = "netbox"
+    public static let fileExtensions = ["json"]
     public static let summary = "the JSON of NetBox's /api/ipam/ip-addresses/ (one page, or a list of results)"
 
     static let gatewayRoles: Set<String> = ["vrrp", "hsrp", "glbp", "carp"]
