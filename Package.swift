@@ -38,10 +38,10 @@ let package = Package(
             pkgConfig: "relp",
             providers: [.apt(["librelp-dev"])]
         ),
-        // The system's OpenSSL (libcrypto): SHA-256 of captures and configurations for the audit report.
+        // The system's OpenSSL (libssl, libcrypto): SHA-256 of captures and configurations for the audit report, TLS to syslog collectors.
         .systemLibrary(
             name: "COpenSSL",
-            pkgConfig: "libcrypto",
+            pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
         // Header only: a cache prefetch hint (flow table lookahead) and thread names.
@@ -60,7 +60,7 @@ let package = Package(
         // The rules: detections from flows, packets, links and application events.
         .target(name: "Detect", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Inspect"], swiftSettings: hotPath),
         // Detections become alerts: throttling, building, formats, sinks and syslog transports.
-        .target(name: "Alerting", dependencies: ["Vocabulary", "Platform", "Decode", "Zones", "Detect", "CRelp"], swiftSettings: hotPath),
+        .target(name: "Alerting", dependencies: ["Vocabulary", "Platform", "Decode", "Zones", "Detect", "CRelp", "COpenSSL"], swiftSettings: hotPath),
         // The communication report and `learn`: what the network does, for planning.
         .target(name: "Evidence", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Inspect", "Detect", "Alerting"], swiftSettings: hotPath),
         .target(name: "Report", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Detect", "Alerting"]),

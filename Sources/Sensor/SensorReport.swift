@@ -36,6 +36,7 @@ public enum SensorReport {
             if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (acknowledged by the collector's kernel shortly before it went away)" }
             if o.undelivered > 0 { line += ", \(o.undelivered) undelivered at stop" }
             if o.reopenFailures > 0 { line += ", \(o.reopenFailures) failed reopen\(o.reopenFailures == 1 ? "" : "s")" }
+            if o.refusedSessions > 0 { line += ", \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused (the collector's certificate)" }
             if o.failing, let e = o.lastError { line += "; failing: \(e)" }
             lines.append(line)
         }
@@ -99,6 +100,8 @@ public enum SensorReport {
         metric("output_failing", "gauge", "1 while an output cannot deliver.", outputs.map { (label("output", $0.name), $0.failing ? "1" : "0") })
         metric("file_write_failures_total", "counter", "Failed writes of the sensor's own files (metrics, endpoint state, communication report), by file.",
                fileWriteFailures.map { (label("file", $0.file), "\($0.count)") })
+        metric("output_tls_refused_total", "counter", "TLS sessions refused because the collector's certificate failed the check (wrong CA, wrong name, expired); nothing was sent on them.",
+               outputs.map { (label("output", $0.name), "\($0.refusedSessions)") })
         metric("output_reopen_failures_total", "counter", "Reopens of an output file (SIGHUP, log rotation) that failed.",
                outputs.map { (label("output", $0.name), "\($0.reopenFailures)") })
         return text

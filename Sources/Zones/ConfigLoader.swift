@@ -72,6 +72,13 @@ extension ZoneConfig {
 /// Walks the YAML node tree, collecting every mistake with its position.
 struct ConfigReader {
     let file: String
+
+    /// A path relative to the configuration's folder, so that the sensor finds
+    /// the file from any working directory.
+    func relativeToConfig(_ path: String) -> String {
+        let folder = (file as NSString).deletingLastPathComponent
+        return path.hasPrefix("/") || folder.isEmpty ? path : "\(folder)/\(path)"
+    }
     var errors: [ConfigError] = []
     /// Exception ends that are names (`from: web-01`), for the inventory to confirm.
     var inventoryNames: [(name: String, key: String, position: SourcePosition)] = []
@@ -239,10 +246,7 @@ struct ConfigReader {
                 }
                 continue
             }
-            // Relative to the configuration's folder, so that the sensor finds it from any working directory.
-            let folder = (file as NSString).deletingLastPathComponent
-            let resolved = path.hasPrefix("/") || folder.isEmpty ? path : "\(folder)/\(path)"
-            out.append(InventorySource(format: format, path: path, resolvedPath: resolved, host: host, position: position(item)))
+            out.append(InventorySource(format: format, path: path, resolvedPath: relativeToConfig(path), host: host, position: position(item)))
         }
         return out
     }
@@ -739,15 +743,28 @@ struct ConfigReader {
                 }
             case "outputs":
                 for item in list(v, "outputs") {
-                    guard let o = mapping(item, "an output", allowed: ["format", "path", "syslog"]) else { continue }
+                    guard let o = mapping(item, "an output", allowed: ["format", "path", "syslog", "tls"]) else { continue }
                     var out = OutputSetting(format: "eve", path: nil, syslog: nil, position: position(item))
                     for (k, _, x) in o {
-                        let text = scalar(x, k)
+                        let text = k == "tls" ? nil : scalar(x, k)
                         switch k {
                         case "format":
                             // The alert stage checks the name against its formats.
                             if let text { out.format = text; out.formatPosition = position(x) }
                         case "path": out.path = text
+                        case "tls":
+                            guard let t = mapping(x, "tls", allowed: ["ca", "cert", "key", "peer_name"]) else { continue }
+                            var tls = OutputTLSSetting(position: position(x))
+                            for (tk, _, tx) in t {
+                                let value = scalar(tx, tk)
+                                switch tk {
+                                case "ca": tls.ca = value.map(relativeToConfig)
+                                case "cert": tls.cert = value.map(relativeToConfig)
+                                case "key": tls.key = value.map(relativeToConfig)
+                                default: tls.peerName = value
+                                }
+                            }
+                            out.tls = tls
                         default:
                             out.syslog = text
                             out.syslogPosition = position(x)

@@ -81,6 +81,8 @@ public struct OutputSetting: Sendable, Equatable {
     public var format: String
     public var path: String?
     public var syslog: String?
+    /// For `tls://` and `relp+tls://`: the collector's CA, the sensor's certificate and key, the name to check.
+    public var tls: OutputTLSSetting?
     /// Where the entry, its format and its syslog URL are, for messages.
     public var position: SourcePosition
     public var formatPosition: SourcePosition
@@ -93,6 +95,23 @@ public struct OutputSetting: Sendable, Equatable {
         self.position = position
         self.formatPosition = position
         self.syslogPosition = position
+    }
+}
+
+/// The `tls:` of an output: paths and the peer name as written (the alert stage reads the files).
+public struct OutputTLSSetting: Sendable, Equatable {
+    public var ca: String?
+    public var cert: String?
+    public var key: String?
+    public var peerName: String?
+    public var position: SourcePosition
+
+    public init(ca: String? = nil, cert: String? = nil, key: String? = nil, peerName: String? = nil, position: SourcePosition = .unknown) {
+        self.ca = ca
+        self.cert = cert
+        self.key = key
+        self.peerName = peerName
+        self.position = position
     }
 }
 

@@ -43,9 +43,34 @@ struct AlertOptions: ParsableArguments {
                                valueName: "PATH"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log (the local daemon, in its own form: RFC 3164 without the host name), udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting) or relp://HOST:PORT (acknowledged).",
+    @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log (the local daemon, in its own form: RFC 3164 without the host name), udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting), tls://HOST:PORT (RFC 5425, usually port 6514), relp://HOST:PORT (acknowledged) or relp+tls://HOST:PORT.",
                                valueName: "URL"))
     var syslog: [String] = []
+
+    @Option(name: .customLong("syslog-ca"),
+            help: ArgumentHelp("For tls:// and relp+tls://: the PEM file of the certificate authorities the collector's certificate must chain to (default: the system's, \(TLSSettings.systemCAFile)).", valueName: "FILE"))
+    var syslogCA: String?
+
+    @Option(name: .customLong("syslog-cert"),
+            help: ArgumentHelp("For tls:// and relp+tls://: the sensor's own PEM certificate, for collectors that authenticate their clients (with --syslog-key).", valueName: "FILE"))
+    var syslogCert: String?
+
+    @Option(name: .customLong("syslog-key"), help: ArgumentHelp("The private key of --syslog-cert (PEM).", valueName: "FILE"))
+    var syslogKey: String?
+
+    @Option(name: .customLong("syslog-peer-name"),
+            help: ArgumentHelp("For tls:// and relp+tls://: the name the collector's certificate must carry (default: the URL's host). A certificate that does not chain to the CA or does not carry the name is refused: nothing is sent.", valueName: "NAME"))
+    var syslogPeerName: String?
+
+    /// The TLS settings the command line gives its tls:// and relp+tls:// destinations.
+    var syslogTLS: TLSSettings {
+        TLSSettings(caFile: syslogCA, certificateFile: syslogCert, keyFile: syslogKey, peerName: syslogPeerName)
+    }
+
+    /// The command line's syslog destinations, each with the TLS settings it takes.
+    var syslogDestinations: [OutputSpec] {
+        syslog.map { OutputSpec(format: syslogFormat, syslog: $0, tls: syslogTLS) }
+    }
 
     @Option(name: .customLong("syslog-format"),
             help: ArgumentHelp("Format for the network --syslog destinations: \(AlertFormat.names(AlertFormat.syslog.filter { $0 != .local })) (unix:// always gets local).", valueName: "FORMAT"))

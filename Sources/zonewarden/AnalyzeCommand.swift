@@ -88,7 +88,7 @@ struct AnalyzeCommand: ParsableCommand {
         let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
         // SIGINT and SIGTERM stop the analysis; every alert found is still written.
         StopSignals.blockForNewThreads()
-        let collectors = try makeOutputs(options.syslog.map { (options.syslogFormat, nil, $0) }, queueSize: 1_000_000, context: .current(zones.config))
+        let collectors = try makeOutputs(options.syslogDestinations, queueSize: 1_000_000, context: .current(zones.config))
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = try acceptedRisks(zones)
@@ -144,9 +144,12 @@ struct AnalyzeCommand: ParsableCommand {
             if let evidence, let recorder = analysis.pipeline?.evidence { writeError(evidenceSummary(evidence, recorder.statistics)) }
         }
         for warning in analysis.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
-        let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 }
+        // Alerts that did not reach a collector, or may not have (a collector that went away right after taking them).
+        let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 || $0.possiblyLost > 0 }
         for o in undelivered {
-            writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")")
+            let refused = o.refusedSessions > 0 ? "; \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused, nothing sent on \(o.refusedSessions == 1 ? "it" : "them")" : ""
+            let lost = o.possiblyLost > 0 ? "; \(o.possiblyLost) possibly lost (taken by the collector's kernel just before the collector closed the connection)" : ""
+            writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")\(refused)\(lost)")
         }
         if let flowLog, let failure = flowLog.failure {
             writeError("zonewarden: flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow record\(flowLog.unwritten == 1 ? "" : "s") not written")

@@ -132,14 +132,16 @@ struct RunCommand: ParsableCommand {
                                            alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
-        var specs: [(format: AlertFormat, path: String?, syslog: String?)] = []
+        var specs: [OutputSpec] = []
         let fromCommandLine = options.output != nil || !options.syslog.isEmpty
         if fromCommandLine || sensor.outputs.isEmpty {
-            specs.append((options.format, options.output, nil))
-            specs += options.syslog.map { (options.syslogFormat, nil, $0) }
+            specs.append(OutputSpec(format: options.format, path: options.output))
+            specs += options.syslogDestinations
         } else {
             // Checked when the configuration was loaded.
-            specs = sensor.outputs.map { (AlertFormat(name: $0.format) ?? .eve, $0.path, $0.syslog) }
+            specs = sensor.outputs.map {
+                OutputSpec(format: AlertFormat(name: $0.format) ?? .eve, path: $0.path, syslog: $0.syslog, tls: OutputSettingsCheck.settings($0.tls))
+            }
         }
         settings.outputPaths = specs.compactMap(\.path)
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))
@@ -149,9 +151,24 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// Builds queued outputs; a bad URL or a file that cannot be opened exits with status 2.
-func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)], queueSize: Int, context: FormatContext) throws -> [QueuedOutput] {
+/// One destination of alerts: a file (or standard output) or a syslog URL.
+struct OutputSpec {
+    var format: AlertFormat
+    var path: String? = nil
+    var syslog: String? = nil
+    /// For tls:// and relp+tls://.
+    var tls = TLSSettings()
+}
+
+/// Builds queued outputs; a bad URL, TLS files that cannot be used or a file
+/// that cannot be opened exit with status 2.
+func makeOutputs(_ specs: [OutputSpec], queueSize: Int, context: FormatContext) throws -> [QueuedOutput] {
     var outputs: [QueuedOutput] = []
+    let urls = specs.compactMap { $0.syslog.flatMap { try? SyslogURL.parse($0).get() } }
+    if specs.contains(where: { $0.tls.isSet }), !urls.contains(where: \.usesTLS) {
+        writeError("zonewarden: --syslog-ca, --syslog-cert, --syslog-key and --syslog-peer-name apply to tls:// and relp+tls:// destinations, and none is given")
+        throw ExitCode(ExitStatus.usage)
+    }
     for spec in specs {
         let transport: MessageTransport
         var format = spec.format
@@ -160,6 +177,19 @@ func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)
             case .failure(let e):
                 writeError("zonewarden: --syslog \"\(text)\": \(e)")
                 throw ExitCode(ExitStatus.usage)
+            case .success(let url) where url.usesTLS:
+                let made: Result<MessageTransport, TLSSetupError>
+                switch url {
+                case .tls(let host, let port): made = TCPTransport.tls(host: host, port: port, settings: spec.tls).map { $0 }
+                case .relpTLS(let host, let port): made = RELPTransport.tls(host: host, port: port, settings: spec.tls).map { $0 }
+                default: preconditionFailure("usesTLS covers tls and relp+tls")
+                }
+                switch made {
+                case .success(let t): transport = t
+                case .failure(let e):
+                    writeError("zonewarden: \(url): \(e)")
+                    throw ExitCode(ExitStatus.usage)
+                }
             case .success(.unix(let path)):
                 // The local socket reads the local form only (rsyslog imuxsock, journald).
                 transport = DatagramTransport(unixPath: path)
@@ -167,6 +197,7 @@ func makeOutputs(_ specs: [(format: AlertFormat, path: String?, syslog: String?)
             case .success(.udp(let host, let port)): transport = DatagramTransport(host: host, port: port)
             case .success(.tcp(let host, let port)): transport = TCPTransport(host: host, port: port)
             case .success(.relp(let host, let port)): transport = RELPTransport(host: host, port: port)
+            case .success(.tls), .success(.relpTLS): preconditionFailure("handled above")
             }
         } else if let path = spec.path {
             do throws(SinkError) {

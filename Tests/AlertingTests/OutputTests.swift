@@ -92,14 +92,16 @@ struct OutputTests {
         ("tcp://collector.example:6514", .tcp(host: "collector.example", port: 6514)),
         ("relp://[fd00::5]:2514", .relp(host: "fd00::5", port: 2514)),
         ("RELP://127.0.0.1:2514/", .relp(host: "127.0.0.1", port: 2514)),
+        ("tls://collector.example.org:6514", .tls(host: "collector.example.org", port: 6514)),
+        ("relp+tls://[fd00::5]:2514", .relpTLS(host: "fd00::5", port: 2514)),
     ])
     func parse(text: String, url: SyslogURL) throws {
         #expect(try SyslogURL.parse(text).get() == url)
     }
 
     @Test(arguments: [
-        ("10.0.0.5:514", "expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT or relp://HOST:PORT"),
-        ("http://x:80", "unknown scheme \"http\" (unix, udp, tcp or relp)"),
+        ("10.0.0.5:514", "expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT"),
+        ("http://x:80", "unknown scheme \"http\" (unix, udp, tcp, tls, relp or relp+tls)"),
         ("udp://10.0.0.5", "missing :PORT"),
         ("tcp://:514", "missing host"),
         ("relp://h:70000", "port \"70000\" must be 1-65535"),

@@ -197,6 +197,38 @@ struct AnalyzeSyslogTests {
         let bad = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "tcp://127.0.0.1", "Captures/example-site.pcap"])
         #expect(bad.status == 2 && bad.stderrLines == ["zonewarden: --syslog \"tcp://127.0.0.1\": missing :PORT"])
     }
+
+    /// TLS settings that cannot serve are usage errors in one line, before any
+    /// packet: on the command line and in sensor.outputs (relative paths from the config's folder).
+    @Test func tlsSettingsErrors() throws {
+        let dir = temporaryDirectory()
+        let cli: [([String], String)] = [
+            (["--syslog", "tcp://127.0.0.1:6514", "--syslog-ca", "/etc/hostname"],
+             "zonewarden: --syslog-ca, --syslog-cert, --syslog-key and --syslog-peer-name apply to tls:// and relp+tls:// destinations, and none is given"),
+            (["--syslog", "tls://127.0.0.1:6514", "--syslog-ca", dir.path + "/none.pem"], "zonewarden: tls://127.0.0.1:6514: CA file \(dir.path)/none.pem: No such file or directory"),
+            (["--syslog", "relp+tls://127.0.0.1:2514", "--syslog-key", "/etc/hostname"],
+             "zonewarden: relp+tls://127.0.0.1:2514: a client key needs its certificate (--syslog-cert, tls: cert)"),
+            (["--syslog", "tls://127.0.0.1:6514", "--syslog-ca", "/etc/hostname"], "zonewarden: tls://127.0.0.1:6514: CA file /etc/hostname: no certificate or crl found (PEM certificates expected)"),
+        ]
+        for (arguments, line) in cli {
+            let r = try zonewarden(["analyze", "-c", "config/example.yaml"] + arguments + ["Captures/example-site.pcap"])
+            #expect(r.status == 2 && r.stdout.isEmpty && r.stderrLines == [line], "\(r.stderr)")
+        }
+        let config = dir.appendingPathComponent("tls.yaml").path
+        try """
+            zones:
+              m: { role: management, subnets: [10.0.0.0/24] }
+            sensor:
+              outputs:
+                - { format: rfc5424, syslog: "udp://127.0.0.1:514", tls: { ca: ca.pem } }
+                - { format: rfc5424, syslog: "tls://127.0.0.1:6514", tls: { ca: ca.pem } }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["check-config", "-c", config])
+        #expect(r.status == 2 && r.stderrLines == [
+            "\(config):5:62: tls: applies to tls:// and relp+tls:// destinations only, not udp://127.0.0.1:514",
+            "\(config):6:63: tls: CA file \(dir.path)/ca.pem: No such file or directory",
+        ], "\(r.stderr)")
+    }
 }
 
 @Suite("The rule catalogue has one source")

@@ -32,6 +32,9 @@ public protocol MessageTransport: AnyObject {
     /// Messages that may have been lost although they were sent (plain TCP
     /// to a collector that crashed: acknowledged by its kernel, perhaps never written).
     var possiblyLost: Int { get }
+    /// TLS sessions refused because the collector's certificate failed the check
+    /// (wrong CA, wrong name, expired): nothing was sent on them.
+    var refusedSessions: Int { get }
 }
 
 extension MessageTransport {
@@ -41,4 +44,5 @@ extension MessageTransport {
     public var pending: Int { 0 }
     public var resent: Int { 0 }
     public var possiblyLost: Int { 0 }
+    public var refusedSessions: Int { 0 }
 }

@@ -21,6 +21,9 @@ public struct OutputStatistics: Sendable, Equatable {
     public var resent = 0
     /// Plain TCP: messages the crashed collector's kernel had acknowledged shortly before the break.
     public var possiblyLost = 0
+    /// TLS sessions refused because the collector's certificate failed the check
+    /// (wrong CA, wrong name, expired); nothing was sent on them.
+    public var refusedSessions = 0
     /// At the end: messages still queued or unconfirmed when the sensor had to stop.
     public var undelivered = 0
     /// Whether the last attempt failed (the destination is unreachable now).
@@ -138,6 +141,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             s.queued = queue.count - head
             s.resent = transportResent
             s.possiblyLost = transportPossiblyLost
+            s.refusedSessions = transportRefused
             s.delivered = accepted - transportPending
             return s
         }
@@ -146,6 +150,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     // Guarded by `lock`; written by the output thread.
     private var transportResent = 0
     private var transportPossiblyLost = 0
+    private var transportRefused = 0
     /// Messages the transport took; those it still holds unconfirmed (`transportPending`) are not delivered yet.
     private var accepted = 0
     private var transportPending = 0
@@ -189,9 +194,10 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 continue
             }
             let result = transport.send(message)
-            let resent = transport.resent, lost = transport.possiblyLost, pending = transport.pending
+            let resent = transport.resent, lost = transport.possiblyLost, pending = transport.pending, refused = transport.refusedSessions
             var retryAfter = 0.0
             lock.withLock {
+                transportRefused = refused
                 transportResent = resent
                 transportPossiblyLost = lost
                 transportPending = pending
@@ -230,6 +236,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             transportPending = unconfirmed
             transportResent = transport.resent
             transportPossiblyLost = transport.possiblyLost
+            transportRefused = transport.refusedSessions
             busy = false
             queue.removeAll()
             head = 0

@@ -7,7 +7,9 @@ import Glibc
 /// message is acknowledged by the collector's application, and what was not
 /// acknowledged when a session broke is sent again when it is re-established
 /// (librelp keeps those frames). A collector restart therefore loses nothing;
-/// it may see a message twice.
+/// it may see a message twice. For `relp+tls://` librelp runs the session in
+/// TLS, in its "name" mode: the collector's certificate must chain to the CA
+/// file and carry the peer name, or the session is refused before any frame.
 public final class RELPTransport: MessageTransport {
     public let name: String
     private let host: String
@@ -23,13 +25,35 @@ public final class RELPTransport: MessageTransport {
     /// Messages accepted by librelp since the session last broke: at most a
     /// window of them can be unacknowledged (librelp resends those itself).
     private var sinceBreak = 0
+    /// TLS sessions refused because the collector's certificate failed librelp's check.
+    public private(set) var refusedSessions = 0
+    /// Set by librelp's authentication callback during a connection attempt.
+    fileprivate var authError: String?
     static let window: Int32 = 128
     static let timeoutSeconds: UInt32 = 10
 
-    public init(host: String, port: UInt16) {
+    /// A `relp+tls://` transport; the settings' files are checked now and a problem with them is the error.
+    public static func tls(host: String, port: UInt16, settings: TLSSettings) -> Result<RELPTransport, TLSSetupError> {
+        if let problem = settings.problem() { return .failure(TLSSetupError(description: problem)) }
+        let transport = RELPTransport(host: host, port: port, tls: settings)
+        if let problem = transport.setupError { return .failure(TLSSetupError(description: problem)) }
+        return .success(transport)
+    }
+
+    /// Why librelp refused the TLS settings, if it did.
+    private var setupError: String?
+    /// For relp+tls://: what the collector's certificate is checked against, for messages.
+    fileprivate var caFile = ""
+    fileprivate var peerName = ""
+
+    public convenience init(host: String, port: UInt16) {
+        self.init(host: host, port: port, tls: nil)
+    }
+
+    private init(host: String, port: UInt16, tls: TLSSettings?) {
         self.host = host
         self.port = port
-        name = SyslogURL.relp(host: host, port: port).description
+        name = (tls == nil ? SyslogURL.relp(host: host, port: port) : SyslogURL.relpTLS(host: host, port: port)).description
         var e: OpaquePointer? = nil
         guard relpEngineConstruct(&e) == RELP_RET_OK, let e else { return }
         engine = e
@@ -41,6 +65,14 @@ public final class RELPTransport: MessageTransport {
             let transport = Unmanaged<RELPTransport>.fromOpaque(user).takeUnretainedValue()
             transport.lastError = message.map { String(cString: $0) } ?? "librelp error \(code)"
         }
+        relpEngineSetOnAuthErr(e) { user, authinfo, message, code in
+            guard let user else { return }
+            let transport = Unmanaged<RELPTransport>.fromOpaque(user).takeUnretainedValue()
+            let what = message.map { String(cString: $0) } ?? "librelp error \(code)"
+            let detail = authinfo.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+            transport.authError = "the collector's certificate was refused: " + what + (detail.map { " (\($0))" } ?? "")
+                + " (checked against \(transport.caFile) for the name \(transport.peerName))"
+        }
         var c: OpaquePointer? = nil
         guard relpEngineCltConstruct(e, &c) == RELP_RET_OK, let c else { return }
         client = c
@@ -48,6 +80,21 @@ public final class RELPTransport: MessageTransport {
         relpCltSetTimeout(c, Self.timeoutSeconds)
         relpCltSetConnTimeout(c, 5)
         relpCltSetWindowSize(c, Self.window)
+        if let tls {
+            let peer = tls.peerName ?? host
+            caFile = tls.effectiveCAFile
+            peerName = peer
+            var status = relpCltEnableTLS(c)
+            if status == RELP_RET_OK { status = withCString(tls.effectiveCAFile) { relpCltSetCACert(c, $0) } }
+            if status == RELP_RET_OK, let cert = tls.certificateFile, let key = tls.keyFile {
+                status = withCString(cert) { relpCltSetOwnCert(c, $0) }
+                if status == RELP_RET_OK { status = withCString(key) { relpCltSetPrivKey(c, $0) } }
+            }
+            // "name": the chain is checked against the CA and the certificate must name the peer (never anonymous TLS).
+            if status == RELP_RET_OK { status = withCString("name") { relpCltSetAuthMode(c, $0) } }
+            if status == RELP_RET_OK { status = withCString(peer) { relpCltAddPermittedPeer(c, $0) } }
+            if status != RELP_RET_OK { setupError = "librelp refused the TLS settings (\(lastError ?? "error \(status)"))" }
+        }
     }
 
     deinit {
@@ -60,11 +107,16 @@ public final class RELPTransport: MessageTransport {
     private func connect() -> String? {
         guard let client else { return "librelp could not create a client" }
         lastError = nil
+        authError = nil
         let status: relpRetVal
         if everConnected {
             status = relpCltReconnect(client)
         } else {
             status = withCStrings(String(port), host) { p, h in relpCltConnect(client, AF_UNSPEC, p, h) }
+        }
+        if let authError {
+            refusedSessions += 1
+            return authError
         }
         guard status == RELP_RET_OK else { return "connect: \(lastError ?? "librelp error \(status)")" }
         everConnected = true
@@ -99,6 +151,12 @@ public final class RELPTransport: MessageTransport {
         // Without an orderly close, up to a window of frames stays unconfirmed.
         return open && lastError == nil ? 0 : min(sinceBreak, Int(Self.window))
     }
+}
+
+/// Calls `body` with a C string as librelp wants it (`char *`).
+private func withCString<T>(_ text: String, _ body: (UnsafeMutablePointer<CChar>) -> T) -> T {
+    var bytes = Array(text.utf8CString)
+    return bytes.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
 }
 
 /// Calls `body` with two C strings as librelp wants them (`unsigned char *`).

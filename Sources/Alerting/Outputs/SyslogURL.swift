@@ -8,6 +8,10 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
     case tcp(host: String, port: UInt16)
     /// RELP, acknowledged delivery (librelp).
     case relp(host: String, port: UInt16)
+    /// RFC 5425: octet-counted messages inside TLS (the collector's certificate checked).
+    case tls(host: String, port: UInt16)
+    /// RELP inside TLS (librelp; the collector's certificate checked).
+    case relpTLS(host: String, port: UInt16)
 
     public var description: String {
         switch self {
@@ -15,16 +19,27 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
         case .udp(let h, let p): return "udp://\(Self.hostText(h)):\(p)"
         case .tcp(let h, let p): return "tcp://\(Self.hostText(h)):\(p)"
         case .relp(let h, let p): return "relp://\(Self.hostText(h)):\(p)"
+        case .tls(let h, let p): return "tls://\(Self.hostText(h)):\(p)"
+        case .relpTLS(let h, let p): return "relp+tls://\(Self.hostText(h)):\(p)"
+        }
+    }
+
+    /// Whether the destination is reached through TLS (and takes ``TLSSettings``).
+    public var usesTLS: Bool {
+        switch self {
+        case .tls, .relpTLS: return true
+        default: return false
         }
     }
 
     static func hostText(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 
     /// Parses `unix:///dev/log`, `udp://HOST:PORT`, `tcp://HOST:PORT`,
-    /// `relp://HOST:PORT` (IPv6 hosts in brackets); the error says what is wrong.
+    /// `relp://HOST:PORT`, `tls://HOST:PORT`, `relp+tls://HOST:PORT` (IPv6
+    /// hosts in brackets); the error says what is wrong.
     public static func parse(_ text: String) -> Result<SyslogURL, SyslogURLError> {
         guard let schemeEnd = text.range(of: "://") else {
-            return .failure(SyslogURLError("expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT or relp://HOST:PORT"))
+            return .failure(SyslogURLError("expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT"))
         }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
         let rest = String(text[schemeEnd.upperBound...])
@@ -32,8 +47,8 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
             guard rest.hasPrefix("/"), rest.count > 1 else { return .failure(SyslogURLError("a unix socket needs an absolute path, as in unix:///dev/log")) }
             return .success(.unix(path: rest))
         }
-        guard ["udp", "tcp", "relp"].contains(scheme) else {
-            return .failure(SyslogURLError("unknown scheme \"\(scheme)\" (unix, udp, tcp or relp)"))
+        guard ["udp", "tcp", "relp", "tls", "relp+tls"].contains(scheme) else {
+            return .failure(SyslogURLError("unknown scheme \"\(scheme)\" (unix, udp, tcp, tls, relp or relp+tls)"))
         }
         var host: Substring
         var portText: Substring
@@ -54,6 +69,8 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
         switch scheme {
         case "udp": return .success(.udp(host: String(host), port: port))
         case "tcp": return .success(.tcp(host: String(host), port: port))
+        case "tls": return .success(.tls(host: String(host), port: port))
+        case "relp+tls": return .success(.relpTLS(host: String(host), port: port))
         default: return .success(.relp(host: String(host), port: port))
         }
     }

@@ -3,14 +3,16 @@ import Platform
 import Glibc
 #endif
 
-/// Syslog over TCP with RFC 6587 octet-counting framing (`LEN SP MSG`).
+/// Syslog over TCP with RFC 6587 octet-counting framing (`LEN SP MSG`), in
+/// clear or, for `tls://`, inside TLS as RFC 5425 frames it (the same framing).
 ///
 /// TCP confirms bytes to the collector's kernel, not to the collector: when a
 /// connection breaks, the messages whose bytes the collector's kernel had not
 /// acknowledged (`SIOCOUTQ`) are sent again on the next connection (counted as
 /// resent), and the messages it acknowledged during the last
 /// ``riskSeconds`` before the break are counted as possibly lost: a collector
-/// that crashed may have held them unread. Only RELP closes that gap.
+/// that crashed may have held them unread. Only RELP closes that gap. Over
+/// TLS the same accounting holds on the bytes of the TLS records.
 public final class TCPTransport: MessageTransport {
     public let name: String
     private let host: String
@@ -26,6 +28,11 @@ public final class TCPTransport: MessageTransport {
     private var resendQueue: [[UInt8]] = []
     public private(set) var resent = 0
     public private(set) var possiblyLost = 0
+    /// TLS sessions refused because the collector's certificate failed the check.
+    public private(set) var refusedSessions = 0
+    /// For `tls://`: the TLS context; a session per connection.
+    private let tls: TLSSession?
+    private let peerName: String
     /// How long before a break acknowledged messages count as at risk.
     public static let riskSeconds = 5.0
     static let writeTimeoutSeconds = 5
@@ -34,9 +41,32 @@ public final class TCPTransport: MessageTransport {
         self.host = host
         self.port = port
         name = SyslogURL.tcp(host: host, port: port).description
+        tls = nil
+        peerName = host
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    private init(host: String, port: UInt16, tls: TLSSession, peerName: String) {
+        self.host = host
+        self.port = port
+        name = SyslogURL.tls(host: host, port: port).description
+        self.tls = tls
+        self.peerName = peerName
+    }
+
+    /// A `tls://` transport (RFC 5425); the CA file, the client certificate and
+    /// key are read now, and a problem with them is the error.
+    public static func tls(host: String, port: UInt16, settings: TLSSettings) -> Result<TCPTransport, TLSSetupError> {
+        if let problem = settings.problem() { return .failure(TLSSetupError(description: problem)) }
+        switch TLSSession.make(settings) {
+        case .success(let session): return .success(TCPTransport(host: host, port: port, tls: session, peerName: settings.peerName ?? host))
+        case .failure(let e): return .failure(TLSSetupError(description: e.description))
+        }
+    }
+
+    deinit {
+        tls?.close()
+        if fd >= 0 { close(fd) }
+    }
 
     public func send(_ message: [UInt8]) -> SendResult {
         if fd >= 0 && peerClosed() { breakConnection() }
@@ -61,10 +91,15 @@ public final class TCPTransport: MessageTransport {
     }
 
     public func finish(deadline: Double) -> Int {
+        // A collector that closed or reset the connection since the last message
+        // (one that refused the sensor's TLS certificate after the handshake)
+        // read none of the unacknowledged and perhaps not the recent messages.
+        if fd >= 0 && peerClosed() { breakConnection() }
         guard fd >= 0 else { return resendQueue.count }
         // Wait for the collector's kernel to acknowledge everything, then close.
         while monotonicSeconds() < deadline && unacknowledgedBytes() > 0 && !peerClosed() { usleep(20_000) }
         let left = unacknowledgedBytes() > 0 ? inFlight.count - inFlightHead : 0
+        tls?.close(notify: true)
         shutdown(fd, Int32(SHUT_WR))
         close(fd)
         fd = -1
@@ -81,14 +116,22 @@ public final class TCPTransport: MessageTransport {
         guard s >= 0 else { return "socket: \(String(cString: strerror(errno)))" }
         var timeout = timeval(tv_sec: Self.writeTimeoutSeconds, tv_usec: 0)
         setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // The TLS handshake reads: a collector that never answers must not hold the output.
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var on: Int32 = 1
         setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &on, socklen_t(MemoryLayout<Int32>.size))
         if let error = address.connect(s) {
             close(s)
             return "connect: \(error)"
         }
+        if let tls, let error = tls.handshake(fd: s, peerName: peerName) {
+            tls.close()
+            close(s)
+            if error.refused { refusedSessions += 1 }
+            return error.description
+        }
         fd = s
-        written = 0
+        written = tls?.bytesOnWire ?? 0
         inFlight.removeAll(keepingCapacity: true)
         inFlightHead = 0
         return nil
@@ -98,22 +141,28 @@ public final class TCPTransport: MessageTransport {
     private func write(_ message: [UInt8]) -> String? {
         var frame = Array("\(message.count) ".utf8)
         frame.append(contentsOf: message)
-        var offset = 0
-        while offset < frame.count {
-            let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno == EAGAIN ? "the collector accepts nothing (write timed out)" : "send: \(String(cString: strerror(errno)))"
+        if let tls {
+            if let error = frame.withUnsafeBytes({ tls.write($0) }) { return error }
+            written = tls.bytesOnWire
+        } else {
+            var offset = 0
+            while offset < frame.count {
+                let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno == EAGAIN ? "the collector accepts nothing (write timed out)" : "send: \(String(cString: strerror(errno)))"
+                }
+                offset += n
             }
-            offset += n
+            written += UInt64(frame.count)
         }
-        written += UInt64(frame.count)
         inFlight.append((message, written, monotonicSeconds()))
         return nil
     }
 
     /// Whether the collector closed or reset the connection (it never sends data).
     private func peerClosed() -> Bool {
+        if let tls { return tls.peerClosed(fd: fd) }
         var byte: UInt8 = 0
         let n = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
         return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -150,10 +199,17 @@ public final class TCPTransport: MessageTransport {
             if m.end > acknowledged { again.append(m.message) } else if m.time >= horizon { possiblyLost += 1 }
         }
         resendQueue = again + resendQueue
+        tls?.close()
         close(fd)
         fd = -1
         inFlight.removeAll(keepingCapacity: true)
         inFlightHead = 0
         written = 0
     }
+}
+
+/// Why a `tls://` or `relp+tls://` destination cannot be set up (its CA file,
+/// client certificate or key).
+public struct TLSSetupError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }
