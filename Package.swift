@@ -44,6 +44,8 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The git commit and build date `--version` prints (scripts/build-info writes them).
+        .target(name: "CBuildInfo"),
         // Header only: a cache prefetch hint (flow table lookahead) and thread names.
         .systemLibrary(name: "CSupport"),
         // The words every stage shares: addresses, protocols, severities, roles, evidence, messages.
@@ -67,7 +69,7 @@ let package = Package(
         .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Evidence", "Report"], swiftSettings: hotPath),
         .executableTarget(
             name: "zonewarden",
-            dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Evidence", "Sensor", "Report",
+            dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Evidence", "Sensor", "Report", "CBuildInfo",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hotPath
         ),

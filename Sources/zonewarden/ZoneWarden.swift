@@ -1,3 +1,4 @@
+import CBuildInfo
 import ArgumentParser
 import Capture
 #if canImport(Glibc)
@@ -30,7 +31,11 @@ struct ZoneWarden: ParsableCommand {
         configuration error; 3 a capture could not be read; 4 an alert output \
         could not be written.
         """,
-        version: "\(zoneWardenVersion)\n\(PcapHandle.libraryVersion)",
+        version: """
+            \(zoneWardenVersion)
+            commit \(String(cString: zw_build_commit())), built \(String(cString: zw_build_date()))
+            \(PcapHandle.libraryVersion)
+            """,
         subcommands: [AnalyzeCommand.self, RunCommand.self, ReportCommand.self, LearnCommand.self, CheckConfigCommand.self, RulesCommand.self]
     )
 

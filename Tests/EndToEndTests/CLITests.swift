@@ -152,7 +152,12 @@ struct CLITests {
         let help = try zonewarden(["analyze", "--help"])
         #expect(help.status == 0 && help.stdout.contains("USAGE: zonewarden analyze") && help.stdout.contains("--fail-on <SEVERITY>"))
         let version = try zonewarden(["--version"]).stdout
-        #expect(version.hasPrefix("0.") && version.contains("\nlibpcap version 1."), "the version, then the libpcap it runs with: \(version)")
+        let lines = version.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3 && version.hasPrefix("0.") && lines.last?.hasPrefix("libpcap version 1.") == true,
+                "the version, the build, then the libpcap it runs with: \(version)")
+        // The commit and date scripts/build-info wrote, or "unknown" in a build it did not prepare.
+        #expect(lines.dropFirst().first?.range(of: #"^commit ([0-9a-f]{12}(-dirty)?|unknown), built (\d{4}-\d{2}-\d{2}|unknown)$"#, options: .regularExpression) != nil,
+                "\(version)")
     }
 
     @Test func rulesListing() throws {

@@ -78,8 +78,14 @@ let productsDirectory: URL = {
 
 @discardableResult
 func zonewarden(_ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+    try runProgram(productsDirectory.appendingPathComponent("zonewarden").path, arguments, stdin: stdin)
+}
+
+/// Runs a program in the repository's folder and collects what it printed.
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
     let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("zonewarden")
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     process.currentDirectoryURL = repositoryRoot
     let out = Pipe()
