@@ -46,13 +46,15 @@ let package = Package(
         ),
         // The git commit and build date `--version` prints (scripts/build-info writes them).
         .target(name: "CBuildInfo"),
+        // The system's decompressors for compressed capture files: zlib, libzstd, liblzma, liblz4.
+        .systemLibrary(name: "CCompression", providers: [.apt(["zlib1g-dev", "libzstd-dev", "liblzma-dev", "liblz4-dev"])]),
         // Header only: a cache prefetch hint (flow table lookahead) and thread names.
         .systemLibrary(name: "CSupport"),
         // The words every stage shares: addresses, protocols, severities, roles, evidence, messages.
         .target(name: "Vocabulary", swiftSettings: hotPath),
         // What the sensor needs from the operating system besides libpcap: files written safely, locks, threads, clocks.
         .target(name: "Platform", dependencies: ["CSupport", "COpenSSL"]),
-        .target(name: "Capture", dependencies: ["CPcap"], swiftSettings: hotPath),
+        .target(name: "Capture", dependencies: ["CPcap", "CCompression", "Platform"], swiftSettings: hotPath),
         .target(name: "Decode", dependencies: ["Vocabulary"], swiftSettings: hotPath),
         .target(name: "Flows", dependencies: ["Vocabulary", "Decode", "CSupport"], swiftSettings: hotPath),
         // Classify: the zone configuration and the zones of a flow.

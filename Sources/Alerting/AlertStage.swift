@@ -1,5 +1,6 @@
 import Detect
 import Platform
+import Synchronization
 import Vocabulary
 import Zones
 
@@ -22,6 +23,9 @@ public final class AlertStage {
     public private(set) var acceptedBySID: [Int: Int] = [:]
     /// Data connections that sessions announced: their findings are the session's (``DataChannels``).
     public let dataChannels = DataChannels()
+    /// Alerts written so far, for other threads (progress).
+    public var alertsWritten: Int { written.load(ordering: .relaxed) }
+    private let written = Atomic<Int>(0)
     /// Alerts written per sid.
     public private(set) var writtenBySID: [Int: Int] = [:]
     /// The most severe detection so far (for `--fail-on`).
@@ -81,6 +85,7 @@ public final class AlertStage {
     /// Writes an alert to every sink.
     public func write(_ alert: Alert) {
         writtenBySID[alert.sid, default: 0] += 1
+        written.add(1, ordering: .relaxed)
         for sink in sinks {
             do throws(SinkError) {
                 try sink.write(alert)

@@ -50,6 +50,8 @@ enum Libpcap {
     static func breakloop(_ p: OpaquePointer) { pcap_breakloop(p) }
 
     static func datalink(_ p: OpaquePointer) -> Int32 { pcap_datalink(p) }
+    /// The FILE an offline handle reads (nil for a live one).
+    static func file(_ p: OpaquePointer) -> UnsafeMutablePointer<FILE>? { pcap_file(p) }
     static func snapshot(_ p: OpaquePointer) -> Int32 { pcap_snapshot(p) }
     static func geterr(_ p: OpaquePointer) -> String { String(cString: pcap_geterr(p)) }
     static func statustostr(_ status: Int32) -> String { String(cString: pcap_statustostr(status)) }

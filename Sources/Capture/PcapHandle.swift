@@ -1,4 +1,5 @@
 import CPcap
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -89,6 +90,7 @@ public final class PcapHandle {
     }
 
     deinit {
+        _ = stopDecompressor()
         Libpcap.close(handle)
         memory?.deallocate()
         headerPointer.deallocate()
@@ -99,6 +101,7 @@ public final class PcapHandle {
     ///
     /// The corresponding C function is `pcap_open_offline_with_tstamp_precision`.
     public static func openOffline(_ path: String) throws(CaptureError) -> PcapHandle {
+        var isRegularFile = false
         if path != "-" {
             var info = stat()
             if stat(path, &info) != 0 {
@@ -112,6 +115,7 @@ public final class PcapHandle {
             if (info.st_mode & S_IFMT) == S_IFREG && info.st_size == 0 {
                 throw CaptureError(.open, source: path, message: "empty file: no pcap or pcapng header")
             }
+            isRegularFile = (info.st_mode & S_IFMT) == S_IFREG
         }
         // libpcap reads each record with two freads through the FILE's buffer,
         // which stdio sizes at the file system's block (4 KiB): a read system
@@ -119,9 +123,24 @@ public final class PcapHandle {
         // and halves the cost of reading a file (scripts/bench shows both).
         let file: UnsafeMutablePointer<FILE>
         let buffer: UnsafeMutableRawPointer
+        var decompressor: DecompressingReader?
         if path == "-" {
             file = zw_standard_input()
             buffer = Self.standardInputBuffer  // set up once, before standard input is first read
+        } else if isRegularFile, let compression = Self.compression(of: path) {
+            // gzip, zstd, xz, lz4: decompressed on a thread of its own, read by libpcap as a stream.
+            switch DecompressingReader.start(path: path, compression: compression) {
+            case .failure(let e): throw CaptureError(.open, source: path, message: e.description)
+            case .success(let reader): decompressor = reader
+            }
+            guard let opened = fdopen(decompressor!.readDescriptor, "rb") else {
+                close(decompressor!.readDescriptor)
+                _ = decompressor!.finish()
+                throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
+            }
+            file = opened
+            buffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+            setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.readBufferSize)
         } else {
             guard let opened = fopen(path, "rb") else {
                 throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
@@ -136,11 +155,52 @@ public final class PcapHandle {
                 fclose(file)
                 buffer.deallocate()
             }
-            throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path))
+            // The decompressor's own reason comes first (a corrupt or truncated compressed file).
+            if let decompressor, let failure = decompressor.finish() {
+                throw CaptureError(.open, source: path, message: failure.description)
+            }
+            let what = decompressor.map { " (decompressed from \($0.compression.rawValue))" } ?? ""
+            throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path) + what)
         }
         let pcap = PcapHandle(handle: opened, source: path, isLive: false)
         if path != "-" { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
+        pcap.decompressor = decompressor
+        if path != "-" && decompressor == nil { pcap.descriptor = fileno(file) }
         return pcap
+    }
+
+    /// The compression of the file at `path` from its first bytes (nil: none, or unreadable).
+    static func compression(of path: String) -> CaptureCompression? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var prefix = [UInt8](repeating: 0, count: 8)
+        let n = prefix.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? CaptureCompression.recognise(prefix.prefix(n)) : nil
+    }
+
+    /// For a compressed file: the thread decompressing it.
+    private var decompressor: DecompressingReader?
+
+    /// The compression the file came in (nil: a plain pcap or pcapng).
+    public var compression: CaptureCompression? { decompressor?.compression }
+
+    /// Bytes of the file read so far (compressed bytes for a compressed file),
+    /// for progress; callable from any thread (the file descriptor's offset, not the FILE's).
+    public var fileBytesRead: Int {
+        if let decompressor { return decompressor.compressedBytesRead }
+        guard descriptor >= 0 else { return 0 }
+        return max(0, Int(lseek(descriptor, 0, SEEK_CUR)))
+    }
+    /// The descriptor of a plain capture file (-1 otherwise).
+    private var descriptor: Int32 = -1
+
+    /// Stops a decompressing thread that may be blocked on the reader: the
+    /// reader will take nothing more. Returns its error, if it had one.
+    private func stopDecompressor() -> DecompressionError? {
+        guard let decompressor else { return nil }
+        shutdown(decompressor.readDescriptor, Int32(SHUT_RD))
+        return decompressor.finish()
     }
 
     /// Reads a capture held in memory (pcap or pcapng), as from a file: for the
@@ -231,30 +291,68 @@ public final class PcapHandle {
     ///
     /// The corresponding C function is `pcap_next_ex`.
     public func next() throws(CaptureError) -> NextPacket {
-        let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
-        if _fastPath(status == 1) {
-            let header = headerPointer.pointee.unsafelyUnwrapped.pointee
-            let data = dataPointer.pointee.unsafelyUnwrapped
-            packetsRead &+= 1
-            let seconds = UInt64(truncatingIfNeeded: header.ts.tv_sec)
-            let fraction = UInt64(truncatingIfNeeded: header.ts.tv_usec) &* fractionScale
-            return .packet(CapturedPacket(
-                timestamp: seconds &* 1_000_000_000 &+ fraction,
-                capturedLength: Int(header.caplen),
-                wireLength: Int(header.len),
-                bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen))
-            ))
+        while true {
+            let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
+            if _fastPath(status == 1) {
+                let header = headerPointer.pointee.unsafelyUnwrapped.pointee
+                let data = dataPointer.pointee.unsafelyUnwrapped
+                packetsRead &+= 1
+                let seconds = UInt64(truncatingIfNeeded: header.ts.tv_sec)
+                let fraction = UInt64(truncatingIfNeeded: header.ts.tv_usec) &* fractionScale
+                let timestamp = seconds &* 1_000_000_000 &+ fraction
+                // --since/--until: packets outside the window are read, counted and passed over.
+                if _slowPath(timestamp < windowStart || timestamp > windowEnd) {
+                    packetsOutsideWindow &+= 1
+                    continue
+                }
+                if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
+                lastTimestamp = timestamp
+                if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
+                return .packet(CapturedPacket(
+                    timestamp: timestamp,
+                    capturedLength: Int(header.caplen),
+                    wireLength: Int(header.len),
+                    bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen))
+                ))
+            }
+            publishedPackets.store(packetsRead, ordering: .relaxed)
+            return try nextSlowPath(status)
         }
-        return try nextSlowPath(status)
     }
+
+    /// Only packets from `start` through `end` (nanoseconds since the epoch)
+    /// are delivered; the others are counted in ``packetsOutsideWindow``.
+    public func setWindow(start: UInt64, end: UInt64) {
+        windowStart = start
+        windowEnd = end
+    }
+    private var windowStart: UInt64 = 0
+    private var windowEnd: UInt64 = .max
+    /// Packets read and passed over because they are outside the window.
+    public private(set) var packetsOutsideWindow = 0
+    /// The first and last timestamps of the packets delivered.
+    public private(set) var firstTimestamp: UInt64?
+    public private(set) var lastTimestamp: UInt64 = 0
+    /// ``packetsRead`` for other threads (progress), updated every 4,096 packets and at the end.
+    private let publishedPackets = Atomic<Int>(0)
+    public var packetsReadSoFar: Int { publishedPackets.load(ordering: .relaxed) }
 
     @inline(never)
     func nextSlowPath(_ status: Int32) throws(CaptureError) -> NextPacket {
         switch status {
         case 0: return .timeout
-        case -2: return .end
+        case -2:
+            // A compressed file that ended inside a frame ends early, not cleanly.
+            if let failure = decompressor?.finish() {
+                throw CaptureError(.read, source: source, message: failure.description, packetIndex: packetsRead + 1)
+            }
+            return .end
         default:
-            throw CaptureError(.read, source: source, message: Self.describeReadFailure(Libpcap.geterr(handle)), packetIndex: packetsRead + 1)
+            let text = Self.describeReadFailure(Libpcap.geterr(handle))
+            if let failure = stopDecompressor() {
+                throw CaptureError(.read, source: source, message: failure.description, packetIndex: packetsRead + 1)
+            }
+            throw CaptureError(.read, source: source, message: text, packetIndex: packetsRead + 1)
         }
     }
 

@@ -1,8 +1,62 @@
 import Capture
+import Foundation
 import Decode
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// What became of each capture file an analysis read, in reading order;
+/// the file being read now, for progress.
+public final class FileAccounts: @unchecked Sendable {
+    public private(set) var list: [CaptureFileAccount] = []
+    private let lock = NSLock()
+    private var reading: PcapHandle?
+
+    public init() {}
+
+    /// A file that could not be opened.
+    func unreadable(_ path: String, _ error: CaptureError) {
+        var account = CaptureFileAccount(path: path)
+        account.outcome = .unreadable(error.message)
+        lock.withLock { list.append(account) }
+    }
+
+    /// A file skipped whole by the time window.
+    public func skipped(_ path: String) {
+        var account = CaptureFileAccount(path: path)
+        account.outcome = .skippedByWindow
+        lock.withLock { list.append(account) }
+    }
+
+    /// The handle being read now (progress asks it how far it is).
+    func began(_ handle: PcapHandle) { lock.withLock { reading = handle } }
+
+    /// A file read to its end or to a fault.
+    func record(_ handle: PcapHandle, error: CaptureError?, decodeErrors: UInt64) {
+        var account = CaptureFileAccount(path: handle.source)
+        account.packets = handle.packetsRead - handle.packetsOutsideWindow
+        account.outsideWindow = handle.packetsOutsideWindow
+        account.first = handle.firstTimestamp
+        account.last = handle.firstTimestamp == nil ? nil : handle.lastTimestamp
+        account.decodeErrors = decodeErrors
+        account.compression = handle.compression?.rawValue
+        if let error { account.outcome = .truncated(error.message) }
+        lock.withLock {
+            list.append(account)
+            reading = nil
+        }
+    }
+
+    /// Bytes of the current file read so far and packets read in it (any thread).
+    public var current: (bytes: Int, packets: Int) {
+        lock.withLock { reading.map { ($0.fileBytesRead, $0.packetsReadSoFar) } ?? (0, 0) }
+    }
+
+    /// Marks the files read in another place than given.
+    public func markReordered(_ paths: Set<String>) {
+        lock.withLock { for i in list.indices where paths.contains(list[i].path) { list[i].reordered = true } }
+    }
+}
 
 /// Reads capture files through a ``Pipeline``.
 public struct OfflineAnalysis {
@@ -22,19 +76,34 @@ public struct OfflineAnalysis {
     /// - Returns: the capture error, if the file could not be (fully) read.
     public func run(path: String) -> CaptureError? {
         let handle: PcapHandle
-        switch Self.open(path, filter: filter) {
+        switch Self.open(path, filter: filter, window: window) {
         case .success(let h): handle = h
-        case .failure(let error): return error
+        case .failure(let error):
+            accounts?.unreadable(path, error)
+            return error
         }
-        return run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
-                   readAhead: readAhead && Self.isRegularFile(path) && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+        let before = pipeline.statistics.decodeErrors
+        // A compressed file is decompressed on a thread of its own already: no read-ahead thread besides.
+        let error = run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
+                        readAhead: readAhead && Self.isRegularFile(path) && handle.compression == nil && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+        accounts?.record(handle, error: error, decodeErrors: pipeline.statistics.decodeErrors - before)
+        return error
     }
 
-    /// Opens a capture file (`-`: standard input) with the `--bpf` filter.
-    static func open(_ path: String, filter: String?) -> Result<PcapHandle, CaptureError> {
+    /// Only packets from the first through the second timestamp (nanoseconds) are analysed (--since, --until).
+    public var window: (start: UInt64, end: UInt64)?
+    /// The name of the one link all the files are, read as one continuous
+    /// capture (a rotated set); nil: each file is a link of its own.
+    public var link: String?
+    /// What became of each file read, appended as they are read (nil: not kept).
+    public var accounts: FileAccounts?
+
+    /// Opens a capture file (`-`: standard input) with the `--bpf` filter and the time window.
+    static func open(_ path: String, filter: String?, window: (start: UInt64, end: UInt64)? = nil) -> Result<PcapHandle, CaptureError> {
         do throws(CaptureError) {
             let handle = try PcapHandle.openOffline(path)
             if let filter { try handle.setFilter(filter) }
+            if let window { handle.setWindow(start: window.start, end: window.end) }
             return .success(handle)
         } catch {
             return .failure(error)
@@ -86,10 +155,17 @@ public struct OfflineAnalysis {
         guard let link = LinkLayer(handle.linkType) else {
             return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
         }
-        // Each file is a link of its own for the rules that judge a link (5003).
-        pipeline.beginLink(linkName)
+        accounts?.began(handle)
+        // The rules that judge a link (5003) judge the one link of all the files
+        // (``link``, ended by ``Pipeline/finish(flushOutputs:)``), or each file on its own.
+        let continuous = self.link
+        if let continuous {
+            if pipeline.linkName != continuous { pipeline.beginLink(continuous) }
+        } else {
+            pipeline.beginLink(linkName)
+        }
         pipeline.evidence?.linkType = handle.linkType.rawValue
-        defer { pipeline.endLink() }
+        defer { if continuous == nil { pipeline.endLink() } }
         if let observe = packetObserver {
             do throws(CaptureError) {
                 while !StopSignals.requested {

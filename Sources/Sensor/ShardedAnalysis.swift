@@ -87,22 +87,42 @@ public final class ShardedAnalysis: @unchecked Sendable {
 
     /// Analyses one capture file as ``OfflineAnalysis/run(path:)`` does.
     public func run(path: String) -> CaptureError? {
-        switch OfflineAnalysis.open(path, filter: filter) {
-        case .success(let handle): return run(handle: handle, link: path.split(separator: "/").last.map(String.init) ?? path)
-        case .failure(let error): return error
+        switch OfflineAnalysis.open(path, filter: filter, window: window) {
+        case .success(let handle):
+            let before = statistics.decodeErrors
+            accounts?.began(handle)
+            let error = run(handle: handle, link: path.split(separator: "/").last.map(String.init) ?? path)
+            accounts?.record(handle, error: error, decodeErrors: statistics.decodeErrors - before)
+            return error
+        case .failure(let error):
+            accounts?.unreadable(path, error)
+            return error
         }
     }
+
+    /// Only packets from the first through the second timestamp (nanoseconds) are analysed (--since, --until).
+    public var window: (start: UInt64, end: UInt64)?
+    /// What became of each file read (nil: not kept).
+    public var accounts: FileAccounts?
+    /// The name of the one link all the files are (nil: each file is a link of its own).
+    public var link: String?
+    private var linkOpen = false
 
     /// Analyses an open capture; `link` names it for the rules that judge a link.
     public func run(handle: PcapHandle, link linkName: String) -> CaptureError? {
         guard let link = LinkLayer(handle.linkType) else {
             return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
         }
-        for w in workers { w.beginLink(linkName) }
+        if let continuous = self.link {
+            if !linkOpen { for w in workers { w.beginLink(continuous) } }
+            linkOpen = true
+        } else {
+            for w in workers { w.beginLink(linkName) }
+        }
         let error = readShared(handle, link: link)
-        // Every packet is processed: merge the rest, then judge the link as a whole.
+        // Every packet is processed: merge the rest, then judge the link as a whole (at the end, for one continuous link).
         mergeAll()
-        endLink(linkName)
+        if self.link == nil { endLink(linkName) }
         // A read interrupted by SIGINT/SIGTERM is a stop, not a broken capture.
         return StopSignals.requested ? nil : error
     }
@@ -277,6 +297,10 @@ public final class ShardedAnalysis: @unchecked Sendable {
 
     /// End of input: inspectors report what is pending, and the sinks are flushed.
     public func finish() {
+        if let link, linkOpen {
+            endLink(link)
+            linkOpen = false
+        }
         // One position for all: what the workers report now is merged in ``Detection/precedes(_:_:)`` order.
         for w in workers {
             w.sequence = Int.max / 2

@@ -17,7 +17,9 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Analyse pcap/pcapng files and print alerts.",
         discussion: """
-        Reads each capture in turn (use - for standard input), decodes VLAN/QinQ \
+        Reads each capture in turn (use - for standard input; folders are walked \
+        recursively and their captures recognised by their first bytes; gzip, \
+        zstd, xz and lz4 files are decompressed as they are read), decodes VLAN/QinQ \
         stacks, MPLS, VXLAN, Geneve, GRE/ERSPAN and IP-in-IP tunnels, sorts every \
         flow into the zones of the configuration and reports the rules it breaks. \
         Flows carry over from one file to the next, as for a rotated capture; \
@@ -33,10 +35,13 @@ struct AnalyzeCommand: ParsableCommand {
           zonewarden analyze -c config/example.yaml Captures/example-site.pcap
           zonewarden analyze -c site.yaml --format eve -o eve.json --summary day1/*.pcap
           zonewarden analyze -c site.yaml --syslog relp://10.0.9.5:2514 audit.pcapng
+          zonewarden analyze -c site.yaml --since 2026-11-01 --until 2026-11-08 --summary /srv/mirror/
         """
     )
 
     @OptionGroup var alertOptions: AlertOptions
+
+    @OptionGroup var archiveOptions: ArchiveOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit with status 1 if an alert of this severity or higher was raised: critical, high, medium or low.", valueName: "SEVERITY"))
     var failOn: Severity?
@@ -55,11 +60,11 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input.", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files, compressed or not, or folders of them; - reads standard input.", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
-        if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if captures.isEmpty { throw ValidationError("give at least one capture file or folder (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if let syslogTimeout, !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
         if let workers, !(1...maximumWorkers).contains(workers) { throw ValidationError("--workers must be 1-\(maximumWorkers), not \(workers)") }
@@ -108,19 +113,29 @@ struct AnalyzeCommand: ParsableCommand {
             analysis.pipeline?.attachEvidence(evidence, packetsPerFlow: evidenceSetting.packetsPerFlow, memoryBytes: evidenceSetting.memoryMegabytes << 20)
         }
         var failed = 0
-        // Files are one capture read in time order, whatever order they were given in.
-        let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
-        if reordered {
-            writeError("zonewarden: reading the captures in the order of their first packets: \(ordered.joined(separator: ", "))")
-        }
-        for path in ordered {
-            if let error = analysis.run(path: path) {
+        // Files and folders are one capture read in time order, whatever order they were given in.
+        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts)
+        analysis.window = archiveOptions.window
+        analysis.accounts = accounts
+        analysis.link = continuousLinkName(captures, archive)
+        meter?.start()
+        defer { meter?.stop() }
+        for file in archive.files {
+            if file.outsideWindow {
+                accounts.skipped(file.path)
+                meter?.fileDone(bytes: 0, packets: 0)
+                continue
+            }
+            let error = analysis.run(path: file.path)
+            meter?.fileDone(bytes: file.size, packets: accounts.list.last?.packets ?? 0)
+            if let error {
                 failed += 1
                 alerts.flush()
                 writeError(error.description)
             }
             if StopSignals.requested { break }
         }
+        meter?.stop()
         analysis.finish()
         // Every evidence file written before the summary counts them.
         evidence?.stop()
@@ -140,7 +155,8 @@ struct AnalyzeCommand: ParsableCommand {
                    unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
         }
         if summary {
-            writeError(analysis.summary(files: captures.count, failedFiles: failed))
+            writeError(analysis.summary(files: archive.files.count, failedFiles: failed))
+            writeError(fileAccounting(accounts.list))
             if let evidence, let recorder = analysis.pipeline?.evidence { writeError(evidenceSummary(evidence, recorder.statistics)) }
         }
         for warning in analysis.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
@@ -197,7 +213,7 @@ var defaultWorkers: Int { max(1, min(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1, m
 
 /// `analyze`'s analysis: one pipeline, or several workers (`--workers`).
 final class Analysis {
-    private let single: OfflineAnalysis?
+    private var single: OfflineAnalysis?
     private let sharded: ShardedAnalysis?
     private let rules: [(RuleMetadata, Severity)]
 
@@ -227,6 +243,30 @@ final class Analysis {
     }
 
     func run(path: String) -> CaptureError? { single?.run(path: path) ?? sharded?.run(path: path) }
+    /// Only packets from the first through the second timestamp (--since, --until).
+    var window: (start: UInt64, end: UInt64)? {
+        get { single?.window ?? sharded?.window }
+        set {
+            single?.window = newValue
+            sharded?.window = newValue
+        }
+    }
+    /// The one link the inputs are.
+    var link: String? {
+        get { single?.link ?? sharded?.link }
+        set {
+            single?.link = newValue
+            sharded?.link = newValue
+        }
+    }
+    /// What became of each file.
+    var accounts: FileAccounts? {
+        get { single?.accounts ?? sharded?.accounts }
+        set {
+            single?.accounts = newValue
+            sharded?.accounts = newValue
+        }
+    }
     func finish() {
         single?.pipeline.finish()
         sharded?.finish()
@@ -344,4 +384,34 @@ func isStream(_ path: String) -> Bool {
     guard stat(path, &info) == 0 else { return false }
     let type = info.st_mode & S_IFMT
     return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
+}
+
+/// The summary's lines per capture file: packets, first and last packet,
+/// decode errors, and what else became of it.
+func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
+    let skipped = accounts.filter { $0.outcome == .skippedByWindow }.count
+    let faulty = accounts.filter { if case .read = $0.outcome { return false }; return $0.outcome != .skippedByWindow }.count
+    var lines = ["  files: \(accounts.count - skipped - faulty) read" + (skipped > 0 ? ", \(skipped) outside the time window (not read)" : "")
+                 + (faulty > 0 ? ", \(faulty) truncated or unreadable" : "")]
+    for a in accounts {
+        var line = "    \(a.path)" + (a.compression.map { " (\($0))" } ?? "") + ": "
+        switch a.outcome {
+        case .skippedByWindow:
+            lines.append(line + "outside the time window, not read")
+            continue
+        case .unreadable(let message):
+            lines.append(line + "unreadable: \(message)")
+            continue
+        case .read, .truncated:
+            break
+        }
+        line += "\(a.packets) packets"
+        if let first = a.first, let last = a.last { line += ", \(Timestamp.rfc3339(first)) to \(Timestamp.rfc3339(last))" }
+        line += ", \(a.decodeErrors) decode errors"
+        if a.outsideWindow > 0 { line += ", \(a.outsideWindow) outside the time window" }
+        if a.reordered { line += ", read out of the given order" }
+        if case .truncated(let message) = a.outcome { line += "; truncated: \(message)" }
+        lines.append(line)
+    }
+    return lines.joined(separator: "\n")
 }

@@ -57,7 +57,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the packets of every finding as a pcap file in this directory (as analyze --evidence; secrets masked) and link them from the report's Evidence section (relative to the report's file, so the two can be moved together).", valueName: "DIR"))
     var evidence: String?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input (with --merge: JSON reports).", valueName: "PCAP"))
+    @OptionGroup var archiveOptions: ArchiveOptions
+
+    @Argument(help: ArgumentHelp("pcap or pcapng files, compressed or not, or folders of them (read as one capture in time order); - reads standard input (with --merge: JSON reports).", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
@@ -104,13 +106,27 @@ struct ReportCommand: ParsableCommand {
             pipeline.attachEvidence(directory, packetsPerFlow: e.packetsPerFlow, memoryBytes: e.memoryMegabytes << 20)
         }
         collector.outputPath = output
-        let analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
+        var analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
-        for path in captures {
+        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts)
+        analysis.window = archiveOptions.window
+        analysis.accounts = accounts
+        analysis.link = continuousLinkName(captures, archive)
+        meter?.start()
+        defer { meter?.stop() }
+        for file in archive.files {
+            let path = file.path
             let name = path == "-" ? "standard input" : path
             collector.addCapture(name)
+            if file.outsideWindow {
+                meter?.fileDone(bytes: 0, packets: 0)
+                collector.addCoverage(CaptureCoverage(name: name, sha256: FileDigest.sha256(file: path), packets: 0, first: 0, last: 0,
+                                                      error: "outside the time window (--since/--until), not read"))
+                continue
+            }
             let before = pipeline.statistics.packets
             let error = analysis.run(path: path)
+            meter?.fileDone(bytes: file.size, packets: Int(pipeline.statistics.packets - before))
             if let error {
                 failed += 1
                 writeError(error.description)
@@ -118,11 +134,13 @@ struct ReportCommand: ParsableCommand {
             // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.
             // A file that could not be opened had no packets: its span is none (not the last file's).
             let packets = pipeline.statistics.packets - before
-            let first = packets == 0 ? 0 : pipeline.linkFirstTimestamp
+            let account = accounts.list.last
+            let first = packets == 0 ? 0 : account?.first ?? 0
             collector.addCoverage(CaptureCoverage(name: name, sha256: path == "-" ? nil : FileDigest.sha256(file: path),
                                                   packets: packets, first: first,
-                                                  last: first == 0 ? 0 : pipeline.lastTimestamp, error: error?.description))
+                                                  last: first == 0 ? 0 : account?.last ?? 0, error: error?.description))
         }
+        meter?.stop()
         pipeline.finish()
         evidenceDirectory?.stop()
         pipeline.flows.removeAll()

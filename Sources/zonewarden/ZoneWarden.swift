@@ -1,6 +1,7 @@
 import CBuildInfo
 import ArgumentParser
 import Capture
+import Sensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,8 +63,12 @@ let zoneWardenVersion = "0.1.0"
 
 /// Writes one line to standard error.
 func writeError(_ line: String) {
-    var text = line
-    if !text.hasSuffix("\n") { text += "\n" }
+    // A status line on the terminal is cleared first; the meter redraws it.
+    writeRaw((ProgressMeter.isLineShown ? "\r\u{1B}[K" : "") + (line.hasSuffix("\n") ? line : line + "\n"))
+}
+
+/// Writes text to standard error as it is (a status line redrawn in place).
+func writeRaw(_ text: String) {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {

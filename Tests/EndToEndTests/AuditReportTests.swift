@@ -70,13 +70,14 @@ struct AuditReportTests {
         #expect(span["first"] == "2026-11-26T14:00:00.000000Z" && span["last"] == "2026-11-27T14:00:00.005000Z")
         let coverage = r["coverage"] as! [String: Any]
         let files = coverage["captures"] as! [[String: Any]]
-        #expect(files.map { $0["packets"] as? Int } == [6, 40])
-        #expect(files[0]["first"] as? String == "2026-11-27T14:00:00.000000Z")
+        // Listed in reading order: the order of their first packets.
+        #expect(files.map { $0["packets"] as? Int } == [40, 6])
+        #expect(files[1]["first"] as? String == "2026-11-27T14:00:00.000000Z")
         let sums = dir.appendingPathComponent("sums").path
         let sum = try ChildProcess("/usr/bin/sha256sum", [later, repoPath(Self.config)], outputPath: sums)
         #expect(sum.wait(seconds: 30) == 0)
         let expected = try String(contentsOfFile: sums, encoding: .utf8).split(separator: "\n").map { String($0.prefix(64)) }
-        #expect(files[0]["sha256"] as? String == expected[0] && coverage["config_sha256"] as? String == expected[1])
+        #expect(files[1]["sha256"] as? String == expected[0] && coverage["config_sha256"] as? String == expected[1])
         #expect((coverage["sensor"] as? String)?.hasPrefix("zonewarden ") == true)
     }
 

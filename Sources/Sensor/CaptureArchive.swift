@@ -1,0 +1,141 @@
+import Capture
+import Foundation
+
+/// The inputs of `analyze` and `report` as one capture: files and folders
+/// (walked recursively), captures recognised by their first bytes (pcap,
+/// pcapng, or gzip/zstd/xz/lz4 holding one), read in the order of their
+/// first packets, with a time window that skips whole files.
+public struct CaptureArchive {
+    /// One capture file and what is known of it before it is read.
+    public struct File: Sendable {
+        public let path: String
+        /// Bytes on disk (compressed bytes for a compressed file); 0 for a stream.
+        public let size: Int64
+        /// The timestamp of its first packet (nil: it has none, or it cannot be read).
+        public let first: UInt64?
+        /// Skipped by --since/--until without being read.
+        public var outsideWindow = false
+    }
+
+    /// The files in reading order.
+    public private(set) var files: [File] = []
+    /// Folders' files that are not captures, skipped: per folder given, how many.
+    public private(set) var skipped: [(folder: String, count: Int)] = []
+    /// Whether the reading order differs from the order the files were given (or found) in.
+    public private(set) var reordered = false
+
+    /// Expands folders, recognises captures and orders the files by their first
+    /// packets. Files named on the command line are taken whatever they hold
+    /// (reading says what is wrong with them); a folder's files only when they
+    /// start like a capture. Streams (`-`, FIFOs) cannot be looked into: with
+    /// one among the inputs the order given is kept.
+    public static func gather(_ inputs: [String]) -> CaptureArchive {
+        var archive = CaptureArchive()
+        var paths: [String] = []
+        for input in inputs {
+            var isFolder: ObjCBool = false
+            if input != "-", FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
+                let (found, notCaptures) = capturesIn(folder: input)
+                paths += found
+                if notCaptures > 0 { archive.skipped.append((input, notCaptures)) }
+            } else {
+                paths.append(input)
+            }
+        }
+        let streams = paths.contains { !isRegularFile($0) }
+        var files: [(index: Int, file: File)] = []
+        for (i, path) in paths.enumerated() {
+            var first: UInt64?
+            if !streams, paths.count > 1, let handle = try? PcapHandle.openOffline(path), case .packet(let p)? = try? handle.next() {
+                first = p.timestamp
+            }
+            files.append((i, File(path: path, size: fileSize(path), first: first)))
+        }
+        if !streams {
+            // Unreadable files (no first packet) as if at time 0, so their errors come first; ties keep the given order.
+            files.sort { ($0.file.first ?? 0, $0.index) < ($1.file.first ?? 0, $1.index) }
+        }
+        archive.files = files.map(\.file)
+        archive.reordered = files.map(\.index) != Array(paths.indices)
+        return archive
+    }
+
+    /// Marks the files that lie wholly outside `[start, end]`: one whose first
+    /// packet comes after `end`, and one whose successor begins at or before
+    /// `start` (a rotated file ends where the next begins). The packets of the
+    /// others are filtered one by one as they are read.
+    public mutating func applyWindow(start: UInt64, end: UInt64) {
+        for i in files.indices {
+            guard let first = files[i].first else { continue }
+            if first > end { files[i].outsideWindow = true; continue }
+            if i + 1 < files.count, let next = files[i + 1].first, next <= start { files[i].outsideWindow = true }
+        }
+    }
+
+    /// The bytes of the files that will be read (for progress).
+    public var bytesToRead: Int64 { files.filter { !$0.outsideWindow }.reduce(0) { $0 + $1.size } }
+
+    /// A folder's captures, in name order at every level, and how many files are not captures.
+    static func capturesIn(folder: String) -> ([String], Int) {
+        var found: [String] = []
+        var notCaptures = 0
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return ([], 0) }
+        var relative: [String] = []
+        while let entry = walker.nextObject() as? String { relative.append(entry) }
+        for entry in relative.sorted() {
+            let path = folder.hasSuffix("/") ? folder + entry : folder + "/" + entry
+            guard isRegularFile(path) else { continue }
+            if looksLikeCapture(path) { found.append(path) } else { notCaptures += 1 }
+        }
+        return (found, notCaptures)
+    }
+
+    /// Whether a file starts like a pcap or pcapng file, or a compressed file (which may hold one).
+    static func looksLikeCapture(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let prefix = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
+        guard prefix.count >= 4 else { return false }
+        let pcapMagics: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D],
+                                     [0x0A, 0x0D, 0x0D, 0x0A]]
+        return pcapMagics.contains { prefix.starts(with: $0) } || CaptureCompression.recognise(prefix) != nil
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        guard path != "-" else { return false }
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return 0 }
+        return Int64(info.st_size)
+    }
+}
+
+/// What became of one capture file: for `--summary` and the report's coverage.
+public struct CaptureFileAccount: Sendable {
+    public var path: String
+    public var packets = 0
+    public var first: UInt64?
+    public var last: UInt64?
+    public var decodeErrors: UInt64 = 0
+    /// Packets passed over because they lie outside --since/--until.
+    public var outsideWindow = 0
+    public var compression: String?
+    public enum Outcome: Sendable, Equatable {
+        case read
+        /// Wholly outside the time window: not read.
+        case skippedByWindow
+        /// Read up to a fault (a truncated or corrupt file): the message.
+        case truncated(String)
+        /// Could not be opened or read at all: the message.
+        case unreadable(String)
+    }
+    public var outcome: Outcome = .read
+    /// Read in another place than given (the order of first packets).
+    public var reordered = false
+
+    public init(path: String) { self.path = path }
+}

@@ -1,0 +1,119 @@
+import Alerting
+import ArgumentParser
+import Foundation
+import Sensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A moment as --since and --until take it: RFC 3339
+/// (`2026-11-01T00:00:00Z`, `2026-11-01` for midnight UTC) or relative to now
+/// (`-7d`, `-36h`, `-90m`, `-30s`).
+struct Moment: ExpressibleByArgument {
+    let nanoseconds: UInt64
+
+    init?(argument: String) {
+        if let relative = Self.relative(argument, now: Date()) {
+            nanoseconds = relative
+        } else if let t = Timestamp.parseRFC3339(argument) ?? Timestamp.parseRFC3339(argument + "T00:00:00Z") {
+            nanoseconds = t
+        } else {
+            return nil
+        }
+    }
+
+    static func relative(_ text: String, now: Date) -> UInt64? {
+        guard text.hasPrefix("-"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()), amount >= 0 else { return nil }
+        let seconds: Double
+        switch unit {
+        case "d": seconds = amount * 86_400
+        case "h": seconds = amount * 3_600
+        case "m": seconds = amount * 60
+        case "s": seconds = amount
+        default: return nil
+        }
+        let at = now.timeIntervalSince1970 - seconds
+        return at > 0 ? UInt64(at * 1e9) : 0
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// The options that make many captures one: the time window and the status line.
+struct ArchiveOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m). Files that end before it are not read.", valueName: "TIME"))
+    var since: Moment?
+
+    @Option(help: ArgumentHelp("Analyse only packets up to this moment (as --since). Files that begin after it are not read.", valueName: "TIME"))
+    var until: Moment?
+
+    @Flag(help: "Show progress even when standard error is not a terminal: one line every --progress-interval seconds (on a terminal a status line is shown anyway).")
+    var progress = false
+
+    @Option(name: .customLong("progress-interval"), help: ArgumentHelp("Seconds between progress lines when standard error is not a terminal (default 10).", valueName: "SECONDS"))
+    var progressInterval: Double = 10
+
+    @Flag(help: "No status line, even on a terminal.")
+    var quiet = false
+
+    func validate() throws {
+        if let since, let until, since.nanoseconds > until.nanoseconds { throw ValidationError("--since must not be after --until") }
+        if !(0.5...3600).contains(progressInterval) { throw ValidationError("--progress-interval must be 0.5-3600 seconds") }
+        if progress && quiet { throw ValidationError("--progress and --quiet contradict each other") }
+    }
+
+    /// The window in nanoseconds, nil when neither bound is given.
+    var window: (start: UInt64, end: UInt64)? {
+        since == nil && until == nil ? nil : (since?.nanoseconds ?? 0, until?.nanoseconds ?? .max)
+    }
+
+    /// Whether a status line is shown, and whether it is redrawn in place.
+    var meter: (show: Bool, terminal: Bool) {
+        let terminal = isatty(2) == 1
+        if quiet { return (false, false) }
+        return (terminal || progress, terminal)
+    }
+}
+
+/// The name of the one link the inputs are read as, for the rules that judge
+/// a link (5003): the one input's own name (a file's or a folder's), else the
+/// first file's in reading order and how many more (the same whatever order
+/// the files were named in).
+func continuousLinkName(_ inputs: [String], _ archive: CaptureArchive) -> String {
+    func name(_ path: String) -> String {
+        path == "-" ? "standard input" : (path.split(separator: "/").last.map(String.init) ?? path)
+    }
+    if inputs.count == 1 { return name(inputs[0]) }
+    guard let first = archive.files.first else { return name(inputs[0]) }
+    return "\(name(first.path)) and \(archive.files.count - 1) more"
+}
+
+/// The inputs as one capture (folders walked, files in time order, the time
+/// window applied), said on standard error where that differs from what was
+/// given; the accounts the analysis fills; the status line, if one is shown
+/// (started by the caller, stopped by ``ProgressMeter/stop()``, idempotent).
+/// No capture at all is exit status 3.
+func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertStage) throws -> (CaptureArchive, FileAccounts, ProgressMeter?) {
+    var archive = CaptureArchive.gather(captures)
+    for (folder, count) in archive.skipped {
+        writeError("zonewarden: \(folder): \(count) file\(count == 1 ? "" : "s") that \(count == 1 ? "is" : "are") not a capture skipped")
+    }
+    if archive.files.isEmpty {
+        writeError("zonewarden: no capture files in \(captures.joined(separator: ", "))")
+        throw ExitCode(ExitStatus.captureUnreadable)
+    }
+    if archive.reordered {
+        let paths = archive.files.map(\.path)
+        writeError("zonewarden: reading the captures in the order of their first packets"
+                   + (paths.count <= 12 ? ": " + paths.joined(separator: ", ") : " (\(paths.count) files)"))
+    }
+    if let window = options.window { archive.applyWindow(start: window.start, end: window.end) }
+    let accounts = FileAccounts()
+    let settings = options.meter
+    guard settings.show else { return (archive, accounts, nil) }
+    let meter = ProgressMeter(totalFiles: archive.files.count, totalBytes: archive.bytesToRead, accounts: accounts,
+                              alerts: { [alerts] in alerts.alertsWritten }, terminal: settings.terminal,
+                              interval: options.progressInterval, write: { writeRaw($0) })
+    meter.onTerminal = settings.terminal
+    return (archive, accounts, meter)
+}

@@ -1,0 +1,127 @@
+import CaptureBuilder
+import Foundation
+import Testing
+import TestSupport
+
+/// A month of captures in one command: rotated sets made by the real tools
+/// (editcap, tcpdump -C), compressed by the real gzip, zstd, xz and lz4, in
+/// nested folders with files that are not captures, read as one capture.
+@Suite("Archives of captures", .serialized,
+       .enabled(if: ["/usr/bin/editcap", "/usr/bin/tcpdump", "/usr/bin/gzip", "/usr/bin/zstd", "/usr/bin/xz", "/usr/bin/lz4"]
+                    .allSatisfy { FileManager.default.isExecutableFile(atPath: $0) },
+                "needs editcap (tshark), tcpdump, gzip, zstd, xz and lz4 (scripts/setup installs them)"))
+struct ArchiveTests {
+    let directory = temporaryDirectory()
+    /// The capture the archives are cut from: many flows that span the cuts, alerts from many hosts.
+    let whole: String
+
+    init() throws {
+        whole = directory.appendingPathComponent("whole.pcap").path
+        _ = try BenchmarkCapture.write(path: whole, packets: 40_000, flows: 2_000, seed: 11, mix: .alerts)
+    }
+
+    @discardableResult
+    func bash(_ command: String) throws -> ProcessResult {
+        let r = try runProgram("/bin/bash", ["-c", "set -e; cd '\(directory.path)'; " + command])
+        #expect(r.status == 0, "\(command): \(r.stderr)")
+        return r
+    }
+
+    /// What identifies an alert whatever file it came from: the rule, the moment, the endpoints.
+    func alerts(_ eve: String) -> [String] {
+        eve.split(separator: "\n").compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let alert = object["alert"] as? [String: Any] else { return nil }
+            return ["\(alert["signature_id"] ?? "")", "\(object["timestamp"] ?? "")", "\(object["src_ip"] ?? "")", "\(object["src_port"] ?? "")",
+                    "\(object["dest_ip"] ?? "")", "\(object["dest_port"] ?? "")"].joined(separator: " ")
+        }.sorted()
+    }
+
+    func analyze(_ inputs: [String], _ extra: [String] = []) throws -> ProcessResult {
+        try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "--workers", "1"] + extra + inputs)
+    }
+
+    /// A rotated, compressed, nested archive gives the alerts of the one plain
+    /// file, read as one folder or as its files named in any order.
+    @Test func archiveEqualsThePlainFile() throws {
+        try bash("""
+            mkdir -p month/day1 month/day2/late
+            editcap -c 5000 whole.pcap month/day1/cut.pcap
+            cd month/day1 && ls cut_* | head -4 | xargs -n1 gzip && ls cut_*.pcap | head -1 | xargs -n1 zstd -q --rm \
+              && ls cut_*.pcap | head -1 | xargs -n1 xz && ls cut_*.pcap | head -1 | xargs -n1 lz4 -q -m --rm
+            mv $(ls cut_* | tail -2) ../day2/late/ && cd ..
+            echo "rotation notes" > README.txt && cp /etc/hostname day2/not-a-capture.bin
+            """)
+        let single = try analyze([whole])
+        #expect(single.status == 0)
+        let expected = alerts(single.stdout)
+        #expect(expected.count > 100, "the capture gives alerts to compare: \(expected.count)")
+
+        let folder = try analyze([directory.appendingPathComponent("month").path], ["--summary"])
+        #expect(folder.status == 0, "\(folder.stderr)")
+        #expect(alerts(folder.stdout) == expected, "\(alerts(folder.stdout).count) alerts from the archive, \(expected.count) from the file")
+        #expect(folder.stderr.contains("month: 2 files that are not a capture skipped"), "\(folder.stderr)")
+        #expect(folder.stderr.contains("(gzip): ") && folder.stderr.contains("(zstd): ") && folder.stderr.contains("(xz): ") && folder.stderr.contains("(lz4): "),
+                "every compression named in the per-file lines: \(folder.stderr)")
+        #expect(folder.stderr.contains("  files: 8 read"), "\(folder.stderr)")
+
+        // The same files named one by one, in reverse order: read in time order all the same.
+        let files = try bash("find month -type f -name 'cut_*' | sort -r").stdoutLines.map { directory.appendingPathComponent($0).path }
+        #expect(files.count == 8)
+        let named = try analyze(files)
+        #expect(named.status == 0 && alerts(named.stdout) == expected, "\(named.stderr)")
+        #expect(named.stderr.contains("reading the captures in the order of their first packets"))
+    }
+
+    /// tcpdump's size rotation (-C) read back as a folder: the same alerts.
+    @Test func tcpdumpRotation() throws {
+        try bash("mkdir rot && tcpdump -Z root -r whole.pcap -w rot/trace -C 1 2>/dev/null")
+        let count = try bash("ls rot | wc -l").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(count) ?? 0) >= 3, "tcpdump -C 1 made \(count) files")
+        let expected = alerts(try analyze([whole]).stdout)
+        let rotated = try analyze([directory.appendingPathComponent("rot").path])
+        #expect(rotated.status == 0 && alerts(rotated.stdout) == expected, "\(rotated.stderr)")
+    }
+
+    /// --since/--until: only alerts inside the window; files wholly outside are not read.
+    @Test func timeWindow() throws {
+        try bash("mkdir cuts && editcap -c 4000 whole.pcap cuts/part.pcap")
+        let all = try analyze([whole])
+        let times = alerts(all.stdout).map { $0.split(separator: " ")[1] }.sorted()
+        try #require(times.count > 10)
+        let since = String(times[times.count / 3]), until = String(times[2 * times.count / 3])
+        let windowed = try analyze([directory.appendingPathComponent("cuts").path], ["--since", since, "--until", until, "--summary"])
+        #expect(windowed.status == 0, "\(windowed.stderr)")
+        let inside = alerts(windowed.stdout).map { String($0.split(separator: " ")[1]) }
+        #expect(!inside.isEmpty && inside.allSatisfy { $0 >= since && $0 <= until }, "alerts outside \(since)...\(until)")
+        #expect(windowed.stderr.contains("outside the time window (not read)"), "\(windowed.stderr)")
+        let bad = try analyze([whole], ["--since", "yesterday-ish"])
+        #expect(bad.status == 2 && bad.stderrLines.count == 1, "\(bad.stderr)")
+    }
+
+    /// A truncated compressed file: its readable part's alerts are written, then one line and exit status 3.
+    @Test func truncatedCompressedFile() throws {
+        try bash("zstd -q -c whole.pcap > whole.pcap.zst && head -c $(( $(stat -c %s whole.pcap.zst) / 2 )) whole.pcap.zst > half.pcap.zst")
+        let r = try analyze([directory.appendingPathComponent("half.pcap.zst").path])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderrLines.count == 1 && r.stderr.contains("half.pcap.zst: packet ") && r.stderr.contains("the zstd data ends early"), "\(r.stderr)")
+        #expect(alerts(r.stdout).count > 10, "the alerts of the readable half are written")
+        let plain = try analyze([directory.appendingPathComponent("whole.pcap.zst").path])
+        let expected = alerts(try analyze([whole]).stdout)
+        #expect(plain.status == 0 && alerts(plain.stdout) == expected)
+    }
+
+    /// --progress into a log: status lines on standard error, none on standard output.
+    @Test func progressLines() throws {
+        let r = try analyze([whole, whole + ".missing"], ["--progress", "--progress-interval", "0.5"])
+        #expect(r.status == 3)
+        #expect(!r.stdout.contains("files,") && r.stdout.contains("\"event_type\":\"alert\""))
+        // The last line says where it ended: both files, all bytes, the alerts.
+        let last = r.stderrLines.last { $0.contains(" files, ") } ?? ""
+        #expect(last.hasPrefix("zonewarden: 2/2 files, ") && last.contains("(100%)") && last.contains(" alerts, "), "\(r.stderr)")
+        let quiet = try analyze([whole], ["--quiet"])
+        #expect(!quiet.stderr.contains("files,"))
+        let both = try analyze([whole], ["--progress", "--quiet"])
+        #expect(both.status == 2)
+    }
+}
