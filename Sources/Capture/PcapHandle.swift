@@ -291,6 +291,7 @@ public final class PcapHandle {
     ///
     /// The corresponding C function is `pcap_next_ex`.
     public func next() throws(CaptureError) -> NextPacket {
+        if _slowPath(held != nil) { return .packet(deliverHeld()) }
         while true {
             let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
             if _fastPath(status == 1) {
@@ -300,10 +301,17 @@ public final class PcapHandle {
                 let seconds = UInt64(truncatingIfNeeded: header.ts.tv_sec)
                 let fraction = UInt64(truncatingIfNeeded: header.ts.tv_usec) &* fractionScale
                 let timestamp = seconds &* 1_000_000_000 &+ fraction
-                // --since/--until: packets outside the window are read, counted and passed over.
-                if _slowPath(timestamp < windowStart || timestamp > windowEnd) {
-                    packetsOutsideWindow &+= 1
-                    continue
+                // --since/--until: packets outside the window are read, counted and passed over;
+                // one after ``pauseAfter`` is held back and the file pauses (another file's turn).
+                if _slowPath(timestamp < windowStart || timestamp > upperBound) {
+                    if timestamp < windowStart || timestamp > windowEnd {
+                        packetsOutsideWindow &+= 1
+                        continue
+                    }
+                    held = CapturedPacket(timestamp: timestamp, capturedLength: Int(header.caplen), wireLength: Int(header.len),
+                                          bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen)))
+                    isPaused = true
+                    return .end
                 }
                 if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
                 lastTimestamp = timestamp
@@ -325,6 +333,32 @@ public final class PcapHandle {
     public func setWindow(start: UInt64, end: UInt64) {
         windowStart = start
         windowEnd = end
+        upperBound = min(windowEnd, pauseAfter)
+    }
+
+    /// Ends the reading early, before the first packet stamped after this
+    /// moment (nanoseconds): ``next()`` says `.end`, ``isPaused`` is set, and
+    /// the packet is kept for the next call. Reading files that overlap in time
+    /// merges them: each pauses where the next one begins.
+    public var pauseAfter: UInt64 = .max {
+        didSet { upperBound = min(windowEnd, pauseAfter) }
+    }
+    /// Whether the last `.end` was a pause (``pauseAfter``), not the end of the file.
+    public private(set) var isPaused = false
+    /// Reading goes on after a pause: the held packet comes first.
+    public func resume() { isPaused = false }
+    /// The packet read when the file paused, delivered by the next ``next()``.
+    private var held: CapturedPacket?
+    /// min(windowEnd, pauseAfter): one comparison on the fast path.
+    private var upperBound: UInt64 = .max
+
+    private func deliverHeld() -> CapturedPacket {
+        let packet = held!
+        held = nil
+        isPaused = false
+        if firstTimestamp == nil { firstTimestamp = packet.timestamp }
+        lastTimestamp = packet.timestamp
+        return packet
     }
     private var windowStart: UInt64 = 0
     private var windowEnd: UInt64 = .max

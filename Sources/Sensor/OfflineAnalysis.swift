@@ -82,12 +82,99 @@ public struct OfflineAnalysis {
             accounts?.unreadable(path, error)
             return error
         }
+        // Files that overlap in time: each pauses where the next begins, and the overlap is merged packet by packet.
+        handle.pauseAfter = nextFileStart ?? .max
+        if !overlapping.handles.isEmpty { return merge(overlapping.handles + [handle], pauseAt: nextFileStart ?? .max) }
         let before = pipeline.statistics.decodeErrors
         // A compressed file is decompressed on a thread of its own already: no read-ahead thread besides.
         let error = run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
                         readAhead: readAhead && Self.isRegularFile(path) && handle.compression == nil && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+        if error == nil && handle.isPaused {
+            // It goes on after the next file begins: read on with it.
+            overlapping.handles = [handle]
+            overlapping.decodeErrors[ObjectIdentifier(handle)] = pipeline.statistics.decodeErrors - before
+            return nil
+        }
         accounts?.record(handle, error: error, decodeErrors: pipeline.statistics.decodeErrors - before)
         return error
+    }
+
+    /// When the next file's first packet comes (set before each ``run(path:)``;
+    /// nil: there is none, or it is not known).
+    public var nextFileStart: UInt64?
+
+    /// Files still open because they go on past the next file's start.
+    final class Overlapping {
+        var handles: [PcapHandle] = []
+        var decodeErrors: [ObjectIdentifier: UInt64] = [:]
+    }
+    private let overlapping = Overlapping()
+
+    /// Reads open files in the order of their packets' timestamps (the one
+    /// with the earliest next packet first), until each ends or pauses at the
+    /// next file's start. Slower than one file's read-ahead, and only where
+    /// files overlap. Returns the first error.
+    private func merge(_ handles: [PcapHandle], pauseAt: UInt64) -> CaptureError? {
+        var current: [CapturedPacket?] = []
+        var firstError: CaptureError?
+        var errors = handles.map { overlapping.decodeErrors[ObjectIdentifier($0)] ?? 0 }
+        let links = handles.map { LinkLayer($0.linkType) }
+        func advance(_ i: Int) -> CapturedPacket? {
+            let h = handles[i]
+            do throws(CaptureError) {
+                while true {
+                    switch try h.next() {
+                    case .packet(let p): return p
+                    case .timeout: continue
+                    case .end:
+                        if !h.isPaused { accounts?.record(h, error: nil, decodeErrors: errors[i]) }
+                        return nil
+                    }
+                }
+            } catch {
+                accounts?.record(h, error: error, decodeErrors: errors[i])
+                if firstError == nil { firstError = error }
+                return nil
+            }
+        }
+        for (i, h) in handles.enumerated() {
+            h.pauseAfter = pauseAt
+            h.resume()
+            guard links[i] != nil else {
+                let error = CaptureError(.unsupportedLinkType, source: h.source, message: LinkLayer.unsupportedMessage(h.linkType))
+                accounts?.record(h, error: error, decodeErrors: 0)
+                if firstError == nil { firstError = error }
+                current.append(nil)
+                continue
+            }
+            accounts?.began(h)
+            current.append(advance(i))
+        }
+        if let continuous = link, pipeline.linkName != continuous { pipeline.beginLink(continuous) }
+        while !StopSignals.requested {
+            var earliest = -1
+            for i in current.indices {
+                if let p = current[i], earliest < 0 || p.timestamp < current[earliest]!.timestamp { earliest = i }
+            }
+            guard earliest >= 0, let packet = current[earliest], let linkLayer = links[earliest] else { break }
+            let before = pipeline.statistics.decodeErrors
+            pipeline.process(packet, link: linkLayer)
+            errors[earliest] += pipeline.statistics.decodeErrors - before
+            current[earliest] = advance(earliest)
+        }
+        overlapping.handles = handles.enumerated().filter { current[$0.offset] == nil && $0.element.isPaused }.map(\.element)
+        overlapping.decodeErrors = [:]
+        for (i, h) in handles.enumerated() where h.isPaused { overlapping.decodeErrors[ObjectIdentifier(h)] = errors[i] }
+        return firstError
+    }
+
+    /// The end of the input: files still paused (when the files after them
+    /// were not read) are read to their ends. Returns the first error.
+    public func finishOverlapping() -> CaptureError? {
+        guard !overlapping.handles.isEmpty else { return nil }
+        let handles = overlapping.handles
+        overlapping.handles = []
+        return merge(handles, pauseAt: .max)
     }
 
     /// Only packets from the first through the second timestamp (nanoseconds) are analysed (--since, --until).

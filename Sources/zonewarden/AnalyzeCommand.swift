@@ -120,12 +120,15 @@ struct AnalyzeCommand: ParsableCommand {
         analysis.link = continuousLinkName(captures, archive)
         meter?.start()
         defer { meter?.stop() }
-        for file in archive.files {
+        // Where the next file read begins: a file that goes on past it is merged with it.
+        let nextStarts = archive.files.indices.map { i in archive.files[(i + 1)...].first { !$0.outsideWindow }?.first }
+        for (index, file) in archive.files.enumerated() {
             if file.outsideWindow {
                 accounts.skipped(file.path)
                 meter?.fileDone(bytes: 0, packets: 0)
                 continue
             }
+            analysis.nextFileStart = nextStarts[index]
             let error = analysis.run(path: file.path)
             meter?.fileDone(bytes: file.size, packets: accounts.list.last?.packets ?? 0)
             if let error {
@@ -134,6 +137,10 @@ struct AnalyzeCommand: ParsableCommand {
                 writeError(error.description)
             }
             if StopSignals.requested { break }
+        }
+        if let error = analysis.finishOverlapping() {
+            failed += 1
+            writeError(error.description)
         }
         meter?.stop()
         analysis.finish()
@@ -251,6 +258,12 @@ final class Analysis {
             sharded?.window = newValue
         }
     }
+    /// When the next file begins (files that overlap are merged; one worker only).
+    var nextFileStart: UInt64? {
+        get { single?.nextFileStart }
+        set { single?.nextFileStart = newValue }
+    }
+    func finishOverlapping() -> CaptureError? { single?.finishOverlapping() }
     /// The one link the inputs are.
     var link: String? {
         get { single?.link ?? sharded?.link }

@@ -114,31 +114,45 @@ struct ReportCommand: ParsableCommand {
         analysis.link = continuousLinkName(captures, archive)
         meter?.start()
         defer { meter?.stop() }
-        for file in archive.files {
-            let path = file.path
-            let name = path == "-" ? "standard input" : path
-            collector.addCapture(name)
+        // Where the next file read begins: a file that goes on past it is merged with it.
+        let nextStarts = archive.files.indices.map { i in archive.files[(i + 1)...].first { !$0.outsideWindow }?.first }
+        var errors: [String: String] = [:]
+        for (index, file) in archive.files.enumerated() {
+            collector.addCapture(file.path == "-" ? "standard input" : file.path)
             if file.outsideWindow {
                 meter?.fileDone(bytes: 0, packets: 0)
-                collector.addCoverage(CaptureCoverage(name: name, sha256: FileDigest.sha256(file: path), packets: 0, first: 0, last: 0,
-                                                      error: "outside the time window (--since/--until), not read"))
                 continue
             }
             let before = pipeline.statistics.packets
-            let error = analysis.run(path: path)
+            analysis.nextFileStart = nextStarts[index]
+            let error = analysis.run(path: file.path)
             meter?.fileDone(bytes: file.size, packets: Int(pipeline.statistics.packets - before))
             if let error {
                 failed += 1
+                errors[error.source] = error.description
                 writeError(error.description)
             }
-            // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.
-            // A file that could not be opened had no packets: its span is none (not the last file's).
-            let packets = pipeline.statistics.packets - before
-            let account = accounts.list.last
+        }
+        if let error = analysis.finishOverlapping() {
+            failed += 1
+            errors[error.source] = error.description
+            writeError(error.description)
+        }
+        // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.
+        // A file that could not be opened had no packets: its span is none (not the last file's).
+        for file in archive.files {
+            let path = file.path, name = path == "-" ? "standard input" : path
+            let sha = path == "-" ? nil : FileDigest.sha256(file: path)
+            if file.outsideWindow {
+                collector.addCoverage(CaptureCoverage(name: name, sha256: sha, packets: 0, first: 0, last: 0,
+                                                      error: "outside the time window (--since/--until), not read"))
+                continue
+            }
+            let account = accounts.list.first { $0.path == path }
+            let packets = UInt64(account?.packets ?? 0)
             let first = packets == 0 ? 0 : account?.first ?? 0
-            collector.addCoverage(CaptureCoverage(name: name, sha256: path == "-" ? nil : FileDigest.sha256(file: path),
-                                                  packets: packets, first: first,
-                                                  last: first == 0 ? 0 : account?.last ?? 0, error: error?.description))
+            collector.addCoverage(CaptureCoverage(name: name, sha256: sha, packets: packets, first: first,
+                                                  last: first == 0 ? 0 : account?.last ?? 0, error: errors[path]))
         }
         meter?.stop()
         pipeline.finish()

@@ -83,6 +83,21 @@ struct ArchiveTests {
         #expect(rotated.status == 0 && alerts(rotated.stdout) == expected, "\(rotated.stderr)")
     }
 
+    /// Two captures of the same hours (split by frame length, as two sensors
+    /// or a badly merged rotation would leave them): merged packet by packet,
+    /// they give the alerts of the one file, whichever is named first.
+    @Test func overlappingFilesAreMerged() throws {
+        try bash("tcpdump -r whole.pcap -w long.pcap 'len > 200' 2>/dev/null && tcpdump -r whole.pcap -w short.pcap 'len <= 200' 2>/dev/null")
+        let expected = alerts(try analyze([whole]).stdout)
+        let long = directory.appendingPathComponent("long.pcap").path, short = directory.appendingPathComponent("short.pcap").path
+        for order in [[long, short], [short, long]] {
+            let merged = try analyze(order, ["--summary"])
+            #expect(merged.status == 0, "\(merged.stderr)")
+            #expect(alerts(merged.stdout) == expected, "\(alerts(merged.stdout).count) alerts merged, \(expected.count) from the file")
+            #expect(merged.stderr.contains("  files: 2 read"), "\(merged.stderr)")
+        }
+    }
+
     /// --since/--until: only alerts inside the window; files wholly outside are not read.
     @Test func timeWindow() throws {
         try bash("mkdir cuts && editcap -c 4000 whole.pcap cuts/part.pcap")
