@@ -88,6 +88,12 @@ public struct CaptureCoverage: Sendable, Equatable {
     public var error: String?
     /// The sensor that read it (a merged site report lists every sensor's); nil: this report's own.
     public var sensor: String?
+    /// More on how it was read: its compression, decode errors, packets
+    /// outside the time window, read out of the given order (nil: nothing to say).
+    public var details: String?
+
+    /// What the "read" column says: the error, or the whole file, and the details.
+    public var readText: String { (error ?? "whole file") + (details.map { "; \($0)" } ?? "") }
 
     public init(name: String, sha256: String?, packets: UInt64, first: UInt64, last: UInt64, error: String? = nil, sensor: String? = nil) {
         self.sensor = sensor

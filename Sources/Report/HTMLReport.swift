@@ -166,7 +166,7 @@ enum HTMLReport {
         h += "<table id=\"captures\"><tr><th>sensor</th><th>capture</th><th>sha256</th><th>packets</th><th>first packet</th><th>last packet</th><th>read</th></tr>\n"
         for f in r.coverage {
             h += "<tr><td>\(escape(f.sensor ?? r.sensorName))</td><td>\(escape(f.name))</td><td><code class=\"hash\">\(f.sha256 ?? "-")</code></td><td class=\"n\">\(f.packets)</td>"
-                + "<td>\(f.first == 0 ? "-" : escape(ReportText.time(f.first)))</td><td>\(f.last == 0 ? "-" : escape(ReportText.time(f.last)))</td><td>\(escape(f.error ?? "whole file"))</td></tr>\n"
+                + "<td>\(f.first == 0 ? "-" : escape(ReportText.time(f.first)))</td><td>\(f.last == 0 ? "-" : escape(ReportText.time(f.last)))</td><td>\(escape(f.readText))</td></tr>\n"
         }
         return h + "</table>\n"
     }

@@ -28,7 +28,7 @@ enum JSONReport {
             + "\"segments\": [" + r.segments.top(64).map { "{\"segment\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ") + "], \"captures\": ["
             + r.coverage.map { f in
                 "{\"file\": \(s(f.name)), \"sensor\": \(s(f.sensor ?? r.sensorName)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "
-                    + "\"first\": \(f.first == 0 ? "null" : s(ReportText.time(f.first))), \"last\": \(f.last == 0 ? "null" : s(ReportText.time(f.last))), \"error\": \(f.error.map(s) ?? "null")}"
+                    + "\"first\": \(f.first == 0 ? "null" : s(ReportText.time(f.first))), \"last\": \(f.last == 0 ? "null" : s(ReportText.time(f.last))), \"error\": \(f.error.map(s) ?? "null"), \"details\": \(f.details.map(s) ?? "null")}"
             }.joined(separator: ", ") + "]},\n"
         j += "  \"totals\": {\"flows\": \(r.flows), \"packets\": \(r.packets), \"bytes\": \(r.bytes)},\n"
         j += "  \"zones\": [" + r.zoneNames.indices.dropFirst().map { "{\"name\": \(s(r.zoneNames[$0])), \"role\": \(s(r.zoneRoles[$0]))}" }.joined(separator: ", ") + "],\n"

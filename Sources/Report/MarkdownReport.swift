@@ -117,7 +117,7 @@ enum MarkdownReport {
         if !r.coverage.isEmpty {
             md += "| sensor | capture | sha256 | packets | first packet | last packet | read |\n|---|---|---|---:|---|---|---|\n"
             for f in r.coverage {
-                md += "| \(c(f.sensor ?? r.sensorName)) | \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.error ?? "whole file")) |\n"
+                md += "| \(c(f.sensor ?? r.sensorName)) | \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.readText)) |\n"
             }
         }
         return md

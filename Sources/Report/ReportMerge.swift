@@ -163,8 +163,10 @@ public enum ReportMerge {
         for s in coverage["segments"] as? [[String: Any]] ?? [] { r.segments.add(s["segment"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
         let files = coverage["captures"] as? [[String: Any]] ?? []
         r.coverage = files.map {
-            CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),
-                            first: time($0["first"]), last: time($0["last"]), error: $0["error"] as? String, sensor: $0["sensor"] as? String ?? r.sensorName)
+            var file = CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),
+                                       first: time($0["first"]), last: time($0["last"]), error: $0["error"] as? String, sensor: $0["sensor"] as? String ?? r.sensorName)
+            file.details = $0["details"] as? String
+            return file
         }
         if r.coverage.isEmpty {
             // A live sensor's report: its interfaces, with the report's span.

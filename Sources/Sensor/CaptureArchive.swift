@@ -15,6 +15,8 @@ public struct CaptureArchive {
         public let first: UInt64?
         /// Skipped by --since/--until without being read.
         public var outsideWindow = false
+        /// Read in another place than it was given (or found) in.
+        public var outOfOrder = false
     }
 
     /// The files in reading order.
@@ -55,20 +57,22 @@ public struct CaptureArchive {
             // Unreadable files (no first packet) as if at time 0, so their errors come first; ties keep the given order.
             files.sort { ($0.file.first ?? 0, $0.index) < ($1.file.first ?? 0, $1.index) }
         }
-        archive.files = files.map(\.file)
+        archive.files = files.enumerated().map { position, entry in
+            var file = entry.file
+            file.outOfOrder = entry.index != position
+            return file
+        }
         archive.reordered = files.map(\.index) != Array(paths.indices)
         return archive
     }
 
-    /// Marks the files that lie wholly outside `[start, end]`: one whose first
-    /// packet comes after `end`, and one whose successor begins at or before
-    /// `start` (a rotated file ends where the next begins). The packets of the
-    /// others are filtered one by one as they are read.
+    /// Marks the files that begin after `end`: they are not opened again.
+    /// The others are read and their packets outside `[start, end]` passed
+    /// over without being decoded (a file's end is known only by reading it,
+    /// and a file that overlaps the next may go on past `start`).
     public mutating func applyWindow(start: UInt64, end: UInt64) {
         for i in files.indices {
-            guard let first = files[i].first else { continue }
-            if first > end { files[i].outsideWindow = true; continue }
-            if i + 1 < files.count, let next = files[i + 1].first, next <= start { files[i].outsideWindow = true }
+            if let first = files[i].first, first > end { files[i].outsideWindow = true }
         }
     }
 
@@ -90,15 +94,23 @@ public struct CaptureArchive {
         return (found, notCaptures)
     }
 
-    /// Whether a file starts like a pcap or pcapng file, or a compressed file (which may hold one).
+    /// Whether a file starts like a pcap or pcapng file, or is a compressed
+    /// file whose content does (a compressed log beside the captures does not).
     static func looksLikeCapture(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         let prefix = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
         guard prefix.count >= 4 else { return false }
-        let pcapMagics: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D],
-                                     [0x0A, 0x0D, 0x0D, 0x0A]]
-        return pcapMagics.contains { prefix.starts(with: $0) } || CaptureCompression.recognise(prefix) != nil
+        if let compression = CaptureCompression.recognise(prefix) {
+            return compression.decompressedPrefix(path: path, count: 4).map(startsLikeCapture) ?? false
+        }
+        return startsLikeCapture(prefix)
+    }
+
+    static func startsLikeCapture(_ prefix: [UInt8]) -> Bool {
+        let magics: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D],
+                                 [0x0A, 0x0D, 0x0D, 0x0A]]
+        return magics.contains { prefix.starts(with: $0) }
     }
 
     static func isRegularFile(_ path: String) -> Bool {

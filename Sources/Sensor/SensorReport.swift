@@ -36,7 +36,7 @@ public enum SensorReport {
             if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (acknowledged by the collector's kernel shortly before it went away)" }
             if o.undelivered > 0 { line += ", \(o.undelivered) undelivered at stop" }
             if o.reopenFailures > 0 { line += ", \(o.reopenFailures) failed reopen\(o.reopenFailures == 1 ? "" : "s")" }
-            if o.refusedSessions > 0 { line += ", \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused (the collector's certificate)" }
+            if o.refusedSessions > 0 { line += ", \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused (certificate check)" }
             if o.failing, let e = o.lastError { line += "; failing: \(e)" }
             lines.append(line)
         }

@@ -54,13 +54,13 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("syslog-timeout"), help: ArgumentHelp("Seconds to wait at the end for the collectors to take (and, over RELP, acknowledge) every alert (default \(Int(defaultSyslogTimeout)); without this option, a collector that could never be reached is given up after \(Int(unreachableSyslogTimeout)) s).", valueName: "SECONDS"))
     var syslogTimeout: Double?
 
-    @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end.")
+    @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end, then a line per capture file (packets, first and last packet, decode errors, what else became of it).")
     var summary = false
 
     @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files, compressed or not, or folders of them; - reads standard input.", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (uncompressed: pipe it through zcat).", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
@@ -121,6 +121,7 @@ struct AnalyzeCommand: ParsableCommand {
         meter?.start()
         defer { meter?.stop() }
         // Where the next file read begins: a file that goes on past it is merged with it.
+        var saidOverlap = false
         let nextStarts = archive.files.indices.map { i in archive.files[(i + 1)...].first { !$0.outsideWindow }?.first }
         for (index, file) in archive.files.enumerated() {
             if file.outsideWindow {
@@ -130,6 +131,11 @@ struct AnalyzeCommand: ParsableCommand {
             }
             analysis.nextFileStart = nextStarts[index]
             let error = analysis.run(path: file.path)
+            // Several workers read files one after the other: say so when two overlap in time.
+            if threads > 1, !saidOverlap, let next = nextStarts[index], let last = accounts.list.last?.last, last > next {
+                saidOverlap = true
+                writeError("zonewarden: note: \(file.path) goes on past the start of the next file; with --workers \(threads) files are read one after the other, --workers 1 merges them packet by packet")
+            }
             meter?.fileDone(bytes: file.size, packets: accounts.list.last?.packets ?? 0)
             if let error {
                 failed += 1
@@ -142,6 +148,7 @@ struct AnalyzeCommand: ParsableCommand {
             failed += 1
             writeError(error.description)
         }
+        accounts.markReordered(Set(archive.files.filter(\.outOfOrder).map(\.path)))
         meter?.stop()
         analysis.finish()
         // Every evidence file written before the summary counts them.

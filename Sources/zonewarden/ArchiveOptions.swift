@@ -41,10 +41,13 @@ struct Moment: ExpressibleByArgument {
 
 /// The options that make many captures one: the time window and the status line.
 struct ArchiveOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m). Files that end before it are not read.", valueName: "TIME"))
+    // .unconditional: a relative moment starts with "-" (--since -7d).
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, 2026-11-01T01:00:00+01:00, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m, -30s). Packets before it are passed over without being decoded.", valueName: "TIME"))
     var since: Moment?
 
-    @Option(help: ArgumentHelp("Analyse only packets up to this moment (as --since). Files that begin after it are not read.", valueName: "TIME"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Analyse only packets up to this moment (as --since). Files that begin after it are not read at all.", valueName: "TIME"))
     var until: Moment?
 
     @Flag(help: "Show progress even when standard error is not a terminal: one line every --progress-interval seconds (on a terminal a status line is shown anyway).")
@@ -67,11 +70,13 @@ struct ArchiveOptions: ParsableArguments {
         since == nil && until == nil ? nil : (since?.nanoseconds ?? 0, until?.nanoseconds ?? .max)
     }
 
-    /// Whether a status line is shown, and whether it is redrawn in place.
+    /// Whether a status line is shown, and whether it is redrawn in place:
+    /// on its own on a terminal only when standard output (alerts, a report)
+    /// does not go to the same terminal, where the two would mix.
     var meter: (show: Bool, terminal: Bool) {
         let terminal = isatty(2) == 1
         if quiet { return (false, false) }
-        return (terminal || progress, terminal)
+        return (progress || (terminal && isatty(1) == 0), terminal)
     }
 }
 

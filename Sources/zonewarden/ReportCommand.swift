@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files, compressed or not, or folders of them (read as one capture in time order); - reads standard input (with --merge: JSON reports).", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them, read as one capture in time order; - reads standard input, uncompressed (with --merge: JSON reports).", valueName: "PCAP"))
     var captures: [String]
 
     func validate() throws {
@@ -68,7 +68,7 @@ struct ReportCommand: ParsableCommand {
             if config != nil || bpf != nil || evidence != nil { throw ValidationError("--merge reads reports, not captures: -c, --bpf and --evidence do not apply") }
             return
         }
-        if captures.isEmpty { throw ValidationError("give at least one capture file (or - for standard input)") }
+        if captures.isEmpty { throw ValidationError("give at least one capture file or folder (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
     }
 
@@ -151,8 +151,15 @@ struct ReportCommand: ParsableCommand {
             let account = accounts.list.first { $0.path == path }
             let packets = UInt64(account?.packets ?? 0)
             let first = packets == 0 ? 0 : account?.first ?? 0
-            collector.addCoverage(CaptureCoverage(name: name, sha256: sha, packets: packets, first: first,
-                                                  last: first == 0 ? 0 : account?.last ?? 0, error: errors[path]))
+            var coverage = CaptureCoverage(name: name, sha256: sha, packets: packets, first: first,
+                                           last: first == 0 ? 0 : account?.last ?? 0, error: errors[path])
+            var details: [String] = []
+            if let compression = account?.compression { details.append(compression) }
+            if let n = account?.decodeErrors, n > 0 { details.append("\(n) decode error\(n == 1 ? "" : "s")") }
+            if let n = account?.outsideWindow, n > 0 { details.append("\(n) packets outside the time window") }
+            if file.outOfOrder { details.append("read out of the given order") }
+            coverage.details = details.isEmpty ? nil : details.joined(separator: ", ")
+            collector.addCoverage(coverage)
         }
         meter?.stop()
         pipeline.finish()

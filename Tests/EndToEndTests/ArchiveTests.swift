@@ -51,6 +51,7 @@ struct ArchiveTests {
               && ls cut_*.pcap | head -1 | xargs -n1 xz && ls cut_*.pcap | head -1 | xargs -n1 lz4 -q -m --rm
             mv $(ls cut_* | tail -2) ../day2/late/ && cd ..
             echo "rotation notes" > README.txt && cp /etc/hostname day2/not-a-capture.bin
+            seq 1 2000 | gzip > day2/syslog.1.gz
             """)
         let single = try analyze([whole])
         #expect(single.status == 0)
@@ -60,7 +61,7 @@ struct ArchiveTests {
         let folder = try analyze([directory.appendingPathComponent("month").path], ["--summary"])
         #expect(folder.status == 0, "\(folder.stderr)")
         #expect(alerts(folder.stdout) == expected, "\(alerts(folder.stdout).count) alerts from the archive, \(expected.count) from the file")
-        #expect(folder.stderr.contains("month: 2 files that are not a capture skipped"), "\(folder.stderr)")
+        #expect(folder.stderr.contains("month: 3 files that are not a capture skipped"), "a compressed log is no capture: \(folder.stderr)")
         #expect(folder.stderr.contains("(gzip): ") && folder.stderr.contains("(zstd): ") && folder.stderr.contains("(xz): ") && folder.stderr.contains("(lz4): "),
                 "every compression named in the per-file lines: \(folder.stderr)")
         #expect(folder.stderr.contains("  files: 8 read"), "\(folder.stderr)")
@@ -110,8 +111,21 @@ struct ArchiveTests {
         let inside = alerts(windowed.stdout).map { String($0.split(separator: " ")[1]) }
         #expect(!inside.isEmpty && inside.allSatisfy { $0 >= since && $0 <= until }, "alerts outside \(since)...\(until)")
         #expect(windowed.stderr.contains("outside the time window (not read)"), "\(windowed.stderr)")
+        // The same moments with an offset, and a relative window reaching back past the capture.
+        let offset = try analyze([whole], ["--since", Self.shifted(since), "--until", Self.shifted(until)])
+        #expect(alerts(offset.stdout) == alerts(windowed.stdout), "\(offset.stderr)")
+        let relative = try analyze([whole], ["--since", "-36500d", "--until", "-1s"])
+        #expect(relative.status == 0 && alerts(relative.stdout) == alerts(all.stdout), "\(relative.stderr)")
+        let future = try analyze([whole], ["--since", "-1d"])
+        #expect(future.status == 0 && alerts(future.stdout).isEmpty, "a capture of 2026-11 holds nothing of the last day")
         let bad = try analyze([whole], ["--since", "yesterday-ish"])
         #expect(bad.status == 2 && bad.stderrLines.count == 1, "\(bad.stderr)")
+    }
+
+    /// An EVE timestamp (`2026-11-26T14:00:00.000178+0000`) written with a +01:00 offset: the same moment.
+    static func shifted(_ eve: String) -> String {
+        let hour = Int(eve.dropFirst(11).prefix(2))! + 1
+        return String(eve.prefix(11)) + String(format: "%02d", hour) + String(eve.dropFirst(13).dropLast(5)) + "+01:00"
     }
 
     /// A truncated compressed file: its readable part's alerts are written, then one line and exit status 3.

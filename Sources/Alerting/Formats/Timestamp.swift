@@ -57,8 +57,15 @@ public enum Timestamp {
             guard digits > 0 else { return nil }
             for _ in digits..<9 where digits < 9 { nanos *= 10 }
         }
-        let rest = String(decoding: b[i...], as: UTF8.self)
-        guard rest == "Z" || rest == "+00:00" || rest == "+0000" else { return nil }
+        // The offset: Z, or ±HH:MM (±HHMM too); the moment is counted in UTC.
+        let rest = Array(b[i...])
+        var offset = 0
+        if rest != [0x5A] && rest != [0x7A] {
+            let colon = rest.count == 6
+            guard (rest.count == 6 && rest[3] == 0x3A) || rest.count == 5, rest[0] == 0x2B || rest[0] == 0x2D,
+                  let hours = number(i + 1, 2), let minutes = number(i + (colon ? 4 : 3), 2), hours < 24, minutes < 60 else { return nil }
+            offset = (rest[0] == 0x2D ? -1 : 1) * (hours * 3600 + minutes * 60)
+        }
         // Days from the civil date (Howard Hinnant's algorithm).
         let y = month <= 2 ? year - 1 : year
         let era = y / 400
@@ -66,7 +73,8 @@ public enum Timestamp {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
-        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset
+        guard seconds >= 0 else { return nil }
         return UInt64(seconds) * 1_000_000_000 + UInt64(nanos)
     }
 

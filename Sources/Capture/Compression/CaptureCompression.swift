@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The compressions a capture file may come in, recognised by their magic
 /// (not their name) and read through the system's libraries. One case per
 /// format; its decoder is in a file of its own (`GzipStream.swift`, ...).
@@ -17,6 +21,28 @@ public enum CaptureCompression: String, CaseIterable, Sendable {
     /// The compression whose magic `prefix` starts with, if any.
     public static func recognise(_ prefix: some Collection<UInt8>) -> CaptureCompression? {
         allCases.first { prefix.starts(with: $0.magic) }
+    }
+
+    /// The first `count` bytes the compressed file at `path` holds (fewer if
+    /// it holds fewer; nil if it cannot be read or is not this format): to
+    /// tell a compressed capture from a compressed log in a folder.
+    public func decompressedPrefix(path: String, count: Int) -> [UInt8]? {
+        guard case .success(let decoder) = makeDecoder(), let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var input = [UInt8](repeating: 0, count: 64 * 1024)
+        var output: [UInt8] = []
+        while output.count < count {
+            let n = input.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n == 0 { break }
+            let result = input.withUnsafeBytes { buffer in
+                decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[..<n])) { piece in
+                    output.append(contentsOf: piece.prefix(count - output.count))
+                    return output.count < count
+                }
+            }
+            if case .failure = result { return nil }
+        }
+        return output
     }
 
     /// A fresh decoder of this format.
