@@ -526,4 +526,51 @@ extension LiveSensorTests {
         #expect(Set(findings).count == findings.count, "\(findings)")
         #expect(text().contains("findings seen on several interfaces: "), "\(text())")
     }
+
+    /// A mirror port recorded the ways operators do: `tcpdump -G 1 -z gzip`
+    /// (hourly files in real life, seconds here) and `dumpcap -b duration:1`
+    /// (a pcapng ring), beside one plain `tcpdump -w` of the same interface.
+    /// Each rotated set, read as a folder, gives the alerts of the plain file.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/dumpcap") && FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump")))
+    func rotatedCapturesFromTcpdumpAndDumpcap() throws {
+        let lab = try NetworkLab(hosts: [("guest", "192.168.100.10/22")])
+        defer { lab.tearDown() }
+        let d = lab.directory
+        for folder in ["tcpdump", "dumpcap"] { try FileManager.default.createDirectory(atPath: "\(d)/\(folder)", withIntermediateDirectories: true) }
+        let port = lab.replayCaptureInterface
+        let captures = [
+            try lab.spawn(in: lab.switchNamespace, ["/usr/bin/tcpdump", "-Z", "root", "-i", port, "-w", "\(d)/single.pcap"]),
+            try lab.spawn(in: lab.switchNamespace, ["/usr/bin/tcpdump", "-Z", "root", "-i", port, "-G", "1", "-z", "gzip", "-w", "\(d)/tcpdump/trace-%s.pcap"]),
+            try lab.spawn(in: lab.switchNamespace, ["/usr/bin/dumpcap", "-q", "-i", port, "-b", "duration:1", "-w", "\(d)/dumpcap/ring.pcapng"]),
+        ]
+        Thread.sleep(forTimeInterval: 2)  // the three are listening
+        let capture = repositoryRoot.appendingPathComponent("Captures/cleartext-admin-login.pcap").path
+        let status = try lab.execute(in: lab.switchNamespace, ["/usr/bin/tcpreplay", "-q", "--pps", "80", "-i", lab.replayInterface, capture], timeout: 60)
+        #expect(status == 0, "tcpreplay failed")
+        Thread.sleep(forTimeInterval: 1.5)
+        for c in captures { c.stop(seconds: 10) }
+        // tcpdump -z runs gzip on each finished file in the background.
+        _ = waitFor(10) { ((try? FileManager.default.contentsOfDirectory(atPath: "\(d)/tcpdump")) ?? []).filter { !$0.hasSuffix(".gz") }.count <= 1 }
+
+        func alerts(_ inputs: [String]) throws -> (keys: [String], stderr: String) {
+            let out = "\(d)/alerts.json", err = "\(d)/alerts.err"
+            let binary = productsDirectory.appendingPathComponent("zonewarden").path
+            let p = try ChildProcess("/usr/bin/bash", ["-c", "'\(binary)' analyze --workers 1 -c '\(repositoryRoot.path)/config/example.yaml' --format eve --summary "
+                + inputs.map { "'\($0)'" }.joined(separator: " ") + " > '\(out)' 2> '\(err)'"])
+            #expect(p.wait(seconds: 60) == 0, "\((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
+            let keys = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line -> String? in
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let a = o["alert"] as? [String: Any] else { return nil }
+                return "\(a["signature_id"] ?? "") \(o["timestamp"] ?? "") \(o["src_ip"] ?? "") \(o["src_port"] ?? "") \(o["dest_ip"] ?? "") \(o["dest_port"] ?? "")"
+            }.sorted()
+            return (keys, (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        }
+        let single = try alerts(["\(d)/single.pcap"])
+        #expect(single.keys.count >= 5, "the replay gives alerts: \(single.keys.count) \(single.stderr)")
+        for folder in ["tcpdump", "dumpcap"] {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(d)/\(folder)")) ?? []
+            #expect(files.count >= 3, "\(folder) rotated into \(files)")
+            let rotated = try alerts(["\(d)/\(folder)"])
+            #expect(rotated.keys == single.keys, "\(folder): \(rotated.keys.count) alerts, the plain file \(single.keys.count); \(rotated.stderr)")
+        }
+    }
 }
