@@ -43,7 +43,7 @@ struct Moment: ExpressibleByArgument {
 struct ArchiveOptions: ParsableArguments {
     // .unconditional: a relative moment starts with "-" (--since -7d).
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, 2026-11-01T01:00:00+01:00, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m, -30s). Packets before it are passed over without being decoded.", valueName: "TIME"))
+            help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, 2026-11-01T01:00:00+01:00, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m, -30s). Plain pcap files that end before it are not read; other packets before it are passed over without being decoded.", valueName: "TIME"))
     var since: Moment?
 
     @Option(parsing: .unconditional,

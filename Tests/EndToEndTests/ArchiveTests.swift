@@ -101,13 +101,16 @@ struct ArchiveTests {
 
     /// --since/--until: only alerts inside the window; files wholly outside are not read.
     @Test func timeWindow() throws {
-        try bash("mkdir cuts && editcap -c 4000 whole.pcap cuts/part.pcap")
+        try bash("mkdir cuts && editcap -F pcap -c 4000 whole.pcap cuts/part.pcap")
         let all = try analyze([whole])
         let times = alerts(all.stdout).map { $0.split(separator: " ")[1] }.sorted()
         try #require(times.count > 10)
         let since = String(times[times.count / 3]), until = String(times[2 * times.count / 3])
         let windowed = try analyze([directory.appendingPathComponent("cuts").path], ["--since", since, "--until", until, "--summary"])
         #expect(windowed.status == 0, "\(windowed.stderr)")
+        // Plain files before --since and after --until are not read at all: on both sides.
+        let notRead = windowed.stderrLines.filter { $0.hasSuffix(": outside the time window, not read") }.map { $0.split(separator: "/").last ?? "" }
+        #expect(notRead.contains { $0.hasPrefix("part_00000") } && notRead.contains { $0.hasPrefix("part_00009") }, "\(windowed.stderr)")
         let inside = alerts(windowed.stdout).map { String($0.split(separator: " ")[1]) }
         #expect(!inside.isEmpty && inside.allSatisfy { $0 >= since && $0 <= until }, "alerts outside \(since)...\(until)")
         #expect(windowed.stderr.contains("outside the time window (not read)"), "\(windowed.stderr)")
@@ -138,6 +141,23 @@ struct ArchiveTests {
         let plain = try analyze([directory.appendingPathComponent("whole.pcap.zst").path])
         let expected = alerts(try analyze([whole]).stdout)
         #expect(plain.status == 0 && alerts(plain.stdout) == expected)
+    }
+
+    /// Corrupt compressed files: the alerts before the damage, one line naming the file, exit status 3.
+    @Test(arguments: ["gzip", "zstd", "xz", "lz4"])
+    func corruptCompressedFile(compressor: String) throws {
+        let name = "corrupt-\(compressor).pcap"
+        try bash("""
+            cp whole.pcap \(name) && \(compressor) -q -f \(compressor == "lz4" ? "-m " : "")\(name)
+            f=$(ls \(name).* | head -1)
+            size=$(stat -c %s $f)
+            printf '\\xff\\x00\\xff\\x00\\xff\\x00\\xff\\x00' | dd of=$f bs=1 seek=$((size / 2)) conv=notrunc status=none
+            """)
+        let file = try bash("ls \(name).*").stdoutLines.first.map { directory.appendingPathComponent($0).path } ?? ""
+        let r = try analyze([file])
+        #expect(r.status == 3, "\(compressor): \(r.stderr)")
+        #expect(r.stderrLines.count == 1 && r.stderr.hasPrefix(file + ": ") && !r.stderr.contains("\u{0}"), "\(compressor): \(r.stderr)")
+        #expect(alerts(r.stdout).count > 10, "\(compressor): the alerts of the first half are written")
     }
 
     /// --progress into a log: status lines on standard error, none on standard output.
