@@ -159,7 +159,9 @@ public final class PcapHandle {
             if let decompressor, let failure = decompressor.finish() {
                 throw CaptureError(.open, source: path, message: failure.description)
             }
-            let what = decompressor.map { " (decompressed from \($0.compression.rawValue))" } ?? ""
+            // Standard input is not looked into: a compressed stream there needs a decompressor in front.
+            let what = decompressor.map { " (decompressed from \($0.compression.rawValue))" }
+                ?? (path == "-" && text.contains("unknown file format") ? " (compressed? pipe it through zcat, zstdcat, xzcat or lz4cat, or give the file's name)" : "")
             throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path) + what)
         }
         let pcap = PcapHandle(handle: opened, source: path, isLive: false)

@@ -23,6 +23,8 @@ public struct CaptureArchive {
     public private(set) var files: [File] = []
     /// Folders' files that are not captures, skipped: per folder given, how many.
     public private(set) var skipped: [(folder: String, count: Int)] = []
+    /// Files named again (or named and also found in a folder given): read once.
+    public private(set) var givenTwice: [String] = []
     /// Whether the reading order differs from the order the files were given (or found) in.
     public private(set) var reordered = false
 
@@ -34,12 +36,16 @@ public struct CaptureArchive {
     public static func gather(_ inputs: [String]) -> CaptureArchive {
         var archive = CaptureArchive()
         var paths: [String] = []
+        var seen = Set<[UInt64]>()
         for input in inputs {
             var isFolder: ObjCBool = false
             if input != "-", FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
-                let (found, notCaptures) = capturesIn(folder: input)
+                var found: [String] = [], notCaptures = 0
+                walk(folder: input, visited: &seen, found: &found, notCaptures: &notCaptures)
                 paths += found
                 if notCaptures > 0 { archive.skipped.append((input, notCaptures)) }
+            } else if let key = identity(input), !seen.insert(key).inserted {
+                archive.givenTwice.append(input)  // the same file named twice (or also inside a folder given): read once
             } else {
                 paths.append(input)
             }
@@ -116,19 +122,29 @@ public struct CaptureArchive {
     /// The bytes of the files that will be read (for progress).
     public var bytesToRead: Int64 { files.filter { !$0.outsideWindow }.reduce(0) { $0 + $1.size } }
 
-    /// A folder's captures, in name order at every level, and how many files are not captures.
-    static func capturesIn(folder: String) -> ([String], Int) {
-        var found: [String] = []
-        var notCaptures = 0
-        guard let walker = FileManager.default.enumerator(atPath: folder) else { return ([], 0) }
-        var relative: [String] = []
-        while let entry = walker.nextObject() as? String { relative.append(entry) }
-        for entry in relative.sorted() {
+    /// A folder's captures, in name order at every level, following symbolic
+    /// links (each folder and file once: a link loop ends there), and how many
+    /// files are not captures.
+    static func walk(folder: String, visited: inout Set<[UInt64]>, found: inout [String], notCaptures: inout Int) {
+        guard let key = identity(folder), visited.insert(key).inserted,
+              let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries.sorted() {
             let path = folder.hasSuffix("/") ? folder + entry : folder + "/" + entry
-            guard isRegularFile(path) else { continue }
-            if looksLikeCapture(path) { found.append(path) } else { notCaptures += 1 }
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }  // a dangling link
+            if info.st_mode & S_IFMT == S_IFDIR {
+                walk(folder: path, visited: &visited, found: &found, notCaptures: &notCaptures)
+            } else if info.st_mode & S_IFMT == S_IFREG, visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+                if looksLikeCapture(path) { found.append(path) } else { notCaptures += 1 }
+            }
         }
-        return (found, notCaptures)
+    }
+
+    /// The device and inode a path leads to (links followed).
+    static func identity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
     }
 
     /// Whether a file starts like a pcap or pcapng file, or is a compressed
@@ -139,7 +155,10 @@ public struct CaptureArchive {
         let prefix = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
         guard prefix.count >= 4 else { return false }
         if let compression = CaptureCompression.recognise(prefix) {
-            return compression.decompressedPrefix(path: path, count: 4).map(startsLikeCapture) ?? false
+            // What decompresses to something else is no capture (a compressed log); what does not
+            // decompress far enough to tell (truncated, corrupt) is read, and its error said.
+            guard let content = compression.decompressedPrefix(path: path, count: 4), content.count >= 4 else { return true }
+            return startsLikeCapture(content)
         }
         return startsLikeCapture(prefix)
     }

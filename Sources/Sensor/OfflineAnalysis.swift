@@ -107,6 +107,15 @@ public struct OfflineAnalysis {
     final class Overlapping {
         var handles: [PcapHandle] = []
         var decodeErrors: [ObjectIdentifier: UInt64] = [:]
+        /// Errors of merged files beyond the one ``run(path:)`` returned.
+        var otherErrors: [CaptureError] = []
+    }
+
+    /// The errors of merged files beyond the one the last ``run(path:)`` or
+    /// ``finishOverlapping()`` returned (each file's error is said once).
+    public func takeOtherErrors() -> [CaptureError] {
+        defer { overlapping.otherErrors = [] }
+        return overlapping.otherErrors
     }
     private let overlapping = Overlapping()
 
@@ -133,7 +142,7 @@ public struct OfflineAnalysis {
                 }
             } catch {
                 accounts?.record(h, error: error, decodeErrors: errors[i])
-                if firstError == nil { firstError = error }
+                if firstError == nil { firstError = error } else { overlapping.otherErrors.append(error) }
                 return nil
             }
         }
@@ -143,7 +152,7 @@ public struct OfflineAnalysis {
             guard links[i] != nil else {
                 let error = CaptureError(.unsupportedLinkType, source: h.source, message: LinkLayer.unsupportedMessage(h.linkType))
                 accounts?.record(h, error: error, decodeErrors: 0)
-                if firstError == nil { firstError = error }
+                if firstError == nil { firstError = error } else { overlapping.otherErrors.append(error) }
                 current.append(nil)
                 continue
             }

@@ -5,11 +5,13 @@ import Vocabulary
 extension AlertFormat: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
     public static var allValueStrings: [String] { all.map(\.name) }
+    public static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 extension Severity: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
     public static var allValueStrings: [String] { allCases.map(\.name) }
+    public static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
 
 /// A format syslog collectors take (`--syslog-format`): the argument parser
@@ -25,13 +27,15 @@ struct SyslogFormatArgument: ExpressibleByArgument {
     }
 
     static var allValueStrings: [String] { AlertFormat.syslog.map(\.name) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
     var defaultValueDescription: String { format.name }
 }
 
 /// The options `analyze` and `run` share: the configuration, where alerts go
 /// and in which format, and the BPF filter.
 struct AlertOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML); default \(defaultConfigPath).", valueName: "CONFIG"),
+            completion: .file(extensions: ["yaml", "yml"]))
     var config: String = defaultConfigPath
 
     @Option(help: ArgumentHelp("Alert format on standard output or -o: \(AlertFormat.all.map { "\($0.name) (\($0.summary))" }.joined(separator: ", ")).",
@@ -40,7 +44,7 @@ struct AlertOptions: ParsableArguments {
 
     @Option(name: [.short, .customLong("output")],
             help: ArgumentHelp("Write alerts to this file instead of standard output (analyze creates or truncates it; run appends and reopens it on SIGHUP).",
-                               valueName: "PATH"))
+                               valueName: "PATH"), completion: .file())
     var output: String?
 
     @Option(help: ArgumentHelp("Also send alerts to a syslog collector (repeatable): unix:///dev/log (the local daemon, in its own form: RFC 3164 without the host name), udp://HOST:PORT, tcp://HOST:PORT (RFC 6587 octet counting), tls://HOST:PORT (RFC 5425, usually port 6514), relp://HOST:PORT (acknowledged) or relp+tls://HOST:PORT.",
@@ -48,14 +52,14 @@ struct AlertOptions: ParsableArguments {
     var syslog: [String] = []
 
     @Option(name: .customLong("syslog-ca"),
-            help: ArgumentHelp("For tls:// and relp+tls://: the PEM file of the certificate authorities the collector's certificate must chain to (default: the system's, \(TLSSettings.systemCAFile)).", valueName: "FILE"))
+            help: ArgumentHelp("For tls:// and relp+tls://: the PEM file of the certificate authorities the collector's certificate must chain to (default: the system's, \(TLSSettings.systemCAFile)).", valueName: "FILE"), completion: .file())
     var syslogCA: String?
 
     @Option(name: .customLong("syslog-cert"),
-            help: ArgumentHelp("For tls:// and relp+tls://: the sensor's own PEM certificate, for collectors that authenticate their clients (with --syslog-key).", valueName: "FILE"))
+            help: ArgumentHelp("For tls:// and relp+tls://: the sensor's own PEM certificate, for collectors that authenticate their clients (with --syslog-key).", valueName: "FILE"), completion: .file())
     var syslogCert: String?
 
-    @Option(name: .customLong("syslog-key"), help: ArgumentHelp("The private key of --syslog-cert (PEM).", valueName: "FILE"))
+    @Option(name: .customLong("syslog-key"), help: ArgumentHelp("The private key of --syslog-cert (PEM).", valueName: "FILE"), completion: .file())
     var syslogKey: String?
 
     @Option(name: .customLong("syslog-peer-name"),
@@ -83,11 +87,11 @@ struct AlertOptions: ParsableArguments {
 
     @Option(name: .customLong("flow-log"),
             help: ArgumentHelp("Write a record of every flow to this file when it ends: a Suricata EVE flow event (packets and bytes each way, start, end, state, why it ended) with the zones of both ends and of the segment; flows still open are written at the end. analyze creates or truncates it, run appends. Overrides sensor.flow_log.",
-                               valueName: "PATH"))
+                               valueName: "PATH"), completion: .file())
     var flowLog: String?
 
     @Option(name: .customLong("evidence"),
             help: ArgumentHelp("Keep the packets behind every alert written: one pcap file per alert in this directory (created with mode 0700; files 0600), holding its flow's first packets, the alert's packet and up to sensor.evidence.packets_per_flow (default 32) that follow. The alert names its file (pcap=..., EVE alert.metadata.zw_pcap). Passwords, communities and other secrets the inspectors recognise are overwritten with '*'. The directory is kept under sensor.evidence.max_megabytes (default 1024), the oldest files removed first. Overrides sensor.evidence.dir.",
-                               valueName: "DIR"))
+                               valueName: "DIR"), completion: .directory)
     var evidence: String?
 }

@@ -60,7 +60,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (uncompressed: pipe it through zcat).", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (uncompressed: pipe it through zcat).", valueName: "PCAP"), completion: .file())
     var captures: [String]
 
     func validate() throws {
@@ -137,20 +137,24 @@ struct AnalyzeCommand: ParsableCommand {
                 writeError("zonewarden: note: \(file.path) goes on past the start of the next file; with --workers \(threads) files are read one after the other, --workers 1 merges them packet by packet")
             }
             meter?.fileDone(bytes: file.size, packets: accounts.list.last?.packets ?? 0)
-            if let error {
+            for error in ([error].compactMap { $0 } + analysis.takeOtherErrors()) {
                 failed += 1
                 alerts.flush()
                 writeError(error.description)
             }
             if StopSignals.requested { break }
         }
-        if let error = analysis.finishOverlapping() {
+        for error in ([analysis.finishOverlapping()].compactMap { $0 } + analysis.takeOtherErrors()) {
             failed += 1
             writeError(error.description)
         }
         accounts.markReordered(Set(archive.files.filter(\.outOfOrder).map(\.path)))
-        meter?.stop()
         analysis.finish()
+        // The last line counts what the end of the input gave too (5003 judges the link at the end).
+        meter?.stop()
+        if let window = archiveOptions.window, analysis.packets == 0, accounts.list.contains(where: { $0.outsideWindow > 0 || $0.outcome == .skippedByWindow }) {
+            writeError("zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): nothing was analysed")
+        }
         // Every evidence file written before the summary counts them.
         evidence?.stop()
         if let flowLog {
@@ -170,7 +174,8 @@ struct AnalyzeCommand: ParsableCommand {
         }
         if summary {
             writeError(analysis.summary(files: archive.files.count, failedFiles: failed))
-            writeError(fileAccounting(accounts.list))
+            let order = Dictionary(archive.files.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a })
+            writeError(fileAccounting(accounts.list.sorted { order[$0.path, default: 0] < order[$1.path, default: 0] }))
             if let evidence, let recorder = analysis.pipeline?.evidence { writeError(evidenceSummary(evidence, recorder.statistics)) }
         }
         for warning in analysis.tableWarnings { writeError("zonewarden: note: \(warning.text)") }
@@ -271,6 +276,7 @@ final class Analysis {
         set { single?.nextFileStart = newValue }
     }
     func finishOverlapping() -> CaptureError? { single?.finishOverlapping() }
+    func takeOtherErrors() -> [CaptureError] { single?.takeOtherErrors() ?? [] }
     /// The one link the inputs are.
     var link: String? {
         get { single?.link ?? sharded?.link }

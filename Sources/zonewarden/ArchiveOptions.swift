@@ -103,6 +103,9 @@ func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertS
     for (folder, count) in archive.skipped {
         writeError("zonewarden: \(folder): \(count) file\(count == 1 ? "" : "s") that \(count == 1 ? "is" : "are") not a capture skipped")
     }
+    for path in archive.givenTwice {
+        writeError("zonewarden: \(path) is given more than once: read once")
+    }
     if archive.files.isEmpty {
         writeError("zonewarden: no capture files in \(captures.joined(separator: ", "))")
         throw ExitCode(ExitStatus.captureUnreadable)

@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them, read as one capture in time order; - reads standard input, uncompressed (with --merge: JSON reports).", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them, read as one capture in time order; - reads standard input, uncompressed (with --merge: JSON reports).", valueName: "PCAP"), completion: .file())
     var captures: [String]
 
     func validate() throws {
@@ -127,13 +127,13 @@ struct ReportCommand: ParsableCommand {
             analysis.nextFileStart = nextStarts[index]
             let error = analysis.run(path: file.path)
             meter?.fileDone(bytes: file.size, packets: Int(pipeline.statistics.packets - before))
-            if let error {
+            for error in ([error].compactMap { $0 } + analysis.takeOtherErrors()) {
                 failed += 1
                 errors[error.source] = error.description
                 writeError(error.description)
             }
         }
-        if let error = analysis.finishOverlapping() {
+        for error in ([analysis.finishOverlapping()].compactMap { $0 } + analysis.takeOtherErrors()) {
             failed += 1
             errors[error.source] = error.description
             writeError(error.description)

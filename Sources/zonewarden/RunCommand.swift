@@ -164,6 +164,13 @@ struct OutputSpec {
 /// that cannot be opened exit with status 2.
 func makeOutputs(_ specs: [OutputSpec], queueSize: Int, context: FormatContext) throws -> [QueuedOutput] {
     var outputs: [QueuedOutput] = []
+    // A mistyped URL is said first (its own message), then TLS settings without a TLS destination.
+    for text in specs.compactMap(\.syslog) {
+        if case .failure(let e) = SyslogURL.parse(text) {
+            writeError("zonewarden: --syslog \"\(text)\": \(e)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
     let urls = specs.compactMap { $0.syslog.flatMap { try? SyslogURL.parse($0).get() } }
     if specs.contains(where: { $0.tls.isSet }), !urls.contains(where: \.usesTLS) {
         writeError("zonewarden: --syslog-ca, --syslog-cert, --syslog-key and --syslog-peer-name apply to tls:// and relp+tls:// destinations, and none is given")

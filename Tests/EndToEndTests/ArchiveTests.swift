@@ -160,6 +160,33 @@ struct ArchiveTests {
         #expect(alerts(r.stdout).count > 10, "\(compressor): the alerts of the first half are written")
     }
 
+    /// What a new user's archive holds: a folder reached through a link, a
+    /// link loop, a truncated compressed capture among the files, a file named
+    /// twice, two truncated files that overlap, a window that holds nothing.
+    @Test func folderEdgeCases() throws {
+        try bash("""
+            mkdir -p real/sub && editcap -c 20000 whole.pcap real/part.pcap && ln -s ../real real/sub/loop && ln -s real linked
+            zstd -q -c whole.pcap | head -c 20000 > real/sub/cut.pcap.zst
+            head -c 300000 whole.pcap > a.pcap && head -c 400000 whole.pcap > b.pcap
+            """)
+        let expected = alerts(try analyze([whole]).stdout)
+        // Through the link, with the loop walked once; the truncated capture is read and said, exit 3.
+        let linked = try analyze([directory.appendingPathComponent("linked").path])
+        #expect(linked.status == 3 && linked.stderr.contains("cut.pcap.zst: ") && linked.stderr.contains("the zstd data ends early"), "\(linked.stderr)")
+        try bash("rm real/sub/cut.pcap.zst")
+        let clean = try analyze([directory.appendingPathComponent("linked").path, whole])
+        #expect(clean.status == 0 && clean.stderr.contains("is given more than once: read once") == false, "\(clean.stderr)")
+        let twice = try analyze([whole, whole])
+        #expect(twice.status == 0 && twice.stderrLines == ["zonewarden: \(whole) is given more than once: read once"] && alerts(twice.stdout) == expected,
+                "\(twice.stderr)")
+        // Two truncated files that overlap: each one's error is said.
+        let both = try analyze([directory.appendingPathComponent("a.pcap").path, directory.appendingPathComponent("b.pcap").path])
+        #expect(both.status == 3 && both.stderrLines.filter { $0.contains("truncated") }.count == 2, "\(both.stderr)")
+        // A window that holds no packet says so.
+        let empty = try analyze([whole], ["--until", "2020-01-01"])
+        #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("note: no packet of the captures lies between"), "\(empty.stderr)")
+    }
+
     /// --progress into a log: status lines on standard error, none on standard output.
     @Test func progressLines() throws {
         let r = try analyze([whole, whole + ".missing"], ["--progress", "--progress-interval", "0.5"])
