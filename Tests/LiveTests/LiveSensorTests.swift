@@ -240,6 +240,15 @@ extension LiveSensorTests {
         #expect(live.sensor!.isRunning)
         try live.replay(try live.guestsToManagement(1, first: 0))
         #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 1001 && ($0["alert"] as! [String: Any])["severity"] as? Int == 1 } }, "still critical under the old configuration")
+        // The replay's other findings (its flow's later packets) are written before the rotation: wait until the file stops growing.
+        var written = -1
+        _ = waitFor(10) {
+            let now = live.eveAlerts.count
+            defer { written = now }
+            if now == written { return true }
+            Thread.sleep(forTimeInterval: 1)
+            return false
+        }
 
         // Rotate the EVE file, then a valid configuration that makes 1001 high.
         try FileManager.default.moveItem(atPath: live.eve, toPath: live.eve + ".1")
