@@ -206,30 +206,6 @@ public struct OfflineAnalysis {
         }
     }
 
-    /// Capture files in the order of their first packets, for reading them as
-    /// one capture: a file that starts earlier is read first, whatever order
-    /// they were given in (a later file read first would hold the earlier
-    /// file's flows open across the jump back in time, and their logins go
-    /// unread). Files whose first packet cannot be read (empty, broken,
-    /// missing) keep their place before the others, so their errors are said
-    /// first. Streams (`-`, FIFOs) cannot be looked into: with one among the
-    /// paths the order is kept.
-    /// - Returns: the paths in reading order, and whether that differs from `paths`.
-    public static func timeOrdered(_ paths: [String]) -> (paths: [String], reordered: Bool) {
-        guard paths.count > 1 else { return (paths, false) }
-        var starts: [(index: Int, first: UInt64?)] = []
-        for (i, path) in paths.enumerated() {
-            guard isRegularFile(path) else { return (paths, false) }
-            var first: UInt64?
-            if let handle = try? PcapHandle.openOffline(path), case .packet(let p)? = try? handle.next() { first = p.timestamp }
-            starts.append((i, first))
-        }
-        // Unreadable files (no first packet) as if at time 0; ties keep the given order.
-        let sorted = starts.sorted { ($0.first ?? 0, $0.index) < ($1.first ?? 0, $1.index) }
-        let order = sorted.map { paths[$0.index] }
-        return (order, order != paths)
-    }
-
     /// Whether regular files are read on a thread of their own, ahead of the
     /// analysis (``ReadAhead``), when the machine has more than one core.
     public var readAhead = true

@@ -96,8 +96,10 @@ struct LearnCommand: ParsableCommand {
         var analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
         analysis.packetObserver = { learner.observe($0) }
         var failed = 0
-        let (ordered, reordered) = OfflineAnalysis.timeOrdered(captures)
-        if reordered {
+        // One capture in time order, as analyze reads it (folders walked, captures by their first bytes).
+        let archive = CaptureArchive.gather(captures)
+        let ordered = archive.files.map(\.path)
+        if archive.reordered {
             writeError("zonewarden: reading the captures in the order of their first packets: \(ordered.joined(separator: ", "))")
         }
         for path in ordered {
