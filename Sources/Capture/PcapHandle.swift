@@ -124,12 +124,24 @@ public final class PcapHandle {
         let file: UnsafeMutablePointer<FILE>
         let buffer: UnsafeMutableRawPointer
         var decompressor: DecompressingReader?
+        var compressedInput: (compression: CaptureCompression, descriptor: Int32, owned: Bool, prefix: [UInt8])?
         if path == "-" {
-            file = zw_standard_input()
-            buffer = Self.standardInputBuffer  // set up once, before standard input is first read
+            // Its first bytes say whether it is compressed; a plain capture gets them back for libpcap.
+            _ = Self.standardInputBuffer  // set up once, before standard input is first read (or given bytes back)
+            let prefix = Self.readStandardInputPrefix()
+            if let compression = CaptureCompression.recognise(prefix) {
+                compressedInput = (compression, 0, false, prefix)
+            } else {
+                for byte in prefix.reversed() { ungetc(Int32(byte), zw_standard_input()) }
+            }
         } else if isRegularFile, let compression = Self.compression(of: path) {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased()) }
+            compressedInput = (compression, descriptor, true, [])
+        }
+        if let input = compressedInput {
             // gzip, zstd, xz, lz4: decompressed on a thread of its own, read by libpcap as a stream.
-            switch DecompressingReader.start(path: path, compression: compression) {
+            switch DecompressingReader.start(descriptor: input.descriptor, owned: input.owned, prefix: input.prefix, compression: input.compression) {
             case .failure(let e): throw CaptureError(.open, source: path, message: e.description)
             case .success(let reader): decompressor = reader
             }
@@ -141,6 +153,9 @@ public final class PcapHandle {
             file = opened
             buffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
             setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.readBufferSize)
+        } else if path == "-" {
+            file = zw_standard_input()
+            buffer = Self.standardInputBuffer
         } else {
             guard let opened = fopen(path, "rb") else {
                 throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
@@ -150,8 +165,10 @@ public final class PcapHandle {
             setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.readBufferSize)
         }
         let (opened, text) = Libpcap.withErrbuf { Libpcap.fopenOffline(file, errbuf: $0) }
+        // Standard input's FILE and buffer outlive the handle; a file's or a decompressor's go with it.
+        let ownsFile = path != "-" || decompressor != nil
         guard let opened else {
-            if path != "-" {
+            if ownsFile {
                 fclose(file)
                 buffer.deallocate()
             }
@@ -159,16 +176,28 @@ public final class PcapHandle {
             if let decompressor, let failure = decompressor.finish() {
                 throw CaptureError(.open, source: path, message: failure.description)
             }
-            // Standard input is not looked into: a compressed stream there needs a decompressor in front.
-            let what = decompressor.map { " (decompressed from \($0.compression.rawValue))" }
-                ?? (path == "-" && text.contains("unknown file format") ? " (compressed? pipe it through zcat, zstdcat, xzcat or lz4cat, or give the file's name)" : "")
+            let what = decompressor.map { " (decompressed from \($0.compression.rawValue))" } ?? ""
             throw CaptureError(.open, source: path, message: Self.describeOpenFailure(text, path: path) + what)
         }
         let pcap = PcapHandle(handle: opened, source: path, isLive: false)
-        if path != "-" { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
+        if ownsFile { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
         pcap.decompressor = decompressor
         if path != "-" && decompressor == nil { pcap.descriptor = fileno(file) }
         return pcap
+    }
+
+    /// Standard input's first bytes (up to 8: the longest magic looked for),
+    /// read past its FILE, which has read nothing yet.
+    static func readStandardInputPrefix() -> [UInt8] {
+        var prefix = [UInt8](repeating: 0, count: 8)
+        var got = 0
+        while got < prefix.count {
+            let n = prefix.withUnsafeMutableBytes { read(0, $0.baseAddress! + got, $0.count - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        return Array(prefix.prefix(got))
     }
 
     /// The compression of the file at `path` from its first bytes (nil: none, or unreadable).

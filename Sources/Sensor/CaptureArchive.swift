@@ -73,50 +73,17 @@ public struct CaptureArchive {
     }
 
     /// Marks the files wholly outside `[start, end]`: those that begin after
-    /// `end`, and plain pcap files whose last packet comes before `start`
-    /// (found from the record headers alone, without reading a packet; asked
-    /// only of files whose successor begins before `start`). The packets of
-    /// the others outside the window are passed over without being decoded
-    /// (a compressed or pcapng file's end is known only by reading it).
+    /// `end`, and those whose last packet comes before `start`, found from
+    /// the record (block) headers alone, a compressed file decompressed but
+    /// no packet decoded (``Capture/LastPacketScanner``; asked only of files
+    /// whose successor begins before `start`). The packets of the others
+    /// outside the window are passed over without being decoded.
     public mutating func applyWindow(start: UInt64, end: UInt64) {
         for i in files.indices {
             if let first = files[i].first, first > end { files[i].outsideWindow = true; continue }
             guard start > 0, i + 1 < files.count, let next = files[i + 1].first, next <= start else { continue }
-            if let last = Self.lastTimestamp(ofPlainPcap: files[i].path), last < start { files[i].outsideWindow = true }
+            if let last = LastPacketScanner.lastTimestamp(ofFile: files[i].path), last < start { files[i].outsideWindow = true }
         }
-    }
-
-    /// The timestamp of the last record of a plain (uncompressed) pcap file,
-    /// from its record headers: nil for pcapng, compressed or broken files.
-    static func lastTimestamp(ofPlainPcap path: String) -> UInt64? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var header = [UInt8](repeating: 0, count: 24)
-        guard fread(&header, 1, 24, file) == 24 else { return nil }
-        func word(_ b: ArraySlice<UInt8>, bigEndian: Bool) -> UInt32 {
-            let v = b.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            return bigEndian ? v : v.byteSwapped
-        }
-        let magic = word(header[0..<4], bigEndian: true)
-        let (bigEndian, nano): (Bool, Bool)
-        switch magic {
-        case 0xD4C3_B2A1: (bigEndian, nano) = (false, false)
-        case 0xA1B2_C3D4: (bigEndian, nano) = (true, false)
-        case 0x4D3C_B2A1: (bigEndian, nano) = (false, true)
-        case 0xA1B2_3C4D: (bigEndian, nano) = (true, true)
-        default: return nil
-        }
-        var record = [UInt8](repeating: 0, count: 16)
-        var last: UInt64?
-        while fread(&record, 1, 16, file) == 16 {
-            let seconds = UInt64(word(record[0..<4], bigEndian: bigEndian))
-            let fraction = UInt64(word(record[4..<8], bigEndian: bigEndian))
-            let captured = Int(word(record[8..<12], bigEndian: bigEndian))
-            guard captured <= 0x1000_0000 else { return nil }
-            last = seconds * 1_000_000_000 + fraction * (nano ? 1 : 1000)
-            guard fseek(file, captured, SEEK_CUR) == 0 else { return nil }
-        }
-        return last
     }
 
     /// The bytes of the files that will be read (for progress).

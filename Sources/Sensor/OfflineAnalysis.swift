@@ -58,6 +58,41 @@ public final class FileAccounts: @unchecked Sendable {
     }
 }
 
+/// The files of an archive still open because they go on past the start of
+/// the next file (merged with it, ``Capture/MergedCapture``), what they have
+/// counted so far, and the errors of merged files not yet said.
+final class OverlappingFiles {
+    private var handles: [PcapHandle] = []
+    private var decodeErrors: [ObjectIdentifier: UInt64] = [:]
+    private var otherErrors: [CaptureError] = []
+
+    /// Whether files are waiting for the next to be merged with it.
+    var isOpen: Bool { !handles.isEmpty }
+
+    /// Keeps the files that paused, with the decode errors counted in each so far.
+    func keep(_ paused: [PcapHandle], decodeErrors counts: [(PcapHandle, UInt64)]) {
+        handles = paused
+        decodeErrors = [:]
+        for (h, n) in counts where paused.contains(where: { $0 === h }) { decodeErrors[ObjectIdentifier(h)] = n }
+    }
+
+    /// The waiting files (the merge takes them over).
+    func takeHandles() -> [PcapHandle] {
+        defer { handles = [] }
+        return handles
+    }
+
+    func decodeErrors(of handle: PcapHandle) -> UInt64 { decodeErrors[ObjectIdentifier(handle)] ?? 0 }
+
+    /// An error beyond the first of a merge, to be said after it.
+    func said(_ error: CaptureError) { otherErrors.append(error) }
+
+    func takeOtherErrors() -> [CaptureError] {
+        defer { otherErrors = [] }
+        return otherErrors
+    }
+}
+
 /// Reads capture files through a ``Pipeline``.
 public struct OfflineAnalysis {
     public let pipeline: Pipeline
@@ -84,15 +119,14 @@ public struct OfflineAnalysis {
         }
         // Files that overlap in time: each pauses where the next begins, and the overlap is merged packet by packet.
         handle.pauseAfter = nextFileStart ?? .max
-        if !overlapping.handles.isEmpty { return merge(overlapping.handles + [handle], pauseAt: nextFileStart ?? .max) }
+        if overlapping.isOpen { return merge(overlapping.takeHandles() + [handle], pauseAt: nextFileStart ?? .max) }
         let before = pipeline.statistics.decodeErrors
         // A compressed file is decompressed on a thread of its own already: no read-ahead thread besides.
         let error = run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
                         readAhead: readAhead && Self.isRegularFile(path) && handle.compression == nil && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
         if error == nil && handle.isPaused {
             // It goes on after the next file begins: read on with it.
-            overlapping.handles = [handle]
-            overlapping.decodeErrors[ObjectIdentifier(handle)] = pipeline.statistics.decodeErrors - before
+            overlapping.keep([handle], decodeErrors: [(handle, pipeline.statistics.decodeErrors - before)])
             return nil
         }
         accounts?.record(handle, error: error, decodeErrors: pipeline.statistics.decodeErrors - before)
@@ -103,87 +137,52 @@ public struct OfflineAnalysis {
     /// nil: there is none, or it is not known).
     public var nextFileStart: UInt64?
 
-    /// Files still open because they go on past the next file's start.
-    final class Overlapping {
-        var handles: [PcapHandle] = []
-        var decodeErrors: [ObjectIdentifier: UInt64] = [:]
-        /// Errors of merged files beyond the one ``run(path:)`` returned.
-        var otherErrors: [CaptureError] = []
-    }
-
     /// The errors of merged files beyond the one the last ``run(path:)`` or
     /// ``finishOverlapping()`` returned (each file's error is said once).
-    public func takeOtherErrors() -> [CaptureError] {
-        defer { overlapping.otherErrors = [] }
-        return overlapping.otherErrors
-    }
-    private let overlapping = Overlapping()
+    public func takeOtherErrors() -> [CaptureError] { overlapping.takeOtherErrors() }
+    private let overlapping = OverlappingFiles()
 
-    /// Reads open files in the order of their packets' timestamps (the one
-    /// with the earliest next packet first), until each ends or pauses at the
-    /// next file's start. Slower than one file's read-ahead, and only where
-    /// files overlap. Returns the first error.
+    /// Reads open files in the order of their packets' timestamps
+    /// (``Capture/MergedCapture``), until each ends or pauses at the next
+    /// file's start. Slower than one file's read-ahead, and only where files
+    /// overlap. Returns the first error.
     private func merge(_ handles: [PcapHandle], pauseAt: UInt64) -> CaptureError? {
-        var current: [CapturedPacket?] = []
         var firstError: CaptureError?
-        var errors = handles.map { overlapping.decodeErrors[ObjectIdentifier($0)] ?? 0 }
-        let links = handles.map { LinkLayer($0.linkType) }
-        func advance(_ i: Int) -> CapturedPacket? {
-            let h = handles[i]
-            do throws(CaptureError) {
-                while true {
-                    switch try h.next() {
-                    case .packet(let p): return p
-                    case .timeout: continue
-                    case .end:
-                        if !h.isPaused { accounts?.record(h, error: nil, decodeErrors: errors[i]) }
-                        return nil
-                    }
-                }
-            } catch {
-                accounts?.record(h, error: error, decodeErrors: errors[i])
-                if firstError == nil { firstError = error } else { overlapping.otherErrors.append(error) }
-                return nil
-            }
+        func failed(_ error: CaptureError) {
+            if firstError == nil { firstError = error } else { overlapping.said(error) }
         }
-        for (i, h) in handles.enumerated() {
-            h.pauseAfter = pauseAt
-            h.resume()
-            guard links[i] != nil else {
+        var readable: [PcapHandle] = [], links: [LinkLayer] = []
+        for h in handles {
+            guard let link = LinkLayer(h.linkType) else {
                 let error = CaptureError(.unsupportedLinkType, source: h.source, message: LinkLayer.unsupportedMessage(h.linkType))
                 accounts?.record(h, error: error, decodeErrors: 0)
-                if firstError == nil { firstError = error } else { overlapping.otherErrors.append(error) }
-                current.append(nil)
+                failed(error)
                 continue
             }
-            accounts?.began(h)
-            current.append(advance(i))
+            readable.append(h)
+            links.append(link)
+        }
+        var errors = readable.map { overlapping.decodeErrors(of: $0) }
+        for h in readable { accounts?.began(h) }
+        let merged = MergedCapture(readable, pauseAt: pauseAt) { [accounts] i, error in
+            accounts?.record(readable[i], error: error, decodeErrors: errors[i])
         }
         if let continuous = link, pipeline.linkName != continuous { pipeline.beginLink(continuous) }
-        while !StopSignals.requested {
-            var earliest = -1
-            for i in current.indices {
-                if let p = current[i], earliest < 0 || p.timestamp < current[earliest]!.timestamp { earliest = i }
-            }
-            guard earliest >= 0, let packet = current[earliest], let linkLayer = links[earliest] else { break }
+        while !StopSignals.requested, case .packet(let packet) = merged.next() {
             let before = pipeline.statistics.decodeErrors
-            pipeline.process(packet, link: linkLayer)
-            errors[earliest] += pipeline.statistics.decodeErrors - before
-            current[earliest] = advance(earliest)
+            pipeline.process(packet, link: links[merged.source])
+            errors[merged.source] += pipeline.statistics.decodeErrors - before
         }
-        overlapping.handles = handles.enumerated().filter { current[$0.offset] == nil && $0.element.isPaused }.map(\.element)
-        overlapping.decodeErrors = [:]
-        for (i, h) in handles.enumerated() where h.isPaused { overlapping.decodeErrors[ObjectIdentifier(h)] = errors[i] }
+        merged.errors.forEach(failed)
+        overlapping.keep(merged.paused, decodeErrors: readable.indices.map { (readable[$0], errors[$0]) })
         return firstError
     }
 
     /// The end of the input: files still paused (when the files after them
     /// were not read) are read to their ends. Returns the first error.
     public func finishOverlapping() -> CaptureError? {
-        guard !overlapping.handles.isEmpty else { return nil }
-        let handles = overlapping.handles
-        overlapping.handles = []
-        return merge(handles, pauseAt: .max)
+        guard overlapping.isOpen else { return nil }
+        return merge(overlapping.takeHandles(), pauseAt: .max)
     }
 
     /// Only packets from the first through the second timestamp (nanoseconds) are analysed (--since, --until).

@@ -56,7 +56,7 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     private let slots: UnsafeMutablePointer<Slot>
-    private let handle: PcapHandle
+    private let source: PacketSource
     /// Packets the reader has put into the ring (monotonic).
     private let produced = Atomic<Int>(0)
     /// Per consumer, the packets it is done with (monotonic), a cache line
@@ -82,9 +82,13 @@ final class ReadAhead: @unchecked Sendable {
     /// Cooperative: packets read so far (guarded by `readLock`).
     private var next = 0
 
+    convenience init(handle: PcapHandle, consumers: Int = 1, cooperative: Bool = false) {
+        self.init(source: .file(handle), consumers: consumers, cooperative: cooperative)
+    }
+
     /// - Parameter cooperative: read by the consumers (several), not by a thread of its own (``start()`` is not called).
-    init(handle: PcapHandle, consumers: Int = 1, cooperative: Bool = false) {
-        self.handle = handle
+    init(source: PacketSource, consumers: Int = 1, cooperative: Bool = false) {
+        self.source = source
         self.consumers = consumers
         self.cooperative = cooperative
         released = .allocate(capacity: consumers * Self.releasedStride)
@@ -140,7 +144,7 @@ final class ReadAhead: @unchecked Sendable {
             }
             let captured: NextPacket
             do throws(CaptureError) {
-                captured = try handle.next()
+                captured = try source.next()
             } catch {
                 finish(at: next, error)
                 return
@@ -292,7 +296,7 @@ final class ReadAhead: @unchecked Sendable {
             }
             let captured: NextPacket
             do throws(CaptureError) {
-                captured = try handle.next()
+                captured = try source.next()
             } catch {
                 finish(at: n, error)
                 return true
@@ -306,5 +310,28 @@ final class ReadAhead: @unchecked Sendable {
             n += 1
         }
         return true
+    }
+}
+
+/// What a ``ReadAhead`` reads: one file, or files that overlap in time merged
+/// by timestamp. An enum, not a protocol: no existential on the packet path.
+enum PacketSource {
+    case file(PcapHandle)
+    case merged(MergedCapture)
+
+    @inline(__always)
+    func next() throws(CaptureError) -> NextPacket {
+        switch self {
+        case .file(let handle): return try handle.next()
+        case .merged(let files): return files.next()
+        }
+    }
+
+    /// The file's name (the last file's, for files merged).
+    var name: String {
+        switch self {
+        case .file(let handle): return handle.source
+        case .merged(let files): return files.handles.last?.source ?? ""
+        }
     }
 }

@@ -85,19 +85,83 @@ public final class ShardedAnalysis: @unchecked Sendable {
         set { for w in workers { w.flowLog = newValue } }
     }
 
-    /// Analyses one capture file as ``OfflineAnalysis/run(path:)`` does.
+    /// Analyses one capture file as ``OfflineAnalysis/run(path:)`` does,
+    /// merging it packet by packet with the files before it that go on past
+    /// its start (``nextFileStart``).
     public func run(path: String) -> CaptureError? {
+        let handle: PcapHandle
         switch OfflineAnalysis.open(path, filter: filter, window: window) {
-        case .success(let handle):
-            let before = statistics.decodeErrors
-            accounts?.began(handle)
-            let error = run(handle: handle, link: path.split(separator: "/").last.map(String.init) ?? path)
-            accounts?.record(handle, error: error, decodeErrors: statistics.decodeErrors - before)
-            return error
+        case .success(let h): handle = h
         case .failure(let error):
             accounts?.unreadable(path, error)
             return error
         }
+        handle.pauseAfter = nextFileStart ?? .max
+        var firstError: CaptureError?
+        if overlapping.isOpen {
+            let waiting = overlapping.takeHandles()
+            // The workers decode one link type per read: files of another one are not merged, the waiting ones end first.
+            if waiting.allSatisfy({ $0.linkType == handle.linkType }) { return merge(waiting + [handle], pauseAt: nextFileStart ?? .max) }
+            firstError = merge(waiting, pauseAt: .max)
+        }
+        let before = statistics.decodeErrors
+        accounts?.began(handle)
+        let error = run(handle: handle, link: path.split(separator: "/").last.map(String.init) ?? path)
+        if error == nil && handle.isPaused {
+            overlapping.keep([handle], decodeErrors: [(handle, statistics.decodeErrors - before)])
+            return firstError
+        }
+        accounts?.record(handle, error: error, decodeErrors: statistics.decodeErrors - before)
+        guard let firstError else { return error }
+        if let error { overlapping.said(error) }
+        return firstError
+    }
+
+    /// When the next file's first packet comes (set before each ``run(path:)``;
+    /// nil: there is none, or it is not known).
+    public var nextFileStart: UInt64?
+    private let overlapping = OverlappingFiles()
+
+    /// The errors of merged files beyond the one the last ``run(path:)`` or
+    /// ``finishOverlapping()`` returned.
+    public func takeOtherErrors() -> [CaptureError] { overlapping.takeOtherErrors() }
+
+    /// The end of the input: files still paused are read to their ends. Returns the first error.
+    public func finishOverlapping() -> CaptureError? {
+        guard overlapping.isOpen else { return nil }
+        return merge(overlapping.takeHandles(), pauseAt: .max)
+    }
+
+    /// Reads files that overlap in time as one capture (``Capture/MergedCapture``)
+    /// through the workers, until each ends or pauses at `pauseAt`. The
+    /// workers do not tell the files apart, so the decode errors of the merge
+    /// are counted on the first file that ends in it.
+    private func merge(_ handles: [PcapHandle], pauseAt: UInt64) -> CaptureError? {
+        guard LinkLayer(handles[0].linkType) != nil else {
+            // Not reached: a file of an unsupported link type ends at once, it never waits to be merged.
+            let error = CaptureError(.unsupportedLinkType, source: handles[0].source, message: LinkLayer.unsupportedMessage(handles[0].linkType))
+            for h in handles { accounts?.record(h, error: error, decodeErrors: 0) }
+            return error
+        }
+        var ended: [(Int, CaptureError?)] = []
+        var counted = handles.reduce(UInt64(0)) { $0 + overlapping.decodeErrors(of: $1) }
+        let before = statistics.decodeErrors
+        let files = MergedCapture(handles, pauseAt: pauseAt) { i, error in ended.append((i, error)) }
+        if let last = handles.last { accounts?.began(last) }
+        let name = handles.last.map { $0.source.split(separator: "/").last.map(String.init) ?? $0.source } ?? ""
+        _ = run(source: .merged(files), linkType: handles[0].linkType, link: name)
+        counted += statistics.decodeErrors - before
+        for (i, error) in ended {
+            accounts?.record(handles[i], error: error, decodeErrors: counted)
+            counted = 0
+        }
+        let paused = files.paused
+        overlapping.keep(paused, decodeErrors: paused.first.map { [($0, counted)] } ?? [])
+        var errors = files.errors
+        guard !errors.isEmpty else { return nil }
+        let first = errors.removeFirst()
+        errors.forEach(overlapping.said)
+        return first
     }
 
     /// Only packets from the first through the second timestamp (nanoseconds) are analysed (--since, --until).
@@ -110,8 +174,13 @@ public final class ShardedAnalysis: @unchecked Sendable {
 
     /// Analyses an open capture; `link` names it for the rules that judge a link.
     public func run(handle: PcapHandle, link linkName: String) -> CaptureError? {
-        guard let link = LinkLayer(handle.linkType) else {
-            return CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType))
+        run(source: .file(handle), linkType: handle.linkType, link: linkName)
+    }
+
+    /// Analyses what `source` reads (of `linkType`) as ``run(handle:link:)`` does.
+    func run(source: PacketSource, linkType: LinkType, link linkName: String) -> CaptureError? {
+        guard let link = LinkLayer(linkType) else {
+            return CaptureError(.unsupportedLinkType, source: source.name, message: LinkLayer.unsupportedMessage(linkType))
         }
         if let continuous = self.link {
             if !linkOpen { for w in workers { w.beginLink(continuous) } }
@@ -119,7 +188,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
         } else {
             for w in workers { w.beginLink(linkName) }
         }
-        let error = readShared(handle, link: link)
+        let error = readShared(source, link: link)
         // Every packet is processed: merge the rest, then judge the link as a whole (at the end, for one continuous link).
         mergeAll()
         if self.link == nil { endLink(linkName) }
@@ -130,10 +199,10 @@ public final class ShardedAnalysis: @unchecked Sendable {
     /// Reads the capture once for all workers: on a reader thread into a ring
     /// every worker reads (merging here meanwhile), or, if threads cannot be
     /// had, packet by packet on this thread, each worker in turn.
-    private func readShared(_ handle: PcapHandle, link: LinkLayer) -> CaptureError? {
+    private func readShared(_ source: PacketSource, link: LinkLayer) -> CaptureError? {
         let count = workers.count
         // The workers read the file themselves, whichever has caught up: no reader thread.
-        let reader = ReadAhead(handle: handle, consumers: count, cooperative: true)
+        let reader = ReadAhead(source: source, consumers: count, cooperative: true)
         for o in outputs { o.done.store(0, ordering: .sequentiallyConsistent) }
         var threads: [WorkerThread] = []
         var refused: [Int] = []
@@ -154,7 +223,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
         do throws(CaptureError) {
             var position = 0
             while !StopSignals.requested {
-                switch try handle.next() {
+                switch try source.next() {
                 case .packet(let captured):
                     for i in 0..<count { process(worker: i, captured, link: link, position: position) }
                     position += 1

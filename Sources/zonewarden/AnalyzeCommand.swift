@@ -60,7 +60,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (uncompressed: pipe it through zcat).", valueName: "PCAP"), completion: .file())
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (compressed or not).", valueName: "PCAP"), completion: .file())
     var captures: [String]
 
     func validate() throws {
@@ -121,7 +121,6 @@ struct AnalyzeCommand: ParsableCommand {
         meter?.start()
         defer { meter?.stop() }
         // Where the next file read begins: a file that goes on past it is merged with it.
-        var saidOverlap = false
         let nextStarts = archive.files.indices.map { i in archive.files[(i + 1)...].first { !$0.outsideWindow }?.first }
         for (index, file) in archive.files.enumerated() {
             if file.outsideWindow {
@@ -131,11 +130,6 @@ struct AnalyzeCommand: ParsableCommand {
             }
             analysis.nextFileStart = nextStarts[index]
             let error = analysis.run(path: file.path)
-            // Several workers read files one after the other: say so when two overlap in time.
-            if threads > 1, !saidOverlap, let next = nextStarts[index], let last = accounts.list.last?.last, last > next {
-                saidOverlap = true
-                writeError("zonewarden: note: \(file.path) goes on past the start of the next file; with --workers \(threads) files are read one after the other, --workers 1 merges them packet by packet")
-            }
             meter?.fileDone(bytes: file.size, packets: accounts.list.last?.packets ?? 0)
             for error in ([error].compactMap { $0 } + analysis.takeOtherErrors()) {
                 failed += 1
@@ -270,13 +264,16 @@ final class Analysis {
             sharded?.window = newValue
         }
     }
-    /// When the next file begins (files that overlap are merged; one worker only).
+    /// When the next file begins (files that overlap are merged).
     var nextFileStart: UInt64? {
-        get { single?.nextFileStart }
-        set { single?.nextFileStart = newValue }
+        get { single?.nextFileStart ?? sharded?.nextFileStart }
+        set {
+            single?.nextFileStart = newValue
+            sharded?.nextFileStart = newValue
+        }
     }
-    func finishOverlapping() -> CaptureError? { single?.finishOverlapping() }
-    func takeOtherErrors() -> [CaptureError] { single?.takeOtherErrors() ?? [] }
+    func finishOverlapping() -> CaptureError? { single?.finishOverlapping() ?? sharded?.finishOverlapping() }
+    func takeOtherErrors() -> [CaptureError] { single?.takeOtherErrors() ?? sharded?.takeOtherErrors() ?? [] }
     /// The one link the inputs are.
     var link: String? {
         get { single?.link ?? sharded?.link }

@@ -59,7 +59,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var archiveOptions: ArchiveOptions
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them, read as one capture in time order; - reads standard input, uncompressed (with --merge: JSON reports).", valueName: "PCAP"), completion: .file())
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them, read as one capture in time order; - reads standard input, compressed or not (with --merge: JSON reports).", valueName: "PCAP"), completion: .file())
     var captures: [String]
 
     func validate() throws {

@@ -37,8 +37,8 @@ struct ArchiveTests {
         }.sorted()
     }
 
-    func analyze(_ inputs: [String], _ extra: [String] = []) throws -> ProcessResult {
-        try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "--workers", "1"] + extra + inputs)
+    func analyze(_ inputs: [String], _ extra: [String] = [], workers: Int = 1, stdin: Data? = nil) throws -> ProcessResult {
+        try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "--workers", "\(workers)"] + extra + inputs, stdin: stdin)
     }
 
     /// A rotated, compressed, nested archive gives the alerts of the one plain
@@ -86,16 +86,22 @@ struct ArchiveTests {
 
     /// Two captures of the same hours (split by frame length, as two sensors
     /// or a badly merged rotation would leave them): merged packet by packet,
-    /// they give the alerts of the one file, whichever is named first.
-    @Test func overlappingFilesAreMerged() throws {
+    /// they give the alerts of the one file, whichever is named first, with
+    /// one worker and with three (each reads the merged packets).
+    @Test(arguments: [1, 3])
+    func overlappingFilesAreMerged(workers: Int) throws {
         try bash("tcpdump -r whole.pcap -w long.pcap 'len > 200' 2>/dev/null && tcpdump -r whole.pcap -w short.pcap 'len <= 200' 2>/dev/null")
         let expected = alerts(try analyze([whole]).stdout)
         let long = directory.appendingPathComponent("long.pcap").path, short = directory.appendingPathComponent("short.pcap").path
-        for order in [[long, short], [short, long]] {
-            let merged = try analyze(order, ["--summary"])
+        // Cut in three by time too: the long file's first part ends before the short file begins.
+        try bash("editcap -c 9000 long.pcap longcut.pcap && gzip longcut_00001_*")
+        let cuts = try bash("ls longcut_*").stdoutLines.map { directory.appendingPathComponent($0).path }
+        for order in [[long, short], [short, long], [short] + cuts.reversed()] {
+            let merged = try analyze(order, ["--summary"], workers: workers)
             #expect(merged.status == 0, "\(merged.stderr)")
             #expect(alerts(merged.stdout) == expected, "\(alerts(merged.stdout).count) alerts merged, \(expected.count) from the file")
-            #expect(merged.stderr.contains("  files: 2 read"), "\(merged.stderr)")
+            #expect(merged.stderr.contains("  files: \(order.count) read"), "\(merged.stderr)")
+            #expect(!merged.stderr.contains("one after the other"), "\(merged.stderr)")
         }
     }
 
@@ -121,6 +127,17 @@ struct ArchiveTests {
         #expect(relative.status == 0 && alerts(relative.stdout) == alerts(all.stdout), "\(relative.stderr)")
         let future = try analyze([whole], ["--since", "-1d"])
         #expect(future.status == 0 && alerts(future.stdout).isEmpty, "a capture of 2026-11 holds nothing of the last day")
+        // Compressed and pcapng files before --since: their ends found from their headers (decompressed, nothing decoded), not read.
+        try bash("""
+            cd cuts && f=$(ls part_00000_*) && editcap -c 2000 $f early.pcap && rm $f
+            f=$(ls early_00000_*) && editcap -F pcapng $f ${f%.pcap}.pcapng && rm $f && zstd -q --rm ${f%.pcap}.pcapng
+            gzip early_00001_*
+            """)
+        let mixed = try analyze([directory.appendingPathComponent("cuts").path], ["--since", since, "--until", until, "--summary"])
+        #expect(mixed.status == 0 && alerts(mixed.stdout) == alerts(windowed.stdout), "\(mixed.stderr)")
+        let skipped = mixed.stderrLines.filter { $0.hasSuffix(": outside the time window, not read") }
+        #expect(skipped.contains { $0.contains("/early_00000_") && $0.contains(".pcapng.zst:") }
+                && skipped.contains { $0.contains("/early_00001_") && $0.contains(".pcap.gz:") }, "\(mixed.stderr)")
         let bad = try analyze([whole], ["--since", "yesterday-ish"])
         #expect(bad.status == 2 && bad.stderrLines.count == 1, "\(bad.stderr)")
     }
@@ -160,6 +177,29 @@ struct ArchiveTests {
         #expect(alerts(r.stdout).count > 10, "\(compressor): the alerts of the first half are written")
     }
 
+    /// A compressed capture on standard input (`ssh sensor cat x.pcap.zst |
+    /// zonewarden analyze -`): recognised by its first bytes and decompressed,
+    /// the alerts of the plain file; a plain capture whose header arrives in
+    /// pieces is read whole; a truncated stream is exit 3 after its alerts.
+    @Test(arguments: ["gzip -c", "zstd -q -c", "xz -c", "lz4 -q -c", "cat"])
+    func compressedStandardInput(compressor: String) throws {
+        let expected = alerts(try analyze([whole]).stdout)
+        try bash("\(compressor) whole.pcap > whole.in")
+        let input = try Data(contentsOf: directory.appendingPathComponent("whole.in"))
+        let r = try analyze(["-"], stdin: input)
+        #expect(r.status == 0 && alerts(r.stdout) == expected, "\(compressor): \(alerts(r.stdout).count) alerts, \(expected.count) from the file; \(r.stderr)")
+        let cut = try analyze(["-"], stdin: input.prefix(input.count / 2))
+        #expect(cut.status == 3, "\(compressor): \(cut.stderr)")
+        #expect(alerts(cut.stdout).count > 10 && cut.stderrLines.count == 1, "\(compressor): the alerts of the first half, one line: \(cut.stderr)")
+    }
+
+    /// A plain capture whose first bytes come in pieces (a slow writer): read whole.
+    @Test func slowStandardInput() throws {
+        let expected = alerts(try analyze([whole]).stdout)
+        let r = try runProgram("/bin/bash", ["-c", "cd '\(directory.path)' && (head -c 3 whole.pcap; sleep 0.3; head -c 5 whole.pcap | tail -c 2; sleep 0.3; tail -c +6 whole.pcap) | '\(productsDirectory.appendingPathComponent("zonewarden").path)' analyze -c '\(repoPath("config/example.yaml"))' --format eve -"])
+        #expect(r.status == 0 && alerts(r.stdout) == expected, "\(r.stderr)")
+    }
+
     /// What a new user's archive holds: a folder reached through a link, a
     /// link loop, a truncated compressed capture among the files, a file named
     /// twice, two truncated files that overlap, a window that holds nothing.
@@ -179,9 +219,11 @@ struct ArchiveTests {
         let twice = try analyze([whole, whole])
         #expect(twice.status == 0 && twice.stderrLines == ["zonewarden: \(whole) is given more than once: read once"] && alerts(twice.stdout) == expected,
                 "\(twice.stderr)")
-        // Two truncated files that overlap: each one's error is said.
-        let both = try analyze([directory.appendingPathComponent("a.pcap").path, directory.appendingPathComponent("b.pcap").path])
-        #expect(both.status == 3 && both.stderrLines.filter { $0.contains("truncated") }.count == 2, "\(both.stderr)")
+        // Two truncated files that overlap: each one's error is said (one worker or two).
+        for workers in [1, 2] {
+            let both = try analyze([directory.appendingPathComponent("a.pcap").path, directory.appendingPathComponent("b.pcap").path], workers: workers)
+            #expect(both.status == 3 && both.stderrLines.filter { $0.contains("truncated") }.count == 2, "\(workers) workers: \(both.stderr)")
+        }
         // A window that holds no packet says so.
         let empty = try analyze([whole], ["--until", "2020-01-01"])
         #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("note: no packet of the captures lies between"), "\(empty.stderr)")

@@ -99,12 +99,24 @@ func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil) throw
     let input = Pipe()
     process.standardInput = stdin == nil ? FileHandle.nullDevice : input
     try process.run()
+    // Standard input is written while standard output is read: a program that
+    // answers before it has read everything would otherwise block both.
+    let writer = input.fileHandleForWriting
+    let written = DispatchSemaphore(value: 0)
     if let stdin {
-        input.fileHandleForWriting.write(stdin)
-        try input.fileHandleForWriting.close()
+        // A program that ends before it has read everything closes the pipe: EPIPE, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        DispatchQueue.global().async {
+            try? writer.write(contentsOf: stdin)
+            try? writer.close()
+            written.signal()
+        }
+    } else {
+        written.signal()
     }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    written.wait()
     try err.close()
     let errData = try Data(contentsOf: errURL)
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))

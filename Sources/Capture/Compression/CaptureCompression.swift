@@ -27,22 +27,30 @@ public enum CaptureCompression: String, CaseIterable, Sendable {
     /// it holds fewer; nil if it cannot be read or is not this format): to
     /// tell a compressed capture from a compressed log in a folder.
     public func decompressedPrefix(path: String, count: Int) -> [UInt8]? {
-        guard case .success(let decoder) = makeDecoder(), let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var input = [UInt8](repeating: 0, count: 64 * 1024)
         var output: [UInt8] = []
-        while output.count < count {
-            let n = input.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if n == 0 { break }
-            let result = input.withUnsafeBytes { buffer in
-                decoder.decode(UnsafeRawBufferPointer(rebasing: buffer[..<n])) { piece in
-                    output.append(contentsOf: piece.prefix(count - output.count))
-                    return output.count < count
-                }
-            }
-            if case .failure = result { return nil }
+        let complete = decompress(path: path) { piece in
+            output.append(contentsOf: piece.prefix(count - output.count))
+            return output.count < count
         }
-        return output
+        return complete || output.count == count ? output : nil
+    }
+
+    /// Decompresses the file at `path` on this thread, handing each piece
+    /// of output to `body` (which returns false to stop). False if the file
+    /// cannot be read or is damaged (a truncated file ends damaged).
+    public func decompress(path: String, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard case .success(let decoder) = makeDecoder(), let file = fopen(path, "rb") else { return false }
+        defer { fclose(file) }
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { input.deallocate() }
+        while true {
+            let n = fread(input.baseAddress, 1, input.count, file)
+            if n == 0 { return ferror(file) == 0 && decoder.finish() == nil }
+            switch decoder.decode(UnsafeRawBufferPointer(rebasing: input[..<n]), emit: body) {
+            case .failure: return false
+            case .success(let more): if !more { return false }
+            }
+        }
     }
 
     /// A fresh decoder of this format.

@@ -21,11 +21,23 @@ final class DecompressingReader: @unchecked Sendable {
     private var failure: DecompressionError?
     /// Compressed bytes read so far (for progress), written by the thread.
     private let consumed = Atomic<Int>(0)
+    /// Bytes read from `file` before the thread began, decompressed first.
+    private var prefix: [UInt8] = []
+    /// Whether `file` is closed at the end (not standard input's).
+    private var ownsFile = true
 
     /// Opens `path` (whose first bytes say `compression`) and starts decompressing.
     static func start(path: String, compression: CaptureCompression) -> Result<DecompressingReader, DecompressionError> {
         let file = open(path, O_RDONLY | O_CLOEXEC)
         guard file >= 0 else { return .failure(DecompressionError(String(cString: strerror(errno)).lowercased())) }
+        return start(descriptor: file, owned: true, prefix: [], compression: compression)
+    }
+
+    /// Starts decompressing what `descriptor` holds after `prefix` (bytes
+    /// already read from it: standard input, whose first bytes were looked at).
+    /// An `owned` descriptor is closed at the end.
+    static func start(descriptor file: Int32, owned: Bool, prefix: [UInt8], compression: CaptureCompression) -> Result<DecompressingReader, DecompressionError> {
+        func close(_ fd: Int32) { if fd != file || owned { _ = Glibc.close(fd) } }
         let decoder: any StreamDecoder
         switch compression.makeDecoder() {
         case .success(let d): decoder = d
@@ -44,6 +56,8 @@ final class DecompressingReader: @unchecked Sendable {
         setsockopt(ends[0], SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         shutdown(ends[0], Int32(SHUT_WR))
         let reader = DecompressingReader(compression: compression, file: file, read: ends[0], write: ends[1], decoder: decoder)
+        reader.prefix = prefix
+        reader.ownsFile = owned
         let thread = WorkerThread(name: "decompress \(compression.rawValue)") { reader.run() }
         reader.thread = thread
         guard thread.start() else {
@@ -65,9 +79,20 @@ final class DecompressingReader: @unchecked Sendable {
 
     private func run() {
         defer {
-            close(file)
+            if ownsFile { close(file) }
             // The reader sees the end of the stream.
             close(writeDescriptor)
+        }
+        if !prefix.isEmpty {
+            consumed.add(prefix.count, ordering: .relaxed)
+            let result = prefix.withUnsafeBytes { decoder.decode($0, emit: { self.write($0) }) }
+            switch result {
+            case .failure(let e):
+                failure = e
+                return
+            case .success(let more):
+                if !more { return }
+            }
         }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { chunk.deallocate() }
