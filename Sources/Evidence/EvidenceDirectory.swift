@@ -285,11 +285,16 @@ public final class EvidenceDirectory: @unchecked Sendable {
         // A file there before (the same finding analysed again, or anything planted) is
         // removed, never written through; the new one is created afresh (O_EXCL: a link,
         // FIFO or file put back meanwhile makes this fail). Removing rather than truncating
-        // or renaming over also spares ext4's forced write-out of replaced files.
-        unlink(target)
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
+        // or renaming over also spares ext4's forced write-out of replaced files. Most names
+        // are new: the removal is tried only when creating finds one (a system call less per file).
+        var fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
+        if fd < 0 && errno == EEXIST {
+            unlink(target)
+            fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
+        }
         guard fd >= 0 else { return "\(target): cannot create: \(String(cString: strerror(errno)))" }
-        fchmod(fd, fileMode)  // exactly 0600, whatever the umask
+        // Exactly 0600, whatever the umask: set only when the umask takes bits of it away.
+        if !umaskKeepsFileMode { fchmod(fd, fileMode) }
         var offset = 0
         var failure: String?
         bytes.withUnsafeBytes { raw in
@@ -310,3 +315,20 @@ public final class EvidenceDirectory: @unchecked Sendable {
 
     public var statistics: Statistics { lock.withLock { stats } }
 }
+
+/// Whether the process's umask leaves evidence files' mode (0600) whole, so
+/// that creating a file gives it exactly (read once from /proc/self/status:
+/// `umask()` cannot be read without being set, which would race other threads).
+let umaskKeepsFileMode: Bool = {
+    guard let file = fopen("/proc/self/status", "r") else { return false }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix("Umask:") {
+            guard let mask = mode_t(String(text.dropFirst(6).filter { ("0"..."7").contains($0) }), radix: 8) else { return false }
+            return mask & 0o600 == 0
+        }
+    }
+    return false
+}()

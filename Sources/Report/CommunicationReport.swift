@@ -57,6 +57,8 @@ public struct CommunicationReport: Sendable {
     public internal(set) var segments = TopCounter<String>(capacity: 64)
     /// Each capture read, with its hash and time span (offline); empty for a live sensor.
     public var coverage: [CaptureCoverage] = []
+    /// The time window the analysis was told to keep to (`--since`, `--until`); nil: all of the captures.
+    public var window: AnalysisWindow?
     /// The zone plan the captures were judged by.
     public var plan = ZonePlan()
     /// The rules that ran (nil: not known, every rule counts as on).
@@ -287,6 +289,7 @@ public struct CommunicationReport: Sendable {
         if other.firstTimestamp != 0 && (firstTimestamp == 0 || other.firstTimestamp < firstTimestamp) { firstTimestamp = other.firstTimestamp }
         lastTimestamp = max(lastTimestamp, other.lastTimestamp)
         captures += other.captures.filter { !captures.contains($0) }
+        window = AnalysisWindow.widest(window, other.window)
         // The same exceptions on every interface: their counts add up.
         for a in other.acceptedRisks {
             if let i = acceptedRisks.firstIndex(where: { $0.place == a.place && $0.scope == a.scope }) {
@@ -317,4 +320,35 @@ public struct CommunicationReport: Sendable {
     }
 
     public func cell(_ from: Int, _ to: Int) -> Cell? { cells[Self.key(from, to)] }
+}
+
+/// The part of the captures an analysis was told to keep to (`--since`,
+/// `--until`), in nanoseconds since the epoch; nil: that side is open.
+public struct AnalysisWindow: Sendable, Equatable {
+    public var since: UInt64?
+    public var until: UInt64?
+
+    public init(since: UInt64?, until: UInt64?) {
+        self.since = since
+        self.until = until
+    }
+
+    /// From `--since`/`--until`'s bounds (0 and `.max` are open); nil when both are.
+    public init?(start: UInt64, end: UInt64) {
+        guard start > 0 || end < .max else { return nil }
+        self.init(since: start > 0 ? start : nil, until: end < .max ? end : nil)
+    }
+
+    /// The window covering both of two reports' merged: none when either read all of its captures.
+    static func widest(_ a: AnalysisWindow?, _ b: AnalysisWindow?) -> AnalysisWindow? {
+        guard let a, let b else { return nil }
+        let since = a.since.flatMap { x in b.since.map { min(x, $0) } }
+        let until = a.until.flatMap { x in b.until.map { max(x, $0) } }
+        return since == nil && until == nil ? nil : AnalysisWindow(since: since, until: until)
+    }
+
+    /// "from 2026-11-01T00:00:00Z to the end", for the report's coverage.
+    var text: String {
+        "from \(since.map(Timestamp.rfc3339) ?? "the beginning") to \(until.map(Timestamp.rfc3339) ?? "the end")"
+    }
 }

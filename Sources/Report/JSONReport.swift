@@ -24,7 +24,10 @@ enum JSONReport {
         j += "  \"plan\": {\"policy\": \(s(r.plan.policy)), \"rules_off\": [\(r.plan.rulesOff.map(String.init).joined(separator: ", "))], \"zones\": ["
             + r.plan.zones.map { "{\"name\": \(s($0.name)), \"role\": \(s($0.role)), \"vlans\": \(s($0.vlans)), \"vnis\": \(s($0.vnis)), \"subnets\": \(s($0.subnets))}" }.joined(separator: ", ")
             + "], \"gateways\": [\(r.plan.gateways.map(s).joined(separator: ", "))], \"allow\": [\(r.plan.allow.map(s).joined(separator: ", "))]},\n"
-        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"sensor_name\": \(s(r.sensorName)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), "
+        let window = r.window.map { w in
+            "{\"since\": \(w.since.map { s(ReportText.time($0)) } ?? "null"), \"until\": \(w.until.map { s(ReportText.time($0)) } ?? "null")}"
+        } ?? "null"
+        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"sensor_name\": \(s(r.sensorName)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), \"window\": \(window), "
             + "\"segments\": [" + r.segments.top(64).map { "{\"segment\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ") + "], \"captures\": ["
             + r.coverage.map { f in
                 "{\"file\": \(s(f.name)), \"sensor\": \(s(f.sensor ?? r.sensorName)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "

@@ -100,6 +100,8 @@ public final class ReportCollector: AlertSink {
 
     /// A capture read to its end (or its error), for the audit's coverage.
     public func addCoverage(_ c: CaptureCoverage) { report.coverage.append(c) }
+    /// The time window the analysis kept to (`--since`, `--until`).
+    public func window(_ w: AnalysisWindow?) { report.window = w }
 
     /// What the audit needs besides the traffic: the rules that ran, the sensor's version, the configuration's hash.
     public func describe(enabledRules: Set<Int>, version: String, configSHA256: String?) {

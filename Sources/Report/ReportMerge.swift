@@ -161,6 +161,10 @@ public enum ReportMerge {
         r.plan.gateways = plan["gateways"] as? [String] ?? []
         r.plan.allow = plan["allow"] as? [String] ?? []
         for s in coverage["segments"] as? [[String: Any]] ?? [] { r.segments.add(s["segment"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
+        if let w = coverage["window"] as? [String: Any] {
+            let since = time(w["since"]), until = time(w["until"])
+            r.window = AnalysisWindow(since: since == 0 ? nil : since, until: until == 0 ? nil : until)
+        }
         let files = coverage["captures"] as? [[String: Any]] ?? []
         r.coverage = files.map {
             var file = CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),

@@ -110,6 +110,7 @@ struct ReportCommand: ParsableCommand {
         var failed = 0
         let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts)
         analysis.window = archiveOptions.window
+        collector.window(archiveOptions.window.flatMap { AnalysisWindow(start: $0.start, end: $0.end) })
         analysis.accounts = accounts
         analysis.link = continuousLinkName(captures, archive)
         meter?.start()

@@ -177,6 +177,28 @@ struct ArchiveTests {
         #expect(alerts(r.stdout).count > 10, "\(compressor): the alerts of the first half are written")
     }
 
+    /// The report says which part of the captures it covers: each format,
+    /// and a merge of two sensors' reports takes the window covering both.
+    @Test func reportSaysItsWindow() throws {
+        let dir = directory.path
+        func report(_ extra: [String], _ format: String, _ output: String) throws -> String {
+            let r = try zonewarden(["report", "-c", "config/example.yaml", "--format", format, "-o", "\(dir)/\(output)"] + extra + [whole])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try String(contentsOfFile: "\(dir)/\(output)", encoding: .utf8)
+        }
+        let md = try report(["--since", "2026-11-26T14:00:00.01Z"], "markdown", "a.md")
+        #expect(md.contains("Only the packets from 2026-11-26T14:00:00.010000Z to the end were analysed"), "\(md.prefix(600))")
+        let html = try report(["--until", "2026-11-26T15:00:00+01:00"], "html", "a.html")
+        #expect(html.contains("Only the packets from the beginning to 2026-11-26T14:00:00.000000Z were analysed"))
+        #expect(!(try report([], "markdown", "all.md")).contains("Only the packets"), "no window, nothing said")
+        let a = try report(["--since", "2026-11-26T14:00:00.01Z", "--until", "2026-11-26T14:00:00.02Z"], "json", "a.json")
+        _ = try report(["--since", "2026-11-26T14:00:00.005Z", "--until", "2026-11-26T14:00:00.015Z"], "json", "b.json")
+        let coverage = try #require((try JSONSerialization.jsonObject(with: Data(a.utf8)) as? [String: Any])?["coverage"] as? [String: Any])
+        #expect(coverage["window"] as? [String: String] == ["since": "2026-11-26T14:00:00.010000Z", "until": "2026-11-26T14:00:00.020000Z"])
+        let merged = try zonewarden(["report", "--merge", "--format", "markdown", "\(dir)/a.json", "\(dir)/b.json"])
+        #expect(merged.status == 0 && merged.stdout.contains("Only the packets from 2026-11-26T14:00:00.005000Z to 2026-11-26T14:00:00.020000Z were analysed"), "\(merged.stderr)")
+    }
+
     /// A compressed capture on standard input (`ssh sensor cat x.pcap.zst |
     /// zonewarden analyze -`): recognised by its first bytes and decompressed,
     /// the alerts of the plain file; a plain capture whose header arrives in

@@ -240,6 +240,19 @@ struct EvidenceTests {
         #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me")
     }
 
+    /// Files are 0600 whatever the umask: one that takes bits of it away
+    /// (0277 makes files 0400) and one that leaves it whole (077).
+    @Test(arguments: ["277", "077"])
+    func fileModeWhateverTheUmask(umask: String) throws {
+        let dir = temporaryDirectory().appendingPathComponent("evidence")
+        let r = try runProgram("/bin/bash", ["-c", "umask \(umask) && exec '\(productsDirectory.appendingPathComponent("zonewarden").path)' analyze -c config/examples/site-roles.yaml --evidence '\(dir.path)' Captures/cleartext-admin-login.pcap"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(!files.isEmpty)
+        var info = stat()
+        for f in files { #expect(stat(dir.appendingPathComponent(f).path, &info) == 0 && info.st_mode & 0o777 == 0o600, "umask \(umask): \(f)") }
+    }
+
     /// The report links each finding's file, relative to the report.
     @Test func reportLinksEvidence() throws {
         let dir = temporaryDirectory()
