@@ -19,6 +19,8 @@ public struct LastPacketScanner {
         case interface(length: Int)
         /// An enhanced (or obsolete) packet block's interface and timestamp.
         case packet(length: Int)
+        /// A block's closing copy of its length, which must match its opening one.
+        case blockEnd(length: Int)
     }
 
     private var state = State.magic
@@ -32,7 +34,9 @@ public struct LastPacketScanner {
     /// pcapng: per interface of the section, its timestamp resolution and offset.
     private var interfaces: [(resolution: UInt8, offsetSeconds: UInt64)] = []
 
-    /// The timestamp of the last packet seen (nanoseconds since the epoch).
+    /// The latest timestamp of the packets seen (nanoseconds since the epoch):
+    /// the latest, not the last, since a file's records need not be in time
+    /// order (several interfaces in one pcapng file).
     public private(set) var last: UInt64?
     /// The bytes are not a capture, or its headers make no sense: `last` is not to be trusted.
     public private(set) var broken = false
@@ -96,7 +100,7 @@ public struct LastPacketScanner {
         case .pcapRecord:
             let seconds = UInt64(word(0)), fraction = UInt64(word(4)), captured = Int(word(8))
             guard captured <= 0x1000_0000 else { broken = true; return }
-            last = seconds * 1_000_000_000 + fraction * (nanoseconds ? 1 : 1000)
+            seen(seconds &* 1_000_000_000 &+ fraction &* (nanoseconds ? 1 : 1000))
             skip = captured
             expect(16, .pcapRecord)
         case .blockStart:
@@ -114,26 +118,33 @@ public struct LastPacketScanner {
             let length = Int(word(4))
             guard length >= 12, length % 4 == 0, length <= 0x1000_0000 else { broken = true; return }
             switch type {
-            case 1 where length <= 1 << 16:
+            case 1:
+                // An interface the packets name by its index: one too large to read spoils what follows.
+                guard length <= 1 << 16 else { broken = true; return }
                 need = length
                 state = .interface(length: length)
             case 2, 6:
-                guard length >= 20 else { broken = true; return }
+                guard length >= 24 else { broken = true; return }
                 need = 20
                 state = .packet(length: length)
             default:
-                skip = length - 12
-                expect(12, .blockStart)
+                closeBlock(length: length, gathered: 12)
             }
         case .interface(let length):
+            guard length >= 20, Int(word(length - 4)) == length else { broken = true; return }
             var resolution: UInt8 = 6, offset: UInt64 = 0
             // Options follow the link type, reserved half and snapshot length; the block ends with its length again.
             var at = 16
             while at + 4 <= length - 4 {
                 let code = half(at), size = Int(half(at + 2))
                 if code == 0 { break }
+                guard at + 4 + size <= length - 4 else { broken = true; return }
                 if code == 9 && size >= 1 { resolution = pending[at + 4] }
-                if code == 14 && size >= 8 { offset = UInt64(word(at + 4)) << 32 | UInt64(word(at + 8)) }
+                if code == 14 && size >= 8 {
+                    // A 64-bit value in the section's byte order.
+                    let first = UInt64(word(at + 4)), second = UInt64(word(at + 8))
+                    offset = bigEndian ? first << 32 | second : second << 32 | first
+                }
                 at += 4 + (size + 3) / 4 * 4
             }
             interfaces.append((resolution, offset))
@@ -144,10 +155,28 @@ public struct LastPacketScanner {
             let units = UInt64(word(12)) << 32 | UInt64(word(16))
             guard interface < interfaces.count else { broken = true; return }
             let (resolution, offset) = interfaces[interface]
-            last = Self.nanoseconds(units, resolution: resolution) &+ offset &* 1_000_000_000
-            skip = length - 20
+            seen(Self.nanoseconds(units, resolution: resolution) &+ offset &* 1_000_000_000)
+            closeBlock(length: length, gathered: 20)
+        case .blockEnd(let length):
+            guard Int(word(0)) == length else { broken = true; return }
             expect(12, .blockStart)
         }
+    }
+
+    private mutating func seen(_ timestamp: UInt64) {
+        last = max(last ?? 0, timestamp)
+    }
+
+    /// Passes over the rest of a block but its closing length, then checks that.
+    private mutating func closeBlock(length: Int, gathered: Int) {
+        if length == gathered {
+            // A block of no body: its closing length was among the bytes gathered.
+            guard Int(word(length - 4)) == length else { broken = true; return }
+            expect(12, .blockStart)
+            return
+        }
+        skip = length - gathered - 4
+        expect(4, .blockEnd(length: length))
     }
 
     /// A pcapng timestamp in nanoseconds: `resolution` is a negative power
@@ -165,9 +194,12 @@ public struct LastPacketScanner {
             return units / divisor
         }
         let shift = UInt64(resolution & 0x7F)
+        guard shift > 0 else { return units &* 1_000_000_000 }
         guard shift < 64 else { return 0 }
         let whole = units >> shift, fraction = units & ((1 << shift) - 1)
-        return whole &* 1_000_000_000 &+ (fraction.multipliedFullWidth(by: 1_000_000_000).low >> shift)
+        // fraction * 10^9 / 2^shift, from the 128-bit product.
+        let product = fraction.multipliedFullWidth(by: 1_000_000_000)
+        return whole &* 1_000_000_000 &+ (product.high << (64 - shift) | product.low >> shift)
     }
 }
 

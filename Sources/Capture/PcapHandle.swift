@@ -125,28 +125,43 @@ public final class PcapHandle {
         let buffer: UnsafeMutableRawPointer
         var decompressor: DecompressingReader?
         var compressedInput: (compression: CaptureCompression, descriptor: Int32, owned: Bool, prefix: [UInt8])?
+        // A stream (standard input, a FIFO, /dev/fd/N) cannot be read twice: its first bytes say whether
+        // it is compressed, and a plain capture gets them back (ungetc) for libpcap.
+        var plainStream: (file: UnsafeMutablePointer<FILE>, prefix: [UInt8])?
         if path == "-" {
-            // Its first bytes say whether it is compressed; a plain capture gets them back for libpcap.
             _ = Self.standardInputBuffer  // set up once, before standard input is first read (or given bytes back)
-            let prefix = Self.readStandardInputPrefix()
+            let prefix = Self.readPrefix(0)
             if let compression = CaptureCompression.recognise(prefix) {
                 compressedInput = (compression, 0, false, prefix)
             } else {
                 for byte in prefix.reversed() { ungetc(Int32(byte), zw_standard_input()) }
             }
-        } else if isRegularFile, let compression = Self.compression(of: path) {
+        } else if !isRegularFile {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased()) }
+            let prefix = Self.readPrefix(descriptor)
+            if let compression = CaptureCompression.recognise(prefix) {
+                compressedInput = (compression, descriptor, true, prefix)
+            } else if let stream = fdopen(descriptor, "rb") {
+                plainStream = (stream, prefix)
+            } else {
+                close(descriptor)
+                throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
+            }
+        } else if let compression = Self.compression(of: path) {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased()) }
             compressedInput = (compression, descriptor, true, [])
         }
         if let input = compressedInput {
             // gzip, zstd, xz, lz4: decompressed on a thread of its own, read by libpcap as a stream.
-            switch DecompressingReader.start(descriptor: input.descriptor, owned: input.owned, prefix: input.prefix, compression: input.compression) {
+            switch DecompressingReader.start(descriptor: input.descriptor, owned: input.owned, stream: !isRegularFile, prefix: input.prefix, compression: input.compression) {
             case .failure(let e): throw CaptureError(.open, source: path, message: e.description)
             case .success(let reader): decompressor = reader
             }
             guard let opened = fdopen(decompressor!.readDescriptor, "rb") else {
                 close(decompressor!.readDescriptor)
+                decompressor!.requestStop()
                 _ = decompressor!.finish()
                 throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
             }
@@ -156,6 +171,11 @@ public final class PcapHandle {
         } else if path == "-" {
             file = zw_standard_input()
             buffer = Self.standardInputBuffer
+        } else if let plainStream {
+            file = plainStream.file
+            buffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+            setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.readBufferSize)
+            for byte in plainStream.prefix.reversed() { ungetc(Int32(byte), file) }
         } else {
             guard let opened = fopen(path, "rb") else {
                 throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased())
@@ -172,7 +192,9 @@ public final class PcapHandle {
                 fclose(file)
                 buffer.deallocate()
             }
-            // The decompressor's own reason comes first (a corrupt or truncated compressed file).
+            // The decompressor's own reason comes first (a corrupt or truncated compressed file);
+            // standard input's, which may never say more, is not waited for beyond what it has read.
+            if !isRegularFile { decompressor?.requestStop() }
             if let decompressor, let failure = decompressor.finish() {
                 throw CaptureError(.open, source: path, message: failure.description)
             }
@@ -186,13 +208,13 @@ public final class PcapHandle {
         return pcap
     }
 
-    /// Standard input's first bytes (up to 8: the longest magic looked for),
-    /// read past its FILE, which has read nothing yet.
-    static func readStandardInputPrefix() -> [UInt8] {
+    /// A stream's first bytes (up to 8: the longest magic looked for), read
+    /// from its descriptor before any FILE has read from it.
+    static func readPrefix(_ descriptor: Int32) -> [UInt8] {
         var prefix = [UInt8](repeating: 0, count: 8)
         var got = 0
         while got < prefix.count {
-            let n = prefix.withUnsafeMutableBytes { read(0, $0.baseAddress! + got, $0.count - got) }
+            let n = prefix.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + got, $0.count - got) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             got += n
@@ -230,6 +252,7 @@ public final class PcapHandle {
     /// reader will take nothing more. Returns its error, if it had one.
     private func stopDecompressor() -> DecompressionError? {
         guard let decompressor else { return nil }
+        decompressor.requestStop()
         shutdown(decompressor.readDescriptor, Int32(SHUT_RD))
         return decompressor.finish()
     }
@@ -322,7 +345,14 @@ public final class PcapHandle {
     ///
     /// The corresponding C function is `pcap_next_ex`.
     public func next() throws(CaptureError) -> NextPacket {
-        if _slowPath(held != nil) { return .packet(deliverHeld()) }
+        if _slowPath(held != nil) {
+            // Resumed, but the held packet may lie past the new pause point too (a file spanning several short ones).
+            if held.unsafelyUnwrapped.timestamp > upperBound {
+                isPaused = true
+                return .end
+            }
+            return .packet(deliverHeld())
+        }
         while true {
             let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
             if _fastPath(status == 1) {

@@ -163,7 +163,7 @@ public enum ReportMerge {
         for s in coverage["segments"] as? [[String: Any]] ?? [] { r.segments.add(s["segment"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
         if let w = coverage["window"] as? [String: Any] {
             let since = time(w["since"]), until = time(w["until"])
-            r.window = AnalysisWindow(since: since == 0 ? nil : since, until: until == 0 ? nil : until)
+            r.window = AnalysisWindow(start: since, end: until == 0 ? .max : until)
         }
         let files = coverage["captures"] as? [[String: Any]] ?? []
         r.coverage = files.map {

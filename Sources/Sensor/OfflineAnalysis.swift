@@ -114,6 +114,8 @@ public struct OfflineAnalysis {
         switch Self.open(path, filter: filter, window: window) {
         case .success(let h): handle = h
         case .failure(let error):
+            // A stream's header read cut short by SIGINT/SIGTERM is a stop, not a broken capture.
+            if StopSignals.requested { return nil }
             accounts?.unreadable(path, error)
             return error
         }

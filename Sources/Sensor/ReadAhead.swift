@@ -281,6 +281,9 @@ final class ReadAhead: @unchecked Sendable {
     /// free slots. Returns false if the ring had no room (nothing read);
     /// true if it read packets or reading ended (`finished` set).
     private func readSome() -> Bool {
+        // Another consumer read the end while this one waited for the lock: reading on would
+        // take a paused file's held packet (or its error) past the end already published.
+        if finished.load(ordering: .acquiring) { return true }
         var n = next
         let room = Self.capacity - (n - freedUpTo())
         guard room > 0 else { return false }

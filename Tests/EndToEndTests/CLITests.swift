@@ -127,6 +127,22 @@ struct CLITests {
         let r = try zonewarden(["check-config", "-c", "config/example.yaml"])
         #expect(r.status == 0)
         #expect(r.stdout == "config/example.yaml: OK: 11 zones (2 management, 1 admin, 1 storage, 2 migration, 2 guest, 1 transport, 1 service, 1 external), 48 VLANs, 2 VNIs, 12 subnets (and public addresses in zone internet), 1 gateway, 4 allow rules, policy roles\n")
+        // Where the alerts, flow records and evidence will go is said too.
+        let dir = temporaryDirectory()
+        let config = dir.appendingPathComponent("site.yaml").path
+        try (try String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8).replacingOccurrences(of: "\nsensor:\n", with: """
+
+            sensor:
+              outputs:
+                - { format: eve, path: /var/log/zonewarden/eve.json }
+                - { format: rfc5424, syslog: "relp://siem-collector:2514" }
+              flow_log: /var/log/zonewarden/flows.json
+              evidence: { dir: /var/lib/zonewarden/evidence }
+
+            """)).write(toFile: config, atomically: true, encoding: .utf8)
+        let outputs = try zonewarden(["check-config", "-c", config])
+        #expect(outputs.status == 0 && outputs.stdout.hasSuffix("policy roles; outputs: eve to /var/log/zonewarden/eve.json, rfc5424 to relp://siem-collector:2514; "
+                                                                 + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")
     }
 
     @Test func outputFailures() throws {

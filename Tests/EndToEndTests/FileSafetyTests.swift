@@ -75,7 +75,10 @@ struct FileSafetyTests {
 
     /// `tcpdump -w - | zonewarden analyze -`: each alert is written as soon as
     /// it is found; SIGINT stops the analysis, and the end-of-capture alerts still come.
-    @Test func streamStoppedBySIGINT() throws {
+    /// Compressed too (`| gzip |`): the decompressing thread, waiting on a
+    /// stream that says nothing more, stops with the analysis.
+    @Test(arguments: [false, true])
+    func streamStoppedBySIGINT(compressed: Bool) throws {
         let dir = temporaryDirectory()
         let fifo = dir.appendingPathComponent("capture.fifo").path, out = dir.appendingPathComponent("eve.json").path
         let log = dir.appendingPathComponent("log").path
@@ -85,7 +88,8 @@ struct FileSafetyTests {
         // Opening blocks until the sensor opens its end; the writer keeps it open.
         guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
         defer { try? writer.close() }
-        writer.write(try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))))
+        let capture = compressed ? try runProgram("/bin/bash", ["-c", "gzip -c Captures/example-site.pcap | base64 -w0"]).stdout : ""
+        writer.write(compressed ? Data(base64Encoded: capture)! : try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))))
         let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
         #expect(waitFor(10) { lines().count == 5 }, "alerts are written while the stream is open: \(lines().count)")
         analysis.signal(SIGINT)

@@ -25,18 +25,21 @@ final class DecompressingReader: @unchecked Sendable {
     private var prefix: [UInt8] = []
     /// Whether `file` is closed at the end (not standard input's).
     private var ownsFile = true
+    /// Whether `file` is a stream (standard input, a FIFO) that may stay silent.
+    private var isStream = false
 
     /// Opens `path` (whose first bytes say `compression`) and starts decompressing.
     static func start(path: String, compression: CaptureCompression) -> Result<DecompressingReader, DecompressionError> {
         let file = open(path, O_RDONLY | O_CLOEXEC)
         guard file >= 0 else { return .failure(DecompressionError(String(cString: strerror(errno)).lowercased())) }
-        return start(descriptor: file, owned: true, prefix: [], compression: compression)
+        return start(descriptor: file, owned: true, stream: false, prefix: [], compression: compression)
     }
 
     /// Starts decompressing what `descriptor` holds after `prefix` (bytes
-    /// already read from it: standard input, whose first bytes were looked at).
-    /// An `owned` descriptor is closed at the end.
-    static func start(descriptor file: Int32, owned: Bool, prefix: [UInt8], compression: CaptureCompression) -> Result<DecompressingReader, DecompressionError> {
+    /// already read from it: a stream, whose first bytes were looked at).
+    /// An `owned` descriptor is closed at the end; a `stream` is waited on in
+    /// short polls, so that a stop ends the thread even if it never says more.
+    static func start(descriptor file: Int32, owned: Bool, stream: Bool, prefix: [UInt8], compression: CaptureCompression) -> Result<DecompressingReader, DecompressionError> {
         func close(_ fd: Int32) { if fd != file || owned { _ = Glibc.close(fd) } }
         let decoder: any StreamDecoder
         switch compression.makeDecoder() {
@@ -58,6 +61,7 @@ final class DecompressingReader: @unchecked Sendable {
         let reader = DecompressingReader(compression: compression, file: file, read: ends[0], write: ends[1], decoder: decoder)
         reader.prefix = prefix
         reader.ownsFile = owned
+        reader.isStream = stream
         let thread = WorkerThread(name: "decompress \(compression.rawValue)") { reader.run() }
         reader.thread = thread
         guard thread.start() else {
@@ -97,6 +101,7 @@ final class DecompressingReader: @unchecked Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
         defer { chunk.deallocate() }
         while true {
+            if isStream && !waitForInput() { return }
             let n = read(file, chunk.baseAddress, chunk.count)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -117,6 +122,20 @@ final class DecompressingReader: @unchecked Sendable {
             }
         }
     }
+
+    /// A stream may stay silent for ever: it is waited on in short polls,
+    /// so that a stop (``requestStop()``) ends the thread. False: stopped.
+    private func waitForInput() -> Bool {
+        var descriptor = pollfd(fd: file, events: Int16(POLLIN), revents: 0)
+        while !stopping.load(ordering: .relaxed) {
+            if poll(&descriptor, 1, 200) != 0 { return true }  // readable, at its end, or an error read() will say
+        }
+        return false
+    }
+
+    /// The reader has gone: the thread stops at its next wait for input.
+    func requestStop() { stopping.store(true, ordering: .relaxed) }
+    private let stopping = Atomic<Bool>(false)
 
     /// Writes all of `bytes` to the reader; false once the reader has gone.
     private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
