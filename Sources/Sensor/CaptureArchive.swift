@@ -78,12 +78,28 @@ public struct CaptureArchive {
     /// no packet decoded (``Capture/LastPacketScanner``; asked only of files
     /// whose successor begins before `start`). The packets of the others
     /// outside the window are passed over without being decoded.
-    public mutating func applyWindow(start: UInt64, end: UInt64) {
+    ///
+    /// A compressed file is scanned as fast as it decompresses (about as long
+    /// as reading it with its packets passed over), so the files are scanned
+    /// on every core at once. `scanning` is told how many before they are.
+    public mutating func applyWindow(start: UInt64, end: UInt64, scanning: (Int) -> Void = { _ in }) {
+        var candidates: [Int] = []
         for i in files.indices {
             if let first = files[i].first, first > end { files[i].outsideWindow = true; continue }
             guard start > 0, i + 1 < files.count, let next = files[i + 1].first, next <= start else { continue }
-            if let last = LastPacketScanner.lastTimestamp(ofFile: files[i].path), last < start { files[i].outsideWindow = true }
+            candidates.append(i)
         }
+        guard !candidates.isEmpty else { return }
+        scanning(candidates.count)
+        // Each iteration writes its own element.
+        nonisolated(unsafe) let lasts = UnsafeMutableBufferPointer<UInt64?>.allocate(capacity: candidates.count)
+        lasts.initialize(repeating: nil)
+        defer { lasts.deallocate() }
+        let paths = candidates.map { files[$0].path }
+        DispatchQueue.concurrentPerform(iterations: paths.count) { k in
+            lasts[k] = LastPacketScanner.lastTimestamp(ofFile: paths[k])
+        }
+        for (k, i) in candidates.enumerated() where (lasts[k] ?? .max) < start { files[i].outsideWindow = true }
     }
 
     /// The bytes of the files that will be read (for progress).

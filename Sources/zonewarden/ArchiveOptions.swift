@@ -115,9 +115,14 @@ func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertS
         writeError("zonewarden: reading the captures in the order of their first packets"
                    + (paths.count <= 12 ? ": " + paths.joined(separator: ", ") : " (\(paths.count) files)"))
     }
-    if let window = options.window { archive.applyWindow(start: window.start, end: window.end) }
-    let accounts = FileAccounts()
     let settings = options.meter
+    if let window = options.window {
+        archive.applyWindow(start: window.start, end: window.end) { count in
+            // Compressed files are decompressed to find their last packets: a while, said where progress is shown.
+            if settings.show { writeError("zonewarden: finding where \(count) file\(count == 1 ? "" : "s") that begin\(count == 1 ? "s" : "") before --since end ...") }
+        }
+    }
+    let accounts = FileAccounts()
     guard settings.show else { return (archive, accounts, nil) }
     let meter = ProgressMeter(totalFiles: archive.files.count, totalBytes: archive.bytesToRead, accounts: accounts,
                               alerts: { [alerts] in alerts.alertsWritten }, terminal: settings.terminal,
