@@ -130,7 +130,7 @@ public final class PcapHandle {
         var plainStream: (file: UnsafeMutablePointer<FILE>, prefix: [UInt8])?
         if path == "-" {
             _ = Self.standardInputBuffer  // set up once, before standard input is first read (or given bytes back)
-            let prefix = Self.readPrefix(0)
+            let prefix = try Self.readPrefix(0, source: path)
             if let compression = CaptureCompression.recognise(prefix) {
                 compressedInput = (compression, 0, false, prefix)
             } else {
@@ -139,7 +139,13 @@ public final class PcapHandle {
         } else if !isRegularFile {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw CaptureError(.open, source: path, message: String(cString: strerror(errno)).lowercased()) }
-            let prefix = Self.readPrefix(descriptor)
+            let prefix: [UInt8]
+            do throws(CaptureError) {
+                prefix = try Self.readPrefix(descriptor, source: path)
+            } catch {
+                close(descriptor)
+                throw error
+            }
             if let compression = CaptureCompression.recognise(prefix) {
                 compressedInput = (compression, descriptor, true, prefix)
             } else if let stream = fdopen(descriptor, "rb") {
@@ -209,13 +215,15 @@ public final class PcapHandle {
     }
 
     /// A stream's first bytes (up to 8: the longest magic looked for), read
-    /// from its descriptor before any FILE has read from it.
-    static func readPrefix(_ descriptor: Int32) -> [UInt8] {
+    /// from its descriptor before any FILE has read from it. A read
+    /// interrupted by a signal (a stop: the sensor's handlers do not restart
+    /// reads) ends the opening.
+    static func readPrefix(_ descriptor: Int32, source: String) throws(CaptureError) -> [UInt8] {
         var prefix = [UInt8](repeating: 0, count: 8)
         var got = 0
         while got < prefix.count {
             let n = prefix.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + got, $0.count - got) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EINTR { throw CaptureError(.open, source: source, message: "interrupted before the capture began") }
             if n <= 0 { break }
             got += n
         }

@@ -58,7 +58,10 @@ public struct CommunicationReport: Sendable {
     /// Each capture read, with its hash and time span (offline); empty for a live sensor.
     public var coverage: [CaptureCoverage] = []
     /// The time window the analysis was told to keep to (`--since`, `--until`); nil: all of the captures.
+    /// Merged reports: the window covering all of theirs (``windowsDiffer`` when they were not the same).
     public var window: AnalysisWindow?
+    /// Merged reports kept to different windows: the merged one is not read whole.
+    public var windowsDiffer = false
     /// The zone plan the captures were judged by.
     public var plan = ZonePlan()
     /// The rules that ran (nil: not known, every rule counts as on).
@@ -289,6 +292,7 @@ public struct CommunicationReport: Sendable {
         if other.firstTimestamp != 0 && (firstTimestamp == 0 || other.firstTimestamp < firstTimestamp) { firstTimestamp = other.firstTimestamp }
         lastTimestamp = max(lastTimestamp, other.lastTimestamp)
         captures += other.captures.filter { !captures.contains($0) }
+        if window != other.window { windowsDiffer = true }
         window = AnalysisWindow.widest(window, other.window)
         // The same exceptions on every interface: their counts add up.
         for a in other.acceptedRisks {
@@ -345,6 +349,15 @@ public struct AnalysisWindow: Sendable, Equatable {
         let since = a.since.flatMap { x in b.since.map { min(x, $0) } }
         let until = a.until.flatMap { x in b.until.map { max(x, $0) } }
         return since == nil && until == nil ? nil : AnalysisWindow(since: since, until: until)
+    }
+
+    /// What the coverage says of the report's window (nil: nothing to say).
+    static func sentence(_ r: CommunicationReport) -> String? {
+        if r.windowsDiffer {
+            return "The merged reports kept to different time windows (--since/--until)" + (r.window.map { ", together \($0.text)" } ?? "")
+                + "; each capture's row says what of it was analysed."
+        }
+        return r.window.map { "Only the packets \($0.text) were analysed (--since/--until)." }
     }
 
     /// "from 2026-11-01T00:00:00Z to the end", for the report's coverage.

@@ -162,7 +162,7 @@ enum HTMLReport {
         var h = "<h2 id=\"coverage\">Coverage</h2>\n<p>Sensor \(escape(r.sensorName))\(r.sensorVersion.isEmpty ? "" : " (\(escape(r.sensorVersion)))"); configuration <code>\(escape(r.configFile))</code>"
         h += (r.configSHA256.map { " (sha256 <code class=\"hash\">\($0)</code>)" } ?? "") + ".<br>"
         h += "Packets from \(escape(from)) to \(escape(to)); segments seen (flows): \(escape(r.segments.top(12).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ")))."
-        h += (r.window.map { "<br>Only the packets \(escape($0.text)) were analysed (<code>--since</code>/<code>--until</code>)." } ?? "") + "</p>\n"
+        h += (AnalysisWindow.sentence(r).map { "<br>" + escape($0) } ?? "") + "</p>\n"
         guard !r.coverage.isEmpty else { return h }
         h += "<table id=\"captures\"><tr><th>sensor</th><th>capture</th><th>sha256</th><th>packets</th><th>first packet</th><th>last packet</th><th>read</th></tr>\n"
         for f in r.coverage {

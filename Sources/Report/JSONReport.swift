@@ -27,7 +27,7 @@ enum JSONReport {
         let window = r.window.map { w in
             "{\"since\": \(w.since.map { s(ReportText.time($0)) } ?? "null"), \"until\": \(w.until.map { s(ReportText.time($0)) } ?? "null")}"
         } ?? "null"
-        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"sensor_name\": \(s(r.sensorName)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), \"window\": \(window), "
+        j += "  \"coverage\": {\"sensor\": \(s(r.sensorVersion)), \"sensor_name\": \(s(r.sensorName)), \"config_sha256\": \(r.configSHA256.map(s) ?? "null"), \"window\": \(window), \"windows_differ\": \(r.windowsDiffer), "
             + "\"segments\": [" + r.segments.top(64).map { "{\"segment\": \(s($0.key)), \"flows\": \($0.count)}" }.joined(separator: ", ") + "], \"captures\": ["
             + r.coverage.map { f in
                 "{\"file\": \(s(f.name)), \"sensor\": \(s(f.sensor ?? r.sensorName)), \"sha256\": \(f.sha256.map(s) ?? "null"), \"packets\": \(f.packets), "

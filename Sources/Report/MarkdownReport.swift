@@ -114,7 +114,7 @@ enum MarkdownReport {
         let (from, to) = ReportText.span(r)
         var md = "\n## Coverage\n\nSensor \(c(r.sensorName))\(r.sensorVersion.isEmpty ? "" : " (\(r.sensorVersion))"); configuration `\(r.configFile)`\(r.configSHA256.map { " (sha256 `\($0)`)" } ?? ""). "
         md += "Packets from \(from) to \(to); segments seen (flows): \(r.segments.top(12).map { "\($0.key) ×\($0.count)" }.joined(separator: ", "))."
-        md += (r.window.map { " Only the packets \($0.text) were analysed (`--since`/`--until`)." } ?? "") + "\n\n"
+        md += (AnalysisWindow.sentence(r).map { " " + $0 } ?? "") + "\n\n"
         if !r.coverage.isEmpty {
             md += "| sensor | capture | sha256 | packets | first packet | last packet | read |\n|---|---|---|---:|---|---|---|\n"
             for f in r.coverage {

@@ -165,6 +165,7 @@ public enum ReportMerge {
             let since = time(w["since"]), until = time(w["until"])
             r.window = AnalysisWindow(start: since, end: until == 0 ? .max : until)
         }
+        r.windowsDiffer = coverage["windows_differ"] as? Bool ?? false
         let files = coverage["captures"] as? [[String: Any]] ?? []
         r.coverage = files.map {
             var file = CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),

@@ -75,9 +75,9 @@ public struct CaptureArchive {
     /// Marks the files wholly outside `[start, end]`: those that begin after
     /// `end`, and those whose last packet comes before `start`, found from
     /// the record (block) headers alone, a compressed file decompressed but
-    /// no packet decoded (``Capture/LastPacketScanner``; asked only of files
-    /// whose successor begins before `start`). The packets of the others
-    /// outside the window are passed over without being decoded.
+    /// no packet decoded (``Capture/LastPacketScanner``; asked of the files
+    /// that begin before `start`). The packets of the others outside the
+    /// window are passed over without being decoded.
     ///
     /// A compressed file is scanned as fast as it decompresses (about as long
     /// as reading it with its packets passed over), so the files are scanned
@@ -86,7 +86,9 @@ public struct CaptureArchive {
         var candidates: [Int] = []
         for i in files.indices {
             if let first = files[i].first, first > end { files[i].outsideWindow = true; continue }
-            guard start > 0, i + 1 < files.count, let next = files[i + 1].first, next <= start else { continue }
+            // Every file that begins before the window may end before it too (the one that holds
+            // its start is scanned and then read: one file decompressed twice at most).
+            guard start > 0, let first = files[i].first, first < start else { continue }
             candidates.append(i)
         }
         guard !candidates.isEmpty else { return }

@@ -214,7 +214,7 @@ public struct ZoneConfig: Sendable {
             + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
             + (exceptions.isEmpty ? "" : ", \(plural(exceptions.count, "exception"))")
             + (inventory.isEmpty ? "" : "; \(inventory.summary)")
-            + (sensor.outputs.isEmpty ? "" : "; outputs: " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
+            + (sensor.outputs.isEmpty ? "" : "; outputs (run): " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
             + (sensor.flowLog.map { "; flow log \($0)" } ?? "")
             + (sensor.evidence.directory.map { "; evidence in \($0)" } ?? "")
     }

@@ -71,12 +71,12 @@ struct ArchiveOptions: ParsableArguments {
     }
 
     /// Whether a status line is shown, and whether it is redrawn in place:
-    /// on its own on a terminal only when standard output (alerts, a report)
+    /// on its own on a terminal only when what is written (alerts, a report)
     /// does not go to the same terminal, where the two would mix.
-    var meter: (show: Bool, terminal: Bool) {
+    func meter(writingToStandardOutput: Bool) -> (show: Bool, terminal: Bool) {
         let terminal = isatty(2) == 1
         if quiet { return (false, false) }
-        return (progress || (terminal && isatty(1) == 0), terminal)
+        return (progress || (terminal && !(writingToStandardOutput && isatty(1) == 1)), terminal)
     }
 }
 
@@ -98,7 +98,7 @@ func continuousLinkName(_ inputs: [String], _ archive: CaptureArchive) -> String
 /// given; the accounts the analysis fills; the status line, if one is shown
 /// (started by the caller, stopped by ``ProgressMeter/stop()``, idempotent).
 /// No capture at all is exit status 3.
-func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertStage) throws -> (CaptureArchive, FileAccounts, ProgressMeter?) {
+func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertStage, writingToStandardOutput: Bool) throws -> (CaptureArchive, FileAccounts, ProgressMeter?) {
     var archive = CaptureArchive.gather(captures)
     for (folder, count) in archive.skipped {
         writeError("zonewarden: \(folder): \(count) file\(count == 1 ? "" : "s") that \(count == 1 ? "is" : "are") not a capture skipped")
@@ -115,11 +115,11 @@ func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertS
         writeError("zonewarden: reading the captures in the order of their first packets"
                    + (paths.count <= 12 ? ": " + paths.joined(separator: ", ") : " (\(paths.count) files)"))
     }
-    let settings = options.meter
+    let settings = options.meter(writingToStandardOutput: writingToStandardOutput)
     if let window = options.window {
         archive.applyWindow(start: window.start, end: window.end) { count in
             // Compressed files are decompressed to find their last packets: a while, said where progress is shown.
-            if settings.show { writeError("zonewarden: finding where \(count) file\(count == 1 ? "" : "s") that begin\(count == 1 ? "s" : "") before --since end ...") }
+            if settings.show { writeError("zonewarden: finding where the \(count) file\(count == 1 ? "" : "s") that begin\(count == 1 ? "s" : "") before --since end ...") }
         }
     }
     let accounts = FileAccounts()

@@ -108,7 +108,7 @@ struct ReportCommand: ParsableCommand {
         collector.outputPath = output
         var analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
-        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts)
+        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts, writingToStandardOutput: output == nil || output == "-")
         analysis.window = archiveOptions.window
         collector.window(archiveOptions.window.flatMap { AnalysisWindow(start: $0.start, end: $0.end) })
         analysis.accounts = accounts

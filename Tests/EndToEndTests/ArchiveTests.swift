@@ -1,3 +1,4 @@
+import Alerting
 import CaptureBuilder
 import Foundation
 import Testing
@@ -127,6 +128,12 @@ struct ArchiveTests {
         #expect(relative.status == 0 && alerts(relative.stdout) == alerts(all.stdout), "\(relative.stderr)")
         let future = try analyze([whole], ["--since", "-1d"])
         #expect(future.status == 0 && alerts(future.stdout).isEmpty, "a capture of 2026-11 holds nothing of the last day")
+        // --since between two files (just after one's last packet): that file is not read either.
+        let lastOfThird = try bash("tcpdump -n -tt -r cuts/$(ls cuts | sed -n 3p) 2>/dev/null | tail -1 | cut -d' ' -f1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let gap = Timestamp.rfc3339(UInt64((Double(lastOfThird)! * 1e6).rounded()) * 1000 + 1000)
+        let between = try analyze([directory.appendingPathComponent("cuts").path], ["--since", gap, "--summary"])
+        let unread = between.stderrLines.filter { $0.hasSuffix(": outside the time window, not read") }
+        #expect(between.status == 0 && unread.count == 3 && unread.contains { $0.contains("/part_00002_") }, "since \(gap): \(between.stderr)")
         // Compressed and pcapng files before --since: their ends found from their headers (decompressed, nothing decoded), not read.
         try bash("""
             cd cuts && f=$(ls part_00000_*) && editcap -c 2000 $f early.pcap && rm $f
@@ -178,7 +185,8 @@ struct ArchiveTests {
     }
 
     /// The report says which part of the captures it covers: each format,
-    /// and a merge of two sensors' reports takes the window covering both.
+    /// and a merge of two reports of different windows says so (one of the
+    /// same window keeps it).
     @Test func reportSaysItsWindow() throws {
         let dir = directory.path
         func report(_ extra: [String], _ format: String, _ output: String) throws -> String {
@@ -196,7 +204,13 @@ struct ArchiveTests {
         let coverage = try #require((try JSONSerialization.jsonObject(with: Data(a.utf8)) as? [String: Any])?["coverage"] as? [String: Any])
         #expect(coverage["window"] as? [String: String] == ["since": "2026-11-26T14:00:00.010000Z", "until": "2026-11-26T14:00:00.020000Z"])
         let merged = try zonewarden(["report", "--merge", "--format", "markdown", "\(dir)/a.json", "\(dir)/b.json"])
-        #expect(merged.status == 0 && merged.stdout.contains("Only the packets from 2026-11-26T14:00:00.005000Z to 2026-11-26T14:00:00.020000Z were analysed"), "\(merged.stderr)")
+        #expect(merged.status == 0 && merged.stdout.contains("The merged reports kept to different time windows (--since/--until), together from 2026-11-26T14:00:00.005000Z to 2026-11-26T14:00:00.020000Z; each capture's row says what of it was analysed."), "\(merged.stderr)")
+        // Another sensor's report of the same window: the window stands.
+        let other = try zonewarden(["report", "-c", "config/example.yaml", "--format", "json", "-o", "\(dir)/c.json",
+                                    "--since", "2026-11-26T14:00:00.01Z", "--until", "2026-11-26T14:00:00.02Z", repoPath("Captures/example-site.pcap")])
+        #expect(other.status == 0, "\(other.stderr)")
+        let same = try zonewarden(["report", "--merge", "--format", "markdown", "\(dir)/a.json", "\(dir)/c.json"])
+        #expect(same.status == 0 && same.stdout.contains("Only the packets from 2026-11-26T14:00:00.010000Z to 2026-11-26T14:00:00.020000Z were analysed"), "\(same.stderr)")
     }
 
     /// A compressed capture on standard input (`ssh sensor cat x.pcap.zst |

@@ -141,7 +141,7 @@ struct CLITests {
 
             """)).write(toFile: config, atomically: true, encoding: .utf8)
         let outputs = try zonewarden(["check-config", "-c", config])
-        #expect(outputs.status == 0 && outputs.stdout.hasSuffix("policy roles; outputs: eve to /var/log/zonewarden/eve.json, rfc5424 to relp://siem-collector:2514; "
+        #expect(outputs.status == 0 && outputs.stdout.hasSuffix("policy roles; outputs (run): eve to /var/log/zonewarden/eve.json, rfc5424 to relp://siem-collector:2514; "
                                                                  + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")
     }
 

@@ -99,6 +99,24 @@ struct FileSafetyTests {
         #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
     }
 
+    /// A stream that says nothing (a FIFO whose writer is silent), or only
+    /// the first bytes of a gzip header: SIGTERM stops the analysis at once.
+    @Test(arguments: [[], [0x1F, 0x8B]] as [[UInt8]])
+    func silentStreamStoppedBySIGTERM(first: [UInt8]) throws {
+        let dir = temporaryDirectory()
+        let fifo = dir.appendingPathComponent("capture.fifo").path, log = dir.appendingPathComponent("log").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), fifo], outputPath: log)
+        guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
+        defer { try? writer.close() }
+        writer.write(Data(first))
+        usleep(500_000)
+        analysis.signal(SIGTERM)
+        #expect(analysis.wait(seconds: 10) == 0)
+        #expect((try? String(contentsOfFile: log, encoding: .utf8)) == "zonewarden: SIGTERM: stopped after 0 packets; every alert found is written\n")
+    }
+
     /// A regular file is read ahead on a second thread: SIGINT stops the
     /// reading, every packet read is analysed and every alert found written.
     @Test func fileReadAheadStoppedBySIGINT() throws {

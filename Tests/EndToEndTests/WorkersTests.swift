@@ -95,6 +95,35 @@ struct WorkersTests {
     }
 
     /// Out-of-range and malformed values are usage errors (status 2) with one line.
+    /// The known defect of several workers: on a capture whose flows idle
+    /// past their timeouts (the alert mix slowed 3,000 times: logins typed
+    /// over minutes), the alerts of a few flows differ from one pipeline's.
+    /// Recorded as a known issue: when it is fixed, this test says so.
+    @Test func slowFlowsAcrossWorkers() throws {
+        let dir = temporaryDirectory()
+        let fast = dir.appendingPathComponent("fast.pcap").path, slow = dir.appendingPathComponent("slow.pcap").path
+        _ = try BenchmarkCapture.write(path: fast, packets: 60_000, flows: 2_000, seed: 11, mix: .alerts)
+        let reader = try PcapHandle.openOffline(fast)
+        let writer = try PcapWriter(path: slow)
+        var start: UInt64?
+        while case .packet(let p) = try reader.next() {
+            let base = start ?? p.timestamp
+            start = base
+            writer.write(timestamp: base + (p.timestamp - base) * 3_000, bytes: p.bytes, wireLength: p.wireLength)
+        }
+        try writer.close()
+        var config = try ZoneConfig.load(path: repoPath("config/example.yaml"))
+        config.sensor.alertThrottleSeconds = 0
+        let one = try analyze(config: config, [slow]).alerts.map(Self.line).sorted()
+        let two = try Self.analyzeSharded(config: config, [slow], workers: 2).alerts.map(Self.line).sorted()
+        #expect(one.count > 1_000)
+        // Which flows differ depends on the workers' random hash seed: some seeds may show none.
+        withKnownIssue("several workers judge a few slow flows differently (README, --workers)", isIntermittent: true) {
+            let differ = Set(one).symmetricDifference(two)
+            #expect(differ.isEmpty, "\(differ.count) alerts differ, e.g. \(differ.sorted().prefix(2))")
+        }
+    }
+
     @Test(arguments: ["0", "65", "two", "-1"])
     func badWorkerCountsAreUsageErrors(value: String) throws {
         let r = try zonewarden(["analyze", "-c", repoPath("config/example.yaml"), "--workers", value, repoPath("Captures/example-site.pcap")])
