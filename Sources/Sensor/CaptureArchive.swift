@@ -185,6 +185,8 @@ public struct CaptureFileAccount: Sendable {
         case truncated(String)
         /// Could not be opened or read at all: the message.
         case unreadable(String)
+        /// Not read: the analysis was stopped (SIGINT, SIGTERM) before it came to it.
+        case notReached
     }
     public var outcome: Outcome = .read
     /// Read in another place than given (the order of first packets).

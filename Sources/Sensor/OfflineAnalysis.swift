@@ -28,6 +28,18 @@ public final class FileAccounts: @unchecked Sendable {
         lock.withLock { list.append(account) }
     }
 
+    /// Files the analysis was stopped before (every file of the list not accounted for yet).
+    public func notReached(_ paths: [String]) {
+        lock.withLock {
+            let accounted = Set(list.map(\.path))
+            for path in paths where !accounted.contains(path) {
+                var account = CaptureFileAccount(path: path)
+                account.outcome = .notReached
+                list.append(account)
+            }
+        }
+    }
+
     /// The handle being read now (progress asks it how far it is).
     func began(_ handle: PcapHandle) { lock.withLock { reading = handle } }
 
@@ -110,6 +122,8 @@ public struct OfflineAnalysis {
     ///
     /// - Returns: the capture error, if the file could not be (fully) read.
     public func run(path: String) -> CaptureError? {
+        // Stopped (SIGINT, SIGTERM): the files not reached are not opened.
+        if StopSignals.requested { return nil }
         let handle: PcapHandle
         switch Self.open(path, filter: filter, window: window) {
         case .success(let h): handle = h
@@ -166,7 +180,9 @@ public struct OfflineAnalysis {
         }
         var errors = readable.map { overlapping.decodeErrors(of: $0) }
         for h in readable { accounts?.began(h) }
+        var ended = Set<Int>()
         let merged = MergedCapture(readable, pauseAt: pauseAt) { [accounts] i, error in
+            ended.insert(i)
             accounts?.record(readable[i], error: error, decodeErrors: errors[i])
         }
         if let continuous = link, pipeline.linkName != continuous { pipeline.beginLink(continuous) }
@@ -176,6 +192,12 @@ public struct OfflineAnalysis {
             errors[merged.source] += pipeline.statistics.decodeErrors - before
         }
         merged.errors.forEach(failed)
+        if StopSignals.requested {
+            // Stopped: each file still open is accounted for as far as it was read.
+            for i in readable.indices where !ended.contains(i) { accounts?.record(readable[i], error: nil, decodeErrors: errors[i]) }
+            overlapping.keep([], decodeErrors: [])
+            return firstError
+        }
         overlapping.keep(merged.paused, decodeErrors: readable.indices.map { (readable[$0], errors[$0]) })
         return firstError
     }

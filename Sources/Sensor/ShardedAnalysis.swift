@@ -89,6 +89,8 @@ public final class ShardedAnalysis: @unchecked Sendable {
     /// merging it packet by packet with the files before it that go on past
     /// its start (``nextFileStart``).
     public func run(path: String) -> CaptureError? {
+        // Stopped (SIGINT, SIGTERM): the files not reached are not opened.
+        if StopSignals.requested { return nil }
         let handle: PcapHandle
         switch OfflineAnalysis.open(path, filter: filter, window: window) {
         case .success(let h): handle = h
@@ -155,7 +157,16 @@ public final class ShardedAnalysis: @unchecked Sendable {
             accounts?.record(handles[i], error: error, decodeErrors: counted)
             counted = 0
         }
-        let paused = files.paused
+        if StopSignals.requested {
+            // Stopped: each file still open is accounted for as far as it was read.
+            let done = Set(ended.map(\.0))
+            for i in handles.indices where !done.contains(i) {
+                accounts?.record(handles[i], error: nil, decodeErrors: counted)
+                counted = 0
+            }
+            overlapping.keep([], decodeErrors: [])
+        }
+        let paused = StopSignals.requested ? [] : files.paused
         overlapping.keep(paused, decodeErrors: paused.first.map { [($0, counted)] } ?? [])
         var errors = files.errors
         guard !errors.isEmpty else { return nil }

@@ -146,6 +146,7 @@ struct AnalyzeCommand: ParsableCommand {
             writeError(error.description)
         }
         accounts.markReordered(Set(archive.files.filter(\.outOfOrder).map(\.path)))
+        if StopSignals.requested { accounts.notReached(archive.files.map(\.path)) }
         analysis.finish()
         // The last line counts what the end of the input gave too (5003 judges the link at the end).
         meter?.stop()
@@ -419,9 +420,10 @@ func isStream(_ path: String) -> Bool {
 /// decode errors, and what else became of it.
 func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
     let skipped = accounts.filter { $0.outcome == .skippedByWindow }.count
-    let faulty = accounts.filter { if case .read = $0.outcome { return false }; return $0.outcome != .skippedByWindow }.count
-    var lines = ["  files: \(accounts.count - skipped - faulty) read" + (skipped > 0 ? ", \(skipped) outside the time window (not read)" : "")
-                 + (faulty > 0 ? ", \(faulty) truncated or unreadable" : "")]
+    let stopped = accounts.filter { $0.outcome == .notReached }.count
+    let faulty = accounts.filter { if case .read = $0.outcome { return false }; return $0.outcome != .skippedByWindow && $0.outcome != .notReached }.count
+    var lines = ["  files: \(accounts.count - skipped - faulty - stopped) read" + (skipped > 0 ? ", \(skipped) outside the time window (not read)" : "")
+                 + (faulty > 0 ? ", \(faulty) truncated or unreadable" : "") + (stopped > 0 ? ", \(stopped) not reached (stopped first)" : "")]
     for a in accounts {
         var line = "    \(a.path)" + (a.compression.map { " (\($0))" } ?? "") + ": "
         switch a.outcome {
@@ -430,6 +432,9 @@ func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
             continue
         case .unreadable(let message):
             lines.append(line + "unreadable: \(message)")
+            continue
+        case .notReached:
+            lines.append(line + "not read: the analysis was stopped first")
             continue
         case .read, .truncated:
             break

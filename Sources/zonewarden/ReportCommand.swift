@@ -150,6 +150,10 @@ struct ReportCommand: ParsableCommand {
                 continue
             }
             let account = accounts.list.first { $0.path == path }
+            if account == nil && StopSignals.requested {
+                collector.addCoverage(CaptureCoverage(name: name, sha256: sha, packets: 0, first: 0, last: 0, error: "not read: the run was stopped first"))
+                continue
+            }
             let packets = UInt64(account?.packets ?? 0)
             let first = packets == 0 ? 0 : account?.first ?? 0
             var coverage = CaptureCoverage(name: name, sha256: sha, packets: packets, first: first,

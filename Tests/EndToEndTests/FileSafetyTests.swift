@@ -99,6 +99,28 @@ struct FileSafetyTests {
         #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
     }
 
+    /// A folder stopped by SIGINT midway: --summary accounts for every file,
+    /// those read (in part) and those the analysis was stopped before.
+    @Test func folderStoppedBySIGINT() throws {
+        let dir = temporaryDirectory()
+        let whole = dir.appendingPathComponent("whole.pcap").path, folder = dir.appendingPathComponent("cuts")
+        let out = dir.appendingPathComponent("eve.json").path, log = dir.appendingPathComponent("log").path
+        _ = try BenchmarkCapture.write(path: whole, packets: 400_000, flows: 2_000, seed: 5)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        #expect(try runProgram("/usr/bin/editcap", ["-c", "10000", whole, folder.appendingPathComponent("part.pcap").path]).status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).count
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "--summary", "--format", "eve", "-o", out, folder.path], outputPath: log)
+        let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
+        #expect(waitFor(30) { !lines().isEmpty }, "alerts are written while the files are read")
+        analysis.signal(SIGINT)
+        #expect(analysis.wait(seconds: 30) == 0)
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let perFile = stderr.split(separator: "\n").filter { $0.hasPrefix("    ") && $0.contains("/cuts/part_") }
+        #expect(perFile.count == files, "every one of the \(files) files accounted for: \(stderr)")
+        #expect(stderr.contains("not reached (stopped first)") && perFile.contains { $0.hasSuffix("not read: the analysis was stopped first") }, "\(stderr)")
+    }
+
     /// A stream that says nothing (a FIFO whose writer is silent), or only
     /// the first bytes of a gzip header: SIGTERM stops the analysis at once.
     @Test(arguments: [[], [0x1F, 0x8B]] as [[UInt8]])
