@@ -98,6 +98,10 @@ public final class FlowTable {
     private let deadlines: UnsafeMutablePointer<UInt64>
     /// SYN sequence numbers: initiator's in the high half, responder's in the low half.
     private let synSequences: UnsafeMutablePointer<UInt64>
+    /// Per flow slot: which of the two SYN sequences belongs to the flow in it
+    /// (bit 0 the initiator's, bit 1 the responder's); cleared for each new flow,
+    /// so that a slot's previous flow never lends its sequence numbers.
+    private let synKnown: UnsafeMutablePointer<UInt8>
     @usableFromInline let slots: UnsafeMutablePointer<UInt64>  // hash32 << 32 | (index + 1); 0 = empty
     @usableFromInline let slotMask: Int
     private let freeList: UnsafeMutablePointer<Int32>
@@ -134,6 +138,8 @@ public final class FlowTable {
         firstSeenTimes = .allocate(capacity: capacity)
         deadlines = .allocate(capacity: capacity)
         synSequences = .allocate(capacity: capacity)
+        synKnown = .allocate(capacity: capacity)
+        synKnown.initialize(repeating: 0, count: capacity)
         var slotCount = 16
         while slotCount < capacity * 2 { slotCount <<= 1 }
         slots = .allocate(capacity: slotCount)
@@ -154,6 +160,7 @@ public final class FlowTable {
         firstSeenTimes.deallocate()
         deadlines.deallocate()
         synSequences.deallocate()
+        synKnown.deallocate()
         slots.deallocate()
         freeList.deallocate()
         timeoutValues.deallocate()
@@ -197,10 +204,13 @@ public final class FlowTable {
     public func firstSeen(_ index: Int32) -> UInt64 { firstSeenTimes[Int(index)] }
 
     /// The sequence number of the SYN (initiator) or SYN-ACK (responder), if seen.
+    ///
+    /// Known only when this flow's own packet carried it: a flow first seen
+    /// at its SYN-ACK (its SYN's flow expired, or the capture began between
+    /// the two) has the responder's alone. The record's `synSeen` says a
+    /// handshake was seen, not whose.
     public func synSequence(_ index: Int32, initiator: Bool) -> UInt32? {
-        let state = records[Int(index)].state
-        let known = initiator ? state & FlowState.synSeen != 0 : state & FlowState.synAckSeen != 0
-        guard known else { return nil }
+        guard synKnown[Int(index)] & (initiator ? 1 : 2) != 0 else { return nil }
         let both = synSequences[Int(index)]
         return UInt32(truncatingIfNeeded: initiator ? both >> 32 : both)
     }
@@ -210,6 +220,7 @@ public final class FlowTable {
         synSequences[Int(index)] = initiator
             ? (UInt64(sequence) << 32 | (both & 0xFFFF_FFFF))
             : ((both & 0xFFFF_FFFF_0000_0000) | UInt64(sequence))
+        synKnown[Int(index)] |= initiator ? 1 : 2
     }
 
     // MARK: Lookahead
@@ -388,6 +399,7 @@ public final class FlowTable {
             initiatorIsA: senderIsInitiator == senderIsA, timeoutClass: UInt8(timeoutClass.rawValue), appProtocol: 0))
         ids[Int(index)] = Self.flowID(key, firstSeen: p.timestamp)
         firstSeenTimes[Int(index)] = p.timestamp
+        synKnown[Int(index)] = 0
         if state & FlowState.synSeen != 0 { recordSYN(index, initiator: senderIsInitiator, sequence: p.tcpSequence) }
         insertSlot(index: index, hash32: hash32)
         if !wheelStarted {

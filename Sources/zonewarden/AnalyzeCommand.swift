@@ -57,7 +57,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end, then a line per capture file (packets, first and last packet, decode errors, what else became of it).")
     var summary = false
 
-    @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default 1). The flows are shared out among them by a hash of each flow and what they find is merged in capture order; a known defect can make the alerts of a few flows differ from one thread's (said on standard error). Standard input is analysed by one.", valueName: "N"))
+    @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
     @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (compressed or not).", valueName: "PCAP"), completion: .file())
@@ -107,9 +107,6 @@ struct AnalyzeCommand: ParsableCommand {
         let evidence = try openEvidence(evidencePath, maximumMegabytes: evidenceSetting.maximumMegabytes, queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
-        if threads > 1 {
-            writeError("zonewarden: note: with \(threads) workers the alerts of a few flows may differ from one thread's (a known defect, seen where flows idle past their timeouts); --workers 1 gives the exact alerts")
-        }
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
         analysis.flowLog = flowLog
         if let evidence {
@@ -223,13 +220,10 @@ func acceptedRisks(_ zones: ZoneMap) throws -> AlertExceptions? {
 /// The most analysing threads `--workers` takes.
 let maximumWorkers = 64
 
-/// One analysing thread (with its read-ahead thread): on two cores it is
-/// faster than two workers and a reader (docs/performance.md has the
-/// figures), and several workers have a known defect: on captures where
-/// flows idle past their timeouts, the alerts of a few flows (slowly typed
-/// telnet logins, for one) differ from one thread's, and with the workers'
-/// random hash seed from run to run.
-let defaultWorkers = 1
+/// One analysing thread per core beyond the reading thread's: on two cores
+/// one worker with the read-ahead thread is faster than two workers and a
+/// reader (docs/performance.md has the figures).
+var defaultWorkers: Int { max(1, min(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1, maximumWorkers)) }
 
 /// `analyze`'s analysis: one pipeline, or several workers (`--workers`).
 final class Analysis {

@@ -41,6 +41,21 @@ struct FlowTableTests {
         #expect(table.count == 1)
     }
 
+    /// A flow first seen at its SYN-ACK (its SYN's flow expired) knows the
+    /// responder's SYN sequence alone: never the one its table slot's previous
+    /// flow left (a client stream reassembled from there misses its login).
+    @Test func aFlowFirstSeenAtItsSYNACKKnowsNoInitiatorSequence() throws {
+        let table = FlowTable(capacity: 1, seed: 1)
+        let first = try #require(table.track(packet(client, server, sport: 40000, dport: 23, flags: TCPFlags.syn, time: 1_000_000_000)))
+        #expect(table.synSequence(first.index, initiator: true) == 1 && table.synSequence(first.index, initiator: false) == nil)
+        table.expire(now: 100_000_000_000)
+        #expect(table.count == 0)
+        let second = try #require(table.track(packet(server, client, sport: 23, dport: 40001, flags: TCPFlags.syn | TCPFlags.ack, time: 100_000_000_000)))
+        #expect(second.index == first.index && second.isNew, "the same slot, a new flow")
+        #expect(table.synSequence(second.index, initiator: true) == nil, "the previous flow's SYN is not this flow's")
+        #expect(table.synSequence(second.index, initiator: false) == 1)
+    }
+
     /// Flow ids are derived from the flow (EVE's 51-bit `flow_id`): the same flow has the
     /// same id in any table (two workers, a reload, another interface), both directions
     /// alike; different flows differ (30,000 flows, no collision), and no id is 0.
