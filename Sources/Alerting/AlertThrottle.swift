@@ -37,19 +37,19 @@ public final class AlertThrottle {
     /// alerts suppressed since the previous one was written, or `nil` to suppress.
     public func admit(_ key: FindingKey, now: UInt64) -> Int? {
         guard window > 0 else { return 0 }
-        if var entry = entries[key] {
+        // One hash per detection: the entry is found once and changed in place.
+        if let i = entries.index(forKey: key) {
+            let entry = entries.values[i]
             // Alerts reported when a flow ends can be older than the last one written.
             let distance = now >= entry.lastWritten ? now - entry.lastWritten : entry.lastWritten - now
             if distance < window {
-                entry.suppressed += 1
-                entries[key] = entry
+                entries.values[i].suppressed += 1
                 suppressedBySID[key.sid, default: 0] += 1
                 return nil
             }
-            let count = entry.suppressed
-            entries[key] = Entry(lastWritten: now, suppressed: 0)
+            entries.values[i] = Entry(lastWritten: now, suppressed: 0)
             enqueue(key, now)
-            return count
+            return entry.suppressed
         }
         expire(now: now)
         while entries.count >= maxEntries, let oldest = dequeueLive() {

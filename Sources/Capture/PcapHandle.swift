@@ -131,6 +131,7 @@ public final class PcapHandle {
         if path == "-" {
             _ = Self.standardInputBuffer  // set up once, before standard input is first read (or given bytes back)
             let prefix = try Self.readPrefix(0, source: path)
+            if prefix.isEmpty { throw CaptureError(.open, source: path, message: "empty input: no pcap or pcapng header") }
             if let compression = CaptureCompression.recognise(prefix) {
                 compressedInput = (compression, 0, false, prefix)
             } else {
@@ -145,6 +146,10 @@ public final class PcapHandle {
             } catch {
                 close(descriptor)
                 throw error
+            }
+            if prefix.isEmpty {
+                close(descriptor)
+                throw CaptureError(.open, source: path, message: "empty input: no pcap or pcapng header")
             }
             if let compression = CaptureCompression.recognise(prefix) {
                 compressedInput = (compression, descriptor, true, prefix)

@@ -92,8 +92,11 @@ public struct CaptureCoverage: Sendable, Equatable {
     /// outside the time window, read out of the given order (nil: nothing to say).
     public var details: String?
 
-    /// What the "read" column says: the error, or the whole file, and the details.
-    public var readText: String { (error ?? "whole file") + (details.map { "; \($0)" } ?? "") }
+    /// What the "read" column says: the error, or that every packet was read, and the details.
+    public var readText: String { (error ?? "to its end") + (details.map { "; \($0)" } ?? "") }
+
+    /// The legend under the table of captures.
+    public static let readLegend = "Read: \"to its end\" when every packet of the capture was read, else the error it was read up to (or why it was not read); then its compression and whatever else became of it (decode errors, packets outside the time window, read out of the given order)."
 
     public init(name: String, sha256: String?, packets: UInt64, first: UInt64, last: UInt64, error: String? = nil, sensor: String? = nil) {
         self.sensor = sensor

@@ -169,7 +169,7 @@ enum HTMLReport {
             h += "<tr><td>\(escape(f.sensor ?? r.sensorName))</td><td>\(escape(f.name))</td><td><code class=\"hash\">\(f.sha256 ?? "-")</code></td><td class=\"n\">\(f.packets)</td>"
                 + "<td>\(f.first == 0 ? "-" : escape(ReportText.time(f.first)))</td><td>\(f.last == 0 ? "-" : escape(ReportText.time(f.last)))</td><td>\(escape(f.readText))</td></tr>\n"
         }
-        return h + "</table>\n"
+        return h + "</table>\n<p class=\"legend\">\(escape(CaptureCoverage.readLegend))</p>\n"
     }
 
     /// The matrix as a heat map: a cell's colour grows with the logarithm of its flows.

@@ -120,6 +120,7 @@ enum MarkdownReport {
             for f in r.coverage {
                 md += "| \(c(f.sensor ?? r.sensorName)) | \(c(f.name)) | \(f.sha256.map { "`\($0)`" } ?? "-") | \(f.packets) | \(f.first == 0 ? "-" : ReportText.time(f.first)) | \(f.last == 0 ? "-" : ReportText.time(f.last)) | \(c(f.readText)) |\n"
             }
+            md += "\n" + CaptureCoverage.readLegend + "\n"
         }
         return md
     }

@@ -36,18 +36,22 @@ public struct CaptureArchive {
     public static func gather(_ inputs: [String]) -> CaptureArchive {
         var archive = CaptureArchive()
         var paths: [String] = []
+        // Which input each file came from: a folder's files have no given order among themselves.
+        var inputOf: [Int] = []
         var seen = Set<[UInt64]>()
-        for input in inputs {
+        for (inputIndex, input) in inputs.enumerated() {
             var isFolder: ObjCBool = false
             if input != "-", FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
                 var found: [String] = [], notCaptures = 0
                 walk(folder: input, visited: &seen, found: &found, notCaptures: &notCaptures)
                 paths += found
+                inputOf += Array(repeating: inputIndex, count: found.count)
                 if notCaptures > 0 { archive.skipped.append((input, notCaptures)) }
             } else if let key = identity(input), !seen.insert(key).inserted {
                 archive.givenTwice.append(input)  // the same file named twice (or also inside a folder given): read once
             } else {
                 paths.append(input)
+                inputOf.append(inputIndex)
             }
         }
         let streams = paths.contains { !isRegularFile($0) }
@@ -63,12 +67,24 @@ public struct CaptureArchive {
             // Unreadable files (no first packet) as if at time 0, so their errors come first; ties keep the given order.
             files.sort { ($0.file.first ?? 0, $0.index) < ($1.file.first ?? 0, $1.index) }
         }
+        // A file is read out of the given order when a file of a later input comes before it, or one of an earlier input after it.
+        let given = files.map { inputOf[$0.index] }
+        var laterBefore = [Bool](repeating: false, count: given.count), earlierAfter = laterBefore
+        var most = Int.min, least = Int.max
+        for i in given.indices {
+            laterBefore[i] = most > given[i]
+            most = max(most, given[i])
+        }
+        for i in given.indices.reversed() {
+            earlierAfter[i] = least < given[i]
+            least = min(least, given[i])
+        }
         archive.files = files.enumerated().map { position, entry in
             var file = entry.file
-            file.outOfOrder = entry.index != position
+            file.outOfOrder = laterBefore[position] || earlierAfter[position]
             return file
         }
-        archive.reordered = files.map(\.index) != Array(paths.indices)
+        archive.reordered = archive.files.contains(where: \.outOfOrder)
         return archive
     }
 

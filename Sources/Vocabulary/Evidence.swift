@@ -56,6 +56,10 @@ public struct Evidence: Sendable, ExpressibleByArrayLiteral, RandomAccessCollect
     @inlinable
     public mutating func append(_ element: Element) { pairs.append(element) }
 
+    /// Room for `count` items in all (one allocation where appending would grow the storage several times).
+    @inlinable
+    public mutating func reserveCapacity(_ count: Int) { pairs.reserveCapacity(count) }
+
     @inlinable
     public mutating func append(_ key: String, _ value: EvidenceValue) { pairs.append((key, value)) }
 

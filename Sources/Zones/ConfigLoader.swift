@@ -106,6 +106,19 @@ struct ConfigReader {
         return nil
     }
 
+    /// A file or folder the sensor writes: relative to the configuration's
+    /// folder, as every other path in it; `-` (standard output) as it is; left
+    /// empty (`key:`) it is not set, and `""` is a mistake.
+    mutating func writtenPath(_ node: Node, _ what: String) -> String? {
+        if case .scalar(let s) = node, s.string.isEmpty, s.tag.description.hasSuffix("null") { return nil }
+        guard let text = scalar(node, what) else { return nil }
+        if text.isEmpty {
+            error(node, "\(what) is an empty path: give a file, or leave the key out")
+            return nil
+        }
+        return text == "-" ? text : relativeToConfig(text)
+    }
+
     /// Items of a sequence; a single scalar counts as a one-item list.
     mutating func list(_ node: Node, _ what: String) -> [Node] {
         switch node {
@@ -712,13 +725,13 @@ struct ConfigReader {
             case "buffer_size": s.bufferSize = integer(v, key, 65536...(1 << 31 - 1))
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
             case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
-            case "state_file": s.stateFile = scalar(v, key)
-            case "flow_log": s.flowLog = scalar(v, key)
+            case "state_file": s.stateFile = writtenPath(v, key)
+            case "flow_log": s.flowLog = writtenPath(v, key)
             case "evidence":
                 guard let items = mapping(v, "evidence", allowed: ["dir", "max_megabytes", "packets_per_flow", "memory_megabytes"]) else { continue }
                 for (k, _, x) in items {
                     switch k {
-                    case "dir": s.evidence.directory = scalar(x, "evidence.dir")
+                    case "dir": s.evidence.directory = writtenPath(x, "evidence.dir")
                     case "max_megabytes": s.evidence.maximumMegabytes = integer(x, "evidence.max_megabytes", 1...1_048_576) ?? s.evidence.maximumMegabytes
                     case "packets_per_flow": s.evidence.packetsPerFlow = integer(x, "evidence.packets_per_flow", 1...10_000) ?? s.evidence.packetsPerFlow
                     default: s.evidence.memoryMegabytes = integer(x, "evidence.memory_megabytes", 1...65_536) ?? s.evidence.memoryMegabytes
@@ -746,7 +759,7 @@ struct ConfigReader {
                     guard let o = mapping(item, "an output", allowed: ["format", "path", "syslog", "tls"]) else { continue }
                     var out = OutputSetting(format: "eve", path: nil, syslog: nil, position: position(item))
                     for (k, _, x) in o {
-                        let text = k == "tls" ? nil : scalar(x, k)
+                        let text = k == "tls" ? nil : k == "path" ? writtenPath(x, "path") : scalar(x, k)
                         switch k {
                         case "format":
                             // The alert stage checks the name against its formats.

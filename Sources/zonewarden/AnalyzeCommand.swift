@@ -77,6 +77,12 @@ struct AnalyzeCommand: ParsableCommand {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
             throw ExitCode(ExitStatus.usage)
         }
+        let flowLogPath = options.flowLog ?? zones.config.sensor.flowLog
+        let flowLogLabel = options.flowLog != nil ? "--flow-log" : "sensor.flow_log"
+        let evidenceSetting = zones.config.sensor.evidence
+        let evidencePath = options.evidence ?? evidenceSetting.directory
+        let evidenceLabel = options.evidence != nil ? "--evidence" : "sensor.evidence.dir"
+        try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath), (evidenceLabel, evidencePath)])
         let out: FileOutput
         if let output = options.output {
             do throws(SinkError) {
@@ -97,14 +103,13 @@ struct AnalyzeCommand: ParsableCommand {
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = try acceptedRisks(zones)
-        let flowLog = try openFlowLog(options.flowLog ?? zones.config.sensor.flowLog, append: false, alertsOnStandardOutput: options.output == nil)
-        let evidenceSetting = zones.config.sensor.evidence
-        let evidencePath = options.evidence ?? evidenceSetting.directory
+        let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil)
         if evidencePath != nil, let workers, workers > 1 {
             writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
             throw ExitCode(ExitStatus.usage)
         }
-        let evidence = try openEvidence(evidencePath, maximumMegabytes: evidenceSetting.maximumMegabytes, queueMegabytes: evidenceSetting.memoryMegabytes)
+        let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
+                                        queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
@@ -311,22 +316,23 @@ final class Analysis {
 
 /// The flow log at `path` (nil: none). Standard output (`-`) only when the
 /// alerts go elsewhere; a file that cannot be opened is a usage error (status 2).
-func openFlowLog(_ path: String?, append: Bool, alertsOnStandardOutput: Bool) throws -> FlowLog? {
+/// `label` names where the path came from in messages (`--flow-log`, `sensor.flow_log`).
+func openFlowLog(_ path: String?, label: String = "--flow-log", append: Bool, alertsOnStandardOutput: Bool) throws -> FlowLog? {
     guard let path else { return nil }
     if path == "-" && alertsOnStandardOutput {
-        writeError("zonewarden: --flow-log -: the alerts already go to standard output; give them -o FILE, or the flow log a file")
+        writeError("zonewarden: \(label) -: the alerts already go to standard output; give them -o FILE, or the flow log a file")
         throw ExitCode(ExitStatus.usage)
     }
     do throws(SinkError) {
         return try FlowLog(path: path, append: append)
     } catch {
-        writeError("zonewarden: --flow-log: \(error)")
+        writeError("zonewarden: \(label): \(error)")
         throw ExitCode(ExitStatus.usage)
     }
 }
 
 /// The evidence directory at `path` (nil: none); one that cannot be used is a usage error (status 2).
-func openEvidence(_ path: String?, maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceDirectory? {
+func openEvidence(_ path: String?, label: String = "--evidence", maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceDirectory? {
     guard let path else { return nil }
     do throws(SafeFile.Failure) {
         let directory = try EvidenceDirectory(path: path, maximumMegabytes: maximumMegabytes, queueMegabytes: queueMegabytes)
@@ -334,7 +340,7 @@ func openEvidence(_ path: String?, maximumMegabytes: Int, queueMegabytes: Int) t
         if directory.isOpenToOthers { writeError("zonewarden: note: evidence directory \(path) can be listed by other users; its files are readable by this user only") }
         return directory
     } catch {
-        writeError("zonewarden: --evidence: \(error)")
+        writeError("zonewarden: \(label): \(error)")
         throw ExitCode(ExitStatus.usage)
     }
 }
@@ -438,7 +444,7 @@ func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
         line += ", \(a.decodeErrors) decode errors"
         if a.outsideWindow > 0 { line += ", \(a.outsideWindow) outside the time window" }
         if a.reordered { line += ", read out of the given order" }
-        if case .truncated(let message) = a.outcome { line += "; truncated: \(message)" }
+        if case .truncated(let message) = a.outcome { line += "; read up to an error: \(message)" }
         lines.append(line)
     }
     return lines.joined(separator: "\n")

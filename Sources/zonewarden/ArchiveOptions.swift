@@ -53,17 +53,20 @@ struct ArchiveOptions: ParsableArguments {
     @Flag(help: "Show progress even when standard error is not a terminal: one line every --progress-interval seconds (on a terminal a status line is shown anyway).")
     var progress = false
 
-    @Option(name: .customLong("progress-interval"), help: ArgumentHelp("Seconds between progress lines when standard error is not a terminal (default 10).", valueName: "SECONDS"))
-    var progressInterval: Double = 10
+    @Option(name: .customLong("progress-interval"), help: ArgumentHelp("Seconds between progress lines when standard error is not a terminal (default 10; implies --progress).", valueName: "SECONDS"))
+    var interval: Double?
 
-    @Flag(help: "No status line, even on a terminal.")
+    @Flag(help: "No status line, even on a terminal, and no notes on how the inputs are read (files skipped as no capture, or given twice; the reading order). Errors are still said.")
     var quiet = false
 
     func validate() throws {
         if let since, let until, since.nanoseconds > until.nanoseconds { throw ValidationError("--since must not be after --until") }
-        if !(0.5...3600).contains(progressInterval) { throw ValidationError("--progress-interval must be 0.5-3600 seconds") }
-        if progress && quiet { throw ValidationError("--progress and --quiet contradict each other") }
+        if let interval, !(0.5...3600).contains(interval) { throw ValidationError("--progress-interval must be 0.5-3600 seconds") }
+        if (progress || interval != nil) && quiet { throw ValidationError("--\(progress ? "progress" : "progress-interval") and --quiet contradict each other") }
     }
+
+    /// Seconds between progress lines.
+    var progressInterval: Double { interval ?? 10 }
 
     /// The window in nanoseconds, nil when neither bound is given.
     var window: (start: UInt64, end: UInt64)? {
@@ -76,7 +79,7 @@ struct ArchiveOptions: ParsableArguments {
     func meter(writingToStandardOutput: Bool) -> (show: Bool, terminal: Bool) {
         let terminal = isatty(2) == 1
         if quiet { return (false, false) }
-        return (progress || (terminal && !(writingToStandardOutput && isatty(1) == 1)), terminal)
+        return (progress || interval != nil || (terminal && !(writingToStandardOutput && isatty(1) == 1)), terminal)
     }
 }
 
@@ -100,17 +103,17 @@ func continuousLinkName(_ inputs: [String], _ archive: CaptureArchive) -> String
 /// No capture at all is exit status 3.
 func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertStage, writingToStandardOutput: Bool) throws -> (CaptureArchive, FileAccounts, ProgressMeter?) {
     var archive = CaptureArchive.gather(captures)
-    for (folder, count) in archive.skipped {
+    for (folder, count) in archive.skipped where !options.quiet {
         writeError("zonewarden: \(folder): \(count) file\(count == 1 ? "" : "s") that \(count == 1 ? "is" : "are") not a capture skipped")
     }
-    for path in archive.givenTwice {
+    for path in archive.givenTwice where !options.quiet {
         writeError("zonewarden: \(path) is given more than once: read once")
     }
     if archive.files.isEmpty {
         writeError("zonewarden: no capture files in \(captures.joined(separator: ", "))")
         throw ExitCode(ExitStatus.captureUnreadable)
     }
-    if archive.reordered {
+    if archive.reordered && !options.quiet {
         let paths = archive.files.map(\.path)
         writeError("zonewarden: reading the captures in the order of their first packets"
                    + (paths.count <= 12 ? ": " + paths.joined(separator: ", ") : " (\(paths.count) files)"))

@@ -128,8 +128,6 @@ struct RunCommand: ParsableCommand {
         settings.version = "zonewarden \(zoneWardenVersion)"
         settings.evidence = sensor.evidence
         if let dir = options.evidence { settings.evidence.directory = dir }
-        settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, append: true,
-                                           alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [OutputSpec] = []
@@ -144,6 +142,16 @@ struct RunCommand: ParsableCommand {
             }
         }
         settings.outputPaths = specs.compactMap(\.path)
+        let flowLogLabel = options.flowLog != nil ? "--flow-log" : "sensor.flow_log"
+        let outputLabel = fromCommandLine ? "-o" : "a path of sensor.outputs"
+        try refuseSharedPaths(settings.outputPaths.map { (outputLabel, $0) } + [
+            (flowLogLabel, options.flowLog ?? sensor.flowLog),
+            (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory),
+            ("--metrics-file", metricsFile), ("--report", report),
+            (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
+        ])
+        settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, label: flowLogLabel, append: true,
+                                           alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
         let status = live.run()

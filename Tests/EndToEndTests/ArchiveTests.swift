@@ -277,5 +277,13 @@ struct ArchiveTests {
         #expect(!quiet.stderr.contains("files,"))
         let both = try analyze([whole], ["--progress", "--quiet"])
         #expect(both.status == 2)
+        // An interval asks for the lines; with --quiet it is a contradiction too.
+        let interval = try analyze([whole], ["--progress-interval", "0.5"])
+        #expect(interval.stderrLines.last?.hasPrefix("zonewarden: 1/1 files, ") == true, "\(interval.stderr)")
+        #expect(try analyze([whole], ["--progress-interval", "1", "--quiet"]).status == 2)
+        // --quiet leaves out the notes on how the inputs are read, not the errors.
+        try bash("mkdir -p noted && cp whole.pcap noted/a.pcap && echo text > noted/readme.txt")
+        let noted = try analyze([directory.appendingPathComponent("noted").path, whole + ".missing"], ["--quiet"])
+        #expect(noted.status == 3 && noted.stderrLines == ["\(whole).missing: no such file or directory"], "\(noted.stderr)")
     }
 }

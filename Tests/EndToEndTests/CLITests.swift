@@ -82,7 +82,9 @@ struct CLITests {
         for (path, message) in cases {
             let r = try zonewarden(["analyze", "-c", "config/example.yaml", path])
             #expect(r.status == 3 && r.stderrLines == [message])
-        }
+        }        // Nothing on standard input is said as for an empty file, not as a cut header.
+        let nothing = try zonewarden(["analyze", "-c", "config/example.yaml", "-"], stdin: Data())
+        #expect(nothing.status == 3 && nothing.stderrLines == ["<stdin>: empty input: no pcap or pcapng header"], "\(nothing.stderr)")
     }
 
     /// A corrupt file among good ones: the good ones are analysed, every alert
@@ -110,6 +112,7 @@ struct CLITests {
             ("zones: [unclosed\n", ":2:1: invalid YAML: "),
             ("zones:\n  m: { role: management, subnets: [10.0.0.0/33] }\n", ":2:36: subnet \"10.0.0.0/33\": prefix length must be 0-32"),
             ("zones:\n  m: { role: management, vlans: [10] }\nrules:\n  unkown-address: off\n", ":4:3: unknown rule \"unkown-address\" in rules: (did you mean \"unknown-address\"?)"),
+            ("zones:\n  m: { role: management, vlans: [10] }\nsensor:\n  flow_log: \"\"\n", ":4:13: flow_log is an empty path: give a file, or leave the key out"),
         ]
         for (text, suffix) in cases {
             let path = config(text)
@@ -142,7 +145,24 @@ struct CLITests {
             """)).write(toFile: config, atomically: true, encoding: .utf8)
         let outputs = try zonewarden(["check-config", "-c", config])
         #expect(outputs.status == 0 && outputs.stdout.hasSuffix("policy roles; outputs (run): eve to /var/log/zonewarden/eve.json, rfc5424 to relp://siem-collector:2514; "
-                                                                 + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")
+                                                                 + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")        // Relative paths are the configuration's folder's, as its TLS and inventory files: the same from any working directory.
+        try (try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "/var/log/zonewarden/", with: "logs/")
+            .replacingOccurrences(of: "/var/lib/zonewarden/", with: "")).write(toFile: config, atomically: true, encoding: .utf8)
+        let relative = try zonewarden(["check-config", "-c", config])
+        #expect(relative.status == 0 && relative.stdout.hasSuffix("eve to \(dir.path)/logs/eve.json, rfc5424 to relp://siem-collector:2514; "
+                                                                  + "flow log \(dir.path)/logs/flows.json; evidence in \(dir.path)/evidence\n"), "\(relative.stdout)\(relative.stderr)")
+    }
+
+    /// Two settings naming one file would truncate or interleave each other: refused before either is opened.
+    @Test func outputsSharingAFile() throws {
+        let dir = temporaryDirectory()
+        let file = dir.appendingPathComponent("eve.json").path
+        try "kept\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", file, "--flow-log", dir.path + "/./eve.json", "Captures/example-site.pcap"])
+        #expect(r.status == 2 && r.stderrLines == ["zonewarden: -o and --flow-log name the same file, \(dir.path)/./eve.json: give each its own"], "\(r.stderr)")
+        #expect((try? String(contentsOfFile: file, encoding: .utf8)) == "kept\n", "the file is left as it was")
+        let run = try zonewarden(["run", "-c", "config/example.yaml", "-i", "lo", "--metrics-file", file, "--report", file])
+        #expect(run.status == 2 && run.stderrLines == ["zonewarden: --metrics-file and --report name the same file, \(file): give each its own"], "\(run.stderr)")
     }
 
     @Test func outputFailures() throws {

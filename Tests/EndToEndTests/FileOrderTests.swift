@@ -41,6 +41,27 @@ struct FileOrderTests {
         #expect(reversed.stdoutLines.filter { $0.contains("\"signature_id\":2001") }.count == 2 * logins)
     }
 
+    /// A folder's files have no given order among themselves: named against
+    /// their time order, they are read in time order without a note, and the
+    /// summary marks none as read out of the given order. A file named before
+    /// the folder but later in time is.
+    @Test func aFolderHasNoGivenOrder() throws {
+        let dir = temporaryDirectory()
+        let folder = dir.appendingPathComponent("rotated")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let source = repoPath("Captures/cleartext-admin-login.pcap")
+        // "a" is two days after "b": the names sort against time.
+        try Self.shifted(source, by: 2 * 86_400, to: folder.appendingPathComponent("a.pcap").path)
+        try Data(contentsOf: URL(fileURLWithPath: source)).write(to: folder.appendingPathComponent("b.pcap"))
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--summary", "-o", "/dev/null", folder.path])
+        #expect(r.status == 0 && !r.stderr.contains("reading the captures in the order") && !r.stderr.contains("out of the given order"), "\(r.stderr)")
+        let late = dir.appendingPathComponent("late.pcap").path
+        try Self.shifted(source, by: 4 * 86_400, to: late)
+        let mixed = try zonewarden(["analyze", "-c", "config/example.yaml", "--summary", "-o", "/dev/null", late, folder.path])
+        let marked = mixed.stderrLines.filter { $0.contains("out of the given order") }
+        #expect(mixed.stderr.contains("reading the captures in the order of their first packets") && marked.count == 3, "\(mixed.stderr)")
+    }
+
     /// Time that jumps inside one file: an FTP session from a guest to a
     /// management host, and between its USER and PASS one packet of another
     /// host stamped two days ahead or behind (a capturing host's clock

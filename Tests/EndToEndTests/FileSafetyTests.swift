@@ -99,6 +99,35 @@ struct FileSafetyTests {
         #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
     }
 
+    /// A closed terminal (SIGHUP) stops a stream's analysis as SIGINT does:
+    /// the flows are finished and their end-of-capture alerts written. Under
+    /// nohup (SIGHUP ignored) the analysis goes on to the stream's end.
+    @Test(arguments: [false, true])
+    func streamAndSIGHUP(underNohup: Bool) throws {
+        let dir = temporaryDirectory()
+        let fifo = dir.appendingPathComponent("capture.fifo").path, out = dir.appendingPathComponent("eve.json").path
+        let log = dir.appendingPathComponent("log").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let command = ["analyze", "-c", repoPath("config/example.yaml"), "--format", "eve", "-o", out, fifo]
+        let analysis = underNohup
+            ? try ChildProcess("/usr/bin/nohup", [productsDirectory.appendingPathComponent("zonewarden").path] + command, outputPath: log)
+            : try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path, command, outputPath: log)
+        guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
+        writer.write(try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))))
+        let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
+        #expect(waitFor(10) { lines().count == 5 }, "alerts are written while the stream is open: \(lines().count)")
+        analysis.signal(SIGHUP)
+        if underNohup {
+            usleep(300_000)
+            try? writer.close()
+        }
+        #expect(analysis.wait(seconds: 10) == 0)
+        if !underNohup { try? writer.close() }
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(underNohup ? !stderr.contains("SIGHUP") : stderr == "zonewarden: SIGHUP: stopped after 76 packets; every alert found is written\n", "\(stderr)")
+        #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
+    }
+
     /// A folder stopped by SIGINT midway: --summary accounts for every file,
     /// those read (in part) and those the analysis was stopped before.
     @Test func folderStoppedBySIGINT() throws {

@@ -37,8 +37,15 @@ final class XZStream: StreamDecoder {
             case LZMA_STREAM_END: return .success(true)
             case LZMA_BUF_ERROR where action == LZMA_FINISH:
                 return .failure(DecompressionError("the xz data ends early (a truncated file)"))
+            case LZMA_FORMAT_ERROR:
+                return .failure(DecompressionError("not xz data after all (no xz stream header)"))
+            case LZMA_OPTIONS_ERROR:
+                return .failure(DecompressionError("xz data uses options this liblzma does not support"))
+            case LZMA_MEMLIMIT_ERROR, LZMA_MEM_ERROR:
+                return .failure(DecompressionError("xz data needs more memory than liblzma could have"))
             default:
-                return .failure(DecompressionError("xz data is corrupt (liblzma status \(status.rawValue))"))
+                // LZMA_DATA_ERROR, a checksum that does not match, a block that does not decode.
+                return .failure(DecompressionError("xz data is corrupt (liblzma error \(status.rawValue): the compressed bytes do not decode)"))
             }
         }
     }

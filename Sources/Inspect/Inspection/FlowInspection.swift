@@ -49,7 +49,9 @@ final class FlowInspection {
 /// Not thread-safe: one per pipeline.
 public final class ApplicationInspection {
     public let window: Int
-    private var entries: [FlowInspection?]
+    /// Per flow slot (a buffer, not an array: no uniqueness check on every store).
+    private let entries: UnsafeMutablePointer<FlowInspection?>
+    private let capacity: Int
     /// What the last call found: the events, the protocol, whether the flow is done.
     public private(set) var output = InspectionOutput()
     /// Called with every chunk of bytes an inspector consumes (the flow's id,
@@ -71,14 +73,21 @@ public final class ApplicationInspection {
 
     public init(capacity: Int, window: Int) {
         self.window = window
-        entries = Array(repeating: nil, count: capacity)
+        self.capacity = capacity
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: nil, count: capacity)
     }
 
     /// Whether a flow has an inspection in progress.
     public func isInspecting(_ index: Int32) -> Bool { entries[Int(index)] != nil }
 
     /// Indexes of the flows with an inspection in progress.
-    public var inspectedIndexes: [Int32] { entries.indices.compactMap { entries[$0] == nil ? nil : Int32($0) } }
+    public var inspectedIndexes: [Int32] { (0..<capacity).compactMap { entries[$0] == nil ? nil : Int32($0) } }
+
+    deinit {
+        entries.deinitialize(count: capacity)
+        entries.deallocate()
+    }
 
     /// Offers one packet's payload (`bytes`: the packet's captured bytes) to
     /// the flow's inspector, or to the recognisers; ``output`` holds what it
@@ -197,39 +206,11 @@ public final class ApplicationInspection {
         }
         // Late SYN-ACK knowledge: the responder's start.
         if !fromClient && !entry.server.hasStart, let isn = flows.synSequence(index, initiator: false) { entry.server.start(synSequence: isn) }
-        let deliver: (UnsafeRawBufferPointer) -> Void = { chunk in
-            guard entry.inspector == nil else {
-                if !out.finished { self.consume(entry, chunk, fromClient: fromClient, transport: .tcp, &out) }
-                return
-            }
-            if fromClient ? entry.clientTried : entry.serverTried { return }
-            // Recognise on the side's first bytes so far; feed them all once recognised.
-            if entry.clientHead.isEmpty && entry.serverHead.isEmpty { entry.clientHeadFirst = fromClient }
-            if fromClient { entry.clientHead += chunk } else { entry.serverHead += chunk }
-            let head = fromClient ? entry.clientHead : entry.serverHead
-            let inspector = head.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
-            if let inspector {
-                entry.inspector = inspector
-                // The other side's bytes held so far too (a client typing ahead of the
-                // server's prompt), in the order the two sides spoke.
-                let other = fromClient ? entry.serverHead : entry.clientHead
-                let otherFirst = entry.clientHeadFirst != fromClient
-                entry.clientHead = []
-                entry.serverHead = []
-                if otherFirst { other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) } }
-                if !out.finished { head.withUnsafeBytes { self.consume(entry, $0, fromClient: fromClient, transport: .tcp, &out) } }
-                if !otherFirst && !other.isEmpty && !out.finished {
-                    other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) }
-                }
-            } else if head.count >= Self.recognitionBytes {
-                if fromClient { entry.clientTried = true; entry.clientHead = [] } else { entry.serverTried = true; entry.serverHead = [] }
-                if entry.clientTried && entry.serverTried { out.finished = true }
-            }
-        }
+        // Closures written at the call (not kept in a variable) live on the stack: no allocation per packet.
         if fromClient {
-            entry.client.receive(sequence: p.pointee.tcpSequence, payload: bytes, deliver: deliver)
+            entry.client.receive(sequence: p.pointee.tcpSequence, payload: bytes) { self.deliver($0, entry, fromClient: true, hints: hints, &out) }
         } else {
-            entry.server.receive(sequence: p.pointee.tcpSequence, payload: bytes, deliver: deliver)
+            entry.server.receive(sequence: p.pointee.tcpSequence, payload: bytes) { self.deliver($0, entry, fromClient: false, hints: hints, &out) }
         }
         if entry.client.isComplete && entry.server.isComplete && !out.finished {
             entry.inspector?.finish(&out)
@@ -244,6 +225,37 @@ public final class ApplicationInspection {
             if record.pointee.state & (FlowState.clientTried | FlowState.serverTried) == FlowState.clientTried | FlowState.serverTried {
                 out.finished = true
             }
+        }
+    }
+
+    /// Reassembled bytes of one side: to the inspector, or held until one recognises the side.
+    private func deliver(_ chunk: UnsafeRawBufferPointer, _ entry: FlowInspection, fromClient: Bool, hints: FlowHints, _ out: inout InspectionOutput) {
+        guard entry.inspector == nil else {
+            if !out.finished { self.consume(entry, chunk, fromClient: fromClient, transport: .tcp, &out) }
+            return
+        }
+        if fromClient ? entry.clientTried : entry.serverTried { return }
+        // Recognise on the side's first bytes so far; feed them all once recognised.
+        if entry.clientHead.isEmpty && entry.serverHead.isEmpty { entry.clientHeadFirst = fromClient }
+        if fromClient { entry.clientHead += chunk } else { entry.serverHead += chunk }
+        let head = fromClient ? entry.clientHead : entry.serverHead
+        let inspector = head.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
+        if let inspector {
+            entry.inspector = inspector
+            // The other side's bytes held so far too (a client typing ahead of the
+            // server's prompt), in the order the two sides spoke.
+            let other = fromClient ? entry.serverHead : entry.clientHead
+            let otherFirst = entry.clientHeadFirst != fromClient
+            entry.clientHead = []
+            entry.serverHead = []
+            if otherFirst { other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) } }
+            if !out.finished { head.withUnsafeBytes { self.consume(entry, $0, fromClient: fromClient, transport: .tcp, &out) } }
+            if !otherFirst && !other.isEmpty && !out.finished {
+                other.withUnsafeBytes { self.consume(entry, $0, fromClient: !fromClient, transport: .tcp, &out) }
+            }
+        } else if head.count >= Self.recognitionBytes {
+            if fromClient { entry.clientTried = true; entry.clientHead = [] } else { entry.serverTried = true; entry.serverHead = [] }
+            if entry.clientTried && entry.serverTried { out.finished = true }
         }
     }
 

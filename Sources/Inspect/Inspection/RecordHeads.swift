@@ -23,6 +23,8 @@ struct RecordHeads {
     /// framing broke (the caller should stop inspecting).
     mutating func feed(_ bytes: UnsafeRawBufferPointer, _ record: (_ head: [UInt8], _ total: Int) -> Bool) -> Bool {
         var i = 0
+        // Room for a whole head once: grown from the length bytes it would be allocated twice.
+        if head.capacity < keep { head.reserveCapacity(keep) }
         while i < bytes.count {
             if skip > 0 {
                 let n = min(skip, bytes.count - i)

@@ -8,9 +8,12 @@ import Vocabulary
 final class ISCSIInspector: SimpleStreamInspector {
     static let name = "iscsi"
 
+    /// The start of a PDU that has not fully arrived, per side (most PDUs arrive whole and are read from the segment).
     private var client: [UInt8] = []
     private var server: [UInt8] = []
-    private var keys: [String: String] = [:]
+    private var initiatorName: String?
+    private var targetName: String?
+    private var sessionType: String?
     private var firstLoginSeen = false
     private var skippedSecurity = false
     private var chosenAuth: String?
@@ -27,37 +30,47 @@ final class ISCSIInspector: SimpleStreamInspector {
 
     func consume(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) {
         out.appProtocol = "iscsi"
-        if fromClient {
+        if (fromClient ? client : server).isEmpty {
+            let used = pdus(bytes, fromClient: fromClient, &out)
+            if used < bytes.count && !out.finished {
+                if fromClient { client += UnsafeRawBufferPointer(rebasing: bytes[used...]) } else { server += UnsafeRawBufferPointer(rebasing: bytes[used...]) }
+            }
+        } else if fromClient {
             client += bytes
-            while !out.finished, let pdu = Self.next(&client, &out) { clientPDU(pdu, &out) }
+            let used = client.withUnsafeBytes { pdus($0, fromClient: true, &out) }
+            client.removeFirst(used)
         } else {
             server += bytes
-            while !out.finished, let pdu = Self.next(&server, &out) { serverPDU(pdu, &out) }
+            let used = server.withUnsafeBytes { pdus($0, fromClient: false, &out) }
+            server.removeFirst(used)
         }
     }
 
-    /// One PDU (48-byte header, AHS, data padded to 4 bytes) off the front of
-    /// `buffer`. A length beyond any login PDU means this is not (or no longer)
-    /// a login phase to follow: inspection ends.
-    private static func next(_ buffer: inout [UInt8], _ out: inout InspectionOutput) -> [UInt8]? {
-        guard buffer.count >= 48 else { return nil }
-        let ahs = Int(buffer[4]) * 4
-        let data = Int(buffer[5]) << 16 | Int(buffer[6]) << 8 | Int(buffer[7])
-        let length = 48 + ahs + (data + 3) / 4 * 4
-        guard length <= maximumPDU else {
-            buffer.removeAll()
-            out.finished = true
-            return nil
+    /// The whole PDUs (48-byte header, AHS, data padded to 4 bytes) at the
+    /// front of `bytes`, each handed on; returns the bytes they took. A length
+    /// beyond any login PDU means this is not (or no longer) a login phase to
+    /// follow: inspection ends.
+    private func pdus(_ bytes: UnsafeRawBufferPointer, fromClient: Bool, _ out: inout InspectionOutput) -> Int {
+        var offset = 0
+        while !out.finished, bytes.count - offset >= 48 {
+            let ahs = Int(bytes[offset + 4]) * 4
+            let data = Int(bytes[offset + 5]) << 16 | Int(bytes[offset + 6]) << 8 | Int(bytes[offset + 7])
+            let length = 48 + ahs + (data + 3) / 4 * 4
+            guard length <= Self.maximumPDU else {
+                out.finished = true
+                return bytes.count
+            }
+            guard bytes.count - offset >= length else { break }
+            let pdu = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+            if fromClient { clientPDU(pdu, &out) } else { serverPDU(pdu, &out) }
+            offset += length
         }
-        guard buffer.count >= length else { return nil }
-        let pdu = Array(buffer[..<length])
-        buffer.removeFirst(length)
-        return pdu
+        return offset
     }
 
     /// The `key=value\0` pairs of a PDU's data segment whose key is one of
     /// `wanted`, as strings (the others are skipped without building any).
-    private static func textKeys(_ pdu: [UInt8], _ wanted: [StaticString], _ found: (String, String) -> Void) {
+    private static func textKeys(_ pdu: UnsafeRawBufferPointer, _ wanted: [StaticString], _ found: (Int, String) -> Void) {
         let data = Int(pdu[5]) << 16 | Int(pdu[6]) << 8 | Int(pdu[7])
         let start = 48 + Int(pdu[4]) * 4
         guard start + data <= pdu.count else { return }
@@ -67,18 +80,18 @@ final class ISCSIInspector: SimpleStreamInspector {
             let pairEnd = pdu[i..<end].firstIndex(of: 0) ?? end
             if let eq = pdu[i..<pairEnd].firstIndex(of: 0x3D) {
                 let key = pdu[i..<eq]
-                if let name = wanted.first(where: { w in w.withUTF8Buffer { key.elementsEqual($0) } }) {
-                    found(name.description, ByteText.string(pdu[(eq + 1)..<pairEnd]))
+                if let which = wanted.firstIndex(where: { w in w.withUTF8Buffer { key.elementsEqual($0) } }) {
+                    found(which, ByteText.string(pdu[(eq + 1)..<pairEnd]))
                 }
             }
             i = pairEnd + 1
         }
     }
 
-    static let clientKeys: [StaticString] = ["InitiatorName", "TargetName", "SessionType", "CHAP_N"]
+    static let clientKeys: [StaticString] = ["InitiatorName", "TargetName", "SessionType"]
     static let serverKeys: [StaticString] = ["AuthMethod"]
 
-    private func clientPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
+    private func clientPDU(_ pdu: UnsafeRawBufferPointer, _ out: inout InspectionOutput) {
         guard pdu[0] & 0x3F == 0x03 else {
             if firstLoginSeen { out.finished = decided }
             return
@@ -88,22 +101,30 @@ final class ISCSIInspector: SimpleStreamInspector {
             firstLoginSeen = true
             skippedSecurity = csg == 1
         }
-        Self.textKeys(pdu, Self.clientKeys) { keys[$0] = $1 }
+        Self.textKeys(pdu, Self.clientKeys) { which, value in
+            switch which {
+            case 0: initiatorName = value
+            case 1: targetName = value
+            default: sessionType = value
+            }
+        }
         if !announced {
             announced = true
-            out.events.append(.storage(InfrastructureEvent(proto: "iscsi", product: "generic", detail: "iSCSI login", evidence: names)))
+            out.events.append(.storage(InfrastructureEvent(proto: "iscsi", product: "generic", detail: "iSCSI login", evidence: names(extra: 0))))
         }
     }
 
-    private var names: Evidence {
+    /// The session's names, with room for `extra` more items (one allocation).
+    private func names(extra: Int) -> Evidence {
         var e: Evidence = []
-        if let i = keys["InitiatorName"] { e.append(("initiator", .text(i))) }
-        if let t = keys["TargetName"] { e.append(("target", .text(t))) }
-        e.append(("session_type", .text(keys["SessionType"] ?? "Normal")))
+        e.reserveCapacity(3 + extra)
+        if let i = initiatorName { e.append(("initiator", .text(i))) }
+        if let t = targetName { e.append(("target", .text(t))) }
+        e.append(("session_type", .text(sessionType ?? "Normal")))
         return e
     }
 
-    private func serverPDU(_ pdu: [UInt8], _ out: inout InspectionOutput) {
+    private func serverPDU(_ pdu: UnsafeRawBufferPointer, _ out: inout InspectionOutput) {
         guard pdu[0] & 0x3F == 0x23, !decided else { return }
         Self.textKeys(pdu, Self.serverKeys) { chosenAuth = $1 }
         let transit = pdu[1] & 0x80 != 0
@@ -116,9 +137,9 @@ final class ISCSIInspector: SimpleStreamInspector {
         }
         guard transit && nsg == 3 else { return }  // not yet in full-feature phase
         decided = true
-        let normal = (keys["SessionType"] ?? "Normal") == "Normal"
+        let normal = (sessionType ?? "Normal") == "Normal"
         if normal && (skippedSecurity || chosenAuth == "None") {
-            var e = names
+            var e = names(extra: 1)
             e.append(("auth_method", .text(skippedSecurity ? "none (no security negotiation)" : "None")))
             out.events.append(.storageWithoutAuthentication(InfrastructureEvent(
                 proto: "iscsi", product: "generic",

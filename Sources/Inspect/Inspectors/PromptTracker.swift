@@ -62,6 +62,8 @@ struct PromptTracker {
     /// the verdicts on logins it shows.
     mutating func server(_ bytes: UnsafeRawBufferPointer) -> [Verdict] {
         var verdicts: [Verdict] = []
+        // Room for the whole tail at once: grown byte by byte it is reallocated eight times per flow.
+        if serverTail.capacity == 0 { serverTail.reserveCapacity(2 * Self.tailBytes + 1) }
         for byte in bytes {
             // Skip ANSI escape sequences (ESC [ ... letter) so that prompts are found.
             if escape > 0 {
@@ -76,6 +78,7 @@ struct PromptTracker {
             serverTail.append(ByteText.lower(byte))
             if serverTail.count > 2 * Self.tailBytes { serverTail.removeFirst(serverTail.count - Self.tailBytes) }
             if phase == .awaitingVerdict {
+                if verdictText.capacity == 0 { verdictText.reserveCapacity(2 * Self.verdictBytes + 1) }
                 verdictText.append(ByteText.lower(byte))
                 if verdictText.count > 2 * Self.verdictBytes { verdictText.removeFirst(verdictText.count - Self.verdictBytes) }
             }
@@ -101,7 +104,7 @@ struct PromptTracker {
             startAttempt()
             sawLoginPrompt = true
             phase = .typingUser
-            serverTail.removeAll()
+            serverTail.removeAll(keepingCapacity: true)
             if !queued.isEmpty { answerUser(queued.removeFirst()) }
             return failed
         }
@@ -110,7 +113,7 @@ struct PromptTracker {
             // A lone password prompt with several lines typed ahead: which one is the password?
             if !sawLoginPrompt && queued.count > 1 { ambiguous = true }
             phase = .typingPassword
-            serverTail.removeAll()
+            serverTail.removeAll(keepingCapacity: true)
             if !queued.isEmpty { answerPassword(queued.removeFirst()) }
         }
         return nil
@@ -173,7 +176,7 @@ struct PromptTracker {
         user = nil
         passwordLength = nil
         userAnswered = false
-        verdictText.removeAll()
+        verdictText.removeAll(keepingCapacity: true)
     }
 
     private mutating func answerUser(_ line: [UInt8]) {
@@ -186,7 +189,7 @@ struct PromptTracker {
         passwordLength = line.count
         secrets.append(WireSecret(line))
         phase = .awaitingVerdict
-        verdictText.removeAll()
+        verdictText.removeAll(keepingCapacity: true)
     }
 
     /// What the user typed (telnet commands already removed).
