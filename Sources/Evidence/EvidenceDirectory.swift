@@ -48,7 +48,7 @@ public final class EvidenceDirectory: @unchecked Sendable {
         var secrets: FlowSecrets
         /// The flow went on after the file's last packet.
         var cutAtEnd: Bool
-        var size: Int { 24 + packets.data.capacity + 16 * packets.headers.capacity + 8 * packets.starts.capacity }
+        var size: Int { 24 + packets.data.capacity + MemoryLayout<PacketArena.Header>.stride * packets.headers.capacity }
     }
 
     private let lock = ConditionLock()

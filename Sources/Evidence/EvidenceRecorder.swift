@@ -251,6 +251,14 @@ public final class EvidenceRecorder: AlertEvidence {
             offset = header.previous
         }
         var packets = PacketList()
+        // Room for the packets to come too (grown packet by packet, the lists were reallocated every
+        // few packets): the headers all, the bytes no more than growing would have taken (memory is
+        // bounded by the bytes held, see relievePressure).
+        let remaining = endingByID[id] == nil ? packetsPerFlow : 0
+        var keptBytes = 0
+        for o in kept { keptBytes += Int(arena.packet(at: o)!.header.capturedLength) }
+        packets.reserve(packets: kept.count + 1 + remaining,
+                        bytes: keptBytes + min(remaining * (keptBytes / max(kept.count, 1) + 1), keptBytes + 2048))
         for o in kept.reversed() {
             let (header, bytes) = arena.packet(at: o)!
             packets.append(header, bytes)
@@ -264,7 +272,7 @@ public final class EvidenceRecorder: AlertEvidence {
         sids.append(d.sid)
         sidsUsed[index] = sids
         let name = Self.name(time: s.pointee.firstTimestamp, sid: d.sid, subject: d.subject, repeat: sids.count { $0 == d.sid })
-        let file = PendingFile(name: name, index: index, flowID: id, remaining: endingByID[id] == nil ? packetsPerFlow : 0)
+        let file = PendingFile(name: name, index: index, flowID: id, remaining: remaining)
         file.packets = packets
         pending[index, default: []].append(file)
         queue.append(file)
@@ -388,8 +396,6 @@ public final class EvidenceRecorder: AlertEvidence {
     /// `20191209T101503.123456Z-2001-3fa2c1d9e0b4a6f1.pcap` (`-2`, `-3` ... for a rule's later files of one flow):
     /// the flow's first packet time, the rule's sid, and a hash of the finding's endpoints.
     static func name(time: UInt64, sid: Int, subject: DetectionSubject, repeat n: Int) -> String {
-        // RFC 3339 in UTC without its separators, which some file systems and tools mind.
-        let stamp = Timestamp.rfc3339(time).filter { $0 != "-" && $0 != ":" }
         var hash = FNV1a()
         if let a = subject.sourceIP { hash.add(a.high); hash.add(a.low) }
         if let a = subject.destinationIP { hash.add(a.high); hash.add(a.low) }
@@ -398,9 +404,42 @@ public final class EvidenceRecorder: AlertEvidence {
         if let m = subject.sourceMAC { hash.add(m.rawValue) }
         if let m = subject.destinationMAC { hash.add(m.rawValue) }
         for id in subject.vlans { hash.add(UInt64(id)) }
-        var hex = String(hash.value, radix: 16)
-        hex = String(repeating: "0", count: 16 - hex.count) + hex
-        return "\(stamp)-\(sid)-\(hex)\(n > 1 ? "-\(n)" : "").pcap"
+        // Written into a buffer on the stack: one allocation (the String), where formatting pieces took eight.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buffer in
+            var i = 0
+            func put(_ byte: UInt8) { buffer[i] = byte; i += 1 }
+            func digits<T: BinaryInteger>(_ value: T, width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[i + k] = 0x30 + UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func decimal(_ value: Int) {
+                var width = 1, v = value
+                while v >= 10 { v /= 10; width += 1 }
+                digits(value, width: width)
+            }
+            // RFC 3339 in UTC without its separators, which some file systems and tools mind.
+            let c = Timestamp.civil(time)
+            digits(c.year, width: 4); digits(c.month, width: 2); digits(c.day, width: 2)
+            put(0x54)  // T
+            digits(c.hour, width: 2); digits(c.minute, width: 2); digits(c.second, width: 2)
+            put(0x2E)
+            digits(c.microsecond, width: 6)
+            put(0x5A)  // Z
+            put(0x2D)
+            decimal(max(sid, 0))
+            put(0x2D)
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let nibble = UInt8(truncatingIfNeeded: hash.value >> UInt64(shift)) & 0xF
+                put(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+            }
+            if n > 1 { put(0x2D); decimal(n) }
+            for byte in ".pcap".utf8 { put(byte) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<i]), as: UTF8.self)
+        }
     }
 }
 

@@ -68,18 +68,24 @@ struct PacketArena {
 struct PacketList {
     var data: [UInt8] = []
     var headers: [PacketArena.Header] = []
-    var starts: [Int] = []
+
+    mutating func reserve(packets: Int, bytes: Int) {
+        headers.reserveCapacity(packets)
+        data.reserveCapacity(bytes)
+    }
 
     mutating func append(_ header: PacketArena.Header, _ bytes: UnsafeRawBufferPointer) {
         headers.append(header)
-        starts.append(data.count)
         data.append(contentsOf: bytes)
     }
 
     /// The packets, each with its own bytes (the writer thread masks them).
     var packets: [StoredPacket] {
-        headers.indices.map { i in
-            StoredPacket(header: headers[i], bytes: Array(data[starts[i]..<(starts[i] + Int(headers[i].capturedLength))]))
+        var start = 0
+        return headers.map { header in
+            let end = start + Int(header.capturedLength)
+            defer { start = end }
+            return StoredPacket(header: header, bytes: Array(data[start..<end]))
         }
     }
 }
