@@ -237,7 +237,14 @@ public final class ApplicationInspection {
         if fromClient ? entry.clientTried : entry.serverTried { return }
         // Recognise on the side's first bytes so far; feed them all once recognised.
         if entry.clientHead.isEmpty && entry.serverHead.isEmpty { entry.clientHeadFirst = fromClient }
-        if fromClient { entry.clientHead += chunk } else { entry.serverHead += chunk }
+        // Room for the bytes a recogniser may wait for: grown chunk by chunk they were reallocated each time.
+        if fromClient {
+            if entry.clientHead.isEmpty { entry.clientHead.reserveCapacity(max(chunk.count, Self.recognitionBytes)) }
+            entry.clientHead += chunk
+        } else {
+            if entry.serverHead.isEmpty { entry.serverHead.reserveCapacity(max(chunk.count, Self.recognitionBytes)) }
+            entry.serverHead += chunk
+        }
         let head = fromClient ? entry.clientHead : entry.serverHead
         let inspector = head.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: fromClient, hints) }
         if let inspector {

@@ -209,6 +209,7 @@ struct PromptTracker {
                 continue
             default:
                 lastWasCR = false
+                if typed.capacity == 0 { typed.reserveCapacity(64) }
                 if typed.count < 256 { typed.append(byte) }
             }
         }
@@ -217,8 +218,9 @@ struct PromptTracker {
     private var lastWasCR = false
 
     private mutating func endLine() {
-        let line = typed
-        typed.removeAll()
+        // A copy of the line, the buffer kept for the next: typed anew byte by byte, it grew in five steps.
+        let line = Array(typed)
+        typed.removeAll(keepingCapacity: true)
         if phase == .typingUser && !userAnswered {
             answerUser(line)
         } else if phase == .typingPassword {

@@ -35,7 +35,7 @@ final class TelnetInspector: SimpleStreamInspector {
             out.events.append(.cleartextService(proto: "telnet", detail: "Telnet session"))
         }
         text.removeAll(keepingCapacity: true)
-        text.reserveCapacity(bytes.count)
+        text.reserveCapacity(max(bytes.count, 256))
         if fromClient { Self.strip(bytes, &clientIAC, into: &text) } else { Self.strip(bytes, &serverIAC, into: &text) }
         var verdicts: [PromptTracker.Verdict] = []
         text.withUnsafeBytes { data in
