@@ -229,7 +229,8 @@ public final class PcapHandle {
         while got < prefix.count {
             let n = prefix.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + got, $0.count - got) }
             if n < 0 && errno == EINTR { throw CaptureError(.open, source: source, message: "interrupted before the capture began") }
-            if n <= 0 { break }
+            if n < 0 { throw CaptureError(.open, source: source, message: String(cString: strerror(errno)).lowercased()) }
+            if n == 0 { break }
             got += n
         }
         return Array(prefix.prefix(got))

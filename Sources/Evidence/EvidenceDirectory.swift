@@ -189,14 +189,15 @@ public final class EvidenceDirectory: @unchecked Sendable {
         return stat(path, &info) == 0 && info.st_mode & 0o077 != 0
     }
 
-    /// The existing pcap files, oldest first: the first to go when the bound is reached.
+    /// The existing evidence files, oldest first: the first to go when the bound is reached.
     private func scan() {
         guard let dir = opendir(path) else { return }
         defer { closedir(dir) }
         var found: [(mtime: Int, name: String, size: Int)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasSuffix(".pcap"), !name.hasPrefix(".") else { continue }
+            // Only files named as this sensor names them: a capture someone put here is never removed.
+            guard EvidenceRecorder.isEvidenceFileName(name) else { continue }
             var info = stat()
             guard lstat("\(path)/\(name)", &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
             found.append((info.st_mtim.tv_sec, name, Int(info.st_size)))

@@ -251,14 +251,12 @@ public final class EvidenceRecorder: AlertEvidence {
             offset = header.previous
         }
         var packets = PacketList()
-        // Room for the packets to come too (grown packet by packet, the lists were reallocated every
-        // few packets): the headers all, the bytes no more than growing would have taken (memory is
-        // bounded by the bytes held, see relievePressure).
+        // Room for a few packets to come (grown packet by packet, the lists were reallocated every few
+        // packets), no more than growing would soon take: memory is bounded by the bytes held (relievePressure).
         let remaining = endingByID[id] == nil ? packetsPerFlow : 0
         var keptBytes = 0
         for o in kept { keptBytes += Int(arena.packet(at: o)!.header.capturedLength) }
-        packets.reserve(packets: kept.count + 1 + remaining,
-                        bytes: keptBytes + min(remaining * (keptBytes / max(kept.count, 1) + 1), keptBytes + 2048))
+        packets.reserve(packets: kept.count + 1 + min(remaining, 8), bytes: keptBytes + min(keptBytes, 2048))
         for o in kept.reversed() {
             let (header, bytes) = arena.packet(at: o)!
             packets.append(header, bytes)
@@ -395,6 +393,33 @@ public final class EvidenceRecorder: AlertEvidence {
 
     /// `20191209T101503.123456Z-2001-3fa2c1d9e0b4a6f1.pcap` (`-2`, `-3` ... for a rule's later files of one flow):
     /// the flow's first packet time, the rule's sid, and a hash of the finding's endpoints.
+    /// Whether `name` is one ``name(time:sid:subject:repeat:)`` makes:
+    /// `YYYYMMDDTHHMMSS.ffffffZ-SID-HEX16[-N].pcap`.
+    public static func isEvidenceFileName(_ name: String) -> Bool {
+        let b = Array(name.utf8)
+        var i = 0
+        func digits(_ count: Int?) -> Bool {
+            let start = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, count.map({ i - start < $0 }) ?? true { i += 1 }
+            return count.map { i - start == $0 } ?? (i > start)
+        }
+        func byte(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
+            i += 1
+            return true
+        }
+        guard digits(8), byte(0x54), digits(6), byte(0x2E), digits(6), byte(0x5A), byte(0x2D), digits(nil), byte(0x2D) else { return false }
+        for _ in 0..<16 {
+            guard i < b.count, (0x30...0x39).contains(b[i]) || (0x61...0x66).contains(b[i]) else { return false }
+            i += 1
+        }
+        if i < b.count, b[i] == 0x2D {
+            i += 1
+            guard digits(nil) else { return false }
+        }
+        return b[i...].elementsEqual(".pcap".utf8)
+    }
+
     static func name(time: UInt64, sid: Int, subject: DetectionSubject, repeat n: Int) -> String {
         var hash = FNV1a()
         if let a = subject.sourceIP { hash.add(a.high); hash.add(a.low) }
@@ -405,11 +430,16 @@ public final class EvidenceRecorder: AlertEvidence {
         if let m = subject.destinationMAC { hash.add(m.rawValue) }
         for id in subject.vlans { hash.add(UInt64(id)) }
         // Written into a buffer on the stack: one allocation (the String), where formatting pieces took eight.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 80) { buffer in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buffer in
             var i = 0
-            func put(_ byte: UInt8) { buffer[i] = byte; i += 1 }
+            func put(_ byte: UInt8) {
+                precondition(i < buffer.count, "an evidence file name longer than its buffer")
+                buffer[i] = byte
+                i += 1
+            }
             func digits<T: BinaryInteger>(_ value: T, width: Int) {
                 var v = value
+                precondition(i + width <= buffer.count, "an evidence file name longer than its buffer")
                 for k in stride(from: width - 1, through: 0, by: -1) {
                     buffer[i + k] = 0x30 + UInt8(truncatingIfNeeded: v % 10)
                     v /= 10

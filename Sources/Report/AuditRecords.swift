@@ -93,10 +93,12 @@ public struct CaptureCoverage: Sendable, Equatable {
     public var details: String?
 
     /// What the "read" column says: the error, or that every packet was read, and the details.
-    public var readText: String { (error ?? "to its end") + (details.map { "; \($0)" } ?? "") }
+    public var readText: String { (error ?? read ?? "to its end") + (details.map { "; \($0)" } ?? "") }
+    /// What the column says in place of "to its end" for what is no file (a live interface).
+    public var read: String?
 
     /// The legend under the table of captures.
-    public static let readLegend = "Read: \"to its end\" when every packet of the capture was read, else the error it was read up to (or why it was not read); then its compression and whatever else became of it (decode errors, packets outside the time window, read out of the given order)."
+    public static let readLegend = "Read: \"to its end\" when every packet of a capture file was read, else the error it was read up to (or why it was not read); then its compression and whatever else became of it (decode errors, packets outside the time window, read out of the given order). A live interface is captured over the report's span."
 
     public init(name: String, sha256: String?, packets: UInt64, first: UInt64, last: UInt64, error: String? = nil, sensor: String? = nil) {
         self.sensor = sensor

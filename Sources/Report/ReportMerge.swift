@@ -175,7 +175,11 @@ public enum ReportMerge {
         }
         if r.coverage.isEmpty {
             // A live sensor's report: its interfaces, with the report's span.
-            r.coverage = r.captures.map { CaptureCoverage(name: "\($0) (live)", sha256: nil, packets: r.packets, first: r.firstTimestamp, last: r.lastTimestamp, sensor: r.sensorName) }
+            r.coverage = r.captures.map {
+                var live = CaptureCoverage(name: "\($0) (live)", sha256: nil, packets: r.packets, first: r.firstTimestamp, last: r.lastTimestamp, sensor: r.sensorName)
+                live.read = "captured live over the report's span"
+                return live
+            }
         }
         let planText = [r.plan.policy, r.plan.zones.map { "\($0.name)|\($0.role)|\($0.vlans)|\($0.vnis)|\($0.subnets)" }.joined(separator: ";"),
                         r.plan.gateways.joined(separator: ";"), r.plan.allow.joined(separator: ";")].joined(separator: "\n")

@@ -110,7 +110,8 @@ struct ConfigReader {
     /// folder, as every other path in it; `-` (standard output) as it is; left
     /// empty (`key:`) it is not set, and `""` is a mistake.
     mutating func writtenPath(_ node: Node, _ what: String) -> String? {
-        if case .scalar(let s) = node, s.string.isEmpty, s.tag.description.hasSuffix("null") { return nil }
+        // `key:`, `key: ~`, `key: null`: not set.
+        if case .scalar(let s) = node, s.style == .plain || s.style == .any, ["", "~", "null", "Null", "NULL"].contains(s.string) { return nil }
         guard let text = scalar(node, what) else { return nil }
         if text.isEmpty {
             error(node, "\(what) is an empty path: give a file, or leave the key out")
@@ -705,6 +706,8 @@ struct ConfigReader {
 
     mutating func readSensor(_ node: Node) -> SensorSettings {
         var s = SensorSettings()
+        // The files and folders the sensor writes, to refuse two that are one.
+        var written: [(key: String, path: String?, node: Node)] = []
         guard let fields = mapping(node, "sensor", allowed: Self.sensorKeys) else { return s }
         func integer(_ v: Node, _ key: String, _ range: ClosedRange<Int>) -> Int? {
             guard let text = scalar(v, key) else { return nil }
@@ -725,13 +728,19 @@ struct ConfigReader {
             case "buffer_size": s.bufferSize = integer(v, key, 65536...(1 << 31 - 1))
             case "max_flows": s.maxFlows = integer(v, key, 1024...50_000_000) ?? s.maxFlows
             case "max_macs": s.maxMACs = integer(v, key, 1024...50_000_000) ?? s.maxMACs
-            case "state_file": s.stateFile = writtenPath(v, key)
-            case "flow_log": s.flowLog = writtenPath(v, key)
+            case "state_file":
+                s.stateFile = writtenPath(v, key)
+                written.append((key, s.stateFile, v))
+            case "flow_log":
+                s.flowLog = writtenPath(v, key)
+                written.append((key, s.flowLog, v))
             case "evidence":
                 guard let items = mapping(v, "evidence", allowed: ["dir", "max_megabytes", "packets_per_flow", "memory_megabytes"]) else { continue }
                 for (k, _, x) in items {
                     switch k {
-                    case "dir": s.evidence.directory = writtenPath(x, "evidence.dir")
+                    case "dir":
+                        s.evidence.directory = writtenPath(x, "evidence.dir")
+                        written.append(("evidence.dir", s.evidence.directory, x))
                     case "max_megabytes": s.evidence.maximumMegabytes = integer(x, "evidence.max_megabytes", 1...1_048_576) ?? s.evidence.maximumMegabytes
                     case "packets_per_flow": s.evidence.packetsPerFlow = integer(x, "evidence.packets_per_flow", 1...10_000) ?? s.evidence.packetsPerFlow
                     default: s.evidence.memoryMegabytes = integer(x, "evidence.memory_megabytes", 1...65_536) ?? s.evidence.memoryMegabytes
@@ -764,7 +773,9 @@ struct ConfigReader {
                         case "format":
                             // The alert stage checks the name against its formats.
                             if let text { out.format = text; out.formatPosition = position(x) }
-                        case "path": out.path = text
+                        case "path":
+                            out.path = text
+                            written.append(("outputs[\(s.outputs.count + 1)].path", text, x))
                         case "tls":
                             guard let t = mapping(x, "tls", allowed: ["ca", "cert", "key", "peer_name"]) else { continue }
                             var tls = OutputTLSSetting(position: position(x))
@@ -788,6 +799,16 @@ struct ConfigReader {
                 }
             default: break
             }
+        }
+        // Two settings naming one file would truncate or interleave each other (standard output aside).
+        var seen: [(key: String, path: String)] = []
+        for (key, path, node) in written {
+            guard let path, path != "-" else { continue }
+            let normal = (path as NSString).standardizingPath
+            if let other = seen.first(where: { $0.path == normal }) {
+                error(node, "\(key) names the same file as \(other.key), \(path): give each its own")
+            }
+            seen.append((key, normal))
         }
         return s
     }

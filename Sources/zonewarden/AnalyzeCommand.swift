@@ -82,7 +82,7 @@ struct AnalyzeCommand: ParsableCommand {
         let evidenceSetting = zones.config.sensor.evidence
         let evidencePath = options.evidence ?? evidenceSetting.directory
         let evidenceLabel = options.evidence != nil ? "--evidence" : "sensor.evidence.dir"
-        try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath), (evidenceLabel, evidencePath)])
+        try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath)], inputs: captures, evidence: (evidenceLabel, evidencePath))
         let out: FileOutput
         if let output = options.output {
             do throws(SinkError) {

@@ -143,13 +143,12 @@ struct RunCommand: ParsableCommand {
         }
         settings.outputPaths = specs.compactMap(\.path)
         let flowLogLabel = options.flowLog != nil ? "--flow-log" : "sensor.flow_log"
-        let outputLabel = fromCommandLine ? "-o" : "a path of sensor.outputs"
-        try refuseSharedPaths(settings.outputPaths.map { (outputLabel, $0) } + [
+        let outputLabels = specs.indices.map { fromCommandLine ? "-o" : "sensor.outputs[\($0 + 1)].path" }
+        try refuseSharedPaths(zip(outputLabels, specs.map(\.path)).map { ($0, $1) } + [
             (flowLogLabel, options.flowLog ?? sensor.flowLog),
-            (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory),
             ("--metrics-file", metricsFile), ("--report", report),
             (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
-        ])
+        ], evidence: (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory))
         settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, label: flowLogLabel, append: true,
                                            alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))

@@ -85,7 +85,8 @@ struct AuditReportTests {
     func theSameInputsGiveTheSameReport(format: String) throws {
         let a = try zonewarden(["report", "--format", format, "-c", Self.config] + Self.captures)
         let b = try zonewarden(["report", "--format", format, "-c", Self.config] + Self.captures)
-        #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.contains("M 5.154") == (format != "json"))        // The captures table's "read" column is explained under it.
+        #expect(a.status == 0 && a.stdout == b.stdout && a.stdout.contains("M 5.154") == (format != "json"))
+        // The captures table's "read" column is explained under it.
         if format != "json" { #expect(a.stdout.contains("to its end") && a.stdout.contains("Read: &quot;to its end&quot;") == (format == "html")) }
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Platform
 import Testing
 import TestSupport
@@ -82,7 +85,8 @@ struct CLITests {
         for (path, message) in cases {
             let r = try zonewarden(["analyze", "-c", "config/example.yaml", path])
             #expect(r.status == 3 && r.stderrLines == [message])
-        }        // Nothing on standard input is said as for an empty file, not as a cut header.
+        }
+        // Nothing on standard input is said as for an empty file, not as a cut header.
         let nothing = try zonewarden(["analyze", "-c", "config/example.yaml", "-"], stdin: Data())
         #expect(nothing.status == 3 && nothing.stderrLines == ["<stdin>: empty input: no pcap or pcapng header"], "\(nothing.stderr)")
     }
@@ -113,6 +117,7 @@ struct CLITests {
             ("zones:\n  m: { role: management, subnets: [10.0.0.0/33] }\n", ":2:36: subnet \"10.0.0.0/33\": prefix length must be 0-32"),
             ("zones:\n  m: { role: management, vlans: [10] }\nrules:\n  unkown-address: off\n", ":4:3: unknown rule \"unkown-address\" in rules: (did you mean \"unknown-address\"?)"),
             ("zones:\n  m: { role: management, vlans: [10] }\nsensor:\n  flow_log: \"\"\n", ":4:13: flow_log is an empty path: give a file, or leave the key out"),
+            ("zones:\n  m: { role: management, vlans: [10] }\nsensor:\n  flow_log: a.json\n  state_file: ./a.json\n", ":5:15: state_file names the same file as flow_log, "),
         ]
         for (text, suffix) in cases {
             let path = config(text)
@@ -145,7 +150,8 @@ struct CLITests {
             """)).write(toFile: config, atomically: true, encoding: .utf8)
         let outputs = try zonewarden(["check-config", "-c", config])
         #expect(outputs.status == 0 && outputs.stdout.hasSuffix("policy roles; outputs (run): eve to /var/log/zonewarden/eve.json, rfc5424 to relp://siem-collector:2514; "
-                                                                 + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")        // Relative paths are the configuration's folder's, as its TLS and inventory files: the same from any working directory.
+                                                                 + "flow log /var/log/zonewarden/flows.json; evidence in /var/lib/zonewarden/evidence\n"), "\(outputs.stdout)\(outputs.stderr)")
+        // Relative paths are the configuration's folder's, as its TLS and inventory files: the same from any working directory.
         try (try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "/var/log/zonewarden/", with: "logs/")
             .replacingOccurrences(of: "/var/lib/zonewarden/", with: "")).write(toFile: config, atomically: true, encoding: .utf8)
         let relative = try zonewarden(["check-config", "-c", config])
@@ -162,7 +168,26 @@ struct CLITests {
         #expect(r.status == 2 && r.stderrLines == ["zonewarden: -o and --flow-log name the same file, \(dir.path)/./eve.json: give each its own"], "\(r.stderr)")
         #expect((try? String(contentsOfFile: file, encoding: .utf8)) == "kept\n", "the file is left as it was")
         let run = try zonewarden(["run", "-c", "config/example.yaml", "-i", "lo", "--metrics-file", file, "--report", file])
-        #expect(run.status == 2 && run.stderrLines == ["zonewarden: --metrics-file and --report name the same file, \(file): give each its own"], "\(run.stderr)")
+        #expect(run.status == 2 && run.stderrLines == ["zonewarden: --metrics-file and --report name the same file, \(file): give each its own"], "\(run.stderr)")        // Devices are shared by design: both to /dev/null is fine.
+        let null = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/dev/null", "--flow-log", "/dev/null", "Captures/example-site.pcap"])
+        #expect(null.status == 0 && null.stderr.isEmpty, "\(null.stderr)")
+        // An output over a capture being read (through a hard link too) would destroy it first.
+        let capture = dir.appendingPathComponent("site.pcap").path, link = dir.appendingPathComponent("link.pcap").path
+        try FileManager.default.copyItem(atPath: repoPath("Captures/example-site.pcap"), toPath: capture)
+        #expect(Glibc.link(capture, link) == 0)
+        let size = try FileManager.default.attributesOfItem(atPath: capture)[.size] as! Int
+        let over = try zonewarden(["analyze", "-c", "config/example.yaml", "-o", link, capture])
+        #expect(over.status == 2 && over.stderrLines == ["zonewarden: -o names a capture being analysed, \(capture): give it another file"], "\(over.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: capture)[.size] as! Int == size, "the capture is left whole")
+        // Evidence written among the captures would be read back, or pruned with them.
+        let inside = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", dir.appendingPathComponent("ev").path, dir.path])
+        #expect(inside.status == 2 && inside.stderrLines.count == 1 && inside.stderr.contains("lie one inside the other"), "\(inside.stderr)")
+        // A path left empty in the configuration (`flow_log: ~`) is no path.
+        let config = dir.appendingPathComponent("tilde.yaml").path
+        try (try String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8).replacingOccurrences(of: "\nsensor:\n", with: "\nsensor:\n  flow_log: ~\n"))
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let tilde = try zonewarden(["check-config", "-c", config])
+        #expect(tilde.status == 0 && !tilde.stdout.contains("flow log"), "\(tilde.stdout)\(tilde.stderr)")
     }
 
     @Test func outputFailures() throws {

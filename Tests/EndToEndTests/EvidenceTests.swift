@@ -199,6 +199,23 @@ struct EvidenceTests {
         #expect(run.result.stderr.contains("1 older removed"), "\(run.result.stderr)")
     }
 
+    /// Only files named as the sensor names them are ever removed: a capture
+    /// someone left in the evidence folder stays, however old and large.
+    @Test func aCaptureInTheEvidenceFolderIsNeverRemoved() throws {
+        let dir = temporaryDirectory().appendingPathComponent("evidence")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let kept = dir.appendingPathComponent("site-capture.pcap")
+        try Data(count: (1 << 20) - 4096).write(to: kept)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: kept.path)
+        let config = temporaryDirectory().appendingPathComponent("site.yaml").path
+        let text = try String(contentsOfFile: repoPath("config/examples/site-roles.yaml"), encoding: .utf8)
+        try (text + "\nsensor:\n  evidence:\n    max_megabytes: 1\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try Self.analyze(repoPath("Captures/cleartext-admin-login.pcap"), config: config, extra: ["--summary"], dir: dir)
+        #expect(run.result.status == 0, "\(run.result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: kept.path) && run.files.contains("site-capture.pcap"))
+        #expect(run.result.stderr.contains(" 0 older removed"), "\(run.result.stderr)")
+    }
+
     /// A full disk: every alert is still written, the message comes once,
     /// no half-written or temporary file is left, and the status says an output failed.
     @Test(.enabled(if: geteuid() == 0, "mounts a small tmpfs (root)"))

@@ -219,7 +219,7 @@ struct PromptTracker {
 
     private mutating func endLine() {
         // A copy of the line, the buffer kept for the next: typed anew byte by byte, it grew in five steps.
-        let line = Array(typed)
+        let line = typed.withUnsafeBufferPointer { Array($0) }
         typed.removeAll(keepingCapacity: true)
         if phase == .typingUser && !userAnswered {
             answerUser(line)
