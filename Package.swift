@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Decode", dependencies: ["Vocabulary"], swiftSettings: hotPath),
         .target(name: "Flows", dependencies: ["Vocabulary", "Decode", "CSupport"], swiftSettings: hotPath),
         // Classify: the zone configuration and the zones of a flow.
-        .target(name: "Zones", dependencies: ["Vocabulary", "Decode", "Flows", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
+        .target(name: "Zones", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", .product(name: "Yams", package: "Yams")], swiftSettings: hotPath),
         // Application inspectors over reassembled streams: logins, protocols in clear, storage and migration signatures.
         .target(name: "Inspect", dependencies: ["Vocabulary", "Decode", "Flows"], swiftSettings: hotPath),
         // The rules: detections from flows, packets, links and application events.

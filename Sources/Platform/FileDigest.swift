@@ -7,9 +7,13 @@ import Glibc
 /// names each capture and the configuration by their hashes.
 public enum FileDigest {
     /// The lowercase hex SHA-256 of the file at `path`, read in 1 MiB blocks;
-    /// nil when it cannot be read (standard input, a file gone).
+    /// nil when it cannot be read again (standard input, a FIFO or process
+    /// substitution already read: opening one would wait for a writer that
+    /// never comes, or hash nothing; a file gone).
     public static func sha256(file path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard let context = EVP_MD_CTX_new() else { return nil }

@@ -259,7 +259,7 @@ extension ZoneLearner {
         if let findings {
             text += findings.isEmpty ? "#   none.\n" : findings.map { "#   " + $0 + "\n" }.joined()
         } else {
-            text += "#   not checked: standard input is read once.\n"
+            text += "#   not checked: a stream (standard input, a FIFO, a process substitution) is read once.\n"
         }
         text += inventoryLines
         text += "zones:\n" + zones.map(\.line).joined()

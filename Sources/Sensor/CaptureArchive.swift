@@ -54,7 +54,9 @@ public struct CaptureArchive {
                 inputOf.append(inputIndex)
             }
         }
-        let streams = paths.contains { !isRegularFile($0) }
+        // Streams are read in the order given (reading one for its first packet would consume it); a
+        // missing file is no stream: it is said missing, and the others are still put in time order.
+        let streams = paths.contains { $0 == "-" || (!isRegularFile($0) && FileManager.default.fileExists(atPath: $0)) }
         var files: [(index: Int, file: File)] = []
         for (i, path) in paths.enumerated() {
             var first: UInt64?
@@ -158,8 +160,9 @@ public struct CaptureArchive {
         if let compression = CaptureCompression.recognise(prefix) {
             // What decompresses to something else is no capture (a compressed log); what does not
             // decompress far enough to tell (truncated, corrupt) is read, and its error said.
-            guard let content = compression.decompressedPrefix(path: path, count: 4), content.count >= 4 else { return true }
-            return startsLikeCapture(content)
+            // One that decompresses whole to fewer bytes than a header (an empty rotated log) is no capture either.
+            guard let content = compression.decompressedPrefix(path: path, count: 4) else { return true }
+            return content.count >= 4 && startsLikeCapture(content)
         }
         return startsLikeCapture(prefix)
     }

@@ -1,5 +1,6 @@
 import Decode
 import Foundation
+import Platform
 import Vocabulary
 import Yams
 
@@ -800,15 +801,19 @@ struct ConfigReader {
             default: break
             }
         }
-        // Two settings naming one file would truncate or interleave each other (standard output aside).
-        var seen: [(key: String, path: String)] = []
+        // Two settings naming one file would truncate or interleave each other (standard output and devices aside).
+        var seen: [(key: String, identity: FileIdentity)] = []
         for (key, path, node) in written {
             guard let path, path != "-" else { continue }
-            let normal = (path as NSString).standardizingPath
-            if let other = seen.first(where: { $0.path == normal }) {
+            if key != "evidence.dir" && FileIdentity.isFolder(path) {
+                error(node, "\(key) \(path) is a folder: give a file")
+                continue
+            }
+            guard let identity = FileIdentity(path) else { continue }
+            if let other = seen.first(where: { $0.identity == identity }) {
                 error(node, "\(key) names the same file as \(other.key), \(path): give each its own")
             }
-            seen.append((key, normal))
+            seen.append((key, identity))
         }
         return s
     }

@@ -82,9 +82,23 @@ struct AnalyzeCommand: ParsableCommand {
         let evidenceSetting = zones.config.sensor.evidence
         let evidencePath = options.evidence ?? evidenceSetting.directory
         let evidenceLabel = options.evidence != nil ? "--evidence" : "sensor.evidence.dir"
-        try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath)], inputs: captures, evidence: (evidenceLabel, evidencePath))
+        try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath)], inputs: captures, configuration: options.config,
+                              evidence: (evidenceLabel, evidencePath))
+        if evidencePath != nil, let workers, workers > 1 {
+            writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // The flow log is opened after the alerts' file: one it cannot open must not have emptied that file first.
+        if let flowLogPath, flowLogPath != "-" {
+            do throws(SafeFile.Failure) {
+                try SafeFile.checkWritable(flowLogPath)
+            } catch {
+                writeError("zonewarden: \(flowLogLabel): \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         let out: FileOutput
-        if let output = options.output {
+        if let output = options.output, output != "-" {
             do throws(SinkError) {
                 out = try FileOutput(path: output, append: false)
             } catch {
@@ -103,11 +117,7 @@ struct AnalyzeCommand: ParsableCommand {
         StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = try acceptedRisks(zones)
-        let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil)
-        if evidencePath != nil, let workers, workers > 1 {
-            writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil || options.output == "-")
         let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
                                         queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).

@@ -105,7 +105,7 @@ struct ReportCommand: ParsableCommand {
             let e = zones.config.sensor.evidence
             pipeline.attachEvidence(directory, packetsPerFlow: e.packetsPerFlow, memoryBytes: e.memoryMegabytes << 20)
         }
-        collector.outputPath = output
+        collector.outputPath = output == "-" ? nil : output
         var analysis = OfflineAnalysis(pipeline: pipeline, filter: bpf)
         var failed = 0
         let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts, writingToStandardOutput: output == nil || output == "-")
@@ -180,7 +180,10 @@ struct ReportCommand: ParsableCommand {
 
     /// The report is written at the end: an output that cannot be written is said before the work.
     private func checkOutput() throws {
-        guard let output else { return }
+        // The report replaces its file at the end: never one of the captures or reports it reads.
+        try refuseSharedPaths([("-o", output)], inputs: captures, configuration: merge ? nil : config ?? defaultConfigPath,
+                              evidence: evidence.map { ("--evidence", $0) })
+        guard let output, output != "-" else { return }
         do throws(SafeFile.Failure) {
             try SafeFile.checkWritable(output)
         } catch {
@@ -190,7 +193,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     private func write(_ text: String) throws {
-        guard let output else { return writeOut(text) }
+        guard let output, output != "-" else { return writeOut(text) }
         do throws(SafeFile.Failure) {
             try SafeFile.replace(output, with: text, mode: SafeFile.privateMode)
         } catch {

@@ -174,7 +174,7 @@ func makeOutputs(_ specs: [OutputSpec], queueSize: Int, context: FormatContext) 
     // A mistyped URL is said first (its own message), then TLS settings without a TLS destination.
     for text in specs.compactMap(\.syslog) {
         if case .failure(let e) = SyslogURL.parse(text) {
-            writeError("zonewarden: --syslog \"\(text)\": \(e)")
+            writeError("zonewarden: --syslog \"\(SyslogURL.redacted(text))\": \(e)")
             throw ExitCode(ExitStatus.usage)
         }
     }
@@ -189,7 +189,7 @@ func makeOutputs(_ specs: [OutputSpec], queueSize: Int, context: FormatContext) 
         if let text = spec.syslog {
             switch SyslogURL.parse(text) {
             case .failure(let e):
-                writeError("zonewarden: --syslog \"\(text)\": \(e)")
+                writeError("zonewarden: --syslog \"\(SyslogURL.redacted(text))\": \(e)")
                 throw ExitCode(ExitStatus.usage)
             case .success(let url) where url.usesTLS:
                 let made: Result<MessageTransport, TLSSetupError>

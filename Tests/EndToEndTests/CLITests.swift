@@ -159,6 +159,42 @@ struct CLITests {
                                                                   + "flow log \(dir.path)/logs/flows.json; evidence in \(dir.path)/evidence\n"), "\(relative.stdout)\(relative.stderr)")
     }
 
+    /// What a new user's trial found: streams read once by report and learn,
+    /// outputs written into the folder being read, an empty rotated log, a
+    /// password in a syslog URL, a flow log that cannot be opened emptying the alerts' file.
+    @Test func trialFindings() throws {
+        let dir = temporaryDirectory().path
+        let zw = productsDirectory.appendingPathComponent("zonewarden").path, config = repoPath("config/example.yaml")
+        let capture = repoPath("Captures/example-site.pcap")
+        let shell = { (script: String) throws -> ProcessResult in
+            try runProgram("/bin/bash", ["-c", "cd '\(dir)' && ZW='\(zw)' C='\(config)' P='\(capture)' && " + script])
+        }
+        // report and learn on a FIFO and a process substitution: read once, no hash of nothing, no false all-clear.
+        let fifo = try shell("mkfifo f && (cat $P > f &) && timeout 20 $ZW report --format json -c $C f")
+        #expect(fifo.status == 0 && fifo.stdout.contains("\"sha256\": null, \"packets\": 76") && !fifo.stdout.contains("e3b0c44298fc1c14"), "\(fifo.stderr)")
+        let learn = try shell("timeout 20 $ZW learn <(cat $P)")
+        #expect(learn.status == 0 && learn.stdout.contains("not checked: a stream"), "\(learn.stderr)")
+        // An output inside the folder being read would overwrite a capture or be read as one.
+        let inside = try shell("mkdir caps && cp $P caps/a.pcap && cp $P caps/b.pcap && $ZW analyze -c $C -o /dev/null --flow-log caps/b.pcap caps")
+        let untouched = try shell("cmp caps/b.pcap $P").status
+        #expect(inside.status == 2 && inside.stderr.contains("lies inside the folder being analysed") && untouched == 0, "\(inside.stderr)")
+        let report = try shell("$ZW report -c $C -o caps/a.pcap caps/a.pcap")
+        let intact = try shell("cmp caps/a.pcap $P").status
+        #expect(report.status == 2 && intact == 0, "\(report.stderr)")
+        // A flow log that cannot be opened leaves the alerts' file as it was.
+        let kept = try shell("echo kept > keep.txt && $ZW analyze -c $C -o keep.txt --flow-log /nonexistent/f.json $P; echo $?; cat keep.txt")
+        #expect(kept.stdoutLines == ["2", "kept"], "\(kept.stdout)\(kept.stderr)")
+        // An empty compressed log beside the captures is no capture.
+        let rotated = try shell("mkdir logs && cp $P logs/ && : | gzip > logs/empty.log.gz && $ZW analyze -c $C -o /dev/null logs")
+        #expect(rotated.status == 0 && rotated.stderr.contains("1 file that is not a capture skipped"), "\(rotated.stderr)")
+        // -o - is standard output; a one-character name is a file.
+        let dash = try shell("$ZW analyze -c $C -o - $P | wc -l && $ZW analyze -c $C -o a $P && wc -l < a && test ! -e ./-")
+        #expect(dash.status == 0 && dash.stdoutLines.map { $0.trimmingCharacters(in: .whitespaces) } == ["6", "6"], "\(dash.stdout)\(dash.stderr)")
+        // No password in a syslog URL, and none printed.
+        let url = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "tcp://admin:S3cretPW@127.0.0.1:5999", "Captures/example-site.pcap"])
+        #expect(url.status == 2 && !url.stderr.contains("S3cretPW") && url.stderr.contains("takes no user name or password"), "\(url.stderr)")
+    }
+
     /// Two settings naming one file would truncate or interleave each other: refused before either is opened.
     @Test func outputsSharingAFile() throws {
         let dir = temporaryDirectory()

@@ -15,7 +15,7 @@ public enum OutputSettingsCheck {
             var url: SyslogURL?
             if let text = output.syslog {
                 switch SyslogURL.parse(text) {
-                case .failure(let e): errors.append(ConfigError(file: config.file, at: output.syslogPosition, "syslog \"\(text)\": \(e)"))
+                case .failure(let e): errors.append(ConfigError(file: config.file, at: output.syslogPosition, "syslog \"\(SyslogURL.redacted(text))\": \(e)"))
                 case .success(let u): url = u
                 }
             }

@@ -37,6 +37,12 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
     /// Parses `unix:///dev/log`, `udp://HOST:PORT`, `tcp://HOST:PORT`,
     /// `relp://HOST:PORT`, `tls://HOST:PORT`, `relp+tls://HOST:PORT` (IPv6
     /// hosts in brackets); the error says what is wrong.
+    /// The URL as it may be printed: a `user:password@` part replaced by `***@`.
+    public static func redacted(_ text: String) -> String {
+        guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }
+        return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])
+    }
+
     public static func parse(_ text: String) -> Result<SyslogURL, SyslogURLError> {
         guard let schemeEnd = text.range(of: "://") else {
             return .failure(SyslogURLError("expected unix:///PATH, udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT"))
@@ -49,6 +55,10 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
         }
         guard ["udp", "tcp", "relp", "tls", "relp+tls"].contains(scheme) else {
             return .failure(SyslogURLError("unknown scheme \"\(scheme)\" (unix, udp, tcp, tls, relp or relp+tls)"))
+        }
+        // user:password@host: syslog has no login, and a password given here would end up in logs.
+        if rest.contains("@") {
+            return .failure(SyslogURLError("a syslog URL takes no user name or password (USER@HOST): give HOST:PORT; a collector that wants clients to authenticate takes a TLS client certificate"))
         }
         var host: Substring
         var portText: Substring
