@@ -43,7 +43,9 @@ public struct CaptureArchive {
             var isFolder: ObjCBool = false
             if input != "-", FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue {
                 var found: [String] = [], notCaptures = 0
-                walk(folder: input, visited: &seen, found: &found, notCaptures: &notCaptures)
+                var again: [String] = []
+                walk(folder: input, visited: &seen, found: &found, notCaptures: &notCaptures, again: &again)
+                archive.givenTwice += again
                 paths += found
                 inputOf += Array(repeating: inputIndex, count: found.count)
                 if notCaptures > 0 { archive.skipped.append((input, notCaptures)) }
@@ -128,7 +130,7 @@ public struct CaptureArchive {
     /// A folder's captures, in name order at every level, following symbolic
     /// links (each folder and file once: a link loop ends there), and how many
     /// files are not captures.
-    static func walk(folder: String, visited: inout Set<[UInt64]>, found: inout [String], notCaptures: inout Int) {
+    static func walk(folder: String, visited: inout Set<[UInt64]>, found: inout [String], notCaptures: inout Int, again: inout [String]) {
         guard let key = identity(folder), visited.insert(key).inserted,
               let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for entry in entries.sorted() {
@@ -136,8 +138,13 @@ public struct CaptureArchive {
             var info = stat()
             guard stat(path, &info) == 0 else { continue }  // a dangling link
             if info.st_mode & S_IFMT == S_IFDIR {
-                walk(folder: path, visited: &visited, found: &found, notCaptures: &notCaptures)
-            } else if info.st_mode & S_IFMT == S_IFREG, visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted {
+                walk(folder: path, visited: &visited, found: &found, notCaptures: &notCaptures, again: &again)
+            } else if info.st_mode & S_IFMT == S_IFREG {
+                guard visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted else {
+                    // Named before the folder too (or a second link to it): read once, and said.
+                    if looksLikeCapture(path) { again.append(path) }
+                    continue
+                }
                 if looksLikeCapture(path) { found.append(path) } else { notCaptures += 1 }
             }
         }

@@ -52,7 +52,8 @@ public final class FileAccounts: @unchecked Sendable {
         account.last = handle.firstTimestamp == nil ? nil : handle.lastTimestamp
         account.decodeErrors = decodeErrors
         account.compression = handle.compression?.rawValue
-        if let error { account.outcome = .truncated(error.message) }
+        // A file of a link type the decoder does not know was never read: unreadable, not cut short.
+        if let error { account.outcome = error.kind == .unsupportedLinkType ? .unreadable(error.message) : .truncated(error.message) }
         lock.withLock {
             list.append(account)
             reading = nil

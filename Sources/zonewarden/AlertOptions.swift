@@ -34,7 +34,7 @@ struct SyslogFormatArgument: ExpressibleByArgument {
 /// The options `analyze` and `run` share: the configuration, where alerts go
 /// and in which format, and the BPF filter.
 struct AlertOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML); default \(defaultConfigPath).", valueName: "CONFIG"),
+    @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"),
             completion: .file(extensions: ["yaml", "yml"]))
     var config: String = defaultConfigPath
 

@@ -190,6 +190,9 @@ struct CLITests {
         // -o - is standard output; a one-character name is a file.
         let dash = try shell("$ZW analyze -c $C -o - $P | wc -l && $ZW analyze -c $C -o a $P && wc -l < a && test ! -e ./-")
         #expect(dash.status == 0 && dash.stdoutLines.map { $0.trimmingCharacters(in: .whitespaces) } == ["6", "6"], "\(dash.stdout)\(dash.stderr)")
+        // A file named and also inside a folder given is read once, and that is said.
+        let twice = try shell("mkdir both && cp $P both/x.pcap && $ZW analyze -c $C -o /dev/null both/x.pcap both")
+        #expect(twice.status == 0 && twice.stderrLines == ["zonewarden: both/x.pcap is given more than once: read once"], "\(twice.stderr)")
         // No password in a syslog URL, and none printed.
         let url = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "tcp://admin:S3cretPW@127.0.0.1:5999", "Captures/example-site.pcap"])
         #expect(url.status == 2 && !url.stderr.contains("S3cretPW") && url.stderr.contains("takes no user name or password"), "\(url.stderr)")
