@@ -34,8 +34,14 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String {
-        let name = source == "-" ? "<stdin>" : source
-        if let packetIndex { return "\(name): packet \(packetIndex): \(message)" }
-        return "\(name): \(message)"
+        // Named as the summary and the report name it.
+        let name = source == "-" ? "standard input" : source
+        return "\(name): \(detail)"
+    }
+
+    /// What is wrong, without the source's name (where a table names it already).
+    public var detail: String {
+        if let packetIndex { return "packet \(packetIndex): \(message)" }
+        return message
     }
 }

@@ -72,14 +72,15 @@ public struct CaptureArchive {
             files.sort { ($0.file.first ?? 0, $0.index) < ($1.file.first ?? 0, $1.index) }
         }
         // A file is read out of the given order when a file of a later input comes before it, or one of an earlier input after it.
-        let given = files.map { inputOf[$0.index] }
+        // Files with no first packet (missing, unreadable) come first to have their errors said; they move nothing.
+        let given = files.map { inputOf[$0.index] }, readable = files.map { $0.file.first != nil }
         var laterBefore = [Bool](repeating: false, count: given.count), earlierAfter = laterBefore
         var most = Int.min, least = Int.max
-        for i in given.indices {
+        for i in given.indices where readable[i] {
             laterBefore[i] = most > given[i]
             most = max(most, given[i])
         }
-        for i in given.indices.reversed() {
+        for i in given.indices.reversed() where readable[i] {
             earlierAfter[i] = least < given[i]
             least = min(least, given[i])
         }

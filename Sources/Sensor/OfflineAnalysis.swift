@@ -53,7 +53,7 @@ public final class FileAccounts: @unchecked Sendable {
         account.decodeErrors = decodeErrors
         account.compression = handle.compression?.rawValue
         // A file of a link type the decoder does not know was never read: unreadable, not cut short.
-        if let error { account.outcome = error.kind == .unsupportedLinkType ? .unreadable(error.message) : .truncated(error.message) }
+        if let error { account.outcome = error.kind == .unsupportedLinkType ? .unreadable(error.detail) : .truncated(error.detail) }
         lock.withLock {
             list.append(account)
             reading = nil

@@ -130,13 +130,13 @@ struct ReportCommand: ParsableCommand {
             meter?.fileDone(bytes: file.size, packets: Int(pipeline.statistics.packets - before))
             for error in ([error].compactMap { $0 } + analysis.takeOtherErrors()) {
                 failed += 1
-                errors[error.source] = error.description
+                errors[error.source] = error.detail
                 writeError(error.description)
             }
         }
         for error in ([analysis.finishOverlapping()].compactMap { $0 } + analysis.takeOtherErrors()) {
             failed += 1
-            errors[error.source] = error.description
+            errors[error.source] = error.detail
             writeError(error.description)
         }
         // The audit's coverage: each file with its hash (read again, after the analysis) and its own span.

@@ -88,7 +88,7 @@ struct CLITests {
         }
         // Nothing on standard input is said as for an empty file, not as a cut header.
         let nothing = try zonewarden(["analyze", "-c", "config/example.yaml", "-"], stdin: Data())
-        #expect(nothing.status == 3 && nothing.stderrLines == ["<stdin>: empty input: no pcap or pcapng header"], "\(nothing.stderr)")
+        #expect(nothing.status == 3 && nothing.stderrLines == ["standard input: empty input: no pcap or pcapng header"], "\(nothing.stderr)")
     }
 
     /// A corrupt file among good ones: the good ones are analysed, every alert
