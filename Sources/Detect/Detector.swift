@@ -257,10 +257,25 @@ public final class Detector {
     }
 
     private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
-        guard !segmentRules.isEmpty, firstSighting(segment) else { return }
+        guard !segmentRules.isEmpty else { return }
+        if firstSighting(segment) { segmentSeen(segment, packet: packet) }
+        // The VLAN an overlay's outer frames travel on is a segment too (an undeclared underlay VLAN).
+        if let vlan = Self.underlayVLAN(packet), firstSighting(Segment(vlan: vlan)) { segmentSeen(Segment(vlan: vlan), packet: packet) }
+    }
+
+    private func segmentSeen(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
         let event = SegmentEvent(zones: zones, segment: segment, packet: packet)
         gather(segmentRules) { $0.segmentSeen(event, &$1) }
         if !findings.isEmpty { emit(packetSubject(packet.pointee)) }
+    }
+
+    /// The VLAN of a tunnelled packet's outer frame when it is not the packet's own segment: an
+    /// overlay's underlay (a mirror's transport, ERSPAN, is the mirror's business, not a segment).
+    @inline(__always)
+    static func underlayVLAN(_ packet: UnsafePointer<DecodedPacket>) -> UInt16? {
+        guard let tunnel = packet.pointee.tunnels.innermost, !tunnel.kind.isMirror,
+              let vlan = packet.pointee.vlans.innermostID, vlan != 0 else { return nil }
+        return vlan
     }
 
     /// Whether `segment` (a VLAN or a VNI) is seen here for the first time; remembers it.
@@ -287,7 +302,13 @@ public final class Detector {
     /// for the first time (the merging detector decides whether it is new to all).
     private func deferMoment(_ kind: DeferredMoment.Kind, _ listening: Bool, _ flow: UnsafeMutablePointer<FlowRecord>?,
                              _ id: UInt64, _ packet: UnsafePointer<DecodedPacket>) {
-        let newHere = deferSegments && firstSighting(packet.pointee.segment)
+        // Both sightings recorded (no short circuit): the underlay VLAN of a tunnelled packet too.
+        var newHere = false
+        if deferSegments {
+            let own = firstSighting(packet.pointee.segment)
+            let underlay = Self.underlayVLAN(packet).map { firstSighting(Segment(vlan: $0)) } ?? false
+            newHere = own || underlay
+        }
         guard listening || newHere else { return }
         deferred.append(DeferredMoment(kind: kind, packet: packet.pointee, flow: flow?.pointee, flowID: id))
     }

@@ -23,14 +23,17 @@ public final class ReportCollector: AlertSink {
     public var dataChannels: DataChannels?
 
     /// Counts a flow that left the table.
-    public func add(_ record: borrowing FlowRecord) {
+    public func add(_ record: borrowing FlowRecord) { count(record, into: &report) }
+
+    /// Counts a flow in `target`: its cell, its service (a data connection's session's), and the infrastructure service it is.
+    private func count(_ record: borrowing FlowRecord, into target: inout CommunicationReport) {
         var serviceClass: ServiceClass?
         if let zones { serviceClass = Self.serviceClass(record, zones) }
         if let channels = dataChannels, !record.key.isEthernet,
            let session = channels.sessionService(initiator: record.initiatorAddress, responder: record.responderAddress, port: record.responderPort) {
-            report.add(record, service: session, serviceClass: serviceClass)
+            target.add(record, service: session, serviceClass: serviceClass)
         } else {
-            report.add(record, serviceClass: serviceClass)
+            target.add(record, serviceClass: serviceClass)
         }
     }
 
@@ -90,7 +93,9 @@ public final class ReportCollector: AlertSink {
     /// (for the live sensor's periodic report; the table is not changed).
     public func snapshot(_ flows: FlowTable, first: UInt64, last: UInt64) -> CommunicationReport {
         var copy = report
-        flows.forEachFlow { copy.add($0) }
+        // The flows still open count as the ended ones do, in the observations behind the verdicts too
+        // (an iSCSI or NFS session stays open for hours: it must not read as "no storage traffic seen").
+        flows.forEachFlow { count($0, into: &copy) }
         copy.firstTimestamp = first
         copy.lastTimestamp = last
         return copy

@@ -217,6 +217,12 @@ enum RuleTable {
 
         RuleCase(sid: 5002, name: "a VLAN no zone declares", traffic: { $0.ping(from: L.web1, to: L.web2, wire: .vlan(77)) }, expected: ["5002 192.168.100.10 -> 192.168.100.11"]),
         RuleCase(sid: 5002, name: "a declared VLAN", traffic: { $0.ping(from: L.web1, to: L.web2, wire: L.guestVLAN) }, expected: []),
+        RuleCase(sid: 5002, name: "an overlay on a VLAN no zone declares", config: "examples/layer2.yaml",
+                 traffic: { $0.ping(from: L.web1, to: L.web2, wire: Wire(tunnel: .vxlan(vni: 5000, from: L.vtep1, to: L.vtep2, tags: [Frames.dot1q(41)]))) },
+                 expected: ["5002 192.168.100.10 -> 192.168.100.11"]),
+        RuleCase(sid: 5002, name: "an overlay on its declared underlay VLAN", config: "examples/layer2.yaml",
+                 traffic: { $0.ping(from: L.web1, to: L.web2, wire: Wire(tunnel: .vxlan(vni: 5000, from: L.vtep1, to: L.vtep2, tags: [Frames.dot1q(40)]))) },
+                 expected: []),
 
         RuleCase(sid: 5003, name: "management and guest VLANs on one link", config: "examples/layer2.yaml",
                  traffic: { s in s.ping(from: L.esxi1, to: L.esxi2, wire: L.mgmtVLAN); s.ping(from: L.web1, to: L.web2, wire: L.guestVLAN) }, expected: ["5003 - -> -"]),

@@ -69,6 +69,27 @@ struct ReportTests {
         #expect(new.sortedCells.count == old.sortedCells.count)
     }
 
+    /// The live sensor's report counts the flows still open, in the
+    /// observations behind the verdicts too: a storage session that has not
+    /// ended is storage traffic seen (it was "not assessed" until it timed out).
+    @Test func openFlowsCountInTheVerdicts() throws {
+        let zones = ZoneMap(try ZoneConfig.load(path: repoPath("config/examples/site-roles.yaml")))
+        let collector = ReportCollector(report: CommunicationReport(zones: zones), zones: zones)
+        let alerts = AlertStage(sinks: [collector], throttle: AlertThrottle(windowSeconds: 0))
+        let pipeline = try Pipeline(zones: zones, alerts: alerts)
+        pipeline.onFlowEnd = { record, _ in collector.add(record) }
+        #expect(OfflineAnalysis(pipeline: pipeline, filter: nil).run(path: repoPath("Captures/storage-without-authentication.pcap")) == nil)
+        #expect(pipeline.flows.count > 0, "flows are still open")
+        let live = collector.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
+        pipeline.finish()
+        pipeline.flows.removeAll()
+        let ended = collector.report
+        let storage = ServiceClass.storage.rawValue
+        #expect((ended.observed[storage]?.flows ?? 0) > 0)
+        #expect(live.observed[storage]?.flows == ended.observed[storage]?.flows && live.flows == ended.flows,
+                "\(live.observed[storage]?.flows ?? 0) storage flows while open, \(ended.observed[storage]?.flows ?? 0) once ended")
+    }
+
     /// With default-deny, flows outside the allow list are violations (1005); allowed ones are not.
     @Test func allowListViolations() throws {
         let report = try json(["-c", "config/examples/zone-policy-violation.yaml", "Captures/zone-policy-violation.pcap", "Captures/zone-policy-violation-ok.pcap"])

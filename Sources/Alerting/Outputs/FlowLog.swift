@@ -110,6 +110,12 @@ public final class FlowLog: @unchecked Sendable {
                 if let error = format(record, &line) { failure = failure ?? error } else { written &+= 1 }
             }
             batch.removeAll(keepingCapacity: true)
+            // Nothing more waiting: what is buffered goes to the file now, so that a record is on
+            // disk soon after its flow ends (a live sensor's flows end a few at a time), not at the stop.
+            let idle = lock.withLock { queue.isEmpty }
+            if idle {
+                do throws(SinkError) { try output.flush() } catch { failure = failure ?? error.description }
+            }
             lock.withLock {
                 writtenCount &+= written
                 if failureText == nil { failureText = failure }
