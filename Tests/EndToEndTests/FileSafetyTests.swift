@@ -99,6 +99,31 @@ struct FileSafetyTests {
         #expect(lines().count == 6 && lines().last?.contains("\"signature_id\":5003") == true)
     }
 
+    /// The flow log reaches its file as flows end, not at the stop: a stream
+    /// whose first flows expired (a packet a day later) has their records on
+    /// disk while it is still open.
+    @Test func flowRecordsReachTheFileAsFlowsEnd() throws {
+        let dir = temporaryDirectory()
+        let fifo = dir.appendingPathComponent("capture.fifo").path, flows = dir.appendingPathComponent("flows.json").path
+        let later = dir.appendingPathComponent("later.pcap").path, log = dir.appendingPathComponent("log").path
+        let source = repoPath("Captures/cleartext-admin-login.pcap")
+        try FileOrderTests.shifted(source, by: 86_400, to: later)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "-o", "/dev/null", "--flow-log", flows, fifo], outputPath: log)
+        guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
+        // The capture, then the first packet of the copy a day later (its records only: one header per stream).
+        let first = try Data(contentsOf: URL(fileURLWithPath: source))
+        let next = try Data(contentsOf: URL(fileURLWithPath: later)).dropFirst(24)
+        let length = Int(next[next.startIndex + 8]) | Int(next[next.startIndex + 9]) << 8
+        writer.write(first + next.prefix(16 + length))
+        let lines = { ((try? String(contentsOfFile: flows, encoding: .utf8)) ?? "").split(separator: "\n") }
+        #expect(waitFor(10) { !lines().isEmpty }, "the expired flows' records are in the file while the stream is open")
+        try? writer.close()
+        #expect(analysis.wait(seconds: 10) == 0)
+        #expect(lines().allSatisfy { $0.contains("\"event_type\":\"flow\"") } && lines().count > 1)
+    }
+
     /// A closed terminal (SIGHUP) stops a stream's analysis as SIGINT does:
     /// the flows are finished and their end-of-capture alerts written. Under
     /// nohup (SIGHUP ignored) the analysis goes on to the stream's end.
