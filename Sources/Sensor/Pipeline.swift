@@ -121,14 +121,22 @@ public final class Pipeline {
         linkName = name
         linkFirstTimestamp = 0
         linkVLANFrames.update(repeating: 0, count: 4096)
+        packetsAtLastLinkReport = .max
     }
 
     /// The live sensor's periodic report on its link (5003), which goes on.
     public func reportLink() {
         guard let name = linkName else { return }
+        // Nothing seen since the last judgement (an idle live interface): the same finding again
+        // would only be counted as throttled, interval after interval.
+        guard statistics.packets != packetsAtLastLinkReport else { return }
+        packetsAtLastLinkReport = statistics.packets
         detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
         deliver()
     }
+
+    /// The packets counted when the link was last judged (``reportLink()``).
+    private var packetsAtLastLinkReport = UInt64.max
 
     /// Time passes without packets (a quiet live interface): idle flows expire.
     /// `now` is wall-clock nanoseconds, as packet timestamps are.

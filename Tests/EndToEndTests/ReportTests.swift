@@ -1,3 +1,5 @@
+import Capture
+import Decode
 import Foundation
 import Testing
 import TestSupport
@@ -88,6 +90,22 @@ struct ReportTests {
         #expect((ended.observed[storage]?.flows ?? 0) > 0)
         #expect(live.observed[storage]?.flows == ended.observed[storage]?.flows && live.flows == ended.flows,
                 "\(live.observed[storage]?.flows ?? 0) storage flows while open, \(ended.observed[storage]?.flows ?? 0) once ended")
+    }
+
+    /// A live link judged again with nothing new on it (an idle interface at
+    /// each stats interval) raises nothing more: not a throttled 5003 per interval.
+    @Test func anIdleLinkIsNotJudgedAgain() throws {
+        let zones = ZoneMap(try ZoneConfig.load(path: repoPath("config/example.yaml")))
+        let alerts = AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 3600))
+        let pipeline = try Pipeline(zones: zones, alerts: alerts)
+        let handle = try PcapHandle.openOffline(repoPath("Captures/example-site.pcap"))
+        let link = try #require(LinkLayer(handle.linkType))
+        pipeline.beginLink("eth1")
+        while case .packet(let p) = try handle.next() { pipeline.process(p, link: link) }
+        pipeline.reportLink()
+        pipeline.reportLink()
+        pipeline.reportLink()
+        #expect(alerts.detectedBySID[5003] == 1 && alerts.writtenBySID[5003] == 1, "\(alerts.detectedBySID)")
     }
 
     /// With default-deny, flows outside the allow list are violations (1005); allowed ones are not.
