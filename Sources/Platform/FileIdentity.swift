@@ -54,6 +54,22 @@ public enum FileIdentity: Equatable, Sendable {
         return absolute(current)
     }
 
+    /// An absolute path with `.` and `..` worked out by name, links left as
+    /// they are (a path relative to where the sensor was started means nothing
+    /// to a SIEM reading an alert that names an evidence file).
+    public static func absolutePath(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in absolute(path).split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     /// The folder (empty for a bare name) and the last component of a path.
     static func split(_ path: String) -> (folder: String, name: String) {
         var bytes = Array(path.utf8)

@@ -141,7 +141,7 @@ public final class LiveSensor {
         var evidence: EvidenceDirectory?
         if let dir = settings.evidence.directory {
             do throws(SafeFile.Failure) {
-                evidence = try EvidenceDirectory(path: dir, maximumMegabytes: settings.evidence.maximumMegabytes,
+                evidence = try EvidenceDirectory(path: FileIdentity.absolutePath(dir), maximumMegabytes: settings.evidence.maximumMegabytes,
                                                  queueMegabytes: settings.evidence.memoryMegabytes)
             } catch {
                 log("the evidence directory cannot be used\(settings.user.map { " as user \($0)" } ?? ""): \(error.description); nothing captured")

@@ -118,22 +118,9 @@ struct ConfigReader {
             error(node, "\(what) is an empty path: give a file, or leave the key out")
             return nil
         }
-        return text == "-" ? text : Self.absolute(relativeToConfig(text))
+        return text == "-" ? text : FileIdentity.absolutePath(relativeToConfig(text))
     }
 
-    /// An absolute path with `.` and `..` worked out by name (alerts name
-    /// evidence files by it: a path relative to where the sensor was started
-    /// means nothing to a SIEM).
-    static func absolute(_ path: String) -> String {
-        var parts: [Substring] = []
-        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        for part in full.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
 
     /// Items of a sequence; a single scalar counts as a one-item list.
     mutating func list(_ node: Node, _ what: String) -> [Node] {

@@ -345,7 +345,8 @@ func openFlowLog(_ path: String?, label: String = "--flow-log", append: Bool, al
 func openEvidence(_ path: String?, label: String = "--evidence", maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceDirectory? {
     guard let path else { return nil }
     do throws(SafeFile.Failure) {
-        let directory = try EvidenceDirectory(path: path, maximumMegabytes: maximumMegabytes, queueMegabytes: queueMegabytes)
+        // Alerts name their files by this path: absolute, so that it means the same wherever it is read.
+        let directory = try EvidenceDirectory(path: FileIdentity.absolutePath(path), maximumMegabytes: maximumMegabytes, queueMegabytes: queueMegabytes)
         directory.onFirstFailure = { writeError("zonewarden: \($0)") }
         if directory.isOpenToOthers { writeError("zonewarden: note: evidence directory \(path) can be listed by other users; its files are readable by this user only") }
         return directory
