@@ -19,6 +19,7 @@ public enum ReportMerge {
         var merged: CommunicationReport?
         var first: (path: String, version: String, plan: String)?
         var audits: [(sensor: String, points: [[String: Any]])] = []
+        var configurations: [(sensor: String, file: String, sha256: String?)] = []
         var seen: [String: String] = [:]
         for path in paths {
             // The same report twice would count everything twice.
@@ -56,9 +57,15 @@ public enum ReportMerge {
                 first = (path, version, plan)
             }
             audits.append((report.sensorName, points))
+            configurations.append((report.sensorName, report.configFile, report.configSHA256))
             if merged == nil { merged = report } else { merged!.merge(report) }
         }
         guard var site = merged else { throw Failure("--merge needs at least one JSON report") }
+        // Sensors with the same plan may still read it from different files: each is named, with its hash.
+        if Set(configurations.map { "\($0.file)|\($0.sha256 ?? "")" }).count > 1 {
+            site.configFile = configurations.map { "\($0.file) (\($0.sensor)\($0.sha256.map { ", sha256 \($0)" } ?? ""))" }.joined(separator: "; ")
+            site.configSHA256 = nil
+        }
         site.captures = site.coverage.map { "\($0.sensor ?? site.sensorName): \($0.name)" }
         site.sensorName = Array(Set(audits.map(\.sensor))).sorted().joined(separator: ", ")
         site.mergedAudit = combine(audits, site)

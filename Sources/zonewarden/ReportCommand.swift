@@ -174,6 +174,11 @@ struct ReportCommand: ParsableCommand {
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions))
         collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: "zonewarden \(zoneWardenVersion)",
                            configSHA256: FileDigest.sha256(file: config))
+        // Not one packet could be read (every capture missing or broken): an earlier report in its place is kept.
+        if failed > 0 && pipeline.statistics.packets == 0 {
+            if let output, output != "-" { writeError("zonewarden: no packet could be read: \(output) is left as it was") }
+            throw ExitCode(ExitStatus.captureUnreadable)
+        }
         try write(chosen.render(collector.report))
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
     }

@@ -144,6 +144,9 @@ struct AuditReportTests {
         #expect((site["totals"] as! [String: Any])["packets"] as? Int == 46)
         let files = (site["coverage"] as! [String: Any])["captures"] as! [[String: Any]]
         #expect(files.map { $0["sensor"] as? String } == ["mirror-a", "mirror-b"])
+        // Each sensor's configuration file is named, with its hash (the first alone hid the second).
+        let config = site["config"] as? String ?? ""
+        #expect(config.contains("(mirror-a, sha256 ") && config.contains("(mirror-b, sha256 "), "\(config)")
         // The same in HTML, whatever the format asked for.
         let html = try zonewarden(["report", "--merge", "--format", "html", a, b])
         #expect(html.status == 0 && html.stdout.contains("4 findings on mirror-a, mirror-b"))

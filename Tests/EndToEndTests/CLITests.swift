@@ -190,6 +190,9 @@ struct CLITests {
         // -o - is standard output; a one-character name is a file.
         let dash = try shell("$ZW analyze -c $C -o - $P | wc -l && $ZW analyze -c $C -o a $P && wc -l < a && test ! -e ./-")
         #expect(dash.status == 0 && dash.stdoutLines.map { $0.trimmingCharacters(in: .whitespaces) } == ["6", "6"], "\(dash.stdout)\(dash.stderr)")
+        // A report of captures none of which could be read leaves the last report in place.
+        let lost = try shell("echo '# last week' > keep.md && $ZW report -c $C -o keep.md nothere.pcap; echo $?; cat keep.md")
+        #expect(lost.stdoutLines == ["3", "# last week"] && lost.stderr.contains("keep.md is left as it was"), "\(lost.stdout)\(lost.stderr)")
         // A file named and also inside a folder given is read once, and that is said.
         let twice = try shell("mkdir both && cp $P both/x.pcap && $ZW analyze -c $C -o /dev/null both/x.pcap both")
         #expect(twice.status == 0 && twice.stderrLines == ["zonewarden: both/x.pcap is given more than once: read once"], "\(twice.stderr)")
