@@ -51,8 +51,9 @@ extension ZoneConfig {
             throw ConfigErrors([ConfigError(file: file, line: 0, column: 0, message: "empty configuration: expected a mapping with a zones: section")])
         }
         var config = reader.readConfig(root)
-        if reader.errors.isEmpty, let sources = config?.inventorySources, !sources.isEmpty {
-            // Read only once the configuration itself is right: its errors come first.
+        if let sources = config?.inventorySources, !sources.isEmpty {
+            // Read whatever else is wrong, so that every mistake is said at once (sorted by line below):
+            // a bad date must not hide an exception naming a host the inventory does not know.
             let (inventory, errors) = Inventory.load(sources, configFile: file)
             config?.inventory = inventory
             reader.errors += errors

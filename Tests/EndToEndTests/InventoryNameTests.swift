@@ -102,6 +102,10 @@ struct InventoryNameTests {
         let typo = try write("exceptions:\n  - { rules: [3001], from: esx-03 vmk9, reason: x }\n")
         let bad = try zonewarden(["check-config", "-c", typo])
         #expect(bad.status == 2 && bad.stderr.contains("exception from: \"esx-03 vmk9\" is no zone, IP address, prefix, MAC or name in the inventory (did you mean \"esx-03 vmk0\"?)"), "\(bad.stderr)")
+        // With another mistake in the file both are said, not the first alone.
+        let two = try write("exceptions:\n  - { rules: [3001], from: esx-03 vmk9, reason: x, expires: 2026-13-45 }\n")
+        let both = try zonewarden(["check-config", "-c", two])
+        #expect(both.status == 2 && both.stderrLines.count == 2 && both.stderr.contains("esx-03 vmk9") && both.stderr.contains("2026-13-45"), "\(both.stderr)")
     }
 
     /// A VM the inventory knows by its MAC alone (libvirt, govc without VMware Tools) is named on
