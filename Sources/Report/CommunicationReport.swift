@@ -108,6 +108,23 @@ public struct CommunicationReport: Sendable {
             self.findings = findings
         }
 
+        /// `earlier` (what a configuration in force before a reload accepted)
+        /// followed by `current`; an entry in both (the same place, scope and
+        /// reason) once, with both counts.
+        public static func merged(_ earlier: [AcceptedRisk], _ current: [AcceptedRisk]) -> [AcceptedRisk] {
+            var result = earlier
+            for risk in current {
+                if let i = result.firstIndex(where: { $0.place == risk.place && $0.scope == risk.scope && $0.reason == risk.reason }) {
+                    result[i].findings += risk.findings
+                    result[i].expired = risk.expired
+                    result[i].expires = risk.expires
+                } else {
+                    result.append(risk)
+                }
+            }
+            return result
+        }
+
         /// Every entry of `exceptions` with its count so far.
         public static func list(_ exceptions: AlertExceptions?) -> [AcceptedRisk] {
             guard let exceptions else { return [] }

@@ -108,6 +108,21 @@ struct ReportTests {
         #expect(alerts.detectedBySID[5003] == 1 && alerts.writtenBySID[5003] == 1, "\(alerts.detectedBySID)")
     }
 
+    /// A reload (SIGUSR2) keeps what the old configuration's exceptions
+    /// accepted in the live report: an entry that stays is counted on, one
+    /// that moved or went is still listed with its findings.
+    @Test func acceptedRisksSurviveAReload() {
+        typealias Risk = CommunicationReport.AcceptedRisk
+        let kept = Risk(place: "run.yaml:23", scope: "1001 from web", reason: "CHG-1", expires: nil, expired: false, findings: 2)
+        let moved = Risk(place: "run.yaml:35", scope: "2001 from admin", reason: "CHG-2", expires: nil, expired: false, findings: 1)
+        var again = kept
+        again.findings = 3
+        let new = Risk(place: "run.yaml:39", scope: "2001 from admin", reason: "CHG-2", expires: "2027-01-01", expired: false, findings: 0)
+        let merged = Risk.merged([kept, moved], [again, new])
+        #expect(merged.map(\.place) == ["run.yaml:23", "run.yaml:35", "run.yaml:39"])
+        #expect(merged.map(\.findings) == [5, 1, 0])
+    }
+
     /// With default-deny, flows outside the allow list are violations (1005); allowed ones are not.
     @Test func allowListViolations() throws {
         let report = try json(["-c", "config/examples/zone-policy-violation.yaml", "Captures/zone-policy-violation.pcap", "Captures/zone-policy-violation-ok.pcap"])
