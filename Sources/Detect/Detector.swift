@@ -157,7 +157,7 @@ public final class Detector {
     /// A new flow (already classified): the new-segment check and the flow-start rules.
     public func flowStarted(_ flow: UnsafeMutablePointer<FlowRecord>, id: UInt64, packet: UnsafePointer<DecodedPacket>) {
         if _slowPath(deferFlowStart || deferSegments) { deferMoment(.flowStart, deferFlowStart, flow, id, packet) }
-        checkSegment(packet.pointee.segment, packet: packet)
+        checkSegment(packet: packet)
         guard !flowStartRules.isEmpty else { return }
         runOnce(flowStartRules, flow, FlowEvent(zones: zones, flow: flow, packet: packet, flowID: id)) { $0.flowStarted($1, &$2) }
     }
@@ -173,7 +173,7 @@ public final class Detector {
     public func packetWithoutFlow(_ packet: UnsafePointer<DecodedPacket>) {
         guard packet.pointee.hasMACs || packet.pointee.isIP else { return }
         if _slowPath(deferWithoutFlow || deferSegments) { deferMoment(.packetWithoutFlow, deferWithoutFlow, nil, 0, packet) }
-        checkSegment(packet.pointee.segment, packet: packet)
+        checkSegment(packet: packet)
         guard !nonFlowRules.isEmpty else { return }
         let event = PacketEvent(zones: zones, packet: packet)
         gather(nonFlowRules) { $0.packetWithoutFlow(event, &$1) }
@@ -256,11 +256,19 @@ public final class Detector {
         }
     }
 
-    private func checkSegment(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
+    private func checkSegment(packet: UnsafePointer<DecodedPacket>) {
         guard !segmentRules.isEmpty else { return }
-        if firstSighting(segment) { segmentSeen(segment, packet: packet) }
-        // The VLAN an overlay's outer frames travel on is a segment too (an undeclared underlay VLAN).
-        if let vlan = Self.underlayVLAN(packet), firstSighting(Segment(vlan: vlan)) { segmentSeen(Segment(vlan: vlan), packet: packet) }
+        forEachNewSegment(packet) { segmentSeen($0, packet: packet) }
+    }
+
+    /// Calls `body` with each segment `packet` shows here for the first time
+    /// (and remembers it): its own, and the VLAN a tunnelled packet's outer
+    /// frame travels on (an overlay's underlay, undeclared or not).
+    @inline(__always)
+    private func forEachNewSegment(_ packet: UnsafePointer<DecodedPacket>, _ body: (Segment) -> Void) {
+        let own = packet.pointee.segment
+        if firstSighting(own) { body(own) }
+        if let vlan = Self.underlayVLAN(packet), firstSighting(Segment(vlan: vlan)) { body(Segment(vlan: vlan)) }
     }
 
     private func segmentSeen(_ segment: Segment, packet: UnsafePointer<DecodedPacket>) {
@@ -302,13 +310,8 @@ public final class Detector {
     /// for the first time (the merging detector decides whether it is new to all).
     private func deferMoment(_ kind: DeferredMoment.Kind, _ listening: Bool, _ flow: UnsafeMutablePointer<FlowRecord>?,
                              _ id: UInt64, _ packet: UnsafePointer<DecodedPacket>) {
-        // Both sightings recorded (no short circuit): the underlay VLAN of a tunnelled packet too.
         var newHere = false
-        if deferSegments {
-            let own = firstSighting(packet.pointee.segment)
-            let underlay = Self.underlayVLAN(packet).map { firstSighting(Segment(vlan: $0)) } ?? false
-            newHere = own || underlay
-        }
+        if deferSegments { forEachNewSegment(packet) { _ in newHere = true } }
         guard listening || newHere else { return }
         deferred.append(DeferredMoment(kind: kind, packet: packet.pointee, flow: flow?.pointee, flowID: id))
     }

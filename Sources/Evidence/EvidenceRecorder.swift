@@ -245,17 +245,17 @@ public final class EvidenceRecorder: AlertEvidence {
         guard s.pointee.flowID == id else { return nil }
         // The flow's last packets kept, oldest first, then the alert's packet if it was not among them.
         var kept: [Int64] = []
+        var keptBytes = 0
         var offset = s.pointee.head - 1
         while kept.count < packetsPerFlow, let (header, _) = arena.packet(at: offset), header.flowID == id {
             kept.append(offset)
+            keptBytes += Int(header.capturedLength)
             offset = header.previous
         }
         var packets = PacketList()
         // Room for a few packets to come (grown packet by packet, the lists were reallocated every few
         // packets), no more than growing would soon take: memory is bounded by the bytes held (relievePressure).
         let remaining = endingByID[id] == nil ? packetsPerFlow : 0
-        var keptBytes = 0
-        for o in kept { keptBytes += Int(arena.packet(at: o)!.header.capturedLength) }
         packets.reserve(packets: kept.count + 1 + min(remaining, 8), bytes: keptBytes + min(keptBytes, 2048))
         for o in kept.reversed() {
             let (header, bytes) = arena.packet(at: o)!

@@ -58,7 +58,7 @@ public struct CaptureArchive {
         }
         // Streams are read in the order given (reading one for its first packet would consume it); a
         // missing file is no stream: it is said missing, and the others are still put in time order.
-        let streams = paths.contains { $0 == "-" || (!isRegularFile($0) && FileManager.default.fileExists(atPath: $0)) }
+        let streams = paths.contains(where: isStream)
         var files: [(index: Int, file: File)] = []
         for (i, path) in paths.enumerated() {
             var first: UInt64?
@@ -179,6 +179,17 @@ public struct CaptureArchive {
         let magics: [[UInt8]] = [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0xC3, 0xD4], [0x4D, 0x3C, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D],
                                  [0x0A, 0x0D, 0x0D, 0x0A]]
         return magics.contains { prefix.starts(with: $0) }
+    }
+
+    /// Whether a capture argument is read as a stream: standard input, a
+    /// FIFO, a character device or a socket (a process substitution is a
+    /// pipe). A missing file is none: it is said missing.
+    public static func isStream(_ path: String) -> Bool {
+        if path == "-" { return true }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
     }
 
     static func isRegularFile(_ path: String) -> Bool {

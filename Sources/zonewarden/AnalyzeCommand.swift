@@ -109,7 +109,7 @@ struct AnalyzeCommand: ParsableCommand {
             out = FileOutput.standardOutput()
         }
         // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
-        if captures.contains(where: isStream) { out.flushEachWrite = true }
+        if captures.contains(where: CaptureArchive.isStream) { out.flushEachWrite = true }
         let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
         // SIGINT and SIGTERM stop the analysis; every alert found is still written.
         StopSignals.blockForNewThreads()
@@ -121,7 +121,7 @@ struct AnalyzeCommand: ParsableCommand {
         let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
                                         queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
-        let threads = captures.contains(where: isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
+        let threads = captures.contains(where: CaptureArchive.isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
         analysis.flowLog = flowLog
         if let evidence {
@@ -417,15 +417,6 @@ extension FormatContext {
     }
 }
 
-/// Whether a capture argument is read as a stream: standard input, a FIFO, a
-/// character device or a socket (a process substitution is a pipe).
-func isStream(_ path: String) -> Bool {
-    if path == "-" { return true }
-    var info = stat()
-    guard stat(path, &info) == 0 else { return false }
-    let type = info.st_mode & S_IFMT
-    return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
-}
 
 /// The summary's lines per capture file: packets, first and last packet,
 /// decode errors, and what else became of it.

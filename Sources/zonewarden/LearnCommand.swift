@@ -118,7 +118,7 @@ struct LearnCommand: ParsableCommand {
         }
         // The captures again, judged by the draft: what it would report is said in it.
         // A stream (standard input, a FIFO, a process substitution) cannot be read a second time.
-        let findings = ordered.contains(where: isStream) ? nil : try findingsUnder(draft: first, ordered)
+        let findings = ordered.contains(where: CaptureArchive.isStream) ? nil : try findingsUnder(draft: first, ordered)
         writeOut(learner.draft(findings: findings) ?? first)
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
     }
@@ -138,7 +138,7 @@ struct LearnCommand: ParsableCommand {
             }
         }
         let plain = try draft(nil)
-        let usable = captures.filter { !isStream($0) }
+        let usable = captures.filter { !CaptureArchive.isStream($0) }
         writeOut(usable.isEmpty ? plain : try draft(findingsUnder(draft: plain, usable)))
     }
 
