@@ -81,10 +81,10 @@ let package = Package(
             name: "zw-capgen",
             dependencies: ["CaptureBuilder", "Capture", "Decode", "Inspect", "FuzzHarness", "Sensor", "Alerting", "Zones", "Platform", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode", "Vocabulary"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "CaptureBuilder", "Decode", "Vocabulary", "TestSupport"]),
         .testTarget(name: "DecodeTests", dependencies: ["Vocabulary", "Decode", "CaptureBuilder", "Capture"]),
         .testTarget(name: "ZonesTests", dependencies: ["Vocabulary", "Zones", "Decode", "Flows"]),
-        .testTarget(name: "PlatformTests", dependencies: ["Platform"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "TestSupport"]),
         .testTarget(name: "FlowsTests", dependencies: ["Vocabulary", "Flows", "Decode", "CaptureBuilder"]),
         // Helpers the test targets share: child processes with a clean signal mask, a real rsyslogd.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -51,6 +51,21 @@ public struct PreparedFlowKey {
     public var high32: UInt32
 }
 
+/// Computes a packet's ``PreparedFlowKey`` with a table's hash seed; a value,
+/// so that a thread other than the table's can compute keys ahead.
+public struct FlowKeyPreparer: Sendable {
+    let seed: UInt64
+
+    /// The key of the flow `packet` belongs to and its hash; nil when the
+    /// packet belongs to no flow.
+    @inline(__always)
+    public func prepare(_ packet: UnsafePointer<DecodedPacket>) -> PreparedFlowKey? {
+        guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
+        let hash = key.hash(seed: seed)
+        return PreparedFlowKey(key: key, senderIsA: senderIsA, hash32: UInt32(truncatingIfNeeded: hash), high32: UInt32(truncatingIfNeeded: hash >> 32))
+    }
+}
+
 /// The result of ``FlowTable/track(_:)`` for one packet.
 public struct FlowUpdate {
     /// Index of the flow's record; valid until the next call that may remove flows.
@@ -230,10 +245,12 @@ public final class FlowTable {
     /// packet belongs to no flow.
     @inline(__always)
     public func prepare(_ packet: UnsafePointer<DecodedPacket>) -> PreparedFlowKey? {
-        guard let (key, senderIsA) = FlowKey.make(packet) else { return nil }
-        let hash = key.hash(seed: seed)
-        return PreparedFlowKey(key: key, senderIsA: senderIsA, hash32: UInt32(truncatingIfNeeded: hash), high32: UInt32(truncatingIfNeeded: hash >> 32))
+        keyPreparer.prepare(packet)
     }
+
+    /// What ``prepare(_:)`` computes, as a value another thread may use (a
+    /// reader thread that decodes ahead of the analysis).
+    public var keyPreparer: FlowKeyPreparer { FlowKeyPreparer(seed: seed) }
 
     /// Starts loading the index slot where a flow with this hash is looked up
     /// (step one of a lookahead; the lookup itself comes packets later).

@@ -33,6 +33,8 @@ final class Lookahead {
         var view = UnsafeRawBufferPointer(start: nil, count: 0)
         /// The packet's flow key and hash (nil: no flow), computed once.
         var key: PreparedFlowKey?
+        /// The packet decoded: in `packets`, or a ``ReadAhead`` ring's.
+        var decoded: UnsafeMutablePointer<DecodedPacket>?
         /// A worker's: whether the packet is its own, and its position in the capture.
         var owns = true
         var position = 0
@@ -72,21 +74,37 @@ final class Lookahead {
         packets.deallocate()
     }
 
-    /// Queues a packet; processes the oldest one first when the queue is full.
-    /// - Parameter stable: the packet's bytes stay valid until it is processed
-    ///   (not libpcap's reused buffer): they are not copied.
-    /// - Parameter position: a worker's: the packet's position in the capture.
+    /// Queues a packet read straight from libpcap (its bytes are copied: libpcap
+    /// reuses its buffer); processes the oldest one first when the queue is full.
     @inline(__always)
-    func push(_ captured: CapturedPacket, link: LinkLayer, stable: Bool = false, position: Int = 0) {
+    func push(_ captured: CapturedPacket, link: LinkLayer) {
         if count == Self.distance { processOldest() }
         let i = head
         let e = entries + i
-        e.pointee.view = stable ? captured.bytes : e.pointee.copy.store(captured.bytes)
+        e.pointee.view = e.pointee.copy.store(captured.bytes)
         var queued = captured
         queued.bytes = e.pointee.view
         let p = packets + i
         pipeline.decode(queued, link: link, into: p)
-        let key = flows.prepare(p)
+        queue(p, key: flows.prepare(p), position: 0)
+    }
+
+    /// Queues a packet decoded in a ``ReadAhead`` ring (its slot, bytes and
+    /// decoded form stay valid until it is processed); processes the oldest
+    /// one first when the queue is full.
+    @inline(__always)
+    func push(_ item: ReadAhead.Item, link: LinkLayer, position: Int = 0) {
+        if count == Self.distance { processOldest() }
+        entries[head].view = item.packet.bytes
+        queue(item.decoded, key: pipeline.decoded(item, link: link), position: position)
+    }
+
+    /// Queues the packet at `head`, decoded in `p`, and starts loading its flow.
+    @inline(__always)
+    private func queue(_ p: UnsafeMutablePointer<DecodedPacket>, key: PreparedFlowKey?, position: Int) {
+        let i = head
+        let e = entries + i
+        e.pointee.decoded = p
         e.pointee.key = key
         if shards > 0 {
             e.pointee.owns = key.map { ShardedAnalysis.worker(of: $0, among: shards) == shard } ?? (shard == 0)
@@ -110,10 +128,11 @@ final class Lookahead {
         let i = (head &- count) & Self.mask
         count &-= 1
         let e = entries + i
+        let p = e.pointee.decoded.unsafelyUnwrapped
         if shards > 0 {
-            pipeline.processShare(packets + i, bytes: e.pointee.view, key: e.pointee.key, owns: e.pointee.owns, position: e.pointee.position)
+            pipeline.processShare(p, bytes: e.pointee.view, key: e.pointee.key, owns: e.pointee.owns, position: e.pointee.position)
         } else {
-            pipeline.processDecoded(packets + i, bytes: e.pointee.view, key: e.pointee.key)
+            pipeline.processDecoded(p, bytes: e.pointee.view, key: e.pointee.key)
         }
     }
 }

@@ -233,6 +233,9 @@ public struct OfflineAnalysis {
     /// Whether regular files are read on a thread of their own, ahead of the
     /// analysis (``ReadAhead``), when the machine has more than one core.
     public var readAhead = true
+    /// The read-ahead thread also decodes while this many packets wait for
+    /// the analysis (0: always; `Int.max`: never); the tests compare them.
+    public var readerDecodingBacklog = ReadAhead.decodingBacklog
 
     /// Called with every packet after the pipeline has processed it (`learn`
     /// gathers VLAN stacks, tunnel endpoints and MACs here). When set, packets
@@ -285,15 +288,16 @@ public struct OfflineAnalysis {
         let flows = pipeline.flows
         var ahead = false
         if readAhead {
-            let reader = ReadAhead(handle: handle)
+            let decoding = ReadAhead.Decoding(decoder: pipeline.decoder, link: link, keys: flows.keyPreparer, backlog: readerDecodingBacklog)
+            let reader = ReadAhead(handle: handle, decoding: decoding)
             if reader.start() {
-                let error = reader.forEach { captured in
+                let error = reader.forEach { item in
                     if !ahead && flows.count >= threshold { ahead = true }
                     guard ahead else {
-                        pipeline.process(captured, link: link)
+                        pipeline.processDecoded(item.decoded, bytes: item.packet.bytes, key: pipeline.decoded(item, link: link))
                         return 0
                     }
-                    lookahead.push(captured, link: link, stable: true)
+                    lookahead.push(item, link: link)
                     return lookahead.count
                 }
                 // The slots the lookahead still holds stay valid: the reader has stopped.

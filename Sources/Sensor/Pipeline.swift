@@ -187,8 +187,16 @@ public final class Pipeline {
     /// The decode stage alone: `captured` into `p` (``Lookahead`` decodes ahead).
     @inline(__always)
     func decode(_ captured: CapturedPacket, link: LinkLayer, into p: UnsafeMutablePointer<DecodedPacket>) {
-        p.pointee.reset(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength)
-        decoder.decode(ByteView(captured.bytes), link: link, into: &p.pointee)
+        decoder.decode(captured, link: link, into: p)
+    }
+
+    /// A packet from a ``ReadAhead`` ring, decoded by its reader or here, and
+    /// its flow key.
+    @inline(__always)
+    func decoded(_ item: ReadAhead.Item, link: LinkLayer) -> PreparedFlowKey? {
+        if item.isDecoded { return item.key }
+        decode(item.packet, link: link, into: item.decoded)
+        return flows.prepare(item.decoded)
     }
 
     /// Every stage after decoding, for a packet decoded from `bytes` into `p`
@@ -531,5 +539,14 @@ extension LinkLayer {
     /// Why a capture with this link type cannot be read, for its one-line error.
     static func unsupportedMessage(_ linkType: LinkType) -> String {
         "unsupported link type \(linkType); supported: \(LinkLayer.supportedNames.joined(separator: ", "))"
+    }
+}
+
+extension PacketDecoder {
+    /// Decodes a captured packet into `p` (reset first).
+    @inline(__always)
+    func decode(_ captured: CapturedPacket, link: LinkLayer, into p: UnsafeMutablePointer<DecodedPacket>) {
+        p.pointee.reset(timestamp: captured.timestamp, capturedLength: captured.capturedLength, wireLength: captured.wireLength)
+        decode(ByteView(captured.bytes), link: link, into: &p.pointee)
     }
 }

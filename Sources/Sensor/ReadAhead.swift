@@ -1,4 +1,6 @@
 import Capture
+import Decode
+import Flows
 import Platform
 import Synchronization
 #if canImport(Glibc)
@@ -19,6 +21,14 @@ import Glibc
 /// each reads every packet and processes its own share, and there is no
 /// reader thread: the consumer that has caught up reads the next batch
 /// (`cooperative`), so no core waits on a third thread.
+///
+/// The reader also decodes packets and computes their flow keys (``Decoding``)
+/// when the analysis is the slower side: while more than a quarter of the ring
+/// waits for it, the reader has time to spare and the packets it stores come
+/// decoded; when the ring runs nearly empty the reader is the slower side and
+/// leaves decoding to the analysis. Decoding is a pure function of the bytes,
+/// so who did it changes nothing found. Cooperative readers always decode:
+/// once for every consumer instead of once per consumer.
 ///
 /// `produced` and each consumer's `released` count slots and are the only
 /// state the threads write; a slot belongs to the reader from its release by
@@ -55,7 +65,37 @@ final class ReadAhead: @unchecked Sendable {
         }
     }
 
+    /// What the reader needs to decode packets ahead (nil: it only reads).
+    struct Decoding: Sendable {
+        var decoder: PacketDecoder
+        var link: LinkLayer
+        var keys: FlowKeyPreparer
+        /// The reader thread decodes while at least this many packets wait
+        /// for the analysis (0: always; more than ``capacity``: never).
+        var backlog = ReadAhead.decodingBacklog
+    }
+
+    /// A quarter of the ring: the analysis is clearly the slower side.
+    static let decodingBacklog = capacity / 4
+
+    /// One packet in the ring as its consumer sees it; valid until released.
+    struct Item {
+        var packet: CapturedPacket
+        /// Where the packet is decoded (by the reader if `isDecoded`, else by
+        /// the consumer): memory of the ring's, the consumer's until released.
+        var decoded: UnsafeMutablePointer<DecodedPacket>
+        var isDecoded: Bool
+        /// The flow key, when the reader decoded the packet.
+        var key: PreparedFlowKey?
+    }
+
     private let slots: UnsafeMutablePointer<Slot>
+    /// Per slot (beside `slots`, so that an item can point into them): the
+    /// packet decoded, its flow key, and whether the reader decoded it.
+    private let decodedPackets: UnsafeMutablePointer<DecodedPacket>
+    private let keys: UnsafeMutablePointer<PreparedFlowKey?>
+    private let decodedFlags: UnsafeMutablePointer<Bool>
+    private let decoding: Decoding?
     private let source: PacketSource
     /// Packets the reader has put into the ring (monotonic).
     private let produced = Atomic<Int>(0)
@@ -82,13 +122,17 @@ final class ReadAhead: @unchecked Sendable {
     /// Cooperative: packets read so far (guarded by `readLock`).
     private var next = 0
 
-    convenience init(handle: PcapHandle, consumers: Int = 1, cooperative: Bool = false) {
-        self.init(source: .file(handle), consumers: consumers, cooperative: cooperative)
+    convenience init(handle: PcapHandle, consumers: Int = 1, cooperative: Bool = false, decoding: Decoding? = nil) {
+        self.init(source: .file(handle), consumers: consumers, cooperative: cooperative, decoding: decoding)
     }
 
     /// - Parameter cooperative: read by the consumers (several), not by a thread of its own (``start()`` is not called).
-    init(source: PacketSource, consumers: Int = 1, cooperative: Bool = false) {
+    /// - Parameter decoding: how the reader decodes packets ahead (nil: the consumers decode them all).
+    init(source: PacketSource, consumers: Int = 1, cooperative: Bool = false, decoding: Decoding? = nil) {
+        // Several consumers share each decoded packet: only the reader may write it.
+        precondition(consumers == 1 || decoding != nil)
         self.source = source
+        self.decoding = decoding
         self.consumers = consumers
         self.cooperative = cooperative
         released = .allocate(capacity: consumers * Self.releasedStride)
@@ -97,12 +141,23 @@ final class ReadAhead: @unchecked Sendable {
         for i in 0..<Self.capacity {
             (slots + i).initialize(to: Slot())
         }
+        decodedPackets = .allocate(capacity: Self.capacity)
+        decodedPackets.initialize(repeating: DecodedPacket(), count: Self.capacity)
+        keys = .allocate(capacity: Self.capacity)
+        keys.initialize(repeating: nil, count: Self.capacity)
+        decodedFlags = .allocate(capacity: Self.capacity)
+        decodedFlags.initialize(repeating: false, count: Self.capacity)
     }
 
     deinit {
         for i in 0..<Self.capacity { slots[i].copy.release() }
         slots.deinitialize(count: Self.capacity)
         slots.deallocate()
+        decodedPackets.deinitialize(count: Self.capacity)
+        decodedPackets.deallocate()
+        keys.deinitialize(count: Self.capacity)
+        keys.deallocate()
+        decodedFlags.deallocate()
         for i in 0..<consumers { (released + i * Self.releasedStride).deinitialize(count: 1) }
         released.deallocate()
     }
@@ -129,8 +184,9 @@ final class ReadAhead: @unchecked Sendable {
         var next = 0
         while true {
             if _slowPath(StopSignals.requested) { break }
+            let waiting = next - freedUpTo()
             // Wait for a free slot.
-            if next - freedUpTo() >= Self.capacity {
+            if waiting >= Self.capacity {
                 // The ring is full: publish what is read, then wait for the analysis.
                 publish(next, wake: true)
                 var spins = 0
@@ -154,6 +210,8 @@ final class ReadAhead: @unchecked Sendable {
                 break
             }
             slots[next & Self.mask].store(packet)
+            // The analysis is behind: the reader has time to decode for it.
+            if let decoding, waiting >= decoding.backlog { decode(next & Self.mask) } else { decodedFlags[next & Self.mask] = false }
             next += 1
             // Published in batches: one shared write per 32 packets, not per packet.
             // Sleeping consumers are woken per 256 packets: a wake-up costs the
@@ -161,6 +219,19 @@ final class ReadAhead: @unchecked Sendable {
             if next & 31 == 0 { publish(next, wake: next & 255 == 0) }
         }
         finish(at: next, nil)
+    }
+
+    /// Decodes the packet in slot `i` and computes its flow key, if the reader decodes.
+    @inline(__always)
+    private func decode(_ i: Int) {
+        guard let decoding else {
+            decodedFlags[i] = false
+            return
+        }
+        let p = decodedPackets + i
+        decoding.decoder.decode(slots[i].packet, link: decoding.link, into: p)
+        keys[i] = decoding.keys.prepare(p)
+        decodedFlags[i] = true
     }
 
     private func publish(_ count: Int, wake wakeConsumers: Bool) {
@@ -208,8 +279,8 @@ final class ReadAhead: @unchecked Sendable {
     /// stopped early (nil at the end of the file or on a stop signal).
     /// `body` returns how many of the packets it was given it still holds
     /// (a lookahead keeps the last few): their slots are kept until it is done.
-    func forEach(_ body: (CapturedPacket) -> Int) -> CaptureError? {
-        forEach(consumer: 0) { packet, _ in body(packet) }
+    func forEach(_ body: (Item) -> Int) -> CaptureError? {
+        forEach(consumer: 0) { item, _ in body(item) }
         return join()
     }
 
@@ -223,14 +294,15 @@ final class ReadAhead: @unchecked Sendable {
 
     /// Consumer `consumer`'s loop: `body` gets every packet in order with its
     /// position in the file, and returns how many it still holds.
-    func forEach(consumer: Int, _ body: (CapturedPacket, Int) -> Int) {
+    func forEach(consumer: Int, _ body: (Item, Int) -> Int) {
         var taken = 0
         while true {
             let available = available(after: taken)
             if available == taken { break }
             var held = 0
             while taken < available {
-                held = body(slots[taken & Self.mask].packet, taken)
+                let i = taken & Self.mask
+                held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
                 taken += 1
                 if taken & 31 == 0 { release(consumer, upTo: taken - held) }
             }
@@ -310,6 +382,7 @@ final class ReadAhead: @unchecked Sendable {
                 return true
             }
             slots[n & Self.mask].store(packet)
+            decode(n & Self.mask)
             n += 1
         }
         return true

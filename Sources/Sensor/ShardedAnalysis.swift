@@ -16,10 +16,11 @@ import Glibc
 /// (flow table, inspectors, the rules whose memory is one flow's) on a thread
 /// of its own. A packet belongs to the worker chosen by a hash of its
 /// innermost flow's key, which is the same for both directions of a flow and
-/// whichever tunnel endpoint sent it. Every worker reads every packet from
-/// the read-ahead ring (``ReadAhead`` with N consumers) and decodes it, so
-/// that each sees the capture's clock exactly as one pipeline would: flows
-/// expire at the same packets. Each processes only its own packets.
+/// whichever tunnel endpoint sent it. Every worker takes every packet from
+/// the read-ahead ring (``ReadAhead`` with N consumers; whichever worker reads
+/// a batch decodes it, once for all), so that each sees the capture's clock
+/// exactly as one pipeline would: flows expire at the same packets. Each
+/// processes only its own packets.
 ///
 /// What the workers find goes, tagged with its position in the capture, to
 /// this object's thread, which merges it in capture order: the rules whose
@@ -213,7 +214,9 @@ public final class ShardedAnalysis: @unchecked Sendable {
     private func readShared(_ source: PacketSource, link: LinkLayer) -> CaptureError? {
         let count = workers.count
         // The workers read the file themselves, whichever has caught up: no reader thread.
-        let reader = ReadAhead(source: source, consumers: count, cooperative: true)
+        // Whoever reads decodes too: once for all workers, not once per worker.
+        let decoding = ReadAhead.Decoding(decoder: workers[0].decoder, link: link, keys: workers[0].flows.keyPreparer)
+        let reader = ReadAhead(source: source, consumers: count, cooperative: true, decoding: decoding)
         for o in outputs { o.done.store(0, ordering: .sequentiallyConsistent) }
         var threads: [WorkerThread] = []
         var refused: [Int] = []
@@ -254,8 +257,8 @@ public final class ShardedAnalysis: @unchecked Sendable {
     /// slots stay valid while it holds them), saying how far it is every 64 packets.
     private func work(_ i: Int, _ reader: ReadAhead, _ link: LinkLayer) {
         let output = outputs[i], lookahead = lookaheads[i]
-        reader.forEach(consumer: i) { packet, position in
-            lookahead.push(packet, link: link, stable: true, position: position)
+        reader.forEach(consumer: i) { item, position in
+            lookahead.push(item, link: link, position: position)
             if position & 63 == 63 { output.done.store(position + 1 - lookahead.count, ordering: .releasing) }
             return lookahead.count
         }

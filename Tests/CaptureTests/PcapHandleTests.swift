@@ -3,13 +3,10 @@ import CaptureBuilder
 import Decode
 import Foundation
 import Testing
+import TestSupport
 
 /// A fresh temporary directory per test.
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("zw-capture-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+func temporaryDirectory() -> URL { TemporaryFolder.make("zw-capture") }
 
 /// A small capture of `count` UDP packets.
 func writeCapture(_ path: String, count: Int = 5, linkType: LinkType = .ethernet) throws {

@@ -2,6 +2,7 @@ import Alerting
 import Capture
 import Foundation
 import Sensor
+import TestSupport
 import Zones
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -38,7 +39,7 @@ struct AnalysisResult {
 /// `lookaheadThreshold` overrides ``Pipeline/lookaheadThreshold`` (0: always decode ahead);
 /// `readAhead` false reads files on the analysing thread (``OfflineAnalysis/readAhead``).
 func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil, lookaheadThreshold: Int? = nil,
-             readAhead: Bool = true) throws -> AnalysisResult {
+             readAhead: Bool = true, readerDecodingBacklog: Int? = nil) throws -> AnalysisResult {
     let sink = CollectingSink()
     let alerts = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: throttleSeconds ?? config.sensor.alertThrottleSeconds))
     let zones = ZoneMap(config)
@@ -47,6 +48,7 @@ func analyze(config: ZoneConfig, _ paths: [String], throttleSeconds: Int? = nil,
     if let lookaheadThreshold { pipeline.lookaheadThreshold = lookaheadThreshold }
     var analysis = OfflineAnalysis(pipeline: pipeline, filter: nil)
     analysis.readAhead = readAhead
+    if let readerDecodingBacklog { analysis.readerDecodingBacklog = readerDecodingBacklog }
     var errors: [CaptureError] = []
     for path in paths { if let e = analysis.run(path: path) { errors.append(e) } }
     pipeline.finish()
@@ -122,8 +124,5 @@ func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil) throw
     return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
-func temporaryDirectory() -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("zw-e2e-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+/// A new folder for one test, removed when the tests end.
+func temporaryDirectory() -> URL { TemporaryFolder.make("zw-e2e") }

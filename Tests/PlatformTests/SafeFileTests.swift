@@ -1,5 +1,6 @@
 import Foundation
 import Platform
+import TestSupport
 import Testing
 
 /// Files written as the sensor writes them, in a temporary directory with
@@ -8,9 +9,7 @@ import Testing
 @Suite("Safe file writing")
 struct SafeFileTests {
     static func directory() -> String {
-        let path = NSTemporaryDirectory() + "zw-safefile-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        TemporaryFolder.make("zw-safefile").path
     }
 
     static func mode(_ path: String) -> mode_t {
