@@ -96,7 +96,8 @@ final class Lookahead {
     func push(_ item: ReadAhead.Item, link: LinkLayer, position: Int = 0) {
         if count == Self.distance { processOldest() }
         entries[head].view = item.packet.bytes
-        queue(item.decoded, key: pipeline.decoded(item, link: link), position: position)
+        let (p, key) = pipeline.decoded(item, link: link, scratch: packets + head)
+        queue(p, key: key, position: position)
     }
 
     /// Queues the packet at `head`, decoded in `p`, and starts loading its flow.

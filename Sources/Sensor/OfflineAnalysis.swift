@@ -294,7 +294,8 @@ public struct OfflineAnalysis {
                 let error = reader.forEach { item in
                     if !ahead && flows.count >= threshold { ahead = true }
                     guard ahead else {
-                        pipeline.processDecoded(item.decoded, bytes: item.packet.bytes, key: pipeline.decoded(item, link: link))
+                        let (p, key) = pipeline.decoded(item, link: link, scratch: pipeline.packet)
+                        pipeline.processDecoded(p, bytes: item.packet.bytes, key: key)
                         return 0
                     }
                     lookahead.push(item, link: link)

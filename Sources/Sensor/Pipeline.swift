@@ -37,7 +37,7 @@ public final class Pipeline {
     public var decoder = PacketDecoder()
 
     /// The packet being processed; a stable address that rules may read during a call.
-    private let packet: UnsafeMutablePointer<DecodedPacket>
+    let packet: UnsafeMutablePointer<DecodedPacket>
     private var lastExpiryCheck: UInt64 = 0
     private static let expiryInterval: UInt64 = 1_000_000_000
     /// Whether any rule listens to application events (else nothing is inspected).
@@ -190,13 +190,15 @@ public final class Pipeline {
         decoder.decode(captured, link: link, into: p)
     }
 
-    /// A packet from a ``ReadAhead`` ring, decoded by its reader or here, and
-    /// its flow key.
+    /// A packet from a ``ReadAhead`` ring as its reader decoded it, or decoded
+    /// here into `scratch` (memory the analysis keeps in its caches, not the
+    /// ring's, which is cold by the time the ring comes round); and its flow key.
     @inline(__always)
-    func decoded(_ item: ReadAhead.Item, link: LinkLayer) -> PreparedFlowKey? {
-        if item.isDecoded { return item.key }
-        decode(item.packet, link: link, into: item.decoded)
-        return flows.prepare(item.decoded)
+    func decoded(_ item: ReadAhead.Item, link: LinkLayer, scratch: UnsafeMutablePointer<DecodedPacket>)
+        -> (UnsafeMutablePointer<DecodedPacket>, PreparedFlowKey?) {
+        if item.isDecoded { return (item.decoded, item.key) }
+        decode(item.packet, link: link, into: scratch)
+        return (scratch, flows.prepare(scratch))
     }
 
     /// Every stage after decoding, for a packet decoded from `bytes` into `p`

@@ -81,8 +81,9 @@ final class ReadAhead: @unchecked Sendable {
     /// One packet in the ring as its consumer sees it; valid until released.
     struct Item {
         var packet: CapturedPacket
-        /// Where the packet is decoded (by the reader if `isDecoded`, else by
-        /// the consumer): memory of the ring's, the consumer's until released.
+        /// Where the reader decoded the packet, if `isDecoded` (the consumer
+        /// decodes the others into memory of its own): the ring's memory,
+        /// the consumer's until released.
         var decoded: UnsafeMutablePointer<DecodedPacket>
         var isDecoded: Bool
         /// The flow key, when the reader decoded the packet.
