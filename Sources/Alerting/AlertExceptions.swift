@@ -9,8 +9,10 @@ import Glibc
 /// every detection before the throttle: a finding an entry accepts is not
 /// written (nor raises `--fail-on`) but counted under that entry, for the
 /// summary, the metrics and the report. An entry past its `expires` date no
-/// longer applies (checked against the clock at each finding, so a running
-/// sensor starts writing those findings again the day after).
+/// longer applies to findings in traffic after that day: each finding is
+/// judged by its packet's time, so a running sensor writes them again from
+/// the day after, and an audit of last month's captures gives the same answer
+/// whatever day it is run.
 ///
 /// Not thread-safe: one per alert stage.
 public final class AlertExceptions {
@@ -65,7 +67,6 @@ public final class AlertExceptions {
 
     /// The entry that accepts `d` (the first in the file), counted; nil if none does.
     public func accept(_ d: Detection) -> Int? {
-        var now: UInt64?
         for i in settings.indices where sids[i].contains(d.sid) {
             let e = settings[i]
             let s = d.subject
@@ -77,10 +78,8 @@ public final class AlertExceptions {
             if let user = e.user {
                 guard d.finding.evidence.contains(where: { $0.0 == "user" && $0.1 == .text(user) }) else { continue }
             }
-            if e.expiresAt != nil {
-                if now == nil { now = Self.wallClock() }
-                if e.isExpired(at: now!) { continue }
-            }
+            // The traffic's time, not the reader's: an exception covers what happened while it was in force.
+            if e.isExpired(at: d.subject.timestamp) { continue }
             accepted[i] += 1
             return i
         }
@@ -160,6 +159,6 @@ public final class AlertExceptions {
 
     /// One line per expired entry.
     public func expiryNotes(at now: UInt64 = AlertExceptions.wallClock()) -> [String] {
-        expired(at: now).map { "exception \(label($0)) expired on \(settings[$0].expires ?? "?"): its findings are written again" }
+        expired(at: now).map { "exception \(label($0)) expired on \(settings[$0].expires ?? "?"): its findings in later traffic are written again" }
     }
 }

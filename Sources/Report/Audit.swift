@@ -96,16 +96,21 @@ public enum Audit {
         let on = rules.filter { r.enabledRules?.contains($0) ?? true }
         if on.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
         let off = rules.filter { !on.contains($0) }
-        var offNote = off.isEmpty ? "" : "; rule\(off.count == 1 ? "" : "s") \(off.map(String.init).joined(separator: ", ")) off in the configuration"
+        func list(_ sids: [Int]) -> String { "rule\(sids.count == 1 ? "" : "s") \(sids.map(String.init).joined(separator: ", "))" }
         // Findings an exception kept from being alerts are no violation observed: they are a decision, said here.
         let accepted = r.acceptedRisks.filter { $0.findings > 0 && !$0.rules.isDisjoint(with: rules) }
-        if !accepted.isEmpty {
-            offNote += "; " + accepted.map { "\($0.findings) finding\($0.findings == 1 ? "" : "s") accepted as a risk (\($0.place)\($0.expired ? ", expired" : ""))" }.joined(separator: ", ")
-        }
+        let acceptedNote = accepted.isEmpty ? "" : "; " + accepted.map {
+            "\($0.findings) finding\($0.findings == 1 ? "" : "s") accepted as a risk (\($0.place)\($0.expired ? ", expired" : ""))"
+        }.joined(separator: ", ")
+        let offNote = off.isEmpty ? "" : "; \(list(off)) off in the configuration"
         guard let needs = p.evidence else { return result(.notAssessed, "no rule covers it") }
         switch observation(needs, r) {
-        case .missing(let why): return result(.notAssessed, why + offNote)
-        case .seen(let what): return result(.noViolationObserved, what + offNote)
+        case .missing(let why): return result(.notAssessed, why + offNote + acceptedNote)
+        case .seen(let what):
+            // A rule of the point that is off could have found what the others cannot: the point is not
+            // assessed as a whole, however clean the rules that are on came out.
+            if !off.isEmpty { return result(.notAssessed, "\(list(off)) off in the configuration; \(list(on)) found nothing in: " + what + acceptedNote) }
+            return result(.noViolationObserved, what + acceptedNote)
         }
     }
 

@@ -125,10 +125,12 @@ public struct CommunicationReport: Sendable {
             return result
         }
 
-        /// Every entry of `exceptions` with its count so far.
-        public static func list(_ exceptions: AlertExceptions?) -> [AcceptedRisk] {
+        /// Every entry of `exceptions` with its count so far; `expired` if it
+        /// expired before `time` (the last packet's: the report of the same
+        /// captures says the same whatever day it is written).
+        public static func list(_ exceptions: AlertExceptions?, at time: UInt64) -> [AcceptedRisk] {
             guard let exceptions else { return [] }
-            let now = AlertExceptions.wallClock()
+            let now = time
             return exceptions.settings.indices.map { i in
                 let e = exceptions.settings[i]
                 var risk = AcceptedRisk(place: "\(exceptions.file):\(e.position.line)", scope: exceptions.scope(i), reason: e.reason,

@@ -110,7 +110,7 @@ final class CaptureThread: @unchecked Sendable {
     private func publishReport() {
         guard let c = collector else { return }
         var snapshot = c.snapshot(pipeline.flows, first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
-        snapshot.acceptedRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(alerts.exceptions))
+        snapshot.acceptedRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(alerts.exceptions, at: Self.wallClock()))
         snapshot.describe(enabledRules: Set(pipeline.detector.metadata.map { $0.sid }), version: "",
                           configSHA256: FileDigest.sha256(file: pipeline.zones.config.file))
         lock.withLock { publishedReport = snapshot }
@@ -231,7 +231,7 @@ final class CaptureThread: @unchecked Sendable {
             if let old = alerts.exceptions {
                 for i in old.settings.indices { acceptedBase[old.label(i), default: 0] += old.accepted[i] }
                 // The audit trail keeps what the old configuration accepted (the report lists it under its place).
-                earlierRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(old).filter { $0.findings > 0 })
+                earlierRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(old, at: Self.wallClock()).filter { $0.findings > 0 })
             }
             alerts.exceptions = exceptions
             // Rule 5003 judges the link as it was under the old configuration.

@@ -33,7 +33,7 @@ public enum SensorReport {
             if o.droppedQueueFull > 0 { line += ", \(o.droppedQueueFull) dropped (queue full)" }
             if o.failed > 0 { line += ", \(o.failed) failed" }
             if o.resent > 0 { line += ", \(o.resent) sent again after a broken connection" }
-            if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (acknowledged by the collector's kernel shortly before it went away)" }
+            if o.possiblyLost > 0 { line += ", \(o.possiblyLost) possibly lost (\(o.possiblyLostReason))" }
             if o.undelivered > 0 { line += ", \(o.undelivered) undelivered at stop" }
             if o.reopenFailures > 0 { line += ", \(o.reopenFailures) failed reopen\(o.reopenFailures == 1 ? "" : "s")" }
             if o.refusedSessions > 0 { line += ", \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused (certificate check)" }

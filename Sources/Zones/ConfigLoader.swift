@@ -828,7 +828,26 @@ public enum Spelling {
         guard !candidates.isEmpty else { return fallback ?? "" }
         let best = candidates.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
         if let best, best.1 <= max(2, word.count / 3) { return " (did you mean \"\(best.0)\"?)" }
+        // An abbreviation (guest-to-mgmt for guest-to-management): each part's letters in order in the candidate's part.
+        if let short = candidates.first(where: { abbreviates(word.lowercased(), $0) }) { return " (did you mean \"\(short)\"?)" }
         return fallback ?? " (expected one of: \(candidates.joined(separator: ", ")))"
+    }
+
+    /// Whether `word` abbreviates `name` part by part (parts split at `-` and `_`): the same
+    /// number of parts, each starting with its part's first letter, its letters in order.
+    static func abbreviates(_ word: String, _ name: String) -> Bool {
+        let separators: Set<Character> = ["-", "_"]
+        let w = word.split(whereSeparator: { separators.contains($0) }), n = name.split(whereSeparator: { separators.contains($0) })
+        guard w.count == n.count, w != n else { return false }
+        return zip(w, n).allSatisfy { short, long in
+            guard short.first == long.first else { return false }
+            var rest = long[...]
+            for c in short {
+                guard let i = rest.firstIndex(of: c) else { return false }
+                rest = rest[rest.index(after: i)...]
+            }
+            return true
+        }
     }
 
     /// Levenshtein distance.

@@ -77,10 +77,19 @@ struct AlertOptions: ParsableArguments {
     }
 
     @Option(name: .customLong("syslog-format"),
-            help: ArgumentHelp("Format for the network --syslog destinations: \(AlertFormat.names(AlertFormat.syslog.filter { $0 != .local })) (unix:// always gets local).", valueName: "FORMAT"))
-    var syslogFormatArgument = SyslogFormatArgument(.rfc5424)
+            help: ArgumentHelp("Format for the network --syslog destinations: \(AlertFormat.names(AlertFormat.syslog)) (default rfc5424; local is RFC 3164 without the host name; unix:// always gets local).", valueName: "FORMAT"))
+    var syslogFormatArgument: SyslogFormatArgument?
 
-    var syslogFormat: AlertFormat { syslogFormatArgument.format }
+    var syslogFormat: AlertFormat { syslogFormatArgument?.format ?? .rfc5424 }
+
+    func validate() throws {
+        // Options that shape --syslog destinations mean nothing without one: said, not silently ignored.
+        let given = [("--syslog-format", syslogFormatArgument != nil), ("--syslog-ca", syslogCA != nil), ("--syslog-cert", syslogCert != nil),
+                     ("--syslog-key", syslogKey != nil), ("--syslog-peer-name", syslogPeerName != nil)].filter(\.1).map(\.0)
+        if syslog.isEmpty, !given.isEmpty {
+            throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to --syslog destinations, and none is given")
+        }
+    }
 
     @Option(help: ArgumentHelp("Only analyse packets matching this BPF expression (libpcap syntax).", valueName: "EXPR"))
     var bpf: String?

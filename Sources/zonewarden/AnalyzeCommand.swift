@@ -97,6 +97,14 @@ struct AnalyzeCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
+        // Whatever can still be refused is refused before -o is opened: a usage error must not empty the file.
+        // SIGINT and SIGTERM stop the analysis; every alert found is still written.
+        StopSignals.blockForNewThreads()
+        let collectors = try makeOutputs(options.syslogDestinations, queueSize: 1_000_000, context: .current(zones.config))
+        StopSignals.install()
+        let exceptions = try acceptedRisks(zones)
+        let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
+                                        queueMegabytes: evidenceSetting.memoryMegabytes)
         let out: FileOutput
         if let output = options.output, output != "-" {
             do throws(SinkError) {
@@ -111,15 +119,9 @@ struct AnalyzeCommand: ParsableCommand {
         // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
         if captures.contains(where: CaptureArchive.isStream) { out.flushEachWrite = true }
         let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
-        // SIGINT and SIGTERM stop the analysis; every alert found is still written.
-        StopSignals.blockForNewThreads()
-        let collectors = try makeOutputs(options.syslogDestinations, queueSize: 1_000_000, context: .current(zones.config))
-        StopSignals.install()
         let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
-        alerts.exceptions = try acceptedRisks(zones)
+        alerts.exceptions = exceptions
         let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil || options.output == "-")
-        let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
-                                        queueMegabytes: evidenceSetting.memoryMegabytes)
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: CaptureArchive.isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
@@ -193,8 +195,11 @@ struct AnalyzeCommand: ParsableCommand {
         let undelivered = collectors.map(\.statistics).filter { $0.notDelivered > 0 || $0.possiblyLost > 0 }
         for o in undelivered {
             let refused = o.refusedSessions > 0 ? "; \(o.refusedSessions) TLS session\(o.refusedSessions == 1 ? "" : "s") refused, nothing sent on \(o.refusedSessions == 1 ? "it" : "them")" : ""
-            let lost = o.possiblyLost > 0 ? "; \(o.possiblyLost) possibly lost (taken by the collector's kernel just before the collector closed the connection)" : ""
-            writeError("zonewarden: output \(o.name): \(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")\(refused)\(lost)")
+            let why = o.possiblyLostReason
+            var parts: [String] = []
+            if o.notDelivered > 0 { parts.append("\(o.notDelivered) alert\(o.notDelivered == 1 ? "" : "s") not delivered\(o.lastError.map { " (\($0))" } ?? "")") }
+            if o.possiblyLost > 0 { parts.append("\(o.possiblyLost) possibly lost (\(why)\(o.notDelivered == 0 ? o.lastError.map { "; \($0)" } ?? "" : ""))") }
+            writeError("zonewarden: output \(o.name): \(parts.joined(separator: "; "))\(refused)")
         }
         if let flowLog, let failure = flowLog.failure {
             writeError("zonewarden: flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow record\(flowLog.unwritten == 1 ? "" : "s") not written")

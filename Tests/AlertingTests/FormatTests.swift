@@ -58,6 +58,17 @@ struct FormatTests {
         #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 2001 [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:i+dvLKtLoAfMkeBcCO9k56ucqP8=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
     }
 
+    /// A finding's evidence named like a parameter every alert carries (5002's
+    /// new `vlan` beside the tag stack) is prefixed: one value per name.
+    @Test func rfc5424EvidenceNeverRepeatsAName() {
+        var a = Alert(timestamp: 0, sid: 5002, rule: "undeclared-vlan", severity: .medium, message: "VLAN 2474")
+        a.vlans = [3704, 2474]
+        a.evidence = [("vlan", .number(2474))]
+        let line = AlertFormat.rfc5424.format(a, context: context)
+        #expect(line.contains(#" vlan="3704,2474" zw_vlan="2474""#), "\(line)")
+        #expect(line.components(separatedBy: " vlan=").count == 2)
+    }
+
     /// RFC 5424 §6.4: a message in UTF-8 that is not ASCII starts with the BOM; the MSGID is the sid
     /// (never cut); the SD-ID carries the configured enterprise number.
     @Test func rfc5424BOMAndEnterpriseNumber() {

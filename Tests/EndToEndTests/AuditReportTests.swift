@@ -41,6 +41,22 @@ struct AuditReportTests {
         #expect(verdicts(layer2)["gateways cannot be bypassed"] != "not_assessed")
     }
 
+    /// A point one of whose rules is off is not assessed, however clean the
+    /// others came out: 5003 off leaves a shared management link unjudged.
+    @Test func aPointWithARuleOffIsNotAssessed() throws {
+        let capture = "Captures/cleartext-admin-login.pcap"
+        let off = try report(["-c", "config/examples/site-roles.yaml", capture])
+        let points = (off["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        let vlan = try #require(points.first { $0["point"] as? String == "VLAN alone is not enough" })
+        #expect(vlan["verdict"] as? String == "not_assessed")
+        let reason = try #require(vlan["reason"] as? String)
+        #expect(reason.hasPrefix("rule 5003 off in the configuration; ") && reason.contains("found nothing in: "), "\(reason)")
+        let config = temporaryDirectory().appendingPathComponent("site.yaml").path
+        let text = try String(contentsOfFile: repoPath("config/examples/site-roles.yaml"), encoding: .utf8)
+        try text.replacingOccurrences(of: "management-vlan-shared-link: off", with: "management-vlan-shared-link: on").write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(verdicts(try report(["-c", config, repoPath(capture)]))["VLAN alone is not enough"] == "violated")
+    }
+
     @Test func findingsCarryNamesZonesAndNoSecrets() throws {
         let r = try report(["-c", Self.config] + Self.captures)
         let findings = r["findings"] as! [[String: Any]]

@@ -306,6 +306,29 @@ struct AnalyzeSyslogTests {
         #expect(bad.status == 2 && bad.stderrLines == ["zonewarden: --syslog \"tcp://127.0.0.1\": missing :PORT"])
     }
 
+    /// UDP to a port nobody listens on: the refusal is said once (a refused
+    /// port fails every other datagram: no "delivering again" in between), the
+    /// refused datagrams count as possibly lost, and the status is 4.
+    @Test func udpToAClosedPort() throws {
+        let port = freePort()
+        let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--syslog", "udp://127.0.0.1:\(port)", "--syslog-timeout", "2",
+                                "Captures/example-site.pcap"])
+        #expect(r.status == 4 && r.stdoutLines.count == 6, "\(r.stderr)")
+        #expect(r.stderrLines.filter { $0.contains("will be retried") }.count == 1 && !r.stderr.contains("delivering again"), "\(r.stderr)")
+        let last = try #require(r.stderrLines.last)
+        #expect(last.hasPrefix("zonewarden: output udp://127.0.0.1:\(port): ") && last.contains("possibly lost (datagrams sent to a port the collector's host refused"),
+                "\(r.stderr)")
+    }
+
+    /// Options that shape --syslog destinations are refused without one (they would silently do nothing).
+    @Test func syslogOptionsWithoutADestination() throws {
+        for (options, named) in [(["--syslog-ca", "ca.pem"], "--syslog-ca applies"), (["--syslog-format", "rfc3164"], "--syslog-format applies"),
+                                 (["--syslog-cert", "c.pem", "--syslog-key", "k.pem"], "--syslog-cert, --syslog-key apply")] {
+            let r = try zonewarden(["analyze", "-c", "config/example.yaml"] + options + ["Captures/example-site.pcap"])
+            #expect(r.status == 2 && r.stderr.contains("\(named) to --syslog destinations, and none is given") && r.stdout.isEmpty, "\(options): \(r.stderr)")
+        }
+    }
+
     /// TLS settings that cannot serve are usage errors in one line, before any
     /// packet: on the command line and in sensor.outputs (relative paths from the config's folder).
     @Test func tlsSettingsErrors() throws {

@@ -291,5 +291,12 @@ struct EvidenceTests {
         #expect(notDir.status == 2 && notDir.stderr.contains("is not a directory") && notDir.stdout.isEmpty, "\(notDir.stderr)")
         let workers = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", temporaryDirectory().path, "--workers", "2", "Captures/example-site.pcap"])
         #expect(workers.status == 2 && workers.stderr.contains("--workers 1"), "\(workers.stderr)")
+        // A directory that cannot be made is refused before -o is opened: the earlier alerts there stay.
+        let kept = temporaryDirectory().appendingPathComponent("alerts.txt")
+        try Data("previous alerts\n".utf8).write(to: kept)
+        let missing = temporaryDirectory().appendingPathComponent("no/such/folder").path
+        let clobber = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", missing, "-o", kept.path, "Captures/example-site.pcap"])
+        #expect(clobber.status == 2 && clobber.stderr.contains("cannot create the evidence directory"), "\(clobber.stderr)")
+        #expect(try String(contentsOf: kept, encoding: .utf8) == "previous alerts\n")
     }
 }

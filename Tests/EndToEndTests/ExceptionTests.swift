@@ -26,6 +26,8 @@ struct ExceptionTests {
         ("  - { rules: [management-exposed, 7001], to: [10.10.0.11, 10.77.0.0/16], reason: r }", [1001, 1006, 5002, 5003], 2),
         ("  - { rules: [5002, 5003], reason: segment findings accepted }", [1001, 1004, 1006, 7001], 2),
         ("  - { rules: [1001], reason: r, expires: 2999-12-31 }", [1004, 1006, 5002, 5003, 7001], 1),
+        // The capture's traffic is of 2026-11-26: an entry in force that day covers it, whatever day it is analysed.
+        ("  - { rules: [1001], reason: r, expires: 2026-11-26 }", [1004, 1006, 5002, 5003, 7001], 1),
         // Negative: a narrower end, service or user, another rule, or expired.
         ("  - { rules: [1001], from: admin, reason: r }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
         ("  - { rules: [1001], to: 10.10.0.6, reason: r }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
@@ -34,6 +36,7 @@ struct ExceptionTests {
         ("  - { rules: [1002, 1003], from: web, reason: r }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
         ("  - { rules: [1001], from: 00:11:22:33:44:55, reason: r }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
         ("  - { rules: [1001], reason: r, expires: 2020-01-31 }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
+        ("  - { rules: [1001], reason: r, expires: 2026-11-25 }", [1001, 1004, 1006, 5002, 5003, 7001], 0),
     ]
 
     @Test(arguments: table.indices)
@@ -88,7 +91,7 @@ struct ExceptionTests {
         let lastSecond: UInt64 = 1_801_439_999 * 1_000_000_000  // 2027-01-31T23:59:59Z
         #expect(exceptions.expired(at: lastSecond).isEmpty)
         #expect(exceptions.expired(at: lastSecond + 1_000_000_000) == [0])
-        #expect(exceptions.expiryNotes(at: lastSecond + 1_000_000_000) == ["exception site.yaml:\(exceptions.settings[0].position.line) (1001) expired on 2027-01-31: its findings are written again"])
+        #expect(exceptions.expiryNotes(at: lastSecond + 1_000_000_000) == ["exception site.yaml:\(exceptions.settings[0].position.line) (1001) expired on 2027-01-31: its findings in later traffic are written again"])
     }
 
     /// Mistakes: file:line:col and what to write instead.
@@ -142,7 +145,7 @@ struct ExceptionTests {
         #expect(r.stdoutLines.contains { $0.contains(" 7001 ") })
         #expect(r.stderr.contains("2 accepted by exceptions"))
         #expect(r.stderr.contains("(1001, 1006): 2 findings, until 2999-01-01; reason: CHG-4711, accepted by the ISO"))
-        #expect(r.stderr.contains("(7001) expired on 2021-06-30: its findings are written again"))
+        #expect(r.stderr.contains("(7001) expired on 2021-06-30: its findings in later traffic are written again"))
         let check = try zonewarden(["check-config", "-c", path])
         #expect(check.status == 0)
         #expect(check.stdout.contains("2 exceptions"))

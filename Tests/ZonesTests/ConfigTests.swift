@@ -34,6 +34,18 @@ struct ConfigTests {
         #expect(c.sensor.interfaces == ["eth1"] && c.sensor.maxFlows == 262_144)
     }
 
+    /// Suggestions for a misspelt or abbreviated name (a rule, a key, a role).
+    @Test func suggestionsForTyposAndAbbreviations() {
+        let rules = ["guest-to-management", "guest-to-storage", "guest-to-migration", "storage-weak-authentication"]
+        #expect(Spelling.suggestion("guest-to-mgmt", rules) == " (did you mean \"guest-to-management\"?)")
+        #expect(Spelling.suggestion("guest-to-stor", rules) == " (did you mean \"guest-to-storage\"?)")
+        #expect(Spelling.suggestion("storage-weak-auth", rules) == " (did you mean \"storage-weak-authentication\"?)")
+        #expect(Spelling.suggestion("guest-to-managment", rules) == " (did you mean \"guest-to-management\"?)")
+        // Not an abbreviation: another first letter, or parts missing.
+        #expect(Spelling.suggestion("guest-to-xyz", rules, fallback: " (none)") == " (none)")
+        #expect(Spelling.suggestion("guest-mgmt", rules, fallback: " (none)") == " (none)")
+    }
+
     /// Each mistake gives exactly one line naming file, line, column and the problem.
     @Test(arguments: [
         ("zones:\n  mgmt: { role: management, subnets: [10.0.0.0/33] }\n",

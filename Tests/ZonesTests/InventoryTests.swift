@@ -73,6 +73,23 @@ struct InventoryTests {
         #expect(errorText(CSVInventory.self, text) == expected)
     }
 
+    /// Every line's mistake at once, not one per run (at most 20 of a file).
+    @Test func csvMistakesAllAtOnce() {
+        do {
+            _ = try read(CSVInventory.self, "10.10.0.300,a,vm\n10.0.0.2,b,vm\n10.0.0.3,c,storagearray\n")
+            Issue.record("no error")
+        } catch {
+            #expect(error.configErrors(file: "inv").map(\.description)
+                    == ["inv:1:1: \"10.10.0.300\" is not an IP address, prefix or MAC", "inv:3:1: unknown kind \"storagearray\"\(Spelling.suggestion("storagearray", AssetKind.allCases.map(\.rawValue)))"])
+        }
+        do {
+            _ = try read(CSVInventory.self, String(repeating: "not an inventory line\n", count: 500))
+            Issue.record("no error")
+        } catch {
+            #expect(error.configErrors(file: "inv").count == 20)
+        }
+    }
+
     // MARK: libvirt
 
     /// Domain XML as the real virsh writes it (its test driver defines the domain and dumps it).

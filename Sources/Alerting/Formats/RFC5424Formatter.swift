@@ -69,17 +69,27 @@ enum RFC5424Formatter: AlertFormatter {
         if let flow = a.flowID { param("flow_id", &out) { $0.append(decimal: flow) } }
         if let cid = a.communityID { param("community_id", &out) { $0.append(cid) } }
         for (key, value) in a.evidence {
-            param(key, &out) { TextFormatter.appendString(value, .structuredDataValue, into: &$0) }
+            // A finding's own `vlan` (5002: the new tag) next to the alert's tag stack: prefixed as in EVE's
+            // metadata, since collectors keep one value per name (rsyslog's mmpstrucdata the last).
+            param(fixedNames.contains(key) ? "zw_" + key : key, &out) { TextFormatter.appendString(value, .structuredDataValue, into: &$0) }
         }
         if a.suppressed > 0 { param("suppressed", &out) { $0.append(decimal: a.suppressed) } }
         if let pcap = a.pcap { param("pcap", &out) { $0.append(escaping: pcap, .structuredDataValue) } }
         out.append("] " as StaticString)
         let message = out.count
         TextFormatter.signature(a, .text, into: &out)
-        out.append(byte: 0x20)
-        TextFormatter.endpoints(a, into: &out)
+        // The MSG is free text: no `-` placeholder where a link's finding has no ends.
+        if TextFormatter.hasEndpoints(a) {
+            out.append(byte: 0x20)
+            TextFormatter.endpoints(a, into: &out)
+        }
         if !out.isASCII(from: message) { out.insert(bom: message) }
     }
+
+    /// The names of the parameters every alert may carry, which a finding's evidence must not repeat.
+    static let fixedNames: Set<String> = ["sid", "severity", "src_zone", "dest_zone", "segment_zone", "src_name", "src_host", "dest_name", "dest_host",
+                                          "in_iface", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "src_mac", "dest_mac", "vlan", "app_proto",
+                                          "flow_id", "community_id", "suppressed", "pcap"]
 
     /// ` NAME="VALUE"`: the name made an SD-NAME, the value written by `value` (escaped there).
     private static func param(_ name: String, _ out: inout OutputBuffer, _ value: (inout OutputBuffer) -> Void) {

@@ -35,6 +35,10 @@ public protocol MessageTransport: AnyObject {
     /// TLS sessions refused because the collector's certificate failed the check
     /// (wrong CA, wrong name, expired): nothing was sent on them.
     var refusedSessions: Int { get }
+    /// Whether a failure shows only at a later send (UDP: the ICMP refusal of
+    /// an earlier datagram fails the next one), so that one send that works
+    /// says nothing about the destination being back.
+    var failuresShowLate: Bool { get }
 }
 
 extension MessageTransport {
@@ -45,4 +49,5 @@ extension MessageTransport {
     public var resent: Int { 0 }
     public var possiblyLost: Int { 0 }
     public var refusedSessions: Int { 0 }
+    public var failuresShowLate: Bool { false }
 }

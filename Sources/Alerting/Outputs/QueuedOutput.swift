@@ -32,6 +32,12 @@ public struct OutputStatistics: Sendable, Equatable {
     /// Reopens (SIGHUP, log rotation) that failed: alerts kept going to the file opened before.
     public var reopenFailures = 0
 
+    /// Why ``possiblyLost`` messages may be lost, in words.
+    public var possiblyLostReason: String {
+        name.hasPrefix("udp://") ? "datagrams sent to a port the collector's host refused: nobody listened"
+            : "taken by the collector's kernel just before the collector closed the connection"
+    }
+
     /// Messages that did not reach the destination (or may not have).
     public var notDelivered: Int { droppedQueueFull + failed + undelivered }
     /// Whether the output fell short: alerts not delivered, or a reopen that failed.
@@ -214,7 +220,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                     retryAfter = backoff
                 }
                 let wasFailing = stats.failing
-                stats.failing = retryAfter > 0
+                settle(failing: retryAfter > 0)
                 if stats.failing != wasFailing {
                     log(stats.failing ? "\(name): \(reason(result)); alerts are queued and will be retried"
                                       : "\(name): delivering again")
@@ -244,6 +250,22 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
         lock.broadcast()
     }
 
+    /// When a destination whose failures show late (UDP) counts as back: after
+    /// this long without one, not at the first send that works (a refused
+    /// collector fails every other datagram, and each state change is said).
+    static let quietBeforeRecovery = 5.0
+    private var lastFailure = 0.0
+
+    /// The destination's state after a send (`lock` held).
+    private func settle(failing: Bool) {
+        if failing {
+            stats.failing = true
+            lastFailure = monotonicSeconds()
+        } else if !transport.failuresShowLate || monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery {
+            stats.failing = false
+        }
+    }
+
     /// The queue is empty: buffered messages go out; a failure is reported once, as for a send.
     private func idleFlush() {
         let result = transport.flush()
@@ -253,9 +275,9 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             let wasFailing = stats.failing
             if case .retry(let reason) = result {
                 stats.lastError = reason
-                stats.failing = true
+                settle(failing: true)
             } else if pending == 0 {
-                stats.failing = false
+                settle(failing: false)
             }
             if stats.failing != wasFailing {
                 log(stats.failing ? "\(name): \(reason(result)); alerts are queued and will be retried" : "\(name): delivering again")

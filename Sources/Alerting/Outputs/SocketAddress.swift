@@ -57,11 +57,14 @@ struct TransportError: Error, CustomStringConvertible {
 /// A datagram syslog destination: a unix socket such as `/dev/log`, or UDP
 /// (RFC 5426, one message per datagram). Datagrams carry no acknowledgement:
 /// handed to the kernel counts as delivered. A refused or missing socket is
-/// retried.
+/// retried; a UDP refusal (the collector's host answered an earlier datagram
+/// with ICMP port unreachable) counts that datagram as possibly lost.
 public final class DatagramTransport: MessageTransport {
     public let name: String
     private let target: Target
     private var fd: Int32 = -1
+    public private(set) var possiblyLost = 0
+    public var failuresShowLate: Bool { if case .udp = target { true } else { false } }
 
     enum Target {
         case unix(String)
@@ -110,6 +113,7 @@ public final class DatagramTransport: MessageTransport {
         let code = errno
         let reason = String(cString: strerror(code))
         if code == EMSGSIZE { return .failed("message of \(message.count) bytes too large for a datagram") }
+        if code == ECONNREFUSED, case .udp = target { possiblyLost += 1 }
         // ECONNREFUSED (nobody listens), ENOENT, ENOBUFS ...: reconnect and try again later.
         close(fd)
         fd = -1

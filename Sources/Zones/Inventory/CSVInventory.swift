@@ -12,6 +12,9 @@ public enum CSVInventory: InventoryFormat {
     public static let fileExtensions = ["csv"]
     public static let summary = "address,name,kind[,host] lines (address: IP, prefix or MAC)"
 
+    /// The most mistakes said of one file.
+    static let mistakesSaid = 20
+
     public static func read(_ file: InventoryFile) throws(InventoryError) -> [InventoryItem] {
         // Bytes, not Characters: a CMDB export of 100,000 lines loads in a fraction of a second.
         var bytes = [UInt8](file.data)
@@ -24,6 +27,7 @@ public enum CSVInventory: InventoryFormat {
         for kind in AssetKind.allCases { kinds[kind.rawValue] = kind }
         var lineNumber = 0
         var start = 0
+        var mistakes: [InventoryError] = []
         while start < bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != 0x0A { end += 1 }
@@ -33,19 +37,30 @@ public enum CSVInventory: InventoryFormat {
             if last > start && bytes[last - 1] == 0x0D { last -= 1 }
             let line = bytes[start..<last]
             guard let first = line.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }), line[first] != 0x23 else { continue }  // blank, or # comment
-            let fields = try split(line, line: lineNumber)
-            if items.isEmpty && lineNumber <= 2 && fields.first?.lowercased() == "address" { continue }
-            guard (3...4).contains(fields.count) else {
-                throw InventoryError(line: lineNumber, "expected address,name,kind[,host], found \(fields.count) field\(fields.count == 1 ? "" : "s")")
+            // A mistake is kept and the next line read: every line's mistake is said at once (the first of each line).
+            do throws(InventoryError) {
+                let fields = try split(line, line: lineNumber)
+                if items.isEmpty && mistakes.isEmpty && lineNumber <= 2 && fields.first?.lowercased() == "address" { continue }
+                guard (3...4).contains(fields.count) else {
+                    throw InventoryError(line: lineNumber, "expected address,name,kind[,host], found \(fields.count) field\(fields.count == 1 ? "" : "s")")
+                }
+                let address = try parseAddress(fields[0], line: lineNumber)
+                guard !fields[1].isEmpty else { throw InventoryError(line: lineNumber, "the name is empty") }
+                guard let kind = kinds[fields[2]] ?? AssetKind(rawValue: fields[2].lowercased()) else {
+                    throw InventoryError(line: lineNumber, "unknown kind \"\(fields[2])\"\(Spelling.suggestion(fields[2], AssetKind.allCases.map(\.rawValue)))")
+                }
+                // A row without a host takes the source's `host:` (one hypervisor's export).
+                let host = fields.count == 4 && !fields[3].isEmpty ? fields[3] : file.host
+                items.append(InventoryItem(address, Asset(name: fields[1], kind: kind, host: host)))
+            } catch {
+                mistakes.append(error)
+                // A file that is not an inventory at all: its first lines say so, not its every line.
+                if mistakes.count == Self.mistakesSaid { break }
             }
-            let address = try parseAddress(fields[0], line: lineNumber)
-            guard !fields[1].isEmpty else { throw InventoryError(line: lineNumber, "the name is empty") }
-            guard let kind = kinds[fields[2]] ?? AssetKind(rawValue: fields[2].lowercased()) else {
-                throw InventoryError(line: lineNumber, "unknown kind \"\(fields[2])\"\(Spelling.suggestion(fields[2], AssetKind.allCases.map(\.rawValue)))")
-            }
-            // A row without a host takes the source's `host:` (one hypervisor's export).
-            let host = fields.count == 4 && !fields[3].isEmpty ? fields[3] : file.host
-            items.append(InventoryItem(address, Asset(name: fields[1], kind: kind, host: host)))
+        }
+        if var first = mistakes.first {
+            first.more = Array(mistakes.dropFirst())
+            throw first
         }
         return items
     }

@@ -47,6 +47,9 @@ public struct InventoryError: Error, Sendable {
     /// A JSON path (`virtualMachines[3].guest.net[0].macAddress`) or nil.
     public var path: String?
     public var message: String
+    /// The file's later mistakes (a line-based file is read to its end, so
+    /// that every mistake is said at once, as for the configuration).
+    public var more: [InventoryError] = []
 
     public init(line: Int = 0, path: String? = nil, _ message: String) {
         self.line = line
@@ -57,6 +60,11 @@ public struct InventoryError: Error, Sendable {
     /// The error as the configuration reports it, naming the inventory file.
     func configError(file: String) -> ConfigError {
         ConfigError(file: file, line: line, column: line > 0 ? 1 : 0, message: (path.map { "\($0): " } ?? "") + message)
+    }
+
+    /// This error and the file's later ones, as the configuration reports them.
+    func configErrors(file: String) -> [ConfigError] {
+        [configError(file: file)] + more.map { $0.configError(file: file) }
     }
 }
 
@@ -225,7 +233,7 @@ public final class Inventory: Sendable {
                     items += read
                     count += read.count
                 } catch {
-                    errors.append(error.configError(file: path))
+                    errors += error.configErrors(file: path)
                 }
             }
             loaded.append((source, count))
