@@ -115,9 +115,13 @@ extension ZoneLearner {
             let owned = owner.filter { $0.value == place }.keys.sorted { $0.address < $1.address }
             switch place {
             case .vlan, .vni:
-                let (role, why) = guess(stats.evidence) { server in Self.subnet(of: server).map { owner[$0] == place } ?? false }
+                let isInside = { (server: IPAddress) in Self.subnet(of: server).map { owner[$0] == place } ?? false }
+                let (role, why) = guess(stats.evidence, isInside: isInside)
                 let short = Self.shortNames[role] ?? role.rawValue
                 var zone = DraftZone(name: "", role: role, comments: ["\(place.label): \(why)"])
+                // Outvoted by guest-like flows, management servers inside still deserve a look: a
+                // management VLAN with a busy web console reads as guests, and the draft would accept it.
+                let managementInside = role == .guest ? stats.evidence.managementServers.top(256).filter { isInside($0.key) }.map(\.key) : []
                 switch place {
                 case .vlan(let v):
                     zone.name = unique("\(short)-vlan\(v)")
@@ -133,6 +137,10 @@ extension ZoneLearner {
                     zone.name = unique("\(short)-vni\(n)")
                     zone.vnis = [n]
                 case .untagged: break
+                }
+                if !managementInside.isEmpty {
+                    let hosts = managementInside.sorted { $0 < $1 }
+                    review.append("\(zone.name) (\(place.label)) is proposed as guest, yet management services answer in it (\(hosts.prefix(3).map(\.description).joined(separator: ", "))\(hosts.count > 3 ? " and \(hosts.count - 3) more" : "")). If it is a management network, give it role management; as a guest zone, those hosts are management exposed to guests (1006).")
                 }
                 // Subnets whose hosts are management clients only: administrators' workstations, a zone of their own.
                 let adminSubnets = role == .admin ? [] : owned.compactMap { s -> (IPPrefix, String)? in

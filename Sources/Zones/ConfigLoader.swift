@@ -43,7 +43,14 @@ extension ZoneConfig {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigErrors([reader.convert(error)])
+            let converted = reader.convert(error)
+            // The commonest cause of a YAML error: a tab copied into the indentation.
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if converted.line > 0, converted.line <= lines.count, lines[converted.line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
+                throw ConfigErrors([ConfigError(file: converted.file, line: converted.line, column: converted.column,
+                                                message: converted.message + "; line \(converted.line) is indented with a tab: YAML indents with spaces only")])
+            }
+            throw ConfigErrors([converted])
         } catch {
             throw ConfigErrors([ConfigError(file: file, line: 0, column: 0, message: "invalid YAML: \(error)")])
         }

@@ -111,6 +111,9 @@ struct LearnTests {
         // A console reached from another VLAN: the clients become admins, and the review says so.
         let console = try draft([repoPath("Captures/console-exposed.pcap")]).text
         #expect(console.contains("is proposed as admin") && console.contains("If its hosts are not administrators' workstations"), "\(console)")
+        // A VLAN taken for guests by its many guest-like flows, with hypervisors and BMCs answering in it: said for review.
+        let logins = try draft([repoPath("Captures/cleartext-admin-login.pcap")]).text
+        #expect(logins.contains("guests-vlan10 (VLAN 10) is proposed as guest, yet management services answer in it (10.10.0.11"), "\(logins)")
     }
 
     /// Standard input is read once: the draft says the check was not made.

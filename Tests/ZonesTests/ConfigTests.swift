@@ -46,6 +46,17 @@ struct ConfigTests {
         #expect(Spelling.suggestion("guest-mgmt", rules, fallback: " (none)") == " (none)")
     }
 
+    /// A tab in the indentation, the commonest YAML mistake, is named as such.
+    @Test func tabIndentationIsNamed() {
+        do {
+            _ = try ZoneConfig.parse(yaml: "zones:\n  mgmt:\n\trole: management\n", file: "site.yaml")
+            Issue.record("no error")
+        } catch {
+            #expect(error.errors.count == 1 && error.errors[0].description.hasPrefix("site.yaml:3:")
+                    && error.errors[0].description.hasSuffix("line 3 is indented with a tab: YAML indents with spaces only"), "\(error)")
+        }
+    }
+
     /// Each mistake gives exactly one line naming file, line, column and the problem.
     @Test(arguments: [
         ("zones:\n  mgmt: { role: management, subnets: [10.0.0.0/33] }\n",
