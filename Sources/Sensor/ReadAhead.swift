@@ -23,7 +23,7 @@ import Glibc
 /// (`cooperative`), so no core waits on a third thread.
 ///
 /// The reader also decodes packets and computes their flow keys (``Decoding``)
-/// when the analysis is the slower side: while more than a quarter of the ring
+/// when the analysis is the slower side: while a quarter of the ring or more
 /// waits for it, the reader has time to spare and the packets it stores come
 /// decoded; when the ring runs nearly empty the reader is the slower side and
 /// leaves decoding to the analysis. Decoding is a pure function of the bytes,

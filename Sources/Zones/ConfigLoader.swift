@@ -836,7 +836,10 @@ public enum Spelling {
         let best = candidates.map { ($0, distance(word.lowercased(), $0)) }.min { $0.1 < $1.1 }
         if let best, best.1 <= max(2, word.count / 3) { return " (did you mean \"\(best.0)\"?)" }
         // An abbreviation (guest-to-mgmt for guest-to-management): each part's letters in order in the candidate's part.
-        if let short = candidates.first(where: { abbreviates(word.lowercased(), $0) }) { return " (did you mean \"\(short)\"?)" }
+        // Only one candidate it could abbreviate: guest-to-m could be management or migration.
+        let abbreviated = candidates.filter { abbreviates(word.lowercased(), $0) }
+        if abbreviated.count == 1 { return " (did you mean \"\(abbreviated[0])\"?)" }
+        if abbreviated.count > 1 { return " (did you mean one of: \(abbreviated.joined(separator: ", "))?)" }
         return fallback ?? " (expected one of: \(candidates.joined(separator: ", ")))"
     }
 

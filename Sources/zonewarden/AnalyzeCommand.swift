@@ -105,6 +105,18 @@ struct AnalyzeCommand: ParsableCommand {
         let exceptions = try acceptedRisks(zones)
         let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
                                         queueMegabytes: evidenceSetting.memoryMegabytes)
+        let alerts = AlertStage(sinks: collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
+        alerts.exceptions = exceptions
+        // Several workers read regular files; a stream is read by one (its reads may block a stop).
+        let threads = captures.contains(where: CaptureArchive.isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
+        let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
+        if let evidence {
+            analysis.pipeline?.attachEvidence(evidence, packetsPerFlow: evidenceSetting.packetsPerFlow, memoryBytes: evidenceSetting.memoryMegabytes << 20)
+        }
+        var failed = 0
+        // Files and folders are one capture read in time order, whatever order they were given in
+        // (no capture file at all is said here, and -o is left as it was).
+        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts, writingToStandardOutput: options.output == nil || options.output == "-")
         let out: FileOutput
         if let output = options.output, output != "-" {
             do throws(SinkError) {
@@ -119,19 +131,9 @@ struct AnalyzeCommand: ParsableCommand {
         // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
         if captures.contains(where: CaptureArchive.isStream) { out.flushEachWrite = true }
         let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
-        let alerts = AlertStage(sinks: [sink] + collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
-        alerts.exceptions = exceptions
+        alerts.sinks.insert(sink, at: 0)
         let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil || options.output == "-")
-        // Several workers read regular files; a stream is read by one (its reads may block a stop).
-        let threads = captures.contains(where: CaptureArchive.isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
-        let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
         analysis.flowLog = flowLog
-        if let evidence {
-            analysis.pipeline?.attachEvidence(evidence, packetsPerFlow: evidenceSetting.packetsPerFlow, memoryBytes: evidenceSetting.memoryMegabytes << 20)
-        }
-        var failed = 0
-        // Files and folders are one capture read in time order, whatever order they were given in.
-        let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts, writingToStandardOutput: options.output == nil || options.output == "-")
         analysis.window = archiveOptions.window
         analysis.accounts = accounts
         analysis.link = continuousLinkName(captures, archive)

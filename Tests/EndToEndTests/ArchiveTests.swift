@@ -263,6 +263,12 @@ struct ArchiveTests {
         // A window that holds no packet says so.
         let empty = try analyze([whole], ["--until", "2020-01-01"])
         #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.contains("note: no packet of the captures lies between"), "\(empty.stderr)")
+        // A folder with no capture (tonight's rotation did not run): said, status 3, yesterday's -o left as it was.
+        try bash("mkdir -p nothing && echo 'previous alerts' > kept.json")
+        let kept = directory.appendingPathComponent("kept.json").path
+        let none = try analyze([directory.appendingPathComponent("nothing").path], ["-o", kept])
+        #expect(none.status == 3 && none.stderr.contains("no capture files in"), "\(none.stderr)")
+        #expect(try String(contentsOfFile: kept, encoding: .utf8) == "previous alerts\n")
     }
 
     /// --progress into a log: status lines on standard error, none on standard output.

@@ -41,6 +41,7 @@ struct ConfigTests {
         #expect(Spelling.suggestion("guest-to-stor", rules) == " (did you mean \"guest-to-storage\"?)")
         #expect(Spelling.suggestion("storage-weak-auth", rules) == " (did you mean \"storage-weak-authentication\"?)")
         #expect(Spelling.suggestion("guest-to-managment", rules) == " (did you mean \"guest-to-management\"?)")
+        #expect(Spelling.suggestion("guest-to-m", rules) == " (did you mean one of: guest-to-management, guest-to-migration?)")
         // Not an abbreviation: another first letter, or parts missing.
         #expect(Spelling.suggestion("guest-to-xyz", rules, fallback: " (none)") == " (none)")
         #expect(Spelling.suggestion("guest-mgmt", rules, fallback: " (none)") == " (none)")

@@ -76,13 +76,13 @@ enum TextFormatter: AlertFormatter {
         out.append(a.message, mode)
     }
 
-    /// `192.168.4.7:50123 (guests) -> 10.10.0.5:443 (mgmt) TCP`, MACs for
-    /// non-IP frames, `-` when there are no endpoints.
     /// Whether the alert has two ends to write (a link's finding, 5003, has none: `-`).
     static func hasEndpoints(_ a: Alert) -> Bool {
         (a.sourceIP != nil && a.destinationIP != nil) || (a.sourceMAC != nil && a.destinationMAC != nil)
     }
 
+    /// `192.168.4.7:50123 (guests) -> 10.10.0.5:443 (mgmt) TCP`, MACs for
+    /// non-IP frames, `-` when there are no endpoints.
     static func endpoints(_ a: Alert, into out: inout OutputBuffer) {
         if let source = a.sourceIP, let destination = a.destinationIP {
             let ports = a.hasPorts

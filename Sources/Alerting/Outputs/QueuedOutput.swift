@@ -178,6 +178,11 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                         break
                     }
                     lock.wait(seconds: 1)
+                    // Idle after a datagram got through: back once the quiet spell has passed, not at the next alert.
+                    if stats.failing && sentSinceFailure && transport.failuresShowLate && monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery {
+                        stats.failing = false
+                        log("\(name): delivering again")
+                    }
                 }
                 reopen = reopenRequested
                 reopenRequested = false
@@ -255,14 +260,18 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     /// collector fails every other datagram, and each state change is said).
     static let quietBeforeRecovery = 5.0
     private var lastFailure = 0.0
+    /// A send has worked since the last failure (`lock` held).
+    private var sentSinceFailure = false
 
     /// The destination's state after a send (`lock` held).
     private func settle(failing: Bool) {
         if failing {
             stats.failing = true
             lastFailure = monotonicSeconds()
-        } else if !transport.failuresShowLate || monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery {
-            stats.failing = false
+            sentSinceFailure = false
+        } else {
+            sentSinceFailure = true
+            if !transport.failuresShowLate || monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery { stats.failing = false }
         }
     }
 

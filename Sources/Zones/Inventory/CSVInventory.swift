@@ -55,7 +55,10 @@ public enum CSVInventory: InventoryFormat {
             } catch {
                 mistakes.append(error)
                 // A file that is not an inventory at all: its first lines say so, not its every line.
-                if mistakes.count == Self.mistakesSaid { break }
+                if mistakes.count == Self.mistakesSaid {
+                    mistakes[mistakes.count - 1].message += " (the lines after it are not checked)"
+                    break
+                }
             }
         }
         if var first = mistakes.first {
