@@ -234,7 +234,8 @@ public struct OfflineAnalysis {
     /// analysis (``ReadAhead``), when the machine has more than one core.
     public var readAhead = true
     /// The read-ahead thread also decodes while this many packets wait for
-    /// the analysis (0: always; `Int.max`: never); the tests compare them.
+    /// the analysis (0: always; `Int.max`: never; negative: every other
+    /// packet); the tests compare them.
     public var readerDecodingBacklog = ReadAhead.decodingBacklog
 
     /// Called with every packet after the pipeline has processed it (`learn`

@@ -71,7 +71,9 @@ final class ReadAhead: @unchecked Sendable {
         var link: LinkLayer
         var keys: FlowKeyPreparer
         /// The reader thread decodes while at least this many packets wait
-        /// for the analysis (0: always; more than ``capacity``: never).
+        /// for the analysis (0: always; more than ``capacity``: never;
+        /// negative: every other packet, so that the tests see packets
+        /// decoded by either side in one lookahead queue).
         var backlog = ReadAhead.decodingBacklog
     }
 
@@ -212,7 +214,7 @@ final class ReadAhead: @unchecked Sendable {
             }
             slots[next & Self.mask].store(packet)
             // The analysis is behind: the reader has time to decode for it.
-            if let decoding, waiting >= decoding.backlog { decode(next & Self.mask) } else { decodedFlags[next & Self.mask] = false }
+            if let decoding, waiting >= decoding.backlog, decoding.backlog >= 0 || next & 1 == 0 { decode(next & Self.mask) } else { decodedFlags[next & Self.mask] = false }
             next += 1
             // Published in batches: one shared write per 32 packets, not per packet.
             // Sleeping consumers are woken per 256 packets: a wake-up costs the

@@ -19,10 +19,11 @@ struct LookaheadTests {
 
     /// One thread, no lookahead, against the lookahead alone, the read-ahead
     /// thread alone and both, with the reader decoding every packet, none (the
-    /// analysis decodes) and as it finds time (whichever side is slower).
+    /// analysis decodes), every other one (both kinds in one lookahead queue)
+    /// and as it finds time (whichever side is slower).
     static func compare(config: ZoneConfig, _ paths: [String]) throws {
         let direct = try analyze(config: config, paths, lookaheadThreshold: Int.max, readAhead: false)
-        let variants: [(Int, Bool, Int?)] = [(0, false, nil), (Int.max, true, 0), (0, true, 0), (0, true, Int.max), (0, true, nil)]
+        let variants: [(Int, Bool, Int?)] = [(0, false, nil), (Int.max, true, 0), (0, true, 0), (0, true, Int.max), (0, true, -1), (0, true, nil)]
         for (lookahead, readAhead, backlog) in variants {
             let other = try analyze(config: config, paths, lookaheadThreshold: lookahead, readAhead: readAhead, readerDecodingBacklog: backlog)
             let variant = "lookahead \(lookahead == 0), read-ahead \(readAhead), reader decodes \(backlog.map(String.init) ?? "by default"), \(paths)"
@@ -61,7 +62,7 @@ struct LookaheadTests {
         #expect(direct.alerts.count > 20)
         #expect(direct.pipeline.statistics.packets == 60_000)
         // 60,000 packets go round the read-ahead ring dozens of times.
-        for (readAhead, backlog) in [(false, nil), (true, 0), (true, Int.max), (true, nil)] as [(Bool, Int?)] {
+        for (readAhead, backlog) in [(false, nil), (true, 0), (true, Int.max), (true, -1), (true, nil)] as [(Bool, Int?)] {
             let switched = try analyze(config: config, [path], lookaheadThreshold: 1_000, readAhead: readAhead, readerDecodingBacklog: backlog)
             #expect(direct.alerts.map(Self.line) == switched.alerts.map(Self.line), "read-ahead \(readAhead), reader decodes \(String(describing: backlog))")
             #expect(direct.pipeline.flows.statistics == switched.pipeline.flows.statistics)
