@@ -30,7 +30,7 @@ public enum ReportMerge {
             }
             let (report, version, plan, points) = try read(path)
             if let first {
-                if version != first.version {
+                if Self.release(version) != Self.release(first.version) {
                     throw Failure("\(path): written by \(version.isEmpty ? "an unknown version" : version), \(first.path) by \(first.version): reports of different versions are not merged")
                 }
                 if plan != first.plan {
@@ -104,6 +104,11 @@ public enum ReportMerge {
     static func unique(_ values: [String]) -> [String] {
         var seen = Set<String>()
         return values.filter { seen.insert($0).inserted }
+    }
+
+    /// `zonewarden 0.1.0` of `zonewarden 0.1.0 (commit 1a80f4d53053)`: builds of one release write comparable reports.
+    static func release(_ version: String) -> Substring {
+        version.split(separator: " (commit ").first ?? ""
     }
 
     /// One report: the report itself, its version, its plan (as text, for comparing) and its audit points.

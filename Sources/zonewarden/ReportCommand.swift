@@ -172,7 +172,7 @@ struct ReportCommand: ParsableCommand {
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions, at: pipeline.lastTimestamp))
-        collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: "zonewarden \(zoneWardenVersion)",
+        collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: zoneWardenBuild,
                            configSHA256: FileDigest.sha256(file: config))
         // Not one packet could be read (every capture missing or broken): an earlier report in its place is kept.
         if failed > 0 && pipeline.statistics.packets == 0 {

@@ -125,7 +125,7 @@ struct RunCommand: ParsableCommand {
         settings.reportPath = report
         settings.reportFormat = reportFormat ?? report.flatMap { ReportFormat(fileName: $0) } ?? .html
         settings.reportInterval = reportInterval
-        settings.version = "zonewarden \(zoneWardenVersion)"
+        settings.version = zoneWardenBuild
         settings.evidence = sensor.evidence
         if let dir = options.evidence { settings.evidence.directory = dir }
 

@@ -61,6 +61,9 @@ struct ZoneWarden: ParsableCommand {
 
 let zoneWardenVersion = "0.1.0"
 
+/// `zonewarden 0.1.0 (commit 1a80f4d53053)`: what reports and the live sensor say made them.
+var zoneWardenBuild: String { "zonewarden \(zoneWardenVersion) (commit \(String(cString: zw_build_commit())))" }
+
 /// Writes one line to standard error.
 func writeError(_ line: String) {
     // A status line on the terminal is cleared first; the meter redraws it.

@@ -188,6 +188,18 @@ struct AuditReportTests {
         #expect(notReport.status == 2 && notReport.stderr.contains("not a JSON report of zonewarden"))
         let mixed = try zonewarden(["report", "--merge", "-c", Self.config, a])
         #expect(mixed.status == 2 && mixed.stderr.contains("--merge reads reports, not captures"))
+        // The report names the build that wrote it; builds of one release merge, other releases do not.
+        let text = try String(contentsOfFile: x, encoding: .utf8)
+        let version = try #require(text.firstMatch(of: /"sensor": "(zonewarden [0-9.]+) \(commit [0-9a-f]{12}(-dirty)?\)"/), "\(text.prefix(400))")
+        let otherBuild = dir.appendingPathComponent("other-build.json").path, otherRelease = dir.appendingPathComponent("other-release.json").path
+        let z = dir.appendingPathComponent("z.json").path
+        #expect(try zonewarden(["report", "-c", "config/examples/site-roles.yaml", "-o", z, "Captures/guest-to-storage.pcap"]).status == 0)
+        let zText = try String(contentsOfFile: z, encoding: .utf8)
+        try zText.replacingOccurrences(of: String(version.0), with: "\"sensor\": \"\(version.1) (commit 000000000000)\"").write(toFile: otherBuild, atomically: true, encoding: .utf8)
+        try zText.replacingOccurrences(of: String(version.0), with: "\"sensor\": \"zonewarden 9.9.9 (commit 000000000000)\"").write(toFile: otherRelease, atomically: true, encoding: .utf8)
+        #expect(try zonewarden(["report", "--merge", x, otherBuild]).status == 0)
+        let release = try zonewarden(["report", "--merge", x, otherRelease])
+        #expect(release.status == 2 && release.stderr.contains("reports of different versions are not merged"), "\(release.stderr)")
     }
 
     /// What the captures cannot show is not assessed: logins cut off by the snap length are no
