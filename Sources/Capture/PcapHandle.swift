@@ -420,6 +420,8 @@ public final class PcapHandle {
     }
     /// Whether the last `.end` was a pause (``pauseAfter``), not the end of the file.
     public private(set) var isPaused = false
+    /// Whether the file was read to its end (a stop signal may end the reading before).
+    public private(set) var reachedEnd = false
     /// Reading goes on after a pause: the held packet comes first.
     public func resume() { isPaused = false }
     /// The packet read when the file paused, delivered by the next ``next()``.
@@ -455,6 +457,7 @@ public final class PcapHandle {
             if let failure = decompressor?.finish() {
                 throw CaptureError(.read, source: source, message: failure.description, packetIndex: packetsRead + 1)
             }
+            reachedEnd = true
             return .end
         default:
             let text = Self.describeReadFailure(Libpcap.geterr(handle))

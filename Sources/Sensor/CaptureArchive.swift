@@ -225,6 +225,8 @@ public struct CaptureFileAccount: Sendable {
         case unreadable(String)
         /// Not read: the analysis was stopped (SIGINT, SIGTERM) before it came to it.
         case notReached
+        /// Read up to a stop (SIGINT, SIGTERM) before its end.
+        case stoppedPartway
     }
     public var outcome: Outcome = .read
     /// Read in another place than given (the order of first packets).

@@ -54,6 +54,8 @@ public final class FileAccounts: @unchecked Sendable {
         account.compression = handle.compression?.rawValue
         // A file of a link type the decoder does not know was never read: unreadable, not cut short.
         if let error { account.outcome = error.kind == .unsupportedLinkType ? .unreadable(error.detail) : .truncated(error.detail) }
+        // Stopped while this file was read: its packets so far count, and it is said to be partly read.
+        else if StopSignals.requested && !handle.reachedEnd && !handle.isPaused { account.outcome = .stoppedPartway }
         lock.withLock {
             list.append(account)
             reading = nil

@@ -430,8 +430,13 @@ extension FormatContext {
 func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
     let skipped = accounts.filter { $0.outcome == .skippedByWindow }.count
     let stopped = accounts.filter { $0.outcome == .notReached }.count
-    let faulty = accounts.filter { if case .read = $0.outcome { return false }; return $0.outcome != .skippedByWindow && $0.outcome != .notReached }.count
-    var lines = ["  files: \(accounts.count - skipped - faulty - stopped) read" + (skipped > 0 ? ", \(skipped) outside the time window (not read)" : "")
+    let partway = accounts.filter { $0.outcome == .stoppedPartway }.count
+    let faulty = accounts.filter {
+        if case .read = $0.outcome { return false }
+        return $0.outcome != .skippedByWindow && $0.outcome != .notReached && $0.outcome != .stoppedPartway
+    }.count
+    var lines = ["  files: \(accounts.count - skipped - faulty - stopped - partway) read" + (skipped > 0 ? ", \(skipped) outside the time window (not read)" : "")
+                 + (partway > 0 ? ", \(partway) read up to the stop" : "")
                  + (faulty > 0 ? ", \(faulty) truncated or unreadable" : "") + (stopped > 0 ? ", \(stopped) not reached (stopped first)" : "")]
     for a in accounts {
         var line = "    \(a.path)" + (a.compression.map { " (\($0))" } ?? "") + ": "
@@ -445,7 +450,7 @@ func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
         case .notReached:
             lines.append(line + "not read: the analysis was stopped first")
             continue
-        case .read, .truncated:
+        case .read, .truncated, .stoppedPartway:
             break
         }
         line += "\(a.packets) packets"
@@ -454,6 +459,7 @@ func fileAccounting(_ accounts: [CaptureFileAccount]) -> String {
         if a.outsideWindow > 0 { line += ", \(a.outsideWindow) outside the time window" }
         if a.reordered { line += ", read out of the given order" }
         if case .truncated(let message) = a.outcome { line += "; read up to an error: \(message)" }
+        if a.outcome == .stoppedPartway { line += "; read up to the stop, not to its end" }
         lines.append(line)
     }
     return lines.joined(separator: "\n")

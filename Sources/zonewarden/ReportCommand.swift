@@ -163,6 +163,7 @@ struct ReportCommand: ParsableCommand {
             if let n = account?.decodeErrors, n > 0 { details.append("\(n) decode error\(n == 1 ? "" : "s")") }
             if let n = account?.outsideWindow, n > 0 { details.append("\(n) packets outside the time window") }
             if file.outOfOrder { details.append("read out of the given order") }
+            if account?.outcome == .stoppedPartway { details.append("read up to the stop, not to its end") }
             coverage.details = details.isEmpty ? nil : details.joined(separator: ", ")
             collector.addCoverage(coverage)
         }

@@ -201,7 +201,7 @@ struct FileSafetyTests {
         let log = dir.appendingPathComponent("log").path
         let total = try BenchmarkCapture.write(path: capture, packets: 400_000, flows: 2_000, seed: 5).packets
         let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
-                                        ["analyze", "-c", repoPath("config/example.yaml"), "--format", "eve", "-o", out, capture], outputPath: log)
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "--format", "eve", "--summary", "-o", out, capture], outputPath: log)
         let lines = { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n") }
         #expect(waitFor(30) { !lines().isEmpty }, "alerts are written while the file is read")
         analysis.signal(SIGINT)
@@ -210,6 +210,8 @@ struct FileSafetyTests {
         let stopped = stderr.firstMatch(of: /^zonewarden: SIGINT: stopped after (\d+) packets; every alert found is written\n/)
         let packets = stopped.flatMap { Int($0.1) } ?? 0
         #expect(packets > 0 && packets < total, "\(stderr)")
+        // The summary says the file was read only up to the stop.
+        #expect(stderr.contains("files: 0 read, 1 read up to the stop") && stderr.contains("\(packets) packets, ") && stderr.contains("; read up to the stop, not to its end"), "\(stderr)")
         #expect(lines().allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "whole JSON lines only")
     }
 
