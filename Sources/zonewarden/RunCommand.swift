@@ -133,6 +133,10 @@ struct RunCommand: ParsableCommand {
         var specs: [OutputSpec] = []
         let fromCommandLine = options.output != nil || !options.syslog.isEmpty
         if fromCommandLine || sensor.outputs.isEmpty {
+            // Not silently: a service whose unit gives -o would otherwise ignore outputs added to the configuration.
+            if fromCommandLine && !sensor.outputs.isEmpty {
+                writeError("zonewarden: note: sensor.outputs of \(config) \(sensor.outputs.count == 1 ? "is" : "are") not used: the command line gives the outputs (-o, --syslog)")
+            }
             specs.append(OutputSpec(format: options.format, path: options.output))
             specs += options.syslogDestinations
         } else {

@@ -201,6 +201,22 @@ struct CLITests {
         #expect(url.status == 2 && !url.stderr.contains("S3cretPW") && url.stderr.contains("takes no user name or password"), "\(url.stderr)")
     }
 
+    /// Outputs on the command line take the place of sensor.outputs: said, not silently
+    /// (a service unit that gives -o would ignore outputs added to its configuration).
+    @Test func commandLineOutputsOverConfiguredOnes() throws {
+        let dir = temporaryDirectory()
+        let config = dir.appendingPathComponent("site.yaml").path
+        try (String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8)
+             + "\n# added\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        // example.yaml has a sensor: section; an outputs list is added to it.
+        try text.replacingOccurrences(of: "\nsensor:\n", with: "\nsensor:\n  outputs:\n    - { format: eve, path: \(dir.path)/configured.json }\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["run", "-c", config, "-i", "zwnosuch0", "-o", dir.appendingPathComponent("cli.json").path])
+        #expect(r.status == 3 && r.stderrLines.first == "zonewarden: note: sensor.outputs of \(config) is not used: the command line gives the outputs (-o, --syslog)",
+                "\(r.stderr)")
+    }
+
     /// Two settings naming one file would truncate or interleave each other: refused before either is opened.
     @Test func outputsSharingAFile() throws {
         let dir = temporaryDirectory()
