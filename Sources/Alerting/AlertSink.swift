@@ -147,6 +147,13 @@ public final class FileOutput {
     /// Opens `path` afresh for appending (the rotated file is gone or renamed:
     /// never through a link) and closes `old`; on failure `old` stays open.
     static func reopen(_ path: String, closing old: Int32) throws(SafeFile.Failure) -> (fd: Int32, regular: Bool) {
+        // Not rotated (logrotate's notifempty leaves a quiet file in place): the open file is still the path's,
+        // and opening it again would fail where the sensor has since dropped its privileges (--user).
+        var now = stat(), current = stat()
+        if lstat(path, &now) == 0, fstat(old, &current) == 0, now.st_mode & S_IFMT == S_IFREG,
+           now.st_dev == current.st_dev, now.st_ino == current.st_ino {
+            return (old, true)
+        }
         let (fresh, isRegular) = try SafeFile.openForStream(path, append: true, mode: SafeFile.privateMode, origin: .derived)
         close(old)
         return (fresh, isRegular)

@@ -259,8 +259,21 @@ public final class LiveSensor {
             log("SIGUSR2: \(configPath) has errors; keeping the running configuration")
             return
         }
+        let old = control.zones.config.sensor, new = config.sensor
         control.replace(zones)
-        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); flows go on")
+        let afresh = old.maxFlows != new.maxFlows || old.streamWindow != new.streamWindow
+        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); " + (afresh ? "the flows start afresh (sensor.max_flows or sensor.stream_window changed)" : "flows go on"))
+        // What a reload cannot change is said, not silently left as it was.
+        var restart: [String] = []
+        if old.interfaces != new.interfaces { restart.append("sensor.interfaces") }
+        if old.snaplen != new.snaplen { restart.append("sensor.snaplen") }
+        if old.promiscuous != new.promiscuous { restart.append("sensor.promiscuous") }
+        if old.bufferSize != new.bufferSize { restart.append("sensor.buffer_size") }
+        if old.outputs != new.outputs { restart.append("sensor.outputs") }
+        if old.flowLog != new.flowLog { restart.append("sensor.flow_log") }
+        if old.evidence != new.evidence { restart.append("sensor.evidence") }
+        if old.stateFile != new.stateFile { restart.append("sensor.state_file") }
+        if !restart.isEmpty { log("SIGUSR2: note: \(restart.joined(separator: ", ")) changed: in force from the next start, not now") }
         if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() + exceptions.warnings() { log("note: \(note)") } }
     }
 

@@ -11,7 +11,7 @@ public enum EvidenceValue: Sendable, Equatable {
     case address(IPAddress)
     case mac(MACAddress)
     case service(FlowService)
-    /// Where a secret was: only its length is kept, written `redacted (8 chars)`.
+    /// Where a secret was: only its length is kept, written `redacted (8 chars)` (`empty` for an empty one).
     case redacted(length: Int)
 
     /// The value as text for the formats that write it as a string: nil for
@@ -22,7 +22,7 @@ public enum EvidenceValue: Sendable, Equatable {
         case .address(let a): return a.description
         case .mac(let m): return m.description
         case .service(let s): return s.description
-        case .redacted(let n): return "redacted (\(n) chars)"
+        case .redacted(let n): return n == 0 ? "empty" : "redacted (\(n) char\(n == 1 ? "" : "s"))"
         case .number, .flag, .list: return nil
         }
     }

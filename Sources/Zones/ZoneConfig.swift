@@ -157,7 +157,7 @@ public struct SensorSettings: Sendable {
 }
 
 /// `sensor.evidence`: a pcap file per alert, with the flow's packets.
-public struct EvidenceSetting: Sendable {
+public struct EvidenceSetting: Sendable, Equatable {
     /// The directory; nil: no evidence unless `--evidence` names one.
     public var directory: String?
     /// The most the directory's pcap files may hold together; the oldest go first.

@@ -39,8 +39,9 @@ struct RunCommand: ParsableCommand {
               --metrics-file /var/lib/zonewarden/zonewarden.prom
 
         Exit status: 0 stopped; 2 usage or configuration error; 3 an interface \
-        could not be opened (or every interface failed); 4 alerts could not be \
-        delivered.
+        could not be opened (or every interface failed); 4 a file it must write \
+        cannot be written as --user, alerts could not be delivered, or an output \
+        file could not be reopened after rotation.
         """
     )
 
@@ -99,6 +100,8 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // Before any thread starts: the stop and reload signals go to the sensor's main loop only.
         LiveSensor.blockSignals()
+        // A stray SIGUSR1 (meant for another daemon, or USR2 mistyped) must not end a sensor without its final statistics.
+        signal(SIGUSR1, SIG_IGN)
         let options = alertOptions
         let config = options.config
         let zones = try loadZones(config)

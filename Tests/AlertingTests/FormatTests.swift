@@ -58,6 +58,16 @@ struct FormatTests {
         #expect(line.hasPrefix(#"<163>1 2026-11-26T14:17:19.123456Z sensor1 zonewarden 4242 2001 [zw@32473 sid="2001" severity="high" src_zone="guests" dest_zone="mgmt" segment_zone="mgmt" in_iface="br0" src_ip="192.168.4.7" src_port="50123" dest_ip="10.10.0.5" dest_port="23" proto="TCP" vlan="10" app_proto="telnet" flow_id="1234" community_id="1:i+dvLKtLoAfMkeBcCO9k56ucqP8=" user="root" credential="redacted (8 chars)"] cleartext-admin-login: telnet login to mgmt 192.168.4.7:50123 (guests) -> 10.10.0.5:23 (mgmt) TCP"#))
     }
 
+    /// A secret's length: singular for one character, `empty` for none.
+    @Test func redactedLengths() {
+        for (length, text) in [(0, "empty"), (1, "redacted (1 char)"), (8, "redacted (8 chars)")] {
+            var a = sampleAlert()
+            a.evidence = [("credential", .redacted(length: length))]
+            #expect(AlertFormat.text.format(a, context: context).hasSuffix("credential=\"\(text)\""), "\(length)")
+            #expect(EvidenceValue.redacted(length: length).stringValue == text)
+        }
+    }
+
     /// A finding's evidence named like a parameter every alert carries (5002's
     /// new `vlan` beside the tag stack) is prefixed: one value per name.
     @Test func rfc5424EvidenceNeverRepeatsAName() {

@@ -334,6 +334,10 @@ struct AnalyzeSyslogTests {
         let last = try #require(r.stderrLines.last)
         #expect(last.hasPrefix("zonewarden: output udp://127.0.0.1:\(port): ") && last.contains("possibly lost (datagrams sent to a port the collector's host refused"),
                 "\(r.stderr)")
+        // One alert: no later datagram shows its refusal; the socket's pending error does, at the end.
+        let one = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", "--syslog", "udp://127.0.0.1:\(port)", "Captures/guest-to-storage.pcap"])
+        #expect(one.status == 4 && one.stdoutLines.count == 1 && one.stderrLines.last == "zonewarden: output udp://127.0.0.1:\(port): 1 possibly lost (datagrams sent to a port the collector's host refused: nobody listened)",
+                "\(one.stderr)")
     }
 
     /// Options that shape --syslog destinations are refused without one (they would silently do nothing).

@@ -170,10 +170,12 @@ enum TextFormatter: AlertFormatter {
         case .address(let a): out.append(a)
         case .mac(let m): out.append(m)
         case .service(let s): out.append(s)
+        case .redacted(let n) where n == 0:
+            out.append("empty" as StaticString)
         case .redacted(let n):
             out.append("redacted (" as StaticString)
             out.append(decimal: n)
-            out.append(" chars)" as StaticString)
+            out.append(n == 1 ? " char)" as StaticString : " chars)")
         case .number(let n): out.append(decimal: n)
         case .flag(let b): out.append(b ? "yes" as StaticString : "no")
         case .list(let items):

@@ -39,6 +39,9 @@ public protocol MessageTransport: AnyObject {
     /// an earlier datagram fails the next one), so that one send that works
     /// says nothing about the destination being back.
     var failuresShowLate: Bool { get }
+    /// A failure noted since the last send that no send has shown yet (UDP:
+    /// the collector's host refused the last datagram), taken; nil if none.
+    func takeLateFailure() -> String?
 }
 
 extension MessageTransport {
@@ -50,4 +53,5 @@ extension MessageTransport {
     public var possiblyLost: Int { 0 }
     public var refusedSessions: Int { 0 }
     public var failuresShowLate: Bool { false }
+    public func takeLateFailure() -> String? { nil }
 }

@@ -178,10 +178,17 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                         break
                     }
                     lock.wait(seconds: 1)
-                    // Idle after a datagram got through: back once the quiet spell has passed, not at the next alert.
+                    // Idle after a datagram was sent: back once a quiet spell has passed with no refusal of it
+                    // waiting on the socket (a refusal shows at the next send only, which may be hours away).
                     if stats.failing && sentSinceFailure && transport.failuresShowLate && monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery {
-                        stats.failing = false
-                        log("\(name): delivering again")
+                        if let late = transport.takeLateFailure() {
+                            stats.lastError = late
+                            lastFailure = monotonicSeconds()
+                            sentSinceFailure = false
+                        } else {
+                            stats.failing = false
+                            log("\(name): delivering again")
+                        }
                     }
                 }
                 reopen = reopenRequested

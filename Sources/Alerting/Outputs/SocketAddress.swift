@@ -106,10 +106,35 @@ public final class DatagramTransport: MessageTransport {
         return nil
     }
 
+    /// The error the kernel holds for the socket (SO_ERROR, cleared by reading it):
+    /// an ICMP port unreachable for the last datagram sent.
+    public func takeLateFailure() -> String? {
+        guard fd >= 0, case .udp = target else { return nil }
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length) == 0, code != 0 else { return nil }
+        if code == ECONNREFUSED { possiblyLost += 1 }
+        return "send: \(String(cString: strerror(code)))"
+    }
+
+    /// The end: the last datagram's refusal (if any) arrives within moments; counted, not lost silently.
+    public func finish(deadline: Double) -> Int {
+        if fd >= 0, case .udp = target, sentSinceCheck {
+            usleep(50_000)
+            _ = takeLateFailure()
+        }
+        return 0
+    }
+
+    private var sentSinceCheck = false
+
     public func send(_ message: [UInt8]) -> SendResult {
         if let error = connectIfNeeded() { return .retry(error) }
         let n = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n == message.count { return .sent }
+        if n == message.count {
+            sentSinceCheck = true
+            return .sent
+        }
         let code = errno
         let reason = String(cString: strerror(code))
         if code == EMSGSIZE { return .failed("message of \(message.count) bytes too large for a datagram") }
