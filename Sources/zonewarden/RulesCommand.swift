@@ -7,7 +7,7 @@ struct RulesCommand: ParsableCommand {
         commandName: "rules",
         abstract: "List the rules with their sid, default severity and M 5.154 point.",
         discussion: """
-        text: one line per rule; json: an array of objects (sid, name, severity, \
+        text: one line per rule, with when it fires; json: an array of objects (sid, name, severity, \
         measure_point, summary); markdown: the table of the README's rule catalogue.
         """
     )
@@ -23,11 +23,12 @@ struct RulesCommand: ParsableCommand {
         let rules = RuleRegistry.all.map { $0.metadata }
         switch format {
         case .text:
-            print("SID   RULE                                 SEVERITY  M 5.154 POINT")
+            let width = rules.map(\.measurePoint.count).max() ?? 0
+            print("SID   RULE                                 SEVERITY  " + "M 5.154 POINT".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "FIRES WHEN")
             for r in rules {
                 let name = r.name.padding(toLength: 36, withPad: " ", startingAt: 0)
                 let severity = r.defaultSeverity.name.padding(toLength: 9, withPad: " ", startingAt: 0)
-                print("\(r.sid)  \(name) \(severity) \(r.measurePoint)")
+                print("\(r.sid)  \(name) \(severity) \(r.measurePoint.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(r.summary)")
             }
         case .json:
             let items = rules.map { r in

@@ -282,6 +282,7 @@ struct CLITests {
     @Test func rulesListing() throws {
         let text = try zonewarden(["rules"])
         #expect(text.status == 0 && text.stdoutLines.count == 25 && text.stdoutLines[1].hasPrefix("1001  guest-to-management"))
+        #expect(text.stdoutLines[0].hasSuffix("FIRES WHEN") && text.stdoutLines[1].hasSuffix("a flow from a guest zone reaches a management address or VLAN"), "\(text.stdout)")
         let json = try zonewarden(["rules", "--format", "json"])
         let rules = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
         #expect(rules.map { $0["sid"] as! Int } == [1001, 1002, 1003, 1004, 1005, 1006, 2001, 2002, 2003, 2004, 2005, 3001, 3002, 4001, 4002, 4003, 5001, 5002, 5003, 5004, 6001, 6002, 7001, 7002])

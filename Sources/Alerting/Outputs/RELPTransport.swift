@@ -63,12 +63,12 @@ public final class RELPTransport: MessageTransport {
         relpEngineSetOnErr(e) { user, objinfo, message, code in
             guard let user else { return }
             let transport = Unmanaged<RELPTransport>.fromOpaque(user).takeUnretainedValue()
-            transport.lastError = message.map { String(cString: $0) } ?? "librelp error \(code)"
+            transport.lastError = message.map { String(cString: $0) } ?? RELPTransport.describe(Int(code))
         }
         relpEngineSetOnAuthErr(e) { user, authinfo, message, code in
             guard let user else { return }
             let transport = Unmanaged<RELPTransport>.fromOpaque(user).takeUnretainedValue()
-            let what = message.map { String(cString: $0) } ?? "librelp error \(code)"
+            let what = message.map { String(cString: $0) } ?? RELPTransport.describe(Int(code))
             let detail = authinfo.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             transport.authError = "the collector's certificate was refused: " + what + (detail.map { " (\($0))" } ?? "")
                 + " (checked against \(transport.caFile) for the name \(transport.peerName))"
@@ -104,6 +104,16 @@ public final class RELPTransport: MessageTransport {
         }
     }
 
+    /// librelp's return codes in words (`librelp.h`), for the ones a client meets; the number otherwise.
+    static func describe(_ code: Int) -> String {
+        let words: [Int: String] = [7: "the session is broken", 8: "the session was closed", 14: "input/output error", 15: "timed out",
+                                    20: "the collector answered with an error", 25: "the collector offers nothing this client can use",
+                                    26: "the collector lacks a required feature", 31: "TLS could not be set up", 33: "peer fingerprint not permitted",
+                                    34: "no permitted peer name", 35: "the collector presented no certificate", 36: "the collector's certificate is invalid",
+                                    39: "the TLS handshake failed", 40: "TLS error"]
+        return words[code - 10_000].map { "\($0) (librelp \(code))" } ?? "librelp error \(code)"
+    }
+
     private func connect() -> String? {
         guard let client else { return "librelp could not create a client" }
         lastError = nil
@@ -118,7 +128,7 @@ public final class RELPTransport: MessageTransport {
             refusedSessions += 1
             return authError
         }
-        guard status == RELP_RET_OK else { return "connect: \(lastError ?? "librelp error \(status)")" }
+        guard status == RELP_RET_OK else { return "connect: \(lastError ?? Self.describe(Int(status)))" }
         everConnected = true
         connected = true
         sinceBreak = 0
@@ -133,7 +143,7 @@ public final class RELPTransport: MessageTransport {
             // The session is broken: librelp keeps the unacknowledged frames and
             // sends them again on re-establishing; this message is retried by the queue.
             connected = false
-            return .retry("send: \(lastError ?? "librelp error \(status)")")
+            return .retry("send: \(lastError ?? Self.describe(Int(status)))")
         }
         sinceBreak += 1
         return .sent
