@@ -68,8 +68,13 @@ public final class AlertStage {
         alert.suppressed = suppressed
         if let evidence { alert.pcap = evidence.evidenceFile(for: d) }
         if let dedup = interfaceDeduplication, let name = interfaceName {
-            guard let now = dedup.offer(alert, key: d.finding.key, interface: name, now: monotonicSeconds()) else { return }
-            write(now)
+            switch dedup.decide(alert, key: d.finding.key, interface: name, now: monotonicSeconds()) {
+            case .writeNow(let now): write(now)
+            // Counted as written here, by the interface that found it, though another capture thread may write it
+            // at the release: the counts per interface never step back (a held alert is no suppressed one).
+            case .held: count(alert)
+            case .copy: break
+            }
             return
         }
         write(alert)
@@ -79,13 +84,19 @@ public final class AlertStage {
     /// come (every one with `all`, at a stop). Called by each capture thread.
     public func releaseHeld(all: Bool = false) {
         guard let dedup = interfaceDeduplication else { return }
-        for alert in dedup.release(now: monotonicSeconds(), all: all) { write(alert) }
+        // Counted when they were held.
+        for alert in dedup.release(now: monotonicSeconds(), all: all) { write(alert, counted: true) }
     }
 
-    /// Writes an alert to every sink.
-    public func write(_ alert: Alert) {
+    /// Counts an alert as written.
+    private func count(_ alert: Alert) {
         writtenBySID[alert.sid, default: 0] += 1
         written.add(1, ordering: .relaxed)
+    }
+
+    /// Writes an alert to every sink (and counts it, unless it was counted when held).
+    public func write(_ alert: Alert, counted: Bool = false) {
+        if !counted { count(alert) }
         for sink in sinks {
             do throws(SinkError) {
                 try sink.write(alert)

@@ -49,23 +49,39 @@ public final class InterfaceDeduplication: @unchecked Sendable {
     /// Copies that were not written because another interface's alert stands for them.
     public var duplicates: Int { lock.withLock { merged } }
 
+    /// What becomes of an alert offered (``decide(_:key:interface:now:)``).
+    public enum Decision {
+        /// Written now (the same interface found the finding again: a new one, which throttling let through).
+        case writeNow(Alert)
+        /// Held for the other interfaces' copies: written by a later ``release(now:all:)``.
+        case held
+        /// Another interface's held alert stands for it: not written.
+        case copy
+    }
+
     /// An alert an interface's alert stage would write. Returns it back when it
-    /// is to be written now (the same interface found the finding again: a new
-    /// one, which throttling let through); nil when it is held or a copy.
+    /// is to be written now; nil when it is held or a copy.
     public func offer(_ alert: Alert, key: FindingKey, interface: String, now: Double) -> Alert? {
+        if case .writeNow(let a) = decide(alert, key: key, interface: interface, now: now) { return a }
+        return nil
+    }
+
+    /// As ``offer(_:key:interface:now:)``, telling a held alert from a copy
+    /// (the stage counts a held one as written when it holds it).
+    public func decide(_ alert: Alert, key: FindingKey, interface: String, now: Double) -> Decision {
         lock.withLock {
             let k = Key(sid: alert.sid, finding: key)
             if let e = entries[k], e.alert.timestamp.distance(to: alert.timestamp).magnitude <= windowNanoseconds {
-                if e.interfaces.contains(interface) { return alert }
+                if e.interfaces.contains(interface) { return .writeNow(alert) }
                 entries[k]!.interfaces.append(interface)
                 merged += 1
-                return nil
+                return .copy
             }
             // Outside the window it is a new finding; one still held before it goes out at the next release.
             if let e = entries[k], !e.written { ready.append(Self.named(e)) }
             entries[k] = Entry(alert: alert, interfaces: [interface], due: now + holdSeconds)
             held.push(k)
-            return nil
+            return .held
         }
     }
 

@@ -29,6 +29,27 @@ import Vocabulary
         #expect(d.release(now: 11.3).isEmpty && d.duplicates == 3)
     }
 
+    /// Each interface's counts only go up: the one that holds the alert counts it
+    /// written at once (whichever capture thread writes it at the release), the
+    /// other's copy counts as suppressed; the release changes no count.
+    @Test func countsPerInterfaceNeverStepBack() throws {
+        let d = InterfaceDeduplication(holdSeconds: 60)
+        let out = try FileOutput(path: "/dev/null", append: true)
+        func stage(_ name: String) -> AlertStage {
+            let s = AlertStage(sinks: [LineSink(output: out, format: .eve, context: context)], throttle: AlertThrottle(windowSeconds: 0))
+            s.interfaceName = name
+            s.interfaceDeduplication = d
+            return s
+        }
+        let rx = stage("rx"), tx = stage("tx")
+        rx.take(sampleDetection(), zones: sampleZones)
+        tx.take(sampleDetection(), zones: sampleZones)
+        #expect(rx.detectedBySID[2001] == 1 && rx.writtenBySID[2001] == 1, "held, counted written")
+        #expect(tx.detectedBySID[2001] == 1 && tx.writtenBySID[2001] == nil, "a copy: suppressed")
+        tx.releaseHeld(all: true)
+        #expect(rx.writtenBySID[2001] == 1 && tx.writtenBySID[2001] == nil && rx.alertsWritten + tx.alertsWritten == 1)
+    }
+
     @Test func oneInterfaceAloneIsWrittenWithoutSeenOn() {
         let d = InterfaceDeduplication(holdSeconds: 1)
         #expect(d.offer(alert(1_000), key: key, interface: "br0", now: 0) == nil)
