@@ -182,6 +182,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                     // waiting on the socket (a refusal shows at the next send only, which may be hours away).
                     if stats.failing && sentSinceFailure && transport.failuresShowLate && monotonicSeconds() - lastFailure >= Self.quietBeforeRecovery {
                         if let late = transport.takeLateFailure() {
+                            transportPossiblyLost = transport.possiblyLost
                             stats.lastError = late
                             lastFailure = monotonicSeconds()
                             sentSinceFailure = false
