@@ -68,7 +68,7 @@ let package = Package(
         // The communication report and `learn`: what the network does, for planning.
         .target(name: "Evidence", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Inspect", "Detect", "Alerting"], swiftSettings: hotPath),
         .target(name: "Report", dependencies: ["Vocabulary", "Platform", "Decode", "Flows", "Zones", "Detect", "Alerting"]),
-        .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Evidence", "Report"], swiftSettings: hotPath),
+        .target(name: "Sensor", dependencies: ["Vocabulary", "Platform", "Capture", "Decode", "Flows", "Zones", "Inspect", "Detect", "Alerting", "Evidence", "Report", "CSupport"], swiftSettings: hotPath),
         .executableTarget(
             name: "zonewarden",
             dependencies: ["Vocabulary", "Platform", "Capture", "Zones", "Detect", "Alerting", "Evidence", "Sensor", "Report", "CBuildInfo",

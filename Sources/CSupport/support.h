@@ -1,6 +1,6 @@
 #ifndef ZONEWARDEN_CSUPPORT_H
 #define ZONEWARDEN_CSUPPORT_H
-// Two C facilities Swift cannot reach directly. Header only: the compiler
+// Three C facilities Swift cannot reach directly. Header only: the compiler
 // inlines them into the Swift callers.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -9,6 +9,9 @@
 
 /// Asks for the cache line at `address`, to be written soon (the flow table's lookahead).
 static inline void zw_prefetch_for_write(const void *address) { __builtin_prefetch(address, 1, 3); }
+
+/// Asks for the cache line at `address`, to be read soon (a packet another core decoded).
+static inline void zw_prefetch_for_read(const void *address) { __builtin_prefetch(address, 0, 3); }
 
 /// Names the calling thread for `top -H` and /proc/PID/task/TID/comm (at most 15 bytes are kept).
 static inline void zw_name_this_thread(const char *name) {

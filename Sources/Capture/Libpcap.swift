@@ -75,6 +75,9 @@ enum Libpcap {
         pcap_setfilter(p, program)
     }
     static func freecode(_ program: UnsafeMutablePointer<bpf_program>) { pcap_freecode(program) }
+    static func offlineFilter(_ program: UnsafePointer<bpf_program>, _ header: UnsafePointer<pcap_pkthdr>, _ bytes: UnsafePointer<UInt8>) -> Bool {
+        pcap_offline_filter(program, header, bytes) != 0
+    }
 
     static func stats(_ p: OpaquePointer, _ s: UnsafeMutablePointer<pcap_stat>) -> Int32 { pcap_stats(p, s) }
 

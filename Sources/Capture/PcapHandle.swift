@@ -90,6 +90,10 @@ public final class PcapHandle {
     }
 
     deinit {
+        if let filterProgram {
+            Libpcap.freecode(filterProgram)
+            filterProgram.deallocate()
+        }
         _ = stopDecompressor()
         Libpcap.close(handle)
         memory?.deallocate()
@@ -99,8 +103,12 @@ public final class PcapHandle {
 
     /// Opens a pcap or pcapng file, or standard input when `path` is `-`.
     ///
+    /// - Parameter inBlocks: a plain pcap file is read in blocks, its records
+    ///   parsed in place (``PcapFileReader``); false: record by record by
+    ///   libpcap, as every other input is (the tests compare the two).
+    ///
     /// The corresponding C function is `pcap_open_offline_with_tstamp_precision`.
-    public static func openOffline(_ path: String) throws(CaptureError) -> PcapHandle {
+    public static func openOffline(_ path: String, inBlocks: Bool = true) throws(CaptureError) -> PcapHandle {
         var isRegularFile = false
         if path != "-" {
             var info = stat()
@@ -216,6 +224,10 @@ public final class PcapHandle {
         if ownsFile { pcap.memory = buffer }  // freed after pcap_close has closed the FILE
         pcap.decompressor = decompressor
         if path != "-" && decompressor == nil { pcap.descriptor = fileno(file) }
+        // A plain pcap file libpcap has checked is read in blocks, its records parsed in place.
+        if isRegularFile && compressedInput == nil && inBlocks {
+            pcap.fileReader = PcapFileReader(path: path, linkType: pcap.linkType, snapshot: pcap.snaplen)
+        }
         return pcap
     }
 
@@ -246,6 +258,18 @@ public final class PcapHandle {
         return n > 0 ? CaptureCompression.recognise(prefix.prefix(n)) : nil
     }
 
+    /// For a plain pcap file: reads it in blocks instead of libpcap.
+    private var fileReader: PcapFileReader? {
+        didSet { unownedFileReader = fileReader.map { Unmanaged.passUnretained($0) } }
+    }
+    /// ``fileReader`` without a reference count's atomic operations per packet (the handle keeps it alive).
+    private var unownedFileReader: Unmanaged<PcapFileReader>?
+    /// Whether the file is read in blocks (``openOffline(_:inBlocks:)``), not by libpcap.
+    public var readsInBlocks: Bool { fileReader != nil }
+    /// The BPF filter applied to the records ``fileReader`` reads (libpcap applies its own otherwise).
+    private var filterProgram: UnsafeMutablePointer<bpf_program>?
+    private var filterHeader = pcap_pkthdr()
+
     /// For a compressed file: the thread decompressing it.
     private var decompressor: DecompressingReader?
 
@@ -256,6 +280,7 @@ public final class PcapHandle {
     /// for progress; callable from any thread (the file descriptor's offset, not the FILE's).
     public var fileBytesRead: Int {
         if let decompressor { return decompressor.compressedBytesRead }
+        if let fileReader { return fileReader.bytesRead.load(ordering: .relaxed) }
         guard descriptor >= 0 else { return 0 }
         return max(0, Int(lseek(descriptor, 0, SEEK_CUR)))
     }
@@ -346,6 +371,12 @@ public final class PcapHandle {
         if Libpcap.compile(handle, &program, expression) != 0 {
             throw CaptureError(.filter, source: source, message: "BPF filter \"\(expression)\": \(Libpcap.geterr(handle))")
         }
+        if fileReader != nil {
+            // The records libpcap does not read are filtered here (pcap_offline_filter), with the program it compiled.
+            if let old = filterProgram { Libpcap.freecode(old) } else { filterProgram = .allocate(capacity: 1) }
+            filterProgram!.initialize(to: program)
+            return
+        }
         defer { Libpcap.freecode(&program) }
         if Libpcap.setfilter(handle, &program) != 0 {
             throw CaptureError(.filter, source: source, message: "BPF filter \"\(expression)\": \(Libpcap.geterr(handle))")
@@ -367,6 +398,7 @@ public final class PcapHandle {
             }
             return .packet(deliverHeld())
         }
+        if let reader = unownedFileReader { return try nextFromFile(reader) }
         while true {
             let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
             if _fastPath(status == 1) {
@@ -401,6 +433,47 @@ public final class PcapHandle {
             publishedPackets.store(packetsRead, ordering: .relaxed)
             return try nextSlowPath(status)
         }
+    }
+
+    /// ``next()`` for a file read in blocks: the same window, pause and counters as for libpcap's records.
+    @inline(__always)
+    private func nextFromFile(_ reader: Unmanaged<PcapFileReader>) throws(CaptureError) -> NextPacket {
+        while true {
+            switch reader._withUnsafeGuaranteedRef({ $0.next() }) {
+            case .packet(let timestamp, let capturedLength, let wireLength, let bytes):
+                if _slowPath(filterProgram != nil) && !passesFilter(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength, bytes) { continue }
+                packetsRead &+= 1
+                let packet = CapturedPacket(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength, bytes: bytes)
+                if _slowPath(timestamp < windowStart || timestamp > upperBound) {
+                    if timestamp < windowStart || timestamp > windowEnd {
+                        packetsOutsideWindow &+= 1
+                        continue
+                    }
+                    held = packet
+                    isPaused = true
+                    return .end
+                }
+                if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
+                lastTimestamp = timestamp
+                if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
+                return .packet(packet)
+            case .end:
+                publishedPackets.store(packetsRead, ordering: .relaxed)
+                reachedEnd = true
+                return .end
+            case .failure(let text):
+                publishedPackets.store(packetsRead, ordering: .relaxed)
+                throw CaptureError(.read, source: source, message: Self.describeReadFailure(text), packetIndex: packetsRead + 1)
+            }
+        }
+    }
+
+    /// Whether the BPF filter keeps a record ``fileReader`` read.
+    private func passesFilter(timestamp: UInt64, capturedLength: Int, wireLength: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let program = filterProgram, let base = bytes.baseAddress else { return filterProgram == nil }
+        filterHeader.caplen = UInt32(capturedLength)
+        filterHeader.len = UInt32(truncatingIfNeeded: wireLength)
+        return Libpcap.offlineFilter(program, &filterHeader, base.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Only packets from `start` through `end` (nanoseconds since the epoch)

@@ -1,3 +1,4 @@
+import CSupport
 import Capture
 import Decode
 import Flows
@@ -305,6 +306,10 @@ final class ReadAhead: @unchecked Sendable {
             var held = 0
             while taken < available {
                 let i = taken & Self.mask
+                // The reader wrote these on the other core: fetched ahead, not waited for.
+                let ahead = (taken &+ 16) & Self.mask
+                zw_prefetch_for_read(slots + ahead)
+                zw_prefetch_for_read(keys + ahead)
                 held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
                 taken += 1
                 if taken & 31 == 0 { release(consumer, upTo: taken - held) }

@@ -1,0 +1,181 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain pcap file (the classic format, in this machine's byte order) read
+/// in large blocks, each record handed out where it lies in the block.
+///
+/// libpcap reads a file record by record through stdio: two `fread` calls
+/// per packet, each a copy out of the stream's buffer into libpcap's. For a
+/// file of tens of millions of packets those copies cost as much as the
+/// kernel's own, and offline analysis spends them on the reading core, which
+/// is the slower side on traffic that gives the rules little to do. Here one
+/// `read` fills a block and the records are parsed in place: the kernel's
+/// copy is the only one. libpcap still opens the file (its header checks,
+/// link type and snapshot length, and everything it reads stays its job:
+/// pcapng, other byte orders, old versions, compressed input, streams, BPF
+/// filters). Every record is judged as libpcap's `pcap_next_ex` judges it,
+/// with its words for a damaged file, and the tests compare the two readers
+/// packet by packet on every capture at hand and on damaged ones.
+///
+/// Not thread-safe, except ``bytesRead``.
+final class PcapFileReader {
+    /// The link types read here: those with no per-record fix-up in libpcap
+    /// (`pcapint_post_process`) and its usual largest record (262,144 bytes).
+    static let linkTypes: Set<Int32> = [LinkType.null, .ethernet, .raw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2].reduce(into: []) { $0.insert($1.rawValue) }
+    /// libpcap's `MAXIMUM_SNAPLEN`: a larger record is a damaged file.
+    static let maximumRecord = 262_144
+    /// Bytes asked of the kernel per read: as libpcap's stdio buffer (``PcapHandle/readBufferSize``).
+    static let blockSize = 1 << 20
+    private static let headerSize = 16
+
+    private let descriptor: Int32
+    /// One block and the largest record (a record begun in one block is completed behind it).
+    private let buffer: UnsafeMutableRawPointer
+    private let capacity: Int
+    /// The bytes not parsed yet: buffer[position..<end].
+    private var position = 0
+    private var end = 0
+    private var atEndOfFile = false
+    /// Why the last read failed (errno), once it has.
+    private var readError: Int32 = 0
+    /// Nanoseconds per unit of the file's sub-second field.
+    private let fractionScale: Int64
+    /// The file's snapshot length as libpcap adjusted it.
+    private let snapshot: Int
+    /// File bytes read so far (progress; any thread).
+    let bytesRead = Atomic<Int>(0)
+    private var fileOffset = 0
+
+    /// One record, as `pcap_next_ex` would return it.
+    enum Record {
+        case packet(timestamp: UInt64, capturedLength: Int, wireLength: Int, bytes: UnsafeRawBufferPointer)
+        case end
+        /// A damaged or unreadable file, in libpcap's words.
+        case failure(String)
+    }
+
+    /// A reader for the file libpcap has opened as `linkType` with snapshot
+    /// length `snapshot`, or nil when the file is one libpcap reads itself.
+    init?(path: String, linkType: LinkType, snapshot: Int) {
+        guard Self.linkTypes.contains(linkType.rawValue) else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var header = (UInt32(0), UInt16(0), UInt16(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+        let got = withUnsafeMutableBytes(of: &header) { pread(fd, $0.baseAddress, 24, 0) }
+        // Only this machine's byte order (the other needs libpcap's pseudo-header swaps) and version 2.4
+        // (older ones may have their lengths swapped). The magic says micro- or nanoseconds.
+        let scale: Int64
+        switch header.0 {
+        case 0xA1B2_C3D4: scale = 1000
+        case 0xA1B2_3C4D: scale = 1
+        default: scale = 0
+        }
+        guard got == 24, scale != 0, header.1 == 2, header.2 == 4, lseek(fd, 24, SEEK_SET) == 24 else {
+            close(fd)
+            return nil
+        }
+        descriptor = fd
+        fractionScale = scale
+        self.snapshot = snapshot
+        capacity = Self.blockSize + Self.maximumRecord + Self.headerSize
+        buffer = .allocate(byteCount: capacity, alignment: 64)
+        fileOffset = 24
+    }
+
+    deinit {
+        close(descriptor)
+        buffer.deallocate()
+    }
+
+    /// The next record; its bytes are valid until the next call.
+    @inline(__always)
+    func next() -> Record {
+        if _fastPath(end - position >= Self.headerSize) {
+            let h = buffer + position
+            let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            if _fastPath(caplen <= snapshot && end - position - Self.headerSize >= caplen) {
+                position += Self.headerSize + caplen
+                return .packet(timestamp: Self.timestamp(h, fractionScale), capturedLength: caplen,
+                               wireLength: Int(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
+                               bytes: UnsafeRawBufferPointer(start: h + Self.headerSize, count: caplen))
+            }
+        }
+        return nextSlowPath()
+    }
+
+    /// libpcap's timestamp: signed 32-bit seconds and fraction, the fraction scaled to nanoseconds.
+    @inline(__always)
+    private static func timestamp(_ h: UnsafeMutableRawPointer, _ scale: Int64) -> UInt64 {
+        let seconds = Int64(Int32(bitPattern: h.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+        let fraction = Int64(Int32(bitPattern: h.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) &* scale
+        return UInt64(truncatingIfNeeded: seconds) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: fraction)
+    }
+
+    /// A record that is not wholly in the block, the end of the file, or a damaged record.
+    @inline(never)
+    private func nextSlowPath() -> Record {
+        guard fill(atLeast: Self.headerSize) else {
+            if readError != 0 { return .failure(Self.readFailure(readError)) }
+            let left = end - position
+            return left == 0 ? .end : .failure("truncated dump file; tried to read \(Self.headerSize) header bytes, only got \(left)")
+        }
+        let h = buffer + position
+        let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        let wireLength = Int(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let timestamp = Self.timestamp(h, fractionScale)
+        if caplen > Self.maximumRecord {
+            return .failure(caplen > snapshot
+                            ? "invalid packet capture length \(caplen), bigger than snaplen of \(snapshot)"
+                            : "invalid packet capture length \(caplen), bigger than maximum of \(Self.maximumRecord)")
+        }
+        // libpcap hands out at most the snapshot length and passes over the rest of a longer record.
+        let kept = min(caplen, snapshot)
+        guard fill(atLeast: Self.headerSize + kept) else {
+            if readError != 0 { return .failure(Self.readFailure(readError)) }
+            return .failure("truncated dump file; tried to read \(kept) captured bytes, only got \(end - position - Self.headerSize)")
+        }
+        let bytes = UnsafeRawBufferPointer(start: buffer + position + Self.headerSize, count: kept)
+        guard caplen > kept else {
+            position += Self.headerSize + caplen
+            return .packet(timestamp: timestamp, capturedLength: kept, wireLength: wireLength, bytes: bytes)
+        }
+        // The bytes past the snapshot length are passed over, not kept: the packet stays where it is.
+        guard fill(atLeast: Self.headerSize + caplen) else {
+            if readError != 0 { return .failure(Self.readFailure(readError)) }
+            return .failure("truncated dump file; tried to read \(caplen) captured bytes, only got \(end - position - Self.headerSize)")
+        }
+        position += Self.headerSize + caplen
+        return .packet(timestamp: timestamp, capturedLength: kept, wireLength: wireLength, bytes: bytes)
+    }
+
+    /// Makes at least `count` unparsed bytes available (false: the file ends, or fails, before).
+    private func fill(atLeast count: Int) -> Bool {
+        if end - position >= count { return true }
+        // What is left of the block goes to its start; a block is read behind it.
+        if position > 0 {
+            let left = end - position
+            if left > 0 { buffer.copyMemory(from: buffer + position, byteCount: left) }
+            position = 0
+            end = left
+        }
+        while end < count && !atEndOfFile && readError == 0 {
+            let n = read(descriptor, buffer + end, min(Self.blockSize, capacity - end))
+            if n > 0 {
+                end += n
+                fileOffset += n
+                bytesRead.store(fileOffset, ordering: .relaxed)
+            } else if n == 0 {
+                atEndOfFile = true
+            } else if errno != EINTR {
+                readError = errno
+            }
+        }
+        return end - position >= count
+    }
+
+    private static func readFailure(_ code: Int32) -> String {
+        "error reading dump file: \(String(cString: strerror(code)))"
+    }
+}
