@@ -51,6 +51,22 @@ public final class FlowLog: @unchecked Sendable {
         }
     }
 
+    /// Queues records (one lock for a batch: a pipeline hands on the records of
+    /// the flows that ended together); as ``write(_:)`` for each otherwise.
+    public func write(contentsOf records: [FlowEndRecord]) {
+        lock.withLock {
+            guard thread != nil else {
+                var line = OutputBuffer(capacity: 1024)
+                for record in records { writeLocked(record, &line) }
+                return
+            }
+            while queue.count >= capacity { lock.wait(seconds: 0.1) }
+            let wasEmpty = queue.isEmpty
+            queue.append(contentsOf: records)
+            if wasEmpty && !writing || queue.count >= 256 { lock.broadcast() }
+        }
+    }
+
     /// Waits until every queued record is written, then writes what is buffered.
     public func flush() {
         lock.withLock {
