@@ -136,16 +136,14 @@ final class PcapFileReader {
             if readError != 0 { return .failure(Self.readFailure(readError)) }
             return .failure("truncated dump file; tried to read \(kept) captured bytes, only got \(end - position - Self.headerSize)")
         }
+        if caplen > kept {
+            // The bytes past the snapshot length are passed over (the record may move to the block's start for them).
+            guard fill(atLeast: Self.headerSize + caplen) else {
+                if readError != 0 { return .failure(Self.readFailure(readError)) }
+                return .failure("truncated dump file; tried to read \(caplen) captured bytes, only got \(end - position - Self.headerSize)")
+            }
+        }
         let bytes = UnsafeRawBufferPointer(start: buffer + position + Self.headerSize, count: kept)
-        guard caplen > kept else {
-            position += Self.headerSize + caplen
-            return .packet(timestamp: timestamp, capturedLength: kept, wireLength: wireLength, bytes: bytes)
-        }
-        // The bytes past the snapshot length are passed over, not kept: the packet stays where it is.
-        guard fill(atLeast: Self.headerSize + caplen) else {
-            if readError != 0 { return .failure(Self.readFailure(readError)) }
-            return .failure("truncated dump file; tried to read \(caplen) captured bytes, only got \(end - position - Self.headerSize)")
-        }
         position += Self.headerSize + caplen
         return .packet(timestamp: timestamp, capturedLength: kept, wireLength: wireLength, bytes: bytes)
     }

@@ -98,7 +98,7 @@ struct PcapFileReaderTests {
     /// files, a record of no bytes, and records larger than a block.
     @Test func unusualRecords() throws {
         let dir = temporaryDirectory()
-        let big = [UInt8](repeating: 0x5A, count: 200_000)
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
         let cases: [(String, Data)] = [
             ("over-snaplen", pcap(snaplen: 100, [(60, 60, [UInt8](repeating: 1, count: 60)), (150, 150, [UInt8](repeating: 2, count: 150)), (60, 1514, [UInt8](repeating: 3, count: 60))])),
             ("over-snaplen-truncated", pcap(snaplen: 100, [(60, 60, [UInt8](repeating: 1, count: 60)), (150, 150, [UInt8](repeating: 2, count: 120))])),
@@ -108,6 +108,8 @@ struct PcapFileReaderTests {
             ("nanoseconds", pcap(magic: 0xA1B2_3C4D, [(60, 60, [UInt8](repeating: 1, count: 60))])),
             ("empty-record", pcap([(0, 0, []), (60, 60, [UInt8](repeating: 1, count: 60))])),
             ("large-records", pcap(snaplen: 262_144, (0..<12).map { i in (UInt32(big.count - i), UInt32(big.count), Array(big.prefix(big.count - i))) })),
+            // Longer than the snapshot length and than a block in all: records cut to it across the blocks' ends.
+            ("over-snaplen-large", pcap(snaplen: 1000, (0..<12).map { i in (UInt32(big.count - i), UInt32(big.count), Array(big.prefix(big.count - i))) })),
             ("old-version", pcap(version: (2, 3), [(60, 70, [UInt8](repeating: 1, count: 60))])),
             ("raw-ip", pcap(linkType: 101, [(40, 40, [0x45] + [UInt8](repeating: 0, count: 39))])),
             ("no-packets", pcap([])),
@@ -124,6 +126,7 @@ struct PcapFileReaderTests {
         #expect(cut.capturedLengths == [60, 100, 60] && cut.ending == "end")
         #expect(read(dir.appendingPathComponent("over-maximum.pcap").path, inBlocks: true).ending.contains("invalid packet capture length 300000"))
         #expect(read(dir.appendingPathComponent("large-records.pcap").path, inBlocks: true).packets.count == 12)
+        #expect(read(dir.appendingPathComponent("over-snaplen-large.pcap").path, inBlocks: true).capturedLengths == Array(repeating: 1000, count: 12))
     }
 
     /// A BPF filter keeps the same packets either way.
