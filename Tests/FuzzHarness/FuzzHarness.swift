@@ -5,6 +5,9 @@ import Inspect
 import Sensor
 import Vocabulary
 import Zones
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the fuzz targets run, one function per target, shared with the
 /// regression tests that replay every input the fuzzers ever crashed on.
@@ -93,12 +96,46 @@ public enum FuzzHarness {
     /// A pcap or pcapng file, read through libpcap as `analyze` reads one, with
     /// the lookahead on from the first packet (the `packets` target runs
     /// packets straight through the pipeline).
+    ///
+    /// The same bytes as a file are then read twice, in blocks
+    /// (``Capture/PcapFileReader``) and by libpcap: the two must agree packet
+    /// for packet and end alike, or the input is a crash.
     public static func pcap(_ input: UnsafeRawBufferPointer) {
+        compareReaders(input)
         guard let handle = try? PcapHandle.openOffline(bytes: Array(input)) else { return }
         let p = pipeline()
         p.lookaheadThreshold = 0
         _ = OfflineAnalysis(pipeline: p, filter: nil).run(handle: handle, link: "fuzz.pcap")
         p.finish()
+    }
+
+    /// A file of this process's for ``compareReaders(_:)``.
+    private static let scratchFile = "/tmp/zw-fuzz-\(getpid()).pcap"
+
+    private static func compareReaders(_ input: UnsafeRawBufferPointer) {
+        let fd = open(scratchFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let written = input.baseAddress.map { write(fd, $0, input.count) } ?? 0
+        close(fd)
+        defer { unlink(scratchFile) }
+        guard written == input.count else { return }
+        let inBlocks = readAll(scratchFile, inBlocks: true), libpcap = readAll(scratchFile, inBlocks: false)
+        precondition(inBlocks.packets == libpcap.packets && inBlocks.ending == libpcap.ending,
+                     "read in blocks: \(inBlocks.packets.count) packets, \(inBlocks.ending); libpcap: \(libpcap.packets.count) packets, \(libpcap.ending)")
+    }
+
+    /// Every packet of a file (time, lengths, bytes) and how the reading ended.
+    private static func readAll(_ path: String, inBlocks: Bool) -> (packets: [[UInt64]], ending: String) {
+        var packets: [[UInt64]] = []
+        do throws(CaptureError) {
+            let handle = try PcapHandle.openOffline(path, inBlocks: inBlocks)
+            while case .packet(let p) = try handle.next() {
+                packets.append([p.timestamp, UInt64(p.capturedLength), UInt64(p.wireLength)] + p.bytes.map { UInt64($0) })
+            }
+            return (packets, "end")
+        } catch {
+            return (packets, error.description)
+        }
     }
 
     /// A zone configuration: parsed, validated, and when valid made into zone tables and rules.
