@@ -44,8 +44,12 @@ final class PcapFileReader {
     private var readError: Int32 = 0
     /// Nanoseconds per unit of the file's sub-second field.
     private let fractionScale: Int64
+    /// ``timeFieldsSigned``, kept here: no one-time initialisation check per packet.
+    private let signedTimes = PcapFileReader.timeFieldsSigned
     /// The file's snapshot length as libpcap adjusted it.
     private let snapshot: Int
+    /// min(snapshot, ``maximumRecord``): a record at most this long is handed out as it lies.
+    private let fastLimit: Int
     /// File bytes read so far (progress; any thread).
     let bytesRead = Atomic<Int>(0)
     private var fileOffset = 0
@@ -58,11 +62,14 @@ final class PcapFileReader {
         case failure(String)
     }
 
-    /// A reader for the file libpcap has opened as `linkType` with snapshot
-    /// length `snapshot`, or nil when the file is one libpcap reads itself.
-    init?(path: String, linkType: LinkType, snapshot: Int) {
+    /// A reader for the file libpcap has opened (`file`, its descriptor: the
+    /// same file, whatever has happened to its path since) as `linkType`
+    /// with snapshot length `snapshot`, or nil when the file is one libpcap
+    /// reads itself.
+    init?(file: Int32, linkType: LinkType, snapshot: Int) {
         guard Self.linkTypes.contains(linkType.rawValue) else { return nil }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Its own descriptor (read with pread: libpcap's FILE shares the offset of a duplicate).
+        let fd = dup(file)
         guard fd >= 0 else { return nil }
         var header = (UInt32(0), UInt16(0), UInt16(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
         let got = withUnsafeMutableBytes(of: &header) { pread(fd, $0.baseAddress, 24, 0) }
@@ -74,13 +81,16 @@ final class PcapFileReader {
         case 0xA1B2_3C4D: scale = 1
         default: scale = 0
         }
-        guard got == 24, scale != 0, header.1 == 2, header.2 == 4, lseek(fd, 24, SEEK_SET) == 24 else {
+        guard got == 24, scale != 0, header.1 == 2, header.2 == 4 else {
             close(fd)
             return nil
         }
         descriptor = fd
         fractionScale = scale
         self.snapshot = snapshot
+        // The fast path's bound: a record longer than libpcap's maximum is an error even within the snapshot length.
+        fastLimit = min(snapshot, Self.maximumRecord)
+        bytesRead.store(24, ordering: .relaxed)
         capacity = Self.blockSize + Self.maximumRecord + Self.headerSize
         buffer = .allocate(byteCount: capacity, alignment: 64)
         fileOffset = 24
@@ -97,9 +107,9 @@ final class PcapFileReader {
         if _fastPath(end - position >= Self.headerSize) {
             let h = buffer + position
             let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-            if _fastPath(caplen <= snapshot && end - position - Self.headerSize >= caplen) {
+            if _fastPath(caplen <= fastLimit && end - position - Self.headerSize >= caplen) {
                 position += Self.headerSize + caplen
-                return .packet(timestamp: Self.timestamp(h, fractionScale), capturedLength: caplen,
+                return .packet(timestamp: Self.timestamp(h, fractionScale, signed: signedTimes), capturedLength: caplen,
                                wireLength: Int(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
                                bytes: UnsafeRawBufferPointer(start: h + Self.headerSize, count: caplen))
             }
@@ -107,13 +117,26 @@ final class PcapFileReader {
         return nextSlowPath()
     }
 
-    /// libpcap's timestamp: signed 32-bit seconds and fraction, the fraction scaled to nanoseconds.
+    /// libpcap's timestamp: 32-bit seconds and fraction, the fraction scaled
+    /// to nanoseconds; signed as the installed libpcap reads them
+    /// (``timeFieldsSigned``).
     @inline(__always)
-    private static func timestamp(_ h: UnsafeMutableRawPointer, _ scale: Int64) -> UInt64 {
-        let seconds = Int64(Int32(bitPattern: h.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
-        let fraction = Int64(Int32(bitPattern: h.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) &* scale
+    private static func timestamp(_ h: UnsafeMutableRawPointer, _ scale: Int64, signed: Bool) -> UInt64 {
+        let rawSeconds = h.loadUnaligned(fromByteOffset: 0, as: UInt32.self), rawFraction = h.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+        let seconds = signed ? Int64(Int32(bitPattern: rawSeconds)) : Int64(rawSeconds)
+        let fraction = (signed ? Int64(Int32(bitPattern: rawFraction)) : Int64(rawFraction)) &* scale
         return UInt64(truncatingIfNeeded: seconds) &* 1_000_000_000 &+ UInt64(truncatingIfNeeded: fraction)
     }
+
+    /// Whether libpcap reads a record's seconds and fraction as signed (up to
+    /// 1.10.4) or unsigned (from 1.10.5): asked once, of libpcap itself, with
+    /// a record stamped 2^31 seconds.
+    static let timeFieldsSigned: Bool = {
+        var file: [UInt8] = [0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0]
+        file += [0, 0, 0, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]
+        guard let handle = try? PcapHandle.openOffline(bytes: file), case .packet(let p)? = try? handle.next() else { return true }
+        return p.timestamp != UInt64(1 << 31) * 1_000_000_000
+    }()
 
     /// A record that is not wholly in the block, the end of the file, or a damaged record.
     @inline(never)
@@ -126,7 +149,7 @@ final class PcapFileReader {
         let h = buffer + position
         let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         let wireLength = Int(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        let timestamp = Self.timestamp(h, fractionScale)
+        let timestamp = Self.timestamp(h, fractionScale, signed: signedTimes)
         if caplen > Self.maximumRecord {
             return .failure(caplen > snapshot
                             ? "invalid packet capture length \(caplen), bigger than snaplen of \(snapshot)"
@@ -161,7 +184,9 @@ final class PcapFileReader {
             end = left
         }
         while end < count && !atEndOfFile && readError == 0 {
-            let n = read(descriptor, buffer + end, min(Self.blockSize, capacity - end))
+            // An interrupted read is read again (libpcap's fread would end the file with an error; a
+            // stop signal is noticed by the caller between packets, and only network file systems interrupt reads).
+            let n = pread(descriptor, buffer + end, min(Self.blockSize, capacity - end), off_t(fileOffset))
             if n > 0 {
                 end += n
                 fileOffset += n

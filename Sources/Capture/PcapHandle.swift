@@ -226,7 +226,7 @@ public final class PcapHandle {
         if path != "-" && decompressor == nil { pcap.descriptor = fileno(file) }
         // A plain pcap file libpcap has checked is read in blocks, its records parsed in place.
         if isRegularFile && compressedInput == nil && inBlocks {
-            pcap.fileReader = PcapFileReader(path: path, linkType: pcap.linkType, snapshot: pcap.snaplen)
+            pcap.fileReader = PcapFileReader(file: fileno(file), linkType: pcap.linkType, snapshot: pcap.snaplen)
         }
         return pcap
     }

@@ -52,10 +52,13 @@ public final class Pipeline {
     public var flowLog: FlowLog? {
         willSet { handOnFlowRecords() }
     }
-    /// Records of flows that have ended, handed to ``flowLog`` together (one
-    /// lock per batch, not per flow): when the flows of one moment have left
-    /// (an expiry sweep, the end), or 256 wait.
+    /// Records of the flows an expiry sweep or the end removes, handed to
+    /// ``flowLog`` together (one lock per batch, not per flow) when the sweep
+    /// is done or 256 wait; a flow that ends on its own (a packet finds it
+    /// timed out, an eviction) has its record handed on at once.
     private var flowRecords: [FlowEndRecord] = []
+    /// Whether a sweep is removing flows (``flowRecords`` collects their records).
+    private var sweepingFlows = false
     /// Keeps the packets behind the alerts (`--evidence`, ``attachEvidence(_:packetsPerFlow:memoryBytes:)``); nil: nothing kept, at no cost.
     public private(set) var evidence: EvidenceRecorder? {
         didSet { evidenceMoment = evidence?.moment }
@@ -111,9 +114,14 @@ public final class Pipeline {
             if record.state & FlowState.evidencePending != 0, let evidence = self.evidence { evidence.flowEnding(index: index, id: flows.id(index)) }
             self.flowEnded(flows: flows, index: index)
             self.onFlowEnd?(record, flows.firstSeen(index))
-            if self.flowLog != nil {
-                self.flowRecords.append(self.flowEndRecord(copy record, index: index, reason: evicted ? .forced : self.endingReason ?? .timeout))
-                if self.flowRecords.count >= 256 { self.handOnFlowRecords() }
+            if let log = self.flowLog {
+                let ended = self.flowEndRecord(copy record, index: index, reason: evicted ? .forced : self.endingReason ?? .timeout)
+                if self.sweepingFlows {
+                    self.flowRecords.append(ended)
+                    if self.flowRecords.count >= 256 { self.handOnFlowRecords() }
+                } else {
+                    log.write(ended)
+                }
             }
         }
     }
@@ -160,7 +168,9 @@ public final class Pipeline {
     /// table's order is not the capture's, and workers must agree with one pipeline).
     private func expire(now: UInt64) {
         batching = true
+        sweepingFlows = true
         flows.expire(now: now)
+        sweepingFlows = false
         batching = false
         handOnFlowRecords()
         if detector.detections.count > 1 { detector.sortDetections() }
@@ -470,7 +480,9 @@ extension Pipeline {
     /// each is reported as it leaves (``onFlowEnd``, the flow log) with `reason`.
     public func endAllFlows(_ reason: FlowEndRecord.Reason) {
         endingReason = reason
+        sweepingFlows = true
         flows.removeAll()
+        sweepingFlows = false
         endingReason = nil
         handOnFlowRecords()
         evidence?.flushEnded()

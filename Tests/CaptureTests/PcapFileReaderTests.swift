@@ -57,6 +57,15 @@ private func pcap(magic: UInt32 = 0xA1B2_C3D4, snaplen: UInt32 = 65535, linkType
     return d
 }
 
+extension Data {
+    /// The data with `bytes` written over it from `offset` on.
+    func replacing(at offset: Int, with bytes: [UInt8]) -> Data {
+        var d = self
+        d.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+        return d
+    }
+}
+
 @Suite("pcap files read in blocks")
 struct PcapFileReaderTests {
     /// Every capture at hand reads the same, packet for packet, as libpcap reads it.
@@ -110,6 +119,10 @@ struct PcapFileReaderTests {
             ("large-records", pcap(snaplen: 262_144, (0..<12).map { i in (UInt32(big.count - i), UInt32(big.count), Array(big.prefix(big.count - i))) })),
             // Longer than the snapshot length and than a block in all: records cut to it across the blocks' ends.
             ("over-snaplen-large", pcap(snaplen: 1000, (0..<12).map { i in (UInt32(big.count - i), UInt32(big.count), Array(big.prefix(big.count - i))) })),
+            // A snapshot length above libpcap's maximum: a record past the maximum is still an error.
+            ("over-maximum-large-snaplen", pcap(snaplen: 1_000_000, [(100_000, 100_000, Array(big.prefix(100_000))), (300_000, 300_000, big + big.prefix(100_000))])),
+            // Stamped past 2^31 seconds and with a fraction past 2^31: libpcap's signedness, whichever it is.
+            ("high-bits", pcap(magic: 0xA1B2_3C4D, [(60, 60, [UInt8](repeating: 1, count: 60))]).replacing(at: 24, with: [0x00, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0xF0])),
             ("old-version", pcap(version: (2, 3), [(60, 70, [UInt8](repeating: 1, count: 60))])),
             ("raw-ip", pcap(linkType: 101, [(40, 40, [0x45] + [UInt8](repeating: 0, count: 39))])),
             ("no-packets", pcap([])),
