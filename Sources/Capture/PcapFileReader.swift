@@ -50,9 +50,8 @@ final class PcapFileReader {
     private let snapshot: Int
     /// min(snapshot, ``maximumRecord``): a record at most this long is handed out as it lies.
     private let fastLimit: Int
-    /// File bytes read so far (progress; any thread).
-    let bytesRead = Atomic<Int>(0)
-    private var fileOffset = 0
+    /// File bytes read so far, the file header included (progress; any thread); where the next read begins.
+    let bytesRead = Atomic<Int>(24)
 
     /// One record, as `pcap_next_ex` would return it.
     enum Record {
@@ -90,10 +89,8 @@ final class PcapFileReader {
         self.snapshot = snapshot
         // The fast path's bound: a record longer than libpcap's maximum is an error even within the snapshot length.
         fastLimit = min(snapshot, Self.maximumRecord)
-        bytesRead.store(24, ordering: .relaxed)
         capacity = Self.blockSize + Self.maximumRecord + Self.headerSize
         buffer = .allocate(byteCount: capacity, alignment: 64)
-        fileOffset = 24
     }
 
     deinit {
@@ -142,9 +139,7 @@ final class PcapFileReader {
     @inline(never)
     private func nextSlowPath() -> Record {
         guard fill(atLeast: Self.headerSize) else {
-            if readError != 0 { return .failure(Self.readFailure(readError)) }
-            let left = end - position
-            return left == 0 ? .end : .failure("truncated dump file; tried to read \(Self.headerSize) header bytes, only got \(left)")
+            return end == position && readError == 0 ? .end : shortRead("\(Self.headerSize) header bytes", got: end - position)
         }
         let h = buffer + position
         let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
@@ -157,17 +152,9 @@ final class PcapFileReader {
         }
         // libpcap hands out at most the snapshot length and passes over the rest of a longer record.
         let kept = min(caplen, snapshot)
-        guard fill(atLeast: Self.headerSize + kept) else {
-            if readError != 0 { return .failure(Self.readFailure(readError)) }
-            return .failure("truncated dump file; tried to read \(kept) captured bytes, only got \(end - position - Self.headerSize)")
-        }
-        if caplen > kept {
-            // The bytes past the snapshot length are passed over (the record may move to the block's start for them).
-            guard fill(atLeast: Self.headerSize + caplen) else {
-                if readError != 0 { return .failure(Self.readFailure(readError)) }
-                return .failure("truncated dump file; tried to read \(caplen) captured bytes, only got \(end - position - Self.headerSize)")
-            }
-        }
+        guard fill(atLeast: Self.headerSize + kept) else { return shortRead("\(kept) captured bytes", got: end - position - Self.headerSize) }
+        // The bytes past the snapshot length are passed over (the record may move to the block's start for them).
+        if caplen > kept, !fill(atLeast: Self.headerSize + caplen) { return shortRead("\(caplen) captured bytes", got: end - position - Self.headerSize) }
         let bytes = UnsafeRawBufferPointer(start: buffer + position + Self.headerSize, count: kept)
         position += Self.headerSize + caplen
         return .packet(timestamp: timestamp, capturedLength: kept, wireLength: wireLength, bytes: bytes)
@@ -186,11 +173,11 @@ final class PcapFileReader {
         while end < count && !atEndOfFile && readError == 0 {
             // An interrupted read is read again (libpcap's fread would end the file with an error; a
             // stop signal is noticed by the caller between packets, and only network file systems interrupt reads).
-            let n = pread(descriptor, buffer + end, min(Self.blockSize, capacity - end), off_t(fileOffset))
+            let offset = bytesRead.load(ordering: .relaxed)
+            let n = pread(descriptor, buffer + end, min(Self.blockSize, capacity - end), off_t(offset))
             if n > 0 {
                 end += n
-                fileOffset += n
-                bytesRead.store(fileOffset, ordering: .relaxed)
+                bytesRead.store(offset + n, ordering: .relaxed)
             } else if n == 0 {
                 atEndOfFile = true
             } else if errno != EINTR {
@@ -200,7 +187,9 @@ final class PcapFileReader {
         return end - position >= count
     }
 
-    private static func readFailure(_ code: Int32) -> String {
-        "error reading dump file: \(String(cString: strerror(code)))"
+    /// A record the file ends, or fails, inside of, in libpcap's words.
+    private func shortRead(_ wanted: String, got: Int) -> Record {
+        .failure(readError != 0 ? "error reading dump file: \(String(cString: strerror(readError)))"
+                                : "truncated dump file; tried to read \(wanted), only got \(got)")
     }
 }

@@ -403,60 +403,28 @@ public final class PcapHandle {
             let status = Libpcap.nextEx(handle, headerPointer, dataPointer)
             if _fastPath(status == 1) {
                 let header = headerPointer.pointee.unsafelyUnwrapped.pointee
-                let data = dataPointer.pointee.unsafelyUnwrapped
-                packetsRead &+= 1
                 let seconds = UInt64(truncatingIfNeeded: header.ts.tv_sec)
                 let fraction = UInt64(truncatingIfNeeded: header.ts.tv_usec) &* fractionScale
-                let timestamp = seconds &* 1_000_000_000 &+ fraction
-                // --since/--until: packets outside the window are read, counted and passed over;
-                // one after ``pauseAfter`` is held back and the file pauses (another file's turn).
-                if _slowPath(timestamp < windowStart || timestamp > upperBound) {
-                    if timestamp < windowStart || timestamp > windowEnd {
-                        packetsOutsideWindow &+= 1
-                        continue
-                    }
-                    held = CapturedPacket(timestamp: timestamp, capturedLength: Int(header.caplen), wireLength: Int(header.len),
-                                          bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen)))
-                    isPaused = true
-                    return .end
-                }
-                if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
-                lastTimestamp = timestamp
-                if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
-                return .packet(CapturedPacket(
-                    timestamp: timestamp,
-                    capturedLength: Int(header.caplen),
-                    wireLength: Int(header.len),
-                    bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen))
-                ))
+                let packet = CapturedPacket(timestamp: seconds &* 1_000_000_000 &+ fraction, capturedLength: Int(header.caplen), wireLength: Int(header.len),
+                                            bytes: UnsafeRawBufferPointer(start: dataPointer.pointee.unsafelyUnwrapped, count: Int(header.caplen)))
+                if let next = deliver(packet) { return next }
+                continue
             }
             publishedPackets.store(packetsRead, ordering: .relaxed)
             return try nextSlowPath(status)
         }
     }
 
-    /// ``next()`` for a file read in blocks: the same window, pause and counters as for libpcap's records.
+    /// ``next()`` for a file read in blocks.
     @inline(__always)
     private func nextFromFile(_ reader: Unmanaged<PcapFileReader>) throws(CaptureError) -> NextPacket {
         while true {
             switch reader._withUnsafeGuaranteedRef({ $0.next() }) {
             case .packet(let timestamp, let capturedLength, let wireLength, let bytes):
-                if _slowPath(filterProgram != nil) && !passesFilter(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength, bytes) { continue }
-                packetsRead &+= 1
                 let packet = CapturedPacket(timestamp: timestamp, capturedLength: capturedLength, wireLength: wireLength, bytes: bytes)
-                if _slowPath(timestamp < windowStart || timestamp > upperBound) {
-                    if timestamp < windowStart || timestamp > windowEnd {
-                        packetsOutsideWindow &+= 1
-                        continue
-                    }
-                    held = packet
-                    isPaused = true
-                    return .end
-                }
-                if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
-                lastTimestamp = timestamp
-                if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
-                return .packet(packet)
+                // libpcap filters a file's records before handing them out: those it drops are not counted.
+                if _slowPath(filterProgram != nil) && !passesFilter(packet) { continue }
+                if let next = deliver(packet) { return next }
             case .end:
                 publishedPackets.store(packetsRead, ordering: .relaxed)
                 reachedEnd = true
@@ -468,11 +436,34 @@ public final class PcapHandle {
         }
     }
 
+    /// A packet read (by libpcap or in blocks), counted: what ``next()``
+    /// returns for it, or nil when it lies outside the window and is passed over.
+    @inline(__always)
+    private func deliver(_ packet: CapturedPacket) -> NextPacket? {
+        packetsRead &+= 1
+        let timestamp = packet.timestamp
+        // --since/--until: packets outside the window are read, counted and passed over;
+        // one after ``pauseAfter`` is held back and the file pauses (another file's turn).
+        if _slowPath(timestamp < windowStart || timestamp > upperBound) {
+            if timestamp < windowStart || timestamp > windowEnd {
+                packetsOutsideWindow &+= 1
+                return nil
+            }
+            held = packet
+            isPaused = true
+            return .end
+        }
+        if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
+        lastTimestamp = timestamp
+        if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
+        return .packet(packet)
+    }
+
     /// Whether the BPF filter keeps a record ``fileReader`` read.
-    private func passesFilter(timestamp: UInt64, capturedLength: Int, wireLength: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let program = filterProgram, let base = bytes.baseAddress else { return filterProgram == nil }
-        filterHeader.caplen = UInt32(capturedLength)
-        filterHeader.len = UInt32(truncatingIfNeeded: wireLength)
+    private func passesFilter(_ packet: CapturedPacket) -> Bool {
+        guard let program = filterProgram, let base = packet.bytes.baseAddress else { return filterProgram == nil }
+        filterHeader.caplen = UInt32(packet.capturedLength)
+        filterHeader.len = UInt32(truncatingIfNeeded: packet.wireLength)
         return Libpcap.offlineFilter(program, &filterHeader, base.assumingMemoryBound(to: UInt8.self))
     }
 
