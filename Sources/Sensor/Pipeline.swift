@@ -59,6 +59,8 @@ public final class Pipeline {
     private var flowRecords: [FlowEndRecord] = []
     /// Whether a sweep is removing flows (``flowRecords`` collects their records).
     private var sweepingFlows = false
+    /// The names the flow log's records refer to, for the current zones and interface (nil: to be made).
+    private var flowNames: FlowNames?
     /// Keeps the packets behind the alerts (`--evidence`, ``attachEvidence(_:packetsPerFlow:memoryBytes:)``); nil: nothing kept, at no cost.
     public private(set) var evidence: EvidenceRecorder? {
         didSet { evidenceMoment = evidence?.moment }
@@ -120,7 +122,7 @@ public final class Pipeline {
                     self.flowRecords.append(ended)
                     if self.flowRecords.count >= 256 { self.handOnFlowRecords() }
                 } else {
-                    log.write(ended)
+                    log.write(ended, names: self.currentFlowNames())
                 }
             }
         }
@@ -429,6 +431,7 @@ public final class Pipeline {
             r.pointee.state &= ~(FlowState.classified | FlowState.managementService)
         }
         zones = newZones
+        flowNames = nil  // records handed on from now refer to the new zones
         classifier = FlowClassifier(zones: newZones)
         detector = newDetector
         inspects = newDetector.inspectsApplications
@@ -499,8 +502,16 @@ extension Pipeline {
     /// Hands the records of the flows that have ended to the flow log.
     func handOnFlowRecords() {
         guard !flowRecords.isEmpty else { return }
-        flowLog?.write(contentsOf: flowRecords)
+        flowLog?.write(contentsOf: flowRecords, names: currentFlowNames())
         flowRecords.removeAll(keepingCapacity: true)
+    }
+
+    /// The names of the zones and the interface, as the flow log's records refer to them.
+    func currentFlowNames() -> FlowNames {
+        if let names = flowNames, names.interfaceName == alerts.interfaceName { return names }
+        let names = FlowNames(zones: zones, interface: alerts.interfaceName, appProtocols: InspectorRegistry.protocolNames)
+        flowNames = names
+        return names
     }
 
     /// A flow log's record of a flow leaving the table.
@@ -515,21 +526,21 @@ extension Pipeline {
         let vlanCount = min(Int(key.vlanKey >> 60), 5)
         for i in 0..<vlanCount { vlans[i] = UInt16(truncatingIfNeeded: key.vlanKey >> UInt64(12 * i)) & 0x0FFF }
         let segment = key.segment
-        let state: String
+        let state: FlowEndRecord.State
         if ipProtocol == .tcp && !isEthernet && r.state & (FlowState.finSeen | FlowState.rstSeen) != 0 {
-            state = "closed"
+            state = .closed
         } else {
-            state = r.state & FlowState.replySeen != 0 ? "established" : "new"
+            state = r.state & FlowState.replySeen != 0 ? .established : .new
         }
         return FlowEndRecord(
-            flowID: flows.id(index), interface: alerts.interfaceName, start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
+            flowID: flows.id(index), start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
             sourcePort: hasPorts ? r.initiatorPort : nil, destinationPort: hasPorts ? r.responderPort : nil,
-            proto: isEthernet ? FlowService.etherType(key.protocolNumber).description : ipProtocol.description,
-            appProto: InspectorRegistry.protocolName(r.appProtocol), vlans: vlans, vlanCount: vlanCount, vni: segment.hasVNI ? segment.vni : nil,
+            protocolNumber: key.protocolNumber, isEthernet: isEthernet, appProtocol: r.appProtocol,
+            vlans: vlans, vlanCount: vlanCount, vni: segment.hasVNI ? segment.vni : nil,
             packetsToServer: r.packetsFromInitiator, packetsToClient: r.packetsFromResponder,
             bytesToServer: r.bytesFromInitiator, bytesToClient: r.bytesFromResponder,
             state: state, reason: reason, alerted: r.firedRules != 0,
-            sourceZone: zones.name(r.sourceZone), destinationZone: zones.name(r.destinationZone), segmentZone: zones.name(r.segmentZone))
+            sourceZone: r.sourceZone, destinationZone: r.destinationZone, segmentZone: r.segmentZone)
     }
 }
 

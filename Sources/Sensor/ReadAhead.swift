@@ -310,6 +310,12 @@ final class ReadAhead: @unchecked Sendable {
                 let ahead = (taken &+ 16) & Self.mask
                 zw_prefetch_for_read(slots + ahead)
                 zw_prefetch_for_read(keys + ahead)
+                // And the first bytes of a packet eight on (its slot came sixteen ahead): one the
+                // reader left undecoded is decoded here at once, its first read otherwise a wait.
+                if taken &+ 8 < available, let bytes = slots[(taken &+ 8) & Self.mask].copy.bytes.baseAddress {
+                    zw_prefetch_for_read(bytes)
+                    zw_prefetch_for_read(bytes + 64)
+                }
                 held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
                 taken += 1
                 if taken & 31 == 0 { release(consumer, upTo: taken - held) }

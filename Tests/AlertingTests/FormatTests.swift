@@ -146,6 +146,9 @@ struct TimestampTests {
         (951_782_400_000_000_000, "2000-02-29T00:00:00.000000+0000"),
         (4_107_542_399_999_999_999, "2100-02-28T23:59:59.999999+0000"),
         (1_795_702_639_123_456_789, "2026-11-26T14:17:19.123456+0000"),
+        (1_795_702_639_000_009_999, "2026-11-26T14:17:19.000009+0000"),
+        (1_795_702_639_010_203_000, "2026-11-26T14:17:19.010203+0000"),
+        (UInt64.max, "2554-07-21T23:34:33.709551+0000"),
     ])
     func eve(ns: UInt64, text: String) {
         #expect(Timestamp.eve(ns) == text)
@@ -329,6 +332,33 @@ struct OutputBufferTests {
         }
         b.append(eveTimestamp: 1_795_702_639_123_456_789)
         #expect(b.text == "0 7 10 65535 -42 \(Int.max) 02:00:c0:a8:64:0a tcp/443 icmp6 ethertype 0x88a2 ip99/1 2026-11-26T14:17:19.123456+0000")
+    }
+
+    /// Numbers written two digits at a time read as their description: every
+    /// length, both sides of every power of ten, and pseudo-random values.
+    @Test func decimalsOfEveryLength() {
+        var values: [UInt64] = [0, 1, 9, UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 10
+        for _ in 1...19 {
+            values += [power - 1, power, power + 1, power / 10 * 9 + 3]
+            if power > UInt64.max / 10 { break }
+            power *= 10
+        }
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            values += [x, x >> (x & 63), x & 0xFFFF]
+        }
+        for v in values {
+            var b = OutputBuffer(capacity: 4)
+            b.append(byte: 0x3C)
+            b.append(decimal: v)
+            b.append(byte: 0x3E)
+            #expect(b.text == "<\(v)>")
+        }
+        var b = OutputBuffer()
+        b.append(decimal: Int64.min)
+        #expect(b.text == "\(Int64.min)")
     }
 
     /// A message reads as its plain text does, and a format escapes all of it.

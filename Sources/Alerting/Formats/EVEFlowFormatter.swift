@@ -1,31 +1,63 @@
 import Vocabulary
+import Zones
 
-/// What a flow record says about one flow that has ended: plain values, built
-/// by the pipeline from the flow table's record when a flow log is written.
+/// What a flow record says about one flow that has ended: plain values only
+/// (copied as bytes, no reference counted on either thread), built by the
+/// pipeline from the flow table's record when a flow log is written. The
+/// names it refers to by number (zones, the interface, the application
+/// protocol) travel beside it in a ``FlowNames``.
 public struct FlowEndRecord: Sendable {
     /// Why a flow record is written (Suricata's words).
-    public enum Reason: String, Sendable {
+    public enum Reason: UInt8, Sendable {
         /// Idle longer than its timeout.
         case timeout
         /// Ended by the sensor: evicted from a full table, or a reload.
         case forced
         /// Still open at the end of the capture or when the sensor stopped.
         case shutdown
+
+        /// The word in `flow.reason`.
+        public var name: StaticString {
+            switch self {
+            case .timeout: "timeout"
+            case .forced: "forced"
+            case .shutdown: "shutdown"
+            }
+        }
+    }
+
+    /// How far the flow got (`flow.state`).
+    public enum State: UInt8, Sendable {
+        /// No answer seen.
+        case new
+        /// Both sides sent.
+        case established
+        /// A TCP FIN or RST seen.
+        case closed
+
+        /// The word in `flow.state`.
+        public var name: StaticString {
+            switch self {
+            case .new: "new"
+            case .established: "established"
+            case .closed: "closed"
+            }
+        }
     }
 
     public var flowID: UInt64
-    /// The capture interface (nil for files), as alerts name it.
-    public var interface: String?
     public var start: UInt64
     public var end: UInt64
-    /// The initiator and responder (MAC addresses as IPAddress low words for non-IP flows).
+    /// The initiator and responder (MAC addresses for non-IP flows).
     public var source: Endpoint
     public var destination: Endpoint
     public var sourcePort: UInt16?
     public var destinationPort: UInt16?
-    /// "TCP", "UDP", "ICMP", or the EtherType of a non-IP flow.
-    public var proto: String
-    public var appProto: String?
+    /// The IP protocol number, or the EtherType of a non-IP flow (``isEthernet``).
+    public var protocolNumber: UInt16
+    public var isEthernet: Bool
+    /// The application protocol's id (``FlowNames/appProtocols``; 0: none recognised).
+    public var appProtocol: UInt8
     /// The outer frame's VLAN ids, outermost first (the first ``vlanCount``).
     public var vlans: InlineArray<5, UInt16>
     public var vlanCount: Int
@@ -34,29 +66,28 @@ public struct FlowEndRecord: Sendable {
     public var packetsToClient: UInt64
     public var bytesToServer: UInt64
     public var bytesToClient: UInt64
-    /// "new" (no answer), "established", "closed" (a FIN or RST seen).
-    public var state: String
+    public var state: State
     public var reason: Reason
     /// A rule fired on the flow.
     public var alerted: Bool
-    public var sourceZone: String?
-    public var destinationZone: String?
-    public var segmentZone: String?
+    public var sourceZone: ZoneID
+    public var destinationZone: ZoneID
+    public var segmentZone: ZoneID
 
-    public init(flowID: UInt64, interface: String? = nil, start: UInt64, end: UInt64, source: Endpoint, destination: Endpoint, sourcePort: UInt16?, destinationPort: UInt16?,
-                proto: String, appProto: String?, vlans: InlineArray<5, UInt16>, vlanCount: Int, vni: UInt32?, packetsToServer: UInt64, packetsToClient: UInt64,
-                bytesToServer: UInt64, bytesToClient: UInt64, state: String, reason: Reason, alerted: Bool,
-                sourceZone: String?, destinationZone: String?, segmentZone: String?) {
+    public init(flowID: UInt64, start: UInt64, end: UInt64, source: Endpoint, destination: Endpoint, sourcePort: UInt16?, destinationPort: UInt16?,
+                protocolNumber: UInt16, isEthernet: Bool, appProtocol: UInt8, vlans: InlineArray<5, UInt16>, vlanCount: Int, vni: UInt32?,
+                packetsToServer: UInt64, packetsToClient: UInt64, bytesToServer: UInt64, bytesToClient: UInt64, state: State, reason: Reason, alerted: Bool,
+                sourceZone: ZoneID, destinationZone: ZoneID, segmentZone: ZoneID) {
         self.flowID = flowID
-        self.interface = interface
         self.start = start
         self.end = end
         self.source = source
         self.destination = destination
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort
-        self.proto = proto
-        self.appProto = appProto
+        self.protocolNumber = protocolNumber
+        self.isEthernet = isEthernet
+        self.appProtocol = appProtocol
         self.vlans = vlans
         self.vlanCount = vlanCount
         self.vni = vni
@@ -73,24 +104,68 @@ public struct FlowEndRecord: Sendable {
     }
 }
 
+/// The names ``FlowEndRecord``s refer to by number, as JSON text made once
+/// (quoted and escaped; `null` for no zone): the zones of one configuration,
+/// the capture interface, the application protocols. A pipeline makes one per
+/// configuration and interface and hands it on with its records.
+public final class FlowNames: Sendable {
+    /// By ``Zones/ZoneID``: `"name"`, or `null` (id 0, no zone).
+    let zones: [[UInt8]]
+    /// `"eth0"`, or nil for files.
+    let interface: [UInt8]?
+    /// By application protocol id less one.
+    let appProtocols: [[UInt8]]
+    /// The interface as the pipeline named it (to tell when names must be made afresh).
+    public let interfaceName: String?
+
+    /// - Parameters:
+    ///   - zones: the configuration's zones (names by id).
+    ///   - interface: the capture interface, nil for files.
+    ///   - appProtocols: application protocol names by id less one.
+    public init(zones: ZoneMap, interface: String?, appProtocols: [String]) {
+        self.zones = zones.zones.map { info in info.map { Self.json($0.name) } ?? Array("null".utf8) }
+        self.interface = interface.map(Self.json)
+        self.appProtocols = appProtocols.map(Self.json)
+        interfaceName = interface
+    }
+
+    private static func json(_ s: String) -> [UInt8] {
+        var out = OutputBuffer(capacity: s.utf8.count + 8)
+        out.appendJSONString(s)
+        return out.bytes
+    }
+
+    /// The zone's JSON text (`null` for an id this configuration does not have).
+    @inline(__always)
+    func zone(_ id: ZoneID) -> [UInt8] { Int(id) < zones.count ? zones[Int(id)] : Self.null }
+
+    private static let null = Array("null".utf8)
+}
+
 /// A flow record as a Suricata EVE `flow` event: the common header (the
 /// flow's start as `timestamp`, `flow_id`, the tuple, `app_proto`), the
 /// `flow` object with Suricata's field names, then ZoneWarden's zones of
 /// both ends and of the segment, and the VNI.
+///
+/// Its keys are fixed, so it writes them with their punctuation as literals
+/// (one copy for `,"flow_id":`, not four appends), and names as ``FlowNames``
+/// made them: the flow log formats every flow that ends, about a
+/// microsecond each before this.
 public enum EVEFlowFormatter {
-    public static func format(_ f: FlowEndRecord, into out: inout OutputBuffer) {
-        var o = JSONObjectWriter(&out)
-        o.key("timestamp", &out); out.append(byte: 0x22)
+    public static func format(_ f: FlowEndRecord, names: FlowNames, into out: inout OutputBuffer) {
+        out.append("{\"timestamp\":\"" as StaticString)
         let startAt = out.count
         out.append(eveTimestamp: f.start)
         let startLength = out.count - startAt
-        out.append(byte: 0x22)
-        o.key("flow_id", &out); out.append(decimal: f.flowID)
-        o.key("event_type", &out); out.append("\"flow\"" as StaticString)
-        if let iface = f.interface { o.key("in_iface", &out); out.appendJSONString(iface) }
+        out.append("\",\"flow_id\":" as StaticString)
+        out.append(decimal: f.flowID)
+        out.append(",\"event_type\":\"flow\"" as StaticString)
+        if let iface = names.interface {
+            out.append(",\"in_iface\":" as StaticString)
+            iface.withUnsafeBytes { out.append(bytes: $0) }
+        }
         if f.vlanCount > 0 {
-            o.key("vlan", &out)
-            out.append(byte: 0x5B)
+            out.append(",\"vlan\":[" as StaticString)
             for i in 0..<f.vlanCount {
                 if i > 0 { out.append(byte: 0x2C) }
                 out.append(decimal: f.vlans[i])
@@ -99,41 +174,71 @@ public enum EVEFlowFormatter {
         }
         switch (f.source, f.destination) {
         case (.ip(let s), .ip(let d)):
-            o.key("src_ip", &out); out.append(byte: 0x22); out.append(s); out.append(byte: 0x22)
-            if let p = f.sourcePort { o.key("src_port", &out); out.append(decimal: p) }
-            o.key("dest_ip", &out); out.append(byte: 0x22); out.append(d); out.append(byte: 0x22)
-            if let p = f.destinationPort { o.key("dest_port", &out); out.append(decimal: p) }
+            out.append(",\"src_ip\":\"" as StaticString)
+            out.append(s)
+            if let p = f.sourcePort {
+                out.append("\",\"src_port\":" as StaticString)
+                out.append(decimal: p)
+                out.append(",\"dest_ip\":\"" as StaticString)
+            } else {
+                out.append("\",\"dest_ip\":\"" as StaticString)
+            }
+            out.append(d)
+            out.append(byte: 0x22)
+            if let p = f.destinationPort {
+                out.append(",\"dest_port\":" as StaticString)
+                out.append(decimal: p)
+            }
         case (.mac(let s), .mac(let d)):
-            o.key("ether", &out)
-            var ether = JSONObjectWriter(&out)
-            ether.key("src_mac", &out); out.append(byte: 0x22); out.append(s); out.append(byte: 0x22)
-            ether.key("dest_mac", &out); out.append(byte: 0x22); out.append(d); out.append(byte: 0x22)
-            ether.close(&out)
+            out.append(",\"ether\":{\"src_mac\":\"" as StaticString)
+            out.append(s)
+            out.append("\",\"dest_mac\":\"" as StaticString)
+            out.append(d)
+            out.append("\"}" as StaticString)
         default:
             break
         }
-        o.key("proto", &out); out.appendJSONString(f.proto)
-        if let app = f.appProto { o.key("app_proto", &out); out.appendJSONString(app) }
-        o.key("flow", &out)
-        var flow = JSONObjectWriter(&out)
-        flow.key("pkts_toserver", &out); out.append(decimal: f.packetsToServer)
-        flow.key("pkts_toclient", &out); out.append(decimal: f.packetsToClient)
-        flow.key("bytes_toserver", &out); out.append(decimal: f.bytesToServer)
-        flow.key("bytes_toclient", &out); out.append(decimal: f.bytesToClient)
-        flow.key("start", &out); out.append(byte: 0x22); out.appendCopy(start: startAt, length: startLength); out.append(byte: 0x22)
-        flow.key("end", &out); out.append(byte: 0x22); out.append(eveTimestamp: f.end); out.append(byte: 0x22)
-        flow.key("age", &out); out.append(decimal: (f.end &- f.start) / 1_000_000_000)
-        flow.key("state", &out); out.appendJSONString(f.state)
-        flow.key("reason", &out); out.appendJSONString(f.reason.rawValue)
-        flow.key("alerted", &out); out.append(f.alerted ? "true" as StaticString : "false")
-        flow.close(&out)
-        o.key("zonewarden", &out)
-        var zw = JSONObjectWriter(&out)
-        zw.key("src_zone", &out); EVEFormatter.stringOrNull(f.sourceZone, &out)
-        zw.key("dest_zone", &out); EVEFormatter.stringOrNull(f.destinationZone, &out)
-        zw.key("segment_zone", &out); EVEFormatter.stringOrNull(f.segmentZone, &out)
-        if let vni = f.vni { zw.key("vni", &out); out.append(decimal: vni) }
-        zw.close(&out)
-        o.close(&out)
+        out.append(",\"proto\":" as StaticString)
+        if f.isEthernet {
+            out.appendJSONString(FlowService.etherType(f.protocolNumber).description)
+        } else {
+            // IANA's keywords and numbers, the sensor's own text: nothing to escape.
+            out.append(byte: 0x22)
+            out.appendProtocolName(IPProtocol(rawValue: UInt8(truncatingIfNeeded: f.protocolNumber)))
+            out.append(byte: 0x22)
+        }
+        if f.appProtocol != 0 && Int(f.appProtocol) <= names.appProtocols.count {
+            out.append(",\"app_proto\":" as StaticString)
+            names.appProtocols[Int(f.appProtocol) - 1].withUnsafeBytes { out.append(bytes: $0) }
+        }
+        out.append(",\"flow\":{\"pkts_toserver\":" as StaticString)
+        out.append(decimal: f.packetsToServer)
+        out.append(",\"pkts_toclient\":" as StaticString)
+        out.append(decimal: f.packetsToClient)
+        out.append(",\"bytes_toserver\":" as StaticString)
+        out.append(decimal: f.bytesToServer)
+        out.append(",\"bytes_toclient\":" as StaticString)
+        out.append(decimal: f.bytesToClient)
+        out.append(",\"start\":\"" as StaticString)
+        out.appendCopy(start: startAt, length: startLength)
+        out.append("\",\"end\":\"" as StaticString)
+        out.append(eveTimestamp: f.end)
+        out.append("\",\"age\":" as StaticString)
+        out.append(decimal: (f.end &- f.start) / 1_000_000_000)
+        out.append(",\"state\":\"" as StaticString)
+        out.append(f.state.name)
+        out.append("\",\"reason\":\"" as StaticString)
+        out.append(f.reason.name)
+        out.append(f.alerted ? "\",\"alerted\":true},\"zonewarden\":{\"src_zone\":" as StaticString : "\",\"alerted\":false},\"zonewarden\":{\"src_zone\":")
+        names.zone(f.sourceZone).withUnsafeBytes { out.append(bytes: $0) }
+        out.append(",\"dest_zone\":" as StaticString)
+        names.zone(f.destinationZone).withUnsafeBytes { out.append(bytes: $0) }
+        out.append(",\"segment_zone\":" as StaticString)
+        names.zone(f.segmentZone).withUnsafeBytes { out.append(bytes: $0) }
+        if let vni = f.vni {
+            out.append(",\"vni\":" as StaticString)
+            out.append(decimal: vni)
+        }
+        out.append("}}" as StaticString)
     }
 }

@@ -131,17 +131,67 @@ public struct OutputBuffer: ~Copyable, @unchecked Sendable {
     }
 
     private mutating func append(unsigned value: UInt64) {
-        // Digits from the right, straight into the buffer (UInt64.max has 20).
+        // Two digits at a time from the right, straight into the buffer (UInt64.max has 20): the
+        // flow log and EVE write several numbers per line, and one division per digit showed.
         reserve(20)
-        var digits = 1, rest = value / 10
-        while rest > 0 { digits += 1; rest /= 10 }
-        var v = value, at = count + digits
-        repeat {
-            at -= 1
-            base[at] = 0x30 &+ UInt8(truncatingIfNeeded: v % 10)
-            v /= 10
-        } while v > 0
-        count += digits
+        if value < 10 {
+            base[count] = 0x30 &+ UInt8(truncatingIfNeeded: value)
+            count &+= 1
+            return
+        }
+        let digits = Self.decimalDigits(value)
+        var v = value, at = count &+ digits
+        while v >= 100 {
+            let pair = Int(truncatingIfNeeded: v % 100)
+            v /= 100
+            at &-= 2
+            Self.putPair(pair, base + at)
+        }
+        if v >= 10 {
+            Self.putPair(Int(truncatingIfNeeded: v), base + count)
+        } else {
+            base[count] = 0x30 &+ UInt8(truncatingIfNeeded: v)
+        }
+        count &+= digits
+    }
+
+    /// How many decimal digits `v` (at least 1) has: from its bit length, then one comparison.
+    @inline(__always)
+    static func decimalDigits(_ v: UInt64) -> Int {
+        let bits = 64 &- v.leadingZeroBitCount
+        let guess = (bits &* 1233) >> 12  // floor(log10(2^bits)): the digits, or one less
+        return v >= unsignedPowersOfTen[guess] ? guess &+ 1 : Swift.max(guess, 1)
+    }
+
+    /// 10^n for n in 0...19.
+    private static let unsignedPowersOfTen: InlineArray<20, UInt64> = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+        10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+        1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000,
+        10_000_000_000_000_000_000,
+    ]
+
+    /// The two digits of `pair` (0...99) at `to`.
+    @inline(__always)
+    static func putPair(_ pair: Int, _ to: UnsafeMutablePointer<UInt8>) {
+        let digits = digitPairs.utf8Start + 2 &* pair
+        to[0] = digits[0]
+        to[1] = digits[1]
+    }
+
+    /// "00" to "99" in a row.
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
+
+    /// Writes at most `maxCount` bytes in place: `body` gets where the next
+    /// byte goes and returns how many it wrote.
+    @inline(__always)
+    mutating func appendInPlace(maxCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        reserve(maxCount)
+        count &+= body(base + count)
     }
 
     /// A number zero-padded to `width` digits (timestamps).

@@ -52,7 +52,7 @@ public enum InspectorRegistry {
 
     /// Every application protocol an inspector reports; a flow record keeps
     /// its position + 1 (``Flows/FlowRecord/appProtocol``, 0: none).
-    static let protocolNames: [String] = all.flatMap { $0.appProtocols }
+    public static let protocolNames: [String] = all.flatMap { $0.appProtocols }
 
     static func protocolID(_ name: String) -> UInt8 {
         (protocolNames.firstIndex(of: name).map { UInt8($0 + 1) }) ?? 0
