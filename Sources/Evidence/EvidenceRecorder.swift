@@ -56,6 +56,10 @@ public final class EvidenceRecorder: AlertEvidence {
         var firstTimestamp: UInt64 = 0
         var state: UInt16 = 0
         var hasPending = false
+        /// Whether `secrets` or `sidsUsed` may hold an entry for the slot (a new flow clears them
+        /// only then: a dictionary removal for every flow showed in the profile).
+        var hasSecrets = false
+        var hasSids = false
     }
 
     /// A file waiting for its flow's next packets: the packets so far in one buffer (no allocation per packet).
@@ -185,9 +189,15 @@ public final class EvidenceRecorder: AlertEvidence {
     /// A new flow in a slot: the last one's waiting files are written first.
     private func reset(_ index: Int32, id: UInt64, at timestamp: UInt64) {
         if slots[Int(index)].hasPending { flushFiles(of: index) }
-        if !secrets.isEmpty { secrets[index] = nil }
-        if !sidsUsed.isEmpty { sidsUsed[index] = nil }
+        clearNames(index)
         slots[Int(index)] = Slot(flowID: id, firstTimestamp: timestamp)
+    }
+
+    /// Forgets the secrets and file names of the flow in a slot.
+    private func clearNames(_ index: Int32) {
+        let slot = slots[Int(index)]
+        if slot.hasSecrets { secrets[index] = nil }
+        if slot.hasSids { sidsUsed[index] = nil }
     }
 
     private func appendToPending(_ index: Int32) {
@@ -212,6 +222,7 @@ public final class EvidenceRecorder: AlertEvidence {
     /// that sent one (a login whose secret's bytes are unknown withholds the
     /// initiator's payload from the flow's evidence).
     public func noteInspection(index: Int32, _ output: InspectionOutput) {
+        slots[Int(index)].hasSecrets = true
         for s in output.secrets { secrets[index, default: FlowSecrets()].add(s) }
         for event in output.events {
             let login: LoginEvent
@@ -269,6 +280,7 @@ public final class EvidenceRecorder: AlertEvidence {
         var sids = sidsUsed[index] ?? []
         sids.append(d.sid)
         sidsUsed[index] = sids
+        s.pointee.hasSids = true
         let name = Self.name(time: s.pointee.firstTimestamp, sid: d.sid, subject: d.subject, repeat: sids.count { $0 == d.sid })
         let file = PendingFile(name: name, index: index, flowID: id, remaining: remaining)
         file.packets = packets
@@ -309,8 +321,7 @@ public final class EvidenceRecorder: AlertEvidence {
     public func flushEnded() {
         for index in ending {
             flushFiles(of: index)
-            if !secrets.isEmpty { secrets[index] = nil }
-            if !sidsUsed.isEmpty { sidsUsed[index] = nil }
+            clearNames(index)
             slots[Int(index)] = Slot()
         }
         ending.removeAll(keepingCapacity: true)
@@ -479,7 +490,13 @@ public final class EvidenceRecorder: AlertEvidence {
 public struct EvidenceMoment {
     /// The flow's slot in the table, or -1 for a packet of no flow.
     public var index: Int32 = -1
-    public var id: UInt64 = 0
+    /// The flow table's ids by slot (``Flows/FlowTable/idsBySlot``), set once: the flow's id is read only when needed.
+    public var flowIDs: UnsafePointer<UInt64>?
+    /// The flow's id (0 for a packet of no flow).
+    public var id: UInt64 {
+        guard index >= 0, let flowIDs else { return 0 }
+        return flowIDs[Int(index)]
+    }
     public var packet: UnsafePointer<DecodedPacket>?
     /// The packet's captured bytes; nil once it has been processed.
     public var bytes: UnsafeRawBufferPointer?

@@ -190,6 +190,11 @@ public final class FlowTable {
     /// The flow's id: increasing in creation order within a run (EVE `flow_id`).
     public func id(_ index: Int32) -> UInt64 { ids[Int(index)] }
 
+    /// Every slot's flow id (``id(_:)``), for as long as the table lives: a
+    /// reader that may need the id of a packet's flow keeps this and looks
+    /// only when it does (the ids are a cold array: a load per packet missed the cache).
+    public var idsBySlot: UnsafePointer<UInt64> { UnsafePointer(ids) }
+
     /// A flow's id (EVE `flow_id`): 51 bits derived from the flow itself, its
     /// canonical key (both directions, the tunnel and VLAN it is in) and the
     /// time of its first packet, as Suricata derives its own from the flow

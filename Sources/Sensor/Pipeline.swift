@@ -63,7 +63,10 @@ public final class Pipeline {
     private var flowNames: FlowNames?
     /// Keeps the packets behind the alerts (`--evidence`, ``attachEvidence(_:packetsPerFlow:memoryBytes:)``); nil: nothing kept, at no cost.
     public private(set) var evidence: EvidenceRecorder? {
-        didSet { evidenceMoment = evidence?.moment }
+        didSet {
+            evidenceMoment = evidence?.moment
+            evidenceMoment?.pointee.flowIDs = flows.idsBySlot
+        }
     }
     /// Where the packet being processed is described for ``evidence`` (plain stores per packet, no call).
     private var evidenceMoment: UnsafeMutablePointer<EvidenceMoment>?
@@ -286,7 +289,9 @@ public final class Pipeline {
         guard let key else {
             statistics.packetsWithoutFlow &+= 1
             if let moment = evidenceMoment {
+                let ids = moment.pointee.flowIDs
                 moment.pointee = EvidenceMoment()
+                moment.pointee.flowIDs = ids
                 moment.pointee.packet = UnsafePointer(p)
                 moment.pointee.bytes = bytes
             }
@@ -298,7 +303,6 @@ public final class Pipeline {
         let record = flows.record(update.index)
         if let moment = evidenceMoment {
             moment.pointee.index = update.index
-            moment.pointee.id = flows.id(update.index)
             moment.pointee.packet = UnsafePointer(p)
             moment.pointee.bytes = bytes
             moment.pointee.fromInitiator = update.fromInitiator
