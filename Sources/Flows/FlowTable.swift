@@ -257,6 +257,9 @@ public final class FlowTable {
     /// reader thread that decodes ahead of the analysis).
     public var keyPreparer: FlowKeyPreparer { FlowKeyPreparer(seed: seed) }
 
+    /// The seed of the flows' hash (a table made with it files keys ``keyPreparer`` made alike).
+    public var hashSeed: UInt64 { seed }
+
     /// Starts loading the index slot where a flow with this hash is looked up
     /// (step one of a lookahead; the lookup itself comes packets later).
     @inline(__always)

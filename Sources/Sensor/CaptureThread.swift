@@ -129,23 +129,41 @@ final class CaptureThread: @unchecked Sendable {
 
     func join() { thread?.join() }
 
+    /// Whether a live interface gets a reading thread (``ReadAhead``): when the
+    /// machine has a core to spare for it (``LiveSensor`` decides per sensor).
+    var readsAhead = false
+
     private func run() {
         pipeline.beginLink(interface)
         pipeline.evidence?.linkType = handle.linkType.rawValue
-        var generation = control.generation.load(ordering: .acquiring)
-        var lastPublish = monotonicSeconds()
-        var lastLinkReport = lastPublish
-        var lastReport = lastPublish
-        var counter = 0
+        generation = control.generation.load(ordering: .acquiring)
+        let now = monotonicSeconds()
+        lastPublish = now
+        lastLinkReport = now
+        lastReport = now
         var failure: String? = nil
-        loop: while !control.stopping.load(ordering: .relaxed) {
+        if !(readsAhead && runReadingAhead(&failure)) {
+            failure = runOnOneThread()
+        }
+        if failure == nil { drain() }
+        pipeline.finish(flushOutputs: false)
+        alerts.releaseHeld(all: true)
+        publish(running: false, failure: failure)
+        publishReport()
+        // The flows still open get their records (after the report, which counts open flows itself).
+        if pipeline.flowLog != nil { pipeline.endAllFlows(.shutdown) }
+    }
+
+    /// Reads and analyses on this thread; returns why reading failed, if it did.
+    private func runOnOneThread() -> String? {
+        var counter = 0
+        while !control.stopping.load(ordering: .relaxed) {
             let next: NextPacket
             do throws(CaptureError) {
                 next = try handle.next()
             } catch {
-                failure = error.description
-                log(failure!)
-                break
+                log(error.description)
+                return error.description
             }
             switch next {
             case .packet(let captured):
@@ -156,36 +174,98 @@ final class CaptureThread: @unchecked Sendable {
                 // Nothing buffered: wait a little (a stop request is noticed within this).
                 if !handle.waitForPackets(milliseconds: 200) { pipeline.tick(now: Self.wallClock()) }
             case .end:
+                return nil
+            }
+            keepHouse(reload: reload)
+        }
+        return nil
+    }
+
+    /// Reads on a thread of its own, which also decodes when the analysis
+    /// falls behind (as `analyze` does), and analyses here: one busy
+    /// interface keeps two cores busy. False if no thread could be started
+    /// (then this thread reads); `failure` is why reading failed, if it did.
+    private func runReadingAhead(_ failure: inout String?) -> Bool {
+        let decoding = ReadAhead.Decoding(decoder: pipeline.decoder, link: link, keys: pipeline.flows.keyPreparer)
+        let control = self.control
+        let ring = ReadAhead(source: .live(handle), decoding: decoding, stopRequested: { control.stopping.load(ordering: .relaxed) })
+        guard ring.start() else { return false }
+        reader = ring
+        var lookahead = Lookahead(pipeline: pipeline)
+        // Packets not yet processed (the lookahead's) are processed before the house is kept.
+        func processHeld() {
+            lookahead.drain()
+            ring.releaseTaken()
+        }
+        loop: while true {
+            let pipeline = self.pipeline
+            let threshold = pipeline.lookaheadThreshold
+            let step = ring.poll(limit: 256, waitingUpTo: 200) { item, _ in
+                // Prefetching ahead pays once the flow table outgrows the caches, as offline.
+                guard lookahead.count > 0 || pipeline.flows.count >= threshold else {
+                    let (p, key) = pipeline.decoded(item, link: link, scratch: pipeline.packet)
+                    pipeline.processDecoded(p, bytes: item.packet.bytes, key: key)
+                    return 0
+                }
+                lookahead.push(item, link: link)
+                return lookahead.count
+            }
+            switch step {
+            case .packets(let n):
+                // Caught up with the reader: nothing is left waiting in the lookahead.
+                if n < 256 { processHeld() }
+            case .idle:
+                processHeld()
+                pipeline.tick(now: Self.wallClock())
+            case .finished:
                 break loop
             }
-            // Housekeeping, every 256 packets or read timeout.
-            alerts.releaseHeld()
-            let latest = control.generation.load(ordering: .acquiring)
-            if latest != generation {
-                generation = latest
+            keepHouse { [self] in
+                processHeld()
                 reload()
-            }
-            let now = monotonicSeconds()
-            if now - lastLinkReport >= statsInterval {
-                lastLinkReport = now
-                pipeline.reportLink()
-            }
-            if now - lastPublish >= 1 {
-                lastPublish = now
-                publish(running: true, failure: nil)
-            }
-            if let interval = reportInterval, now - lastReport >= max(1, interval / 4) {
-                lastReport = now
-                publishReport()
+                // A reload that replaced the pipeline kept its flow hash (the reader's keys stay right).
+                if self.pipeline !== pipeline { lookahead = Lookahead(pipeline: self.pipeline) }
             }
         }
-        if failure == nil { drain() }
-        pipeline.finish(flushOutputs: false)
-        alerts.releaseHeld(all: true)
-        publish(running: false, failure: failure)
-        publishReport()
-        // The flows still open get their records (after the report, which counts open flows itself).
-        if pipeline.flowLog != nil { pipeline.endAllFlows(.shutdown) }
+        processHeld()
+        let error = ring.join()
+        reader = nil
+        if let error {
+            failure = error.description
+            log(error.description)
+        }
+        return true
+    }
+
+    /// The reading thread while it runs (its capture counters are the ones to publish).
+    private var reader: ReadAhead?
+
+    private var generation = 0
+    private var lastPublish = 0.0
+    private var lastLinkReport = 0.0
+    private var lastReport = 0.0
+
+    /// Every 256 packets or read timeout: held alerts, a new configuration, the link's report, the counters.
+    private func keepHouse(reload: () -> Void) {
+        alerts.releaseHeld()
+        let latest = control.generation.load(ordering: .acquiring)
+        if latest != generation {
+            generation = latest
+            reload()
+        }
+        let now = monotonicSeconds()
+        if now - lastLinkReport >= statsInterval {
+            lastLinkReport = now
+            pipeline.reportLink()
+        }
+        if now - lastPublish >= 1 {
+            lastPublish = now
+            publish(running: true, failure: nil)
+        }
+        if let interval = reportInterval, now - lastReport >= max(1, interval / 4) {
+            lastReport = now
+            publishReport()
+        }
     }
 
     /// After a stop: the packets the kernel has already captured are processed,
@@ -245,7 +325,8 @@ final class CaptureThread: @unchecked Sendable {
             let flowLog = pipeline.flowLog
             let evidence = pipeline.evidence
             if flowLog != nil { pipeline.endAllFlows(.forced) }
-            pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
+            // The same flow hash: a reading thread computes the flows' keys with it.
+            pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory, flowSeed: pipeline.flows.hashSeed)
             pipeline.flowLog = flowLog
             if let evidence {
                 pipeline.attachEvidence(evidence.directory, packetsPerFlow: evidence.packetsPerFlow, memoryBytes: evidence.memoryBytes)
@@ -263,7 +344,7 @@ final class CaptureThread: @unchecked Sendable {
 
     private func publish(running: Bool, failure: String?) {
         var s = InterfaceSnapshot(interface: interface)
-        s.capture = handle.statistics()
+        s.capture = reader.map { $0.captureStatistics } ?? handle.statistics()
         let stats = pipeline.statistics
         let previous = lock.withLock { published }
         // Counters carry over a reload (a new pipeline starts from zero).

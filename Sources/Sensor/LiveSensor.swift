@@ -36,6 +36,9 @@ public struct LiveSettings: Sendable {
     public var flowLog: FlowLog?
     /// Where the packets behind the alerts go (`--evidence`, `sensor.evidence`); opened once privileges are dropped.
     public var evidence = EvidenceSetting()
+    /// Whether an interface may get a reading thread of its own (it does when
+    /// the machine has two cores or more per interface): one busy interface then keeps two cores busy.
+    public var readAhead = true
     public init(interfaces: [String]) { self.interfaces = interfaces }
 }
 
@@ -153,6 +156,8 @@ public final class LiveSensor {
         let zones = control.zones
         // Interfaces that see the same frames (a bridge and its port) find the same things: written once.
         deduplication = handles.count > 1 ? InterfaceDeduplication() : nil
+        // A reading thread per interface when each can have a core of its own besides its analysis.
+        let readAhead = settings.readAhead && handles.count * 2 <= Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         for (interface, handle, link) in handles {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             alerts.interfaceDeduplication = deduplication
@@ -171,6 +176,7 @@ public final class LiveSensor {
             let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
                                        endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
                                        reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)
+            thread.readsAhead = readAhead
             threads.append(thread)
         }
         for t in threads where !t.start() {

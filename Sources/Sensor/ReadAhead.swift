@@ -101,6 +101,7 @@ final class ReadAhead: @unchecked Sendable {
     private let decodedFlags: UnsafeMutablePointer<Bool>
     private let decoding: Decoding?
     private let source: PacketSource
+    private let stopRequested: (@Sendable () -> Bool)?
     /// Packets the reader has put into the ring (monotonic).
     private let produced = Atomic<Int>(0)
     /// Per consumer, the packets it is done with (monotonic), a cache line
@@ -132,7 +133,9 @@ final class ReadAhead: @unchecked Sendable {
 
     /// - Parameter cooperative: read by the consumers (several), not by a thread of its own (``start()`` is not called).
     /// - Parameter decoding: how the reader decodes packets ahead (nil: the consumers decode them all).
-    init(source: PacketSource, consumers: Int = 1, cooperative: Bool = false, decoding: Decoding? = nil) {
+    /// - Parameter stopRequested: a live source's stop request, asked between reads (files end, or stop on ``StopSignals``).
+    init(source: PacketSource, consumers: Int = 1, cooperative: Bool = false, decoding: Decoding? = nil, stopRequested: (@Sendable () -> Bool)? = nil) {
+        self.stopRequested = stopRequested
         // Several consumers share each decoded packet: only the reader may write it.
         precondition(consumers == 1 || decoding != nil)
         self.source = source
@@ -186,7 +189,7 @@ final class ReadAhead: @unchecked Sendable {
 
     private func read() {
         var next = 0
-        while true {
+        reading: while true {
             if _slowPath(StopSignals.requested) { break }
             let waiting = next - freedUpTo()
             // Wait for a free slot.
@@ -210,7 +213,18 @@ final class ReadAhead: @unchecked Sendable {
                 return
             }
             guard case .packet(let packet) = captured else {
-                if case .timeout = captured { continue }
+                if case .timeout = captured {
+                    if case .live(let handle) = source {
+                        // A live handle does not block: a stop is asked here, not by a read that returns.
+                        if stopRequested?() == true { break reading }
+                        // Nothing buffered: what was read goes to the analysis now (it is published
+                        // per 32 packets otherwise), and the reader waits for more.
+                        publish(next, wake: true)
+                        refreshStatistics(handle)
+                        _ = handle.waitForPackets(milliseconds: 100)
+                    }
+                    continue
+                }
                 break
             }
             slots[next & Self.mask].store(packet)
@@ -220,9 +234,33 @@ final class ReadAhead: @unchecked Sendable {
             // Published in batches: one shared write per 32 packets, not per packet.
             // Sleeping consumers are woken per 256 packets: a wake-up costs the
             // reader more than the packets it lets them take.
-            if next & 31 == 0 { publish(next, wake: next & 255 == 0) }
+            if next & 31 == 0 {
+                publish(next, wake: next & 255 == 0)
+                if case .live(let handle) = source {
+                    if stopRequested?() == true { break reading }
+                    if next & 4095 == 0 { refreshStatistics(handle) }
+                }
+            }
         }
+        if case .live(let handle) = source { refreshStatistics(handle, now: true) }
         finish(at: next, nil)
+    }
+
+    /// A live interface's counters as the reader last took them (libpcap's handle is the reader's
+    /// alone while it runs: `pcap_stats` is not called beside `pcap_next_ex` from another thread).
+    var captureStatistics: CaptureStatistics? { statisticsLock.withLock { statistics } }
+    private let statisticsLock = ConditionLock()
+    private var statistics: CaptureStatistics?
+    /// When the reader last took them (monotonic seconds; the reader's alone).
+    private var statisticsTaken = -Double.infinity
+
+    /// Takes the interface's counters, at most four times a second unless `now`.
+    private func refreshStatistics(_ handle: PcapHandle, now: Bool = false) {
+        let time = monotonicSeconds()
+        guard now || time - statisticsTaken >= 0.25 else { return }
+        statisticsTaken = time
+        let taken = handle.statistics()
+        statisticsLock.withLock { statistics = taken }
     }
 
     /// Decodes the packet in slot `i` and computes its flow key, if the reader decodes.
@@ -303,24 +341,87 @@ final class ReadAhead: @unchecked Sendable {
         while true {
             let available = available(after: taken)
             if available == taken { break }
-            var held = 0
-            while taken < available {
-                let i = taken & Self.mask
-                // The reader wrote these on the other core: fetched ahead, not waited for.
-                let ahead = (taken &+ 16) & Self.mask
-                zw_prefetch_for_read(slots + ahead)
-                zw_prefetch_for_read(keys + ahead)
-                // And the first bytes of a packet eight on (its slot came sixteen ahead): one the
-                // reader left undecoded is decoded here at once, its first read otherwise a wait.
-                if taken &+ 8 < available, let bytes = slots[(taken &+ 8) & Self.mask].copy.bytes.baseAddress {
-                    zw_prefetch_for_read(bytes)
-                    zw_prefetch_for_read(bytes + 64)
-                }
-                held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
-                taken += 1
-                if taken & 31 == 0 { release(consumer, upTo: taken - held) }
+            hand(consumer, from: taken, to: available, available: available, body)
+            taken = available
+        }
+    }
+
+    /// Gives `body` the packets from `start` up to `end` (of `available` in
+    /// the ring), freeing the slots it no longer holds every 32 packets and at the end.
+    @inline(__always)
+    private func hand(_ consumer: Int, from start: Int, to end: Int, available: Int, _ body: (Item, Int) -> Int) {
+        var taken = start, held = 0
+        while taken < end {
+            let i = taken & Self.mask
+            // The reader wrote these on the other core: fetched ahead, not waited for.
+            let ahead = (taken &+ 16) & Self.mask
+            zw_prefetch_for_read(slots + ahead)
+            zw_prefetch_for_read(keys + ahead)
+            // And the first bytes of a packet eight on (its slot came sixteen ahead): one the
+            // reader left undecoded is decoded here at once, its first read otherwise a wait.
+            if taken &+ 8 < available, let bytes = slots[(taken &+ 8) & Self.mask].copy.bytes.baseAddress {
+                zw_prefetch_for_read(bytes)
+                zw_prefetch_for_read(bytes + 64)
             }
-            release(consumer, upTo: taken - held)
+            held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
+            taken += 1
+            if taken & 31 == 0 { release(consumer, upTo: taken - held) }
+        }
+        release(consumer, upTo: taken - held)
+    }
+
+    /// What ``poll(limit:waitingUpTo:_:)`` did.
+    enum Poll: Equatable {
+        /// Took this many packets (at least one).
+        case packets(Int)
+        /// None came within the wait.
+        case idle
+        /// The reader has stopped and every packet was taken.
+        case finished
+    }
+
+    /// Packets taken by ``poll(limit:waitingUpTo:_:)`` so far (its consumer's, consumer 0).
+    private var polled = 0
+
+    /// A live consumer's step (consumer 0, of one): `body` gets the packets
+    /// in the ring now, at most `limit`, as in ``forEach(consumer:_:)``; with
+    /// none there, the step waits up to `milliseconds` for one. The caller
+    /// keeps house between steps (timers, reloads, a stop), and once it has
+    /// processed what `body` still held it says so (``releaseTaken()``).
+    func poll(limit: Int, waitingUpTo milliseconds: Int, _ body: (Item, Int) -> Int) -> Poll {
+        var available = produced.load(ordering: .acquiring)
+        if available == polled {
+            if finished.load(ordering: .acquiring) {
+                available = produced.load(ordering: .acquiring)
+                if available == polled { return .finished }
+            } else {
+                available = self.available(after: polled, until: monotonicSeconds() + Double(milliseconds) / 1000)
+                if available == polled { return finished.load(ordering: .acquiring) && produced.load(ordering: .acquiring) == polled ? .finished : .idle }
+            }
+        }
+        let end = min(available, polled + limit)
+        let start = polled
+        hand(0, from: start, to: end, available: available, body)
+        polled = end
+        return .packets(end - start)
+    }
+
+    /// Every packet ``poll(limit:waitingUpTo:_:)`` gave has been processed: their slots are free.
+    func releaseTaken() { release(0, upTo: polled) }
+
+    /// As ``available(after:)``, but gives up at `deadline` (monotonic seconds): returns `taken` then.
+    private func available(after taken: Int, until deadline: Double) -> Int {
+        var spins = 0
+        while true {
+            let produced = produced.load(ordering: .acquiring)
+            if produced > taken { return produced }
+            if finished.load(ordering: .acquiring) { return self.produced.load(ordering: .acquiring) }
+            spins += 1
+            if spins < 256 { continue }
+            if monotonicSeconds() >= deadline { return taken }
+            consumerWait {
+                self.produced.load(ordering: .sequentiallyConsistent) <= taken && !self.finished.load(ordering: .sequentiallyConsistent)
+            }
         }
     }
 
@@ -408,11 +509,16 @@ final class ReadAhead: @unchecked Sendable {
 enum PacketSource {
     case file(PcapHandle)
     case merged(MergedCapture)
+    /// A live interface: its read timeouts publish what was read and wait for
+    /// more, and the reader keeps its capture counters (``ReadAhead/captureStatistics``).
+    case live(PcapHandle)
 
     @inline(__always)
     func next() throws(CaptureError) -> NextPacket {
+        // One case per pattern: a pattern binding two cases' payloads retained the handle for every packet.
         switch self {
         case .file(let handle): return try handle.next()
+        case .live(let handle): return try handle.next()
         case .merged(let files): return files.next()
         }
     }
@@ -420,7 +526,7 @@ enum PacketSource {
     /// The file's name (the last file's, for files merged).
     var name: String {
         switch self {
-        case .file(let handle): return handle.source
+        case .file(let handle), .live(let handle): return handle.source
         case .merged(let files): return files.handles.last?.source ?? ""
         }
     }

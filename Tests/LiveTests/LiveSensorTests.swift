@@ -50,10 +50,12 @@ final class LiveLab {
 
     /// Starts `zonewarden run` on the management host's port and the replay
     /// interface, alerts in EVE to `alertFile` (default ``eve``) and to rsyslog.
-    func startSensor(extra: [String] = [], alertFile: String? = nil) throws {
+    /// `interfaces`: the two by default (on two cores, one thread each; one interface alone is also read on a thread of its own).
+    func startSensor(extra: [String] = [], alertFile: String? = nil, interfaces: [String]? = nil) throws {
         let starts = log.components(separatedBy: "capturing on").count
         let binary = productsDirectory.appendingPathComponent("zonewarden").path
-        sensor = try lab.spawn(in: lab.switchNamespace, [binary, "run", "-c", configPath, "-i", lab.host("mgmt").port, "-i", lab.replayCaptureInterface,
+        let watched = (interfaces ?? [lab.host("mgmt").port, lab.replayCaptureInterface]).flatMap { ["-i", $0] }
+        sensor = try lab.spawn(in: lab.switchNamespace, [binary, "run", "-c", configPath] + watched + [
             "--format", "eve", "-o", alertFile ?? eve,
             "--syslog", "udp://127.0.0.1:\(rsyslog.udpPort)", "--syslog", "tcp://127.0.0.1:\(rsyslog.tcpPort)",
             "--syslog", "relp://127.0.0.1:\(rsyslog.relpPort)",
@@ -223,6 +225,52 @@ extension LiveSensorTests {
         let relp = "relp://127.0.0.1:\(live.rsyslog.relpPort)"
         let final = live.log.split(separator: "\n").first { $0.contains("final: output \(relp): ") } ?? ""
         #expect(final.contains(": \(eve.count) delivered, 0 queued") && !final.contains("undelivered") && !final.contains("dropped"), "\(final)")
+    }
+
+    /// One interface, on a machine with a core to spare, is read on a thread
+    /// of its own (`zw-read`) while its capture thread analyses: its findings
+    /// are found, its capture counters are published from the reading thread,
+    /// a new configuration that starts the flows afresh (another `max_flows`:
+    /// a new flow table, the same flow hash the reader keys packets with)
+    /// keeps finding, and a stop ends both threads with what was captured processed.
+    @Test(.enabled(if: sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2, "one core: no reading thread"))
+    func oneInterfaceIsReadOnAThreadOfItsOwn() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let flowLog = live.lab.directory + "/flows.json"
+        let interface = live.lab.replayCaptureInterface
+        try live.startSensor(extra: ["--flow-log", flowLog], interfaces: [interface])
+        let pid = live.sensor!.pid
+        let threads = { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [])
+            .compactMap { try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/comm", encoding: .utf8) } }
+        // The log's "capturing on" comes as the capture threads start: their readers follow at once.
+        #expect(waitFor(5) { threads().contains("zw-read\n") && threads().contains { $0.hasPrefix("capture ") } }, "\(threads())")
+        let guests = { (live.eveAlerts.filter { $0.sid == 1001 }.compactMap { $0["src_ip"] as? String }).sorted() }
+        try live.replay(try live.guestsToManagement(2, first: 0))
+        #expect(waitFor(15) { guests() == ["192.168.100.1", "192.168.100.2"] }, "\(live.log)")
+        // The reading thread's counters reach the metrics.
+        let received = { ((try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? "")
+            .firstMatch(of: /zonewarden_packets_received_total\{interface="[^"]+"\} (\d+)/).flatMap { Int($0.1) } ?? 0 }
+        #expect(waitFor(10) { received() >= 10 }, "\(received())")
+
+        let config = try String(contentsOfFile: live.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "\nsensor:\n", with: "\nsensor:\n  max_flows: 8192\n").write(toFile: live.configPath, atomically: true, encoding: .utf8)
+        live.sensor!.signal(SIGUSR2)
+        #expect(waitFor(10) { live.log.contains("start afresh") }, "\(live.log)")
+        try live.replay(try live.guestsToManagement(2, first: 2))
+        #expect(waitFor(15) { guests() == ["192.168.100.1", "192.168.100.2", "192.168.100.3", "192.168.100.4"] }, "\(live.log)")
+
+        // Sent while the stop is asked: processed before the sensor ends.
+        let late = try live.guestsToManagement(1, first: 4)
+        try live.replay(late)
+        #expect(live.stopSensor() == 0)
+        #expect(guests().count == 5, "\(guests())")
+        let final = live.log.split(separator: "\n").last { $0.contains("final: \(interface):") }.map(String.init) ?? ""
+        #expect(final.contains(" received, 0 dropped by the kernel"), "\(final)")
+        // Every guest's flow has its record: the first two ended by the reload, the others at the stop.
+        let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("\"dest_port\":443,") }
+        #expect(records.filter { $0.contains("\"reason\":\"forced\"") }.count == 2 && records.filter { $0.contains("\"reason\":\"shutdown\"") }.count == 3,
+                "\(records)")
     }
 
     /// SIGUSR2 with a broken configuration keeps the sensor on the old one;
