@@ -111,22 +111,30 @@ public final class Pipeline {
         packet.initialize(to: DecodedPacket())
         linkVLANFrames = .allocate(capacity: 4096)
         linkVLANFrames.initialize(repeating: 0, count: 4096)
-        let flows = self.flows
-        // Unowned(unsafe): the table is the pipeline's and calls this only while both live;
-        // a checked unowned reference cost two atomic operations for every flow that ended.
-        flows.onRemove = { [unowned(unsafe) self, unowned(unsafe) flows] index, record, evicted in
-            // A flow an evidence file waits for: written once this moment's alerts are out.
-            if record.state & FlowState.evidencePending != 0, let evidence = self.evidence { evidence.flowEnding(index: index, id: flows.id(index)) }
-            self.flowEnded(flows: flows, index: index)
-            self.onFlowEnd?(record, flows.firstSeen(index))
-            if let log = self.flowLog {
-                let ended = self.flowEndRecord(copy record, index: index, reason: evicted ? .forced : self.endingReason ?? .timeout)
-                if self.sweepingFlows {
-                    self.flowRecords.append(ended)
-                    if self.flowRecords.count >= 256 { self.handOnFlowRecords() }
-                } else {
-                    log.write(ended, names: self.currentFlowNames())
-                }
+        // Unmanaged: the table is the pipeline's and calls this only while both live; a checked
+        // unowned reference cost two atomic operations for every flow that ended, and an
+        // unowned(unsafe) one still a retain and release around each call it made.
+        let me = Unmanaged.passUnretained(self)
+        flows.onRemove = { index, record, evicted in
+            me._withUnsafeGuaranteedRef { $0.flowLeaves(index, record, evicted: evicted) }
+        }
+    }
+
+    /// A flow leaves the table (it expired, was evicted, or all flows end):
+    /// its inspection's last words, the communication report, its record.
+    private func flowLeaves(_ index: Int32, _ record: borrowing FlowRecord, evicted: Bool) {
+        // A flow an evidence file waits for: written once this moment's alerts are out.
+        if record.state & FlowState.evidencePending != 0, let evidence { evidence.flowEnding(index: index, id: flows.id(index)) }
+        flowEnded(flows: flows, index: index)
+        onFlowEnd?(record, flows.firstSeen(index))
+        // Compared with nil, not bound: a binding retained and released the log for every flow.
+        if flowLog != nil {
+            let ended = flowEndRecord(copy record, index: index, reason: evicted ? .forced : endingReason ?? .timeout)
+            if sweepingFlows {
+                flowRecords.append(ended)
+                if flowRecords.count >= 256 { handOnFlowRecords() }
+            } else {
+                flowLog?.write(ended, names: currentFlowNames())
             }
         }
     }
