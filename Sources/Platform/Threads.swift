@@ -49,6 +49,15 @@ public final class ConditionLock: @unchecked Sendable {
     public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
+/// The cores this process may run on: its affinity mask (a container's
+/// cpuset, `taskset`), not every core the machine has online.
+public func availableCores() -> Int {
+    var set = cpu_set_t()
+    guard sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1) }
+    let count = withUnsafeBytes(of: &set) { raw in raw.reduce(0) { $0 + $1.nonzeroBitCount } }
+    return max(count, 1)
+}
+
 /// Seconds on the monotonic clock, for timeouts and backoff.
 public func monotonicSeconds() -> Double {
     var now = timespec()

@@ -189,6 +189,7 @@ final class CaptureThread: @unchecked Sendable {
         let decoding = ReadAhead.Decoding(decoder: pipeline.decoder, link: link, keys: pipeline.flows.keyPreparer)
         let control = self.control
         let ring = ReadAhead(source: .live(handle), decoding: decoding, stopRequested: { control.stopping.load(ordering: .relaxed) })
+        ring.takeStatistics(handle)  // published before the reader's first read timeout too
         guard ring.start() else { return false }
         reader = ring
         var lookahead = Lookahead(pipeline: pipeline)
@@ -197,6 +198,7 @@ final class CaptureThread: @unchecked Sendable {
             lookahead.drain()
             ring.releaseTaken()
         }
+        var sinceHousekeeping = 0, lastHousekeeping = monotonicSeconds()
         loop: while true {
             let pipeline = self.pipeline
             let threshold = pipeline.lookaheadThreshold
@@ -212,16 +214,20 @@ final class CaptureThread: @unchecked Sendable {
             }
             switch step {
             case .packets(let n):
-                // Caught up with the reader: nothing is left waiting in the lookahead.
-                if n < 256 { processHeld() }
+                // Every 256 packets or tenth of a second (housekeeping takes locks other interfaces share).
+                sinceHousekeeping += n
+                if sinceHousekeeping < 256 && monotonicSeconds() - lastHousekeeping < 0.1 { continue }
             case .idle:
                 processHeld()
                 pipeline.tick(now: Self.wallClock())
             case .finished:
                 break loop
             }
+            sinceHousekeeping = 0
+            lastHousekeeping = monotonicSeconds()
+            // What the lookahead holds is processed first: an alert waits at most a tenth of a second in it.
+            processHeld()
             keepHouse { [self] in
-                processHeld()
                 reload()
                 // A reload that replaced the pipeline kept its flow hash (the reader's keys stay right).
                 if self.pipeline !== pipeline { lookahead = Lookahead(pipeline: self.pipeline) }
@@ -230,6 +236,7 @@ final class CaptureThread: @unchecked Sendable {
         processHeld()
         let error = ring.join()
         reader = nil
+        lastReaderStatistics = ring.captureStatistics
         if let error {
             failure = error.description
             log(error.description)
@@ -239,6 +246,8 @@ final class CaptureThread: @unchecked Sendable {
 
     /// The reading thread while it runs (its capture counters are the ones to publish).
     private var reader: ReadAhead?
+    /// Its last counters, once it has ended: published if the handle can no longer give any (a vanished interface).
+    private var lastReaderStatistics: CaptureStatistics?
 
     private var generation = 0
     private var lastPublish = 0.0
@@ -344,7 +353,11 @@ final class CaptureThread: @unchecked Sendable {
 
     private func publish(running: Bool, failure: String?) {
         var s = InterfaceSnapshot(interface: interface)
-        s.capture = reader.map { $0.captureStatistics } ?? handle.statistics()
+        if let reader {
+            s.capture = reader.captureStatistics
+        } else {
+            s.capture = handle.statistics() ?? lastReaderStatistics
+        }
         let stats = pipeline.statistics
         let previous = lock.withLock { published }
         // Counters carry over a reload (a new pipeline starts from zero).

@@ -157,7 +157,7 @@ public final class LiveSensor {
         // Interfaces that see the same frames (a bridge and its port) find the same things: written once.
         deduplication = handles.count > 1 ? InterfaceDeduplication() : nil
         // A reading thread per interface when each can have a core of its own besides its analysis.
-        let readAhead = settings.readAhead && handles.count * 2 <= Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let readAhead = settings.readAhead && handles.count * 2 <= availableCores()
         for (interface, handle, link) in handles {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             alerts.interfaceDeduplication = deduplication

@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Decode
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -142,7 +143,7 @@ public struct OfflineAnalysis {
         let before = pipeline.statistics.decodeErrors
         // A compressed file is decompressed on a thread of its own already: no read-ahead thread besides.
         let error = run(handle: handle, link: path == "-" ? "standard input" : path.split(separator: "/").last.map(String.init) ?? path,
-                        readAhead: readAhead && Self.isRegularFile(path) && handle.compression == nil && sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+                        readAhead: readAhead && Self.isRegularFile(path) && handle.compression == nil && availableCores() > 1)
         if error == nil && handle.isPaused {
             // It goes on after the next file begins: read on with it.
             overlapping.keep([handle], decodeErrors: [(handle, pipeline.statistics.decodeErrors - before)])

@@ -140,6 +140,8 @@ public final class Pipeline {
     }
 
     deinit {
+        // The table may outlive the pipeline (a caller holding it): it must not call back into freed memory.
+        flows.onRemove = nil
         packet.deinitialize(count: 1)
         packet.deallocate()
         linkVLANFrames.deallocate()

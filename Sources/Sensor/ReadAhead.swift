@@ -209,6 +209,7 @@ final class ReadAhead: @unchecked Sendable {
             do throws(CaptureError) {
                 captured = try source.next()
             } catch {
+                if case .live(let handle) = source { refreshStatistics(handle, now: true) }
                 finish(at: next, error)
                 return
             }
@@ -253,6 +254,9 @@ final class ReadAhead: @unchecked Sendable {
     private var statistics: CaptureStatistics?
     /// When the reader last took them (monotonic seconds; the reader's alone).
     private var statisticsTaken = -Double.infinity
+
+    /// Takes the counters before the reader starts (the handle is the caller's until then).
+    func takeStatistics(_ handle: PcapHandle) { refreshStatistics(handle, now: true) }
 
     /// Takes the interface's counters, at most four times a second unless `now`.
     private func refreshStatistics(_ handle: PcapHandle, now: Bool = false) {

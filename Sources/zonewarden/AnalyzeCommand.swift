@@ -245,7 +245,7 @@ let maximumWorkers = 64
 /// One analysing thread per core beyond the reading thread's: on two cores
 /// one worker with the read-ahead thread is faster than two workers and a
 /// reader (docs/performance.md has the figures).
-var defaultWorkers: Int { max(1, min(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1, maximumWorkers)) }
+var defaultWorkers: Int { max(1, min(availableCores() - 1, maximumWorkers)) }
 
 /// `analyze`'s analysis: one pipeline, or several workers (`--workers`).
 final class Analysis {

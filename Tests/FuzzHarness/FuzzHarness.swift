@@ -109,12 +109,13 @@ public enum FuzzHarness {
         p.finish()
     }
 
-    /// A file of this process's for ``compareReaders(_:)``.
-    private static let scratchFile = "/tmp/zw-fuzz-\(getpid()).pcap"
-
     private static func compareReaders(_ input: UnsafeRawBufferPointer) {
-        let fd = open(scratchFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // A file of its own for each call: the regression tests replay inputs on several threads at once
+        // (one name per process let one case truncate another's file while it was read).
+        var template = Array("/tmp/zw-fuzz-XXXXXX.pcap".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
         guard fd >= 0 else { return }
+        let scratchFile = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let written = input.baseAddress.map { write(fd, $0, input.count) } ?? 0
         close(fd)
         defer { unlink(scratchFile) }
