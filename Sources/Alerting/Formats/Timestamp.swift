@@ -103,41 +103,28 @@ public enum Timestamp {
 extension OutputBuffer {
     /// `2026-11-26T14:17:19.123456`, the part EVE and RFC 3339 share: 26
     /// bytes written in place, two digits at a time (every alert and flow
-    /// record has one or two); years past 9999 digit by digit.
+    /// record has one or two). Nanoseconds in a `UInt64` end in the year 2554:
+    /// the year always has four digits.
     private mutating func appendDateTime(_ c: Timestamp.Civil) {
-        guard c.year >= 0 && c.year <= 9999 else {
-            append(padded: c.year, width: 4)
-            appendInPlace(maxCount: 22) { p in
-                Self.putDateTimeTail(c, p)
-                return 22
-            }
-            return
-        }
         appendInPlace(maxCount: 26) { p in
             Self.putPair(c.year / 100, p)
             Self.putPair(c.year % 100, p + 2)
-            Self.putDateTimeTail(c, p + 4)
+            p[4] = 0x2D
+            Self.putPair(c.month, p + 5)
+            p[7] = 0x2D
+            Self.putPair(c.day, p + 8)
+            p[10] = 0x54
+            Self.putPair(c.hour, p + 11)
+            p[13] = 0x3A
+            Self.putPair(c.minute, p + 14)
+            p[16] = 0x3A
+            Self.putPair(c.second, p + 17)
+            p[19] = 0x2E
+            Self.putPair(c.microsecond / 10_000, p + 20)
+            Self.putPair(c.microsecond / 100 % 100, p + 22)
+            Self.putPair(c.microsecond % 100, p + 24)
             return 26
         }
-    }
-
-    /// `-11-26T14:17:19.123456` (22 bytes) at `p`.
-    @inline(__always)
-    private static func putDateTimeTail(_ c: Timestamp.Civil, _ p: UnsafeMutablePointer<UInt8>) {
-        p[0] = 0x2D
-        putPair(c.month, p + 1)
-        p[3] = 0x2D
-        putPair(c.day, p + 4)
-        p[6] = 0x54
-        putPair(c.hour, p + 7)
-        p[9] = 0x3A
-        putPair(c.minute, p + 10)
-        p[12] = 0x3A
-        putPair(c.second, p + 13)
-        p[15] = 0x2E
-        putPair(c.microsecond / 10_000, p + 16)
-        putPair(c.microsecond / 100 % 100, p + 18)
-        putPair(c.microsecond % 100, p + 20)
     }
 
     /// `14:17:19`.

@@ -7,9 +7,9 @@ import Platform
 /// Records are formatted and written by a thread of their own: the packet
 /// threads (a live sensor's capture threads share one log) only queue a
 /// record of plain values, in batches, with the names it refers to. The
-/// queue is bounded; a packet thread that finds it full waits, so no record is lost to a slow disk. A write
-/// that fails (a full disk) loses no other record: the failed ones are
-/// counted and said once at the end, as for alerts.
+/// queue is bounded; a packet thread that finds it full waits, so no record
+/// is lost to a slow disk. A write that fails (a full disk) loses no other
+/// record: the failed ones are counted and said once at the end, as for alerts.
 public final class FlowLog: @unchecked Sendable {
     public let name: String
     private let output: FileOutput
