@@ -199,10 +199,12 @@ final class CaptureThread: @unchecked Sendable {
             ring.releaseTaken()
         }
         var sinceHousekeeping = 0, lastHousekeeping = monotonicSeconds()
+        // A new configuration is in force before the next packet is taken (as when this thread reads).
+        let newConfiguration = { [unowned self] in control.generation.load(ordering: .relaxed) != generation }
         loop: while true {
             let pipeline = self.pipeline
             let threshold = pipeline.lookaheadThreshold
-            let step = ring.poll(limit: 256, waitingUpTo: 200) { item, _ in
+            let step = ring.poll(limit: 256, waitingUpTo: 200, unless: newConfiguration) { item, _ in
                 // Prefetching ahead pays once the flow table outgrows the caches, as offline.
                 guard lookahead.count > 0 || pipeline.flows.count >= threshold else {
                     let (p, key) = pipeline.decoded(item, link: link, scratch: pipeline.packet)
@@ -220,6 +222,8 @@ final class CaptureThread: @unchecked Sendable {
             case .idle:
                 processHeld()
                 pipeline.tick(now: Self.wallClock())
+            case .interrupted:
+                break
             case .finished:
                 break loop
             }

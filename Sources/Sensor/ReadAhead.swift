@@ -374,17 +374,19 @@ final class ReadAhead: @unchecked Sendable {
         release(consumer, upTo: taken - held)
     }
 
-    /// What ``poll(limit:waitingUpTo:_:)`` did.
+    /// What ``poll(limit:waitingUpTo:unless:_:)`` did.
     enum Poll: Equatable {
         /// Took this many packets (at least one).
         case packets(Int)
         /// None came within the wait.
         case idle
+        /// `unless` held: no packet was taken.
+        case interrupted
         /// The reader has stopped and every packet was taken.
         case finished
     }
 
-    /// Packets taken by ``poll(limit:waitingUpTo:_:)`` so far (its consumer's, consumer 0).
+    /// Packets taken by ``poll(limit:waitingUpTo:unless:_:)`` so far (its consumer's, consumer 0).
     private var polled = 0
 
     /// A live consumer's step (consumer 0, of one): `body` gets the packets
@@ -392,7 +394,10 @@ final class ReadAhead: @unchecked Sendable {
     /// none there, the step waits up to `milliseconds` for one. The caller
     /// keeps house between steps (timers, reloads, a stop), and once it has
     /// processed what `body` still held it says so (``releaseTaken()``).
-    func poll(limit: Int, waitingUpTo milliseconds: Int, _ body: (Item, Int) -> Int) -> Poll {
+    /// `unless` is asked before packets are handed, after any wait: when it
+    /// holds, none are taken (a new configuration applies to the packets
+    /// that came after it, even those that ended the wait).
+    func poll(limit: Int, waitingUpTo milliseconds: Int, unless interrupt: () -> Bool, _ body: (Item, Int) -> Int) -> Poll {
         var available = produced.load(ordering: .acquiring)
         if available == polled {
             if finished.load(ordering: .acquiring) {
@@ -403,6 +408,7 @@ final class ReadAhead: @unchecked Sendable {
                 if available == polled { return finished.load(ordering: .acquiring) && produced.load(ordering: .acquiring) == polled ? .finished : .idle }
             }
         }
+        if interrupt() { return .interrupted }
         let end = min(available, polled + limit)
         let start = polled
         hand(0, from: start, to: end, available: available, body)
