@@ -41,6 +41,37 @@ struct FlowTableTests {
         #expect(table.count == 1)
     }
 
+    /// Removing every flow (the end of a capture) reports each once, in
+    /// the order the timing wheel files them, and leaves a table that works
+    /// as new: the same flows come back as new ones, and fill it again.
+    @Test func removeAllReportsEveryFlowAndLeavesAnEmptyTable() throws {
+        let table = FlowTable(capacity: 256, seed: 1)
+        var removed: [Int32] = []
+        table.onRemove = { index, _, evicted in
+            #expect(!evicted)
+            removed.append(index)
+        }
+        var indices = Set<Int32>()
+        for i in 0..<200 {
+            let u = try #require(table.track(packet(client, server, sport: UInt16(20_000 + i), dport: 443, time: 1_000_000_000 + UInt64(i % 7) * 1_000_000_000)))
+            indices.insert(u.index)
+        }
+        var wheelOrder: [Int32] = []
+        table.forEachRecord { r in wheelOrder.append(Int32(r - table.record(0))) }
+        table.removeAll()
+        #expect(table.count == 0 && removed.count == 200 && Set(removed) == indices)
+        #expect(removed == wheelOrder, "in the wheel's order")
+        table.removeAll()
+        #expect(removed.count == 200, "nothing twice")
+        for round in 0..<2 {
+            for i in 0..<256 {
+                let u = try #require(table.track(packet(client, server, sport: UInt16(20_000 + i), dport: 443, time: 10_000_000_000)))
+                #expect(u.isNew == (round == 0), "flow \(i) in round \(round)")
+            }
+        }
+        #expect(table.count == 256)
+    }
+
     /// A flow first seen at its SYN-ACK (its SYN's flow expired) knows the
     /// responder's SYN sequence alone: never the one its table slot's previous
     /// flow left (a client stream reassembled from there misses its login).
