@@ -77,14 +77,14 @@ public final class EvidenceDirectory: @unchecked Sendable {
         maximumBytes = maximumMegabytes << 20
         var info = stat()
         if stat(self.path, &info) != 0 {
-            guard errno == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(errno)))") }
+            guard errno == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(errno)))", code: errno) }
             guard mkdir(self.path, Self.directoryMode) == 0 else {
-                throw SafeFile.Failure(path, "cannot create the evidence directory: \(String(cString: strerror(errno)))")
+                throw SafeFile.Failure(path, "cannot create the evidence directory: \(String(cString: strerror(errno)))", code: errno)
             }
             chmod(self.path, Self.directoryMode)  // exactly 0700, whatever the umask
         } else {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw SafeFile.Failure(path, "is not a directory") }
-            guard access(self.path, W_OK | X_OK) == 0 else { throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(errno)))") }
+            guard access(self.path, W_OK | X_OK) == 0 else { throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(errno)))", code: errno) }
         }
         scan()
         // The thread keeps the directory alive until stop() (a command that gives up early never calls it).
@@ -315,6 +315,14 @@ public final class EvidenceDirectory: @unchecked Sendable {
     }
 
     public var statistics: Statistics { lock.withLock { stats } }
+
+    /// Whether the file at `path` (as an alert names it) was written here and
+    /// is still held: not one that failed, nor one the bound removed since.
+    public func holds(_ path: String) -> Bool {
+        guard path.hasPrefix(self.path + "/") else { return false }
+        let name = String(path.dropFirst(self.path.count + 1))
+        return lock.withLock { indexByName[name] != nil }
+    }
 }
 
 /// Whether the process's umask leaves evidence files' mode (0600) whole, so

@@ -36,14 +36,21 @@ public enum SafeFile {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let path: String
         public let reason: String
+        /// The failed system call's errno (0: no system call failed).
+        public let code: Int32
         public var description: String { "\(path): \(reason)" }
-        public init(_ path: String, _ reason: String) {
+        public init(_ path: String, _ reason: String, code: Int32 = 0) {
             self.path = path
             self.reason = reason
+            self.code = code
         }
         static func errno(_ path: String, _ what: String) -> Failure {
-            Failure(path, "\(what): \(String(cString: strerror(Glibc.errno)))")
+            let code = Glibc.errno
+            return Failure(path, "\(what): \(String(cString: strerror(code)))", code: code)
         }
+        /// This user may not write there, or the file system takes nothing
+        /// (permissions, read-only, full): not a mistaken path.
+        public var isDenied: Bool { [EACCES, EPERM, EROFS, ENOSPC, EDQUOT].contains(code) }
     }
 
     /// What a path names, once user-named links are resolved.

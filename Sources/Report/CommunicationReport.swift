@@ -47,6 +47,15 @@ public struct CommunicationReport: Sendable {
     public internal(set) var evidence: [Int: [EvidenceLink]] = [:]
     public static let evidencePerRule = 20
 
+    /// Drops the links to evidence files for which `exists` does not hold.
+    mutating func keepEvidence(where exists: (String) -> Bool) {
+        for (sid, links) in evidence {
+            let kept = links.filter { exists($0.pcap) }
+            evidence[sid] = kept.isEmpty ? nil : kept
+        }
+        for i in findings.indices where findings[i].pcap.map(exists) == false { findings[i].pcap = nil }
+    }
+
     // The audit (``Audit``): what it judges by, beside the counts above.
     /// The findings, the first ``findingsPerRule`` of each rule in time order (every one is counted in ``alertsBySID``).
     public internal(set) var findings: [FindingRecord] = []

@@ -89,6 +89,9 @@ public final class ReportCollector: AlertSink {
     /// The exceptions and what they accepted, for the report's "Accepted risks".
     public func acceptedRisks(_ risks: [CommunicationReport.AcceptedRisk]) { report.acceptedRisks = risks }
 
+    /// Keeps the links to the evidence files for which `exists` holds (the others were never written, or are gone).
+    public func keepEvidence(where exists: (String) -> Bool) { report.keepEvidence(where: exists) }
+
     /// The report as it stands, with the flows still in `flows` counted
     /// (for the live sensor's periodic report; the table is not changed).
     public func snapshot(_ flows: FlowTable, first: UInt64, last: UInt64) -> CommunicationReport {

@@ -85,7 +85,7 @@ struct AnalyzeCommand: ParsableCommand {
         try refuseSharedPaths([("-o", options.output), (flowLogLabel, flowLogPath)], inputs: captures, configuration: options.config,
                               evidence: (evidenceLabel, evidencePath))
         if evidencePath != nil, let workers, workers > 1 {
-            writeError("zonewarden: --evidence keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
+            writeError("zonewarden: \(evidenceLabel) keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
             throw ExitCode(ExitStatus.usage)
         }
         // The flow log is opened after the alerts' file: one it cannot open must not have emptied that file first.
@@ -103,8 +103,9 @@ struct AnalyzeCommand: ParsableCommand {
         let collectors = try makeOutputs(options.syslogDestinations, queueSize: 1_000_000, context: .current(zones.config))
         StopSignals.install()
         let exceptions = try acceptedRisks(zones)
-        let evidence = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
-                                        queueMegabytes: evidenceSetting.memoryMegabytes)
+        let evidenceOpening = try openEvidence(evidencePath, label: evidenceLabel, maximumMegabytes: evidenceSetting.maximumMegabytes,
+                                               queueMegabytes: evidenceSetting.memoryMegabytes)
+        let evidence = evidenceOpening.directory
         let alerts = AlertStage(sinks: collectors, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
         alerts.exceptions = exceptions
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
@@ -207,12 +208,7 @@ struct AnalyzeCommand: ParsableCommand {
             writeError("zonewarden: flow log \(flowLog.name): \(failure); \(flowLog.unwritten) flow record\(flowLog.unwritten == 1 ? "" : "s") not written")
             if alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
         }
-        if let evidence, evidence.statistics.failed + evidence.statistics.tooLarge > 0 {
-            let s = evidence.statistics
-            writeError("zonewarden: evidence \(evidence.path): \(s.failed + s.tooLarge) file\(s.failed + s.tooLarge == 1 ? "" : "s") not written"
-                       + (s.firstFailure.map { " (first: \($0))" } ?? "") + (s.tooLarge > 0 ? "; \(s.tooLarge) larger than sensor.evidence.max_megabytes" : ""))
-            if alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
-        }
+        if evidenceOpening.sayWhatIsMissing(alertsWritten: alerts.alertsWritten), alerts.failure == nil { throw ExitCode(ExitStatus.outputFailed) }
         if let failure = alerts.failure {
             let lost = alerts.unwritten.map { "\($0.count) alert\($0.count == 1 ? "" : "s") not written to \($0.sink)" }
             writeError("zonewarden: alert output \(failure)" + (lost.isEmpty ? "" : "; " + lost.joined(separator: ", ")))
@@ -348,18 +344,52 @@ func openFlowLog(_ path: String?, label: String = "--flow-log", append: Bool, al
     }
 }
 
-/// The evidence directory at `path` (nil: none); one that cannot be used is a usage error (status 2).
-func openEvidence(_ path: String?, label: String = "--evidence", maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceDirectory? {
-    guard let path else { return nil }
+/// What `--evidence` (or `sensor.evidence.dir`) gave `analyze` and `report`.
+struct EvidenceOpening {
+    /// Where the files go (nil: none asked for, or none can be created there).
+    var directory: EvidenceDirectory?
+    /// Why no file can be created where they were asked for (said at the start).
+    var unwritable: SafeFile.Failure?
+
+    /// Said after every alert is written: the alerts left without their
+    /// evidence files. True when that makes the command's status 4.
+    func sayWhatIsMissing(alertsWritten: Int) -> Bool {
+        if let unwritable {
+            writeError("zonewarden: evidence \(unwritable.path): no file written for the \(alertsWritten) alert\(alertsWritten == 1 ? "" : "s") (\(unwritable.reason))")
+            return true
+        }
+        guard let directory, directory.statistics.failed + directory.statistics.tooLarge > 0 else { return false }
+        let s = directory.statistics
+        writeError("zonewarden: evidence \(directory.path): \(s.failed + s.tooLarge) file\(s.failed + s.tooLarge == 1 ? "" : "s") not written"
+                   + (s.firstFailure.map { " (first: \($0))" } ?? "") + (s.tooLarge > 0 ? "; \(s.tooLarge) larger than sensor.evidence.max_megabytes" : ""))
+        return true
+    }
+}
+
+/// The evidence directory at `path`. A path that names no directory that
+/// could be made (empty, a file, a missing parent) is a usage error (status
+/// 2); a directory this user cannot create files in (permissions, a read-only
+/// or full file system) is said once, and the alerts are written without
+/// evidence files (``EvidenceOpening/sayWhatIsMissing(alertsWritten:)``: status 4 at the end).
+func openEvidence(_ path: String?, label: String = "--evidence", maximumMegabytes: Int, queueMegabytes: Int) throws -> EvidenceOpening {
+    guard let path else { return EvidenceOpening() }
+    guard !path.isEmpty else {
+        writeError("zonewarden: \(label): an empty path; give the directory for the evidence files")
+        throw ExitCode(ExitStatus.usage)
+    }
     do throws(SafeFile.Failure) {
         // Alerts name their files by this path: absolute, so that it means the same wherever it is read.
         let directory = try EvidenceDirectory(path: FileIdentity.absolutePath(path), maximumMegabytes: maximumMegabytes, queueMegabytes: queueMegabytes)
         directory.onFirstFailure = { writeError("zonewarden: \($0)") }
         if directory.isOpenToOthers { writeError("zonewarden: note: evidence directory \(path) can be listed by other users; its files are readable by this user only") }
-        return directory
+        return EvidenceOpening(directory: directory)
     } catch {
-        writeError("zonewarden: \(label): \(error)")
-        throw ExitCode(ExitStatus.usage)
+        guard error.isDenied else {
+            writeError("zonewarden: \(label): \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        writeError("zonewarden: \(label): \(error); the alerts are written without evidence files")
+        return EvidenceOpening(unwritable: error)
     }
 }
 

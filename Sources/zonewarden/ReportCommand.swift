@@ -99,8 +99,9 @@ struct ReportCommand: ParsableCommand {
         collector.dataChannels = alerts.dataChannels
         let pipeline = try makePipeline(zones, alerts)
         pipeline.onFlowEnd = { record, _ in collector.add(record) }
-        let evidenceDirectory = try openEvidence(evidence, maximumMegabytes: zones.config.sensor.evidence.maximumMegabytes,
-                                                 queueMegabytes: zones.config.sensor.evidence.memoryMegabytes)
+        let evidenceOpening = try openEvidence(evidence, maximumMegabytes: zones.config.sensor.evidence.maximumMegabytes,
+                                               queueMegabytes: zones.config.sensor.evidence.memoryMegabytes)
+        let evidenceDirectory = evidenceOpening.directory
         if let directory = evidenceDirectory {
             let e = zones.config.sensor.evidence
             pipeline.attachEvidence(directory, packetsPerFlow: e.packetsPerFlow, memoryBytes: e.memoryMegabytes << 20)
@@ -170,6 +171,8 @@ struct ReportCommand: ParsableCommand {
         meter?.stop()
         pipeline.finish()
         evidenceDirectory?.stop()
+        // Only files written link from the report (not one a full disk refused, nor one the bound removed since).
+        if let evidenceDirectory { collector.keepEvidence(where: evidenceDirectory.holds) }
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions, at: pipeline.lastTimestamp))
@@ -181,6 +184,8 @@ struct ReportCommand: ParsableCommand {
             throw ExitCode(ExitStatus.captureUnreadable)
         }
         try write(chosen.render(collector.report))
+        // A file not written (4) comes before an unreadable capture (3), as for analyze.
+        if evidenceOpening.sayWhatIsMissing(alertsWritten: alerts.alertsWritten) { throw ExitCode(ExitStatus.outputFailed) }
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
     }
 

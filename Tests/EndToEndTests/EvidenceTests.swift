@@ -238,6 +238,63 @@ struct EvidenceTests {
         }
     }
 
+    /// A directory no file can be created in (here a read-only file system)
+    /// is said at the start and at the end; every alert is written, naming
+    /// no file, and the status says an output failed.
+    @Test(.enabled(if: geteuid() == 0, "mounts a read-only tmpfs (root)"))
+    func unwritableDirectory() throws {
+        let capture = repoPath("Captures/cleartext-admin-login.pcap")
+        let plain = try zonewarden(["analyze", "-c", "config/examples/site-roles.yaml", capture])
+        let mount = temporaryDirectory()
+        #expect(try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mount.path]).wait(seconds: 10) == 0)
+        defer { _ = try? ChildProcess("/bin/umount", [mount.path]).wait(seconds: 10) }
+        let run = try Self.analyze(capture, config: "config/examples/site-roles.yaml", dir: mount)
+        #expect(run.result.status == 4, "\(run.result.stderr)")
+        #expect(run.result.stdoutLines == plain.stdoutLines, "every alert, as without --evidence")
+        #expect(run.result.stderrLines.count == 2, "\(run.result.stderr)")
+        #expect(run.result.stderrLines.first?.hasSuffix("cannot create files in it: Read-only file system; the alerts are written without evidence files") == true, "\(run.result.stderr)")
+        #expect(run.result.stderrLines.last == "zonewarden: evidence \(mount.path): no file written for the \(plain.stdoutLines.count) alerts (cannot create files in it: Read-only file system)")
+    }
+
+    /// `report --evidence` on a full disk links only the files written, and says how many are not.
+    @Test(.enabled(if: geteuid() == 0, "mounts a small tmpfs (root)"))
+    func reportOnAFullDiskLinksOnlyWhatWasWritten() throws {
+        let mount = temporaryDirectory()
+        #expect(try ChildProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=12k", "tmpfs", mount.path]).wait(seconds: 10) == 0)
+        defer { _ = try? ChildProcess("/bin/umount", [mount.path]).wait(seconds: 10) }
+        let report = temporaryDirectory().appendingPathComponent("audit.json").path
+        let r = try zonewarden(["report", "-c", "config/examples/site-roles.yaml", "--format", "json", "--evidence", mount.appendingPathComponent("pcaps").path,
+                                "-o", report, repoPath("Captures/cleartext-admin-login.pcap")])
+        #expect(r.status == 4 && r.stderrLines.last?.contains(" files not written (first: ") == true, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let links = ((json["evidence"] as? [[String: Any]]) ?? []).compactMap { $0["pcap"] as? String }
+            + ((json["findings"] as? [[String: Any]]) ?? []).compactMap { $0["pcap"] as? String }
+        let written = try FileManager.default.contentsOfDirectory(atPath: mount.appendingPathComponent("pcaps").path)
+        #expect(!links.isEmpty && !written.isEmpty)
+        #expect(links.allSatisfy { written.contains(URL(fileURLWithPath: $0).lastPathComponent) }, "\(links) \(written)")
+    }
+
+    /// The answer a login gives to a challenge lets its password be guessed
+    /// offline: VNC authentication's DES response and MySQL's scramble are
+    /// masked as passwords are (tshark shows them as `*` bytes).
+    @Test func challengeResponsesAreMasked() throws {
+        let tshark = try #require(Self.tshark, "tshark is missing (scripts/setup installs it)")
+        var cases = [(repoPath("Captures/weak-admin-authentication.pcap"), "config/examples/site-roles.yaml", "vnc.auth_response", 16)]
+        if let shared = sharedCaptures {
+            cases.append((shared.appendingPathComponent("mysql-plain-login-rds.pcap").path, "Tests/Data/shared-captures.yaml", "mysql.passwd", 20))
+        }
+        for (capture, config, field, length) in cases {
+            let run = try Self.analyze(capture, config: config)
+            var answers: [String] = []
+            for f in run.files {
+                let out = temporaryDirectory().appendingPathComponent("fields").path
+                #expect(try ChildProcess(tshark, ["-r", run.dir.appendingPathComponent(f).path, "-T", "fields", "-e", field], outputPath: out).wait(seconds: 60) == 0)
+                answers += try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.replacingOccurrences(of: ":", with: "") }.filter { !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }
+            }
+            #expect(!answers.isEmpty && answers.allSatisfy { $0 == String(repeating: "2a", count: length) }, "\(field) in \(capture): \(answers)")
+        }
+    }
+
     /// A FIFO or a link planted where a file will go is removed, never
     /// written through (nor waited on): the file is written in its place,
     /// and what the link named is untouched.
@@ -283,12 +340,14 @@ struct EvidenceTests {
         #expect(links.allSatisfy { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }, "\(links)")
     }
 
-    /// A directory that cannot be used is a usage error before any work; evidence needs one worker.
+    /// A path that names no usable directory (a file, none, a missing parent) is a usage error before any work; evidence needs one worker.
     @Test func refusals() throws {
         let file = temporaryDirectory().appendingPathComponent("file")
         try Data().write(to: file)
         let notDir = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", file.path, "Captures/example-site.pcap"])
         #expect(notDir.status == 2 && notDir.stderr.contains("is not a directory") && notDir.stdout.isEmpty, "\(notDir.stderr)")
+        let empty = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", "", "Captures/example-site.pcap"])
+        #expect(empty.status == 2 && empty.stderr == "zonewarden: --evidence: an empty path; give the directory for the evidence files\n" && empty.stdout.isEmpty, "\(empty.stderr)")
         let workers = try zonewarden(["analyze", "-c", "config/example.yaml", "--evidence", temporaryDirectory().path, "--workers", "2", "Captures/example-site.pcap"])
         #expect(workers.status == 2 && workers.stderr.contains("--workers 1"), "\(workers.stderr)")
         // A directory that cannot be made is refused before -o is opened: the earlier alerts there stay.

@@ -113,7 +113,7 @@ struct FlowLogTests {
         let eve = dir.appendingPathComponent("eve.json").path, log = disk.directory + "/flows.json"
         let r = try zonewarden(["analyze", "-c", "config/example.yaml", "--format", "eve", "-o", eve, "--flow-log", log, bench])
         #expect(r.status == 4, "\(r.stderr)")
-        let lost = r.stderr.firstMatch(of: /zonewarden: flow log .*flows\.json: write failed: No space left on device; (\d+) flow records not written\n/)
+        let lost = r.stderr.firstMatch(of: /zonewarden: flow log \S+flows\.json: write failed: No space left on device; (\d+) flow records not written\n/)
         #expect(lost != nil, "\(r.stderr)")
         let text = try String(contentsOfFile: log, encoding: .utf8)
         let written = text.split(separator: "\n")

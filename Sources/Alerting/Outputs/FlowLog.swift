@@ -118,8 +118,10 @@ public final class FlowLog: @unchecked Sendable {
             return output.unwritten
         }
     }
-    /// The first write error, if any.
-    public var failure: String? { lock.withLock { failureText } }
+    /// The first write error, if any (without the file's name, which the caller says with it).
+    public var failure: String? {
+        lock.withLock { failureText }.map { $0.hasPrefix(name + ": ") ? String($0.dropFirst(name.count + 2)) : $0 }
+    }
 
     private func run() {
         var line = OutputBuffer(capacity: 1024)

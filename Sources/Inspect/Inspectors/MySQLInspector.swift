@@ -168,6 +168,8 @@ final class MySQLInspector: SimpleStreamInspector {
             if answer > 0 { o += 1 }
         }
         emptyAnswer = answer == 0
+        // The scramble, with the greeting's salt, lets the password be guessed offline: a secret like the password.
+        if answer > 0, o + answer <= p.count { out.secrets.append(WireSecret(p[o..<(o + answer)])) }
         o += answer
         if capabilities & Self.clientConnectWithDB != 0, o < p.count {
             let db = p[o...].prefix { $0 != 0 }

@@ -82,7 +82,9 @@ final class RFBInspector: SimpleStreamInspector {
             guard take(&server, 16) != nil else { return false }
             stage = .challengeResponse
         case .challengeResponse:
-            guard take(&client, 16) != nil else { return false }
+            // The DES answer to the challenge lets the password be guessed offline: a secret like the password.
+            guard let response = take(&client, 16) else { return false }
+            out.secrets.append(WireSecret(response))
             stage = .securityResult
         case .securityResult:
             guard let r = take(&server, 4) else { return false }
