@@ -327,6 +327,7 @@ public final class LiveSensor {
         let outputStats = outputs.map(\.statistics)
         let rules = RuleRegistry.all.map { $0.metadata }
         for line in SensorReport.lines(interfaces, outputStats, rules: rules) { log((final ? "final: " : "") + line) }
+        if final { for line in SensorReport.exceptionLines(interfaces) { log("final: " + line) } }
         if let duplicates = deduplication?.duplicates, duplicates > 0 {
             log((final ? "final: " : "") + "findings seen on several interfaces: \(duplicates) cop\(duplicates == 1 ? "y" : "ies") not written (the first interface's alert names them in seen_on)")
         }

@@ -6,6 +6,14 @@ import Evidence
 /// log, and the Prometheus text format for node_exporter's textfile collector.
 public enum SensorReport {
     /// One line per interface and per output.
+    /// The findings each exception accepted, summed over the interfaces (the
+    /// sensor's last lines: the accepted risks, counted per exception as the metrics count them).
+    public static func exceptionLines(_ interfaces: [InterfaceSnapshot]) -> [String] {
+        var accepted: [String: Int] = [:]
+        for s in interfaces { for (label, n) in s.accepted { accepted[label, default: 0] += n } }
+        return accepted.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "exception \($0.key): \($0.value) finding\($0.value == 1 ? "" : "s") accepted" }
+    }
+
     public static func lines(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata]) -> [String] {
         var lines: [String] = []
         for s in interfaces {
