@@ -5,7 +5,6 @@ import Evidence
 /// The live sensor's statistics: one line per interface and output for the
 /// log, and the Prometheus text format for node_exporter's textfile collector.
 public enum SensorReport {
-    /// One line per interface and per output.
     /// The findings each exception accepted, summed over the interfaces (the
     /// sensor's last lines: the accepted risks, counted per exception as the metrics count them).
     public static func exceptionLines(_ interfaces: [InterfaceSnapshot]) -> [String] {
@@ -14,6 +13,7 @@ public enum SensorReport {
         return accepted.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "exception \($0.key): \($0.value) finding\($0.value == 1 ? "" : "s") accepted" }
     }
 
+    /// One line per interface and per output.
     public static func lines(_ interfaces: [InterfaceSnapshot], _ outputs: [OutputStatistics], rules: [RuleMetadata]) -> [String] {
         var lines: [String] = []
         for s in interfaces {
