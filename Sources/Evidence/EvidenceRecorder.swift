@@ -166,9 +166,12 @@ public final class EvidenceRecorder: AlertEvidence {
             statistics.packetsKept &+= 1
             statistics.bytesKept &+= bytes.count
         }
-        if s.pointee.hasPending && !moment.pointee.appended {
-            moment.pointee.appended = true
-            appendToPending(index)
+        if s.pointee.hasPending {
+            // Once per packet: a packet an inspector recognised the flow by is recorded twice (``recognised()``).
+            if !moment.pointee.appended {
+                moment.pointee.appended = true
+                appendToPending(index)
+            }
         } else if state & FlowState.evidencePending != 0 {
             flow.pointee.state &= ~FlowState.evidencePending  // its files were written (or it is a new flow in the record)
         }

@@ -131,6 +131,20 @@ struct EvidenceTests {
         #expect(checked > 30)
     }
 
+    /// An alert at a flow's first packet: its file holds the packets that
+    /// follow, those after an inspector recognised the flow on one of them
+    /// too (here every packet of an LDAP bind's flow, as the capture has them).
+    @Test func theFileHoldsThePacketsThatFollow() throws {
+        let tcpdump = try #require(Self.tcpdump, "tcpdump is missing (scripts/setup installs it)")
+        let capture = repoPath("Captures/cleartext-admin-login-ok.pcap")
+        let run = try Self.analyze(capture, config: "config/example.yaml")
+        let line = try #require(run.result.stdoutLines.first { $0.contains(" 6002 ") && $0.contains("10.99.0.20:42003 ") }, "\(run.result.stdout)")
+        let file = try #require(line.firstMatch(of: /\ pcap=(\S+\.pcap)/).map { String($0.1) })
+        let kept = try runProgram(tcpdump, ["-nn", "-r", file]), flow = try runProgram(tcpdump, ["-nn", "-r", capture, "vlan and tcp port 42003"])
+        #expect(kept.status == 0 && flow.status == 0 && flow.stdoutLines.count == 14)
+        #expect(kept.stdoutLines == flow.stdoutLines, "\(kept.stdout)")
+    }
+
     /// A masked LDAP bind still decodes: tshark shows both binds of a real
     /// capture with their DNs, each password as stars of its length.
     @Test func maskedBindStillDecodes() throws {

@@ -418,6 +418,34 @@ extension LiveSensorTests {
         #expect(!live.log.contains("cannot reopen"))
     }
 
+    /// A running sensor writes each evidence file when its flow ends (here
+    /// by its timeout), not at the stop: every file the alerts name is there
+    /// while the sensor still runs, the flows after an inspector recognised
+    /// them on a packet included, with every packet of the flow.
+    @Test func evidenceIsWrittenWhenTheFlowEnds() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let config = try String(contentsOfFile: live.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "\nsensor:\n", with: "\nsensor:\n  flow_timeouts: { tcp_new: 2, tcp: 3, tcp_closed: 1, udp: 2, icmp: 2, other: 2 }\n")
+            .write(toFile: live.configPath, atomically: true, encoding: .utf8)
+        let evidence = live.lab.directory + "/evidence", flowLog = live.lab.directory + "/flows.json"
+        try live.startSensor(extra: ["--evidence", evidence, "--flow-log", flowLog], interfaces: [live.lab.replayCaptureInterface])
+        try live.replay(repositoryRoot.appendingPathComponent("Captures/example-site.pcap").path)
+        #expect(waitFor(15) { live.eveAlerts.contains { $0.sid == 7001 } }, "\(live.log)")
+        let named = { Set(live.eveAlerts.compactMap { $0.metadata["zw_pcap"]?.first }) }
+        let written = { Set(((try? FileManager.default.contentsOfDirectory(atPath: evidence)) ?? []).filter { $0.hasSuffix(".pcap") }.map { evidence + "/" + $0 }) }
+        #expect(waitFor(15) { !named().isEmpty && named() == written() }, "named \(named().subtracting(written())) not written: \(live.log)")
+        // The HTTP flow of 7001 (alerted at its first packet, its request recognised later): all its packets.
+        let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let http = try #require(records.first { $0["dest_ip"] as? String == "10.77.0.5" }, "\(records.count) flow records")
+        #expect((http["flow"] as? [String: Any])?["reason"] as? String == "timeout")
+        let file = try #require(live.eveAlerts.first { $0.sid == 7001 }?.metadata["zw_pcap"]?.first)
+        let packets = ((http["flow"] as? [String: Any]).map { ($0["pkts_toserver"] as? Int ?? 0) + ($0["pkts_toclient"] as? Int ?? 0) }) ?? 0
+        #expect(try pcapPacketCount(file) == packets, "\(file)")
+        #expect(live.stopSensor() == 0)
+    }
+
     /// SIGTERM right after a burst: what the kernel had captured is still
     /// decoded (received == decoded on the replay interface), and every
     /// guest's alert is written.
@@ -637,4 +665,18 @@ extension LiveSensorTests {
             #expect(rotated.keys == single.keys, "\(folder): \(rotated.keys.count) alerts, the plain file \(single.keys.count); \(rotated.stderr)")
         }
     }
+}
+
+/// The packets in a pcap file as the evidence directory writes it (little-endian; micro- or nanosecond).
+func pcapPacketCount(_ path: String) throws -> Int {
+    let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    func u32(_ o: Int) -> Int { Int(data[o]) | Int(data[o + 1]) << 8 | Int(data[o + 2]) << 16 | Int(data[o + 3]) << 24 }
+    guard data.count >= 24, [0xA1B2_C3D4, 0xA1B2_3C4D].contains(u32(0)) else { throw ChildProcessError("\(path) is no little-endian pcap file") }
+    var offset = 24, count = 0
+    while offset + 16 <= data.count {
+        offset += 16 + u32(offset + 8)
+        count += 1
+    }
+    guard offset == data.count else { throw ChildProcessError("\(path): the last record is cut short") }
+    return count
 }
