@@ -127,6 +127,10 @@ public final class LiveSensor {
             log(problem)
             return .configuration
         }
+        // Read again at every SIGUSR2, as the user the sensor now is.
+        if let user = settings.user, access(configPath, R_OK) != 0 {
+            log("note: \(configPath) cannot be read as user \(user) (\(String(cString: strerror(errno)))): a reload (SIGUSR2) will keep the running configuration; let that user read it (its group, mode 0640)")
+        }
         // Every file the sensor will write, checked as the user it now runs as,
         // before anything is captured: not "Permission denied" every interval later.
         let files = settings.outputPaths.map { ("alert output", $0) }

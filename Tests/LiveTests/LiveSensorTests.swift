@@ -531,6 +531,22 @@ extension LiveSensorTests {
         }
     }
 
+    /// A configuration only root may read: the sensor started as root runs
+    /// as `--user` and could not read it at a reload; the start says so, and
+    /// a reload keeps the running configuration.
+    @Test func aConfigurationTheUserCannotReadIsSaidAtTheStart() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        chmod(live.lab.directory, 0o777)
+        chmod(live.configPath, 0o600)
+        try live.startSensor(extra: ["--user", "nobody", "--state-file", live.lab.directory + "/state-nobody"], interfaces: [live.lab.replayCaptureInterface])
+        #expect(live.log.contains("note: \(live.configPath) cannot be read as user nobody (Permission denied): a reload (SIGUSR2) will keep the running configuration"), "\(live.log)")
+        live.sensor!.signal(SIGUSR2)
+        #expect(waitFor(10) { live.log.contains("keeping the running configuration") }, "\(live.log)")
+        #expect(live.sensor!.isRunning)
+        #expect(live.stopSensor() == 0)
+    }
+
     /// The shipped unit's privileges: an unprivileged user with CAP_NET_RAW alone captures,
     /// and puts the interface into promiscuous mode (libpcap's packet-socket membership).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv is missing (util-linux)"))
