@@ -33,6 +33,13 @@ public final class AlertThrottle {
         self.maxEntries = max(maxEntries, 1)
     }
 
+    /// Whether an alert with `key` was written less than a window before `now`
+    /// (a detection of it now would be suppressed); nothing is counted.
+    public func holdsBack(_ key: FindingKey, now: UInt64) -> Bool {
+        guard window > 0, let entry = entries[key] else { return false }
+        return (now >= entry.lastWritten ? now - entry.lastWritten : entry.lastWritten - now) < window
+    }
+
     /// Whether to write an alert with `key` at packet time `now`: the number of
     /// alerts suppressed since the previous one was written, or `nil` to suppress.
     public func admit(_ key: FindingKey, now: UInt64) -> Int? {

@@ -140,6 +140,8 @@ public final class Detector {
     /// Empties ``detections`` (the caller has handed them on).
     @inline(__always)
     public func clearDetections() { detections.removeAll(keepingCapacity: true) }
+    /// Drops the detections for which `shouldBeRemoved` holds (not on the packet path).
+    public func removeDetections(where shouldBeRemoved: (Detection) -> Bool) { detections.removeAll(where: shouldBeRemoved) }
 
     /// Puts ``detections`` in ``Detection/precedes(_:_:)`` order (kept for equals).
     public func sortDetections() {

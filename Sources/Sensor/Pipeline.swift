@@ -163,7 +163,16 @@ public final class Pipeline {
         // would only be counted as throttled, interval after interval.
         guard statistics.packets != packetsAtLastLinkReport else { return }
         packetsAtLastLinkReport = statistics.packets
+        judgeLink(name)
+    }
+
+    /// Rule 5003 on the link so far. A link judged again (every statistics
+    /// interval, and at its end) finds what it found before: within the
+    /// throttle's window that is no new detection, and not counted as a
+    /// throttled one (it would grow interval after interval).
+    private func judgeLink(_ name: String) {
         detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
+        if shardOutput == nil { detector.removeDetections { alerts.throttle.holdsBack($0.finding.key, now: $0.subject.timestamp) } }
         deliver()
     }
 
@@ -200,8 +209,7 @@ public final class Pipeline {
     public func endLink() {
         guard let name = linkName else { return }
         linkName = nil
-        detector.linkEnded(name: name, vlanFrames: UnsafeBufferPointer(start: linkVLANFrames, count: 4096), timestamp: linkLastTimestamp)
-        deliver()
+        judgeLink(name)
     }
 
     /// The number of flows from which offline analysis decodes packets ahead

@@ -93,7 +93,9 @@ struct ReportTests {
     }
 
     /// A live link judged again with nothing new on it (an idle interface at
-    /// each stats interval) raises nothing more: not a throttled 5003 per interval.
+    /// each stats interval) raises nothing more: not a throttled 5003 per
+    /// interval; nor does a busy one within the throttle's window (the same
+    /// finding is no new detection, nor a throttled one).
     @Test func anIdleLinkIsNotJudgedAgain() throws {
         let zones = ZoneMap(try ZoneConfig.load(path: repoPath("config/example.yaml")))
         let alerts = AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 3600))
@@ -106,6 +108,15 @@ struct ReportTests {
         pipeline.reportLink()
         pipeline.reportLink()
         #expect(alerts.detectedBySID[5003] == 1 && alerts.writtenBySID[5003] == 1, "\(alerts.detectedBySID)")
+        // A busy link judged again within the throttle's window: the same finding, neither detected nor throttled again.
+        for _ in 0..<3 {
+            let again = try PcapHandle.openOffline(repoPath("Captures/example-site.pcap"))
+            while case .packet(let p) = try again.next() { pipeline.process(p, link: link) }
+            pipeline.reportLink()
+        }
+        pipeline.endLink()
+        #expect(alerts.detectedBySID[5003] == 1 && alerts.writtenBySID[5003] == 1 && alerts.throttle.suppressedBySID[5003] == nil,
+                "\(alerts.detectedBySID) \(alerts.throttle.suppressedBySID)")
     }
 
     /// A reload (SIGUSR2) keeps what the old configuration's exceptions
