@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Platform
 import Report
 import Sensor
 import Zones
@@ -156,6 +157,18 @@ struct RunCommand: ParsableCommand {
             ("--metrics-file", metricsFile), ("--report", report),
             (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
         ], evidence: (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory))
+        // A folder that does not exist is a mistake in the command or the configuration: a usage error
+        // (status 2) as for -o and --flow-log. What the sensor's user may write is checked once it runs
+        // as that user (status 4, nothing captured).
+        for case let (label, path?) in [("--metrics-file", metricsFile), ("--report", report),
+                                        (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
+                                        (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory)] where !path.isEmpty {
+            let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            guard FileIdentity.isFolder(folder) else {
+                writeError("zonewarden: \(label): \(path): no folder \(folder) to hold it")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, label: flowLogLabel, append: true,
                                            alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))

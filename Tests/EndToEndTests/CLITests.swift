@@ -217,6 +217,16 @@ struct CLITests {
                 "\(r.stderr)")
     }
 
+    /// `run`: a file to write in a folder that does not exist is a usage
+    /// error before anything is opened, whichever option names it (status 2,
+    /// one line), as for -o and --flow-log.
+    @Test(arguments: ["-o", "--flow-log", "--metrics-file", "--report", "--state-file", "--evidence"])
+    func runRefusesAMissingFolder(option: String) throws {
+        let missing = temporaryDirectory().appendingPathComponent("no/such").path
+        let r = try zonewarden(["run", "-c", "config/example.yaml", "-i", "zwnosuch0", option, missing + "/file"])
+        #expect(r.status == 2 && r.stderrLines.count == 1 && r.stderr.contains(missing), "\(option): \(r.stderr)")
+    }
+
     /// Two settings naming one file would truncate or interleave each other: refused before either is opened.
     @Test func outputsSharingAFile() throws {
         let dir = temporaryDirectory()
