@@ -244,6 +244,8 @@ public final class LiveSensor {
         if let flowLog = settings.flowLog {
             if let problem = flowLog.reopen() {
                 log("SIGHUP: flow log \(flowLog.name): cannot reopen after rotation: \(problem); records still go to the file opened before")
+            } else {
+                log("flow log \(flowLog.name): reopened")
             }
         }
     }

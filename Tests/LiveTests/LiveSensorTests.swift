@@ -362,6 +362,7 @@ extension LiveSensorTests {
         try FileManager.default.moveItem(atPath: flowLog, toPath: flowLog + ".1")
         live.sensor!.signal(SIGHUP)
         #expect(waitFor(10) { FileManager.default.fileExists(atPath: live.eve) && FileManager.default.fileExists(atPath: flowLog) }, "\(live.log)")
+        #expect(live.log.contains("zonewarden: flow log \(flowLog): reopened"), "\(live.log)")
         // A new configuration: the guest zone is renamed.
         let renamed = try String(contentsOfFile: live.configPath, encoding: .utf8)
             .replacingOccurrences(of: "\n  web:", with: "\n  tenants:").replacingOccurrences(of: "from: [web, db]", with: "from: [tenants, db]")
