@@ -207,12 +207,15 @@ public final class EvidenceRecorder: AlertEvidence {
         guard let files = pending[index], let p = currentPacket, let bytes = currentBytes else { return }
         let state = slots[Int(index)].state
         let h = header(p, bytes, fromInitiator: currentFromInitiator, previous: -1, id: currentID)
-        for file in files where !file.done && file.remaining > 0 {
-            file.packets.append(h, bytes)
-            statistics.packetsAppended &+= 1
-            file.remaining -= 1
-            pendingBytes += bytes.count + 16
-            // Full, and no inspector can name another secret of the flow: written now.
+        for file in files where !file.done {
+            if file.remaining > 0 {
+                file.packets.append(h, bytes)
+                statistics.packetsAppended &+= 1
+                file.remaining -= 1
+                pendingBytes += bytes.count + 16
+            }
+            // Full, and no inspector can name another secret of the flow (any more): written now,
+            // and the flow's later packets need not come here.
             if file.remaining == 0 && state & FlowState.inspecting == 0 { write(file, early: false) }
         }
         prune(index)
