@@ -77,14 +77,19 @@ public final class EvidenceDirectory: @unchecked Sendable {
         maximumBytes = maximumMegabytes << 20
         var info = stat()
         if stat(self.path, &info) != 0 {
-            guard errno == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(errno)))", code: errno) }
+            let code = errno
+            guard code == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(code)))", code: code) }
             guard mkdir(self.path, Self.directoryMode) == 0 else {
-                throw SafeFile.Failure(path, "cannot create the evidence directory: \(String(cString: strerror(errno)))", code: errno)
+                let code = errno
+                throw SafeFile.Failure(path, "cannot create the evidence directory: \(String(cString: strerror(code)))", code: code)
             }
             chmod(self.path, Self.directoryMode)  // exactly 0700, whatever the umask
         } else {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw SafeFile.Failure(path, "is not a directory") }
-            guard access(self.path, W_OK | X_OK) == 0 else { throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(errno)))", code: errno) }
+            guard access(self.path, W_OK | X_OK) == 0 else {
+                let code = errno
+                throw SafeFile.Failure(path, "cannot create files in it: \(String(cString: strerror(code)))", code: code)
+            }
         }
         scan()
         // The thread keeps the directory alive until stop() (a command that gives up early never calls it).

@@ -199,7 +199,7 @@ final class CaptureThread: @unchecked Sendable {
             ring.releaseTaken()
         }
         var sinceHousekeeping = 0, lastHousekeeping = monotonicSeconds()
-        // A new configuration is in force before the next packet is taken (as when this thread reads).
+        // A new configuration is in force before the packets that come after it are taken.
         let newConfiguration = { [unowned self] in control.generation.load(ordering: .relaxed) != generation }
         loop: while true {
             let pipeline = self.pipeline

@@ -355,6 +355,8 @@ struct EvidenceOpening {
     /// evidence files. True when that makes the command's status 4.
     func sayWhatIsMissing(alertsWritten: Int) -> Bool {
         if let unwritable {
+            // No alert: no file is missing (the start said why there would be none).
+            guard alertsWritten > 0 else { return false }
             writeError("zonewarden: evidence \(unwritable.path): no file written for the \(alertsWritten) alert\(alertsWritten == 1 ? "" : "s") (\(unwritable.reason))")
             return true
         }

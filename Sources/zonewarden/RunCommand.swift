@@ -163,7 +163,10 @@ struct RunCommand: ParsableCommand {
         for case let (label, path?) in [("--metrics-file", metricsFile), ("--report", report),
                                         (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
                                         (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory)] where !path.isEmpty {
-            let folder = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            // The folder that holds it (`DIR/` names DIR, which the evidence directory may create).
+            var trimmed = Substring(path)
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+            let folder = trimmed.lastIndex(of: "/").map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
             guard FileIdentity.isFolder(folder) else {
                 writeError("zonewarden: \(label): \(path): no folder \(folder) to hold it")
                 throw ExitCode(ExitStatus.usage)

@@ -225,6 +225,11 @@ struct CLITests {
         let missing = temporaryDirectory().appendingPathComponent("no/such").path
         let r = try zonewarden(["run", "-c", "config/example.yaml", "-i", "zwnosuch0", option, missing + "/file"])
         #expect(r.status == 2 && r.stderrLines.count == 1 && r.stderr.contains(missing), "\(option): \(r.stderr)")
+        // A directory to make, named with a trailing slash, is in a folder that exists: on to the capture (no such interface, status 3).
+        if option == "--evidence" {
+            let fresh = try zonewarden(["run", "-c", "config/example.yaml", "-i", "zwnosuch0", option, temporaryDirectory().path + "/evidence/"])
+            #expect(fresh.status == 3, "\(fresh.stderr)")
+        }
     }
 
     /// Two settings naming one file would truncate or interleave each other: refused before either is opened.

@@ -386,6 +386,31 @@ struct MySQLInspectorTests {
         #expect(tls.0 == "mysql" && tls.1.isEmpty, "after SSLRequest nothing is read: \(tls.1)")
     }
 
+    /// The answer to the challenge lets the password be guessed offline: it
+    /// is a secret (masked in evidence files), its bytes exactly, whether its
+    /// length comes first or a NUL ends it.
+    @Test(arguments: [false, true])
+    func theScrambleIsASecret(nulTerminated: Bool) throws {
+        var dialogue = M.mysqlLogin(user: "admin", password: "Db-Pass-1")
+        let scramble = [UInt8](repeating: 0x5A, count: 20)
+        if nulTerminated {
+            // Protocol 4.1 with plugin authentication, neither CLIENT_SECURE_CONNECTION nor length-encoded data.
+            let response: [UInt8] = [0x00, 0x02, 0x08, 0x00] + [0x00, 0x00, 0x00, 0x01] + [0x21] + [UInt8](repeating: 0, count: 23)
+                + Array("admin".utf8) + [0] + scramble + [0] + Array("mysql_native_password".utf8) + [0]
+            dialogue[1] = (true, M.mysqlPacket(1, response))
+        }
+        let hints = FlowHints(transport: .tcp, serverPort: 3306, clientPort: 40000, managementService: true)
+        let greeting = dialogue[0].1
+        let inspector = try #require(greeting.withUnsafeBytes { InspectorRegistry.recognize($0, fromClient: false, hints) })
+        var out = InspectionOutput(), secrets: [[UInt8]] = []
+        for (fromClient, bytes) in dialogue {
+            bytes.withUnsafeBytes { inspector.consume($0, fromClient: fromClient, &out) }
+            secrets += out.secrets.map(\.bytes)
+            out.secrets.removeAll()
+        }
+        #expect(secrets == [scramble], "\(secrets)")
+    }
+
     /// After the greeting, bulk data (a stream past its connection phase, or
     /// not MySQL) ends the inspection at once: nothing is buffered for it
     /// (the benchmark's inspect mix went from 86 to 159 MB before this).

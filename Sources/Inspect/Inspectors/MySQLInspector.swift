@@ -155,7 +155,7 @@ final class MySQLInspector: SimpleStreamInspector {
         user = ByteText.string(name)
         o += name.count + 1
         // The answer to the challenge: length-encoded, one length byte, or NUL-terminated.
-        var answer = 0
+        var answer = 0, terminator = 0
         if capabilities & Self.clientLenencClientData != 0, o < p.count {
             answer = Int(p[o])
             o += 1
@@ -165,12 +165,12 @@ final class MySQLInspector: SimpleStreamInspector {
             o += 1
         } else {
             answer = p.count > o ? (p[o...].firstIndex(of: 0) ?? p.count) - o : 0
-            if answer > 0 { o += 1 }
+            if answer > 0 { terminator = 1 }  // its NUL follows it
         }
         emptyAnswer = answer == 0
         // The scramble, with the greeting's salt, lets the password be guessed offline: a secret like the password.
         if answer > 0, o + answer <= p.count { out.secrets.append(WireSecret(p[o..<(o + answer)])) }
-        o += answer
+        o += answer + terminator
         if capabilities & Self.clientConnectWithDB != 0, o < p.count {
             let db = p[o...].prefix { $0 != 0 }
             if !db.isEmpty { database = ByteText.string(db) }
