@@ -257,7 +257,7 @@ public final class LiveSensor {
     private func reload() {
         let config: ZoneConfig
         do throws(ConfigErrors) {
-            config = try ZoneConfig.load(path: configPath, rules: RuleRegistry.catalogue)
+            config = try ZoneConfig.load(path: configPath, rules: RuleRegistry.catalogue, alsoChecking: OutputSettingsCheck.errors)
         } catch {
             for e in error.errors { log("SIGUSR2: \(e.description)") }
             log("SIGUSR2: \(configPath) has errors; keeping the running configuration")

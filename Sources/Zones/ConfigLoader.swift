@@ -11,7 +11,11 @@ extension ZoneConfig {
     ///   `file:line:column: what is wrong`.
     /// - Parameter rules: the rule catalogue, to report rule names that name
     ///   no rule together with every other mistake (the detect stage checks them again).
-    public static func load(path: String, rules: RuleCatalogue? = nil) throws(ConfigErrors) -> ZoneConfig {
+    /// - Parameter alsoChecking: checks of a later stage (the outputs) that
+    ///   need no valid zones: run on what was read when it has mistakes, so
+    ///   that every mistake is said at once (with none, the caller runs them).
+    public static func load(path: String, rules: RuleCatalogue? = nil,
+                            alsoChecking: ((ZoneConfig) -> [ConfigError])? = nil) throws(ConfigErrors) -> ZoneConfig {
         let text: String
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -32,11 +36,12 @@ extension ZoneConfig {
             let reason = FileManager.default.isReadableFile(atPath: path) ? "read error" : "permission denied"
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, message: "cannot read configuration: \(reason)")])
         }
-        return try parse(yaml: text, file: path, rules: rules)
+        return try parse(yaml: text, file: path, rules: rules, alsoChecking: alsoChecking)
     }
 
     /// Parses and validates configuration text; `file` names it in messages.
-    public static func parse(yaml text: String, file: String, rules: RuleCatalogue? = nil) throws(ConfigErrors) -> ZoneConfig {
+    public static func parse(yaml text: String, file: String, rules: RuleCatalogue? = nil,
+                             alsoChecking: ((ZoneConfig) -> [ConfigError])? = nil) throws(ConfigErrors) -> ZoneConfig {
         var reader = ConfigReader(file: file)
         reader.rules = rules
         let root: Node?
@@ -71,6 +76,7 @@ extension ZoneConfig {
                 }
             }
         }
+        if !reader.errors.isEmpty, let config, let alsoChecking { reader.errors += alsoChecking(config) }
         if !reader.errors.isEmpty || config == nil {
             throw ConfigErrors(reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
         }

@@ -429,7 +429,7 @@ func loadZones(_ path: String) throws -> ZoneMap {
     }
     let config: ZoneConfig
     do throws(ConfigErrors) {
-        config = try ZoneConfig.load(path: path, rules: RuleRegistry.catalogue)
+        config = try ZoneConfig.load(path: path, rules: RuleRegistry.catalogue, alsoChecking: OutputSettingsCheck.errors)
     } catch {
         for e in error.errors { writeError(e.description) }
         throw ExitCode(ExitStatus.usage)

@@ -129,6 +129,13 @@ struct CLITests {
         }
         let missing = try zonewarden(["check-config", "-c", "/nonexistent.yaml"])
         #expect(missing.status == 2 && missing.stderrLines == ["/nonexistent.yaml: cannot read configuration: no such file"])
+        // The outputs' mistakes (checked once the zones are read) come with the zones' own, at once.
+        let both = config("zones:\n  m: { role: managment, vlans: [10] }\nsensor:\n  outputs:\n    - { format: eve, syslog: \"udp://u:p@10.0.0.5:514\" }\n"
+                          + "    - { format: rfc5424, syslog: \"tls://10.0.0.6:6514\", tls: { ca: /nonexistent/ca.pem } }\n")
+        let check = try zonewarden(["check-config", "-c", both])
+        #expect(check.status == 2 && check.stderrLines.count == 3, "\(check.stderr)")
+        #expect(check.stderrLines.first?.contains(":2:14: unknown role \"managment\"") == true && check.stderrLines.contains { $0.contains(":5:30: syslog \"udp://***@10.0.0.5:514\"") }
+                && check.stderrLines.last?.contains("tls: CA file /nonexistent/ca.pem") == true, "\(check.stderr)")
     }
 
     @Test func checkConfigOK() throws {
