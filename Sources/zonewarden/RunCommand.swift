@@ -174,6 +174,20 @@ struct RunCommand: ParsableCommand {
         }
         settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, label: flowLogLabel, append: true,
                                            alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
+        // An interface that does not exist (a typo) is said before any output file is created, as the
+        // sensor would say it; an output that cannot be made at all is still a usage error first.
+        for path in settings.outputPaths where path != "-" {
+            do throws(SafeFile.Failure) {
+                try SafeFile.checkWritable(path)
+            } catch {
+                writeError("zonewarden: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+        for name in settings.interfaces where name != "any" && if_nametoindex(name) == 0 {
+            writeError("zonewarden: \(name): No such device exists")
+            throw ExitCode(ExitStatus.captureUnreadable)
+        }
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
         let status = live.run()

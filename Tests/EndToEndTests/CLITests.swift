@@ -222,6 +222,8 @@ struct CLITests {
         let r = try zonewarden(["run", "-c", config, "-i", "zwnosuch0", "-o", dir.appendingPathComponent("cli.json").path])
         #expect(r.status == 3 && r.stderrLines.first == "zonewarden: note: sensor.outputs of \(config) is not used: the command line gives the outputs (-o, --syslog)",
                 "\(r.stderr)")
+        // No such interface: said before any output file is made.
+        #expect(r.stderrLines.last == "zonewarden: zwnosuch0: No such device exists" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("cli.json").path))
     }
 
     /// `run`: a file to write in a folder that does not exist is a usage
