@@ -346,6 +346,10 @@ public final class LiveSensor {
             writeOwnFile("state file") { try memory.save() }
         }
         if let path = settings.metricsFile {
+            // Each file the sensor writes has its counter's sample from the start (0), not only from its first failure.
+            for (file, written) in [("metrics file", true), ("state file", endpointMemory != nil), ("report", settings.reportPath != nil)] where written {
+                if fileFailures[file] == nil { fileFailures[file] = 0 }
+            }
             let failures = fileFailures.sorted { $0.key < $1.key }.map { (file: $0.key, count: $0.value) }
             writeOwnFile("metrics file") {
                 try SafeFile.replace(path, with: SensorReport.prometheus(interfaces, outputStats, rules: rules, fileWriteFailures: failures,

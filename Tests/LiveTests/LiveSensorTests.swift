@@ -156,6 +156,10 @@ struct LiveSensorTests {
         #expect(maskedPass, "the FTP login's evidence shows PASS and stars")
         let evidenceMetrics = ((try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("zonewarden_evidence") }
         #expect(evidenceMetrics.contains("zonewarden_evidence_files_total \(files.count)") && evidenceMetrics.contains("zonewarden_evidence_failures_total 0"), "\(evidenceMetrics)")
+        let metricsText = (try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? ""
+        for file in ["metrics file", "state file", "report"] {
+            #expect(metricsText.contains("zonewarden_file_write_failures_total{file=\"\(file)\"} 0"), "a sample before any failure: \(file)")
+        }
         // The EVE file has what the collectors have; the metrics file counts it.
         let eve = live.eveAlerts
         #expect(eve.count == live.rsyslog.lines("tcp").count && Set(eve.map(\.sid)).isSuperset(of: [1001, 2001, 2003, 1006, 7002]))
