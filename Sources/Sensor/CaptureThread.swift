@@ -141,6 +141,8 @@ final class CaptureThread: @unchecked Sendable {
         lastPublish = now
         lastLinkReport = now
         lastReport = now
+        // The counters from the start: the first statistics line has the kernel's too, before any packet.
+        publish(running: true, failure: nil)
         var failure: String? = nil
         if !(readsAhead && runReadingAhead(&failure)) {
             failure = runOnOneThread()
