@@ -26,6 +26,21 @@ enum Libpcap {
         pcap_create(device, errbuf)
     }
 
+    /// The names of the devices libpcap can capture on (interfaces, `any`, `nflog`, ...); nil if it cannot list them.
+    static func deviceNames() -> Set<String>? {
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        let (status, _) = withErrbuf { pcap_findalldevs(&list, $0) }
+        guard status == 0 else { return nil }
+        defer { if let list { pcap_freealldevs(list) } }
+        var names = Set<String>()
+        var device = list
+        while let d = device {
+            if let name = d.pointee.name { names.insert(String(cString: name)) }
+            device = d.pointee.next
+        }
+        return names
+    }
+
     static func openDead(linkType: Int32, snaplen: Int32) -> OpaquePointer? {
         pcap_open_dead_with_tstamp_precision(linkType, snaplen, UInt32(PCAP_TSTAMP_PRECISION_NANO))
     }

@@ -329,6 +329,13 @@ public final class PcapHandle {
         return buffer
     }()
 
+    /// Whether libpcap knows a device of this name (`nflog:5` as `nflog`);
+    /// true when it cannot list its devices (opening it will say).
+    public static func deviceExists(_ interface: String) -> Bool {
+        guard let names = Libpcap.deviceNames() else { return true }
+        return names.contains(interface) || names.contains(String(interface.prefix { $0 != ":" }))
+    }
+
     /// Opens a live capture on an interface and activates it.
     ///
     /// The corresponding C functions are `pcap_create`, `pcap_set_*` and `pcap_activate`.

@@ -172,22 +172,23 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
-        settings.flowLog = try openFlowLog(options.flowLog ?? sensor.flowLog, label: flowLogLabel, append: true,
-                                           alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
-        // An interface that does not exist (a typo) is said before any output file is created, as the
-        // sensor would say it; an output that cannot be made at all is still a usage error first.
-        for path in settings.outputPaths where path != "-" {
+        // An interface that does not exist (a typo) is said before any file is created (the alerts', the
+        // flow log), as the sensor would say it; a file that cannot be made at all is still a usage error first.
+        let flowLogPath = options.flowLog ?? sensor.flowLog
+        for (label, path) in settings.outputPaths.map({ ("-o", $0) }) + (flowLogPath.map { [(flowLogLabel, $0)] } ?? []) where path != "-" {
             do throws(SafeFile.Failure) {
                 try SafeFile.checkWritable(path)
             } catch {
-                writeError("zonewarden: \(error)")
+                writeError(label == "-o" ? "zonewarden: \(error)" : "zonewarden: \(label): \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
         }
-        for name in settings.interfaces where name != "any" && if_nametoindex(name) == 0 {
+        for name in settings.interfaces where !PcapHandle.deviceExists(name) {
             writeError("zonewarden: \(name): No such device exists")
             throw ExitCode(ExitStatus.captureUnreadable)
         }
+        settings.flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: true,
+                                           alertsOnStandardOutput: options.output == nil && options.syslog.isEmpty && sensor.outputs.isEmpty)
         let outputs = try makeOutputs(specs, queueSize: queueSize, context: .current(zones.config))
         let live = LiveSensor(configPath: config, zones: zones, settings: settings, outputs: outputs, log: { writeError("zonewarden: \($0)") })
         let status = live.run()

@@ -219,11 +219,12 @@ struct CLITests {
         // example.yaml has a sensor: section; an outputs list is added to it.
         try text.replacingOccurrences(of: "\nsensor:\n", with: "\nsensor:\n  outputs:\n    - { format: eve, path: \(dir.path)/configured.json }\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let r = try zonewarden(["run", "-c", config, "-i", "zwnosuch0", "-o", dir.appendingPathComponent("cli.json").path])
+        let r = try zonewarden(["run", "-c", config, "-i", "zwnosuch0", "-o", dir.appendingPathComponent("cli.json").path, "--flow-log", dir.appendingPathComponent("flows.json").path])
         #expect(r.status == 3 && r.stderrLines.first == "zonewarden: note: sensor.outputs of \(config) is not used: the command line gives the outputs (-o, --syslog)",
                 "\(r.stderr)")
         // No such interface: said before any output file is made.
-        #expect(r.stderrLines.last == "zonewarden: zwnosuch0: No such device exists" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("cli.json").path))
+        #expect(r.stderrLines.last == "zonewarden: zwnosuch0: No such device exists" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("cli.json").path)
+                && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("flows.json").path))
     }
 
     /// `run`: a file to write in a folder that does not exist is a usage
