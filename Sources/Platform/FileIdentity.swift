@@ -70,8 +70,8 @@ public enum FileIdentity: Equatable, Sendable {
         return "/" + parts.joined(separator: "/")
     }
 
-    /// The folder (empty for a bare name) and the last component of a path.
-    static func split(_ path: String) -> (folder: String, name: String) {
+    /// The folder (empty for a bare name) and the last component of a path (`DIR/` is DIR).
+    public static func split(_ path: String) -> (folder: String, name: String) {
         var bytes = Array(path.utf8)
         while bytes.count > 1 && bytes.last == 0x2F { bytes.removeLast() }
         guard let slash = bytes.lastIndex(of: 0x2F) else { return ("", String(decoding: bytes, as: UTF8.self)) }

@@ -164,9 +164,7 @@ struct RunCommand: ParsableCommand {
                                         (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
                                         (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory)] where !path.isEmpty {
             // The folder that holds it (`DIR/` names DIR, which the evidence directory may create).
-            var trimmed = Substring(path)
-            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-            let folder = trimmed.lastIndex(of: "/").map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
+            let split = FileIdentity.split(path).folder, folder = split.isEmpty ? "." : split
             guard FileIdentity.isFolder(folder) else {
                 writeError("zonewarden: \(label): \(path): no folder \(folder) to hold it")
                 throw ExitCode(ExitStatus.usage)
