@@ -554,7 +554,7 @@ extension Pipeline {
         } else {
             state = r.state & FlowState.replySeen != 0 ? .established : .new
         }
-        return FlowEndRecord(
+        var record = FlowEndRecord(
             flowID: flows.id(index), start: flows.firstSeen(index), end: r.lastSeen, source: source, destination: destination,
             sourcePort: hasPorts ? r.initiatorPort : nil, destinationPort: hasPorts ? r.responderPort : nil,
             protocolNumber: key.protocolNumber, isEthernet: isEthernet, appProtocol: r.appProtocol,
@@ -563,6 +563,15 @@ extension Pipeline {
             bytesToServer: r.bytesFromInitiator, bytesToClient: r.bytesFromResponder,
             state: state, reason: reason, alerted: r.firedRules != 0,
             sourceZone: r.sourceZone, destinationZone: r.destinationZone, segmentZone: r.segmentZone)
+        if !isEthernet && (ipProtocol == .icmp || ipProtocol == .icmpv6) {
+            // The key holds the first message's type and, mapped as Community ID maps it, the reply's type or the code.
+            let type = UInt8(truncatingIfNeeded: r.initiatorPort)
+            let mapped = ICMPPorts.map(type: type, code: 0, v6: ipProtocol == .icmpv6)
+            record.icmpType = type
+            if mapped.oneWay { record.icmpCode = UInt8(truncatingIfNeeded: r.responderPort) }
+            else if r.packetsFromResponder > 0 { record.responseICMPType = UInt8(truncatingIfNeeded: mapped.destination) }
+        }
+        return record
     }
 }
 

@@ -13,13 +13,19 @@ import TestSupport
 /// number. And every Community ID as tshark computes it for the same packets.
 @Suite("EVE against Suricata's schema")
 struct EVESchemaTests {
-    enum Kind { case string, integer, number, array, object }
+    enum Kind { case string, integer, number, array, object, boolean }
     /// The root keys ZoneWarden may write, with the schema's type for each.
     static let root: [String: Kind] = [
         "timestamp": .string, "flow_id": .integer, "in_iface": .string, "event_type": .string, "vlan": .array,
         "src_ip": .string, "src_port": .integer, "dest_ip": .string, "dest_port": .integer, "proto": .string,
         "icmp_type": .integer, "icmp_code": .integer, "ether": .object, "app_proto": .string, "community_id": .string,
         "host": .string, "alert": .object,
+        "flow": .object, "metadata": .object, "response_icmp_type": .integer,
+    ]
+    /// A flow event's `flow` (closed in the schema too).
+    static let flow: [String: Kind] = [
+        "pkts_toserver": .integer, "pkts_toclient": .integer, "bytes_toserver": .integer, "bytes_toclient": .integer,
+        "start": .string, "end": .string, "age": .integer, "state": .string, "reason": .string, "alerted": .boolean,
     ]
     static let alert: [String: Kind] = [
         "action": .string, "category": .string, "gid": .integer, "rev": .integer, "rule": .string, "severity": .integer,
@@ -35,6 +41,7 @@ struct EVESchemaTests {
         case .number: return value is NSNumber
         case .array: return value is [Any]
         case .object: return value is [String: Any]
+        case .boolean: return (value as? NSNumber).map { String(cString: $0.objCType) == "c" } ?? false
         }
     }
 
@@ -53,6 +60,20 @@ struct EVESchemaTests {
         if let vlan = object["vlan"] as? [Any], vlan.isEmpty || !vlan.allSatisfy({ $0 is NSNumber }) { out.append("vlan: not a non-empty list of numbers") }
         if let e = object["ether"] as? [String: Any] {
             for (key, value) in e { if let kind = ether[key] { if !check(value, kind) { out.append("ether.\(key): type") } } else { out.append("ether.\(key): not in the schema") } }
+        }
+        if let f = object["flow"] as? [String: Any] {
+            for (key, value) in f { if let kind = flow[key] { if !check(value, kind) { out.append("flow.\(key): type") } } else { out.append("flow.\(key): not in the schema") } }
+        }
+        // `metadata` takes only Suricata's own keys: flowvars (a non-empty list of objects), flowints (an object), flowbits, pktvars, entropy.
+        if let m = object["metadata"] as? [String: Any] {
+            for (key, value) in m {
+                switch key {
+                case "flowvars", "pktvars": if !((value as? [[String: Any]]).map { !$0.isEmpty } ?? false) { out.append("metadata.\(key): not a non-empty list of objects") }
+                case "flowints", "entropy": if !(value is [String: Any]) { out.append("metadata.\(key): not an object") }
+                case "flowbits": if !((value as? [String]).map { !$0.isEmpty } ?? false) { out.append("metadata.flowbits: not a non-empty list of strings") }
+                default: out.append("metadata.\(key): not in the schema")
+                }
+            }
         }
         if let a = object["alert"] as? [String: Any] {
             for (key, value) in a {
@@ -77,17 +98,21 @@ struct EVESchemaTests {
     }
 
     @Test func everyAlertLineHasTheSchemasStructure() throws {
-        var lines = 0
+        var lines = 0, flowRecords = 0
         for (capture, config) in Self.inputs {
-            let r = try zonewarden(["analyze", "-c", config, "--format", "eve", capture])
+            let flowLog = temporaryDirectory().appendingPathComponent("flows.json").path
+            let r = try zonewarden(["analyze", "-c", config, "--format", "eve", "--flow-log", flowLog, capture])
             #expect([0, 3].contains(r.status), "\(capture): \(r.stderr)")
-            for line in r.stdoutLines {
+            // The alerts and the flow records alike.
+            let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            flowRecords += records.count
+            for line in r.stdoutLines + records {
                 lines += 1
                 let found = Self.mistakes(line)
                 #expect(found.isEmpty, "\(capture): \(found) in \(line)")
             }
         }
-        #expect(lines > 200, "\(lines) lines checked")
+        #expect(lines > 200 && flowRecords > 100, "\(lines) lines checked, \(flowRecords) of them flow records")
         // The checker itself: what the schema refuses is refused.
         #expect(Self.mistakes(#"{"timestamp":"2026-11-26T14:00:00.000000+0000","event_type":"alert","zonewarden":{}}"#) == ["zonewarden: not a key of the schema's root"])
         #expect(Self.mistakes(#"{"timestamp":"x","event_type":"alert","alert":{"metadata":{"k":"v"}}}"#).count == 2)
@@ -99,8 +124,11 @@ struct EVESchemaTests {
     func communityIDsAreTsharks() throws {
         var checked = 0
         for (capture, config) in Self.inputs {
-            let r = try zonewarden(["analyze", "-c", config, "--format", "eve", capture])
-            let ours = Set(r.stdoutLines.compactMap { ((try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any])?["community_id"] as? String })
+            let flowLog = temporaryDirectory().appendingPathComponent("flows.json").path
+            let r = try zonewarden(["analyze", "-c", config, "--format", "eve", "--flow-log", flowLog, capture])
+            // The alerts' and the flow records' (ICMP's types mapped as the specification maps them).
+            let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            let ours = Set((r.stdoutLines + records).compactMap { ((try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any])?["community_id"] as? String })
             guard !ours.isEmpty else { continue }
             let out = temporaryDirectory().appendingPathComponent("cid.txt").path
             let t = try ChildProcess("/usr/bin/tshark", ["--enable-protocol", "communityid", "-r", capture, "-T", "fields", "-E", "occurrence=a", "-E", "separator=,", "-e", "communityid"],

@@ -28,7 +28,16 @@ struct FlowLogTests {
         #expect(Set(records.map { Self.int($0["flow_id"]) }).count == records.count, "one record per flow")
         #expect(records.map { Self.int(Self.flow($0)["pkts_toserver"]) + Self.int(Self.flow($0)["pkts_toclient"]) }.reduce(0, +) == 76)
         #expect(records.allSatisfy { $0["event_type"] as? String == "flow" && Self.flow($0)["reason"] as? String == "shutdown" })
-        #expect(records.allSatisfy { ($0["zonewarden"] as? [String: Any])?.keys.contains("segment_zone") == true })
+        // The zones where Suricata's schema lets a flow event carry them: metadata.flowvars, single-key objects of strings.
+        let flowvars = records.map { (($0["metadata"] as? [String: Any])?["flowvars"] as? [[String: Any]]) ?? [] }
+        #expect(flowvars.allSatisfy { $0.allSatisfy { $0.count == 1 && $0.values.first is String && ["zw_src_zone", "zw_dest_zone", "zw_segment_zone"].contains($0.keys.first!) } })
+        #expect(flowvars.filter { $0.contains { $0["zw_segment_zone"] as? String == "web" } }.count >= 4, "\(flowvars)")
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.allSatisfy { EVESchemaTests.mistakes($0).isEmpty }, "\(lines.map(EVESchemaTests.mistakes))")
+        // Each alert's Community ID is its flow's.
+        let communityIDs = Dictionary(records.map { (Self.int($0["flow_id"]), $0["community_id"] as? String) }, uniquingKeysWith: { a, _ in a })
+        let alertLines = Self.records(eve).filter { $0["flow_id"] != nil }
+        #expect(!alertLines.isEmpty && alertLines.allSatisfy { communityIDs[Self.int($0["flow_id"])] == $0["community_id"] as? String })
         let alerted = Set(records.filter { Self.flow($0)["alerted"] as? Bool == true }.map { Self.int($0["flow_id"]) })
         let alertFlows = Set(Self.records(eve).compactMap { $0["flow_id"] }.map { Self.int($0) })
         #expect(!alertFlows.isEmpty && alertFlows.isSubset(of: alerted), "\(alertFlows) \(alerted)")

@@ -73,6 +73,12 @@ public struct FlowEndRecord: Sendable {
     public var sourceZone: ZoneID
     public var destinationZone: ZoneID
     public var segmentZone: ZoneID
+    /// An ICMP flow's first message type; its code where the type has no
+    /// reply (for a request the flow's key keeps the reply's type instead);
+    /// the reply's type once the responder answered.
+    public var icmpType: UInt8?
+    public var icmpCode: UInt8?
+    public var responseICMPType: UInt8?
 
     public init(flowID: UInt64, start: UInt64, end: UInt64, source: Endpoint, destination: Endpoint, sourcePort: UInt16?, destinationPort: UInt16?,
                 protocolNumber: UInt16, isEthernet: Bool, appProtocol: UInt8, vlans: InlineArray<5, UInt16>, vlanCount: Int, vni: UInt32?,
@@ -198,14 +204,35 @@ public enum EVEFlowFormatter {
         default:
             break
         }
+        if let type = f.icmpType {
+            out.append(",\"icmp_type\":" as StaticString)
+            out.append(decimal: type)
+            if let code = f.icmpCode {
+                out.append(",\"icmp_code\":" as StaticString)
+                out.append(decimal: code)
+            }
+            if let reply = f.responseICMPType {
+                out.append(",\"response_icmp_type\":" as StaticString)
+                out.append(decimal: reply)
+            }
+        }
         out.append(",\"proto\":" as StaticString)
         if f.isEthernet {
             out.appendJSONString(FlowService.etherType(f.protocolNumber).description)
         } else {
             // IANA's keywords and numbers, the sensor's own text: nothing to escape.
             out.append(byte: 0x22)
-            out.appendProtocolName(IPProtocol(rawValue: UInt8(truncatingIfNeeded: f.protocolNumber)))
+            let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: f.protocolNumber))
+            out.appendProtocolName(proto)
             out.append(byte: 0x22)
+            if case .ip(let s) = f.source, case .ip(let d) = f.destination {
+                // The same Community ID as the flow's alerts carry (computed here, on the flow log's thread).
+                let ports: (UInt16, UInt16)? = if let t = f.icmpType { (UInt16(t), UInt16(f.icmpCode ?? 0)) }
+                    else if let sp = f.sourcePort, let dp = f.destinationPort { (sp, dp) } else { nil }
+                out.append(",\"community_id\":\"" as StaticString)
+                out.append(CommunityID(proto: proto.rawValue, source: s, destination: d, ports: ports))
+                out.append(byte: 0x22)
+            }
         }
         if f.appProtocol != 0 && Int(f.appProtocol) <= names.appProtocols.count {
             out.append(",\"app_proto\":" as StaticString)
@@ -229,16 +256,26 @@ public enum EVEFlowFormatter {
         out.append(f.state.name)
         out.append("\",\"reason\":\"" as StaticString)
         out.append(f.reason.name)
-        out.append(f.alerted ? "\",\"alerted\":true},\"zonewarden\":{\"src_zone\":" as StaticString : "\",\"alerted\":false},\"zonewarden\":{\"src_zone\":")
-        names.zone(f.sourceZone).withUnsafeBytes { out.append(bytes: $0) }
-        out.append(",\"dest_zone\":" as StaticString)
-        names.zone(f.destinationZone).withUnsafeBytes { out.append(bytes: $0) }
-        out.append(",\"segment_zone\":" as StaticString)
-        names.zone(f.segmentZone).withUnsafeBytes { out.append(bytes: $0) }
-        if let vni = f.vni {
-            out.append(",\"vni\":" as StaticString)
-            out.append(decimal: vni)
+        out.append(f.alerted ? "\",\"alerted\":true}" as StaticString : "\",\"alerted\":false}")
+        // The sensor's own fields where Suricata's schema lets a flow event carry them (its root,
+        // `flow` and `metadata` take no other keys): the zones as flow variables (single-key
+        // objects, only the zones there are), the VNI as a flow integer.
+        let zones = [(f.sourceZone, "{\"zw_src_zone\":" as StaticString), (f.destinationZone, "{\"zw_dest_zone\":"), (f.segmentZone, "{\"zw_segment_zone\":")]
+        var open = false
+        for (zone, key) in zones where zone != 0 {
+            if open { out.append(byte: 0x2C) } else { out.append(",\"metadata\":{\"flowvars\":[" as StaticString) }
+            open = true
+            out.append(key)
+            names.zone(zone).withUnsafeBytes { out.append(bytes: $0) }
+            out.append(byte: 0x7D)
         }
-        out.append("}}" as StaticString)
+        if let vni = f.vni {
+            out.append(open ? "],\"flowints\":{\"zw_vni\":" as StaticString : ",\"metadata\":{\"flowints\":{\"zw_vni\":")
+            out.append(decimal: vni)
+            out.append("}}" as StaticString)
+        } else if open {
+            out.append("]}" as StaticString)
+        }
+        out.append(byte: 0x7D)
     }
 }
