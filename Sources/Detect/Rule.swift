@@ -155,6 +155,8 @@ public protocol ZoneNaming {
 extension ZoneNaming {
     /// A zone's name for messages, or "no zone".
     public func zoneName(_ id: ZoneID) -> String { zones.label(id) }
+    /// "zone mgmt", or "no zone" (never "zone no zone").
+    public func zoneClause(_ id: ZoneID) -> String { id == 0 ? "no zone" : "zone \(zones.label(id))" }
     /// A zone's role name for messages, or "none".
     public func roleName(_ id: ZoneID) -> String { zones.roleLabel(id) }
 }

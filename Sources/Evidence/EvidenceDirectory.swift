@@ -76,6 +76,10 @@ public final class EvidenceDirectory: @unchecked Sendable {
         self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         maximumBytes = maximumMegabytes << 20
         var info = stat()
+        // A link is followed only if the sensor's user or root owns it, as for every file the sensor writes.
+        if lstat(self.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK && info.st_uid != geteuid() && info.st_uid != 0 {
+            throw SafeFile.Failure(path, "is a symbolic link owned by another user (uid \(info.st_uid)); refusing to follow it")
+        }
         if stat(self.path, &info) != 0 {
             let code = errno
             guard code == ENOENT else { throw SafeFile.Failure(path, "cannot look at it: \(String(cString: strerror(code)))", code: code) }

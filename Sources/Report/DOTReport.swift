@@ -17,7 +17,7 @@ enum DOTReport {
         }
         for (a, b, c) in r.sortedCells where c.flows > 0 || c.violation {
             let top = c.services.top(1).first.map { "\\n\($0.key)" } ?? ""
-            var attributes = "label=\(quote("\(c.flows) flows\(top)").replacingOccurrences(of: "\\\\n", with: "\\n"))"
+            var attributes = "label=\(quote("\(c.flows) flow\(c.flows == 1 ? "" : "s")\(top)").replacingOccurrences(of: "\\\\n", with: "\\n"))"
             if c.violation { attributes += ", color=red, fontcolor=red, penwidth=2.5" }
             d += "  \(quote(r.zoneNames[a])) -> \(quote(r.zoneNames[b])) [\(attributes)];\n"
         }

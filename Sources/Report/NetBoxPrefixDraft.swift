@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Vocabulary
 import Zones
@@ -102,10 +103,10 @@ public enum NetBoxPrefixDraft {
         var out = "# Draft zone configuration from zonewarden learn --netbox-prefixes: \(file) (\(results.count - skipped) prefix\(results.count - skipped == 1 ? "" : "es")"
             + (skipped > 0 ? ", \(skipped) containers or deprecated left out" : "") + ").\n"
         out += "# The roles are guesses from the words of NetBox's roles, VLAN names and descriptions:\n# review every zone, and check with: zonewarden check-config -c FILE\n#\n# Review before adopting:\n"
-        out += review.map { "#   - \($0)\n" }.joined()
+        out += review.map { "#   - \(Escaping.controls($0))\n" }.joined()
         out += "#\n# Findings when the captures are analysed with this draft (what looks like a violation):\n"
         if let findings {
-            out += findings.isEmpty ? "#   none.\n" : findings.map { "#   \($0)\n" }.joined()
+            out += findings.isEmpty ? "#   none.\n" : findings.map { "#   \(Escaping.controls($0))\n" }.joined()
         } else {
             out += "#   not checked: no capture given.\n"
         }

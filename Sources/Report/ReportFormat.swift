@@ -114,8 +114,9 @@ enum ReportText {
         return out
     }
 
-    /// C0 and C1 control characters and DEL: never written into a page or a table.
-    static func isControl(_ c: Unicode.Scalar) -> Bool { c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value) }
+    /// C0 and C1 control characters, DEL, line separators and format controls
+    /// (bidi overrides such as U+202E): never written into a page or a table.
+    static func isControl(_ c: Unicode.Scalar) -> Bool { Escaping.isControl(c) }
 
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]

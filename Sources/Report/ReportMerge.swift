@@ -40,15 +40,23 @@ public enum ReportMerge {
                     let k = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
                     var detail = what[min(k, what.count - 1)]
                     if k == 1 {
+                        // Zones by name: a zone one plan has and the other lacks, or one defined differently.
                         let za = a[1].split(separator: ";").map(String.init), zb = b[1].split(separator: ";").map(String.init)
-                        if let d = zip(za, zb).first(where: { $0 != $1 }) {
-                            func zone(_ z: String) -> String {
-                                let f = z.split(separator: "|", omittingEmptySubsequences: false).map(String.init) + ["", "", "", "", ""]
-                                return "role \(f[1]), VLANs \(f[2].isEmpty ? "-" : f[2]), VNIs \(f[3].isEmpty ? "-" : f[3]), subnets \(f[4].isEmpty ? "-" : f[4])"
-                            }
-                            detail = "zone \(d.0.split(separator: "|").first ?? "") (\(zone(d.0)) there; \(zone(d.1)) here)"
+                        func name(_ z: String) -> String { String(z.split(separator: "|", omittingEmptySubsequences: false).first ?? "") }
+                        func zone(_ z: String) -> String {
+                            let f = z.split(separator: "|", omittingEmptySubsequences: false).map(String.init) + ["", "", "", "", ""]
+                            return "role \(f[1]), VLANs \(f[2].isEmpty ? "-" : f[2]), VNIs \(f[3].isEmpty ? "-" : f[3]), subnets \(f[4].isEmpty ? "-" : f[4])"
+                        }
+                        let na = Dictionary(za.map { (name($0), $0) }, uniquingKeysWith: { x, _ in x })
+                        let nb = Dictionary(zb.map { (name($0), $0) }, uniquingKeysWith: { x, _ in x })
+                        if let z = za.first(where: { nb[name($0)] == nil }) {
+                            detail = "zone \(name(z)) (\(first.path) has it, this report does not)"
+                        } else if let z = zb.first(where: { na[name($0)] == nil }) {
+                            detail = "zone \(name(z)) (this report has it, \(first.path) does not)"
+                        } else if let z = za.first(where: { nb[name($0)] != $0 }), let other = nb[name(z)] {
+                            detail = "zone \(name(z)) (\(zone(z)) there; \(zone(other)) here)"
                         } else {
-                            detail = "the zones (\(za.count) there, \(zb.count) here)"
+                            detail = "the order of the zones"
                         }
                     }
                     throw Failure("\(path): its zone plan differs from \(first.path)'s in \(detail): reports of different plans are not merged")
@@ -111,6 +119,43 @@ public enum ReportMerge {
         version.split(separator: " (commit ").first ?? ""
     }
 
+    /// Reads a report's numbers strictly: a count that is negative, fractional
+    /// or not a number, or a list that is not a list, is a damaged report
+    /// (merged, it would trap or be counted as 0 without a word).
+    struct Fields {
+        let path: String
+
+        func damaged(_ place: String, _ what: String) -> Failure {
+            Failure("\(path): \(place): \(what): the report is damaged, not merged (write it again with report --format json)")
+        }
+
+        /// A count: a whole number, 0 or more.
+        func count(_ value: Any?, at place: String) throws(Failure) -> UInt64 {
+            guard let value else { throw damaged(place, "missing") }
+            // An integer as JSONSerialization read it (its NSNumber says: not a double, not a boolean).
+            guard let number = value as? NSNumber, ["q", "i", "l", "s", "Q", "I", "L", "S"].contains(String(cString: number.objCType)),
+                  number.int64Value >= 0 else {
+                throw damaged(place, "\(value) is not a count (a whole number, 0 or more)")
+            }
+            return number.uint64Value
+        }
+
+        func count(_ object: [String: Any], _ key: String, at place: String) throws(Failure) -> UInt64 {
+            try count(object[key], at: "\(place).\(key)")
+        }
+
+        /// A list of objects; missing, an empty list unless `required`.
+        func list(_ object: [String: Any], _ key: String, at place: String? = nil, required: Bool = false) throws(Failure) -> [[String: Any]] {
+            let name = place.map { "\($0).\(key)" } ?? key
+            guard let value = object[key] else {
+                if required { throw damaged(name, "missing") }
+                return []
+            }
+            guard let list = value as? [[String: Any]] else { throw damaged(name, "not a list of objects") }
+            return list
+        }
+    }
+
     /// One report: the report itself, its version, its plan (as text, for comparing) and its audit points.
     static func read(_ path: String) throws(Failure) -> (CommunicationReport, String, String, [[String: Any]]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw Failure("\(path): cannot read it") }
@@ -126,31 +171,41 @@ public enum ReportMerge {
         r.sensorName = coverage["sensor_name"] as? String ?? path
         r.configSHA256 = coverage["config_sha256"] as? String
         func time(_ v: Any?) -> UInt64 { (v as? String).flatMap(Timestamp.parseRFC3339) ?? 0 }
-        for cell in json["matrix"] as? [[String: Any]] ?? [] {
+        let field = Fields(path: path)
+        for (i, cell) in try field.list(json, "matrix", required: true).enumerated() {
             guard let from = r.zoneNames.firstIndex(of: cell["from"] as? String ?? ""), let to = r.zoneNames.firstIndex(of: cell["to"] as? String ?? "") else { continue }
             var c = CommunicationReport.Cell()
-            c.flows = UInt64(cell["flows"] as? Int ?? 0)
-            c.packets = UInt64(cell["packets"] as? Int ?? 0)
-            c.bytes = UInt64(cell["bytes"] as? Int ?? 0)
+            c.flows = try field.count(cell, "flows", at: "matrix[\(i)]")
+            c.packets = try field.count(cell, "packets", at: "matrix[\(i)]")
+            c.bytes = try field.count(cell, "bytes", at: "matrix[\(i)]")
             c.violation = cell["violation"] as? Bool ?? false
-            for s in cell["services"] as? [[String: Any]] ?? [] { c.services.add(s["service"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
-            for (sid, n) in cell["alerts"] as? [String: Int] ?? [:] { if let sid = Int(sid) { c.alerts[sid] = n } }
+            for (j, s) in try field.list(cell, "services", at: "matrix[\(i)]").enumerated() {
+                c.services.add(s["service"] as? String ?? "", try field.count(s, "flows", at: "matrix[\(i)].services[\(j)]"))
+            }
+            for (sid, n) in cell["alerts"] as? [String: Any] ?? [:] {
+                if let sid = Int(sid) { c.alerts[sid] = Int(try field.count(n, at: "matrix[\(i)].alerts.\(sid)")) }
+            }
             r.cells[CommunicationReport.key(from, to)] = c
         }
         for s in json["undeclared_segments"] as? [[String: Any]] ?? [] { r.undeclaredSegments[s["segment"] as? String ?? ""] = time(s["first_seen"]) }
-        for a in json["unknown_addresses"] as? [[String: Any]] ?? [] { r.unknownAddresses.add(a["address"] as? String ?? "", UInt64(a["reports"] as? Int ?? 0)) }
-        for a in json["alerts"] as? [[String: Any]] ?? [] { if let sid = a["sid"] as? Int { r.alertsBySID[sid] = a["count"] as? Int ?? 0 } }
-        let totals = json["totals"] as? [String: Any] ?? [:]
-        r.flows = UInt64(totals["flows"] as? Int ?? 0)
-        r.packets = UInt64(totals["packets"] as? Int ?? 0)
-        r.bytes = UInt64(totals["bytes"] as? Int ?? 0)
+        for (i, a) in try field.list(json, "unknown_addresses").enumerated() {
+            r.unknownAddresses.add(a["address"] as? String ?? "", try field.count(a, "reports", at: "unknown_addresses[\(i)]"))
+        }
+        for (i, a) in try field.list(json, "alerts").enumerated() {
+            if let sid = a["sid"] as? Int { r.alertsBySID[sid] = Int(try field.count(a, "count", at: "alerts[\(i)]")) }
+        }
+        guard let totals = json["totals"] as? [String: Any] else { throw field.damaged("totals", "missing or not an object") }
+        r.flows = try field.count(totals, "flows", at: "totals")
+        r.packets = try field.count(totals, "packets", at: "totals")
+        r.bytes = try field.count(totals, "bytes", at: "totals")
         let span = json["span"] as? [String: Any] ?? [:]
         r.firstTimestamp = time(span["first"])
         r.lastTimestamp = time(span["last"])
         r.captures = json["captures"] as? [String] ?? []
-        for a in json["accepted_risks"] as? [[String: Any]] ?? [] {
+        for (i, a) in try field.list(json, "accepted_risks").enumerated() {
+            let findings = Int(try field.count(a, "findings", at: "accepted_risks[\(i)]"))
             r.acceptedRisks.append(.init(place: a["exception"] as? String ?? "", scope: a["accepts"] as? String ?? "", reason: a["reason"] as? String ?? "",
-                                         expires: a["expires"] as? String, expired: a["expired"] as? Bool ?? false, findings: a["findings"] as? Int ?? 0))
+                                         expires: a["expires"] as? String, expired: a["expired"] as? Bool ?? false, findings: findings))
         }
         for e in json["evidence"] as? [[String: Any]] ?? [] {
             guard let sid = e["sid"] as? Int else { continue }
@@ -172,18 +227,20 @@ public enum ReportMerge {
         }
         r.plan.gateways = plan["gateways"] as? [String] ?? []
         r.plan.allow = plan["allow"] as? [String] ?? []
-        for s in coverage["segments"] as? [[String: Any]] ?? [] { r.segments.add(s["segment"] as? String ?? "", UInt64(s["flows"] as? Int ?? 0)) }
+        for (i, s) in try field.list(coverage, "segments", at: "coverage").enumerated() {
+            r.segments.add(s["segment"] as? String ?? "", try field.count(s, "flows", at: "coverage.segments[\(i)]"))
+        }
         if let w = coverage["window"] as? [String: Any] {
             let since = time(w["since"]), until = time(w["until"])
             r.window = AnalysisWindow(start: since, end: until == 0 ? .max : until)
         }
         r.windowsDiffer = coverage["windows_differ"] as? Bool ?? false
-        let files = coverage["captures"] as? [[String: Any]] ?? []
-        r.coverage = files.map {
-            var file = CaptureCoverage(name: $0["file"] as? String ?? "", sha256: $0["sha256"] as? String, packets: UInt64($0["packets"] as? Int ?? 0),
-                                       first: time($0["first"]), last: time($0["last"]), error: $0["error"] as? String, sensor: $0["sensor"] as? String ?? r.sensorName)
-            file.details = $0["details"] as? String
-            return file
+        for (i, f) in try field.list(coverage, "captures", at: "coverage").enumerated() {
+            var file = CaptureCoverage(name: f["file"] as? String ?? "", sha256: f["sha256"] as? String,
+                                       packets: try field.count(f, "packets", at: "coverage.captures[\(i)]"),
+                                       first: time(f["first"]), last: time(f["last"]), error: f["error"] as? String, sensor: f["sensor"] as? String ?? r.sensorName)
+            file.details = f["details"] as? String
+            r.coverage.append(file)
         }
         if r.coverage.isEmpty {
             // A live sensor's report: its interfaces, with the report's span.

@@ -1,3 +1,4 @@
+import Alerting
 import Foundation
 import Decode
 import Vocabulary
@@ -161,7 +162,7 @@ extension ZoneLearner {
                 zones.append(zone)
                 for var admins in pendingAdmins {
                     admins.name = unique("admin-\(zone.name.split(separator: "-").dropFirst().joined(separator: "-"))")
-                    review.append("\(admins.name) (\(admins.subnets.map(\.description).joined(separator: ", ")) on \(place.label)) is proposed as admin: its hosts opened sessions to management services. If they are not administrators' workstations or jump hosts, this accepts \(zone.name)'s hosts reaching management (1001, 1004).")
+                    review.append("\(admins.name) (\(admins.subnets.map(\.description).joined(separator: ", ")) on \(place.label)) is proposed as admin: its hosts opened sessions to management services. If they are not administrators' workstations or jump hosts, this accepts \(admins.name)'s hosts reaching management (1001, 1004).")
                     for s in admins.subnets { subnetZone[s] = zones.count }
                     zones.append(admins)
                 }
@@ -257,15 +258,16 @@ extension ZoneLearner {
                 "  # \(count) address\(count == 1 ? "" : "es")\n  - { format: \(source.format), path: \"\(source.resolvedPath)\"\(source.host.map { ", host: \"\($0)\"" } ?? "") }\n"
             }.joined()
         }
-        var text = "# Draft zone configuration from zonewarden learn: \(captures.joined(separator: ", ")) (\(flows) flow\(flows == 1 ? "" : "s"), \(frames) frame\(frames == 1 ? "" : "s")).\n"
+        var text = "# Draft zone configuration from zonewarden learn: \(Escaping.controls(captures.joined(separator: ", "))) (\(flows) flow\(flows == 1 ? "" : "s"), \(frames) frame\(frames == 1 ? "" : "s")).\n"
         text += "# The roles are guesses from the services each zone carried: review every zone,\n"
         text += "# rename the zones as your site does, and check with: zonewarden check-config -c FILE\n"
         text += "#\n# Review before adopting: what the captures show and this draft accepts.\n"
+        // Text from the wire (user names in findings) or from files stays on its comment line.
         text += review.isEmpty ? "#   nothing: no admin zone, gateway, QinQ stack or misplaced tunnel endpoint was guessed.\n"
-            : review.map { "#   - " + $0 + "\n" }.joined()
+            : review.map { "#   - " + Escaping.controls($0) + "\n" }.joined()
         text += "#\n# Findings when the captures are analysed with this draft (what looks like a violation):\n"
         if let findings {
-            text += findings.isEmpty ? "#   none.\n" : findings.map { "#   " + $0 + "\n" }.joined()
+            text += findings.isEmpty ? "#   none.\n" : findings.map { "#   " + Escaping.controls($0) + "\n" }.joined()
         } else {
             text += "#   not checked: a stream (standard input, a FIFO, a process substitution) is read once.\n"
         }

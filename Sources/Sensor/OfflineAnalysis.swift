@@ -222,6 +222,17 @@ public struct OfflineAnalysis {
     public var accounts: FileAccounts?
 
     /// Opens a capture file (`-`: standard input) with the `--bpf` filter and the time window.
+    /// Why `path` cannot be analysed at all (it cannot be opened as a
+    /// capture, or its link type is not one the decoder reads), or nil.
+    public static func openError(_ path: String) -> CaptureError? {
+        switch open(path, filter: nil) {
+        case .failure(let error): return error
+        case .success(let handle):
+            return LinkLayer(handle.linkType) == nil
+                ? CaptureError(.unsupportedLinkType, source: handle.source, message: LinkLayer.unsupportedMessage(handle.linkType)) : nil
+        }
+    }
+
     static func open(_ path: String, filter: String?, window: (start: UInt64, end: UInt64)? = nil) -> Result<PcapHandle, CaptureError> {
         do throws(CaptureError) {
             let handle = try PcapHandle.openOffline(path)

@@ -105,7 +105,7 @@ public final class ProgressMeter: @unchecked Sendable {
     }
 
     static func size(_ bytes: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
+        let units = ["B", "kB", "MB", "GB", "TB"]
         var value = Double(bytes), unit = 0
         while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])

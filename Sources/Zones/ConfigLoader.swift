@@ -525,7 +525,7 @@ struct ConfigReader {
                     for z in items {
                         guard let text = scalar(z, "a zone name") else { continue }
                         if zoneNames.contains(text) { gateway.zones.append(text) } else {
-                            error(z, "unknown zone \"\(text)\" in gateway zones\(suggestion(text, Array(zoneNames)))")
+                            error(z, "unknown zone \"\(text)\" in gateway zones\(suggestion(text, zoneNames.sorted()))")
                         }
                     }
                 case "macs":

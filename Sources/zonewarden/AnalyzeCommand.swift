@@ -36,7 +36,8 @@ struct AnalyzeCommand: ParsableCommand {
           zonewarden analyze -c site.yaml --format eve -o eve.json --summary day1/*.pcap
           zonewarden analyze -c site.yaml --syslog relp://10.0.9.5:2514 audit.pcapng
           zonewarden analyze -c site.yaml --since 2026-11-01 --until 2026-11-08 --summary /srv/mirror/
-        """
+        """,
+        aliases: ["analyse"]
     )
 
     @OptionGroup var alertOptions: AlertOptions
@@ -57,7 +58,7 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Print per-rule counts, packets, flows and decode errors on standard error at the end, then a line per capture file (packets, first and last packet, decode errors, what else became of it).")
     var summary = false
 
-    @Option(help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analysing threads, 1-\(maximumWorkers) (default: one per core beyond the one that reads the files, at least 1). The flows are shared out among them by a hash of each flow; what they find is merged in capture order, so the alerts are those of one thread. Standard input is analysed by one.", valueName: "N"))
     var workers: Int?
 
     @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (compressed or not).", valueName: "PCAP"), completion: .file())
@@ -67,6 +68,7 @@ struct AnalyzeCommand: ParsableCommand {
         if captures.isEmpty { throw ValidationError("give at least one capture file or folder (or - for standard input)") }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
         if let syslogTimeout, !(0...3600).contains(syslogTimeout) { throw ValidationError("--syslog-timeout must be 0-3600 seconds") }
+        if syslogTimeout != nil && alertOptions.syslog.isEmpty { throw ValidationError("--syslog-timeout applies to --syslog destinations, and none is given") }
         if let workers, !(1...maximumWorkers).contains(workers) { throw ValidationError("--workers must be 1-\(maximumWorkers), not \(workers)") }
     }
 
@@ -118,6 +120,22 @@ struct AnalyzeCommand: ParsableCommand {
         // Files and folders are one capture read in time order, whatever order they were given in
         // (no capture file at all is said here, and -o is left as it was).
         let (archive, accounts, meter) = try openArchive(captures, archiveOptions, alerts: alerts, writingToStandardOutput: options.output == nil || options.output == "-")
+        // Not one capture can be read (missing, not a capture, a link type not decoded): said, and
+        // -o and the flow log are left as they were (a mistyped name must not empty the last run's alerts).
+        if !captures.contains(where: CaptureArchive.isStream) {
+            var errors: [CaptureError] = []
+            for file in archive.files {
+                guard let error = OfflineAnalysis.openError(file.path) else {
+                    errors = []
+                    break
+                }
+                errors.append(error)
+            }
+            if !errors.isEmpty {
+                for error in errors { writeError(error.description) }
+                throw ExitCode(ExitStatus.captureUnreadable)
+            }
+        }
         let out: FileOutput
         if let output = options.output, output != "-" {
             do throws(SinkError) {

@@ -22,6 +22,14 @@ struct Moment: ExpressibleByArgument {
         }
     }
 
+    /// For `transform:`: a value that is no moment says what would be.
+    static func parse(_ text: String) throws -> Moment {
+        guard let moment = Moment(argument: text) else {
+            throw ValidationError("give RFC 3339 with its offset (2026-11-26T14:00:00Z, 2026-11-26T15:00:00+01:00), a date (2026-11-26, midnight UTC) or a time relative to now (-7d, -36h, -90m, -30s)")
+        }
+        return moment
+    }
+
     static func relative(_ text: String, now: Date) -> UInt64? {
         guard text.hasPrefix("-"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()), amount >= 0 else { return nil }
         let seconds: Double
@@ -43,11 +51,11 @@ struct Moment: ExpressibleByArgument {
 struct ArchiveOptions: ParsableArguments {
     // .unconditional: a relative moment starts with "-" (--since -7d).
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, 2026-11-01T01:00:00+01:00, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m, -30s). Plain pcap files that end before it are not read; other packets before it are passed over without being decoded.", valueName: "TIME"))
+            help: ArgumentHelp("Analyse only packets from this moment on: RFC 3339 (2026-11-01T00:00:00Z, 2026-11-01T01:00:00+01:00, or 2026-11-01 for midnight UTC) or relative to now (-7d, -36h, -90m, -30s). Files that end before it are not read (found from their record headers; a compressed file is decompressed to find its end); other packets before it are passed over without being decoded.", valueName: "TIME"), transform: Moment.parse)
     var since: Moment?
 
     @Option(parsing: .unconditional,
-            help: ArgumentHelp("Analyse only packets up to this moment (as --since). Files that begin after it are not read at all.", valueName: "TIME"))
+            help: ArgumentHelp("Analyse only packets up to this moment (as --since). Files that begin after it are not read at all.", valueName: "TIME"), transform: Moment.parse)
     var until: Moment?
 
     @Flag(help: "Show progress even when standard error is not a terminal: one line every --progress-interval seconds (on a terminal a status line is shown anyway).")
@@ -92,8 +100,11 @@ func continuousLinkName(_ inputs: [String], _ archive: CaptureArchive) -> String
         path == "-" ? "standard input" : (path.split(separator: "/").last.map(String.init) ?? path)
     }
     if inputs.count == 1 { return name(inputs[0]) }
-    guard let first = archive.files.first else { return name(inputs[0]) }
-    return "\(name(first.path)) and \(archive.files.count - 1) more"
+    // Named after the files that hold packets (a missing or unreadable one is no part of the link).
+    let read = archive.files.filter { $0.first != nil }
+    guard let first = read.first ?? archive.files.first else { return name(inputs[0]) }
+    let count = read.isEmpty ? archive.files.count : read.count
+    return count == 1 ? name(first.path) : "\(name(first.path)) and \(count - 1) more"
 }
 
 /// The inputs as one capture (folders walked, files in time order, the time

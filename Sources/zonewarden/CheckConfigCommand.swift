@@ -18,6 +18,12 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         let zones = try loadZones(config)
+        // What analyze and run would refuse of the files the configuration names: one file for two
+        // things, or the configuration itself as an output.
+        let sensor = zones.config.sensor
+        try refuseSharedPaths(sensor.outputs.enumerated().map { ("sensor.outputs[\($0.offset + 1)].path", $0.element.path) }
+                              + [("sensor.flow_log", sensor.flowLog), ("sensor.state_file", sensor.stateFile)],
+                              configuration: config, evidence: ("sensor.evidence.dir", sensor.evidence.directory))
         _ = try acceptedRisks(zones)
         print("\(config): OK: \(zones.config.summary)")
     }

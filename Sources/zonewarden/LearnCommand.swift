@@ -64,7 +64,9 @@ struct LearnCommand: ParsableCommand {
         for i in inventories {
             guard let colon = i.firstIndex(of: ":"), InventoryFormats.format(named: String(i[..<colon])) != nil, i.index(after: colon) < i.endIndex else {
                 let format = i.firstIndex(of: ":").map { String(i[..<$0]) } ?? i
-                throw ValidationError("--inventory \(i): expected FORMAT:PATH, FORMAT one of \(InventoryFormats.names.joined(separator: ", "))\(Spelling.suggestion(format, InventoryFormats.names, fallback: ""))")
+                // A known format without its path (--inventory csv) needs the path, not a spelling hint.
+                let hint = InventoryFormats.format(named: format) != nil ? " (the path is missing: \(format):FILE)" : Spelling.suggestion(format, InventoryFormats.names, fallback: "")
+                throw ValidationError("--inventory \(i): expected FORMAT:PATH, FORMAT one of \(InventoryFormats.names.joined(separator: ", "))\(hint)")
             }
         }
         if captures.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
@@ -119,7 +121,7 @@ struct LearnCommand: ParsableCommand {
         // The captures again, judged by the draft: what it would report is said in it.
         // A stream (standard input, a FIFO, a process substitution) cannot be read a second time.
         let findings = ordered.contains(where: CaptureArchive.isStream) ? nil : try findingsUnder(draft: first, ordered)
-        writeOut(learner.draft(findings: findings) ?? first)
+        try writeOut(learner.draft(findings: findings) ?? first)
         if failed > 0 { throw ExitCode(ExitStatus.captureUnreadable) }
     }
 
@@ -139,7 +141,7 @@ struct LearnCommand: ParsableCommand {
         }
         let plain = try draft(nil)
         let usable = captures.filter { !CaptureArchive.isStream($0) }
-        writeOut(usable.isEmpty ? plain : try draft(findingsUnder(draft: plain, usable)))
+        try writeOut(usable.isEmpty ? plain : try draft(findingsUnder(draft: plain, usable)))
     }
 
     /// Analyses the captures with the draft (every rule at its default) and

@@ -183,6 +183,9 @@ struct ReportCommand: ParsableCommand {
             if let output, output != "-" { writeError("zonewarden: no packet could be read: \(output) is left as it was") }
             throw ExitCode(ExitStatus.captureUnreadable)
         }
+        if let window = archiveOptions.window, pipeline.statistics.packets == 0 {
+            writeError("zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): the report covers nothing")
+        }
         try write(chosen.render(collector.report))
         // A file not written (4) comes before an unreadable capture (3), as for analyze.
         if evidenceOpening.sayWhatIsMissing(alertsWritten: alerts.alertsWritten) { throw ExitCode(ExitStatus.outputFailed) }
@@ -204,7 +207,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     private func write(_ text: String) throws {
-        guard let output, output != "-" else { return writeOut(text) }
+        guard let output, output != "-" else { return try writeOut(text) }
         do throws(SafeFile.Failure) {
             try SafeFile.replace(output, with: text, mode: SafeFile.privateMode)
         } catch {
@@ -214,9 +217,15 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
-/// Writes text to standard output.
-func writeOut(_ text: String) {
+/// Writes text to standard output; one that cannot take it (a full disk
+/// behind `> draft.yaml`, a closed pipe) is said, with exit status 4.
+func writeOut(_ text: String) throws {
     let output = FileOutput.standardOutput()
-    try? output.write(text)
-    try? output.flush()
+    do throws(SinkError) {
+        try output.write(text)
+        try output.flush()
+    } catch {
+        writeError("zonewarden: \(error)")
+        throw ExitCode(ExitStatus.outputFailed)
+    }
 }

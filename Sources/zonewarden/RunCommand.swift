@@ -156,7 +156,7 @@ struct RunCommand: ParsableCommand {
             (flowLogLabel, options.flowLog ?? sensor.flowLog),
             ("--metrics-file", metricsFile), ("--report", report),
             (stateFile != nil ? "--state-file" : "sensor.state_file", settings.stateFile),
-        ], evidence: (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory))
+        ], configuration: config, evidence: (options.evidence != nil ? "--evidence" : "sensor.evidence.dir", settings.evidence.directory))
         // A folder that does not exist is a mistake in the command or the configuration: a usage error
         // (status 2) as for -o and --flow-log. What the sensor's user may write is checked once it runs
         // as that user (status 4, nothing captured).

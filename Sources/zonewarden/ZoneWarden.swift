@@ -53,7 +53,10 @@ struct ZoneWarden: ParsableCommand {
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
             let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            writeError("zonewarden: \(message) (see zonewarden --help)")
+            // The help that lists the options meant: the subcommand's, when one was named.
+            let given = CommandLine.arguments.dropFirst().first ?? ""
+            let subcommand = configuration.subcommands.first { $0.configuration.commandName == given || $0.configuration.aliases.contains(given) }
+            writeError("zonewarden: \(message) (see \(subcommand.flatMap { $0.configuration.commandName.map { "zonewarden help \($0)" } } ?? "zonewarden --help"))")
             Glibc.exit(ExitStatus.usage)
         }
     }

@@ -107,10 +107,19 @@ struct OutputTests {
         ("relp://h:70000", "port \"70000\" must be 1-65535"),
         ("unix://dev/log", "a unix socket needs an absolute path, as in unix:///dev/log"),
         ("tcp://[fd00::1:514", "an IPv6 host needs a closing ]"),
+        ("udp://h:514?password=S3cret", "a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT"),
+        ("tcp://x:1:2", "a host with colons (an IPv6 address) goes in brackets: [x:1]:2"),
     ])
     func refuse(text: String, message: String) {
         guard case .failure(let e) = SyslogURL.parse(text) else { Issue.record("accepted \(text)"); return }
         #expect(e.description == message)
+    }
+
+    /// What may be printed of a URL: no password, in the user part or in a query.
+    @Test func redactedURLs() {
+        #expect(SyslogURL.redacted("tcp://u:S3cret@h:514") == "tcp://***@h:514")
+        #expect(SyslogURL.redacted("udp://h:514?password=S3cret") == "udp://h:514?***")
+        #expect(SyslogURL.redacted("tls://h:6514") == "tls://h:6514")
     }
 
     @Test func udpDatagrams() {

@@ -147,7 +147,7 @@ struct ReportTests {
         let md = try zonewarden(["report", "-c", "config/example.yaml", "Captures/example-site.pcap"])
         #expect(md.stdout.contains("| **web** | **1** ⚠ |") && md.stdout.contains("## Cells that break the plan (3)"))
         let dot = try zonewarden(["report", "-c", "config/example.yaml", "--format", "dot", "Captures/example-site.pcap"])
-        #expect(dot.stdout.hasPrefix("digraph zones {") && dot.stdout.contains("\"web\" -> \"mgmt\" [label=\"1 flows\\ntcp/443\", color=red"))
+        #expect(dot.stdout.hasPrefix("digraph zones {") && dot.stdout.contains("\"web\" -> \"mgmt\" [label=\"1 flow\\ntcp/443\", color=red"))
         // The file name chooses the format.
         let out = temporaryDirectory().appendingPathComponent("zones.dot").path
         #expect(try zonewarden(["report", "-c", "config/example.yaml", "-o", out, "Captures/example-site.pcap"]).status == 0)

@@ -44,6 +44,14 @@ zones:
 struct InventoryTests {
     // MARK: csv
 
+    /// RFC 4180: a quoted field may hold a line break; the lines after it keep their numbers.
+    @Test func csvQuotedFieldsSpanLines() throws {
+        let text = "address,name,kind\n10.0.0.5,\"web\nfront, \"\"A\"\"\",vm\n10.0.0.6,db,vm\n10.0.0.7,x,nosuch\n"
+        #expect(errorText(CSVInventory.self, text)?.hasPrefix("inv:5:1: unknown kind \"nosuch\"") == true, "\(errorText(CSVInventory.self, text) ?? "")")
+        let items = try read(CSVInventory.self, text.replacingOccurrences(of: "10.0.0.7,x,nosuch\n", with: ""))
+        #expect(items.count == 2 && items[0].asset.name == "web\nfront, \"A\"" && items[1].asset.name == "db")
+    }
+
     @Test func csvReadsAddressesPrefixesAndMACs() throws {
         let items = try read(CSVInventory.self, #"""
             address,name,kind,host

@@ -31,6 +31,19 @@ public enum Escaping {
     /// An RFC 5424 PARAM-VALUE.
     public static func structuredDataValue(_ s: String) -> String { escaped(s, .structuredDataValue) }
 
+    /// `s` with only its controls (``isControl(_:)``) escaped as the text
+    /// format escapes them (`\n`, `\x1b`, `\u202e`); quotes and backslashes
+    /// stay: for a comment line or a terminal, where text from outside must
+    /// neither break the line nor drive the terminal.
+    public static func controls(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: isControl) else { return s }
+        var b = OutputBuffer(capacity: s.utf8.count + 8)
+        for scalar in s.unicodeScalars {
+            if isControl(scalar) { b.append(escaping: String(scalar), .text) } else { for unit in UTF8.encode(scalar)! { b.append(byte: unit) } }
+        }
+        return b.text
+    }
+
     static func escaped(_ s: String, _ mode: Mode) -> String {
         if isPlain(s, mode) { return s }
         var b = OutputBuffer(capacity: s.utf8.count + 8)
@@ -83,7 +96,7 @@ public enum Escaping {
     /// such as U+202E, zero-width characters, the byte order mark): everything
     /// that can break a line, drive a terminal, or make text read otherwise
     /// than it is stored.
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029 { return true }
         return v >= 0xAD && scalar.properties.generalCategory == .format

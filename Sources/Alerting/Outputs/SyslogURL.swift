@@ -37,10 +37,15 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
     /// Parses `unix:///dev/log`, `udp://HOST:PORT`, `tcp://HOST:PORT`,
     /// `relp://HOST:PORT`, `tls://HOST:PORT`, `relp+tls://HOST:PORT` (IPv6
     /// hosts in brackets); the error says what is wrong.
-    /// The URL as it may be printed: a `user:password@` part replaced by `***@`.
+    /// The URL as it may be printed: a `user:password@` part replaced by
+    /// `***@`, a query or fragment (`?password=...`) by `?***`.
     public static func redacted(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }
-        return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])
+        var t = text
+        if let schemeEnd = t.range(of: "://"), let at = t[schemeEnd.upperBound...].lastIndex(of: "@") {
+            t = String(t[..<schemeEnd.upperBound]) + "***" + String(t[at...])
+        }
+        if let query = t.firstIndex(where: { $0 == "?" || $0 == "#" }) { t = String(t[..<query]) + "?***" }
+        return t
     }
 
     public static func parse(_ text: String) -> Result<SyslogURL, SyslogURLError> {
@@ -75,6 +80,9 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
         }
         if portText.hasSuffix("/") { portText = portText.dropLast() }
         guard !host.isEmpty else { return .failure(SyslogURLError("missing host")) }
+        // A query (?password=...) is not echoed: it may hold a secret.
+        if portText.contains("?") || portText.contains("#") { return .failure(SyslogURLError("a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT")) }
+        if !rest.hasPrefix("[") && host.contains(":") { return .failure(SyslogURLError("a host with colons (an IPv6 address) goes in brackets: [\(host)]:\(portText)")) }
         guard let port = UInt16(portText), port > 0 else { return .failure(SyslogURLError("port \"\(portText)\" must be 1-65535")) }
         switch scheme {
         case "udp": return .success(.udp(host: String(host), port: port))

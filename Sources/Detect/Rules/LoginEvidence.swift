@@ -48,6 +48,6 @@ enum LoginEvidence {
 
     /// `10.10.0.5 (zone mgmt)`.
     static func server(_ e: FlowEvent) -> Message {
-        "\(e.responderEndpoint) (zone \(e.zoneName(e.effectiveDestinationZone)))"
+        "\(e.responderEndpoint) (\(e.zoneClause(e.effectiveDestinationZone)))"
     }
 }

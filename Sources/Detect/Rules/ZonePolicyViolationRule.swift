@@ -24,7 +24,7 @@ public final class ZonePolicyViolationRule: Rule {
         guard active, e.sourceZone != 0, e.destinationZone != 0, e.sourceZone != e.destinationZone else { return }
         guard e.record.firedRules & zoneRuleBits == 0, !e.isAllowed else { return }
         findings.append(Finding(
-            message: "flow from zone \(e.zoneName(e.sourceZone)) to zone \(e.zoneName(e.destinationZone)) on \(e.service) is not in the allow list",
+            message: "flow from \(e.zoneClause(e.sourceZone)) to \(e.zoneClause(e.destinationZone)) on \(e.service) is not in the allow list",
             evidence: [("service", .service(e.service)), ("policy", .text("default-deny"))],
             key: e.key(sid: Self.metadata.sid)))
     }

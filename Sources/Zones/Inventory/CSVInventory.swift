@@ -29,10 +29,14 @@ public enum CSVInventory: InventoryFormat {
         var start = 0
         var mistakes: [InventoryError] = []
         while start < bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            // A record ends at a line feed outside quotes (RFC 4180: a quoted field may hold line breaks).
+            let end = recordEnd(bytes, from: start)
             lineNumber += 1
-            defer { start = end + 1 }
+            let linesInside = bytes[start..<end].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            defer {
+                start = end + 1
+                lineNumber += linesInside
+            }
             var last = end
             if last > start && bytes[last - 1] == 0x0D { last -= 1 }
             let line = bytes[start..<last]
@@ -82,7 +86,33 @@ public enum CSVInventory: InventoryFormat {
         return .ip(ip)
     }
 
-    /// The fields of one RFC 4180 line, each trimmed of spaces and tabs outside quotes.
+    /// Where the record that begins at `start` ends: the first line feed
+    /// outside a quoted field (a quote opens one only at a field's start, as
+    /// ``split(_:line:)`` reads it), or the end of the file.
+    static func recordEnd(_ bytes: [UInt8], from start: Int) -> Int {
+        var i = start, quoted = false, atFieldStart = true
+        while i < bytes.count {
+            let c = bytes[i]
+            if quoted {
+                if c == 0x22 {
+                    if i + 1 < bytes.count && bytes[i + 1] == 0x22 { i += 1 } else { quoted = false }
+                }
+            } else if c == 0x0A {
+                return i
+            } else if c == 0x2C {
+                atFieldStart = true
+            } else if c == 0x22 && atFieldStart {
+                quoted = true
+                atFieldStart = false
+            } else if c != 0x20 && c != 0x09 {
+                atFieldStart = false
+            }
+            i += 1
+        }
+        return bytes.count
+    }
+
+    /// The fields of one RFC 4180 record, each trimmed of spaces and tabs outside quotes.
     static func split(_ line: ArraySlice<UInt8>, line number: Int) throws(InventoryError) -> [String] {
         var fields: [String] = []
         var field: [UInt8] = []
