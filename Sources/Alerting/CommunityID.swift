@@ -36,21 +36,37 @@ public struct CommunityID: Sendable, Equatable, CustomStringConvertible {
             swap(&a, &b)
             swap(&pa, &pb)
         }
-        // seed(2) addresses(≤32) proto(1) pad(1) ports(4)
-        var input = InlineArray<40, UInt8>(repeating: 0)
-        var n = 0
-        func put(_ byte: UInt8) { input[n] = byte; n += 1 }
-        put(UInt8(seed >> 8))
-        put(UInt8(seed & 0xFF))
-        a.withNetworkBytes { for byte in $0 { put(byte) } }
-        b.withNetworkBytes { for byte in $0 { put(byte) } }
-        put(proto)
-        put(0)
-        if ports != nil {
-            put(UInt8(pa >> 8)); put(UInt8(pa & 0xFF)); put(UInt8(pb >> 8)); put(UInt8(pb & 0xFF))
+        // seed(2) addresses(≤32) proto(1) pad(1) ports(4), written straight into a stack buffer.
+        var input = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let h = withUnsafeMutableBytes(of: &input) { raw -> (UInt32, UInt32, UInt32, UInt32, UInt32) in
+            var n = 0
+            func put16(_ v: UInt16) {
+                raw[n] = UInt8(v >> 8)
+                raw[n + 1] = UInt8(v & 0xFF)
+                n += 2
+            }
+            func put(_ address: IPAddress) {
+                if address.isIPv4 {
+                    raw.storeBytes(of: address.ipv4Value.bigEndian, toByteOffset: n, as: UInt32.self)
+                    n += 4
+                } else {
+                    raw.storeBytes(of: address.high.bigEndian, toByteOffset: n, as: UInt64.self)
+                    raw.storeBytes(of: address.low.bigEndian, toByteOffset: n + 8, as: UInt64.self)
+                    n += 16
+                }
+            }
+            put16(seed)
+            put(a)
+            put(b)
+            raw[n] = proto
+            raw[n + 1] = 0
+            n += 2
+            if ports != nil {
+                put16(pa)
+                put16(pb)
+            }
+            return SHA1.digest(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
         }
-        let count = n
-        let h = withUnsafeBytes(of: &input) { SHA1.digest(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         var digest = InlineArray<21, UInt8>(repeating: 0)  // 20 bytes and a zero for the last base64 group
         var bigEndian = (h.0.bigEndian, h.1.bigEndian, h.2.bigEndian, h.3.bigEndian, h.4.bigEndian)
         withUnsafeBytes(of: &bigEndian) { for i in 0..<20 { digest[i] = $0[i] } }
@@ -64,14 +80,20 @@ public struct CommunityID: Sendable, Equatable, CustomStringConvertible {
             let value = UInt32(digest[g]) << 16 | UInt32(digest[g + 1]) << 8 | UInt32(digest[g + 2])
             let chars = g == 18 ? 3 : 4
             for c in 0..<4 {
-                text[o] = c < chars ? Self.alphabet[Int((value >> UInt32(18 - 6 * c)) & 0x3F)] : 0x3D
+                text[o] = c < chars ? Self.base64(UInt8(truncatingIfNeeded: value >> UInt32(18 - 6 * c)) & 0x3F) : 0x3D
                 o += 1
             }
             g += 3
         }
     }
 
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// A base64 digit (A-Z, a-z, 0-9, +, /) by arithmetic: a table in a
+    /// global costs a lazy-initialisation check on every use, and the flow
+    /// log writes one Community ID per flow.
+    @inline(__always)
+    static func base64(_ v: UInt8) -> UInt8 {
+        v < 26 ? 0x41 &+ v : v < 52 ? 0x61 &+ (v &- 26) : v < 62 ? 0x30 &+ (v &- 52) : v == 62 ? 0x2B : 0x2F
+    }
 
     /// The Community ID as text.
     public var description: String {
@@ -90,6 +112,7 @@ public struct CommunityID: Sendable, Equatable, CustomStringConvertible {
 extension OutputBuffer {
     /// A Community ID's 30 characters.
     public mutating func append(_ id: CommunityID) {
-        for i in 0..<CommunityID.length { append(byte: id.text[i]) }
+        var text = id.text
+        withUnsafeBytes(of: &text) { append(bytes: $0) }
     }
 }

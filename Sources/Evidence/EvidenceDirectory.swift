@@ -73,7 +73,10 @@ public final class EvidenceDirectory: @unchecked Sendable {
     /// - Throws: a one-line reason when it cannot be used.
     public init(path: String, maximumMegabytes: Int, queueMegabytes: Int = 32) throws(SafeFile.Failure) {
         queueLimit = max(queueMegabytes, 1) << 20
-        self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        // Every trailing slash off (a path ending in one is looked at through a link, and lstat would not see the link).
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.path = String(trimmed)
         maximumBytes = maximumMegabytes << 20
         var info = stat()
         // A link is followed only if the sensor's user or root owns it, as for every file the sensor writes.

@@ -135,7 +135,7 @@ public enum ReportMerge {
             // An integer as JSONSerialization read it (its NSNumber says: not a double, not a boolean).
             guard let number = value as? NSNumber, ["q", "i", "l", "s", "Q", "I", "L", "S"].contains(String(cString: number.objCType)),
                   number.int64Value >= 0 else {
-                throw damaged(place, "\(value) is not a count (a whole number, 0 or more)")
+                throw damaged(place, "\(Escaping.controls("\(value)")) is not a count (a whole number, 0 or more)")
             }
             return number.uint64Value
         }
@@ -162,7 +162,8 @@ public enum ReportMerge {
         guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], json["generator"] as? String == "zonewarden report" else {
             throw Failure("\(path): not a JSON report of zonewarden (write one with report --format json or run --report FILE.json)")
         }
-        let zones = json["zones"] as? [[String: Any]] ?? []
+        let field = Fields(path: path)
+        let zones = try field.list(json, "zones", required: true)
         var r = CommunicationReport(zoneNames: ["no zone"] + zones.map { $0["name"] as? String ?? "" },
                                     zoneRoles: [""] + zones.map { $0["role"] as? String ?? "" }, configFile: json["config"] as? String ?? "")
         let coverage = json["coverage"] as? [String: Any] ?? [:]
@@ -171,9 +172,10 @@ public enum ReportMerge {
         r.sensorName = coverage["sensor_name"] as? String ?? path
         r.configSHA256 = coverage["config_sha256"] as? String
         func time(_ v: Any?) -> UInt64 { (v as? String).flatMap(Timestamp.parseRFC3339) ?? 0 }
-        let field = Fields(path: path)
         for (i, cell) in try field.list(json, "matrix", required: true).enumerated() {
-            guard let from = r.zoneNames.firstIndex(of: cell["from"] as? String ?? ""), let to = r.zoneNames.firstIndex(of: cell["to"] as? String ?? "") else { continue }
+            guard let from = r.zoneNames.firstIndex(of: cell["from"] as? String ?? ""), let to = r.zoneNames.firstIndex(of: cell["to"] as? String ?? "") else {
+                throw field.damaged("matrix[\(i)]", "names a zone the report's zones do not list")
+            }
             var c = CommunicationReport.Cell()
             c.flows = try field.count(cell, "flows", at: "matrix[\(i)]")
             c.packets = try field.count(cell, "packets", at: "matrix[\(i)]")

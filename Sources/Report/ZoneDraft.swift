@@ -29,7 +29,8 @@ extension ZoneLearner {
             if isInternet { fields.append("subnets: [public]") }
             if !prefixes.isEmpty { fields.append("subnets: [" + prefixes.map { "\"\($0)\"" }.joined(separator: ", ") + "]") }
             if !macs.isEmpty { fields.append("macs: [" + macs.map { "\"\($0)\"" }.joined(separator: ", ") + "]") }
-            return comments.map { "  # \($0)\n" }.joined() + "  \(name): { \(fields.joined(separator: ", ")) }\n"
+            // Comments name inventory assets and networks (text from files): kept on their line.
+            return comments.map { "  # \(Escaping.controls($0))\n" }.joined() + "  \(name): { \(fields.joined(separator: ", ")) }\n"
         }
     }
 

@@ -221,7 +221,6 @@ public struct OfflineAnalysis {
     /// What became of each file read, appended as they are read (nil: not kept).
     public var accounts: FileAccounts?
 
-    /// Opens a capture file (`-`: standard input) with the `--bpf` filter and the time window.
     /// Why `path` cannot be analysed at all (it cannot be opened as a
     /// capture, or its link type is not one the decoder reads), or nil.
     public static func openError(_ path: String) -> CaptureError? {
@@ -233,6 +232,7 @@ public struct OfflineAnalysis {
         }
     }
 
+    /// Opens a capture file (`-`: standard input) with the `--bpf` filter and the time window.
     static func open(_ path: String, filter: String?, window: (start: UInt64, end: UInt64)? = nil) -> Result<PcapHandle, CaptureError> {
         do throws(CaptureError) {
             let handle = try PcapHandle.openOffline(path)

@@ -94,6 +94,8 @@ struct OutputTests {
         ("RELP://127.0.0.1:2514/", .relp(host: "127.0.0.1", port: 2514)),
         ("tls://collector.example.org:6514", .tls(host: "collector.example.org", port: 6514)),
         ("relp+tls://[fd00::5]:2514", .relpTLS(host: "fd00::5", port: 2514)),
+        // Unbracketed IPv6 still read, as configurations written so before brackets were asked for.
+        ("udp://fd00::5:514", .udp(host: "fd00::5", port: 514)),
     ])
     func parse(text: String, url: SyslogURL) throws {
         #expect(try SyslogURL.parse(text).get() == url)
@@ -109,6 +111,7 @@ struct OutputTests {
         ("tcp://[fd00::1:514", "an IPv6 host needs a closing ]"),
         ("udp://h:514?password=S3cret", "a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT"),
         ("tcp://x:1:2", "a host with colons (an IPv6 address) goes in brackets: [x:1]:2"),
+        ("udp://h?pw=S3cret:514", "a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT"),
     ])
     func refuse(text: String, message: String) {
         guard case .failure(let e) = SyslogURL.parse(text) else { Issue.record("accepted \(text)"); return }

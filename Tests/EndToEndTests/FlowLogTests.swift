@@ -76,6 +76,34 @@ struct FlowLogTests {
         }
     }
 
+    /// ICMP flows: an echo's request and reply types, a destination
+    /// unreachable's type and code, each with the Community ID of its alerts' kind.
+    @Test func icmpTypesAndCodes() throws {
+        let dir = temporaryDirectory()
+        let s = CaptureScript()
+        let a = CaptureBuilder.Host("192.168.100.10"), b = CaptureBuilder.Host("192.168.100.11")
+        s.ping(from: a, to: b)
+        s.append(s.ipPacket(from: b, to: a, proto: 1, transport: Frames.icmp(type: 3, code: 13, payload: [UInt8](repeating: 0, count: 28)), wire: .plain))
+        let capture = dir.appendingPathComponent("icmp.pcap").path
+        try s.write(to: capture)
+        let log = dir.appendingPathComponent("flows.json").path
+        #expect(try zonewarden(["analyze", "-c", "config/example.yaml", "-o", "/dev/null", "--flow-log", log, capture]).status == 0)
+        let records = Self.records(log)
+        let echo = records.first { Self.int($0["icmp_type"]) == 8 }, unreachable = records.first { Self.int($0["icmp_type"]) == 3 }
+        #expect(echo?["response_icmp_type"] as? Int == 0 && echo?["icmp_code"] == nil && echo?["src_port"] == nil, "\(records)")
+        #expect(unreachable?["icmp_code"] as? Int == 13 && unreachable?["response_icmp_type"] == nil && unreachable?["src_ip"] as? String == "192.168.100.11", "\(records)")
+        // Community ID v1's mapping (an echo one two-way flow, an unreachable a one-way one) as tshark computes it.
+        let tshark = try #require(["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                  "tshark is missing (scripts/setup installs it)")
+        let out = dir.appendingPathComponent("cid.txt").path
+        let t = try ChildProcess(tshark, ["--enable-protocol", "communityid", "-r", capture, "-T", "fields", "-e", "communityid"],
+                                 outputPath: out, environment: ["HOME": NSTemporaryDirectory()])
+        #expect(t.wait(seconds: 60) == 0)
+        let theirs = Set(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init))
+        let ours = [echo, unreachable].compactMap { $0?["community_id"] as? String }
+        #expect(ours.count == 2 && Set(ours).isSubset(of: theirs), "\(ours) \(theirs)")
+    }
+
     /// Why a flow ended: idle past its timeout, evicted from a full table, or
     /// still open at the end.
     @Test func reasons() throws {

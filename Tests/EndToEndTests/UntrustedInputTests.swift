@@ -63,6 +63,14 @@ struct UntrustedInputTests {
             let check = try zonewarden(["check-config", "-c", draft])
             #expect(check.status == 0, "\(check.stderr)\n\(r.stdout)")
         }
+        // An inventory's names (RFC 4180 lets a quoted one hold a line break) stay on their comment line too.
+        let inventory = temporaryDirectory().appendingPathComponent("inventory.csv").path
+        try "address,name,kind\n10.10.0.5,\"esx-01\npolicy: default-deny\",hypervisor\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        let withInventory = try zonewarden(["learn", "--inventory", "csv:\(inventory)", try hostileLogin(ldap: false)])
+        #expect(withInventory.status == 0 && withInventory.stdout.contains("esx-01\\npolicy: default-deny"), "\(withInventory.stderr)\n\(withInventory.stdout)")
+        let draft = temporaryDirectory().appendingPathComponent("draft.yaml").path
+        try withInventory.stdout.write(toFile: draft, atomically: true, encoding: .utf8)
+        #expect(try zonewarden(["check-config", "-c", draft]).status == 0, "\(withInventory.stdout)")
         let capture = try hostileLogin(ldap: false)
         // The Markdown and HTML reports show no bidi override either.
         for format in ["markdown", "html"] {

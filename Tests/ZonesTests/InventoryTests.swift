@@ -50,6 +50,9 @@ struct InventoryTests {
         #expect(errorText(CSVInventory.self, text)?.hasPrefix("inv:5:1: unknown kind \"nosuch\"") == true, "\(errorText(CSVInventory.self, text) ?? "")")
         let items = try read(CSVInventory.self, text.replacingOccurrences(of: "10.0.0.7,x,nosuch\n", with: ""))
         #expect(items.count == 2 && items[0].asset.name == "web\nfront, \"A\"" && items[1].asset.name == "db")
+        // A comment is one line, whatever quote it holds: the rows after it are read.
+        let commented = try read(CSVInventory.self, "# owner: ops, \"primary site\n10.0.0.8,app,vm\n")
+        #expect(commented.count == 1 && commented[0].asset.name == "app")
     }
 
     @Test func csvReadsAddressesPrefixesAndMACs() throws {

@@ -260,15 +260,18 @@ public enum EVEFlowFormatter {
         // The sensor's own fields where Suricata's schema lets a flow event carry them (its root,
         // `flow` and `metadata` take no other keys): the zones as flow variables (single-key
         // objects, only the zones there are), the VNI as a flow integer.
-        let zones = [(f.sourceZone, "{\"zw_src_zone\":" as StaticString), (f.destinationZone, "{\"zw_dest_zone\":"), (f.segmentZone, "{\"zw_segment_zone\":")]
         var open = false
-        for (zone, key) in zones where zone != 0 {
+        func zone(_ id: ZoneID, _ key: StaticString) {
+            guard id != 0 else { return }
             if open { out.append(byte: 0x2C) } else { out.append(",\"metadata\":{\"flowvars\":[" as StaticString) }
             open = true
             out.append(key)
-            names.zone(zone).withUnsafeBytes { out.append(bytes: $0) }
+            names.zone(id).withUnsafeBytes { out.append(bytes: $0) }
             out.append(byte: 0x7D)
         }
+        zone(f.sourceZone, "{\"zw_src_zone\":")
+        zone(f.destinationZone, "{\"zw_dest_zone\":")
+        zone(f.segmentZone, "{\"zw_segment_zone\":")
         if let vni = f.vni {
             out.append(open ? "],\"flowints\":{\"zw_vni\":" as StaticString : ",\"metadata\":{\"flowints\":{\"zw_vni\":")
             out.append(decimal: vni)

@@ -16,11 +16,22 @@ public final class FlowLog: @unchecked Sendable {
     private let lock = ConditionLock()
     /// Records queued at most; beyond, ``write(_:)`` waits for the writer.
     private let capacity = 65_536
+    /// Records per batch a thread takes: the writer, and the thread that flushes,
+    /// which formats beside it (at the end of a capture tens of thousands of flows end at once).
+    private let batchSize = 2_048
     // Guarded by `lock`:
+    /// Records queued; those before `queueHead` are taken (the array is reset once all are).
     private var queue: [FlowEndRecord] = []
-    /// Which names the queued records refer to: each run of records up to `end` (an index of `queue`) its own.
+    private var queueHead = 0
+    /// Which names the queued records refer to: each run of records up to `end` (an index of `queue`) its own;
+    /// those before `namesHead` are taken.
     private var queueNames: [(end: Int, names: FlowNames)] = []
-    private var writing = false
+    private var namesHead = 0
+    /// Batches taken and not yet written; tickets keep the file in the queue's order: a batch is
+    /// written when `turn` is its ticket, whichever thread formatted it.
+    private var active = 0
+    private var nextTicket = 0
+    private var turn = 0
     private var stopping = false
     private var writtenCount: UInt64 = 0
     private var failureText: String?
@@ -46,11 +57,11 @@ public final class FlowLog: @unchecked Sendable {
                 writeLocked(record, names, &line)
                 return
             }
-            while queue.count >= capacity { lock.wait(seconds: 0.1) }
+            while queued >= capacity { lock.wait(seconds: 0.1) }
             queue.append(record)
             noteNames(names)
             // Wake the writer per batch, not per record.
-            if queue.count == 256 || queue.count == 1 && !writing { lock.broadcast() }
+            if queued == 256 || queued == 1 && active == 0 { lock.broadcast() }
         }
     }
 
@@ -63,17 +74,52 @@ public final class FlowLog: @unchecked Sendable {
                 for record in records { writeLocked(record, names, &line) }
                 return
             }
-            while queue.count >= capacity { lock.wait(seconds: 0.1) }
-            let wasEmpty = queue.isEmpty
+            while queued >= capacity { lock.wait(seconds: 0.1) }
+            let wasEmpty = queued == 0
             queue.append(contentsOf: records)
             noteNames(names)
-            if wasEmpty && !writing || queue.count >= 256 { lock.broadcast() }
+            if wasEmpty && active == 0 || queued >= 256 { lock.broadcast() }
         }
+    }
+
+    /// Records queued and not taken; `lock` is held.
+    private var queued: Int { queue.count - queueHead }
+
+    /// Takes the next batch of at most ``batchSize`` records with their names
+    /// (ends relative to the batch) and its ticket; nil when none waits. `lock` is held.
+    private func take(into batch: inout [FlowEndRecord], names: inout [(end: Int, names: FlowNames)]) -> Int? {
+        guard queued > 0 else { return nil }
+        let start = queueHead, stop = queueHead + min(batchSize, queued)
+        batch.append(contentsOf: queue[start..<stop])
+        while namesHead < queueNames.count {
+            let run = queueNames[namesHead]
+            names.append((min(run.end, stop) - start, run.names))
+            if run.end <= stop { namesHead += 1 }
+            if run.end >= stop { break }
+        }
+        queueHead = stop
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueNames.removeAll(keepingCapacity: true)
+            queueHead = 0
+            namesHead = 0
+        } else if queueHead >= capacity {
+            // Producers that keep ahead of the writers: the taken part goes, once in a while.
+            queue.removeFirst(queueHead)
+            queueNames.removeFirst(namesHead)
+            for i in queueNames.indices { queueNames[i].end -= queueHead }
+            queueHead = 0
+            namesHead = 0
+        }
+        active += 1
+        nextTicket += 1
+        lock.broadcast()  // room for waiting packet threads
+        return nextTicket - 1
     }
 
     /// The records queued last (up to the queue's end) refer to `names`; `lock` is held.
     private func noteNames(_ names: FlowNames) {
-        if let last = queueNames.last, last.names === names {
+        if namesHead < queueNames.count, let last = queueNames.last, last.names === names {
             queueNames[queueNames.count - 1].end = queue.count
         } else {
             queueNames.append((queue.count, names))
@@ -81,10 +127,20 @@ public final class FlowLog: @unchecked Sendable {
     }
 
     /// Waits until every queued record is written, then writes what is buffered.
+    /// The calling thread formats batches itself meanwhile, beside the writer.
     public func flush() {
+        if thread != nil {
+            var batch: [FlowEndRecord] = [], names: [(end: Int, names: FlowNames)] = []
+            var text = OutputBuffer(capacity: 1 << 20)
+            while let ticket = lock.withLock({ take(into: &batch, names: &names) }) {
+                write(batch, names, ticket: ticket, &text)
+                batch.removeAll(keepingCapacity: true)
+                names.removeAll(keepingCapacity: true)
+            }
+        }
         lock.withLock {
             lock.broadcast()
-            while !queue.isEmpty || writing { lock.wait(seconds: 0.1) }
+            while queued > 0 || active > 0 { lock.wait(seconds: 0.1) }
             do throws(SinkError) { try output.flush() } catch { if failureText == nil { failureText = error.description } }
         }
     }
@@ -93,7 +149,7 @@ public final class FlowLog: @unchecked Sendable {
     /// returns why it could not be (records go on to the old file).
     public func reopen() -> String? {
         lock.withLock {
-            while writing { lock.wait(seconds: 0.1) }
+            while active > 0 { lock.wait(seconds: 0.1) }
             return output.reopen()
         }
     }
@@ -114,7 +170,7 @@ public final class FlowLog: @unchecked Sendable {
     /// Records that could not be written.
     public var unwritten: Int {
         lock.withLock {
-            while writing { lock.wait(seconds: 0.1) }
+            while active > 0 { lock.wait(seconds: 0.1) }
             return output.unwritten
         }
     }
@@ -124,42 +180,51 @@ public final class FlowLog: @unchecked Sendable {
     }
 
     private func run() {
-        var line = OutputBuffer(capacity: 1024)
-        var batch: [FlowEndRecord] = []
-        var batchNames: [(end: Int, names: FlowNames)] = []
+        var batch: [FlowEndRecord] = [], names: [(end: Int, names: FlowNames)] = []
+        var text = OutputBuffer(capacity: 1 << 20)
         while true {
-            lock.withLock {
-                while queue.isEmpty && !stopping { lock.wait(seconds: 0.5) }
-                swap(&batch, &queue)
-                swap(&batchNames, &queueNames)
-                writing = !batch.isEmpty
-                lock.broadcast()  // room for waiting packet threads
+            let ticket: Int? = lock.withLock {
+                while queued == 0 && !stopping { lock.wait(seconds: 0.5) }
+                return take(into: &batch, names: &names)
             }
-            if batch.isEmpty { return }  // stopping, nothing left
-            // Outside the lock: while `writing`, only this thread touches the file.
-            var written: UInt64 = 0
-            var failure: String?
-            var start = 0
-            for (end, names) in batchNames {
-                for i in start..<end {
-                    if let error = format(batch[i], names, &line) { failure = failure ?? error } else { written &+= 1 }
-                }
-                start = end
-            }
+            guard let ticket else { return }  // stopping, nothing left
+            write(batch, names, ticket: ticket, &text)
             batch.removeAll(keepingCapacity: true)
-            batchNames.removeAll(keepingCapacity: true)
-            // Nothing more waiting: what is buffered goes to the file now, so that a record is on
-            // disk soon after its flow ends (a live sensor's flows end a few at a time), not at the stop.
-            let idle = lock.withLock { queue.isEmpty }
-            if idle {
-                do throws(SinkError) { try output.flush() } catch { failure = failure ?? error.description }
+            names.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Formats a batch (outside the lock, beside other batches), then writes
+    /// it when its ticket's turn comes: the file keeps the queue's order.
+    private func write(_ batch: [FlowEndRecord], _ names: [(end: Int, names: FlowNames)], ticket: Int, _ text: inout OutputBuffer) {
+        text.removeAll()
+        var start = 0
+        for (end, n) in names {
+            for i in start..<end {
+                EVEFlowFormatter.format(batch[i], names: n, into: &text)
+                text.append(byte: 0x0A)
             }
-            lock.withLock {
-                writtenCount &+= written
-                if failureText == nil { failureText = failure }
-                writing = false
-                lock.broadcast()
-            }
+            start = end
+        }
+        lock.withLock { while turn != ticket { lock.wait(seconds: 0.1) } }
+        // This batch's turn: only this thread touches the file until `turn` moves on.
+        var failure: String?
+        do throws(SinkError) {
+            try text.withBytes { bytes throws(SinkError) in try output.write(bytes) }
+        } catch {
+            failure = error.description
+        }
+        // Nothing more waiting: what is buffered goes to the file now, so that a record is on
+        // disk soon after its flow ends (a live sensor's flows end a few at a time), not at the stop.
+        if failure == nil && lock.withLock({ queued == 0 && active == 1 }) {
+            do throws(SinkError) { try output.flush() } catch { failure = error.description }
+        }
+        lock.withLock {
+            if failure == nil { writtenCount &+= UInt64(batch.count) }
+            if failureText == nil { failureText = failure }
+            turn += 1
+            active -= 1
+            lock.broadcast()
         }
     }
 

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A syslog destination as `--syslog` takes it.
 public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
     /// A local datagram socket such as `/dev/log`.
@@ -81,8 +83,11 @@ public enum SyslogURL: Equatable, Sendable, CustomStringConvertible {
         if portText.hasSuffix("/") { portText = portText.dropLast() }
         guard !host.isEmpty else { return .failure(SyslogURLError("missing host")) }
         // A query (?password=...) is not echoed: it may hold a secret.
-        if portText.contains("?") || portText.contains("#") { return .failure(SyslogURLError("a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT")) }
-        if !rest.hasPrefix("[") && host.contains(":") { return .failure(SyslogURLError("a host with colons (an IPv6 address) goes in brackets: [\(host)]:\(portText)")) }
+        if rest.contains("?") || rest.contains("#") { return .failure(SyslogURLError("a syslog URL takes no query or fragment (?... #...): give PROTO://HOST:PORT")) }
+        // An IPv6 address without brackets is still read (configurations written so keep working); anything else with a colon is a mistake.
+        if !rest.hasPrefix("[") && host.contains(":") && IPAddress(String(host)) == nil {
+            return .failure(SyslogURLError("a host with colons (an IPv6 address) goes in brackets: [\(host)]:\(portText)"))
+        }
         guard let port = UInt16(portText), port > 0 else { return .failure(SyslogURLError("port \"\(portText)\" must be 1-65535")) }
         switch scheme {
         case "udp": return .success(.udp(host: String(host), port: port))

@@ -88,9 +88,13 @@ public enum CSVInventory: InventoryFormat {
 
     /// Where the record that begins at `start` ends: the first line feed
     /// outside a quoted field (a quote opens one only at a field's start, as
-    /// ``split(_:line:)`` reads it), or the end of the file.
+    /// ``split(_:line:)`` reads it), or the end of the file. A `#` comment ends at its line's end.
     static func recordEnd(_ bytes: [UInt8], from start: Int) -> Int {
         var i = start, quoted = false, atFieldStart = true
+        // A comment is one line, whatever quotes it holds.
+        var first = start
+        while first < bytes.count && (bytes[first] == 0x20 || bytes[first] == 0x09) { first += 1 }
+        if first < bytes.count && bytes[first] == 0x23 { return bytes[first...].firstIndex(of: 0x0A) ?? bytes.count }
         while i < bytes.count {
             let c = bytes[i]
             if quoted {
