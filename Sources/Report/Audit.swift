@@ -72,9 +72,25 @@ public enum Audit {
               unobservable: "not observable on the wire: a virtual firewall's rules show only in what they let through (every finding above), not in what they drop"),
     ]
 
-    /// The rules of a point, from the rule catalogue (each rule names its point).
+    /// The rules of a point, from the rule catalogue (each rule names its
+    /// point), and the rules of another point that also bear on it
+    /// (``alsoJudgedBy``).
     public static func rules(of point: String) -> [Int] {
-        RuleRegistry.all.filter { $0.metadata.measurePoint == point }.map { $0.metadata.sid }
+        RuleRegistry.all.filter { $0.metadata.measurePoint == point }.map { $0.metadata.sid } + (alsoJudgedBy[point] ?? [])
+    }
+
+    /// Findings of one point that break another as well: a VNC or SPICE console
+    /// authenticating without TLS, or a management service on SSL 3.0 / TLS 1.0
+    /// (2004, weak authentication), is an admin interface not encrypted.
+    static let alsoJudgedBy: [String: [Int]] = ["admin interfaces encrypted": [2004]]
+
+    /// Rules that cannot fire in this report however the traffic looks: 1005
+    /// under `policy: roles` (it judges only a default-deny plan), and those
+    /// the report says cannot run (7002 without a state file).
+    static func inert(_ r: CommunicationReport) -> Set<Int> {
+        var rules = r.inertRules
+        if r.plan.policy == "roles" { rules.insert(1005) }
+        return rules
     }
 
     /// Every point judged on the report's data.
@@ -89,28 +105,35 @@ public enum Audit {
         func result(_ v: Verdict, _ reason: String) -> Result {
             Result(point: p.point, requirements: p.requirements, rules: rules, verdict: v, reason: reason, findings: total)
         }
-        if total > 0 {
-            return result(.violated, "\(total) finding\(total == 1 ? "" : "s"): " + counts.map { "\($0.0) \(ReportText.ruleNames[$0.0] ?? "") ×\($0.1)" }.joined(separator: ", "))
-        }
-        if let why = p.unobservable { return result(.notAssessed, why) }
-        let on = rules.filter { r.enabledRules?.contains($0) ?? true }
-        if on.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
-        let off = rules.filter { !on.contains($0) }
-        func list(_ sids: [Int]) -> String { "rule\(sids.count == 1 ? "" : "s") \(sids.map(String.init).joined(separator: ", "))" }
-        // Findings an exception kept from being alerts are no violation observed: they are a decision, said here.
+        // Findings an exception kept from being alerts are a decision, said with the verdict.
         let accepted = r.acceptedRisks.filter { $0.findings > 0 && !$0.rules.isDisjoint(with: rules) }
         let acceptedNote = accepted.isEmpty ? "" : "; " + accepted.map {
             "\($0.findings) finding\($0.findings == 1 ? "" : "s") accepted as a risk (\($0.place)\($0.expired ? ", expired" : ""))"
         }.joined(separator: ", ")
+        if total > 0 {
+            return result(.violated, "\(total) finding\(total == 1 ? "" : "s"): " + counts.map { "\($0.0) \(ReportText.ruleNames[$0.0] ?? "") ×\($0.1)" }.joined(separator: ", ") + acceptedNote)
+        }
+        if let why = p.unobservable { return result(.notAssessed, why) }
+        let enabled = rules.filter { r.enabledRules?.contains($0) ?? true }
+        if enabled.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
+        let off = rules.filter { !enabled.contains($0) }
+        let inertHere = inert(r)
+        let on = enabled.filter { !inertHere.contains($0) }, idle = enabled.filter { inertHere.contains($0) }
+        func list(_ sids: [Int]) -> String { "rule\(sids.count == 1 ? "" : "s") \(sids.map(String.init).joined(separator: ", "))" }
         let offNote = off.isEmpty ? "" : "; \(list(off)) off in the configuration"
+        let idleNote = idle.isEmpty ? "" : "; " + idle.map { $0 == 1005 ? "1005 judges only under policy default-deny" : "\($0) cannot run here (no state file)" }.joined(separator: ", ")
         guard let needs = p.evidence else { return result(.notAssessed, "no rule covers it") }
+        if on.isEmpty { return result(.notAssessed, "no rule of it can run here" + idleNote + offNote) }
         switch observation(needs, r) {
-        case .missing(let why): return result(.notAssessed, why + offNote + acceptedNote)
+        case .missing(let why):
+            // A finding accepted as a risk shows the rules judged such traffic: no violation observed, the decision named.
+            if !accepted.isEmpty && off.isEmpty { return result(.noViolationObserved, String(acceptedNote.dropFirst(2)) + "; " + why + idleNote) }
+            return result(.notAssessed, why + offNote + idleNote + acceptedNote)
         case .seen(let what):
             // A rule of the point that is off could have found what the others cannot: the point is not
             // assessed as a whole, however clean the rules that are on came out.
-            if !off.isEmpty { return result(.notAssessed, "\(list(off)) off in the configuration; \(list(on)) found nothing in: " + what + acceptedNote) }
-            return result(.noViolationObserved, what + acceptedNote)
+            if !off.isEmpty { return result(.notAssessed, "\(list(off)) off in the configuration; \(list(on)) found nothing in: " + what + idleNote + acceptedNote) }
+            return result(.noViolationObserved, what + idleNote + acceptedNote)
         }
     }
 
@@ -127,7 +150,10 @@ public enum Audit {
     /// What the captures showed of the traffic a point is judged on.
     static func observation(_ needs: Needs, _ r: CommunicationReport) -> Seen {
         func plural(_ n: UInt64, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        func top(_ c: TopCounter<String>, _ n: Int = 4) -> String { c.top(n).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ") }
+        // The largest few, and how many more there are (a reason cut short says so).
+        func top(_ c: TopCounter<String>, _ n: Int = 4) -> String {
+            c.top(n).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ") + (c.count > n ? " and \(c.count - n) more" : "")
+        }
         switch needs {
         case .traffic, .plannedTraffic:
             if r.flows == 0 { return .missing("no traffic seen") }
@@ -137,7 +163,8 @@ public enum Audit {
         case .tags:
             let tagged = r.segments.top(64).filter { $0.key != "untagged" }
             if tagged.isEmpty { return .missing("no VLAN or VNI tags seen (a mirror port may strip them)") }
-            return .seen("\(tagged.count) tagged segment\(tagged.count == 1 ? "" : "s") seen: " + tagged.prefix(6).map { "\($0.key) ×\($0.count)" }.joined(separator: ", "))
+            return .seen("\(tagged.count) tagged segment\(tagged.count == 1 ? "" : "s") seen: " + tagged.prefix(6).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ")
+                         + (tagged.count > 6 ? " and \(tagged.count - 6) more" : ""))
         case .gateways:
             if r.plan.gateways.isEmpty { return .missing("no gateways declared (gateways:): a bypass cannot be told from a route") }
             return r.flows == 0 ? .missing("no traffic seen") : .seen("\(plural(r.flows, "flow")) judged against \(r.plan.gateways.count) declared gateway\(r.plan.gateways.count == 1 ? "" : "s")")
@@ -167,10 +194,16 @@ public enum Audit {
         case .zoneTraffic(let role):
             let zones = r.zoneRoles.indices.filter { r.zoneRoles[$0] == role.rawValue }
             if zones.isEmpty { return .missing("no \(role.rawValue) zone declared") }
+            // Its rules judge management against the zones it must be kept from: without one, nothing is judged.
+            let others = Set(["guest", "storage", "migration"])
+            if role == .management && !r.zoneRoles.contains(where: others.contains) {
+                return .missing("no guest, storage or migration zone declared: rules 1001 and 1006 judge management against them")
+            }
             let touching = r.sortedCells.filter { zones.contains($0.from) || zones.contains($0.to) }
             let flows = touching.reduce(UInt64(0)) { $0 + $1.cell.flows }
             if flows == 0 { return .missing("no traffic of a \(role.rawValue) zone seen") }
             let peers = touching.map { "\(r.zoneNames[$0.from]) → \(r.zoneNames[$0.to]) ×\($0.cell.flows)" }.prefix(6).joined(separator: ", ")
+                + (touching.count > 6 ? " and \(touching.count - 6) more" : "")
             return .seen("\(plural(flows, "flow")) of \(role.rawValue) zones: \(peers)")
         }
     }

@@ -75,6 +75,8 @@ public struct CommunicationReport: Sendable {
     public var plan = ZonePlan()
     /// The rules that ran (nil: not known, every rule counts as on).
     public var enabledRules: Set<Int>?
+    /// Rules on that cannot fire in this run (7002 without a state file): the audit does not count them as having looked.
+    public var inertRules: Set<Int> = []
     /// `zonewarden 0.1.0`.
     public var sensorVersion = ""
     /// The sensor's name (`sensor.name`, else the host name): merged site reports list each.
@@ -211,6 +213,7 @@ public struct CommunicationReport: Sendable {
         r.coverage = coverage
         r.plan = ZonePlan(zones.config, rulesOff: plan.rulesOff)
         r.enabledRules = enabledRules
+        r.inertRules = inertRules
         r.sensorVersion = sensorVersion
         r.sensorName = sensorName
         r.configSHA256 = configSHA256

@@ -196,7 +196,7 @@ enum HTMLReport {
                 let findings = c.map { $0.alerts.values.reduce(0, +) } ?? 0
                 let x = label + j * size, y = label + i * size
                 svg += "<g class=\"cell\" data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" data-flows=\"\(flows)\" data-violation=\"\(violation)\" data-findings=\"\(findings)\">"
-                svg += "<title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(flows) flows\(c.map { $0.services.count > 0 ? "; " + escape(ReportText.services($0)) : "" } ?? "")\(findings > 0 ? "; findings: " + escape(ReportText.alerts(c!)) : "")\(violation ? "; breaks the plan" : "")</title>"
+                svg += "<title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(flows) flow\(flows == 1 ? "" : "s")\(c.map { $0.services.count > 0 ? "; " + escape(ReportText.services($0)) : "" } ?? "")\(findings > 0 ? "; findings: " + escape(ReportText.alerts(c!)) : "")\(violation ? "; breaks the plan" : "")</title>"
                 svg += "<rect x=\"\(x + 1)\" y=\"\(y + 1)\" width=\"\(size - 2)\" height=\"\(size - 2)\" fill=\"\(colour)\" stroke=\"\(violation ? "#cf222e" : findings > 0 ? "#bc4c00" : "#d0d7de")\" stroke-width=\"\(violation ? 3 : findings > 0 ? 2 : 1)\"\(findings > 0 && !violation ? " stroke-dasharray=\"4 2\"" : "")/>"
                 if flows > 0 || findings > 0 {
                     svg += "<text x=\"\(x + size / 2)\" y=\"\(y + size / 2 + 4)\" text-anchor=\"middle\" fill=\"\(t > 0.55 ? "#ffffff" : "#1b1f24")\">\(flows)\(violation ? " !" : findings > 0 ? " *" : "")</text>"
@@ -238,7 +238,7 @@ enum HTMLReport {
             let start = (p.0 + ux * 50 - uy * shift, p.1 + uy * 24 + ux * shift), end = (q.0 - ux * 50 - uy * shift, q.1 - uy * 24 + ux * shift)
             let w = 1 + 4 * log(Double(c.flows) + 1) / log(Double(maxFlows) + 1)
             let colour = c.violation ? "#cf222e" : "#8c959f"
-            svg += "<line class=\"edge\" data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" x1=\"\(Int(start.0))\" y1=\"\(Int(start.1))\" x2=\"\(Int(end.0))\" y2=\"\(Int(end.1))\" stroke=\"\(colour)\" stroke-width=\"\(String(format1(w)))\" marker-end=\"url(#\(c.violation ? "arrow-red" : "arrow"))\"><title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(c.flows) flows</title></line>\n"
+            svg += "<line class=\"edge\" data-from=\"\(escape(r.zoneNames[a]))\" data-to=\"\(escape(r.zoneNames[b]))\" data-flows=\"\(c.flows)\" data-violation=\"\(c.violation)\" x1=\"\(Int(start.0))\" y1=\"\(Int(start.1))\" x2=\"\(Int(end.0))\" y2=\"\(Int(end.1))\" stroke=\"\(colour)\" stroke-width=\"\(String(format1(w)))\" marker-end=\"url(#\(c.violation ? "arrow-red" : "arrow"))\"><title>\(escape(r.zoneNames[a])) → \(escape(r.zoneNames[b])): \(c.flows) flow\(c.flows == 1 ? "" : "s")</title></line>\n"
         }
         for z in zones {
             guard let p = position[z] else { continue }

@@ -19,7 +19,7 @@ enum JSONReport {
             "{\"time\": \(s(ReportText.time(f.timestamp))), \"sid\": \(f.sid), \"rule\": \(s(f.rule)), \"severity\": \(s(f.severity)), \"finding\": \(s(f.signature)), "
                 + "\"source\": \(s(f.source)), \"source_name\": \(f.sourceName.map(s) ?? "null"), \"source_zone\": \(f.sourceZone.map(s) ?? "null"), "
                 + "\"destination\": \(s(f.destination)), \"destination_name\": \(f.destinationName.map(s) ?? "null"), \"destination_zone\": \(f.destinationZone.map(s) ?? "null"), "
-                + "\"user\": \(f.user.map(s) ?? "null"), \"pcap\": \(f.pcap.map(s) ?? "null")}"
+                + "\"user\": \(f.user.map(s) ?? "null"), \"pcap\": \(f.pcap.map(s) ?? "null"), \"pcap_link\": \(f.pcap.map { s(ReportText.link(to: $0, from: r.outputPath)) } ?? "null")}"
         }.joined(separator: ",\n    ") + "],\n"
         j += "  \"plan\": {\"policy\": \(s(r.plan.policy)), \"rules_off\": [\(r.plan.rulesOff.map(String.init).joined(separator: ", "))], \"zones\": ["
             + r.plan.zones.map { "{\"name\": \(s($0.name)), \"role\": \(s($0.role)), \"vlans\": \(s($0.vlans)), \"vnis\": \(s($0.vnis)), \"subnets\": \(s($0.subnets))}" }.joined(separator: ", ")
@@ -49,7 +49,7 @@ enum JSONReport {
                 + "\"expired\": \(a.expired), \"findings\": \(a.findings)}"
         }.joined(separator: ", ") + "],\n"
         j += "  \"evidence\": [" + r.evidence.sorted { $0.key < $1.key }.flatMap { sid, links in
-            links.map { "{\"sid\": \(sid), \"time\": \(s(ReportText.time($0.timestamp))), \"finding\": \(s($0.signature)), \"pcap\": \(s($0.pcap))}" }
+            links.map { "{\"sid\": \(sid), \"time\": \(s(ReportText.time($0.timestamp))), \"finding\": \(s($0.signature)), \"pcap\": \(s($0.pcap)), \"pcap_link\": \(s(ReportText.link(to: $0.pcap, from: r.outputPath)))}" }
         }.joined(separator: ", ") + "]\n"
         return j + "}\n"
     }

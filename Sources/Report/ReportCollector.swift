@@ -112,7 +112,9 @@ public final class ReportCollector: AlertSink {
     public func window(_ w: AnalysisWindow?) { report.window = w }
 
     /// What the audit needs besides the traffic: the rules that ran, the sensor's version, the configuration's hash.
-    public func describe(enabledRules: Set<Int>, version: String, configSHA256: String?) {
+    /// - Parameter inertRules: rules on that cannot fire in this run (7002 without a state file).
+    public func describe(enabledRules: Set<Int>, version: String, configSHA256: String?, inertRules: Set<Int> = []) {
         report.describe(enabledRules: enabledRules, version: version, configSHA256: configSHA256)
+        report.inertRules = inertRules
     }
 }

@@ -98,12 +98,15 @@ enum ReportText {
     /// 1234567 → "1.2 MB".
     /// Text from the configuration in a Markdown table cell: pipes and line breaks would break the row.
     /// Text from outside (an inventory's names, a finding's message) in a Markdown table cell: a `|` ends
-    /// no cell, markup (`<script>`) is shown as text, control characters become spaces (one row stays one line).
+    /// no cell, markup (`<script>`, links, code spans, emphasis) is shown as text, control characters become
+    /// spaces (one row stays one line).
     static func markdownCell(_ text: String) -> String {
         var out = ""
         for c in text.unicodeScalars {
             switch c {
             case "|": out += "\\|"
+            // Markdown's own syntax (links, code spans, emphasis, strikethrough) is shown as text.
+            case "\\", "`", "*", "_", "[", "]", "~": out += "\\"; out.unicodeScalars.append(c)
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"

@@ -209,16 +209,26 @@ public enum ReportMerge {
             r.acceptedRisks.append(.init(place: a["exception"] as? String ?? "", scope: a["accepts"] as? String ?? "", reason: a["reason"] as? String ?? "",
                                          expires: a["expires"] as? String, expired: a["expired"] as? Bool ?? false, findings: findings))
         }
+        // An evidence file where the report was written, or, the report and its evidence folder
+        // moved together, where its link relative to the report leads now.
+        let folder = SafeFile.directory(of: path)
+        func located(_ object: [String: Any]) -> String? {
+            guard let pcap = object["pcap"] as? String else { return nil }
+            if FileManager.default.fileExists(atPath: pcap) { return pcap }
+            guard let link = object["pcap_link"] as? String, !link.hasPrefix("/") else { return pcap }
+            let moved = folder + "/" + link
+            return FileManager.default.fileExists(atPath: moved) ? moved : pcap
+        }
         for e in json["evidence"] as? [[String: Any]] ?? [] {
             guard let sid = e["sid"] as? Int else { continue }
-            r.evidence[sid, default: []].append(.init(timestamp: time(e["time"]), signature: e["finding"] as? String ?? "", pcap: e["pcap"] as? String ?? ""))
+            r.evidence[sid, default: []].append(.init(timestamp: time(e["time"]), signature: e["finding"] as? String ?? "", pcap: located(e) ?? ""))
         }
         for f in json["findings"] as? [[String: Any]] ?? [] {
             r.findings.append(FindingRecord(timestamp: time(f["time"]), sid: f["sid"] as? Int ?? 0, rule: f["rule"] as? String ?? "", severity: f["severity"] as? String ?? "",
                                             signature: f["finding"] as? String ?? "", source: f["source"] as? String ?? "", sourceName: f["source_name"] as? String,
                                             sourceZone: f["source_zone"] as? String, destination: f["destination"] as? String ?? "",
                                             destinationName: f["destination_name"] as? String, destinationZone: f["destination_zone"] as? String,
-                                            user: f["user"] as? String, pcap: f["pcap"] as? String))
+                                            user: f["user"] as? String, pcap: located(f)))
         }
         let plan = json["plan"] as? [String: Any] ?? [:]
         r.plan.policy = plan["policy"] as? String ?? "roles"

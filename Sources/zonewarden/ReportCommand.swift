@@ -2,6 +2,7 @@ import Alerting
 import ArgumentParser
 import Capture
 import Detect
+import Foundation
 import Platform
 import Report
 import Sensor
@@ -76,12 +77,19 @@ struct ReportCommand: ParsableCommand {
         let chosen = format ?? output.flatMap { ReportFormat(fileName: $0) } ?? .markdown
         if merge {
             try checkOutput()
-            let site: CommunicationReport
+            var site: CommunicationReport
             do throws(ReportMerge.Failure) {
                 site = try ReportMerge.merge(paths: captures)
             } catch {
                 writeError("zonewarden: \(error)")
                 throw ExitCode(ExitStatus.usage)
+            }
+            // Links to the evidence files relative to the site report, as a sensor's own report has them.
+            site.outputPath = output == "-" ? nil : output
+            let linked = Set(site.evidence.values.flatMap { $0.map(\.pcap) } + site.findings.compactMap(\.pcap)).filter { !$0.isEmpty }
+            let missing = linked.filter { !FileManager.default.fileExists(atPath: $0) }
+            if !missing.isEmpty {
+                writeError("zonewarden: note: \(missing.count) of the \(linked.count) evidence files the reports link are not there (first: \(Escaping.controls(missing.sorted()[0]))): their links will not open; keep each report beside its evidence folder")
             }
             return try write(chosen.render(site))
         }
@@ -176,8 +184,9 @@ struct ReportCommand: ParsableCommand {
         pipeline.flows.removeAll()
         collector.span(first: pipeline.firstTimestamp, last: pipeline.lastTimestamp)
         collector.acceptedRisks(CommunicationReport.AcceptedRisk.list(alerts.exceptions, at: pipeline.lastTimestamp))
+        // Rule 7002 compares with a state file, which report does not keep: on, it still cannot fire.
         collector.describe(enabledRules: Set(pipeline.detector.metadata.map(\.sid)), version: zoneWardenBuild,
-                           configSHA256: FileDigest.sha256(file: config))
+                           configSHA256: FileDigest.sha256(file: config), inertRules: [7002])
         // Not one packet could be read (every capture missing or broken): an earlier report in its place is kept.
         if failed > 0 && pipeline.statistics.packets == 0 {
             if let output, output != "-" { writeError("zonewarden: no packet could be read: \(output) is left as it was") }

@@ -205,6 +205,70 @@ struct AuditReportTests {
     /// What the captures cannot show is not assessed: logins cut off by the snap length are no
     /// "no violation observed"; port 8000 between guests is no migration traffic; an accepted
     /// risk is said in its point's reason; the same report merged twice is refused.
+    /// What an auditor's trial found of the verdicts: a VNC console without
+    /// TLS is an admin interface not encrypted; management traffic with no
+    /// zone to keep it from judges nothing; an accepted finding is a decision,
+    /// not a point unassessed; rules that cannot run here are not said to have
+    /// found nothing; a reason cut short says so.
+    @Test func verdictsAfterAnAuditorsTrial() throws {
+        let shared = try #require(sharedCaptures, "../shared/captures is missing")
+        let dir = temporaryDirectory()
+        let config = dir.appendingPathComponent("site.yaml").path
+        try """
+            zones:
+              hv:    { role: management, subnets: [192.168.2.125/32, 192.168.2.16/32] }
+              admin: { role: admin, subnets: [192.168.2.115/32] }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let vnc = try report(["-c", config, shared.appendingPathComponent("rfb-vnc-auth-mac-to-linux.pcap").path])
+        let v = verdicts(vnc)
+        #expect(v["admin interfaces encrypted"] == "violated" && v["authentication data encrypted"] == "violated", "\(v)")
+        #expect(v["management network separated"] == "not_assessed", "\(v)")
+        let points = (vnc["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        let planned = try #require(points.first { $0["point"] as? String == "communication planned" })
+        let reason = try #require(planned["reason"] as? String)
+        #expect(reason.contains("1005 judges only under policy default-deny") && reason.contains("7002 cannot run here") && !reason.contains("7002 found nothing"), "\(reason)")
+        // An exception that accepted the only finding of a point: no violation observed, the decision named.
+        let accepting = dir.appendingPathComponent("accepting.yaml").path
+        try (String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8) + """
+
+            exceptions:
+              - { rules: [2002], to: 199.233.217.249, services: [tcp/21], reason: "public mirror", expires: 2099-12-31 }
+
+            """).write(toFile: accepting, atomically: true, encoding: .utf8)
+        let ftp = try report(["-c", accepting, shared.appendingPathComponent("ftp-anonymous-ipv4.pcap").path])
+        let anonymous = try #require(((ftp["audit"] as! [String: Any])["points"] as! [[String: Any]]).first { $0["point"] as? String == "no anonymous access" })
+        #expect(anonymous["verdict"] as? String == "no_violation_observed" && (anonymous["reason"] as? String)?.contains("accepted as a risk") == true, "\(anonymous)")
+        // Seven tagged segments, six named: the reason says one more.
+        let tags = try report(["-c", "config/example.yaml", "Captures/example-site.pcap"])
+        let tagged = try #require(((tags["audit"] as! [String: Any])["points"] as! [[String: Any]]).first { $0["point"] as? String == "VLAN alone is not enough" })
+        let text = try #require(tagged["reason"] as? String)
+        let count = Int(text.prefix { $0.isNumber }) ?? 0
+        #expect(count <= 6 ? !text.contains("more") : text.contains("and \(count - 6) more"), "\(text)")
+    }
+
+    /// Reports moved together with their evidence folders still merge into a
+    /// site report whose links open; Markdown shows an inventory's markup as text.
+    @Test func movedReportsKeepTheirEvidence() throws {
+        let dir = temporaryDirectory()
+        let sensor = dir.appendingPathComponent("sensor")
+        try FileManager.default.createDirectory(at: sensor, withIntermediateDirectories: true)
+        let a = sensor.appendingPathComponent("a.json").path, b = sensor.appendingPathComponent("b.json").path
+        #expect(try zonewarden(["report", "-c", "config/example.yaml", "--evidence", sensor.appendingPathComponent("ev-a").path, "-o", a, "Captures/example-site.pcap"]).status == 0)
+        #expect(try zonewarden(["report", "-c", "config/example.yaml", "--evidence", sensor.appendingPathComponent("ev-b").path, "-o", b, "Captures/guest-to-management.pcap"]).status == 0)
+        let moved = dir.appendingPathComponent("moved")
+        try FileManager.default.moveItem(at: sensor, to: moved)
+        let site = moved.appendingPathComponent("site.md").path
+        let r = try zonewarden(["report", "--merge", "-o", site, moved.appendingPathComponent("a.json").path, moved.appendingPathComponent("b.json").path])
+        #expect(r.status == 0 && !r.stderr.contains("not there"), "\(r.stderr)")
+        let markdown = try String(contentsOfFile: site, encoding: .utf8)
+        let links = markdown.matches(of: /\]\(<([^>]+\.pcap)>\)/).map { String($0.1) }
+        #expect(!links.isEmpty && links.allSatisfy { !$0.hasPrefix("/") && FileManager.default.fileExists(atPath: moved.appendingPathComponent($0).path) }, "\(links)")
+        // Without the evidence folders: said.
+        try FileManager.default.removeItem(at: moved.appendingPathComponent("ev-b"))
+        let missing = try zonewarden(["report", "--merge", "-o", site, moved.appendingPathComponent("a.json").path, moved.appendingPathComponent("b.json").path])
+        #expect(missing.status == 0 && missing.stderr.contains("evidence files the reports link are not there"), "\(missing.stderr)")
+    }
+
     @Test func verdictsAreNoBolderThanTheCaptures() throws {
         let dir = temporaryDirectory()
         let cut = dir.appendingPathComponent("cut.pcap").path

@@ -165,6 +165,24 @@ struct UntrustedInputTests {
         }
     }
 
+    /// An inventory's name with Markdown in it (a link, a code span,
+    /// emphasis, a pipe) is text in the Markdown report, not markup.
+    @Test func markdownReportShowsMarkupAsText() throws {
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("inventory"), withIntermediateDirectories: true)
+        var assets = try String(contentsOfFile: repoPath("config/examples/inventory/assets.csv"), encoding: .utf8)
+        assets = assets.replacingOccurrences(of: "192.168.100.10,web-01,", with: "192.168.100.10,web | `x` *b* [link](http://x),")
+        #expect(assets.contains("[link]"))
+        try assets.write(to: dir.appendingPathComponent("inventory/assets.csv"), atomically: true, encoding: .utf8)
+        let config = dir.appendingPathComponent("site.yaml").path
+        let text = try String(contentsOfFile: repoPath("config/examples/inventory.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "  - format: govc-vnic\n    path: inventory/vmknics\n", with: "")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try zonewarden(["report", "-c", config, "--format", "markdown", "Captures/inventory-roles.pcap"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("web \\| \\`x\\` \\*b\\* \\[link\\](http://x)") && !r.stdout.contains("[link](http://x)"), "\(r.stdout)")
+    }
+
     /// A time window that holds no packet: said, for report as for analyze.
     @Test func reportSaysAnEmptyWindow() throws {
         let r = try zonewarden(["report", "-c", "config/example.yaml", "--since", "2030-01-01T00:00:00Z", "Captures/example-site.pcap"])
