@@ -129,6 +129,8 @@ public final class EvidenceRecorder: AlertEvidence {
 
     /// Packets kept of every flow's start, whatever happens to it (copying more of every flow costs more than it is worth).
     public static let headPackets: UInt64 = 2
+    /// A flow's kept packets go into its file whole when they are at most this many times packets_per_flow.
+    static let wholeFlowFactor = 8
 
     /// Whether the recorder must see a packet of a flow (``record()``): a
     /// flow's first packets (its handshake), every packet while an inspector
@@ -260,14 +262,22 @@ public final class EvidenceRecorder: AlertEvidence {
         }
         let s = slots + Int(index)
         guard s.pointee.flowID == id else { return nil }
-        // The flow's last packets kept, oldest first, then the alert's packet if it was not among them.
+        // The flow's packets kept, oldest first, then the alert's packet if it was not among them: all of
+        // them when they reach back to the flow's start within `wholeFlowFactor` × packets_per_flow (a login
+        // typed a character per packet is read whole, from its handshake, and no secret is cut by the file's
+        // start), else the last packets_per_flow.
         var kept: [Int64] = []
         var keptBytes = 0
         var offset = s.pointee.head - 1
-        while kept.count < packetsPerFlow, let (header, _) = arena.packet(at: offset), header.flowID == id {
+        while kept.count < packetsPerFlow * Self.wholeFlowFactor, let (header, _) = arena.packet(at: offset), header.flowID == id {
             kept.append(offset)
             keptBytes += Int(header.capturedLength)
             offset = header.previous
+        }
+        if kept.count > packetsPerFlow, let (header, _) = arena.packet(at: offset), header.flowID == id {
+            // More than that: the last packets_per_flow only.
+            for o in kept[packetsPerFlow...] { keptBytes -= Int(arena.packet(at: o)!.header.capturedLength) }
+            kept.removeLast(kept.count - packetsPerFlow)
         }
         var packets = PacketList()
         // Room for a few packets to come (grown packet by packet, the lists were reallocated every few
