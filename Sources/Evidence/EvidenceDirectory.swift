@@ -163,8 +163,9 @@ public final class EvidenceDirectory: @unchecked Sendable {
     private func write(_ job: Job) {
         var packets = job.packets.packets
         let outcome = SecretMasking.mask(&packets, job.secrets, cutAtEnd: job.cutAtEnd)
+        let ntlm = SecretMasking.maskNTLMResponses(&packets)
         lock.withLock {
-            stats.maskedBytes += outcome.masked
+            stats.maskedBytes += outcome.masked + ntlm
             if outcome.withheld { stats.withheld += 1 }
         }
         store(name: job.name, bytes: Self.pcap(packets))

@@ -1,4 +1,7 @@
 import Inspect
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the evidence recorder knows of one flow's secrets: their bytes as
 /// they crossed the wire, and the sides whose payload must be withheld
@@ -68,6 +71,88 @@ enum SecretMasking {
             }
         }
         return Outcome(masked: masked, withheld: withholdInitiator || withholdResponder)
+    }
+
+    /// NTLM's answer to a challenge (an AUTHENTICATE message: its LM and NT
+    /// responses let the password be guessed offline, as a VNC response or a
+    /// MySQL scramble do), wherever it crosses the wire: raw, in telnet, SMB
+    /// and other binary protocols, or in base64 after `NTLM ` or `Negotiate `
+    /// in an HTTP header (WinRM). No inspector needs to have recognised the
+    /// flow: every file's payload is searched. Raw, the two responses are
+    /// overwritten where the message says they are (the rest, user and domain
+    /// names, still decodes), or the payload from the message on when it says
+    /// nothing usable; in base64, the whole token.
+    static func maskNTLMResponses(_ packets: inout [StoredPacket]) -> Int {
+        var masked = 0
+        for i in packets.indices {
+            let range = packets[i].payloadRange
+            guard range.count >= 12 else { continue }
+            masked += packets[i].bytes.withUnsafeMutableBytes { raw -> Int in
+                let payload = UnsafeMutableRawBufferPointer(rebasing: raw[range])
+                return maskRawNTLM(payload) + maskBase64NTLM(payload)
+            }
+        }
+        return masked
+    }
+
+    /// "NTLMSSP\0" and message type 3.
+    private static let ntlmAuthenticate: [UInt8] = [0x4E, 0x54, 0x4C, 0x4D, 0x53, 0x53, 0x50, 0x00, 0x03, 0x00, 0x00, 0x00]
+    /// Base64 of the same 12 bytes.
+    private static let ntlmAuthenticateBase64: [UInt8] = Array("TlRMTVNTUAADAAAA".utf8)
+
+    private static func find(_ needle: [UInt8], in haystack: UnsafeMutableRawBufferPointer, from start: Int) -> Int? {
+        guard let base = haystack.baseAddress else { return nil }
+        // memchr (vectorised) for the first byte, then the rest compared.
+        var i = start
+        while i + needle.count <= haystack.count {
+            guard let hit = memchr(base + i, Int32(needle[0]), haystack.count - needle.count + 1 - i) else { return nil }
+            let at = base.distance(to: hit)
+            if needle.withUnsafeBytes({ memcmp(base + at, $0.baseAddress!, needle.count) }) == 0 { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    private static func maskRawNTLM(_ payload: UnsafeMutableRawBufferPointer) -> Int {
+        var masked = 0, start = 0
+        while let at = find(ntlmAuthenticate, in: payload, from: start) {
+            start = at + ntlmAuthenticate.count
+            // The LM and NT responses' security buffers: length (2), allocated (2), offset (4) from the message's start.
+            var ranges: [Range<Int>] = []
+            var usable = at + 28 <= payload.count
+            for field in [12, 20] where usable {
+                let f = at + field
+                let length = Int(payload[f]) | Int(payload[f + 1]) << 8
+                let offset = Int(payload[f + 4]) | Int(payload[f + 5]) << 8 | Int(payload[f + 6]) << 16 | Int(payload[f + 7]) << 24
+                if at + offset + length <= payload.count { ranges.append((at + offset)..<(at + offset + length)) } else { usable = false }
+            }
+            if !usable { ranges = [at..<payload.count] }
+            for r in ranges {
+                for j in r where payload[j] != maskByte {
+                    payload[j] = maskByte
+                    masked += 1
+                }
+            }
+        }
+        return masked
+    }
+
+    private static func maskBase64NTLM(_ payload: UnsafeMutableRawBufferPointer) -> Int {
+        var masked = 0, start = 0
+        while let at = find(ntlmAuthenticateBase64, in: payload, from: start) {
+            var end = at
+            while end < payload.count, isBase64(payload[end]) { end += 1 }
+            for j in at..<end where payload[j] != maskByte {
+                payload[j] = maskByte
+                masked += 1
+            }
+            start = end
+        }
+        return masked
+    }
+
+    private static func isBase64(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2F || b == 0x3D
     }
 
     private static func overwrite(_ p: inout StoredPacket, _ range: Range<Int>) -> Int {

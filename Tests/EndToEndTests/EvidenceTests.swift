@@ -1,3 +1,4 @@
+import CaptureBuilder
 import Foundation
 import Testing
 import TestSupport
@@ -306,6 +307,42 @@ struct EvidenceTests {
                 answers += try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.replacingOccurrences(of: ":", with: "") }.filter { !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }
             }
             #expect(!answers.isEmpty && answers.allSatisfy { $0 == String(repeating: "2a", count: length) }, "\(field) in \(capture): \(answers)")
+        }
+    }
+
+    /// NTLM's AUTHENTICATE message (its LM and NT responses let the password
+    /// be guessed offline) is masked wherever it crosses: raw in a telnet
+    /// login (a real capture), base64 in a WinRM request's header.
+    @Test func ntlmResponsesAreMasked() throws {
+        let marker = Data("NTLMSSP\u{0}\u{3}\u{0}\u{0}\u{0}".utf8)
+        func responses(_ data: Data) -> [Data] {
+            guard let r = data.range(of: marker) else { return [] }
+            let at = r.lowerBound
+            func u16(_ o: Int) -> Int { Int(data[at + o]) | Int(data[at + o + 1]) << 8 }
+            func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+            return [12, 20].map { data[(at + u32($0 + 4))..<(at + u32($0 + 4) + u16($0))] }
+        }
+        if let shared = sharedCaptures {
+            let capture = shared.appendingPathComponent("telnet-login-administrator.pcap").path
+            let original = responses(try Data(contentsOf: URL(fileURLWithPath: capture)))
+            #expect(original.count == 2 && original.allSatisfy { !$0.isEmpty && $0.contains { $0 != 0x2A } })
+            let run = try Self.analyze(capture, config: "Tests/Data/shared-captures.yaml")
+            let masked = try run.files.flatMap { responses(try Data(contentsOf: run.dir.appendingPathComponent($0))) }
+            #expect(masked.count == 2 && masked.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 == 0x2A } }, "\(masked)")
+        }
+        // WinRM with NTLM: the token after "Authorization: NTLM" in base64.
+        let token = Data("NTLMSSP".utf8 + [0, 3, 0, 0, 0] + [UInt8](repeating: 0x41, count: 80)).base64EncodedString()
+        let s = CaptureScript()
+        s.tcp(client: CaptureBuilder.Host("192.168.100.10"), clientPort: 40_985, server: CaptureBuilder.Host("10.10.0.5"), serverPort: 5985,
+              messages: [(true, Array("POST /wsman HTTP/1.1\r\nHost: 10.10.0.5:5985\r\nAuthorization: Negotiate \(token)\r\nContent-Length: 0\r\n\r\n".utf8)),
+                         (false, Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8))])
+        let capture = temporaryDirectory().appendingPathComponent("winrm-ntlm.pcap").path
+        try s.write(to: capture)
+        let run = try Self.analyze(capture, config: "config/example.yaml")
+        #expect(!run.files.isEmpty, "\(run.result.stdout)")
+        for f in run.files {
+            let data = try Data(contentsOf: run.dir.appendingPathComponent(f))
+            #expect(data.range(of: Data(token.utf8.prefix(16))) == nil && data.range(of: Data("Negotiate ****".utf8)) != nil, "\(f)")
         }
     }
 
