@@ -35,7 +35,7 @@ enum HTMLReport {
             <style>
             body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1b1f24; margin: 24px auto; max-width: 1180px; padding: 0 16px; }
             h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
-            .meta { color: #57606a; } .totals { display: flex; gap: 24px; margin: 12px 0; }
+            .meta { color: #57606a; } .warning { color: #a40e26; background: #ffebe9; border: 1px solid #ff8182; border-radius: 6px; padding: 8px 14px; } .totals { display: flex; gap: 24px; margin: 12px 0; }
             .totals div { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 14px; }
             .totals b { display: block; font-size: 20px; }
             table { border-collapse: collapse; margin: 8px 0; } th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }
@@ -51,7 +51,8 @@ enum HTMLReport {
             </style></head><body>
             <h1>Zone communication report</h1>
             <p class="meta">Configuration <code>\(escape(r.configFile))</code>; captures: \(r.captures.map { "<code>\(escape($0))</code>" }.joined(separator: ", ")).<br>
-            From \(escape(from)) to \(escape(to)).</p>
+            From \(escape(from)) to \(escape(to)).\(ReportText.packetsNote(r).map { "<br>" + escape($0) + "." } ?? "")</p>
+            \(ReportText.coverageWarning(r).map { "<p class=\"warning\" id=\"coverage-warning\"><b>\(escape($0))</b></p>" } ?? "")
             <div class="totals">
             <div>flows<b id="total-flows">\(r.flows)</b></div><div>packets<b id="total-packets">\(r.packets)</b></div>
             <div>bytes<b id="total-bytes">\(escape(ReportText.bytes(r.bytes)))</b></div>
@@ -103,7 +104,8 @@ enum HTMLReport {
             h += "<p>Findings an exception kept from being alerts (counted, not written).</p>\n"
             h += "<table id=\"accepted\"><tr><th>exception</th><th>accepts</th><th>reason</th><th>expires</th><th>findings</th></tr>\n"
             for a in r.acceptedRisks {
-                let expires = a.expires.map { a.expired ? "<strong>expired</strong> \(escape($0))" : escape($0) } ?? "never"
+                let expires = a.expires.map { a.expired ? "<strong>expired</strong> \(escape($0))"
+                    : ReportText.lapsedToday($0) ? "\(escape($0)) (after the captures; <strong>lapsed</strong> since)" : escape($0) } ?? "never"
                 h += "<tr><td>\(escape(a.place))</td><td>\(escape(a.scope))</td><td>\(escape(a.reason))</td><td>\(expires)</td><td class=\"n\">\(a.findings)</td></tr>\n"
             }
             h += "</table>\n"

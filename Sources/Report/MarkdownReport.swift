@@ -8,6 +8,8 @@ enum MarkdownReport {
         let (from, to) = ReportText.span(r)
         md += "Configuration `\(r.configFile)`; captures: \(r.captures.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
         md += "From \(from) to \(to): \(r.flows) flows, \(r.packets) packets, \(ReportText.bytes(r.bytes)).\n\n"
+        if let note = ReportText.packetsNote(r) { md += "(\(note).)\n\n" }
+        if let warning = ReportText.coverageWarning(r) { md += "**\(ReportText.markdownCell(warning))**\n\n" }
         md += audit(r)
         let zones = r.activeZones
         md += "## Flows from zone (row) to zone (column)\n\n"
@@ -53,7 +55,7 @@ enum MarkdownReport {
             md += "Findings an exception kept from being alerts (counted, not written).\n\n"
             md += "| exception | accepts | reason | expires | findings |\n|---|---|---|---|---:|\n"
             for a in r.acceptedRisks {
-                let expires = a.expires.map { a.expired ? "**expired** \($0)" : $0 } ?? "never"
+                let expires = a.expires.map { a.expired ? "**expired** \($0)" : ReportText.lapsedToday($0) ? "\($0) (after the captures; **lapsed** since)" : $0 } ?? "never"
                 md += "| \(ReportText.markdownCell(a.place)) | \(ReportText.markdownCell(a.scope)) | \(ReportText.markdownCell(a.reason)) | \(expires) | \(a.findings) |\n"
             }
         }

@@ -95,6 +95,35 @@ enum ReportText {
         return (base == "/" ? "" : base) + "/" + name
     }
 
+    /// The packets counted against those read, when they differ: a report
+    /// counts the packets of flows; ARP and other frames of no flow are read
+    /// (the coverage counts them) but in no cell.
+    static func packetsNote(_ r: CommunicationReport) -> String? {
+        let read = r.coverage.reduce(UInt64(0)) { $0 + $1.packets }
+        guard read > r.packets else { return nil }
+        return "\(r.packets) packets are in flows of the \(read) read; the other \(read - r.packets) (ARP and other frames of no flow) are in no cell"
+    }
+
+    /// Said above the verdicts when some capture was not read whole (damaged,
+    /// unreadable, not reached): the verdicts are about what was read.
+    static func coverageWarning(_ r: CommunicationReport) -> String? {
+        let incomplete = r.coverage.filter { $0.error.map { !$0.hasPrefix("outside the time window") } ?? false }
+        guard !incomplete.isEmpty else { return nil }
+        return "Coverage incomplete: \(incomplete.count) of \(r.coverage.count) capture\(r.coverage.count == 1 ? "" : "s") not read whole "
+            + "(\(incomplete.prefix(3).map(\.name).joined(separator: ", "))\(incomplete.count > 3 ? ", ..." : ""); see Coverage): "
+            + "the verdicts below are about what was read."
+    }
+
+    /// Whether an exception's expiry date (`YYYY-MM-DD`) lies before today
+    /// (UTC): lapsed by the time the report is read, though not at the
+    /// captures' time (when ``CommunicationReport/AcceptedRisk/expired`` is judged).
+    static func lapsedToday(_ expires: String) -> Bool {
+        var t = Glibc.time(nil), parts = tm()
+        gmtime_r(&t, &parts)
+        let today = String(format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        return expires < today
+    }
+
     /// 1234567 → "1.2 MB".
     /// Text from the configuration in a Markdown table cell: pipes and line breaks would break the row.
     /// Text from outside (an inventory's names, a finding's message) in a Markdown table cell: a `|` ends

@@ -1,3 +1,4 @@
+import CaptureBuilder
 import Foundation
 import Testing
 import TestSupport
@@ -267,6 +268,36 @@ struct AuditReportTests {
         try FileManager.default.removeItem(at: moved.appendingPathComponent("ev-b"))
         let missing = try zonewarden(["report", "--merge", "-o", site, moved.appendingPathComponent("a.json").path, moved.appendingPathComponent("b.json").path])
         #expect(missing.status == 0 && missing.stderr.contains("evidence files the reports link are not there"), "\(missing.stderr)")
+    }
+
+    /// What the head of a report says beside the verdicts: a capture not read
+    /// whole, packets read that are in no flow, an exception lapsed since the captures.
+    @Test func theHeadSaysWhatTheVerdictsRestOn() throws {
+        let dir = temporaryDirectory()
+        let cut = dir.appendingPathComponent("cut.pcap")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))).prefix(3000)).write(to: cut)
+        let r = try zonewarden(["report", "-c", "config/example.yaml", "--format", "markdown", "Captures/example-site.pcap", cut.path])
+        #expect(r.status == 3 && r.stdout.contains("Coverage incomplete: 1 of 2 captures not read whole (\(cut.path); see Coverage)"), "\(r.stdout)")
+        let s = CaptureScript()
+        let a = CaptureBuilder.Host("192.168.100.10"), b = CaptureBuilder.Host("192.168.100.11")
+        s.arp(from: a, for: b)
+        s.ping(from: a, to: b)
+        let capture = dir.appendingPathComponent("arp.pcap").path
+        try s.write(to: capture)
+        let config = dir.appendingPathComponent("site.yaml").path
+        try (String(contentsOfFile: repoPath("config/example.yaml"), encoding: .utf8) + """
+
+            exceptions:
+              - { rules: [1001], reason: "until the move", expires: 2026-11-30 }
+
+            """).write(toFile: config, atomically: true, encoding: .utf8)
+        for format in ["markdown", "html"] {
+            let head = try zonewarden(["report", "-c", config, "--format", format, capture, "Captures/example-site.pcap"])
+            #expect(head.status == 0, "\(head.stderr)")
+            #expect(head.stdout.contains("are in flows of the") && head.stdout.contains("(ARP and other frames of no flow) are in no cell"), "\(format)")
+            // The captures are of 2026-11-26: the exception applied to them, and has lapsed since.
+            #expect(head.stdout.contains("2026-11-30 (after the captures;") && head.stdout.contains("lapsed"), "\(format)")
+        }
     }
 
     @Test func verdictsAreNoBolderThanTheCaptures() throws {
