@@ -265,6 +265,14 @@ public enum ReportMerge {
         let planText = [r.plan.policy, r.plan.zones.map { "\($0.name)|\($0.role)|\($0.vlans)|\($0.vnis)|\($0.subnets)" }.joined(separator: ";"),
                         r.plan.gateways.joined(separator: ";"), r.plan.allow.joined(separator: ";")].joined(separator: "\n")
         let points = (json["audit"] as? [String: Any])?["points"] as? [[String: Any]] ?? []
+        // A verdict must agree with the report's own counts: violated exactly where its rules found something.
+        for (i, point) in points.enumerated() {
+            guard let verdict = point["verdict"] as? String, let rules = point["rules"] as? [Int] else { continue }
+            let found = rules.contains { (r.alertsBySID[$0] ?? 0) > 0 }
+            if found != (verdict == Audit.Verdict.violated.rawValue) {
+                throw field.damaged("audit.points[\(i)]", "its verdict \"\(Escaping.controls(verdict))\" disagrees with the findings the report counts for rules \(rules.map(String.init).joined(separator: ", "))")
+            }
+        }
         return (r, version, planText, points)
     }
 }

@@ -119,8 +119,18 @@ struct UntrustedInputTests {
                 json["totals"] = t
             }
         }
+        // A verdict edited to disagree with the report's own findings.
+        let points = (original["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        let violated = try #require(points.firstIndex { $0["verdict"] as? String == "violated" })
+        let softened: (inout [String: Any]) -> Void = { json in
+            var audit = json["audit"] as! [String: Any]
+            var list = audit["points"] as! [[String: Any]]
+            list[violated]["verdict"] = "no_violation_observed"
+            audit["points"] = list
+            json["audit"] = audit
+        }
         for (change, field) in [(cell(-5), "matrix[0].flows"), (cell("many"), "matrix[0].flows"), (totals(1.5), "totals.packets"),
-                                ({ (json: inout [String: Any]) in json["matrix"] = nil }, "matrix")] {
+                                ({ (json: inout [String: Any]) in json["matrix"] = nil }, "matrix"), (softened, "audit.points[\(violated)]")] {
             let path = try damaged(change)
             let r = try zonewarden(["report", "--merge", "--format", "json", b, path])
             #expect(r.status == 2 && r.stderr.hasPrefix("zonewarden: \(path): \(field): ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
