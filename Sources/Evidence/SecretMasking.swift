@@ -84,7 +84,25 @@ enum SecretMasking {
     /// nothing usable; in base64, the whole token.
     static func maskNTLMResponses(_ packets: inout [StoredPacket]) -> Int {
         var masked = 0
-        for i in packets.indices {
+        // Each TCP direction as one stream, in the file's order: a message, a header or the marker itself
+        // split across segments is found whole.
+        for initiator in [true, false] {
+            let indices = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
+            guard !indices.isEmpty else { continue }
+            var stream: [UInt8] = []
+            for i in indices { stream.append(contentsOf: packets[i].bytes[packets[i].payloadRange]) }
+            let n = stream.withUnsafeMutableBytes { maskRawNTLM($0) + maskBase64NTLM($0) }
+            guard n > 0 else { continue }
+            masked += n
+            var offset = 0
+            for i in indices {
+                let range = packets[i].payloadRange
+                packets[i].bytes.replaceSubrange(range, with: stream[offset..<(offset + range.count)])
+                offset += range.count
+            }
+        }
+        // Datagrams one by one.
+        for i in packets.indices where !packets[i].isTCP {
             let range = packets[i].payloadRange
             guard range.count >= 12 else { continue }
             masked += packets[i].bytes.withUnsafeMutableBytes { raw -> Int in
@@ -95,7 +113,7 @@ enum SecretMasking {
         return masked
     }
 
-    /// "NTLMSSP\0" and message type 3.
+    /// "NTLMSSP" and a NUL, then message type 3.
     private static let ntlmAuthenticate: [UInt8] = [0x4E, 0x54, 0x4C, 0x4D, 0x53, 0x53, 0x50, 0x00, 0x03, 0x00, 0x00, 0x00]
     /// Base64 of the same 12 bytes.
     private static let ntlmAuthenticateBase64: [UInt8] = Array("TlRMTVNTUAADAAAA".utf8)
@@ -115,23 +133,36 @@ enum SecretMasking {
 
     private static func maskRawNTLM(_ payload: UnsafeMutableRawBufferPointer) -> Int {
         var masked = 0, start = 0
+        let count = UInt64(payload.count)
         while let at = find(ntlmAuthenticate, in: payload, from: start) {
             start = at + ntlmAuthenticate.count
-            // The LM and NT responses' security buffers: length (2), allocated (2), offset (4) from the message's start.
-            var ranges: [Range<Int>] = []
+            // The LM and NT responses' security buffers: length (2), allocated (2), offset (4) from the message's
+            // start; in 64-bit arithmetic (the numbers are the sender's, not to be trusted).
+            var low = UInt64.max, high = UInt64(0)
             var usable = at + 28 <= payload.count
             for field in [12, 20] where usable {
                 let f = at + field
-                let length = Int(payload[f]) | Int(payload[f + 1]) << 8
-                let offset = Int(payload[f + 4]) | Int(payload[f + 5]) << 8 | Int(payload[f + 6]) << 16 | Int(payload[f + 7]) << 24
-                if at + offset + length <= payload.count { ranges.append((at + offset)..<(at + offset + length)) } else { usable = false }
+                let length = UInt64(payload[f]) | UInt64(payload[f + 1]) << 8
+                let offset = UInt64(payload[f + 4]) | UInt64(payload[f + 5]) << 8 | UInt64(payload[f + 6]) << 16 | UInt64(payload[f + 7]) << 24
+                let first = UInt64(at) + offset, end = first + length
+                if end <= count { low = min(low, first); high = max(high, end) } else { usable = false }
             }
-            if !usable { ranges = [at..<payload.count] }
-            for r in ranges {
-                for j in r where payload[j] != maskByte {
-                    payload[j] = maskByte
-                    masked += 1
+            var range = at..<payload.count
+            if usable && low < high {
+                // From the first response to the last one's end, and one byte further for each 0xFF before it:
+                // telnet doubles them on the wire, so the bytes lie later than the message's offsets say.
+                var end = Int(high), doubled = 0
+                while true {
+                    let seen = (at..<min(end, payload.count)).reduce(0) { $0 + (payload[$1] == 0xFF ? 1 : 0) }
+                    if seen <= doubled || end >= payload.count { break }
+                    end += seen - doubled
+                    doubled = seen
                 }
+                range = Int(low)..<min(end, payload.count)
+            }
+            for j in range where payload[j] != maskByte {
+                payload[j] = maskByte
+                masked += 1
             }
         }
         return masked

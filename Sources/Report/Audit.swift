@@ -116,8 +116,9 @@ public enum Audit {
         if let why = p.unobservable { return result(.notAssessed, why) }
         let enabled = rules.filter { r.enabledRules?.contains($0) ?? true }
         if enabled.isEmpty { return result(.notAssessed, "rule\(rules.count == 1 ? "" : "s") \(rules.map(String.init).joined(separator: ", ")) off in the configuration") }
-        let off = rules.filter { !enabled.contains($0) }
         let inertHere = inert(r)
+        // A rule that could not run here anyway blocks nothing by being off.
+        let off = rules.filter { !enabled.contains($0) && !inertHere.contains($0) }
         let on = enabled.filter { !inertHere.contains($0) }, idle = enabled.filter { inertHere.contains($0) }
         func list(_ sids: [Int]) -> String { "rule\(sids.count == 1 ? "" : "s") \(sids.map(String.init).joined(separator: ", "))" }
         let offNote = off.isEmpty ? "" : "; \(list(off)) off in the configuration"
@@ -126,8 +127,10 @@ public enum Audit {
         if on.isEmpty { return result(.notAssessed, "no rule of it can run here" + idleNote + offNote) }
         switch observation(needs, r) {
         case .missing(let why):
-            // A finding accepted as a risk shows the rules judged such traffic: no violation observed, the decision named.
-            if !accepted.isEmpty && off.isEmpty { return result(.noViolationObserved, String(acceptedNote.dropFirst(2)) + "; " + why + idleNote) }
+            // A finding accepted as a risk shows the rules judged such traffic: no violation observed, the decision
+            // named; only from exceptions of this point's rules alone (an exception's count is not split by rule).
+            let own = accepted.filter { $0.rules.isSubset(of: Set(rules)) }
+            if !own.isEmpty && off.isEmpty { return result(.noViolationObserved, String(acceptedNote.dropFirst(2)) + "; " + why + idleNote) }
             return result(.notAssessed, why + offNote + idleNote + acceptedNote)
         case .seen(let what):
             // A rule of the point that is off could have found what the others cannot: the point is not

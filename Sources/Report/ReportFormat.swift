@@ -101,13 +101,15 @@ enum ReportText {
     static func packetsNote(_ r: CommunicationReport) -> String? {
         let read = r.coverage.reduce(UInt64(0)) { $0 + $1.packets }
         guard read > r.packets else { return nil }
-        return "\(r.packets) packets are in flows of the \(read) read; the other \(read - r.packets) (ARP and other frames of no flow) are in no cell"
+        return "\(r.packets) packets are in flows of the \(read) read; the other \(read - r.packets) (frames of no flow: ARP, later fragments, undecodable ones) are in no cell"
     }
 
     /// Said above the verdicts when some capture was not read whole (damaged,
     /// unreadable, not reached): the verdicts are about what was read.
     static func coverageWarning(_ r: CommunicationReport) -> String? {
-        let incomplete = r.coverage.filter { $0.error.map { !$0.hasPrefix("outside the time window") } ?? false }
+        let incomplete = r.coverage.filter {
+            ($0.error.map { !$0.hasPrefix("outside the time window") } ?? false) || ($0.details?.contains("read up to the stop") ?? false)
+        }
         guard !incomplete.isEmpty else { return nil }
         return "Coverage incomplete: \(incomplete.count) of \(r.coverage.count) capture\(r.coverage.count == 1 ? "" : "s") not read whole "
             + "(\(incomplete.prefix(3).map(\.name).joined(separator: ", "))\(incomplete.count > 3 ? ", ..." : ""); see Coverage): "

@@ -90,11 +90,14 @@ public enum ReportMerge {
                 verdicts.append((sensor, p["verdict"] as? String ?? "", p["reason"] as? String ?? ""))
             }
             let findings = rules.reduce(0) { $0 + (site.alertsBySID[$1] ?? 0) }
-            let verdict: Audit.Verdict = verdicts.contains { $0.verdict == "violated" } ? .violated
+            // Violated where any sensor said so, or where the site's counts hold findings of the point's rules
+            // (a report of an earlier build may have judged the point by fewer rules).
+            let verdict: Audit.Verdict = verdicts.contains { $0.verdict == "violated" } || findings > 0 ? .violated
                 : verdicts.contains { $0.verdict == "no_violation_observed" } ? .noViolationObserved : .notAssessed
             let reason: String
             if verdict == .violated {
-                reason = "\(findings) finding\(findings == 1 ? "" : "s") on " + unique(verdicts.filter { $0.verdict == "violated" }.map(\.sensor)).joined(separator: ", ")
+                let sensors = unique(verdicts.filter { $0.verdict == "violated" }.map(\.sensor))
+                reason = "\(findings) finding\(findings == 1 ? "" : "s")" + (sensors.isEmpty ? "" : " on " + sensors.joined(separator: ", "))
                     + ": " + rules.compactMap { sid in site.alertsBySID[sid].map { "\(sid) \(ReportText.ruleNames[sid] ?? "") ×\($0)" } }.joined(separator: ", ")
             } else {
                 // Where it was assessed, what each sensor saw; where not, why.
@@ -211,7 +214,8 @@ public enum ReportMerge {
         }
         // An evidence file where the report was written, or, the report and its evidence folder
         // moved together, where its link relative to the report leads now.
-        let folder = SafeFile.directory(of: path)
+        let given = SafeFile.directory(of: path)
+        let folder = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
         func located(_ object: [String: Any]) -> String? {
             guard let pcap = object["pcap"] as? String else { return nil }
             if FileManager.default.fileExists(atPath: pcap) { return pcap }

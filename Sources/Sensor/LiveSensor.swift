@@ -300,6 +300,9 @@ public final class LiveSensor {
         guard var report = merged else { return }
         report.captures = settings.interfaces
         report.sensorVersion = settings.version
+        // Evidence linked relative to the report (pcap_link), as report writes it; 7002 runs only with a state file.
+        report.outputPath = path
+        if settings.stateFile == nil { report.inertRules = [7002] }
         writeOwnFile("report") { try SafeFile.replace(path, with: settings.reportFormat.render(report), mode: SafeFile.privateMode) }
     }
 
