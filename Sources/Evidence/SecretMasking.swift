@@ -77,7 +77,7 @@ enum SecretMasking {
     /// responses let the password be guessed offline, as a VNC response or a
     /// MySQL scramble do), wherever it crosses the wire: raw, in telnet, SMB
     /// and other binary protocols, or in base64 after `NTLM ` or `Negotiate `
-    /// in an HTTP header (WinRM). No inspector needs to have recognised the
+    /// in an HTTP header (WinRM), bare or wrapped in SPNEGO. No inspector needs to have recognised the
     /// flow: every file's payload is searched. Raw, the two responses are
     /// overwritten where the message says they are (the rest, user and domain
     /// names, still decodes), or the payload from the message on when it says
@@ -170,16 +170,56 @@ enum SecretMasking {
 
     private static func maskBase64NTLM(_ payload: UnsafeMutableRawBufferPointer) -> Int {
         var masked = 0, start = 0
-        while let at = find(ntlmAuthenticateBase64, in: payload, from: start) {
+        func mask(from at: Int) -> Int {
             var end = at
             while end < payload.count, isBase64(payload[end]) { end += 1 }
             for j in at..<end where payload[j] != maskByte {
                 payload[j] = maskByte
                 masked += 1
             }
-            start = end
+            return end
+        }
+        while let at = find(ntlmAuthenticateBase64, in: payload, from: start) { start = mask(from: at) }
+        // The same message wrapped in SPNEGO (ASN.1, then base64) after "Negotiate ": decoded to be recognised.
+        start = 0
+        while let at = find(negotiate, in: payload, from: start) {
+            let token = at + negotiate.count
+            var end = token
+            while end < payload.count, isBase64(payload[end]) { end += 1 }
+            start = max(end, at + 1)
+            guard end - token >= 16 else { continue }
+            var decoded = base64Decoded(UnsafeMutableRawBufferPointer(rebasing: payload[token..<end]))
+            let holdsResponse = decoded.withUnsafeMutableBytes { find(ntlmAuthenticate, in: $0, from: 0) != nil }
+            if holdsResponse { _ = mask(from: token) }
         }
         return masked
+    }
+
+    private static let negotiate: [UInt8] = Array("Negotiate ".utf8)
+
+    /// Standard base64 (padding and unknown bytes ignored).
+    private static func base64Decoded(_ text: UnsafeMutableRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count * 3 / 4)
+        var bits: UInt32 = 0, n = 0
+        for c in text {
+            let v: UInt32
+            switch c {
+            case 0x41...0x5A: v = UInt32(c - 0x41)
+            case 0x61...0x7A: v = UInt32(c - 0x61 + 26)
+            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
+            case 0x2B: v = 62
+            case 0x2F: v = 63
+            default: continue
+            }
+            bits = bits << 6 | v
+            n += 6
+            if n >= 8 {
+                n -= 8
+                out.append(UInt8(truncatingIfNeeded: bits >> UInt32(n)))
+            }
+        }
+        return out
     }
 
     private static func isBase64(_ b: UInt8) -> Bool {
