@@ -188,7 +188,7 @@ enum SecretMasking {
             while end < payload.count, isBase64(payload[end]) { end += 1 }
             start = max(end, at + 1)
             guard end - token >= 16 else { continue }
-            var decoded = base64Decoded(UnsafeMutableRawBufferPointer(rebasing: payload[token..<end]))
+            guard var decoded = Base64.decode(UnsafeMutableRawBufferPointer(rebasing: payload[token..<end])) else { continue }
             let holdsResponse = decoded.withUnsafeMutableBytes { find(ntlmAuthenticate, in: $0, from: 0) != nil }
             if holdsResponse { _ = mask(from: token) }
         }
@@ -196,31 +196,6 @@ enum SecretMasking {
     }
 
     private static let negotiate: [UInt8] = Array("Negotiate ".utf8)
-
-    /// Standard base64 (padding and unknown bytes ignored).
-    private static func base64Decoded(_ text: UnsafeMutableRawBufferPointer) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.count * 3 / 4)
-        var bits: UInt32 = 0, n = 0
-        for c in text {
-            let v: UInt32
-            switch c {
-            case 0x41...0x5A: v = UInt32(c - 0x41)
-            case 0x61...0x7A: v = UInt32(c - 0x61 + 26)
-            case 0x30...0x39: v = UInt32(c - 0x30 + 52)
-            case 0x2B: v = 62
-            case 0x2F: v = 63
-            default: continue
-            }
-            bits = bits << 6 | v
-            n += 6
-            if n >= 8 {
-                n -= 8
-                out.append(UInt8(truncatingIfNeeded: bits >> UInt32(n)))
-            }
-        }
-        return out
-    }
 
     private static func isBase64(_ b: UInt8) -> Bool {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2F || b == 0x3D

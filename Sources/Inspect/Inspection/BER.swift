@@ -71,9 +71,10 @@ struct BERReader {
     func contents(_ e: Element) -> ArraySlice<UInt8> { bytes[e.contents] }
 }
 
-/// Base64 decoding (RFC 4648) for HTTP Basic credentials; nil on bad input.
-enum Base64 {
-    static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+/// Base64 decoding (RFC 4648) for HTTP Basic credentials and the evidence
+/// files' search for NTLM tokens; nil on bad input.
+public enum Base64 {
+    public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
         var out: [UInt8] = []
         var accumulator: UInt32 = 0
         var bits = 0
