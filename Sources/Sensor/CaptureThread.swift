@@ -3,6 +3,7 @@ import Capture
 import Decode
 import Detect
 import Evidence
+import Flows
 import Platform
 import Report
 import Synchronization
@@ -58,8 +59,17 @@ public struct InterfaceSnapshot: Sendable {
 }
 
 /// Reads one interface and runs its packets through a pipeline of its own,
-/// on a thread of its own. Alerts go to the shared outputs' queues.
+/// on a thread of its own (or through several workers, ``LiveWorkers``).
+/// Alerts go to the shared outputs' queues.
 final class CaptureThread: @unchecked Sendable {
+    /// How an interface is analysed.
+    enum Analysis {
+        /// One pipeline, on this thread (with a reading thread if ``readsAhead``).
+        case one(Pipeline)
+        /// Several workers (`run --workers N`): this thread merges and keeps house.
+        case workers(ShardedAnalysis)
+    }
+
     let interface: String
     private let handle: PcapHandle
     private let link: LinkLayer
@@ -68,7 +78,11 @@ final class CaptureThread: @unchecked Sendable {
     private let endpointMemory: EndpointMemory?
     private let statsInterval: Double
     private let log: @Sendable (String) -> Void
-    private var pipeline: Pipeline
+    /// The one pipeline; nil with several workers (``sharded``).
+    private var pipeline: Pipeline!
+    private let sharded: ShardedAnalysis?
+    /// The workers' threads while they run.
+    private var live: LiveWorkers?
     private let lock = ConditionLock()
     private var published: InterfaceSnapshot
     private var thread: WorkerThread?
@@ -77,13 +91,22 @@ final class CaptureThread: @unchecked Sendable {
     private var collector: ReportCollector?
     private var publishedReport: CommunicationReport?
 
-    init(interface: String, handle: PcapHandle, link: LinkLayer, pipeline: Pipeline, control: SensorControl,
+    /// - Parameter reportInterval: with several workers, nil (the report is one pipeline's).
+    init(interface: String, handle: PcapHandle, link: LinkLayer, analysis: Analysis, control: SensorControl,
          endpointMemory: EndpointMemory?, statsInterval: Double, reportInterval: Double?, log: @escaping @Sendable (String) -> Void) {
         self.interface = interface
         self.handle = handle
         self.link = link
-        self.pipeline = pipeline
-        self.alerts = pipeline.alerts
+        switch analysis {
+        case .one(let pipeline):
+            self.pipeline = pipeline
+            sharded = nil
+            alerts = pipeline.alerts
+        case .workers(let workers):
+            pipeline = nil
+            sharded = workers
+            alerts = workers.alerts
+        }
         self.control = control
         self.endpointMemory = endpointMemory
         self.statsInterval = statsInterval
@@ -91,7 +114,7 @@ final class CaptureThread: @unchecked Sendable {
         published = InterfaceSnapshot(interface: interface)
         self.reportInterval = reportInterval
         alerts.interfaceName = interface
-        if reportInterval != nil { attachCollector() }
+        if reportInterval != nil && sharded == nil { attachCollector() }
     }
 
     /// The report as last published (about every quarter of the report interval).
@@ -134,6 +157,10 @@ final class CaptureThread: @unchecked Sendable {
     var readsAhead = false
 
     private func run() {
+        if let sharded {
+            runWorkers(sharded)
+            return
+        }
         pipeline.beginLink(interface)
         pipeline.evidence?.linkType = handle.linkType.rawValue
         generation = control.generation.load(ordering: .acquiring)
@@ -147,13 +174,100 @@ final class CaptureThread: @unchecked Sendable {
         if !(readsAhead && runReadingAhead(&failure)) {
             failure = runOnOneThread()
         }
-        if failure == nil { drain() }
+        if failure == nil { drain { pipeline.process($0, link: link) } }
         pipeline.finish(flushOutputs: false)
         alerts.releaseHeld(all: true)
         publish(running: false, failure: failure)
         publishReport()
         // The flows still open get their records (after the report, which counts open flows itself).
         if pipeline.flowLog != nil { pipeline.endAllFlows(.shutdown) }
+    }
+
+    /// With several workers: a reader and the workers on threads of their
+    /// own, the merging and the housekeeping here; then the drain after a
+    /// stop and the end, as with one pipeline.
+    private func runWorkers(_ sharded: ShardedAnalysis) {
+        for w in sharded.workers { w.beginLink(interface) }
+        generation = control.generation.load(ordering: .acquiring)
+        let start = monotonicSeconds()
+        (lastPublish, lastLinkReport, lastReport) = (start, start, start)
+        publish(running: true, failure: nil)
+        let control = self.control
+        let workers = LiveWorkers(analysis: sharded, handle: handle, link: link, stopRequested: { control.stopping.load(ordering: .relaxed) })
+        var failure: String?
+        if workers.start() {
+            live = workers
+            var lastHousekeeping = start
+            while workers.merge() {
+                let now = monotonicSeconds()
+                guard now - lastHousekeeping >= 0.1 else { continue }
+                lastHousekeeping = now
+                keepHouse(workers)
+            }
+            if let error = workers.join() {
+                failure = error.description
+                log(error.description)
+            }
+            lastReaderStatistics = workers.ring.captureStatistics
+            live = nil
+            if failure == nil { drain { workers.process($0) } }
+        } else {
+            _ = workers.join()
+            failure = "\(interface): cannot start a reading thread and \(sharded.workers.count) workers"
+            log(failure!)
+        }
+        workers.finish(link: interface)
+        alerts.releaseHeld(all: true)
+        publish(running: false, failure: failure)
+        if sharded.flowLog != nil { sharded.endAllFlows(.shutdown) }
+    }
+
+    /// ``keepHouse(reload:)`` with workers, about every tenth of a second:
+    /// their pipelines are read or changed with all of them parked.
+    private func keepHouse(_ workers: LiveWorkers) {
+        alerts.releaseHeld()
+        let latest = control.generation.load(ordering: .acquiring)
+        let now = monotonicSeconds()
+        let reloading = latest != generation, judging = now - lastLinkReport >= statsInterval, publishing = now - lastPublish >= 1
+        guard reloading || judging || publishing else { return }
+        workers.withWorkersParked {
+            if reloading {
+                generation = latest
+                reload(workers)
+            }
+            if judging {
+                lastLinkReport = now
+                workers.judgeLink(interface)
+            }
+            if publishing {
+                lastPublish = now
+                publish(running: true, failure: nil)
+            }
+        }
+    }
+
+    /// ``reload()`` with workers (all parked): each worker's flows go on under
+    /// the new zones, or, when the tables change size, start afresh.
+    private func reload(_ workers: LiveWorkers) {
+        publish(running: true, failure: nil)
+        let zones = control.zones, sharded = workers.analysis
+        do throws(ConfigErrors) {
+            try installExceptions(zones)
+            // Rule 5003 judges the link as it was under the old configuration.
+            workers.judgeLink(interface)
+            let spanning = try Detector(zones: zones, endpointMemory: endpointMemory, selection: .spanningFlows)
+            let old = sharded.zones.config.sensor, new = zones.config.sensor
+            if old.maxFlows == new.maxFlows && old.streamWindow == new.streamWindow {
+                for w in sharded.workers { _ = try w.reconfigure(zones, endpointMemory: nil) }
+            } else {
+                log("\(interface): sensor.max_flows or sensor.stream_window changed: the flows start afresh")
+                try workers.startAfresh(zones: zones, link: interface)
+            }
+            sharded.spanning = spanning
+            sharded.zones = zones
+        } catch {
+            log("\(interface): the new configuration was refused: \(error.errors.first?.description ?? "")")  // validated before; kept for safety
+        }
     }
 
     /// Reads and analyses on this thread; returns why reading failed, if it did.
@@ -204,7 +318,7 @@ final class CaptureThread: @unchecked Sendable {
         // A new configuration is in force before the packets that come after it are taken.
         let newConfiguration = { [unowned self] in control.generation.load(ordering: .relaxed) != generation }
         loop: while true {
-            let pipeline = self.pipeline
+            let pipeline: Pipeline = self.pipeline
             let threshold = pipeline.lookaheadThreshold
             let step = ring.poll(limit: 256, waitingUpTo: 200, unless: newConfiguration) { item, _ in
                 // Prefetching ahead pays once the flow table outgrows the caches, as offline.
@@ -287,7 +401,7 @@ final class CaptureThread: @unchecked Sendable {
     /// not thrown away. The kernel hands a partly filled ring block over only
     /// after the read timeout, so reading goes on until nothing has come for
     /// longer than that (at most two seconds in all).
-    private func drain() {
+    private func drain(_ process: (CapturedPacket) -> Void) {
         let quietFor = Double(handle.readTimeoutMilliseconds) / 1000 + 0.1
         let deadline = monotonicSeconds() + 2
         var lastPacket = monotonicSeconds()
@@ -301,7 +415,7 @@ final class CaptureThread: @unchecked Sendable {
             }
             switch next {
             case .packet(let captured):
-                pipeline.process(captured, link: link)
+                process(captured)
                 drained += 1
                 lastPacket = monotonicSeconds()
             case .timeout, .end:
@@ -321,14 +435,7 @@ final class CaptureThread: @unchecked Sendable {
         publish(running: true, failure: nil)
         let zones = control.zones
         do throws(ConfigErrors) {
-            // The new configuration's exceptions; what the old ones accepted stays counted.
-            let exceptions = try AlertExceptions(zones)
-            if let old = alerts.exceptions {
-                for i in old.settings.indices { acceptedBase[old.label(i), default: 0] += old.accepted[i] }
-                // The audit trail keeps what the old configuration accepted (the report lists it under its place).
-                earlierRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(old, at: Self.wallClock()).filter { $0.findings > 0 })
-            }
-            alerts.exceptions = exceptions
+            try installExceptions(zones)
             // Rule 5003 judges the link as it was under the old configuration.
             pipeline.reportLink()
             if try pipeline.reconfigure(zones, endpointMemory: endpointMemory) {
@@ -357,23 +464,43 @@ final class CaptureThread: @unchecked Sendable {
         pipeline.beginLink(interface)
     }
 
+    /// The new configuration's exceptions; what the old ones accepted stays counted.
+    private func installExceptions(_ zones: ZoneMap) throws(ConfigErrors) {
+        let exceptions = try AlertExceptions(zones)
+        if let old = alerts.exceptions {
+            for i in old.settings.indices { acceptedBase[old.label(i), default: 0] += old.accepted[i] }
+            // The audit trail keeps what the old configuration accepted (the report lists it under its place).
+            earlierRisks = CommunicationReport.AcceptedRisk.merged(earlierRisks, CommunicationReport.AcceptedRisk.list(old, at: Self.wallClock()).filter { $0.findings > 0 })
+        }
+        alerts.exceptions = exceptions
+    }
+
+    /// Publishes the interface's counters (with workers: parked, or ended).
     private func publish(running: Bool, failure: String?) {
         var s = InterfaceSnapshot(interface: interface)
         if let reader {
             s.capture = reader.captureStatistics
+        } else if let live {
+            s.capture = live.ring.captureStatistics
         } else {
             s.capture = handle.statistics() ?? lastReaderStatistics
         }
-        let stats = pipeline.statistics
+        let stats: SensorStatistics, flows: FlowTableStatistics, warnings: [(name: String, text: String)], current: ObjectIdentifier
+        if let sharded {
+            (stats, flows, warnings, current) = (sharded.statistics, sharded.flowStatistics, sharded.tableWarnings, ObjectIdentifier(sharded.workers[0]))
+            s.activeFlows = sharded.workers.reduce(0) { $0 + $1.flows.count }
+        } else {
+            (stats, flows, warnings, current) = (pipeline.statistics, pipeline.flows.statistics, pipeline.tableWarnings, ObjectIdentifier(pipeline))
+            s.activeFlows = pipeline.flows.count
+        }
         let previous = lock.withLock { published }
         // Counters carry over a reload (a new pipeline starts from zero).
         s.packets = stats.packets
         s.bytes = stats.bytes
         s.decodeErrors = stats.decodeErrors
-        s.activeFlows = pipeline.flows.count
-        s.flowsCreated = pipeline.flows.statistics.created
-        s.flowsEvicted = pipeline.flows.statistics.evicted
-        s.flowsEvictedInspected = pipeline.flows.statistics.evictedInspected
+        s.flowsCreated = flows.created
+        s.flowsEvicted = flows.evicted
+        s.flowsEvictedInspected = flows.evictedInspected
         s.written = alerts.writtenBySID
         s.detected = alerts.detectedBySID
         s.accepted = acceptedBase
@@ -381,10 +508,10 @@ final class CaptureThread: @unchecked Sendable {
             for i in exceptions.settings.indices { s.accepted[exceptions.label(i), default: 0] += exceptions.accepted[i] }
         }
         s.running = running
-        s.tableWarnings = pipeline.tableWarnings
+        s.tableWarnings = warnings
         s.failure = failure ?? previous.failure
-        if pipelineBase.pipelineID != ObjectIdentifier(pipeline) {
-            pipelineBase = (ObjectIdentifier(pipeline), previous.packets, previous.bytes, previous.decodeErrors, previous.flowsCreated, previous.flowsEvicted,
+        if pipelineBase.pipelineID != current {
+            pipelineBase = (current, previous.packets, previous.bytes, previous.decodeErrors, previous.flowsCreated, previous.flowsEvicted,
                             previous.flowsEvictedInspected)
         }
         s.packets += pipelineBase.packets

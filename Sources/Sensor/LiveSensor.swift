@@ -39,6 +39,10 @@ public struct LiveSettings: Sendable {
     /// Whether an interface may get a reading thread of its own (it does when
     /// the machine has two cores or more per interface): one busy interface then keeps two cores busy.
     public var readAhead = true
+    /// Analysing threads per interface (`--workers`): 1 is one pipeline on
+    /// the capture thread; more share the flows out (``LiveWorkers``), with
+    /// a reading thread. Not with `--report` or evidence (one pipeline's).
+    public var workers = 1
     public init(interfaces: [String]) { self.interfaces = interfaces }
 }
 
@@ -162,22 +166,31 @@ public final class LiveSensor {
         deduplication = handles.count > 1 ? InterfaceDeduplication() : nil
         // A reading thread per interface when each can have a core of its own besides its analysis.
         let readAhead = settings.readAhead && handles.count * 2 <= availableCores()
+        // Several workers share out one pipeline's work; the report and evidence are one pipeline's (the command refuses them together).
+        let workers = evidence == nil && settings.reportPath == nil ? settings.workers : 1
         for (interface, handle, link) in handles {
             let alerts = AlertStage(sinks: outputs, throttle: AlertThrottle(windowSeconds: zones.config.sensor.alertThrottleSeconds))
             alerts.interfaceDeduplication = deduplication
-            let pipeline: Pipeline
+            let analysis: CaptureThread.Analysis
             do throws(ConfigErrors) {
                 alerts.exceptions = try AlertExceptions(zones)
-                pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
+                if workers > 1 {
+                    let sharded = try ShardedAnalysis(zones: zones, alerts: alerts, workers: workers, filter: nil, endpointMemory: endpointMemory)
+                    sharded.flowLog = settings.flowLog
+                    analysis = .workers(sharded)
+                } else {
+                    let pipeline = try Pipeline(zones: zones, alerts: alerts, endpointMemory: endpointMemory)
+                    pipeline.flowLog = settings.flowLog
+                    if let evidence {
+                        pipeline.attachEvidence(evidence, packetsPerFlow: settings.evidence.packetsPerFlow, memoryBytes: settings.evidence.memoryMegabytes << 20)
+                    }
+                    analysis = .one(pipeline)
+                }
             } catch {
                 for e in error.errors { log(e.description) }
                 return .configuration
             }
-            pipeline.flowLog = settings.flowLog
-            if let evidence {
-                pipeline.attachEvidence(evidence, packetsPerFlow: settings.evidence.packetsPerFlow, memoryBytes: settings.evidence.memoryMegabytes << 20)
-            }
-            let thread = CaptureThread(interface: interface, handle: handle, link: link, pipeline: pipeline, control: control,
+            let thread = CaptureThread(interface: interface, handle: handle, link: link, analysis: analysis, control: control,
                                        endpointMemory: endpointMemory, statsInterval: Double(settings.statsInterval),
                                        reportInterval: settings.reportPath == nil ? nil : Double(settings.reportInterval), log: log)
             thread.readsAhead = readAhead
@@ -187,7 +200,7 @@ public final class LiveSensor {
             log("\(t.interface): cannot start a capture thread")
             return .capture
         }
-        log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath); alerts to \(outputs.map(\.name).joined(separator: ", "))")
+        log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath)\(workers > 1 ? " (\(workers) workers each)" : ""); alerts to \(outputs.map(\.name).joined(separator: ", "))")
         if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() + exceptions.warnings() { log("note: \(note)") } }
 
         var nextReport = monotonicSeconds() + Double(settings.statsInterval)

@@ -86,6 +86,8 @@ public final class Pipeline {
     var shardOutput: ShardOutput?
     /// The position in the capture of what is being processed, for ``shardOutput``.
     var sequence = 0
+    /// Which rules run here: all, or a worker's per-flow ones (kept across reloads).
+    private let selection: Detector.RuleSelection
 
     /// - Parameters:
     ///   - endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
@@ -99,7 +101,8 @@ public final class Pipeline {
         let settings = zones.config.sensor
         let maxFlows = shards > 1 ? max((settings.maxFlows + shards - 1) / shards, 64) : settings.maxFlows
         self.classifier = FlowClassifier(zones: zones)
-        self.detector = try Detector(zones: zones, endpointMemory: endpointMemory, selection: shards > 1 ? .perFlow : .all)
+        self.selection = shards > 1 ? .perFlow : .all
+        self.detector = try Detector(zones: zones, endpointMemory: endpointMemory, selection: selection)
         self.inspects = detector.inspectsApplications
         self.inspection = ApplicationInspection(capacity: maxFlows, window: settings.streamWindow)
         var serverPorts = ServerPorts()
@@ -436,7 +439,7 @@ public final class Pipeline {
     public func reconfigure(_ newZones: ZoneMap, endpointMemory: EndpointMemory?) throws(ConfigErrors) -> Bool {
         let old = zones.config.sensor, new = newZones.config.sensor
         guard old.maxFlows == new.maxFlows && old.streamWindow == new.streamWindow else { return false }
-        let newDetector = try Detector(zones: newZones, endpointMemory: endpointMemory)
+        let newDetector = try Detector(zones: newZones, endpointMemory: endpointMemory, selection: selection)
         // Fired rules by sid: the new rule set numbers its rules afresh.
         var bits = [UInt64](repeating: 0, count: detector.enabledRules.count)
         let newIndex = Dictionary(uniqueKeysWithValues: newDetector.enabledRules.enumerated().map { ($1.0.sid, $0) })

@@ -19,9 +19,10 @@ import Glibc
 /// may block in `read` where a stop signal must reach the reading thread.
 ///
 /// With several workers (``ShardedAnalysis``) there are several consumers,
-/// each reads every packet and processes its own share, and there is no
+/// each reads every packet and processes its own share. Offline there is no
 /// reader thread: the consumer that has caught up reads the next batch
-/// (`cooperative`), so no core waits on a third thread.
+/// (`cooperative`), so no core waits on a third thread. A live interface
+/// (``LiveWorkers``) keeps its reader thread: a read may wait for packets.
 ///
 /// The reader also decodes packets and computes their flow keys (``Decoding``)
 /// when the analysis is the slower side: while a quarter of the ring or more
@@ -144,6 +145,8 @@ final class ReadAhead: @unchecked Sendable {
         self.cooperative = cooperative
         released = .allocate(capacity: consumers * Self.releasedStride)
         for i in 0..<consumers { (released + i * Self.releasedStride).initialize(to: Atomic(0)) }
+        polled = .allocate(capacity: consumers * Self.releasedStride)
+        polled.initialize(repeating: 0, count: consumers * Self.releasedStride)
         slots = .allocate(capacity: Self.capacity)
         for i in 0..<Self.capacity {
             (slots + i).initialize(to: Slot())
@@ -167,6 +170,7 @@ final class ReadAhead: @unchecked Sendable {
         decodedFlags.deallocate()
         for i in 0..<consumers { (released + i * Self.releasedStride).deinitialize(count: 1) }
         released.deallocate()
+        polled.deallocate()
     }
 
     /// The packets every consumer is done with.
@@ -330,6 +334,9 @@ final class ReadAhead: @unchecked Sendable {
         return join()
     }
 
+    /// Packets the reader has put into the ring so far (all of them once it has ended).
+    var packetsRead: Int { produced.load(ordering: .acquiring) }
+
     /// Waits for the reader thread to end (every consumer is done); returns
     /// why reading stopped early (nil at the end of the file or on a stop signal).
     func join() -> CaptureError? {
@@ -386,10 +393,11 @@ final class ReadAhead: @unchecked Sendable {
         case finished
     }
 
-    /// Packets taken by ``poll(limit:waitingUpTo:unless:_:)`` so far (its consumer's, consumer 0).
-    private var polled = 0
+    /// Packets taken by ``poll(consumer:limit:waitingUpTo:unless:_:)`` so far, per consumer
+    /// (each its own consumer's, a cache line apart as `released`).
+    private let polled: UnsafeMutablePointer<Int>
 
-    /// A live consumer's step (consumer 0, of one): `body` gets the packets
+    /// A live consumer's step: `body` gets the packets
     /// in the ring now, at most `limit`, as in ``forEach(consumer:_:)``; with
     /// none there, the step waits up to `milliseconds` for one. The caller
     /// keeps house between steps (timers, reloads, a stop), and once it has
@@ -397,7 +405,9 @@ final class ReadAhead: @unchecked Sendable {
     /// `unless` is asked before packets are handed, after any wait: when it
     /// holds, none are taken (a new configuration applies to the packets
     /// that came after it, even those that ended the wait).
-    func poll(limit: Int, waitingUpTo milliseconds: Int, unless interrupt: () -> Bool, _ body: (Item, Int) -> Int) -> Poll {
+    func poll(consumer: Int = 0, limit: Int, waitingUpTo milliseconds: Int, unless interrupt: () -> Bool, _ body: (Item, Int) -> Int) -> Poll {
+        let polledAt = polled + consumer * Self.releasedStride
+        let polled = polledAt.pointee
         var available = produced.load(ordering: .acquiring)
         if available == polled {
             if finished.load(ordering: .acquiring) {
@@ -410,14 +420,13 @@ final class ReadAhead: @unchecked Sendable {
         }
         if interrupt() { return .interrupted }
         let end = min(available, polled + limit)
-        let start = polled
-        hand(0, from: start, to: end, available: available, body)
-        polled = end
-        return .packets(end - start)
+        hand(consumer, from: polled, to: end, available: available, body)
+        polledAt.pointee = end
+        return .packets(end - polled)
     }
 
-    /// Every packet ``poll(limit:waitingUpTo:_:)`` gave has been processed: their slots are free.
-    func releaseTaken() { release(0, upTo: polled) }
+    /// Every packet ``poll(consumer:limit:waitingUpTo:unless:_:)`` gave `consumer` has been processed: their slots are free.
+    func releaseTaken(consumer: Int = 0) { release(consumer, upTo: polled[consumer * Self.releasedStride]) }
 
     /// As ``available(after:)``, but gives up at `deadline` (monotonic seconds): returns `taken` then.
     private func available(after taken: Int, until deadline: Double) -> Int {

@@ -32,47 +32,54 @@ import Glibc
 /// Unchecked Sendable: each worker pipeline is used by its thread alone while a file is read,
 /// and by this object's thread between files (thread start and join order the two).
 public final class ShardedAnalysis: @unchecked Sendable {
-    public let workers: [Pipeline]
-    private let outputs: [ShardOutput]
-    /// The rules spanning flows, run in capture order on the merging thread.
-    public let spanning: Detector
+    /// Replaced only while no worker thread runs or every one is parked (``WorkerBarrier``): a live reload that starts the flows afresh.
+    public internal(set) var workers: [Pipeline]
+    let outputs: [ShardOutput]
+    /// The rules spanning flows, run in capture order on the merging thread (replaced by a live reload).
+    public internal(set) var spanning: Detector
     /// The one alert stage every detection passes.
     public let alerts: AlertStage
-    public let zones: ZoneMap
+    public internal(set) var zones: ZoneMap
     public let filter: String?
+    /// The live sensor's infrastructure endpoints (rule 7002, a rule spanning flows).
+    let endpointMemory: EndpointMemory?
     private let packets: UnsafeMutablePointer<DecodedPacket>
     /// Per worker: decodes ahead and prefetches its own flows (``Lookahead``).
-    private let lookaheads: [Lookahead]
+    var lookaheads: [Lookahead]
     /// Items taken from the workers' outputs, not yet merged (per worker, in order).
     private var detections: [ShardOutput.Queue<Detection>]
     private var moments: [ShardOutput.Queue<ShardOutput.SpanningItem>]
 
     /// - Parameter workers: how many (at least 2).
-    public init(zones: ZoneMap, alerts: AlertStage, workers count: Int, filter: String?) throws(ConfigErrors) {
+    /// - Parameter endpointMemory: the live sensor's infrastructure endpoints (rule 7002).
+    public init(zones: ZoneMap, alerts: AlertStage, workers count: Int, filter: String?, endpointMemory: EndpointMemory? = nil) throws(ConfigErrors) {
         precondition(count >= 2)
         self.zones = zones
         self.alerts = alerts
         self.filter = filter
-        spanning = try Detector(zones: zones, selection: .spanningFlows)
+        self.endpointMemory = endpointMemory
+        spanning = try Detector(zones: zones, endpointMemory: endpointMemory, selection: .spanningFlows)
         // One seed for all tables: half the flow hash picks the worker, the other half the slot.
         let seed = UInt64.random(in: 1...UInt64.max)
-        var workers: [Pipeline] = []
-        var outputs: [ShardOutput] = []
-        for _ in 0..<count {
-            // A worker's own alert stage is never written to: its detections go to `output`.
-            let pipeline = try Pipeline(zones: zones, alerts: AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)), shards: count, flowSeed: seed)
-            let output = ShardOutput()
-            pipeline.shardOutput = output
-            workers.append(pipeline)
-            outputs.append(output)
-        }
-        self.workers = workers
-        self.outputs = outputs
+        outputs = (0..<count).map { _ in ShardOutput() }
+        workers = try Self.makeWorkers(zones: zones, outputs: outputs, seed: seed)
         lookaheads = workers.enumerated().map { Lookahead(pipeline: $1, shard: $0, of: count) }
         packets = .allocate(capacity: count)
         packets.initialize(repeating: DecodedPacket(), count: count)
         detections = Array(repeating: ShardOutput.Queue(), count: count)
         moments = Array(repeating: ShardOutput.Queue(), count: count)
+    }
+
+    /// One pipeline per output, sharing the flow hash `seed`.
+    static func makeWorkers(zones: ZoneMap, outputs: [ShardOutput], seed: UInt64) throws(ConfigErrors) -> [Pipeline] {
+        var workers: [Pipeline] = []
+        for output in outputs {
+            // A worker's own alert stage is never written to: its detections go to `output`.
+            let pipeline = try Pipeline(zones: zones, alerts: AlertStage(sinks: [], throttle: AlertThrottle(windowSeconds: 0)), shards: outputs.count, flowSeed: seed)
+            pipeline.shardOutput = output
+            workers.append(pipeline)
+        }
+        return workers
     }
 
     deinit {
@@ -269,7 +276,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
     /// Worker `i`'s part of one packet: decode, find its flow's worker, and
     /// process it if it is this one's (the clock advances in every worker).
     @inline(__always)
-    private func process(worker i: Int, _ captured: CapturedPacket, link: LinkLayer, position: Int) {
+    func process(worker i: Int, _ captured: CapturedPacket, link: LinkLayer, position: Int) {
         let pipeline = workers[i]
         let p = packets + i
         pipeline.decode(captured, link: link, into: p)
@@ -290,7 +297,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
     /// Merges what every worker has finished: the items whose position is
     /// below each worker's progress, in capture order. Returns how many.
     @discardableResult
-    private func merge() -> Int {
+    func merge() -> Int {
         var limit = Int.max
         for (i, o) in outputs.enumerated() {
             // Progress first, then the items: every item below it is then in hand.
@@ -302,7 +309,7 @@ public final class ShardedAnalysis: @unchecked Sendable {
     }
 
     /// Merges every item of every worker (they have all stopped).
-    private func mergeAll() {
+    func mergeAll() {
         for (i, o) in outputs.enumerated() { o.take(detections: &detections[i], moments: &moments[i]) }
         mergeTaken(below: Int.max)
     }

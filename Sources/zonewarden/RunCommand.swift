@@ -87,6 +87,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("report-interval"), help: ArgumentHelp("Seconds between rewrites of --report (default \(defaultReportInterval)).", valueName: "SECONDS"))
     var reportInterval: Int = defaultReportInterval
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Analysing threads per interface, 1-\(maximumWorkers) (default: the cores the process may run on, divided among the interfaces, less one each for its reading thread; at least 1). With 2 or more the flows are shared out among them by a hash of each flow and a reading thread feeds them; not with --report or evidence, which are one thread's.", valueName: "N"))
+    var workers: Int?
+
     @Option(name: .customLong("queue-size"), help: ArgumentHelp("Alerts each output holds while its destination is away (default \(defaultQueueSize)).", valueName: "N"))
     var queueSize: Int = defaultQueueSize
 
@@ -96,6 +99,8 @@ struct RunCommand: ParsableCommand {
         if let bufferSize, !(65_536...(1 << 31 - 1)).contains(bufferSize) { throw ValidationError("--buffer-size must be 65536-2147483647") }
         if !(1...10_000_000).contains(queueSize) { throw ValidationError("--queue-size must be 1-10000000") }
         if !(1...86_400).contains(reportInterval) { throw ValidationError("--report-interval must be 1-86400 seconds") }
+        if let workers, !(1...maximumWorkers).contains(workers) { throw ValidationError("--workers must be 1-\(maximumWorkers), not \(workers)") }
+        if let workers, workers > 1, report != nil { throw ValidationError("--report is written from one pipeline's flows: give --workers 1 (or leave it out)") }
     }
 
     func run() throws {
@@ -132,6 +137,12 @@ struct RunCommand: ParsableCommand {
         settings.version = zoneWardenBuild
         settings.evidence = sensor.evidence
         if let dir = options.evidence { settings.evidence.directory = dir }
+        if let workers, workers > 1, settings.evidence.directory != nil {
+            writeError("zonewarden: \(options.evidence != nil ? "--evidence" : "sensor.evidence.dir of \(config)") keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // By default each interface gets its reading thread and the cores left over; one worker on two cores.
+        settings.workers = workers ?? max(1, min(availableCores() / settings.interfaces.count - 1, maximumWorkers))
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [OutputSpec] = []

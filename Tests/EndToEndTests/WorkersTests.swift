@@ -132,6 +132,19 @@ struct WorkersTests {
         #expect(r.stderrLines.contains { $0.contains("--workers") || $0.contains("workers") }, "\(r.stderr)")
     }
 
+    /// `run --workers` takes what `analyze --workers` takes, and refuses the
+    /// report and evidence (one pipeline's) with several workers; all before any interface is opened.
+    @Test(arguments: [(["--workers", "0"], "--workers must be 1-64, not 0"), (["--workers", "65"], "--workers must be 1-64, not 65"),
+                      (["--workers", "two"], "--workers"),
+                      (["--workers", "2", "--report", "/tmp/zonewarden-report.html"], "--report is written from one pipeline's flows: give --workers 1"),
+                      (["--workers", "2", "--evidence", "/tmp"], "--evidence keeps each flow's packets in one pipeline: give --workers 1")])
+    func runRefusesWorkersItCannotUse(arguments: [String], message: String) throws {
+        let r = try zonewarden(["run", "-c", repoPath("config/example.yaml"), "-i", "zw-no-such-interface"] + arguments)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(!r.stderr.contains("No such device"), "\(r.stderr)")
+    }
+
     /// The binary with two workers writes what it writes with one (flow ids aside).
     @Test func binaryWithTwoWorkersWritesTheSameAlerts() throws {
         let capture = repoPath("Captures/example-site.pcap")
