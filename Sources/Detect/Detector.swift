@@ -65,8 +65,14 @@ public final class Detector {
     private let deferFirstReply: Bool
     private let deferWithoutFlow: Bool
     private let deferSegments: Bool
-    /// `.spanningFlows`: the rules fired per flow (by flow id), for rules that fire once per flow.
+    /// `.spanningFlows`: the rules fired per flow (by flow id), for rules that
+    /// fire once per flow. A flow's moments are its start and first reply, so
+    /// an entry is needed only briefly: kept in two generations of at most
+    /// ``firedGeneration`` entries, the older dropped when the newer fills
+    /// (a live sensor's memory stays bounded).
     private var firedByFlow: [UInt64: UInt64] = [:]
+    private var firedByFlowBefore: [UInt64: UInt64] = [:]
+    static let firedGeneration = 65_536
 
     /// The enabled rules with their effective severities.
     public var enabledRules: [(RuleMetadata, Severity)] { Array(zip(metadata, severities)) }
@@ -327,12 +333,38 @@ public final class Detector {
                 packetWithoutFlow(p)
                 return
             }
-            flow.firedRules = firedByFlow[moment.flowID] ?? 0
+            let before = firedByFlow[moment.flowID] ?? firedByFlowBefore[moment.flowID] ?? 0
+            flow.firedRules = before
             withUnsafeMutablePointer(to: &flow) { f in
                 if moment.kind == .flowStart { flowStarted(f, id: moment.flowID, packet: p) } else { firstReply(f, id: moment.flowID, packet: p) }
             }
-            if flow.firedRules != 0 { firedByFlow[moment.flowID] = flow.firedRules }
+            if flow.firedRules != before { remember(flow.firedRules, of: moment.flowID) }
         }
+    }
+
+    private func remember(_ fired: UInt64, of flowID: UInt64) {
+        if firedByFlow.count >= Self.firedGeneration && firedByFlow[flowID] == nil {
+            firedByFlowBefore = firedByFlow
+            firedByFlow.removeAll(keepingCapacity: true)
+        }
+        firedByFlow[flowID] = fired
+    }
+
+    /// `.spanningFlows`, a live reload: the rules `old` fired per flow, for
+    /// this detector's rules (numbered afresh), so that a flow going on is not reported again.
+    public func inheritFiredRules(from old: Detector) {
+        let newIndex = Dictionary(uniqueKeysWithValues: enabledRules.enumerated().map { ($1.0.sid, $0) })
+        let bits = old.enabledRules.map { rule, _ in newIndex[rule.sid].map { UInt64(1) << UInt64($0) } ?? 0 }
+        func remap(_ fired: UInt64) -> UInt64 {
+            var result: UInt64 = 0, rest = fired
+            while rest != 0 {
+                result |= bits[rest.trailingZeroBitCount]
+                rest &= rest - 1
+            }
+            return result
+        }
+        firedByFlowBefore = old.firedByFlowBefore.compactMapValues { let r = remap($0); return r == 0 ? nil : r }
+        firedByFlow = old.firedByFlow.compactMapValues { let r = remap($0); return r == 0 ? nil : r }
     }
 
     // MARK: Subjects

@@ -187,13 +187,13 @@ final class CaptureThread: @unchecked Sendable {
     /// own, the merging and the housekeeping here; then the drain after a
     /// stop and the end, as with one pipeline.
     private func runWorkers(_ sharded: ShardedAnalysis) {
-        for w in sharded.workers { w.beginLink(interface) }
         generation = control.generation.load(ordering: .acquiring)
         let start = monotonicSeconds()
         (lastPublish, lastLinkReport, lastReport) = (start, start, start)
         publish(running: true, failure: nil)
         let control = self.control
         let workers = LiveWorkers(analysis: sharded, handle: handle, link: link, stopRequested: { control.stopping.load(ordering: .relaxed) })
+        workers.begin(link: interface)
         var failure: String?
         if workers.start() {
             live = workers
@@ -251,11 +251,16 @@ final class CaptureThread: @unchecked Sendable {
     private func reload(_ workers: LiveWorkers) {
         publish(running: true, failure: nil)
         let zones = control.zones, sharded = workers.analysis
+        // What the workers found before they parked is handed on under the configuration it was found with
+        // (merged now, out of capture order only among the packets some workers had taken and others not).
+        sharded.mergeAll()
         do throws(ConfigErrors) {
             try installExceptions(zones)
             // Rule 5003 judges the link as it was under the old configuration.
             workers.judgeLink(interface)
             let spanning = try Detector(zones: zones, endpointMemory: endpointMemory, selection: .spanningFlows)
+            // The rules spanning flows that fired on a flow going on do not fire on it again, as in one pipeline.
+            spanning.inheritFiredRules(from: sharded.spanning)
             let old = sharded.zones.config.sensor, new = zones.config.sensor
             if old.maxFlows == new.maxFlows && old.streamWindow == new.streamWindow {
                 for w in sharded.workers { _ = try w.reconfigure(zones, endpointMemory: nil) }

@@ -69,14 +69,21 @@ final class LiveWorkers: @unchecked Sendable {
         return true
     }
 
-    /// Merges what the workers have found; false once every worker has ended (then nothing more comes).
+    /// Merges what the workers have found; false once every worker has ended
+    /// (then nothing more comes). With nothing to merge it sleeps, from 2 ms
+    /// up to 20 ms while nothing comes (an idle interface wakes 50 times a second, not 500).
     func merge() -> Bool {
         let running = barrier.running
-        if analysis.merge() > 0 { return true }
+        if analysis.merge() > 0 {
+            idleMerges = 0
+            return true
+        }
         if running == 0 { return false }
-        usleep(2_000)
+        idleMerges = min(idleMerges + 1, 10)
+        usleep(useconds_t(2_000 * idleMerges))
         return true
     }
+    private var idleMerges = 0
 
     /// Runs `body` with every worker parked between two steps (its lookahead
     /// drained, its progress published): the workers' pipelines are then the
@@ -133,8 +140,9 @@ final class LiveWorkers: @unchecked Sendable {
             case .idle, .interrupted:
                 lookahead.drain()
                 ring.releaseTaken(consumer: i)
-                output.done.store(taken, ordering: .releasing)
+                // Idle flows expire before the progress is published: their findings merge in order.
                 if step == .idle { pipeline.tick(now: CaptureThread.wallClock()) }
+                output.done.store(taken, ordering: .releasing)
                 // Asked while waiting for packets too: an idle worker parks as soon as its wait ends.
                 if barrier.requested != seen { seen = barrier.park() }
             }
@@ -231,8 +239,10 @@ extension LiveWorkers {
 
     /// A reload that changes the tables' sizes (the workers parked): their
     /// flows end (with records in the flow log) and new pipelines with the
-    /// same flow hash, which the reader keys packets with, take over.
+    /// same flow hash, which the reader keys packets with, take over. The new
+    /// pipelines are made first: a configuration they refuse changes nothing.
     func startAfresh(zones: ZoneMap, link name: String) throws(ConfigErrors) {
+        let workers = try ShardedAnalysis.makeWorkers(zones: zones, outputs: analysis.outputs, seed: analysis.workers[0].flows.hashSeed)
         let flowLog = analysis.flowLog
         for w in analysis.workers {
             w.sequence = Int.max / 2
@@ -240,10 +250,19 @@ extension LiveWorkers {
         }
         analysis.mergeAll()
         if flowLog != nil { analysis.endAllFlows(.forced) }
-        let workers = try ShardedAnalysis.makeWorkers(zones: zones, outputs: analysis.outputs, seed: analysis.workers[0].flows.hashSeed)
         analysis.workers = workers
         analysis.lookaheads = workers.enumerated().map { Lookahead(pipeline: $1, shard: $0, of: workers.count) }
         analysis.flowLog = flowLog
-        for w in workers { w.beginLink(name) }
+        begin(link: name)
+        // The new tables count from zero: the link is judged again at the next report.
+        packetsAtLastLinkReport = .max
+    }
+
+    /// The workers' link begins; their flow records name the interface (`in_iface`), as one pipeline's do.
+    func begin(link name: String) {
+        for w in analysis.workers {
+            w.alerts.interfaceName = name
+            w.beginLink(name)
+        }
     }
 }

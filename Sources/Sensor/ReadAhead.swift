@@ -202,7 +202,8 @@ final class ReadAhead: @unchecked Sendable {
                 publish(next, wake: true)
                 var spins = 0
                 while next - freedUpTo() >= Self.capacity {
-                    if StopSignals.requested { finish(at: next, nil); return }
+                    // A live source's stop too: its consumers may have ended without freeing the ring.
+                    if StopSignals.requested || stopRequested?() == true { finish(at: next, nil); return }
                     spins += 1
                     if spins < 256 { continue }
                     // Asleep until half the ring is free: one wake-up per half ring, not per batch.
@@ -381,7 +382,7 @@ final class ReadAhead: @unchecked Sendable {
         release(consumer, upTo: taken - held)
     }
 
-    /// What ``poll(limit:waitingUpTo:unless:_:)`` did.
+    /// What ``poll(consumer:limit:waitingUpTo:unless:_:)`` did.
     enum Poll: Equatable {
         /// Took this many packets (at least one).
         case packets(Int)

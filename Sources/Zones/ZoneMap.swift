@@ -154,9 +154,10 @@ public final class ZoneMap: Sendable {
     }
 
     @inline(__always)
-    public func role(_ id: ZoneID) -> Role? { roleTable[Int(id)] }
+    /// Nil for id 0, and for an id another configuration gave (a finding made before a live reload to fewer zones).
+    public func role(_ id: ZoneID) -> Role? { Int(id) < roleTable.count ? roleTable[Int(id)] : nil }
 
-    public func info(_ id: ZoneID) -> ZoneInfo? { id == 0 ? nil : zones[Int(id)] }
+    public func info(_ id: ZoneID) -> ZoneInfo? { id == 0 || Int(id) >= zones.count ? nil : zones[Int(id)] }
 
     public func name(_ id: ZoneID) -> String? { info(id)?.name }
 

@@ -17,7 +17,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
         Captures on each interface (a mirror port, a Linux bridge or one of its \
         ports, a veth, an OVS mirror port) with a thread and a pipeline of its \
-        own, and writes alerts to standard output (or -o FILE, appended) and to \
+        own (or, with --workers N, a reading thread and N workers sharing its \
+        flows), and writes alerts to standard output (or -o FILE, appended) and to \
         every --syslog destination. Outputs never block the capture: each has a \
         queue (--queue-size) and a thread that retries an unreachable collector \
         with backoff; what cannot be delivered is counted and reported.

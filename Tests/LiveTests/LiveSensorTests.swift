@@ -714,7 +714,7 @@ extension LiveSensorTests {
     /// has a state file); a reload that keeps the flows is in force for the
     /// next ones, one that changes `max_flows` starts them afresh; the counters
     /// are summed over the workers, and the stop processes what was captured.
-    @Test(.enabled(if: sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2, "one core: no reading thread"))
+    @Test(.enabled(if: sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2, "one core: the reader and the workers would share it"))
     func workersShareOneInterface() throws {
         let live = try LiveLab()
         defer { live.tearDown() }
@@ -775,5 +775,7 @@ extension LiveSensorTests {
         let records = ((try? String(contentsOfFile: flowLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains(/"src_ip":"192\.168\.120\.5[1-4]"/) }
         #expect(records.filter { $0.contains("\"reason\":\"forced\"") }.count == 2 && records.filter { $0.contains("\"reason\":\"shutdown\"") }.count == 2,
                 "\(records)")
+        // The workers' records name the interface, as one pipeline's do (before and after new tables).
+        #expect(records.allSatisfy { $0.contains("\"in_iface\":\"\(interface)\"") }, "\(records)")
     }
 }
