@@ -82,6 +82,13 @@ enum SecretMasking {
     /// overwritten where the message says they are (the rest, user and domain
     /// names, still decodes), or the payload from the message on when it says
     /// nothing usable; in base64, the whole token.
+    ///
+    /// Likewise Kerberos: every `EncryptedData` (RFC 4120: an encryption type,
+    /// a key version, a cipher) has its cipher overwritten, wherever it is
+    /// found (KDC exchanges on port 88, GSS-API tokens in SMB, LDAP or HTTP):
+    /// an AS-REQ's encrypted timestamp and an AS-REP's part encrypted with the
+    /// user's key let the password be guessed offline, a service ticket the
+    /// service account's. Names, realms and times still decode.
     static func maskNTLMResponses(_ packets: inout [StoredPacket]) -> Int {
         var masked = 0
         // Each TCP direction as one stream, in the file's order: a message, a header or the marker itself
@@ -91,7 +98,7 @@ enum SecretMasking {
             guard !indices.isEmpty else { continue }
             var stream: [UInt8] = []
             for i in indices { stream.append(contentsOf: packets[i].bytes[packets[i].payloadRange]) }
-            let n = stream.withUnsafeMutableBytes { maskRawNTLM($0) + maskBase64NTLM($0) }
+            let n = stream.withUnsafeMutableBytes { maskRawNTLM($0) + maskBase64NTLM($0) + maskKerberosCiphers($0) }
             guard n > 0 else { continue }
             masked += n
             var offset = 0
@@ -107,7 +114,7 @@ enum SecretMasking {
             guard range.count >= 12 else { continue }
             masked += packets[i].bytes.withUnsafeMutableBytes { raw -> Int in
                 let payload = UnsafeMutableRawBufferPointer(rebasing: raw[range])
-                return maskRawNTLM(payload) + maskBase64NTLM(payload)
+                return maskRawNTLM(payload) + maskBase64NTLM(payload) + maskKerberosCiphers(payload)
             }
         }
         return masked
@@ -189,13 +196,65 @@ enum SecretMasking {
             start = max(end, at + 1)
             guard end - token >= 16 else { continue }
             guard var decoded = Base64.decode(UnsafeMutableRawBufferPointer(rebasing: payload[token..<end])) else { continue }
-            let holdsResponse = decoded.withUnsafeMutableBytes { find(ntlmAuthenticate, in: $0, from: 0) != nil }
+            // NTLM, or Kerberos (an AP-REQ's service ticket): the token goes whole.
+            let holdsResponse = decoded.withUnsafeMutableBytes { find(ntlmAuthenticate, in: $0, from: 0) != nil || maskKerberosCiphers($0) > 0 }
             if holdsResponse { _ = mask(from: token) }
         }
         return masked
     }
 
     private static let negotiate: [UInt8] = Array("Negotiate ".utf8)
+
+    /// Overwrites the cipher of every Kerberos `EncryptedData` in `payload`:
+    /// DER `SEQUENCE { [0] INTEGER etype, [1] INTEGER kvno OPTIONAL, [2] OCTET STRING cipher }`,
+    /// recognised by its shape and lengths agreeing (the sequence's length is
+    /// exactly its three parts'). A cipher cut off by the payload's end is masked to the end.
+    static func maskKerberosCiphers(_ payload: UnsafeMutableRawBufferPointer) -> Int {
+        var masked = 0, start = 0
+        while let at = find(encryptionType, in: payload, from: start) {
+            start = at + 1
+            guard at + 5 < payload.count, let sequence = sequenceStart(payload, before: at) else { continue }
+            // The etype's byte, then the key version if there is one.
+            var i = at + 5
+            if payload[i] == 0xA1 {
+                guard let version = derLength(payload, at: i + 1) else { continue }
+                i += 1 + version.size + version.length
+            }
+            guard i + 1 < payload.count, payload[i] == 0xA2, let wrapper = derLength(payload, at: i + 1) else { continue }
+            let octets = i + 1 + wrapper.size
+            guard octets + 1 < payload.count, payload[octets] == 0x04, let cipher = derLength(payload, at: octets + 1),
+                  wrapper.length == 1 + cipher.size + cipher.length else { continue }
+            let first = octets + 1 + cipher.size, end = first + cipher.length
+            guard end - sequence.content == sequence.length, cipher.length > 0 else { continue }
+            for j in first..<min(end, payload.count) where payload[j] != maskByte {
+                payload[j] = maskByte
+                masked += 1
+            }
+            start = max(start, min(end, payload.count))
+        }
+        return masked
+    }
+
+    /// `[0] INTEGER` of one byte: an EncryptedData's encryption type (and its first part).
+    private static let encryptionType: [UInt8] = [0xA0, 0x03, 0x02, 0x01]
+
+    /// The SEQUENCE header ending just before `at`, in any of DER's length forms: where its content starts, and its length.
+    private static func sequenceStart(_ p: UnsafeMutableRawBufferPointer, before at: Int) -> (content: Int, length: Int)? {
+        for size in 1...3 where at - 1 - size >= 0 && p[at - 1 - size] == 0x30 {
+            if let l = derLength(p, at: at - size), l.size == size { return (at, l.length) }
+        }
+        return nil
+    }
+
+    /// A DER length at `i`: its value and how many bytes it takes (short form, or long form of one or two bytes).
+    private static func derLength(_ p: UnsafeMutableRawBufferPointer, at i: Int) -> (length: Int, size: Int)? {
+        guard i < p.count else { return nil }
+        let b = p[i]
+        if b < 0x80 { return (Int(b), 1) }
+        if b == 0x81, i + 1 < p.count { return (Int(p[i + 1]), 2) }
+        if b == 0x82, i + 2 < p.count { return (Int(p[i + 1]) << 8 | Int(p[i + 2]), 3) }
+        return nil
+    }
 
     private static func isBase64(_ b: UInt8) -> Bool {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2B || b == 0x2F || b == 0x3D
