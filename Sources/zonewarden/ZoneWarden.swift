@@ -45,6 +45,14 @@ struct ZoneWarden: ParsableCommand {
     /// default would be 64 and several lines).
     static func main() {
         signal(SIGPIPE, SIG_IGN)  // a closed pipe becomes a write error we report
+        // `help NAME` of no subcommand: argument-parser prints the overview and exits 0, as if it were known.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "help", arguments.count > 1, !arguments[1].hasPrefix("-"),
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] || $0.configuration.aliases.contains(arguments[1]) }) {
+            let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+            writeError("zonewarden: help: no subcommand '\(arguments[1])'; the subcommands are \(names.joined(separator: ", ")) (see zonewarden --help)")
+            Glibc.exit(ExitStatus.usage)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -169,6 +169,7 @@ struct UntrustedInputTests {
             (["analyze", "-c", "config/example.yaml", "--syslog-timeout", "2", "x.pcap"], "--syslog-timeout applies to --syslog destinations, and none is given"),
             (["learn", "--inventory", "csv", "x.pcap"], "(the path is missing: csv:FILE) (see zonewarden help learn)"),
             (["analyze", "-c", "config/example.yaml", "--syslog", "udp://h:514?password=S3cret", "Captures/example-site.pcap"], "\"udp://h:514?***\": a syslog URL takes no query"),
+            (["help", "anlyze"], "help: no subcommand 'anlyze'; the subcommands are analyze, run, report, learn, check-config, rules"),
         ] {
             let r = try zonewarden(arguments)
             #expect(r.status == 2 && r.stderr.contains(said) && r.stderr.split(separator: "\n").count == 1 && !r.stderr.contains("S3cret"), "\(arguments): \(r.stderr)")
