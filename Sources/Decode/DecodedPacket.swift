@@ -107,6 +107,9 @@ public struct DecodedPacket: Sendable {
         self.capturedLength = capturedLength
         self.wireLength = wireLength
         hasMACs = false
+        // A link layer without one (Linux cooked capture has only the sender's) must not keep the last frame's.
+        sourceMAC = .zero
+        destinationMAC = .zero
         vlans.removeAll()
         innerVLANs.removeAll()
         mirrorVLAN = 0

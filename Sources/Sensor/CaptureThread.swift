@@ -16,6 +16,9 @@ import Glibc
 /// the zone configuration, replaced on SIGHUP.
 public final class SensorControl: @unchecked Sendable {
     let stopping = Atomic<Bool>(false)
+    /// When the stop was asked (wall-clock nanoseconds, as packet timestamps; 0: not yet):
+    /// the packets captured before it are processed, those after it are not.
+    let stopTime = Atomic<UInt64>(0)
     let generation = Atomic<Int>(0)
     private let lock = ConditionLock()
     private var current: ZoneMap
@@ -402,16 +405,19 @@ final class CaptureThread: @unchecked Sendable {
         }
     }
 
-    /// After a stop: the packets the kernel has already captured are processed,
-    /// not thrown away. The kernel hands a partly filled ring block over only
-    /// after the read timeout, so reading goes on until nothing has come for
-    /// longer than that (at most two seconds in all).
+    /// After a stop: the packets the kernel had already captured when it was
+    /// asked are processed, not thrown away. The kernel hands a partly filled
+    /// ring block over only after the read timeout, so reading goes on until
+    /// a packet captured after the stop comes, or nothing has come for longer
+    /// than that (at most two seconds in all); on a busy link the first
+    /// packet after the stop ends it.
     private func drain(_ process: (CapturedPacket) -> Void) {
+        let stopTime = control.stopTime.load(ordering: .acquiring)
         let quietFor = Double(handle.readTimeoutMilliseconds) / 1000 + 0.1
         let deadline = monotonicSeconds() + 2
         var lastPacket = monotonicSeconds()
         var drained = 0
-        while monotonicSeconds() < deadline && monotonicSeconds() - lastPacket < quietFor {
+        reading: while monotonicSeconds() < deadline && monotonicSeconds() - lastPacket < quietFor {
             let next: NextPacket
             do throws(CaptureError) {
                 next = try handle.next()
@@ -420,6 +426,7 @@ final class CaptureThread: @unchecked Sendable {
             }
             switch next {
             case .packet(let captured):
+                if stopTime != 0 && captured.timestamp > stopTime { break reading }
                 process(captured)
                 drained += 1
                 lastPacket = monotonicSeconds()

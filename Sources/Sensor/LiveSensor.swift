@@ -200,7 +200,7 @@ public final class LiveSensor {
             log("\(t.interface): cannot start a capture thread")
             return .capture
         }
-        log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath)\(workers > 1 ? " (\(workers) workers each)" : ""); alerts to \(outputs.map(\.name).joined(separator: ", "))")
+        log("capturing on \(settings.interfaces.joined(separator: ", ")) with \(configPath)\(workers > 1 ? " (\(workers) workers\(handles.count > 1 ? " each" : ""))" : ""); alerts to \(outputs.map(\.name).joined(separator: ", "))")
         if let exceptions = try? AlertExceptions(zones) { for note in exceptions.expiryNotes() + exceptions.warnings() { log("note: \(note)") } }
 
         var nextReport = monotonicSeconds() + Double(settings.statsInterval)
@@ -232,6 +232,7 @@ public final class LiveSensor {
             }
         }
 
+        control.stopTime.store(CaptureThread.wallClock(), ordering: .releasing)
         control.stopping.store(true, ordering: .releasing)
         for t in threads { t.interrupt() }
         for t in threads { t.join() }
@@ -287,7 +288,8 @@ public final class LiveSensor {
         let old = control.zones.config.sensor, new = config.sensor
         control.replace(zones)
         let afresh = old.maxFlows != new.maxFlows || old.streamWindow != new.streamWindow
-        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); " + (afresh ? "the flows start afresh (sensor.max_flows or sensor.stream_window changed)" : "flows go on"))
+        let resized = [("sensor.max_flows", old.maxFlows != new.maxFlows), ("sensor.stream_window", old.streamWindow != new.streamWindow)].filter(\.1).map(\.0)
+        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); " + (afresh ? "the flows start afresh (\(resized.joined(separator: " and ")) changed)" : "flows go on"))
         // What a reload cannot change is said, not silently left as it was.
         var restart: [String] = []
         if old.interfaces != new.interfaces { restart.append("sensor.interfaces") }

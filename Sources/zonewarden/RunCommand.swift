@@ -118,6 +118,11 @@ struct RunCommand: ParsableCommand {
             writeError("zonewarden: no interface: give -i IFACE or sensor.interfaces in \(config)")
             throw ExitCode(ExitStatus.usage)
         }
+        // Captured twice, every alert would be written twice and the metrics file would repeat its series.
+        if let twice = settings.interfaces.enumerated().first(where: { settings.interfaces[..<$0.offset].contains($0.element) })?.element {
+            writeError("zonewarden: \(twice) is given twice (\(interfaces.isEmpty ? "sensor.interfaces of \(config)" : "-i")): name each interface once")
+            throw ExitCode(ExitStatus.usage)
+        }
         if let bpf = options.bpf, let problem = PcapHandle.filterError(bpf) {
             writeError("zonewarden: --bpf \"\(bpf)\": \(problem)")
             throw ExitCode(ExitStatus.usage)
@@ -139,7 +144,7 @@ struct RunCommand: ParsableCommand {
         settings.evidence = sensor.evidence
         if let dir = options.evidence { settings.evidence.directory = dir }
         if let workers, workers > 1, settings.evidence.directory != nil {
-            writeError("zonewarden: \(options.evidence != nil ? "--evidence" : "sensor.evidence.dir of \(config)") keeps each flow's packets in one pipeline: give --workers 1 (or leave it out)")
+            writeError("zonewarden: \(options.evidence != nil ? "--evidence" : "sensor.evidence.dir of \(config)") keeps each flow's packets in one pipeline: give --workers 1 (or leave it out) (see zonewarden help run)")
             throw ExitCode(ExitStatus.usage)
         }
         // By default each interface gets its reading thread and the cores left over; one worker on two cores.

@@ -50,6 +50,20 @@ struct LinkLayerTests {
         #expect(decode([UInt8](repeating: 0, count: 15), link: .linuxSLL).anomaly == .sllTruncated)
     }
 
+    /// A packet decoded into memory that held a frame with MACs (a live
+    /// capture reuses it): a cooked capture's packet has the sender's
+    /// address only, never the last frame's destination.
+    @Test func linuxSLLKeepsNoMACOfTheFrameBefore() {
+        var p = DecodedPacket()
+        let decoder = PacketDecoder()
+        for (bytes, link) in [(Frames.mac(macB) + Frames.mac(macA) + Frames.be16(0x0800) + ipv4TCP(), LinkLayer.ethernet),
+                              (Frames.linuxSLL(source: macA, protocolType: 0x0800, payload: ipv4TCP()), .linuxSLL)] {
+            p.reset(timestamp: 1, capturedLength: bytes.count, wireLength: bytes.count)
+            bytes.withUnsafeBytes { decoder.decode(ByteView(base: $0.baseAddress!, count: $0.count), link: link, into: &p) }
+        }
+        #expect(p.sourceMAC == macA && p.destinationMAC == .zero, "\(p.destinationMAC)")
+    }
+
     @Test func linuxSLLWithVLANTag() {
         let tagged = Frames.be16(0x0064) + Frames.be16(0x0800) + ipv4TCP()
         let p = decode(Frames.linuxSLL(source: macA, protocolType: 0x8100, payload: tagged), link: .linuxSLL)

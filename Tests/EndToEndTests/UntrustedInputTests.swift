@@ -170,6 +170,7 @@ struct UntrustedInputTests {
             (["learn", "--inventory", "csv", "x.pcap"], "(the path is missing: csv:FILE) (see zonewarden help learn)"),
             (["analyze", "-c", "config/example.yaml", "--syslog", "udp://h:514?password=S3cret", "Captures/example-site.pcap"], "\"udp://h:514?***\": a syslog URL takes no query"),
             (["help", "anlyze"], "help: no subcommand 'anlyze'; the subcommands are analyze, run, report, learn, check-config, rules"),
+            (["run", "-c", "config/example.yaml", "-i", "lo", "-i", "eth9", "-i", "lo"], "lo is given twice (-i): name each interface once"),
         ] {
             let r = try zonewarden(arguments)
             #expect(r.status == 2 && r.stderr.contains(said) && r.stderr.split(separator: "\n").count == 1 && !r.stderr.contains("S3cret"), "\(arguments): \(r.stderr)")

@@ -722,7 +722,7 @@ extension LiveSensorTests {
         let interface = live.lab.replayCaptureInterface
         // A large kernel buffer and a moderate rate: the debug (or sanitized) build must drop nothing for the comparison.
         try live.startSensor(extra: ["--flow-log", flowLog, "--workers", "2", "--buffer-size", "67108864"], interfaces: [interface])
-        #expect(live.log.contains("(2 workers each)"), "\(live.log)")
+        #expect(live.log.contains("(2 workers)"), "\(live.log)")
         #expect(waitFor(5) { Set(live.sensorThreads).isSuperset(of: ["zw-read\n", "zw-worker-0\n", "zw-worker-1\n"]) }, "\(live.sensorThreads)")
 
         // Findings spread over many hosts and flows, both workers' shares.
