@@ -27,13 +27,30 @@ public final class NetworkLab: @unchecked Sendable {
     private var children: [ChildProcess] = []
     public let directory: String
 
+    private static let labs = NSLock()
+    nonisolated(unsafe) private static var labsMade = 0
+
+    /// a, b, ... z, then aa, ab, ...: distinct within this process.
+    private static func nextLabLetter() -> String {
+        labs.lock()
+        defer { labs.unlock() }
+        var n = labsMade, letters = ""
+        labsMade += 1
+        repeat {
+            letters = String(UnicodeScalar(UInt8(97 + n % 26))) + letters
+            n = n / 26 - 1
+        } while n >= 0
+        return letters
+    }
+
     public static var isAvailable: Bool {
         geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
     }
 
     /// Builds the lab: `hosts` are (name, address/prefix length) pairs; each gets on-link routes to the others' subnets.
     public init(hosts specs: [(String, String)]) throws {
-        prefix = "zw\(getpid() % 100_000)"
+        // One prefix per lab: suites that run at once each have their own namespaces (a lab clears its prefix's first).
+        prefix = "zw\(getpid() % 100_000)\(Self.nextLabLetter())"
         switchNamespace = "\(prefix)-sw"
         directory = NSTemporaryDirectory() + "\(prefix)-lab-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
