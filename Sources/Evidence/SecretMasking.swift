@@ -91,22 +91,10 @@ enum SecretMasking {
     /// service account's. Names, realms and times still decode.
     static func maskNTLMResponses(_ packets: inout [StoredPacket]) -> Int {
         var masked = 0
-        // Each TCP direction as one stream, in the file's order: a message, a header or the marker itself
-        // split across segments is found whole.
+        // Each TCP direction as a stream, placed by sequence number: a message, a header or the marker itself
+        // split across segments is found whole, and a retransmitted or duplicated segment gets the same mask.
         for initiator in [true, false] {
-            let indices = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
-            guard !indices.isEmpty else { continue }
-            var stream: [UInt8] = []
-            for i in indices { stream.append(contentsOf: packets[i].bytes[packets[i].payloadRange]) }
-            let n = stream.withUnsafeMutableBytes { maskRawNTLM($0) + maskBase64NTLM($0) + maskKerberosCiphers($0) }
-            guard n > 0 else { continue }
-            masked += n
-            var offset = 0
-            for i in indices {
-                let range = packets[i].payloadRange
-                packets[i].bytes.replaceSubrange(range, with: stream[offset..<(offset + range.count)])
-                offset += range.count
-            }
+            masked += maskStreamRuns(&packets, initiator: initiator) { maskRawNTLM($0) + maskBase64NTLM($0) + maskKerberosCiphers($0) }
         }
         // Datagrams one by one.
         for i in packets.indices where !packets[i].isTCP {
@@ -118,6 +106,50 @@ enum SecretMasking {
             }
         }
         return masked
+    }
+
+    /// Runs `masker` on each run of one TCP direction's contiguous stream
+    /// bytes (segments placed by sequence number, overlaps and duplicates
+    /// once), and overwrites every byte it masked in every segment that holds
+    /// it. Returns the bytes overwritten.
+    private static func maskStreamRuns(_ packets: inout [StoredPacket], initiator: Bool, _ masker: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        let members = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
+        guard let first = members.first else { return 0 }
+        let base = packets[first].header.sequence
+        let places = members.map { (index: $0, start: Int(Int32(bitPattern: packets[$0].header.sequence &- base))) }
+            .sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        var n = 0, i = 0
+        while i < places.count {
+            let runStart = places[i].start
+            var runEnd = runStart + packets[places[i].index].payloadRange.count
+            var j = i + 1
+            while j < places.count && places[j].start <= runEnd {
+                runEnd = max(runEnd, places[j].start + packets[places[j].index].payloadRange.count)
+                j += 1
+            }
+            var stream = [UInt8](repeating: 0, count: runEnd - runStart)
+            var held = [Bool](repeating: false, count: stream.count)
+            for k in i..<j {
+                let p = places[k], range = packets[p.index].payloadRange
+                for (x, b) in packets[p.index].bytes[range].enumerated() where !held[p.start - runStart + x] {
+                    stream[p.start - runStart + x] = b
+                    held[p.start - runStart + x] = true
+                }
+            }
+            var masked = stream
+            if masked.withUnsafeMutableBytes(masker) > 0 {
+                for k in i..<j {
+                    let p = places[k], range = packets[p.index].payloadRange
+                    for x in 0..<range.count where masked[p.start - runStart + x] != stream[p.start - runStart + x]
+                        && packets[p.index].bytes[range.lowerBound + x] != maskByte {
+                        packets[p.index].bytes[range.lowerBound + x] = maskByte
+                        n += 1
+                    }
+                }
+            }
+            i = j
+        }
+        return n
     }
 
     /// "NTLMSSP" and a NUL, then message type 3.
@@ -213,11 +245,12 @@ enum SecretMasking {
         var masked = 0, start = 0
         while let at = find(encryptionType, in: payload, from: start) {
             start = at + 1
-            guard at + 5 < payload.count, let sequence = sequenceStart(payload, before: at) else { continue }
+            guard at + 5 < payload.count else { continue }
             // The etype's byte, then the key version if there is one.
             var i = at + 5
             if payload[i] == 0xA1 {
-                guard let version = derLength(payload, at: i + 1) else { continue }
+                // The key version: an INTEGER.
+                guard let version = derLength(payload, at: i + 1), i + 1 + version.size < payload.count, payload[i + 1 + version.size] == 0x02 else { continue }
                 i += 1 + version.size + version.length
             }
             guard i + 1 < payload.count, payload[i] == 0xA2, let wrapper = derLength(payload, at: i + 1) else { continue }
@@ -225,7 +258,7 @@ enum SecretMasking {
             guard octets + 1 < payload.count, payload[octets] == 0x04, let cipher = derLength(payload, at: octets + 1),
                   wrapper.length == 1 + cipher.size + cipher.length else { continue }
             let first = octets + 1 + cipher.size, end = first + cipher.length
-            guard end - sequence.content == sequence.length, cipher.length > 0 else { continue }
+            guard cipher.length > 0, hasSequenceHeader(payload, before: at, length: end - at) else { continue }
             for j in first..<min(end, payload.count) where payload[j] != maskByte {
                 payload[j] = maskByte
                 masked += 1
@@ -238,12 +271,13 @@ enum SecretMasking {
     /// `[0] INTEGER` of one byte: an EncryptedData's encryption type (and its first part).
     private static let encryptionType: [UInt8] = [0xA0, 0x03, 0x02, 0x01]
 
-    /// The SEQUENCE header ending just before `at`, in any of DER's length forms: where its content starts, and its length.
-    private static func sequenceStart(_ p: UnsafeMutableRawBufferPointer, before at: Int) -> (content: Int, length: Int)? {
+    /// Whether a SEQUENCE header of content `length` ends just before `at`, in any of DER's length forms
+    /// (each tried: `30 82 30 45` is a long form whose high byte looks like a short form's tag).
+    private static func hasSequenceHeader(_ p: UnsafeMutableRawBufferPointer, before at: Int, length: Int) -> Bool {
         for size in 1...3 where at - 1 - size >= 0 && p[at - 1 - size] == 0x30 {
-            if let l = derLength(p, at: at - size), l.size == size { return (at, l.length) }
+            if let l = derLength(p, at: at - size), l.size == size, l.length == length { return true }
         }
-        return nil
+        return false
     }
 
     /// A DER length at `i`: its value and how many bytes it takes (short form, or long form of one or two bytes).

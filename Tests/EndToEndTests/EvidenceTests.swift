@@ -354,10 +354,19 @@ struct EvidenceTests {
         message += lm + nt
         s.tcp(client: CaptureBuilder.Host("192.168.100.10"), clientPort: 40_023, server: CaptureBuilder.Host("10.10.0.5"), serverPort: 23,
               messages: [(true, message)], segmentation: .split(5))
+        // The same with every segment sent twice (a retransmission, a mirror port's duplicate): each copy masked.
+        s.tcp(client: CaptureBuilder.Host("192.168.100.10"), clientPort: 40_024, server: CaptureBuilder.Host("10.10.0.6"), serverPort: 23,
+              messages: [(true, message)], segmentation: .retransmitted(5))
         let capture = temporaryDirectory().appendingPathComponent("winrm-ntlm.pcap").path
         try s.write(to: capture)
         let run = try Self.analyze(capture, config: "config/example.yaml")
-        #expect(run.files.count >= 4, "\(run.result.stdout)")
+        #expect(run.files.count >= 5, "\(run.result.stdout)")
+        for f in run.files {
+            let bytes = [UInt8](try Data(contentsOf: run.dir.appendingPathComponent(f)))
+            for response in [lm, nt] {
+                #expect(!(0...(max(bytes.count - 5, 0))).contains { Array(bytes[$0..<min($0 + 5, bytes.count)]) == Array(response.prefix(5)) }, "\(f): a response's bytes in the file")
+            }
+        }
         let tshark = try #require(Self.tshark, "tshark is missing (scripts/setup installs it)")
         var spnegoSeen = false, splitSeen = false, rawSeen = false
         for f in run.files {

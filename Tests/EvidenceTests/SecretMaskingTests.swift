@@ -96,3 +96,60 @@ struct SecretMaskingTests {
         #expect(!"\(s)".contains("hunter2") && !String(reflecting: s).contains("hunter2") && !dumped.contains("hunter2"), "\(dumped)")
     }
 }
+
+/// Kerberos `EncryptedData` found by its DER shape: the cipher is masked in
+/// every length form, with or without a key version, cut off by the
+/// payload's end too; other DER (a certificate's version) is left alone, and
+/// hostile bytes never read out of bounds.
+@Suite("Kerberos ciphers")
+struct KerberosCipherTests {
+    /// `SEQUENCE { [0] etype, [1] kvno?, [2] OCTET STRING cipher }` with `cipher` bytes of 0x5A.
+    static func encryptedData(cipher: Int, kvno: Bool = false) -> [UInt8] {
+        func length(_ n: Int) -> [UInt8] { n < 0x80 ? [UInt8(n)] : n < 0x100 ? [0x81, UInt8(n)] : [0x82, UInt8(n >> 8), UInt8(n & 0xFF)] }
+        let octets = [0x04] + length(cipher) + [UInt8](repeating: 0x5A, count: cipher)
+        let content = [0xA0, 0x03, 0x02, 0x01, 0x12] + (kvno ? [0xA1, 0x03, 0x02, 0x01, 0x02] : []) + [0xA2] + length(octets.count) + octets
+        return [0x30] + length(content.count) + content
+    }
+
+    func mask(_ bytes: [UInt8]) -> (masked: Int, bytes: [UInt8]) {
+        var copy = bytes
+        let n = copy.withUnsafeMutableBytes { SecretMasking.maskKerberosCiphers($0) }
+        return (n, copy)
+    }
+
+    @Test(arguments: [(56, false), (56, true), (200, false), (1_000, true), (0x3010, false)])
+    func everyLengthForm(cipher: Int, kvno: Bool) {
+        // Around it, what a KDC message has: an application tag and other fields.
+        let message: [UInt8] = [0x6A, 0x20, 0xA1, 0x03, 0x02, 0x01, 0x05] + Self.encryptedData(cipher: cipher, kvno: kvno) + [0xA4, 0x02, 0x05, 0x00]
+        let (n, masked) = mask(message)
+        #expect(n == cipher)
+        #expect(!masked.contains(0x5A), "every cipher byte masked")
+        #expect(Array(masked.suffix(4)) == [0xA4, 0x02, 0x05, 0x00] && Array(masked.prefix(7)) == Array(message.prefix(7)))
+    }
+
+    @Test func cutByThePayloadsEnd() {
+        let whole = Self.encryptedData(cipher: 100)
+        let (n, masked) = mask(Array(whole.prefix(60)))
+        #expect(n > 0 && !masked.contains(0x5A))
+    }
+
+    @Test func otherDERIsLeftAlone() {
+        // A certificate's TBSCertificate: version [0] INTEGER 2, then the serial (an INTEGER, not [1] or [2]).
+        let certificate: [UInt8] = [0x30, 0x0C, 0xA0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x05, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A]
+        #expect(mask(certificate).masked == 0)
+        // The shape, but lengths that do not add up.
+        var wrong = Self.encryptedData(cipher: 20)
+        wrong[1] &+= 1
+        #expect(mask(wrong).masked == 0)
+    }
+
+    @Test func hostileBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            var bytes = (0..<Int.random(in: 0...96, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // Seed the pattern somewhere so the parser runs past it.
+            if bytes.count > 8 { bytes.replaceSubrange(2..<6, with: [0xA0, 0x03, 0x02, 0x01]) }
+            _ = mask(bytes)
+        }
+    }
+}
