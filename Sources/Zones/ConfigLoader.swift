@@ -737,7 +737,12 @@ struct ConfigReader {
             switch key {
             case "name": s.name = scalar(v, "name")
             case "syslog_enterprise_number": s.syslogEnterpriseNumber = integer(v, key, 1...4_294_967_295) ?? s.syslogEnterpriseNumber
-            case "interfaces": s.interfaces = list(v, "interfaces").compactMap { scalar($0, "an interface name") }
+            case "interfaces":
+                for item in list(v, "interfaces") {
+                    guard let name = scalar(item, "an interface name") else { continue }
+                    // Captured twice, every alert would be written twice.
+                    if s.interfaces.contains(name) { error(item, "interface \(name) is listed twice") } else { s.interfaces.append(name) }
+                }
             case "snaplen": s.snaplen = integer(v, key, 64...262_144) ?? s.snaplen
             case "promiscuous":
                 if let text = scalar(v, key), let on = Self.switchValue(text) { s.promiscuous = on } else { error(v, "promiscuous must be true or false") }

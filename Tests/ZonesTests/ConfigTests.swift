@@ -70,6 +70,8 @@ struct ConfigTests {
          "site.yaml:2:39: subnet \"10.0.300.0/24\": not an IPv4 or IPv6 address or prefix (or the keyword public)"),
         ("zones:\n  mgmt: { role: managment, vlans: [10] }\n",
          "site.yaml:2:17: unknown role \"managment\" (did you mean \"management\"?)"),
+        ("zones:\n  mgmt: { role: management, vlans: [10] }\nsensor:\n  interfaces: [eth1, eth2, eth1]\n",
+         "site.yaml:4:28: interface eth1 is listed twice"),
         ("zones:\n  mgmt: { role: management, vlans: [10] }\nallow:\n  - { from: guests, to: mgmt }\n",
          "site.yaml:4:13: allow rule names unknown zone \"guests\" (expected one of: mgmt)"),
         ("zones:\n  mgmt: { role: management, vlans: [10] }\n  guests: { role: guest, vlans: [\"5-12\"] }\n",
