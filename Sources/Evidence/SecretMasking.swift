@@ -109,45 +109,16 @@ enum SecretMasking {
     }
 
     /// Runs `masker` on each run of one TCP direction's contiguous stream
-    /// bytes (segments placed by sequence number, overlaps and duplicates
-    /// once), and overwrites every byte it masked in every segment that holds
-    /// it. Returns the bytes overwritten.
+    /// bytes (``StreamRuns``), and overwrites every byte it masked in every
+    /// segment that holds it. Returns the bytes overwritten.
     private static func maskStreamRuns(_ packets: inout [StoredPacket], initiator: Bool, _ masker: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
-        let members = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
-        guard let first = members.first else { return 0 }
-        let base = packets[first].header.sequence
-        let places = members.map { (index: $0, start: Int(Int32(bitPattern: packets[$0].header.sequence &- base))) }
-            .sorted { ($0.start, $0.index) < ($1.start, $1.index) }
-        var n = 0, i = 0
-        while i < places.count {
-            let runStart = places[i].start
-            var runEnd = runStart + packets[places[i].index].payloadRange.count
-            var j = i + 1
-            while j < places.count && places[j].start <= runEnd {
-                runEnd = max(runEnd, places[j].start + packets[places[j].index].payloadRange.count)
-                j += 1
-            }
-            var stream = [UInt8](repeating: 0, count: runEnd - runStart)
-            var held = [Bool](repeating: false, count: stream.count)
-            for k in i..<j {
-                let p = places[k], range = packets[p.index].payloadRange
-                for (x, b) in packets[p.index].bytes[range].enumerated() where !held[p.start - runStart + x] {
-                    stream[p.start - runStart + x] = b
-                    held[p.start - runStart + x] = true
-                }
-            }
-            var masked = stream
-            if masked.withUnsafeMutableBytes(masker) > 0 {
-                for k in i..<j {
-                    let p = places[k], range = packets[p.index].payloadRange
-                    for x in 0..<range.count where masked[p.start - runStart + x] != stream[p.start - runStart + x]
-                        && packets[p.index].bytes[range.lowerBound + x] != maskByte {
-                        packets[p.index].bytes[range.lowerBound + x] = maskByte
-                        n += 1
-                    }
-                }
-            }
-            i = j
+        guard let stream = StreamRuns(packets, initiator: initiator) else { return 0 }
+        var n = 0
+        for run in stream.runs {
+            let bytes = stream.bytes(of: run, packets)
+            var masked = bytes
+            guard masked.withUnsafeMutableBytes(masker) > 0 else { continue }
+            n += stream.overwrite(run, where: bytes.indices.map { masked[$0] != bytes[$0] }, &packets)
         }
         return n
     }
@@ -308,58 +279,24 @@ enum SecretMasking {
     /// proportion to the payload, however far apart the segments are).
     private static func maskStream(_ packets: inout [StoredPacket], initiator: Bool, _ values: [[UInt8]], cutAtEnd: Bool, _ found: inout [Bool],
                                    _ withholdInitiator: inout Bool) -> Int {
-        let members = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
-        guard let first = members.first else { return 0 }
-        let base = packets[first].header.sequence
+        guard let stream = StreamRuns(packets, initiator: initiator) else { return 0 }
         // With the direction's SYN in the file, its stream's first byte is known: nothing of a secret came before it.
-        let start = packets.first { $0.isTCP && $0.isSYN && $0.fromInitiator == initiator }.map { Int(Int32(bitPattern: $0.header.sequence &+ 1 &- base)) }
-        // Each segment's place relative to the first (sequence numbers wrap), in stream order.
-        let places = members.map { (index: $0, start: Int(Int32(bitPattern: packets[$0].header.sequence &- base))) }
-            .sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        let start = packets.first { $0.isTCP && $0.isSYN && $0.fromInitiator == initiator }.map { Int(Int32(bitPattern: $0.header.sequence &+ 1 &- stream.base)) }
         var n = 0
-        var i = 0
-        while i < places.count {
-            // One run: segments that touch or overlap.
-            let runStart = places[i].start
-            var runEnd = runStart + packets[places[i].index].payloadRange.count
-            var j = i + 1
-            while j < places.count && places[j].start <= runEnd {
-                runEnd = max(runEnd, places[j].start + packets[places[j].index].payloadRange.count)
-                j += 1
-            }
-            guard runEnd - runStart <= maximumStream else {
-                for k in i..<j { n += overwrite(&packets[places[k].index], packets[places[k].index].payloadRange) }
+        for (r, run) in stream.runs.enumerated() {
+            guard run.end - run.start <= maximumStream else {
+                for k in run.segments { n += overwrite(&packets[stream.places[k].index], packets[stream.places[k].index].payloadRange) }
                 if initiator { withholdInitiator = true }
-                i = j
                 continue
             }
-            var stream = [UInt8](repeating: 0, count: runEnd - runStart)
-            var held = [Bool](repeating: false, count: stream.count)
-            for k in i..<j {
-                let p = places[k]
-                let range = packets[p.index].payloadRange
-                for (x, b) in packets[p.index].bytes[range].enumerated() where !held[p.start - runStart + x] {
-                    stream[p.start - runStart + x] = b
-                    held[p.start - runStart + x] = true
-                }
-            }
-            var hide = [Bool](repeating: false, count: stream.count)
+            let bytes = stream.bytes(of: run, packets)
+            var hide = [Bool](repeating: false, count: bytes.count)
             // A run's edges may cut a secret where bytes are missing: before it (unless
             // it starts the stream), after it (unless it ends what the flow sent).
-            let cutBefore = start.map { runStart != $0 } ?? true
-            let cutAfter = j < places.count || cutAtEnd
-            markRun(stream, 0..<stream.count, values, initiator: initiator, cutBefore: cutBefore, cutAfter: cutAfter, &found, &hide)
-            if hide.contains(true) {
-                for k in i..<j {
-                    let p = places[k]
-                    let range = packets[p.index].payloadRange
-                    for x in 0..<range.count where hide[p.start - runStart + x] && packets[p.index].bytes[range.lowerBound + x] != maskByte {
-                        packets[p.index].bytes[range.lowerBound + x] = maskByte
-                        n += 1
-                    }
-                }
-            }
-            i = j
+            let cutBefore = start.map { run.start != $0 } ?? true
+            let cutAfter = r + 1 < stream.runs.count || cutAtEnd
+            markRun(bytes, 0..<bytes.count, values, initiator: initiator, cutBefore: cutBefore, cutAfter: cutAfter, &found, &hide)
+            if hide.contains(true) { n += stream.overwrite(run, where: hide, &packets) }
         }
         return n
     }
@@ -419,6 +356,68 @@ enum SecretMasking {
                     found[v] = true
                     n += overwrite(&packets[i], start..<(start + value.count))
                 }
+            }
+        }
+        return n
+    }
+}
+
+/// One TCP direction's segments in an evidence file, placed by sequence
+/// number (relative to the first's: sequence numbers wrap), in runs of
+/// segments that touch or overlap: work and memory in proportion to the
+/// payload, however far apart the segments are.
+private struct StreamRuns {
+    /// The first segment's sequence number.
+    let base: UInt32
+    /// Each segment's packet and place, in stream order.
+    let places: [(index: Int, start: Int)]
+    /// Each run: its segments (indexes into `places`) and its stream bytes' range.
+    let runs: [(segments: Range<Int>, start: Int, end: Int)]
+
+    init?(_ packets: [StoredPacket], initiator: Bool) {
+        let members = packets.indices.filter { packets[$0].isTCP && packets[$0].fromInitiator == initiator && !packets[$0].payloadRange.isEmpty }
+        guard let first = members.first else { return nil }
+        let base = packets[first].header.sequence
+        let places = members.map { (index: $0, start: Int(Int32(bitPattern: packets[$0].header.sequence &- base))) }
+            .sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        var runs: [(segments: Range<Int>, start: Int, end: Int)] = []
+        var i = 0
+        while i < places.count {
+            let start = places[i].start
+            var end = start + packets[places[i].index].payloadRange.count
+            var j = i + 1
+            while j < places.count && places[j].start <= end {
+                end = max(end, places[j].start + packets[places[j].index].payloadRange.count)
+                j += 1
+            }
+            runs.append((i..<j, start, end))
+            i = j
+        }
+        (self.base, self.places, self.runs) = (base, places, runs)
+    }
+
+    /// A run's bytes (of overlapping segments, the first copy's).
+    func bytes(of run: (segments: Range<Int>, start: Int, end: Int), _ packets: [StoredPacket]) -> [UInt8] {
+        var stream = [UInt8](repeating: 0, count: run.end - run.start)
+        var held = [Bool](repeating: false, count: stream.count)
+        for k in run.segments {
+            let p = places[k], range = packets[p.index].payloadRange
+            for (x, b) in packets[p.index].bytes[range].enumerated() where !held[p.start - run.start + x] {
+                stream[p.start - run.start + x] = b
+                held[p.start - run.start + x] = true
+            }
+        }
+        return stream
+    }
+
+    /// Overwrites the run's bytes marked in `hide` in every segment that holds them; returns how many changed.
+    func overwrite(_ run: (segments: Range<Int>, start: Int, end: Int), where hide: [Bool], _ packets: inout [StoredPacket]) -> Int {
+        var n = 0
+        for k in run.segments {
+            let p = places[k], range = packets[p.index].payloadRange
+            for x in 0..<range.count where hide[p.start - run.start + x] && packets[p.index].bytes[range.lowerBound + x] != SecretMasking.maskByte {
+                packets[p.index].bytes[range.lowerBound + x] = SecretMasking.maskByte
+                n += 1
             }
         }
         return n

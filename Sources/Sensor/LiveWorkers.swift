@@ -210,11 +210,7 @@ extension LiveWorkers {
         let packets = analysis.statistics.packets
         guard final || packets != packetsAtLastLinkReport else { return }
         packetsAtLastLinkReport = packets
-        var frames = [UInt64](repeating: 0, count: 4096)
-        for w in analysis.workers {
-            let f = w.linkFrames
-            for v in 0..<4096 { frames[v] &+= f[v] }
-        }
+        let frames = analysis.summedLinkFrames
         let spanning = analysis.spanning, alerts = analysis.alerts
         let timestamp = analysis.workers.map(\.lastTimestamp).max() ?? 0
         frames.withUnsafeBufferPointer { spanning.linkEnded(name: name, vlanFrames: $0, timestamp: timestamp) }

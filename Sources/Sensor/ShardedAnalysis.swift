@@ -368,12 +368,8 @@ public final class ShardedAnalysis: @unchecked Sendable {
 
     /// The link ends: rule 5003 judges it on the frames every worker counted.
     private func endLink(_ name: String) {
-        var frames = [UInt64](repeating: 0, count: 4096)
-        for w in workers {
-            let f = w.linkFrames
-            for v in 0..<4096 { frames[v] &+= f[v] }
-            w.endLink()
-        }
+        let frames = summedLinkFrames
+        for w in workers { w.endLink() }
         frames.withUnsafeBufferPointer { spanning.linkEnded(name: name, vlanFrames: $0, timestamp: workers[0].lastTimestamp) }
         if !spanning.detections.isEmpty {
             alerts.take(spanning.detections, zones: zones)
@@ -381,6 +377,16 @@ public final class ShardedAnalysis: @unchecked Sendable {
         }
         // Anything the workers' link ends gave (they judge no link themselves).
         mergeAll()
+    }
+
+    /// The link's frames per VLAN id, summed over the workers (none running).
+    var summedLinkFrames: [UInt64] {
+        var frames = [UInt64](repeating: 0, count: 4096)
+        for w in workers {
+            let f = w.linkFrames
+            for v in 0..<4096 { frames[v] &+= f[v] }
+        }
+        return frames
     }
 
     // MARK: End of input
