@@ -1,5 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Helpers for reading protocol text out of raw bytes without Foundation.
 enum ByteText {
+    /// The first index of `byte` in `bytes[from..<to]`, or nil (memchr: a generic
+    /// `firstIndex(of:)` over a slice of raw bytes checks every index it passes).
+    static func index(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard from < to, let base = bytes.baseAddress else { return nil }
+        precondition(from >= 0 && to <= bytes.count)
+        guard let hit = memchr(base + from, Int32(byte), to - from) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+
     /// The bytes as a String; bytes that are not UTF-8 become U+FFFD, and the
     /// formats escape the rest.
     static func string<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {

@@ -60,8 +60,6 @@ public final class ApplicationInspection {
     public var recorder: ((_ flowID: UInt64, _ inspector: String, _ transport: IPProtocol, _ fromClient: Bool, _ bytes: UnsafeRawBufferPointer) -> Void)?
     /// The captured bytes of the packet being processed.
     private var packetBytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    /// The application protocol named last, and its id.
-    private var lastProtocol: (name: String, id: UInt8) = ("", 0)
     /// The id of the flow being inspected (for the recorder).
     private var currentFlow: UInt64 = 0
     /// Datagrams of one UDP flow inspected at most.
@@ -102,10 +100,14 @@ public final class ApplicationInspection {
         currentFlow = flows.id(index)
         inspect(flows: flows, index: index, packet: p, fromClient: fromClient, &output)
         if let name = output.appProtocol {
-            // Inspectors name their protocol on every call: the last name's id is kept.
-            if name != lastProtocol.name { lastProtocol = (name, InspectorRegistry.protocolID(name)) }
-            assert(lastProtocol.id != 0, "\(name) is not in its inspector's appProtocols")
-            flows.record(index).pointee.appProtocol = lastProtocol.id
+            // Inspectors name their protocol on every call; the record's id is looked up only when the name changes.
+            let record = flows.record(index)
+            let current = record.pointee.appProtocol
+            if current == 0 || InspectorRegistry.protocolNames[Int(current) - 1] != name {
+                let id = InspectorRegistry.protocolID(name)
+                assert(id != 0, "\(name) is not in its inspector's appProtocols")
+                record.pointee.appProtocol = id
+            }
         }
     }
 

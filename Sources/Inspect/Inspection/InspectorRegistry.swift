@@ -54,9 +54,11 @@ public enum InspectorRegistry {
     /// its position + 1 (``Flows/FlowRecord/appProtocol``, 0: none).
     public static let protocolNames: [String] = all.flatMap { $0.appProtocols }
 
-    static func protocolID(_ name: String) -> UInt8 {
-        (protocolNames.firstIndex(of: name).map { UInt8($0 + 1) }) ?? 0
-    }
+    static func protocolID(_ name: String) -> UInt8 { protocolIDs[name] ?? 0 }
+
+    /// ``protocolNames`` by name (a search of the list cost hundreds of instructions per inspected packet).
+    private static let protocolIDs: [String: UInt8] = Dictionary(
+        protocolNames.enumerated().map { ($1, UInt8($0 + 1)) }, uniquingKeysWith: { first, _ in first })
 
     /// The application protocol name for a flow record's id.
     public static func protocolName(_ id: UInt8) -> String? {

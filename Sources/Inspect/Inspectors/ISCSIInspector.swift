@@ -77,8 +77,8 @@ final class ISCSIInspector: SimpleStreamInspector {
         var i = start
         let end = start + data
         while i < end {
-            let pairEnd = pdu[i..<end].firstIndex(of: 0) ?? end
-            if let eq = pdu[i..<pairEnd].firstIndex(of: 0x3D) {
+            let pairEnd = ByteText.index(of: 0, in: pdu, from: i, to: end) ?? end
+            if let eq = ByteText.index(of: 0x3D, in: pdu, from: i, to: pairEnd) {
                 let key = pdu[i..<eq]
                 if let which = wanted.firstIndex(where: { w in w.withUTF8Buffer { key.elementsEqual($0) } }) {
                     found(which, ByteText.string(pdu[(eq + 1)..<pairEnd]))
