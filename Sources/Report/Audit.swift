@@ -79,10 +79,12 @@ public enum Audit {
         RuleRegistry.all.filter { $0.metadata.measurePoint == point }.map { $0.metadata.sid } + (alsoJudgedBy[point] ?? [])
     }
 
-    /// Findings of one point that break another as well: a VNC or SPICE console
-    /// authenticating without TLS, or a management service on SSL 3.0 / TLS 1.0
-    /// (2004, weak authentication), is an admin interface not encrypted.
-    static let alsoJudgedBy: [String: [Int]] = ["admin interfaces encrypted": [2004]]
+    /// Findings of one point that break another as well: an admin interface
+    /// whose login an inspector read in clear (2001), that let a user in
+    /// anonymously in clear (2002: a VNC console with security type None, an
+    /// anonymous FTP login), or whose console authenticates without TLS or runs
+    /// SSL 3.0 / TLS 1.0 (2004) is an admin interface not encrypted.
+    static let alsoJudgedBy: [String: [Int]] = ["admin interfaces encrypted": [2001, 2002, 2004]]
 
     /// Rules that cannot fire in this report however the traffic looks: 1005
     /// under `policy: roles` (it judges only a default-deny plan), and those
@@ -157,6 +159,11 @@ public enum Audit {
         func top(_ c: TopCounter<String>, _ n: Int = 4) -> String {
             c.top(n).map { "\($0.key) ×\($0.count)" }.joined(separator: ", ") + (c.count > n ? " and \(c.count - n) more" : "")
         }
+        // No traffic of the kind in a zone: whether some ran between addresses in no zone (unjudged, not absent).
+        func unseen(_ kind: String) -> String {
+            guard let o = r.observed[CommunicationReport.outsideZonesKey(kind)], o.flows > 0 else { return "no \(kind) traffic seen" }
+            return "no \(kind) traffic seen in a zone; \(plural(o.flows, "\(kind) flow")) between addresses in no zone (\(top(o.services)) on \(top(o.segments, 3))): declare their zones to judge them"
+        }
         switch needs {
         case .traffic, .plannedTraffic:
             if r.flows == 0 { return .missing("no traffic seen") }
@@ -186,13 +193,13 @@ public enum Audit {
             }
             return observation(.managementServices, r).annotated(inspected: m.inspected + c.inspected, of: m.flows + c.flows)
         case .inspectedService(let kind):
-            guard let o = r.observed[kind], o.flows > 0 else { return .missing("no \(kind) traffic seen") }
+            guard let o = r.observed[kind], o.flows > 0 else { return .missing(unseen(kind)) }
             if o.inspected == 0 {
                 return .missing("\(plural(o.flows, "\(kind) flow")) seen by port, none with its protocol recognised (payload cut or absent): nothing to judge its authentication or encryption by")
             }
             return observation(.service(kind), r).annotated(inspected: o.inspected, of: o.flows)
         case .service(let kind):
-            guard let o = r.observed[kind], o.flows > 0 else { return .missing("no \(kind) traffic seen") }
+            guard let o = r.observed[kind], o.flows > 0 else { return .missing(unseen(kind)) }
             return .seen("\(plural(o.flows, "\(kind) flow")): \(top(o.services)) on \(top(o.segments, 6))")
         case .zoneTraffic(let role):
             let zones = r.zoneRoles.indices.filter { r.zoneRoles[$0] == role.rawValue }

@@ -223,6 +223,20 @@ public struct CommunicationReport: Sendable {
 
     static func key(_ from: Int, _ to: Int) -> UInt32 { UInt32(from) << 16 | UInt32(to) }
 
+    /// The key of ``observed`` for flows of a service class between addresses in no zone.
+    static func outsideZonesKey(_ kind: String) -> String { "\(kind) outside zones" }
+
+    /// Counts, for the audit, a storage or migration flow the rules could not judge:
+    /// its responder and segment are in no zone.
+    mutating func noteOutsideZones(_ r: borrowing FlowRecord, _ serviceClass: ServiceClass) {
+        var o = observed[Self.outsideZonesKey(serviceClass.rawValue)] ?? Observation()
+        o.flows += 1
+        if r.appProtocol != 0 { o.inspected += 1 }
+        o.services.add(Self.service(r))
+        o.segments.add(Self.segment(r.key.segment))
+        observed[Self.outsideZonesKey(serviceClass.rawValue)] = o
+    }
+
     /// Counts a flow that ended.
     /// - Parameters:
     ///   - service: the service to count it under, when not its own

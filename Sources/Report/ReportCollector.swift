@@ -28,7 +28,11 @@ public final class ReportCollector: AlertSink {
     /// Counts a flow in `target`: its cell, its service (a data connection's session's), and the infrastructure service it is.
     private func count(_ record: borrowing FlowRecord, into target: inout CommunicationReport) {
         var serviceClass: ServiceClass?
-        if let zones { serviceClass = Self.serviceClass(record, zones) }
+        if let zones {
+            serviceClass = Self.serviceClass(record, zones)
+            // Not judged, but not unseen either: the audit says that storage or migration ran outside every zone.
+            if serviceClass == nil, let outside = Self.serviceOutsideZones(record, zones) { target.noteOutsideZones(record, outside) }
+        }
         if let channels = dataChannels, !record.key.isEthernet,
            let session = channels.sessionService(initiator: record.initiatorAddress, responder: record.responderAddress, port: record.responderPort) {
             target.add(record, service: session, serviceClass: serviceClass)
@@ -61,6 +65,18 @@ public final class ReportCollector: AlertSink {
                 continue
             }
             if entry.distinctive || role == classRole { return serviceClass }
+        }
+        return nil
+    }
+
+    /// A distinctive storage or migration service whose responder and segment are in no zone:
+    /// the rules cannot judge it, and the audit says so rather than "no storage traffic seen".
+    static func serviceOutsideZones(_ r: borrowing FlowRecord, _ zones: ZoneMap) -> ServiceClass? {
+        guard !r.key.isEthernet, r.destinationZone == 0, r.segmentZone == 0 else { return nil }
+        let proto = IPProtocol(rawValue: UInt8(truncatingIfNeeded: r.key.protocolNumber))
+        guard proto.hasPorts else { return nil }
+        for serviceClass in [ServiceClass.storage, .migration] {
+            if let entry = zones.services.lookup(serviceClass, proto, r.responderPort), entry.distinctive { return serviceClass }
         }
         return nil
     }

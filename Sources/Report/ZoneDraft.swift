@@ -231,7 +231,12 @@ extension ZoneLearner {
         if zones.isEmpty {
             // No address at all: the hosts by their MACs (non-IP frames only).
             guard !macs.isEmpty else { return nil }
-            var zone = DraftZone(name: unique("hosts"), role: .guest, comments: ["no IP traffic: the hosts that sent frames, by MAC; taken for guests"])
+            // Mostly AoE or FCoE frames: a storage network, as rules 4001 and 4003 will judge it.
+            let storage = storageFrames * 2 > nonIPFrames
+            var zone = storage
+                ? DraftZone(name: unique("storage-hosts"), role: .storage,
+                            comments: ["no IP traffic: the hosts that sent frames, by MAC; \(storageFrames) of \(nonIPFrames) frames AoE, FCoE or FIP: taken for storage"])
+                : DraftZone(name: unique("hosts"), role: .guest, comments: ["no IP traffic: the hosts that sent frames, by MAC; taken for guests"])
             zone.macs = macs.sorted { $0.rawValue < $1.rawValue }
             zones.append(zone)
         }
@@ -259,7 +264,12 @@ extension ZoneLearner {
                 "  # \(count) address\(count == 1 ? "" : "es")\n  - { format: \(source.format), path: \"\(source.resolvedPath)\"\(source.host.map { ", host: \"\($0)\"" } ?? "") }\n"
             }.joined()
         }
-        var text = "# Draft zone configuration from zonewarden learn: \(Escaping.controls(captures.joined(separator: ", "))) (\(flows) flow\(flows == 1 ? "" : "s"), \(frames) frame\(frames == 1 ? "" : "s")).\n"
+        let counts = "\(flows) flow\(flows == 1 ? "" : "s"), \(frames) frame\(frames == 1 ? "" : "s")"
+        // A few captures on the first line; more (a folder) one per line, so that no line runs to thousands of characters.
+        var text = captures.count <= 3
+            ? "# Draft zone configuration from zonewarden learn: \(Escaping.controls(captures.joined(separator: ", "))) (\(counts)).\n"
+            : "# Draft zone configuration from zonewarden learn: \(captures.count) captures (\(counts)):\n"
+                + captures.map { "#   \(Escaping.controls($0))\n" }.joined()
         text += "# The roles are guesses from the services each zone carried: review every zone,\n"
         text += "# rename the zones as your site does, and check with: zonewarden check-config -c FILE\n"
         text += "#\n# Review before adopting: what the captures show and this draft accepts.\n"

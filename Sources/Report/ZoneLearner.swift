@@ -108,6 +108,8 @@ public struct ZoneLearner {
     var macSubnets: [MACPlace: Set<IPPrefix>] = [:]
     /// MACs of frames without IP (a zone of MACs when nothing else was seen).
     var macs = Set<MACAddress>()
+    /// Of those frames, how many were storage (AoE, FCoE, FIP): a zone of such MACs is storage, not guests.
+    var nonIPFrames = 0, storageFrames = 0
     /// Servers of distinctive management services anywhere.
     var distinctiveServers = Set<IPAddress>()
     public private(set) var flows = 0
@@ -169,8 +171,10 @@ public struct ZoneLearner {
             } else if p.arpOperation != 0 {
                 // ARP names the subnets of a segment even where no IP flow is seen.
                 see(p.arpSenderIP, at: place, ordinary: true)
-            } else if macs.count < 64 && !p.sourceMAC.isGroup {
-                macs.insert(p.sourceMAC)
+            } else {
+                nonIPFrames += 1
+                if ReportCollector.storageEtherTypes.contains(p.etherType.rawValue) { storageFrames += 1 }
+                if macs.count < 64 && !p.sourceMAC.isGroup { macs.insert(p.sourceMAC) }
             }
         }
     }

@@ -198,6 +198,9 @@ extension ServiceCatalogue {
         add(.tcp, 3260, nil, "iscsi", "generic", .storage, distinctive: true)
         add(.tcp, 2049, nil, "nfs", "generic", .storage, distinctive: true)
         add(.udp, 2049, nil, "nfs", "generic", .storage, distinctive: true)
+        // NFSv3's MOUNT service: Linux's fixed port (rpc.mountd, nfs.conf), which clients call from reserved ports.
+        add(.tcp, 20048, nil, "nfs-mountd", "generic", .storage, distinctive: true)
+        add(.udp, 20048, nil, "nfs-mountd", "generic", .storage, distinctive: true)
         add(.tcp, 4420, nil, "nvme-tcp", "generic", .storage, distinctive: true)
         add(.tcp, 8009, nil, "nvme-tcp-discovery", "generic", .storage, distinctive: true)
         add(.tcp, 3300, nil, "ceph-mon", "ceph", .storage, distinctive: true)

@@ -43,9 +43,11 @@ struct LearnCommand: ParsableCommand {
         description; captures given are analysed with it.
 
         Examples:
-          zonewarden learn day1.pcap > site.yaml && zonewarden check-config -c site.yaml
+          zonewarden learn day1.pcap > site.yaml && \\
+              zonewarden check-config -c site.yaml
           zonewarden learn --netbox-prefixes prefixes.json day1.pcap > site.yaml
-          zonewarden learn --inventory govc-vnic:vmknics/ --inventory govc-vm:vms.json day1.pcap > site.yaml
+          zonewarden learn --inventory govc-vnic:vmknics/ \\
+              --inventory govc-vm:vms.json day1.pcap > site.yaml
         """
     )
 
@@ -55,7 +57,7 @@ struct LearnCommand: ParsableCommand {
     @Option(name: .customLong("inventory"), help: ArgumentHelp("An inventory to name the zones by: FORMAT:PATH (csv, govc-vm, govc-vnic, libvirt, netbox); repeatable.", valueName: "FORMAT:PATH"))
     var inventories: [String] = []
 
-    @Argument(help: ArgumentHelp("pcap or pcapng files; - reads standard input (optional with --netbox-prefixes).", valueName: "PCAP"))
+    @Argument(help: ArgumentHelp("pcap or pcapng files (gzip, zstd, xz or lz4 compressed too) or folders of them; - reads standard input (optional with --netbox-prefixes).", valueName: "PCAP"))
     var captures: [String] = []
 
     func validate() throws {
@@ -105,11 +107,14 @@ struct LearnCommand: ParsableCommand {
             writeError("zonewarden: reading the captures in the order of their first packets: \(ordered.joined(separator: ", "))")
         }
         for path in ordered {
-            learner.captures.append(path == "-" ? "standard input" : path)
+            let framesBefore = learner.frames
             if let error = analysis.run(path: path) {
                 failed += 1
                 writeError(error.description)
+                // A capture not one frame of which could be read is no source of the draft.
+                if learner.frames == framesBefore { continue }
             }
+            learner.captures.append(path == "-" ? "standard input" : path)
         }
         pipeline.finish()
         pipeline.flows.removeAll()

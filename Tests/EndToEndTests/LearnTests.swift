@@ -99,6 +99,23 @@ struct LearnTests {
         #expect(quiet.contains("# VLAN 20: no IP flows, only other frames"), "\(quiet)")
     }
 
+    /// Storage seen without an iSCSI login: NFSv3 with its MOUNT calls from
+    /// reserved client ports (udp/20048, mountd), and ATA over Ethernet with no
+    /// IP at all. Both were drafted as guests, hiding 4003 behind 4001.
+    @Test func nfsAndAoEAreStorage() throws {
+        let dir = try #require(sharedCaptures, "../shared/captures is missing")
+        let nfs = try draft([dir.appendingPathComponent("nfsv3-basic.pcap").path]).text
+        #expect(nfs.contains("storage-untagged: { role: storage, subnets: [\"10.111.131.0/24\"] }") && nfs.contains("nfs-mountd udp/20048"), "\(nfs)")
+        #expect(nfs.contains("4003 storage-weak-authentication") && !nfs.contains("4001"), "\(nfs)")
+        let aoe = try draft([dir.appendingPathComponent("aoe-linux.pcap").path]).text
+        #expect(aoe.contains("role: storage, macs: [\"20:cf:30:02:b0:52\", \"68:a3:c4:f4:84:1e\"]") && !aoe.contains("4001"), "\(aoe)")
+        // A folder: one capture per comment line, and the captures that could not be read are no source of the draft.
+        let folder = try zonewarden(["learn", dir.path])
+        let head = folder.stdout.split(separator: "\n").prefix { $0.hasPrefix("#") }
+        #expect(folder.status == 3 && (head.first?.count ?? 0) < 120 && head.dropFirst().first?.hasPrefix("#   ") == true
+                && !folder.stdout.contains("fddi-dns-inverse-query.pcap"), "\(head)")
+    }
+
     /// Admin zones (the clients of management services) and gateways (a MAC
     /// with many subnets behind it) are proposed, and the review block lists
     /// them with what the captures' traffic would report under the draft.

@@ -86,9 +86,9 @@ struct SharedStorageFactsTests {
         case "iscsi":
             #expect(found.isEmpty, "CHAP was negotiated: \(found.map(\.sid))")
         case "nfs":
-            #expect(weak.count == 1)
-            #expect(weak.first?.evidence["credential_flavor"] as? String == "AUTH_SYS")
-            #expect(weak.first?.evidence["machine_name"] as? String == "pddevbal802")
+            // NFS (tcp/2049) and MOUNT (udp/20048, called from reserved ports) with AUTH_SYS: one finding per service.
+            #expect(weak.count == 2 && Set(weak.compactMap { $0["dest_port"] as? Int }) == [2049, 20048], "\(weak)")
+            #expect(weak.allSatisfy { $0.evidence["credential_flavor"] as? String == "AUTH_SYS" && $0.evidence["machine_name"] as? String == "pddevbal802" })
         case "aoe":
             #expect(weak.count == 1, "AoE has no authentication; one finding for the segment")
         default:

@@ -18,7 +18,9 @@ public final class StorageOutsideStorageNetworkRule: Rule {
     private let guestRuleBit: UInt64
     static let etherTypes: [EtherType: String] = [.fcoe: "fcoe", .fip: "fip", .aoe: "aoe"]
     /// Catalogue services whose TCP streams an inspector recognises.
-    static let inspected: Set<String> = ["iscsi", "nfs", "nvme-tcp", "nvme-tcp-discovery", "ceph-mon", "ceph-osd"]
+    static let inspected: Set<String> = ["iscsi", "nfs", "nfs-mountd", "nvme-tcp", "nvme-tcp-discovery", "ceph-mon", "ceph-osd"]
+    /// Those whose UDP datagrams it recognises too (ONC RPC calls, each one whole).
+    static let inspectedOverUDP: Set<String> = ["nfs", "nfs-mountd"]
 
     public init(_ setup: RuleSetup) {
         guestRuleBit = setup.firedBit(sid: GuestToStorageRule.metadata.sid)
@@ -36,6 +38,7 @@ public final class StorageOutsideStorageNetworkRule: Rule {
         // target names) and only if the stream really is that protocol; the port decides
         // only for flows seen mid-stream, which are not inspected.
         if e.ipProtocol == .tcp && Self.inspected.contains(service.name) && !e.record.has(FlowState.midstream) { return }
+        if e.ipProtocol == .udp && Self.inspectedOverUDP.contains(service.name) { return }
         report(InfrastructureEvent(proto: service.name, product: service.product, detail: "port \(e.service) (\(service.name))"), e, &findings)
     }
 
