@@ -136,12 +136,12 @@ enum HTMLReport {
         h += "</table>\n<h2 id=\"findings\">Findings</h2>\n"
         if r.findings.isEmpty { return h + "<p>None.</p>\n" }
         h += "<p>" + ReportText.findingsNote { "<em>\($0)</em>" } + "</p>\n"
-        h += "<table id=\"finding-list\"><tr><th>time</th><th>rule</th><th>severity</th><th>source</th><th>destination</th><th>user</th><th>evidence</th></tr>\n"
+        h += "<table id=\"finding-list\"><tr><th>time</th><th>rule</th><th>severity</th><th>source</th><th>destination</th><th>finding</th><th>user</th><th>evidence</th></tr>\n"
         for f in r.findingsByTime {
             let evidence = f.pcap.map { "<a href=\"\(escape(ReportText.link(to: $0, from: r.outputPath)))\">\(escape(ReportText.fileName($0)))</a>" } ?? ""
             h += "<tr data-sid=\"\(f.sid)\"><td>\(escape(ReportText.time(f.timestamp)))</td><td title=\"\(escape(f.signature))\">\(f.sid) \(escape(f.rule))</td><td>\(escape(f.severity))</td>"
                 + "<td>\(escape(ReportText.endpoint(f.source, f.sourceName, f.sourceZone)))</td><td>\(escape(ReportText.endpoint(f.destination, f.destinationName, f.destinationZone)))</td>"
-                + "<td>\(escape(f.user ?? ""))</td><td>\(evidence)</td></tr>\n"
+                + "<td>\(escape(f.what))</td><td>\(escape(f.user ?? ""))</td><td>\(evidence)</td></tr>\n"
         }
         return h + "</table>\n"
     }

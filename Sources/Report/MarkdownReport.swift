@@ -88,11 +88,11 @@ enum MarkdownReport {
             md += "None.\n\n"
         } else {
             md += ReportText.findingsNote { "*\($0)*" } + "\n\n"
-            md += "| time | rule | severity | source | destination | user | evidence |\n|---|---|---|---|---|---|---|\n"
+            md += "| time | rule | severity | source | destination | finding | user | evidence |\n|---|---|---|---|---|---|---|---|\n"
             for f in r.findingsByTime {
                 let evidence = f.pcap.map { "[\(c(ReportText.fileName($0)))](<\(ReportText.link(to: $0, from: r.outputPath))>)" } ?? ""
                 md += "| \(ReportText.time(f.timestamp)) | \(f.sid) \(c(f.rule)) | \(f.severity) | \(c(ReportText.endpoint(f.source, f.sourceName, f.sourceZone))) | "
-                    + "\(c(ReportText.endpoint(f.destination, f.destinationName, f.destinationZone))) | \(c(f.user ?? "")) | \(evidence) |\n"
+                    + "\(c(ReportText.endpoint(f.destination, f.destinationName, f.destinationZone))) | \(c(f.what)) | \(c(f.user ?? "")) | \(evidence) |\n"
             }
             md += "\n"
         }

@@ -29,7 +29,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         let ext = fileName.split(separator: ".").last.map { $0.lowercased() } ?? ""
         switch ext {
         case "html", "htm": self = .html
-        case "md", "markdown": self = .markdown
+        case "md", "markdown", "txt": self = .markdown
         case "json": self = .json
         case "dot", "gv": self = .dot
         default: return nil

@@ -39,6 +39,22 @@ extension ZoneConfig {
         return try parse(yaml: text, file: path, rules: rules, alsoChecking: alsoChecking)
     }
 
+    /// The line (1-based) after `line` where `key` is written again at the same
+    /// column as a mapping key (`key:`), or nil.
+    static func repetition(of key: String, after line: Int, column: Int, in text: String) -> Int? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, column >= 1 else { return nil }
+        for n in line..<lines.count {
+            let l = lines[n]
+            let indent = l.prefix { $0 == " " }.count
+            // A key in a flow mapping on one line ({ a: 1, a: 2 }) is not found this way: Yams's line is kept then.
+            guard indent == column - 1, l.dropFirst(indent).hasPrefix(key) else { continue }
+            let rest = l.dropFirst(indent + key.count).drop { $0 == " " }
+            if rest.hasPrefix(":") { return n + 1 }
+        }
+        return nil
+    }
+
     /// Parses and validates configuration text; `file` names it in messages.
     public static func parse(yaml text: String, file: String, rules: RuleCatalogue? = nil,
                              alsoChecking: ((ZoneConfig) -> [ConfigError])? = nil) throws(ConfigErrors) -> ZoneConfig {
@@ -48,7 +64,13 @@ extension ZoneConfig {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            let converted = reader.convert(error)
+            var converted = reader.convert(error)
+            if case .duplicatedKeysInMapping(let keys, let context) = error, keys.count == 1,
+               let again = Self.repetition(of: keys[0], after: context.mark.line, column: context.mark.column, in: text) {
+                // Yams names the first occurrence; the one to remove or rename is the repetition.
+                converted = ConfigError(file: file, line: again, column: context.mark.column,
+                                        message: "duplicate key \"\(keys[0])\" in a mapping (first at line \(context.mark.line))")
+            }
             // The commonest cause of a YAML error: a tab copied into the indentation.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             if converted.line > 0, converted.line <= lines.count, lines[converted.line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {

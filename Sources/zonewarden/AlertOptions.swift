@@ -83,6 +83,7 @@ struct AlertOptions: ParsableArguments {
     var syslogFormat: AlertFormat { syslogFormatArgument?.format ?? .rfc5424 }
 
     func validate() throws {
+        try refuseRepeatedOptions()
         // Options that shape --syslog destinations mean nothing without one: said, not silently ignored.
         let given = [("--syslog-format", syslogFormatArgument != nil), ("--syslog-ca", syslogCA != nil), ("--syslog-cert", syslogCert != nil),
                      ("--syslog-key", syslogKey != nil), ("--syslog-peer-name", syslogPeerName != nil)].filter(\.1).map(\.0)
@@ -104,3 +105,18 @@ struct AlertOptions: ParsableArguments {
                                valueName: "DIR"), completion: .directory)
     var evidence: String?
 }
+
+/// Refuses -c and -o given more than once: the parser keeps the last, and a
+/// second -c would have the first configuration silently unchecked and unused.
+func refuseRepeatedOptions(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) throws {
+    let options = [("-c", "--config"), ("-o", "--output")]
+    for (short, long) in options {
+        var count = 0
+        for a in arguments {
+            if a == "--" { break }
+            if a == short || a == long || a.hasPrefix(long + "=") { count += 1 }
+        }
+        if count > 1 { throw ValidationError("\(short)/\(long) is given \(count) times: give it once") }
+    }
+}
+

@@ -33,9 +33,11 @@ struct AnalyzeCommand: ParsableCommand {
 
         Example:
           zonewarden analyze -c config/example.yaml Captures/example-site.pcap
-          zonewarden analyze -c site.yaml --format eve -o eve.json --summary day1/*.pcap
+          zonewarden analyze -c site.yaml --format eve -o eve.json \\
+              --summary day1/*.pcap
           zonewarden analyze -c site.yaml --syslog relp://10.0.9.5:2514 audit.pcapng
-          zonewarden analyze -c site.yaml --since 2026-11-01 --until 2026-11-08 --summary /srv/mirror/
+          zonewarden analyze -c site.yaml --since 2026-11-01 --until 2026-11-08 \\
+              --summary /srv/mirror/
         """,
         aliases: ["analyse"]
     )
@@ -185,9 +187,8 @@ struct AnalyzeCommand: ParsableCommand {
         analysis.finish()
         // The last line counts what the end of the input gave too (5003 judges the link at the end).
         meter?.stop()
-        if let window = archiveOptions.window, analysis.packets == 0, accounts.list.contains(where: { $0.outsideWindow > 0 || $0.outcome == .skippedByWindow }) {
-            writeError("zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): nothing was analysed")
-        }
+        if let note = nothingAnalysedNote(packets: UInt64(analysis.packets), window: archiveOptions.window, bpf: options.bpf, accounts: accounts,
+                                          what: "nothing was analysed") { writeError(note) }
         // Every evidence file written before the summary counts them.
         evidence?.stop()
         if let flowLog {

@@ -144,3 +144,21 @@ func openArchive(_ captures: [String], _ options: ArchiveOptions, alerts: AlertS
     meter.onTerminal = settings.terminal
     return (archive, accounts, meter)
 }
+
+/// The note when captures were read without a fault but not one packet was analysed: the
+/// time window, the filter or the captures themselves left nothing, and a
+/// run that judged nothing must not pass for a clean one. Nil when packets were analysed.
+/// - Parameter what: what the command made of nothing ("nothing was analysed").
+func nothingAnalysedNote(packets: UInt64, window: (start: UInt64, end: UInt64)?, bpf: String?, accounts: FileAccounts, what: String) -> String? {
+    // A capture that failed has said so already, in a line of its own.
+    guard packets == 0, !StopSignals.requested, !accounts.list.isEmpty,
+          accounts.list.allSatisfy({ $0.outcome == .read || $0.outcome == .skippedByWindow }) else { return nil }
+    if let window, accounts.list.contains(where: { $0.outsideWindow > 0 || $0.outcome == .skippedByWindow }) {
+        return "zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): \(what)"
+    }
+    if let bpf {
+        return "zonewarden: note: no packet of the captures passed --bpf '\(bpf)': \(what) (on VLAN-tagged traffic a filter matches only after `vlan and`)"
+    }
+    return "zonewarden: note: the captures hold no packets: \(what)"
+}
+

@@ -16,6 +16,8 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(name: [.short, .customLong("config")], help: ArgumentHelp("Zone configuration (YAML).", valueName: "CONFIG"))
     var config: String = defaultConfigPath
 
+    func validate() throws { try refuseRepeatedOptions() }
+
     func run() throws {
         let zones = try loadZones(config)
         // What analyze and run would refuse of the files the configuration names: one file for two
@@ -25,6 +27,6 @@ struct CheckConfigCommand: ParsableCommand {
                               + [("sensor.flow_log", sensor.flowLog), ("sensor.state_file", sensor.stateFile)],
                               configuration: config, evidence: ("sensor.evidence.dir", sensor.evidence.directory))
         _ = try acceptedRisks(zones)
-        print("\(config): OK: \(zones.config.summary)")
+        try writeOut("\(config): OK: \(zones.config.summary)\n")
     }
 }

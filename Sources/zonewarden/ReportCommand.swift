@@ -35,7 +35,8 @@ struct ReportCommand: ParsableCommand {
 
         Examples:
           zonewarden report -c site.yaml -o report.html day1/*.pcap
-          zonewarden report -c site.yaml --format dot audit.pcap | dot -Tsvg > zones.svg
+          zonewarden report -c site.yaml --format dot audit.pcap | \\
+              dot -Tsvg > zones.svg
           zonewarden report --merge -o site.html sensor-a.json sensor-b.json
         """
     )
@@ -64,6 +65,13 @@ struct ReportCommand: ParsableCommand {
     var captures: [String]
 
     func validate() throws {
+        try refuseRepeatedOptions()
+        // A file name that says another format (zones.svg, report.pdf) is not quietly written as Markdown.
+        if format == nil, let output, output != "-", ReportFormat(fileName: output) == nil,
+           let name = output.split(separator: "/").last, let dot = name.lastIndex(of: "."), dot != name.startIndex {
+            let ext = name[name.index(after: dot)...]
+            throw ValidationError("-o \(output): a report cannot be told from the extension .\(ext): give --format (html, markdown, json or dot; an SVG or PDF comes from --format dot through Graphviz, or from the HTML through a browser)")
+        }
         if merge {
             if captures.isEmpty { throw ValidationError("--merge needs the JSON reports to merge") }
             if config != nil || bpf != nil || evidence != nil { throw ValidationError("--merge reads reports, not captures: -c, --bpf and --evidence do not apply") }
@@ -192,9 +200,8 @@ struct ReportCommand: ParsableCommand {
             if let output, output != "-" { writeError("zonewarden: no packet could be read: \(output) is left as it was") }
             throw ExitCode(ExitStatus.captureUnreadable)
         }
-        if let window = archiveOptions.window, pipeline.statistics.packets == 0 {
-            writeError("zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): the report covers nothing")
-        }
+        if let note = nothingAnalysedNote(packets: UInt64(pipeline.statistics.packets), window: archiveOptions.window, bpf: bpf, accounts: accounts,
+                                          what: "the report covers nothing") { writeError(note) }
         try write(chosen.render(collector.report))
         // A file not written (4) comes before an unreadable capture (3), as for analyze.
         if evidenceOpening.sayWhatIsMissing(alertsWritten: alerts.alertsWritten) { throw ExitCode(ExitStatus.outputFailed) }

@@ -21,24 +21,27 @@ struct RulesCommand: ParsableCommand {
 
     func run() throws {
         let rules = RuleRegistry.all.map { $0.metadata }
+        var text = ""
         switch format {
         case .text:
             let width = rules.map(\.measurePoint.count).max() ?? 0
-            print("SID   RULE                                 SEVERITY  " + "M 5.154 POINT".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "FIRES WHEN")
+            text += "SID   RULE                                 SEVERITY  " + "M 5.154 POINT".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "FIRES WHEN\n"
             for r in rules {
                 let name = r.name.padding(toLength: 36, withPad: " ", startingAt: 0)
                 let severity = r.defaultSeverity.name.padding(toLength: 9, withPad: " ", startingAt: 0)
-                print("\(r.sid)  \(name) \(severity) \(r.measurePoint.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(r.summary)")
+                text += "\(r.sid)  \(name) \(severity) \(r.measurePoint.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(r.summary)\n"
             }
         case .json:
             let items = rules.map { r in
                 "{\"sid\":\(r.sid),\"name\":\(Escaping.json(r.name)),\"severity\":\(Escaping.json(r.defaultSeverity.name)),"
                     + "\"measure_point\":\(Escaping.json(r.measurePoint)),\"summary\":\(Escaping.json(r.summary))}"
             }
-            print("[" + items.joined(separator: ",") + "]")
+            text = "[" + items.joined(separator: ",") + "]\n"
         case .markdown:
-            print(Self.markdown(rules), terminator: "")
+            text = Self.markdown(rules)
         }
+        // A full disk behind `> rules.json` is said, with status 4, as for the other commands.
+        try writeOut(text)
     }
 
     /// The rule catalogue as a Markdown table (the README's is this output).

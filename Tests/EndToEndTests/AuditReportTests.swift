@@ -247,6 +247,28 @@ struct AuditReportTests {
         #expect(count <= 6 ? !text.contains("more") : text.contains("and \(count - 6) more"), "\(text)")
     }
 
+    /// What a second trial found: an unencrypted VNC console without
+    /// authentication read as "admin interfaces encrypted: no violation", and
+    /// storage between addresses in no zone as "no storage traffic seen".
+    @Test func verdictsAfterASecondTrial() throws {
+        let shared = try #require(sharedCaptures, "../shared/captures is missing")
+        let consoles = try report(["-c", "config/example.yaml", shared.appendingPathComponent("telnet-login-administrator.pcap").path,
+                                   shared.appendingPathComponent("rfb-security-none.pcap").path])
+        #expect(verdicts(consoles)["admin interfaces encrypted"] == "violated", "\(verdicts(consoles))")
+        let nfs = try report(["-c", "config/example.yaml", shared.appendingPathComponent("nfsv3-basic.pcap").path])
+        let points = (nfs["audit"] as! [String: Any])["points"] as! [[String: Any]]
+        for name in ["storage network separated", "storage access authenticated"] {
+            let point = try #require(points.first { $0["point"] as? String == name })
+            let reason = try #require(point["reason"] as? String)
+            #expect(point["verdict"] as? String == "not_assessed" && reason.contains("6 storage flows between addresses in no zone")
+                    && reason.contains("tcp/2049"), "\(reason)")
+        }
+        // The two 7001 findings of one flow differ in the table by what is in no zone.
+        let md = try zonewarden(["report", "-c", "config/example.yaml", shared.appendingPathComponent("telnet-login-administrator.pcap").path])
+        #expect(md.stdout.contains("| source address 192.168.75.1 is in no zone |") && md.stdout.contains("| destination address 192.168.75.132 is in no zone |"),
+                "\(md.stdout)")
+    }
+
     /// Reports moved together with their evidence folders still merge into a
     /// site report whose links open; Markdown shows an inventory's markup as text.
     @Test func movedReportsKeepTheirEvidence() throws {

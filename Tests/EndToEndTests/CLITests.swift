@@ -208,6 +208,48 @@ struct CLITests {
         #expect(url.status == 2 && !url.stderr.contains("S3cretPW") && url.stderr.contains("takes no user name or password"), "\(url.stderr)")
     }
 
+    /// What a second trial found: runs that analysed nothing passed silently,
+    /// report wrote Markdown into zones.svg, rules and check-config lost their
+    /// output on a full disk, a second -c was ignored, a duplicate key was
+    /// placed at its first occurrence, and help examples wrapped mid-command.
+    @Test func secondTrialFindings() throws {
+        let dir = temporaryDirectory().path
+        let zw = productsDirectory.appendingPathComponent("zonewarden").path, config = repoPath("config/example.yaml")
+        let shell = { (script: String) throws -> ProcessResult in
+            try runProgram("/bin/bash", ["-c", "cd '\(dir)' && ZW='\(zw)' C='\(config)' P='\(repoPath("Captures/example-site.pcap"))' && " + script])
+        }
+        let filtered = try shell("$ZW analyze -c $C --bpf 'tcp port 22' --fail-on low $P")
+        #expect(filtered.status == 0 && filtered.stderrLines == ["zonewarden: note: no packet of the captures passed --bpf 'tcp port 22': nothing was analysed (on VLAN-tagged traffic a filter matches only after `vlan and`)"],
+                "\(filtered.stderr)")
+        let empty = try shell("head -c 24 $P > hdr.pcap && $ZW analyze -c $C hdr.pcap && $ZW report -c $C hdr.pcap > /dev/null")
+        #expect(empty.status == 0 && empty.stderrLines == ["zonewarden: note: the captures hold no packets: nothing was analysed",
+                                                           "zonewarden: note: the captures hold no packets: the report covers nothing"], "\(empty.stderr)")
+        let svg = try shell("$ZW report -c $C -o zones.svg $P; echo $?; test ! -e zones.svg")
+        #expect(svg.status == 0 && svg.stdoutLines == ["2"] && svg.stderrLines.count == 1 && svg.stderr.contains("extension .svg"), "\(svg.stderr)")
+        let txt = try shell("$ZW report -c $C -o report.txt $P && head -1 report.txt")
+        #expect(txt.stdoutLines == ["# Zone communication report"], "\(txt.stdout)\(txt.stderr)")
+        for command in ["$ZW rules --format json", "$ZW check-config -c $C"] {
+            let full = try shell("\(command) > /dev/full")
+            #expect(full.status == 4 && full.stderrLines == ["zonewarden: <stdout>: write failed: No space left on device"], "\(command): \(full.stderr)")
+        }
+        let twice = try shell("$ZW check-config -c $C -c bad.yaml")
+        #expect(twice.status == 2 && twice.stderr.contains("-c/--config is given 2 times"), "\(twice.stderr)")
+        let duplicate = try shell("printf 'zones:\\n  mgmt: { role: management, subnets: [10.0.0.0/24] }\\n  web: { role: guest, subnets: [10.1.0.0/24] }\\n  mgmt: { role: management }\\n' > dup.yaml && $ZW check-config -c dup.yaml")
+        #expect(duplicate.status == 2 && duplicate.stderrLines == ["dup.yaml:4:3: duplicate key \"mgmt\" in a mapping (first at line 2)"], "\(duplicate.stderr)")
+        // Help at 80 columns (a pipe): an example command never continues at the left margin.
+        for command in ["analyze", "run", "report", "learn", "check-config", "rules"] {
+            let lines = try zonewarden(["help", command]).stdoutLines
+            for (line, next) in zip(lines, lines.dropFirst()) where line.hasPrefix("  zonewarden ") && !next.isEmpty && !next.hasPrefix("USAGE:") {
+                #expect(next.hasPrefix(" "), "help \(command): \(line) / \(next)")
+            }
+        }
+        // A login to an address in no zone on a zone's segment says both.
+        if let shared = sharedCaptures {
+            let ldap = try zonewarden(["analyze", "-c", "config/example.yaml", shared.appendingPathComponent("ldap-simple-bind.pcap").path])
+            #expect(ldap.stdout.contains("to 10.0.0.2 (no zone, on a segment of zone services): credentials sent in clear"), "\(ldap.stdout)")
+        }
+    }
+
     /// Outputs on the command line take the place of sensor.outputs: said, not silently
     /// (a service unit that gives -o would ignore outputs added to its configuration).
     @Test func commandLineOutputsOverConfiguredOnes() throws {

@@ -46,8 +46,12 @@ enum LoginEvidence {
         return user.isEmpty ? " by an empty user name" : " by user \(user)"
     }
 
-    /// `10.10.0.5 (zone mgmt)`.
+    /// `10.10.0.5 (zone mgmt)`; an address in no zone on a zone's segment is
+    /// judged as that zone's, and said to be so: `10.0.0.2 (no zone, on a segment of zone services)`.
     static func server(_ e: FlowEvent) -> Message {
-        "\(e.responderEndpoint) (\(e.zoneClause(e.effectiveDestinationZone)))"
+        if e.destinationZone == 0 && e.segmentZone != 0 {
+            return "\(e.responderEndpoint) (no zone, on a segment of zone \(e.zoneName(e.segmentZone)))"
+        }
+        return "\(e.responderEndpoint) (\(e.zoneClause(e.destinationZone)))"
     }
 }
