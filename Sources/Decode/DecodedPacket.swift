@@ -85,6 +85,10 @@ public struct DecodedPacket: Sendable {
     public var tcpAcknowledgement: UInt32 = 0
     public var icmpType: UInt8 = 0
     public var icmpCode: UInt8 = 0
+    /// A UDP datagram that opens with an ONC RPC call (message type CALL, RPC
+    /// version 2): its sender is the client, whatever its port (NFS clients
+    /// call from reserved ports below 1024).
+    public var isRPCCall = false
     /// Offset and captured length of the transport payload within the packet bytes.
     public var payloadOffset = 0
     public var payloadLength = 0
@@ -135,6 +139,7 @@ public struct DecodedPacket: Sendable {
         tcpFlags = 0
         icmpType = 0
         icmpCode = 0
+        isRPCCall = false
         payloadOffset = 0
         payloadLength = 0
     }

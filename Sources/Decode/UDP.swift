@@ -20,6 +20,8 @@ enum UDPDecoder {
         p.payloadOffset = o &+ 8
         p.payloadLength = end &- (o &+ 8)
         if p.isFragment { return .done }  // a first fragment's payload is incomplete
+        // xid, msg_type 0 (CALL), rpcvers 2, a program: tells the flow's client from its server (RFC 5531).
+        if p.payloadLength >= 16, b.has(16, at: o &+ 8), b.u32(o &+ 12) == 0, b.u32(o &+ 16) == 2, b.u32(o &+ 20) != 0 { p.isRPCCall = true }
         return .udpPayload(o &+ 8)
     }
 }

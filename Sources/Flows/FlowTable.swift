@@ -438,10 +438,11 @@ public final class FlowTable {
         return FlowUpdate(index: index, isNew: true, fromInitiator: senderIsInitiator, isFirstReply: !senderIsInitiator)
     }
 
-    /// Whether the sender's port looks like a server's and the receiver's does not.
+    /// Whether the sender's port looks like a server's and the receiver's does
+    /// not (an RPC call is a client's whatever its port).
     @inline(__always)
     private func looksLikeReply(_ p: DecodedPacket) -> Bool {
-        guard p.hasTransport else { return false }
+        guard p.hasTransport, !p.isRPCCall else { return false }
         let proto = p.ipProtocol.rawValue
         return serverPorts.contains(proto, p.sourcePort) && !serverPorts.contains(proto, p.destinationPort)
     }

@@ -132,6 +132,37 @@ struct FlowTableTests {
         #expect(table.record(u.index).pointee.initiatorAddress == client && u.isFirstReply)
     }
 
+    /// An NFS client calls the lock manager or mountd from a reserved port (below
+    /// 1024) on a port the catalogue does not know: the call is the client's, and
+    /// the port guess would have made the server the initiator.
+    @Test func udpRPCCallFromAReservedPortIsTheClients() throws {
+        func datagram(_ payload: [UInt8], sport: UInt16, dport: UInt16) -> DecodedPacket {
+            let udp = Frames.udp(source: client, destination: server, sourcePort: sport, destinationPort: dport, payload: payload)
+            let frame = Frames.ethernet(source: MACAddress(rawValue: 1), destination: MACAddress(rawValue: 2), tags: [], etherType: 0x0800,
+                                        payload: Frames.ipv4(source: client, destination: server, proto: 17, payload: udp))
+            var p = DecodedPacket()
+            p.reset(timestamp: 1_000_000_000, capturedLength: frame.count, wireLength: frame.count)
+            frame.withUnsafeBytes { PacketDecoder().decode(ByteView($0), link: .ethernet, into: &p) }
+            return p
+        }
+        // xid, CALL, RPC version 2, program 100021 (nlockmgr), version 4, procedure 0.
+        let call: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0x86, 0xB5, 0, 0, 0, 4, 0, 0, 0, 0]
+        let table = FlowTable(capacity: 1024, seed: 1)
+        let p = datagram(call, sport: 765, dport: 40123)
+        #expect(p.isRPCCall)
+        let u = try #require(table.track(p))
+        #expect(u.fromInitiator && table.record(u.index).pointee.initiatorAddress == client && table.record(u.index).pointee.responderPort == 40123)
+        // A reply (message type 1) or other bytes from a reserved port: the port guess stands.
+        var reply = call
+        reply[7] = 1
+        for payload in [reply, Array(call.prefix(12)), [UInt8](repeating: 0, count: 24)] {
+            let other = datagram(payload, sport: 765, dport: 40124)
+            #expect(!other.isRPCCall)
+            let v = try #require(table.track(other))
+            #expect(!v.fromInitiator && table.record(v.index).pointee.initiatorAddress == server, "\(payload)")
+        }
+    }
+
     @Test func icmpEchoRequestAndReply() throws {
         let table = FlowTable(capacity: 1024, seed: 1)
         let request = try #require(table.track(packet(client, server, proto: 1, sport: 0, dport: 0, icmpType: 8)))
