@@ -27,6 +27,8 @@ import Zones
 ///
 /// Not thread-safe: one pipeline per worker thread.
 public final class Pipeline {
+    /// The smallest flow table a worker gets when `max_flows` is shared among several.
+    public static let minimumFlowsPerWorker = 64
     public private(set) var zones: ZoneMap
     public let flows: FlowTable
     public private(set) var classifier: FlowClassifier
@@ -99,7 +101,7 @@ public final class Pipeline {
         self.zones = zones
         self.alerts = alerts
         let settings = zones.config.sensor
-        let maxFlows = shards > 1 ? max((settings.maxFlows + shards - 1) / shards, 64) : settings.maxFlows
+        let maxFlows = shards > 1 ? max((settings.maxFlows + shards - 1) / shards, Self.minimumFlowsPerWorker) : settings.maxFlows
         self.classifier = FlowClassifier(zones: zones)
         self.selection = shards > 1 ? .perFlow : .all
         self.detector = try Detector(zones: zones, endpointMemory: endpointMemory, selection: selection)

@@ -114,6 +114,7 @@ struct AnalyzeCommand: ParsableCommand {
         alerts.exceptions = exceptions
         // Several workers read regular files; a stream is read by one (its reads may block a stop).
         let threads = captures.contains(where: CaptureArchive.isStream) || evidence != nil ? 1 : workers ?? defaultWorkers
+        if let note = workersTableNote(maxFlows: zones.config.sensor.maxFlows, workers: threads) { writeError(note) }
         let analysis = try Analysis(zones: zones, alerts: alerts, workers: threads, filter: options.bpf)
         if let evidence {
             analysis.pipeline?.attachEvidence(evidence, packetsPerFlow: evidenceSetting.packetsPerFlow, memoryBytes: evidenceSetting.memoryMegabytes << 20)
@@ -261,6 +262,14 @@ let maximumWorkers = 64
 /// one worker with the read-ahead thread is faster than two workers and a
 /// reader (docs/performance.md has the figures).
 var defaultWorkers: Int { max(1, min(availableCores() - 1, maximumWorkers)) }
+
+/// The note when `max_flows` shared among the workers gives each fewer than
+/// the 64 flows a worker's table holds at least: the tables are then larger in
+/// all than the configuration says (memory follows them).
+func workersTableNote(maxFlows: Int, workers: Int) -> String? {
+    guard workers > 1, maxFlows / workers < Pipeline.minimumFlowsPerWorker else { return nil }
+    return "zonewarden: note: sensor.max_flows \(maxFlows) shared among \(workers) workers is below \(Pipeline.minimumFlowsPerWorker) flows each: each worker's table holds \(Pipeline.minimumFlowsPerWorker) (\(workers * Pipeline.minimumFlowsPerWorker) flows in all)"
+}
 
 /// `analyze`'s analysis: one pipeline, or several workers (`--workers`).
 final class Analysis {

@@ -149,6 +149,7 @@ struct RunCommand: ParsableCommand {
         }
         // By default each interface gets its reading thread and the cores left over; one worker on two cores.
         settings.workers = workers ?? max(1, min(availableCores() / settings.interfaces.count - 1, maximumWorkers))
+        if let note = workersTableNote(maxFlows: zones.config.sensor.maxFlows, workers: settings.workers) { writeError(note) }
 
         // Outputs: the command line's, else the configuration's sensor.outputs, else text on standard output.
         var specs: [OutputSpec] = []

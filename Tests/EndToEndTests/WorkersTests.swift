@@ -132,6 +132,17 @@ struct WorkersTests {
         #expect(r.stderrLines.contains { $0.contains("--workers") || $0.contains("workers") }, "\(r.stderr)")
     }
 
+    /// Workers sharing a small max_flows: each table is enlarged to 64 flows, and that is said.
+    @Test func workersBeyondTheTableAreSaid() throws {
+        let config = temporaryDirectory().appendingPathComponent("small.yaml").path
+        try "zones:\n  web: { role: guest, subnets: [192.168.0.0/16] }\nsensor:\n  max_flows: 1024\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let many = try zonewarden(["analyze", "-c", config, "--workers", "64", "-o", "/dev/null", repoPath("Captures/example-site.pcap")])
+        #expect(many.status == 0 && many.stderrLines == ["zonewarden: note: sensor.max_flows 1024 shared among 64 workers is below 64 flows each: each worker's table holds 64 (4096 flows in all)"],
+                "\(many.stderr)")
+        let few = try zonewarden(["analyze", "-c", config, "--workers", "16", "-o", "/dev/null", repoPath("Captures/example-site.pcap")])
+        #expect(few.status == 0 && few.stderr.isEmpty, "\(few.stderr)")
+    }
+
     /// `run --workers` takes what `analyze --workers` takes, and refuses the
     /// report and evidence (one pipeline's) with several workers; all before any interface is opened.
     @Test(arguments: [(["--workers", "0"], "--workers must be 1-64, not 0"), (["--workers", "65"], "--workers must be 1-64, not 65"),
