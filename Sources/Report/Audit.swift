@@ -162,7 +162,9 @@ public enum Audit {
         // No traffic of the kind in a zone: whether some ran between addresses in no zone (unjudged, not absent).
         func unseen(_ kind: String) -> String {
             guard let o = r.observed[CommunicationReport.outsideZonesKey(kind)], o.flows > 0 else { return "no \(kind) traffic seen" }
-            return "no \(kind) traffic seen in a zone; \(plural(o.flows, "\(kind) flow")) between addresses in no zone (\(top(o.services)) on \(top(o.segments, 3))): declare their zones to judge them"
+            // By port only, unless an inspector recognised the protocol: port 8000 between two unplanned hosts may be anything.
+            let recognised = o.inspected > 0 ? ", \(o.inspected) with the protocol recognised" : ""
+            return "no \(kind) traffic seen in a zone; \(plural(o.flows, "flow")) on \(kind) ports to addresses in no zone\(recognised) (\(top(o.services)) on \(top(o.segments, 3))): declare their zones to judge them"
         }
         switch needs {
         case .traffic, .plannedTraffic:

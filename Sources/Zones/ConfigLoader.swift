@@ -42,8 +42,9 @@ extension ZoneConfig {
     /// The line (1-based) after `line` where `key` is written again at the same
     /// column as a mapping key (`key:`), or nil.
     static func repetition(of key: String, after line: Int, column: Int, in text: String) -> Int? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard line >= 1, column >= 1 else { return nil }
+        // Every line break YAML knows ("\r\n" is one Character in Swift, not "\n").
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        guard line >= 1, column >= 1, line < lines.count else { return nil }
         for n in line..<lines.count {
             let l = lines[n]
             let indent = l.prefix { $0 == " " }.count
@@ -72,7 +73,7 @@ extension ZoneConfig {
                                         message: "duplicate key \"\(keys[0])\" in a mapping (first at line \(context.mark.line))")
             }
             // The commonest cause of a YAML error: a tab copied into the indentation.
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             if converted.line > 0, converted.line <= lines.count, lines[converted.line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
                 throw ConfigErrors([ConfigError(file: converted.file, line: converted.line, column: converted.column,
                                                 message: converted.message + "; line \(converted.line) is indented with a tab: YAML indents with spaces only")])

@@ -114,7 +114,7 @@ func refuseRepeatedOptions(_ arguments: [String] = Array(CommandLine.arguments.d
         var count = 0
         for a in arguments {
             if a == "--" { break }
-            if a == short || a == long || a.hasPrefix(long + "=") { count += 1 }
+            if a == short || a == long || a.hasPrefix(long + "=") || a.hasPrefix(short + "=") { count += 1 }
         }
         if count > 1 { throw ValidationError("\(short)/\(long) is given \(count) times: give it once") }
     }

@@ -157,7 +157,7 @@ func nothingAnalysedNote(packets: UInt64, window: (start: UInt64, end: UInt64)?,
         return "zonewarden: note: no packet of the captures lies between \(window.start == 0 ? "the beginning" : Timestamp.rfc3339(window.start)) and \(window.end == .max ? "the end" : Timestamp.rfc3339(window.end)) (--since/--until): \(what)"
     }
     if let bpf {
-        return "zonewarden: note: no packet of the captures passed --bpf '\(bpf)': \(what) (on VLAN-tagged traffic a filter matches only after `vlan and`)"
+        return "zonewarden: note: no packet of the captures passed --bpf '\(bpf)', or they hold none: \(what) (on VLAN-tagged traffic a filter matches only after `vlan and`)"
     }
     return "zonewarden: note: the captures hold no packets: \(what)"
 }

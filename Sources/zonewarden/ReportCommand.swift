@@ -66,12 +66,7 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         try refuseRepeatedOptions()
-        // A file name that says another format (zones.svg, report.pdf) is not quietly written as Markdown.
-        if format == nil, let output, output != "-", ReportFormat(fileName: output) == nil,
-           let name = output.split(separator: "/").last, let dot = name.lastIndex(of: "."), dot != name.startIndex {
-            let ext = name[name.index(after: dot)...]
-            throw ValidationError("-o \(output): a report cannot be told from the extension .\(ext): give --format (html, markdown, json or dot; an SVG or PDF comes from --format dot through Graphviz, or from the HTML through a browser)")
-        }
+        if format == nil, let output, output != "-" { try refuseUnknownReportExtension(output, option: "-o", formatOption: "--format") }
         if merge {
             if captures.isEmpty { throw ValidationError("--merge needs the JSON reports to merge") }
             if config != nil || bpf != nil || evidence != nil { throw ValidationError("--merge reads reports, not captures: -c, --bpf and --evidence do not apply") }
@@ -138,6 +133,7 @@ struct ReportCommand: ParsableCommand {
         for (index, file) in archive.files.enumerated() {
             collector.addCapture(file.path == "-" ? "standard input" : file.path)
             if file.outsideWindow {
+                accounts.skipped(file.path)
                 meter?.fileDone(bytes: 0, packets: 0)
                 continue
             }
@@ -231,6 +227,15 @@ struct ReportCommand: ParsableCommand {
             throw ExitCode(ExitStatus.outputFailed)
         }
     }
+}
+
+/// A report file whose name says another format (zones.svg, report.pdf) is
+/// not quietly written as Markdown or HTML: a usage error, unless the format is given.
+func refuseUnknownReportExtension(_ path: String, option: String, formatOption: String) throws {
+    guard ReportFormat(fileName: path) == nil, let name = path.split(separator: "/").last,
+          let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return }
+    let ext = name[name.index(after: dot)...]
+    throw ValidationError("\(option) \(path): a report cannot be told from the extension .\(ext): give \(formatOption) (html, markdown, json or dot; an SVG or PDF comes from dot through Graphviz, or from the HTML through a browser)")
 }
 
 /// Writes text to standard output; one that cannot take it (a full disk

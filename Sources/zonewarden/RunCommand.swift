@@ -102,6 +102,7 @@ struct RunCommand: ParsableCommand {
         if !(1...86_400).contains(reportInterval) { throw ValidationError("--report-interval must be 1-86400 seconds") }
         if let workers, !(1...maximumWorkers).contains(workers) { throw ValidationError("--workers must be 1-\(maximumWorkers), not \(workers)") }
         if let workers, workers > 1, report != nil { throw ValidationError("--report is written from one pipeline's flows: give --workers 1 (or leave it out)") }
+        if reportFormat == nil, let report { try refuseUnknownReportExtension(report, option: "--report", formatOption: "--report-format") }
     }
 
     func run() throws {

@@ -96,6 +96,30 @@ struct SharedStorageFactsTests {
         }
     }
 
+    /// NFS's MOUNT over UDP seen from its replies only (one direction of a
+    /// mirror), or cut by a short snap length: no whole call for the inspector,
+    /// so the port (udp/20048, mountd) decides 4001, as it did before UDP RPC was inspected.
+    @Test func mountSeenWithoutAWholeCall() throws {
+        let capture = try #require(sharedCaptures).appendingPathComponent("nfsv3-basic.pcap").path
+        let dir = temporaryDirectory()
+        let config = dir.appendingPathComponent("st.yaml").path
+        try "zones:\n  hosts: { role: management, subnets: [10.111.131.18/32] }\n  san: { role: storage, subnets: [10.111.131.132/32] }\nrules:\n  unknown-address: off\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        // Frames 11-16 and 92-95 are the MOUNT calls and replies (tshark -Y udp).
+        for (name, options) in [("replies", ["-r", capture, "R", "12", "14", "16", "93", "95"]), ("calls", ["-r", capture, "C", "11-16", "92-95"]),
+                                ("snap", ["-s", "60", "-r", capture, "S", "11-16", "92-95"])] {
+            let out = dir.appendingPathComponent("\(name).pcap").path
+            let edited = try runProgram("/usr/bin/editcap", options.map { $0 == "R" || $0 == "C" || $0 == "S" ? out : $0 })
+            #expect(edited.status == 0, "\(edited.stderr)")
+            let r = try zonewarden(["analyze", "-c", config, "--format", "eve", out])
+            let alerts = try r.stdoutLines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let outside = alerts.filter { $0.sid == 4001 }
+            #expect(r.status == 0 && outside.count == 1 && outside[0]["dest_port"] as? Int == 20048, "\(name): \(r.stdout)\(r.stderr)")
+            // Whole calls: the inspector's finding, with the RPC program; otherwise the port's.
+            #expect(outside.first?.evidence["rpc_program"] as? String == (name == "calls" ? "MOUNT" : nil), "\(name): \(outside)")
+        }
+    }
+
     @Test func theStorageFactsAreAllRead() {
         #expect(Set(sharedStorageFacts.map(\.proto)) == ["iscsi", "nfs", "aoe", "ceph"])
     }

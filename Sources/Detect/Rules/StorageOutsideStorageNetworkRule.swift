@@ -19,7 +19,7 @@ public final class StorageOutsideStorageNetworkRule: Rule {
     static let etherTypes: [EtherType: String] = [.fcoe: "fcoe", .fip: "fip", .aoe: "aoe"]
     /// Catalogue services whose TCP streams an inspector recognises.
     static let inspected: Set<String> = ["iscsi", "nfs", "nfs-mountd", "nvme-tcp", "nvme-tcp-discovery", "ceph-mon", "ceph-osd"]
-    /// Those whose UDP datagrams it recognises too (ONC RPC calls, each one whole).
+    /// Those whose UDP datagrams it recognises too: ONC RPC calls, each one whole.
     static let inspectedOverUDP: Set<String> = ["nfs", "nfs-mountd"]
 
     public init(_ setup: RuleSetup) {
@@ -38,8 +38,16 @@ public final class StorageOutsideStorageNetworkRule: Rule {
         // target names) and only if the stream really is that protocol; the port decides
         // only for flows seen mid-stream, which are not inspected.
         if e.ipProtocol == .tcp && Self.inspected.contains(service.name) && !e.record.has(FlowState.midstream) { return }
-        if e.ipProtocol == .udp && Self.inspectedOverUDP.contains(service.name) { return }
+        // Over UDP the inspector reports a flow that opens with a whole RPC call (with its
+        // program); the port decides for one seen from its replies, or cut by the snap length.
+        if e.ipProtocol == .udp && Self.inspectedOverUDP.contains(service.name) && Self.wholeRPCCall(e.packet) { return }
         report(InfrastructureEvent(proto: service.name, product: service.product, detail: "port \(e.service) (\(service.name))"), e, &findings)
+    }
+
+    /// A datagram opening with an RPC call, captured whole and long enough for its
+    /// credential (what the inspector reads and announces the flow by).
+    static func wholeRPCCall(_ p: UnsafePointer<DecodedPacket>) -> Bool {
+        p.pointee.isRPCCall && p.pointee.payloadLength >= 32 && p.pointee.capturedLength >= p.pointee.payloadOffset + p.pointee.payloadLength
     }
 
     public func appEvent(_ e: FlowEvent, _ app: AppEvent, _ findings: inout [Finding]) {

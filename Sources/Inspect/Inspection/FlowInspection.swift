@@ -102,8 +102,7 @@ public final class ApplicationInspection {
         if let name = output.appProtocol {
             // Inspectors name their protocol on every call; the record's id is looked up only when the name changes.
             let record = flows.record(index)
-            let current = record.pointee.appProtocol
-            if current == 0 || InspectorRegistry.protocolNames[Int(current) - 1] != name {
+            if InspectorRegistry.protocolName(record.pointee.appProtocol) != name {
                 let id = InspectorRegistry.protocolID(name)
                 assert(id != 0, "\(name) is not in its inspector's appProtocols")
                 record.pointee.appProtocol = id
