@@ -71,6 +71,31 @@ public final class LiveSensor {
         case outputs = 4
     }
 
+    /// How long the outputs get at the stop to deliver what is queued.
+    static let outputStopSeconds = 10.0
+
+    /// Stops every output against one deadline, saying so when some still have
+    /// alerts to deliver; a second SIGINT or SIGTERM stops at once (what is left
+    /// is counted as undelivered, and the exit status is 4).
+    private func stopOutputs(_ signals: inout sigset_t) {
+        let deadline = monotonicSeconds() + Self.outputStopSeconds
+        for o in outputs { o.beginStop(deadline: deadline) }
+        let delivering = outputs.filter(\.isStillDelivering)
+        if !delivering.isEmpty {
+            log("waiting up to \(Int(Self.outputStopSeconds)) s for \(delivering.map(\.name).joined(separator: ", ")) to take the alerts queued; SIGINT or SIGTERM again stops at once")
+        }
+        while outputs.contains(where: { !$0.hasStopped }) {
+            var timeout = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+            let signal = sigtimedwait(&signals, nil, &timeout)
+            if signal == SIGINT || signal == SIGTERM {
+                log("\(signal == SIGINT ? "SIGINT" : "SIGTERM") again: stopping now; the alerts still queued are counted as not delivered")
+                for o in outputs { o.hurry() }
+                break
+            }
+        }
+        for o in outputs { o.join() }
+    }
+
     public init(configPath: String, zones: ZoneMap, settings: LiveSettings, outputs: [QueuedOutput], log: @escaping @Sendable (String) -> Void) {
         self.configPath = configPath
         self.settings = settings
@@ -237,7 +262,7 @@ public final class LiveSensor {
         for t in threads { t.interrupt() }
         for t in threads { t.join() }
         evidenceDirectory?.stop()
-        for o in outputs { o.stop(deadline: monotonicSeconds() + 10) }
+        stopOutputs(&signals)
         settings.flowLog?.stop()
         report(final: true)
         writeCommunicationReport()

@@ -203,10 +203,8 @@ struct AnalyzeCommand: ParsableCommand {
         // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it;
         // by default one that could never be reached (nothing delivered, failing now) gets a few.
         let now = monotonicSeconds()
-        for c in collectors {
-            c.stop(deadline: now + (syslogTimeout ?? Self.defaultSyslogTimeout),
-                   unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
-        }
+        QueuedOutput.stop(collectors, deadline: now + (syslogTimeout ?? Self.defaultSyslogTimeout),
+                          unreachableAfter: syslogTimeout == nil ? now + Self.unreachableSyslogTimeout : nil)
         if summary {
             writeError(analysis.summary(files: archive.files.count, failedFiles: failed))
             let order = Dictionary(archive.files.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a })

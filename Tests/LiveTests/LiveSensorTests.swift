@@ -207,6 +207,50 @@ extension LiveLab {
 }
 
 extension LiveSensorTests {
+    /// A collector that is not there: said at the start (before any alert),
+    /// tried again with backoff however often alerts come (a new alert cut the
+    /// wait short: about 19 connection attempts a second), and at the stop the
+    /// sensor says what it waits for and a second SIGTERM ends the wait.
+    @Test func anAbsentCollectorIsSaidAtStartAndRetriedWithBackoff() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let port = freePort()
+        // TCP connections opened in the sensor's namespace so far (/proc/net/snmp is the namespace's).
+        func activeOpens() throws -> Int {
+            let out = live.lab.directory + "/snmp-\(UUID().uuidString).txt"
+            _ = try live.lab.spawn(in: live.lab.switchNamespace, ["/bin/cat", "/proc/net/snmp"], output: out).wait(seconds: 5)
+            let tcp = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("Tcp:") }.map { $0.split(separator: " ") }
+            guard tcp.count == 2, let i = tcp[0].firstIndex(of: "ActiveOpens"), let n = Int(tcp[1][i]) else { throw ChildProcessError("no ActiveOpens in /proc/net/snmp") }
+            return n
+        }
+        // A small queue for the collectors; the file output keeps at least 10,000 (a burst to a healthy file lost alerts).
+        try live.startSensor(extra: ["--syslog", "tcp://127.0.0.1:\(port)", "--queue-size", "3"], interfaces: [live.lab.replayCaptureInterface])
+        #expect(waitFor(10) { live.log.contains("output tcp://127.0.0.1:\(port): connect: ") && live.log.contains("alerts will be queued and retried") }, "\(live.log)")
+        // About 4 s of alerts, one every few milliseconds.
+        let capture = try live.guestsToManagement(300)
+        let before = try activeOpens()
+        let started = Date()
+        try live.replay(capture, pps: 600)
+        Thread.sleep(forTimeInterval: max(0, 4 - Date().timeIntervalSince(started)))
+        let attempts = try activeOpens() - before
+        // Backoff from 0.1 s doubling to 5 s: 6 or 7 attempts in 4 s (and the other outputs' reconnections, none here).
+        #expect(attempts <= 12, "\(attempts) connection attempts in \(Date().timeIntervalSince(started)) s")
+        // The stop: one deadline for all outputs, said; a second SIGTERM ends the wait at once.
+        let sensor = try #require(live.sensor)
+        sensor.signal(SIGTERM)
+        #expect(waitFor(10) { live.log.contains("waiting up to 10 s for tcp://127.0.0.1:\(port) to take the alerts queued") }, "\(live.log)")
+        let second = Date()
+        sensor.signal(SIGTERM)
+        #expect(sensor.wait(seconds: 5) == 4, "\(live.log)")
+        #expect(Date().timeIntervalSince(second) < 4 && live.log.contains("SIGTERM again: stopping now"), "\(live.log)")
+        #expect(live.log.contains("output tcp://127.0.0.1:\(port): 0 delivered"), "\(live.log)")
+        // The file output took every alert all the same, the absent collector's small queue dropped and counted the rest.
+        #expect(live.eveAlerts.filter { $0.sid == 1001 }.count == 300)
+        let fileLine = live.log.split(separator: "\n").last { $0.contains("final: output \(live.eve): ") }.map(String.init) ?? ""
+        #expect(fileLine.hasSuffix(" delivered, 0 queued"), "the file output dropped nothing: \(fileLine)")
+        #expect(live.log.contains("final: output tcp://127.0.0.1:\(port): 0 delivered") && live.log.contains("dropped (queue full)"), "\(live.log)")
+    }
+
     /// rsyslog restarts while alerts flow over RELP: every alert arrives at
     /// least once, and the sensor's delivered count is what arrived.
     @Test func relpSurvivesACollectorRestart() throws {

@@ -14,6 +14,10 @@ public enum SendResult: Sendable, Equatable {
 public protocol MessageTransport: AnyObject {
     /// The destination as the user wrote it (`udp://10.0.0.5:514`, a path).
     var name: String { get }
+    /// Opens the connection ahead of the first message, so that a collector
+    /// that cannot be reached (down, a wrong name, a TLS check that fails) is
+    /// said at start, not at the first alert; `.sent` when there is nothing to open.
+    func open() -> SendResult
     /// Delivers one formatted message.
     func send(_ message: [UInt8]) -> SendResult
     /// Called when the queue is empty and at the end: pushes buffered bytes out.
@@ -45,6 +49,7 @@ public protocol MessageTransport: AnyObject {
 }
 
 extension MessageTransport {
+    public func open() -> SendResult { .sent }
     public func flush() -> SendResult { .sent }
     public func finish(deadline: Double) -> Int { 0 }
     public func reopen() -> String? { nil }

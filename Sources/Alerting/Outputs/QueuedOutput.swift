@@ -131,15 +131,44 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     ///   destination has taken nothing yet and cannot be reached (a one-off
     ///   analysis need not wait long for a collector that is not there).
     public func stop(deadline: Double, unreachableAfter: Double? = nil) {
+        beginStop(deadline: deadline, unreachableAfter: unreachableAfter)
+        join()
+    }
+
+    /// Stops several outputs at once, against one deadline (one after another,
+    /// each unreachable collector added its own wait).
+    public static func stop(_ outputs: [QueuedOutput], deadline: Double, unreachableAfter: Double? = nil) {
+        for o in outputs { o.beginStop(deadline: deadline, unreachableAfter: unreachableAfter) }
+        for o in outputs { o.join() }
+    }
+
+    /// Asks the output to stop by `deadline`, without waiting (``join()`` waits).
+    public func beginStop(deadline: Double, unreachableAfter: Double? = nil) {
         lock.withLock {
             stopping = true
             stopDeadline = deadline
             giveUpIfUnreachable = unreachableAfter
         }
         lock.broadcast()
+    }
+
+    /// Stops now: what is still queued is counted as undelivered (a second stop signal).
+    public func hurry() {
+        lock.withLock { stopDeadline = min(stopDeadline, monotonicSeconds()) }
+        lock.broadcast()
+    }
+
+    /// Whether the output's thread has ended (after ``beginStop(deadline:unreachableAfter:)``).
+    public var hasStopped: Bool { lock.withLock { ended } }
+
+    /// Waits for the output's thread to end.
+    public func join() {
         thread?.join()
         thread = nil
     }
+
+    /// Whether the output is stopping with something left to deliver (queued, or a collector away).
+    public var isStillDelivering: Bool { lock.withLock { !ended && (queue.count > head || busy || stats.failing) } }
 
     public var statistics: OutputStatistics {
         lock.withLock {
@@ -161,20 +190,52 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
     private var accepted = 0
     private var transportPending = 0
 
+    /// The output's thread has finished (`lock` held).
+    private var ended = false
+
+    /// Waits (`lock` held) until `until`, waking early only to stop or reopen: a
+    /// new alert must not cut a backoff short (alerts every few milliseconds made
+    /// an unreachable collector see about 19 connection attempts a second).
+    private func backOff(until: Double) {
+        while !reopenRequested {
+            let now = monotonicSeconds()
+            let end = stopping ? min(until, currentDeadline) : until
+            if now >= end { return }
+            lock.wait(seconds: max(end - now, 0.005))
+        }
+    }
+
     private func run() {
         var backoff = 0.1
+        // A collector that cannot be reached is said now, not at the first alert; it is tried again with backoff.
+        var unreached = false
+        if case .retry(let problem) = transport.open() {
+            unreached = true
+            lock.withLock {
+                stats.lastError = problem
+                settle(failing: true)
+            }
+            log("\(name): \(problem); alerts will be queued and retried")
+        }
         while true {
             var message: [UInt8]? = nil
             var reopen = false
             var stop = false
             var retryHeld = false
+            var probe = false
             lock.withLock {
                 while queue.count == head && !stopping && !reopenRequested {
                     busy = false
                     // Lines the transport holds after a failure (a full disk) are retried with backoff, with no new alert needed.
                     if stats.failing && transportPending > 0 {
-                        lock.wait(seconds: backoff)
+                        backOff(until: monotonicSeconds() + backoff)
                         retryHeld = true
+                        break
+                    }
+                    // A collector not reached since the start is tried again, so that it is seen to be back.
+                    if unreached && stats.failing {
+                        backOff(until: monotonicSeconds() + backoff)
+                        probe = queue.count == head && !stopping
                         break
                     }
                     lock.wait(seconds: 1)
@@ -207,6 +268,20 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 }
             }
             if stop { break }
+            if probe {
+                let opened = transport.open()
+                lock.withLock {
+                    if case .retry(let problem) = opened {
+                        stats.lastError = problem
+                    } else {
+                        unreached = false
+                        settle(failing: false)
+                        log("\(name): reachable again")
+                    }
+                }
+                backoff = unreached ? min(backoff * 2, 5) : 0.1
+                continue
+            }
             guard let message else {
                 idleFlush()
                 backoff = retryHeld && lock.withLock({ stats.failing }) ? min(backoff * 2, 5) : 0.1
@@ -240,9 +315,10 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
                 }
             }
             if retryAfter > 0 {
-                lock.withLock { if !stopping || monotonicSeconds() < currentDeadline { lock.wait(seconds: min(retryAfter, max(currentDeadline - monotonicSeconds(), 0.05))) } }
+                lock.withLock { backOff(until: monotonicSeconds() + retryAfter) }
                 backoff = min(backoff * 2, 5)
             } else {
+                unreached = false
                 backoff = 0.1
                 if lock.withLock({ queue.count == head }) { idleFlush() }
             }
@@ -259,6 +335,7 @@ public final class QueuedOutput: AlertSink, @unchecked Sendable {
             busy = false
             queue.removeAll()
             head = 0
+            ended = true
         }
         lock.broadcast()
     }

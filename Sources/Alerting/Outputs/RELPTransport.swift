@@ -135,6 +135,11 @@ public final class RELPTransport: MessageTransport {
         return nil
     }
 
+    public func open() -> SendResult {
+        if !connected, let error = connect() { return .retry(error) }
+        return .sent
+    }
+
     public func send(_ message: [UInt8]) -> SendResult {
         if !connected, let error = connect() { return .retry(error) }
         var copy = message

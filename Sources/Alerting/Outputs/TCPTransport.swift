@@ -68,6 +68,12 @@ public final class TCPTransport: MessageTransport {
         if fd >= 0 { close(fd) }
     }
 
+    public func open() -> SendResult {
+        if fd >= 0 { return .sent }
+        if let error = connect() { return .retry(error) }
+        return .sent
+    }
+
     public func send(_ message: [UInt8]) -> SendResult {
         if fd >= 0 && peerClosed() { breakConnection() }
         if fd < 0 {
