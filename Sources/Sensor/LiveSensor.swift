@@ -314,7 +314,7 @@ public final class LiveSensor {
         control.replace(zones)
         let afresh = old.maxFlows != new.maxFlows || old.streamWindow != new.streamWindow
         let resized = [("sensor.max_flows", old.maxFlows != new.maxFlows), ("sensor.stream_window", old.streamWindow != new.streamWindow)].filter(\.1).map(\.0)
-        log("SIGUSR2: \(configPath) reloaded (\(config.summary)); " + (afresh ? "the flows start afresh (\(resized.joined(separator: " and ")) changed)" : "flows go on"))
+        log("SIGUSR2: \(configPath) reloaded (\(config.summary(withOutputs: false))); " + (afresh ? "the flows start afresh (\(resized.joined(separator: " and ")) changed)" : "flows go on"))
         // What a reload cannot change is said, not silently left as it was.
         var restart: [String] = []
         if old.interfaces != new.interfaces { restart.append("sensor.interfaces") }

@@ -201,7 +201,11 @@ public struct ZoneConfig: Sendable {
     }
 
     /// A one-line summary for `check-config`.
-    public var summary: String {
+    public var summary: String { summary(withOutputs: true) }
+
+    /// The summary; without the outputs, flow log and evidence folder for a
+    /// reload, which keeps those the sensor started with.
+    public func summary(withOutputs: Bool) -> String {
         var roles: [Role: Int] = [:]
         for z in zones { roles[z.role, default: 0] += 1 }
         let roleText = Role.allCases.compactMap { r in roles[r].map { "\($0) \(r.rawValue)" } }.joined(separator: ", ")
@@ -214,8 +218,8 @@ public struct ZoneConfig: Sendable {
             + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
             + (exceptions.isEmpty ? "" : ", \(plural(exceptions.count, "exception"))")
             + (inventory.isEmpty ? "" : "; \(inventory.summary)")
-            + (sensor.outputs.isEmpty ? "" : "; outputs (run): " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
-            + (sensor.flowLog.map { "; flow log \($0)" } ?? "")
-            + (sensor.evidence.directory.map { "; evidence in \($0)" } ?? "")
+            + (!withOutputs || sensor.outputs.isEmpty ? "" : "; outputs (run): " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
+            + (withOutputs ? sensor.flowLog.map { "; flow log \($0)" } ?? "" : "")
+            + (withOutputs ? sensor.evidence.directory.map { "; evidence in \($0)" } ?? "" : "")
     }
 }

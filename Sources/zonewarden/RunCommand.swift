@@ -24,10 +24,12 @@ struct RunCommand: ParsableCommand {
         with backoff; what cannot be delivered is counted and reported.
 
         Signals: SIGINT and SIGTERM stop cleanly (every queue is delivered, up to \
-        10 s); SIGHUP reopens the output files and the flow log (log rotation) \
+        10 s for all outputs together; the same signal again stops at once); \
+        SIGHUP reopens the output files and the flow log (log rotation) \
         and changes nothing else; SIGUSR2 re-reads the configuration (an \
         invalid one is reported and the running one kept) and the flows go on, \
-        judged by the new zones from their next packet.
+        judged by the new zones from their next packet. SIGUSR1 is ignored \
+        (statistics come every --stats-interval seconds).
 
         Statistics per interface and output go to standard error every \
         --stats-interval seconds and at the end; --metrics-file writes them in \
