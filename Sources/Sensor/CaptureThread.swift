@@ -57,6 +57,8 @@ public struct InterfaceSnapshot: Sendable {
     /// Bounded tables that have run full (``Pipeline/tableWarnings``).
     public var tableWarnings: [(name: String, text: String)] = []
     public var running = true
+    /// The interface's link is down (not up, or no carrier): nothing is captured on it meanwhile.
+    public var linkDown = false
 
     public init(interface: String) { self.interface = interface }
 }

@@ -246,6 +246,7 @@ public final class LiveSensor {
             // As Suricata: SIGHUP is log rotation, SIGUSR2 a new configuration.
             if signal == SIGHUP { reopenFiles() }
             if signal == SIGUSR2 { reload() }
+            watchLinks()
             if threads.allSatisfy({ !$0.snapshot.running && $0.snapshot.failure != nil }) {
                 allFailed = true
                 log("every interface has failed: stopping")
@@ -348,6 +349,26 @@ public final class LiveSensor {
 
     /// Tables already said to have run full (interface and table name).
     private var warned = Set<String>()
+    /// Interfaces whose link is down (not up, or no carrier): said once when it
+    /// goes and once when it comes back, and `capture_running` is 0 meanwhile.
+    private var linksDown = Set<String>()
+    private var nextLinkCheck = 0.0
+
+    /// Asks the kernel, about once a second, whether each interface's link is up:
+    /// a link that goes down leaves libpcap waiting without an error.
+    private func watchLinks() {
+        let now = monotonicSeconds()
+        guard now >= nextLinkCheck else { return }
+        nextLinkCheck = now + 1
+        for t in threads where t.snapshot.running {
+            guard let up = LinkState.isUp(t.interface) else { continue }
+            if !up && linksDown.insert(t.interface).inserted {
+                log("\(t.interface): the link is down: nothing is captured on it until it is up again")
+            } else if up && linksDown.remove(t.interface) != nil {
+                log("\(t.interface): the link is up again")
+            }
+        }
+    }
     /// Failed writes of the sensor's own files, by file; those failing now are said once.
     private var fileFailures: [String: UInt64] = [:]
     private var failing = Set<String>()
@@ -366,7 +387,12 @@ public final class LiveSensor {
 
     /// Statistics on the log, the metrics file and the endpoint state file.
     private func report(final: Bool) {
-        let interfaces = threads.map(\.snapshot)
+        // A link that is down captures nothing: the gauge says so (the thread itself still waits on it).
+        let interfaces = threads.map { t in
+            var s = t.snapshot
+            s.linkDown = linksDown.contains(s.interface)
+            return s
+        }
         for s in interfaces {
             for w in s.tableWarnings where warned.insert("\(s.interface) \(w.name)").inserted { log("\(s.interface): note: \(w.text)") }
         }

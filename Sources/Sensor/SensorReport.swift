@@ -33,7 +33,7 @@ public enum SensorReport {
             line += ", \(detected - written) suppressed by throttling"
             let accepted = s.accepted.values.reduce(0, +)
             if accepted > 0 { line += ", \(accepted) accepted by exceptions" }
-            if let f = s.failure { line += "; stopped: \(f)" }
+            if let f = s.failure { line += "; stopped: \(f)" } else if s.linkDown { line += "; the link is down" }
             lines.append(line)
         }
         for o in outputs {
@@ -99,7 +99,7 @@ public enum SensorReport {
             metric("evidence_removed_total", "counter", "Older evidence files removed to keep the directory under sensor.evidence.max_megabytes.", [("", "\(e.removed)")])
             metric("evidence_bytes", "gauge", "Bytes of the pcap files in the evidence directory.", [("", "\(e.bytesHeld)")])
         }
-        metric("capture_running", "gauge", "1 while the interface is being captured.", interfaces.map { (label("interface", $0.interface), $0.running ? "1" : "0") })
+        metric("capture_running", "gauge", "1 while the interface is being captured (0 when its capture failed or its link is down).", interfaces.map { (label("interface", $0.interface), $0.running && !$0.linkDown ? "1" : "0") })
         metric("output_messages_total", "counter", "Alert messages per output and what became of them.", outputs.flatMap { o in
             [("delivered", o.delivered), ("dropped_queue_full", o.droppedQueueFull), ("failed", o.failed), ("resent", o.resent),
              ("possibly_lost", o.possiblyLost), ("undelivered", o.undelivered)].map { (label("output", o.name) + ",state=\"\($0.0)\"", "\($0.1)") }

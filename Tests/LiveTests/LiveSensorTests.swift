@@ -251,6 +251,30 @@ extension LiveSensorTests {
         #expect(live.log.contains("final: output tcp://127.0.0.1:\(port): 0 delivered") && live.log.contains("dropped (queue full)"), "\(live.log)")
     }
 
+    /// A link that goes down captures nothing and libpcap says nothing: the
+    /// sensor says so, its metrics show the interface not captured, and it says
+    /// when the link is up again (the capture goes on).
+    @Test func aLinkThatGoesDownIsSaid() throws {
+        let live = try LiveLab()
+        defer { live.tearDown() }
+        let port = live.lab.replayCaptureInterface
+        try live.startSensor(interfaces: [port])
+        func running() -> String? {
+            ((try? String(contentsOfFile: live.metrics, encoding: .utf8)) ?? "").split(separator: "\n")
+                .first { $0.hasPrefix("zonewarden_capture_running{interface=\"\(port)\"}") }.map { String($0.split(separator: " ").last ?? "") }
+        }
+        #expect(waitFor(10) { running() == "1" }, "\(live.log)")
+        #expect(try live.lab.execute(in: live.lab.switchNamespace, ["/usr/sbin/ip", "link", "set", port, "down"]) == 0)
+        #expect(waitFor(10) { live.log.contains("\(port): the link is down: nothing is captured on it until it is up again") }, "\(live.log)")
+        #expect(waitFor(10) { running() == "0" && live.log.contains("; the link is down") }, "\(live.log)")
+        #expect(try live.lab.execute(in: live.lab.switchNamespace, ["/usr/sbin/ip", "link", "set", port, "up"]) == 0)
+        #expect(waitFor(10) { live.log.contains("\(port): the link is up again") && running() == "1" }, "\(live.log)")
+        // The capture goes on after it.
+        try live.replay(try live.guestsToManagement(20))
+        #expect(live.stopSensor() == 0, "\(live.log)")
+        #expect(live.eveAlerts.filter { $0.sid == 1001 }.count == 20, "\(live.log)")
+    }
+
     /// rsyslog restarts while alerts flow over RELP: every alert arrives at
     /// least once, and the sensor's delivered count is what arrived.
     @Test func relpSurvivesACollectorRestart() throws {
