@@ -26,14 +26,21 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
     /// The format a file name implies (`report.html` → html), if any.
     public init?(fileName: String) {
-        let ext = fileName.split(separator: ".").last.map { $0.lowercased() } ?? ""
-        switch ext {
+        switch Self.fileExtension(fileName)?.lowercased() ?? "" {
         case "html", "htm": self = .html
         case "md", "markdown", "txt": self = .markdown
         case "json": self = .json
         case "dot", "gv": self = .dot
         default: return nil
         }
+    }
+
+    /// The extension of a path's last component (`zones.svg` → `svg`); nil for
+    /// none, a hidden file's leading dot (`.report`) or a name ending in a dot.
+    public static func fileExtension(_ path: String) -> Substring? {
+        guard let name = path.split(separator: "/").last, let dot = name.lastIndex(of: "."), dot != name.startIndex,
+              name.index(after: dot) != name.endIndex else { return nil }
+        return name[name.index(after: dot)...]
     }
 }
 

@@ -218,8 +218,13 @@ public struct ZoneConfig: Sendable {
             + "\(plural(subnetCount, "subnet"))\(publicNote), \(plural(gateways.count, "gateway")), \(plural(allow.count, "allow rule")), policy \(policy.rawValue)"
             + (exceptions.isEmpty ? "" : ", \(plural(exceptions.count, "exception"))")
             + (inventory.isEmpty ? "" : "; \(inventory.summary)")
-            + (!withOutputs || sensor.outputs.isEmpty ? "" : "; outputs (run): " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
-            + (withOutputs ? sensor.flowLog.map { "; flow log \($0)" } ?? "" : "")
-            + (withOutputs ? sensor.evidence.directory.map { "; evidence in \($0)" } ?? "" : "")
+            + (withOutputs ? outputsSummary : "")
+    }
+
+    /// What the sensor writes to besides standard error: its outputs, flow log and evidence folder.
+    private var outputsSummary: String {
+        (sensor.outputs.isEmpty ? "" : "; outputs (run): " + sensor.outputs.map { "\($0.format) to \($0.syslog ?? $0.path ?? "-")" }.joined(separator: ", "))
+            + (sensor.flowLog.map { "; flow log \($0)" } ?? "")
+            + (sensor.evidence.directory.map { "; evidence in \($0)" } ?? "")
     }
 }

@@ -232,9 +232,7 @@ struct ReportCommand: ParsableCommand {
 /// A report file whose name says another format (zones.svg, report.pdf) is
 /// not quietly written as Markdown or HTML: a usage error, unless the format is given.
 func refuseUnknownReportExtension(_ path: String, option: String, formatOption: String) throws {
-    guard ReportFormat(fileName: path) == nil, let name = path.split(separator: "/").last,
-          let dot = name.lastIndex(of: "."), dot != name.startIndex, name.index(after: dot) != name.endIndex else { return }
-    let ext = name[name.index(after: dot)...]
+    guard ReportFormat(fileName: path) == nil, let ext = ReportFormat.fileExtension(path) else { return }
     throw ValidationError("\(option) \(path): a report cannot be told from the extension .\(ext): give \(formatOption) (html, markdown, json or dot; an SVG or PDF comes from dot through Graphviz, or from the HTML through a browser)")
 }
 
