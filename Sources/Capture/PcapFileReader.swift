@@ -114,6 +114,25 @@ final class PcapFileReader {
         return nextSlowPath()
     }
 
+    /// The next record when it lies wholly in the block, within the fast
+    /// path's bound and stamped from `earliest` through `latest`: its
+    /// timestamp, its captured and wire lengths (the low and high 32 bits),
+    /// and its bytes (valid until the next call). Anything else (`bytes`
+    /// nil) leaves the record to ``next()``. Three words: returned in
+    /// registers, where ``Record`` goes through memory.
+    @inline(__always)
+    func nextPlain(earliest: UInt64, latest: UInt64) -> (timestamp: UInt64, lengths: UInt64, bytes: UnsafeRawPointer?) {
+        guard _fastPath(end - position >= Self.headerSize) else { return (0, 0, nil) }
+        let h = buffer + position
+        let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard _fastPath(caplen <= fastLimit && end - position - Self.headerSize >= caplen) else { return (0, 0, nil) }
+        let timestamp = Self.timestamp(h, fractionScale, signed: signedTimes)
+        guard _fastPath(timestamp >= earliest && timestamp <= latest) else { return (0, 0, nil) }
+        position += Self.headerSize + caplen
+        let wire = UInt64(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        return (timestamp, UInt64(caplen) | wire << 32, UnsafeRawPointer(h + Self.headerSize))
+    }
+
     /// libpcap's timestamp: 32-bit seconds and fraction, the fraction scaled
     /// to nanoseconds; signed as the installed libpcap reads them
     /// (``timeFieldsSigned``).

@@ -422,6 +422,26 @@ public final class PcapHandle {
         }
     }
 
+    /// The next packet of a file read in blocks when nothing is special about
+    /// it (no held packet, no filter, within the window, wholly in the block):
+    /// its timestamp, captured and wire lengths (the low and high 32 bits) and
+    /// bytes, valid until the next read. `bytes` nil: call ``next()``, which
+    /// reads whatever comes next. Counted as ``next()`` counts. Returned in
+    /// registers, where ``NextPacket`` goes through memory: the caller's load
+    /// of it could not be forwarded from the stores that wrote it, and waited
+    /// behind every store before them (on a reading thread, those of the
+    /// packets it copies for the other core).
+    public func nextPlain() -> (timestamp: UInt64, lengths: UInt64, bytes: UnsafeRawPointer?) {
+        guard _fastPath(held == nil && filterProgram == nil), let reader = unownedFileReader else { return (0, 0, nil) }
+        let record = reader._withUnsafeGuaranteedRef { $0.nextPlain(earliest: windowStart, latest: upperBound) }
+        guard _fastPath(record.bytes != nil) else { return record }
+        packetsRead &+= 1
+        if _slowPath(firstTimestamp == nil) { firstTimestamp = record.timestamp }
+        lastTimestamp = record.timestamp
+        if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
+        return record
+    }
+
     /// ``next()`` for a file read in blocks.
     @inline(__always)
     private func nextFromFile(_ reader: Unmanaged<PcapFileReader>) throws(CaptureError) -> NextPacket {

@@ -92,6 +92,19 @@ public final class WorkerThread: @unchecked Sendable {
         return status == 0
     }
 
+    /// Starts the thread with `signals` blocked in it (false if the system
+    /// refused): a process-directed stop signal then goes to a thread that
+    /// acts on it (one blocked in a read is woken by it), not to this one.
+    @discardableResult
+    public func start(blocking signals: [Int32]) -> Bool {
+        var blocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&blocked)
+        for signal in signals { sigaddset(&blocked, signal) }
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return start()
+    }
+
     /// Waits for the thread to end.
     public func join() { pthread_join(thread, nil) }
 }

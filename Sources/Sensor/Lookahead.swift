@@ -87,7 +87,9 @@ final class Lookahead {
         queued.bytes = e.pointee.view
         let p = packets + i
         pipeline.decode(queued, link: link, into: p)
-        queue(p, key: flows.prepare(p), position: 0)
+        e.pointee.decoded = p
+        e.pointee.key = flows.prepare(p)
+        enqueued(position: 0)
     }
 
     /// Queues a packet decoded in a ``ReadAhead`` ring (its slot, bytes and
@@ -96,10 +98,21 @@ final class Lookahead {
     @inline(__always)
     func push(_ item: ReadAhead.Item, link: LinkLayer, position: Int = 0) {
         if count == Self.distance { processOldest() }
-        entries[head].view = item.packet.bytes
-        if item.isDecoded { Self.prefetch(item) }
-        let (p, key) = pipeline.decoded(item, link: link, scratch: packets + head)
-        queue(p, key: key, position: position)
+        let e = entries + head
+        e.pointee.view = item.packet.bytes
+        // The key goes from where it was made straight into the queue's entry: passed on by
+        // value through the stack it was read back before its stores could be forwarded.
+        if item.isDecoded {
+            Self.prefetch(item)
+            e.pointee.decoded = item.decoded
+            e.pointee.key = item.key.pointee
+        } else {
+            let p = packets + head
+            pipeline.decode(item.packet, link: link, into: p)
+            e.pointee.decoded = p
+            e.pointee.key = flows.prepare(p)
+        }
+        enqueued(position: position)
     }
 
     /// A packet the reading core decoded is in that core's cache, not this
@@ -121,21 +134,19 @@ final class Lookahead {
         }
     }
 
-    /// Queues the packet at `head`, decoded in `p`, and starts loading its flow.
+    /// Queues the packet at `head` (its entry holds its decoded form and key) and starts loading its flow.
     @inline(__always)
-    private func queue(_ p: UnsafeMutablePointer<DecodedPacket>, key: PreparedFlowKey?, position: Int) {
+    private func enqueued(position: Int) {
         let i = head
         let e = entries + i
-        e.pointee.decoded = p
-        e.pointee.key = key
         if shards > 0 {
-            e.pointee.owns = key.map { ShardedAnalysis.worker(of: $0, among: shards) == shard } ?? (shard == 0)
+            e.pointee.owns = e.pointee.key.map { ShardedAnalysis.worker(of: $0, among: shards) == shard } ?? (shard == 0)
             e.pointee.position = position
         }
-        if e.pointee.owns, let key { flows.prefetchSlot(key.hash32) }
+        if e.pointee.owns, let hash = e.pointee.key?.hash32 { flows.prefetchSlot(hash) }
         // The packet half the queue back: its slot has arrived, so fetch its record.
         let middle = entries + ((i &- Self.distance / 2) & Self.mask)
-        if count >= Self.distance / 2, middle.pointee.owns, let key = middle.pointee.key { flows.prefetchRecord(key.hash32) }
+        if count >= Self.distance / 2, middle.pointee.owns, let hash = middle.pointee.key?.hash32 { flows.prefetchRecord(hash) }
         head = (i &+ 1) & Self.mask
         count &+= 1
     }

@@ -244,7 +244,7 @@ public final class Pipeline {
     @inline(__always)
     func decoded(_ item: ReadAhead.Item, link: LinkLayer, scratch: UnsafeMutablePointer<DecodedPacket>)
         -> (UnsafeMutablePointer<DecodedPacket>, PreparedFlowKey?) {
-        if item.isDecoded { return (item.decoded, item.key) }
+        if item.isDecoded { return (item.decoded, item.key.pointee) }
         decode(item.packet, link: link, into: scratch)
         return (scratch, flows.prepare(scratch))
     }

@@ -90,8 +90,11 @@ final class ReadAhead: @unchecked Sendable {
         /// the consumer's until released.
         var decoded: UnsafeMutablePointer<DecodedPacket>
         var isDecoded: Bool
-        /// The flow key, when the reader decoded the packet.
-        var key: PreparedFlowKey?
+        /// The flow key, when the reader decoded the packet: where the ring
+        /// has it. A pointer, not the value: copied from the ring onto the
+        /// stack and on, the key (an optional of 60-odd bytes) was read back by
+        /// loads the stores before them could not forward, each a wait.
+        var key: UnsafePointer<PreparedFlowKey?>
     }
 
     private let slots: UnsafeMutablePointer<Slot>
@@ -102,6 +105,8 @@ final class ReadAhead: @unchecked Sendable {
     private let decodedFlags: UnsafeMutablePointer<Bool>
     private let decoding: Decoding?
     private let source: PacketSource
+    /// The source's file, for ``PcapHandle/nextPlain()`` (nil: not a single file).
+    private let plainFile: Unmanaged<PcapHandle>?
     private let stopRequested: (@Sendable () -> Bool)?
     /// Packets the reader has put into the ring (monotonic).
     private let produced = Atomic<Int>(0)
@@ -140,6 +145,7 @@ final class ReadAhead: @unchecked Sendable {
         // Several consumers share each decoded packet: only the reader may write it.
         precondition(consumers == 1 || decoding != nil)
         self.source = source
+        plainFile = source.unretainedFile
         self.decoding = decoding
         self.consumers = consumers
         self.cooperative = cooperative
@@ -212,7 +218,7 @@ final class ReadAhead: @unchecked Sendable {
             }
             let captured: NextPacket
             do throws(CaptureError) {
-                captured = try source.next()
+                captured = try nextPacket()
             } catch {
                 if case .live(let handle) = source { refreshStatistics(handle, now: true) }
                 finish(at: next, error)
@@ -250,6 +256,20 @@ final class ReadAhead: @unchecked Sendable {
         }
         if case .live(let handle) = source { refreshStatistics(handle, now: true) }
         finish(at: next, nil)
+    }
+
+    /// The source's next packet: a file's plain record through ``PcapHandle/nextPlain()``, else ``PacketSource/next()``.
+    @inline(__always)
+    private func nextPacket() throws(CaptureError) -> NextPacket {
+        if let file = plainFile {
+            let record = file._withUnsafeGuaranteedRef { $0.nextPlain() }
+            if let bytes = record.bytes {
+                let length = Int(truncatingIfNeeded: record.lengths & 0xFFFF_FFFF)
+                return .packet(CapturedPacket(timestamp: record.timestamp, capturedLength: length, wireLength: Int(truncatingIfNeeded: record.lengths >> 32),
+                                              bytes: UnsafeRawBufferPointer(start: bytes, count: length)))
+            }
+        }
+        return try source.next()
     }
 
     /// A live interface's counters as the reader last took them (libpcap's handle is the reader's
@@ -375,7 +395,7 @@ final class ReadAhead: @unchecked Sendable {
                 zw_prefetch_for_read(bytes)
                 zw_prefetch_for_read(bytes + 64)
             }
-            held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys[i]), taken)
+            held = body(Item(packet: slots[i].packet, decoded: decodedPackets + i, isDecoded: decodedFlags[i], key: keys + i), taken)
             taken += 1
             if taken & 31 == 0 { release(consumer, upTo: taken - held) }
         }
@@ -506,7 +526,7 @@ final class ReadAhead: @unchecked Sendable {
             }
             let captured: NextPacket
             do throws(CaptureError) {
-                captured = try source.next()
+                captured = try nextPacket()
             } catch {
                 finish(at: n, error)
                 return true
@@ -541,6 +561,13 @@ enum PacketSource {
         case .live(let handle): return try handle.next()
         case .merged(let files): return files.next()
         }
+    }
+
+    /// A file's handle, held without reference counting (the source holds it): binding it
+    /// from the case retains and releases it, atomic operations that wait for the ring's stores.
+    var unretainedFile: Unmanaged<PcapHandle>? {
+        if case .file(let handle) = self { return .passUnretained(handle) }
+        return nil
     }
 
     /// The file's name (the last file's, for files merged).

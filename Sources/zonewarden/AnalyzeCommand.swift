@@ -152,7 +152,9 @@ struct AnalyzeCommand: ParsableCommand {
         }
         // Reading a stream (tcpdump -w - | zonewarden analyze -), each alert goes out as it is found.
         if captures.contains(where: CaptureArchive.isStream) { out.flushEachWrite = true }
-        let sink = LineSink(output: out, format: options.format, context: .current(zones.config))
+        // With a core to spare the alerts are formatted and written by a thread of their own.
+        let sink: any AlertSink = availableCores() > 1 ? BackgroundLineSink(output: out, format: options.format, context: .current(zones.config))
+            : LineSink(output: out, format: options.format, context: .current(zones.config))
         alerts.sinks.insert(sink, at: 0)
         let flowLog = try openFlowLog(flowLogPath, label: flowLogLabel, append: false, alertsOnStandardOutput: options.output == nil || options.output == "-")
         analysis.flowLog = flowLog
@@ -197,6 +199,8 @@ struct AnalyzeCommand: ParsableCommand {
             analysis.endAllFlows(.shutdown)
             flowLog.stop()
         }
+        // Every alert is in its file before anything below is said (the alerts are written by a thread of their own).
+        alerts.flush()
         if let signal = StopSignals.name {
             writeError("zonewarden: \(signal): stopped after \(analysis.packets) packets; every alert found is written")
         }

@@ -1,6 +1,7 @@
 import Decode
 import Detect
 import Foundation
+import TestSupport
 import Testing
 import Vocabulary
 import Zones
@@ -242,6 +243,42 @@ struct ThrottleTests {
         stage.flush()
         #expect(stage.failure?.description.contains("/dev/full: write failed: No space left on device") == true)
         #expect(stage.detectedBySID[2001] == 1 && stage.writtenBySID[2001] == 1)
+    }
+
+    /// The writer thread: every alert in the order given, the same lines as
+    /// writing at once, and all of them in the file when `flush` returns
+    /// (more than its queue holds, so the caller may also wait for room).
+    @Test func aBackgroundSinkWritesWhatALineSinkWritesInOrder() throws {
+        let folder = TemporaryFolder.make("zw-background-sink")
+        let count = BackgroundLineSink.capacity * 2 + 77
+        var detections: [Detection] = []
+        for i in 0..<count { detections.append(sampleDetection(timestamp: 1_795_702_639_000_000_000 + UInt64(i) * 1000, user: "u\(i)")) }
+        var files: [String] = []
+        for background in [false, true] {
+            let path = folder.path + (background ? "/background.json" : "/direct.json")
+            let out = try FileOutput(path: path, append: false)
+            let sink: any AlertSink = background ? BackgroundLineSink(output: out, format: .eve, context: context) : LineSink(output: out, format: .eve, context: context)
+            let stage = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: 0))
+            for d in detections { stage.take(d, zones: sampleZones) }
+            stage.flush()
+            #expect(stage.failure == nil)
+            // Read while the sink is still alive: flush, not the end of the sink, put them in the file.
+            files.append(try String(contentsOfFile: path, encoding: .utf8))
+            withExtendedLifetime(sink) {}
+        }
+        #expect(files[0].split(separator: "\n").count == count)
+        #expect(files[0] == files[1])
+    }
+
+    @Test func aBackgroundSinkReportsAFullDisk() throws {
+        let out = try FileOutput(path: "/dev/full", append: true)
+        let sink = BackgroundLineSink(output: out, format: .eve, context: context)
+        let stage = AlertStage(sinks: [sink], throttle: AlertThrottle(windowSeconds: 0))
+        for i in 0..<200 { stage.take(sampleDetection(user: "u\(i)"), zones: sampleZones) }
+        stage.flush()
+        #expect(stage.failure?.description.contains("/dev/full: write failed: No space left on device") == true)
+        #expect(stage.writtenBySID[2001] == 200)
+        #expect(stage.unwritten.first?.count == 200, "every line that did not reach the disk is counted")
     }
 
     @Test func unwritablePath() {
