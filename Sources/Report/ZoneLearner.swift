@@ -292,7 +292,9 @@ public struct ZoneLearner {
             subnets[s, default: RoleEvidence()].record(use, server: server)
         }
         if let c = Self.subnet(of: client), !Self.isPublic(client), subnets[c] != nil || subnets.count < Self.subnetLimit {
-            subnets[c, default: RoleEvidence()].recordClient(use, server: server)
+            // Both ends in one subnet: one flow of its hosts, counted once (its comment said "12 of 12 flows" for 6).
+            let counted = subnets[c] != nil && Self.subnet(of: server) == c && !Self.isPublic(server)
+            subnets[c, default: RoleEvidence()].recordClient(use, server: server, countedAsServer: counted)
         }
     }
 
@@ -346,13 +348,17 @@ extension ZoneLearner.RoleEvidence {
     /// A flow counted for its client's subnet: storage and migration clients are
     /// in those networks too (a hypervisor's initiator); management clients are
     /// admins' (told apart by where the server is); shared services are used by all.
-    mutating func recordClient(_ use: ZoneLearner.Use, server: IPAddress) {
-        flows += 1
+    /// `countedAsServer`: the server is in this subnet too and ``record(_:server:)``
+    /// counted the flow already (its service and label): only the client's part is added.
+    mutating func recordClient(_ use: ZoneLearner.Use, server: IPAddress, countedAsServer: Bool = false) {
+        if !countedAsServer { flows += 1 }
         if use.distinctiveManagement {
-            if let entry = use.entry { services.add(entry) }
+            if let entry = use.entry, !countedAsServer { services.add(entry) }
             managementClients.add(server)
         } else if use.genericManagement {
             genericClients.add(server)
+        } else if countedAsServer {
+            return
         } else if let label = use.label, label != "service" {
             if let entry = use.entry { services.add(entry) }
             scores[label, default: 0] += 1
