@@ -128,6 +128,8 @@ final class Lookahead {
             zw_prefetch_for_read(decoded + offset)
             offset &+= 64
         }
+        // A decoded packet (552 bytes) is not a whole number of lines: its last bytes may begin one more.
+        zw_prefetch_for_read(decoded + (MemoryLayout<DecodedPacket>.size - 1))
         if let bytes = item.packet.bytes.baseAddress {
             zw_prefetch_for_read(bytes)
             zw_prefetch_for_read(bytes + 64)

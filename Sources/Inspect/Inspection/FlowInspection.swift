@@ -60,8 +60,10 @@ public final class ApplicationInspection {
     public var recorder: ((_ flowID: UInt64, _ inspector: String, _ transport: IPProtocol, _ fromClient: Bool, _ bytes: UnsafeRawBufferPointer) -> Void)?
     /// The captured bytes of the packet being processed.
     private var packetBytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    /// The id of the flow being inspected (for the recorder).
-    private var currentFlow: UInt64 = 0
+    /// The flow being inspected: its table and slot (its id for the recorder,
+    /// read only then: the table's array of ids is cold, a miss per packet).
+    private unowned(unsafe) var currentTable: FlowTable?
+    private var currentIndex: Int32 = 0
     /// Datagrams of one UDP flow inspected at most.
     static let maximumDatagrams = 64
     /// A side's first bytes are held until this many have arrived before they
@@ -97,7 +99,8 @@ public final class ApplicationInspection {
         output.appProtocol = nil
         output.finished = false
         packetBytes = bytes
-        currentFlow = flows.id(index)
+        currentTable = flows
+        currentIndex = index
         inspect(flows: flows, index: index, packet: p, fromClient: fromClient, &output)
         if let name = output.appProtocol {
             // Inspectors name their protocol on every call; the record's id is looked up only when the name changes.
@@ -270,7 +273,7 @@ public final class ApplicationInspection {
     /// Every byte an inspector reads passes here.
     private func consume(_ entry: FlowInspection, _ bytes: UnsafeRawBufferPointer, fromClient: Bool, transport: IPProtocol, _ out: inout InspectionOutput) {
         guard let inspector = entry.inspector else { return }
-        if let recorder { recorder(currentFlow, entry.inspectorName, transport, fromClient, bytes) }
+        if let recorder { recorder(currentTable?.id(currentIndex) ?? 0, entry.inspectorName, transport, fromClient, bytes) }
         inspector.consume(bytes, fromClient: fromClient, &out)
     }
 
