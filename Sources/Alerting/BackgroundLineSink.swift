@@ -11,8 +11,8 @@ import Glibc
 ///
 /// Alerts are handed over 32 at a time, and the writer writes what it has
 /// whenever nothing more waits. ``flush()`` returns once every alert given
-/// before it is written and the file flushed, so that what is said on standard error after it comes after
-/// the alerts. A write error is thrown by the next ``write(_:)`` or
+/// before it is written and the file flushed, so that what is said on
+/// standard error after it comes after the alerts. A write error is thrown by the next ``write(_:)`` or
 /// ``flush()`` (the first one; later lines are tried again, as ``FileOutput``
 /// does). Without a thread (it could not be started) alerts are written at
 /// once. The handing over is bounded: when the writer falls behind by
@@ -29,13 +29,14 @@ public final class BackgroundLineSink: AlertSink, @unchecked Sendable {
     private let output: FileOutput
     /// The caller's, not yet handed over.
     private var pending: [Alert] = []
+    /// The writer (the caller's; nil: none could be started, or stopped).
+    private var thread: WorkerThread?
     private let lock = ConditionLock()
     // Guarded by `lock`:
     private var queue: [Alert] = []
     private var busy = false
     private var stopping = false
     private var failure: SinkError?
-    private var thread: WorkerThread?
     /// Set with `failure`: the caller looks at the lock only when a write failed.
     private let failed = Atomic<Bool>(false)
 
