@@ -202,7 +202,9 @@ struct AnalyzeCommand: ParsableCommand {
         // Every alert is in its file before anything below is said (the alerts are written by a thread of their own).
         alerts.flush()
         if let signal = StopSignals.name {
-            writeError("zonewarden: \(signal): stopped after \(analysis.packets) packets; every alert found is written")
+            // Only when it is so: an output that failed is said below, with the alerts it lost.
+            let written = alerts.failure == nil ? "every alert found is written" : "the alert output failed (below)"
+            writeError("zonewarden: \(signal): stopped after \(analysis.packets) packets; \(written)")
         }
         // Collectors get up to --syslog-timeout seconds to take what is queued and acknowledge it;
         // by default one that could never be reached (nothing delivered, failing now) gets a few.

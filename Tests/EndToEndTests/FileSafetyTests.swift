@@ -193,6 +193,28 @@ struct FileSafetyTests {
         #expect((try? String(contentsOfFile: log, encoding: .utf8)) == "zonewarden: SIGTERM: stopped after 0 packets; every alert found is written\n")
     }
 
+    /// A stop signal while the alerts' output fails (a full disk): the stop
+    /// line does not claim that every alert was written; the failure and
+    /// the alerts it lost are said after it, with status 4.
+    @Test func stopWhileTheOutputFailsIsNotCalledComplete() throws {
+        let dir = temporaryDirectory()
+        let fifo = dir.appendingPathComponent("capture.fifo").path, log = dir.appendingPathComponent("log").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let analysis = try ChildProcess(productsDirectory.appendingPathComponent("zonewarden").path,
+                                        ["analyze", "-c", repoPath("config/example.yaml"), "-o", "/dev/full", fifo], outputPath: log)
+        guard let writer = FileHandle(forWritingAtPath: fifo) else { Issue.record("cannot open the FIFO"); return }
+        defer { try? writer.close() }
+        // A capture with alerts, its end not yet reached (the FIFO stays open).
+        writer.write(try Data(contentsOf: URL(fileURLWithPath: repoPath("Captures/example-site.pcap"))))
+        usleep(1_000_000)
+        analysis.signal(SIGTERM)
+        #expect(analysis.wait(seconds: 10) == 4)
+        let stderr = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(stderr.contains("zonewarden: SIGTERM: stopped after ") && stderr.contains("; the alert output failed (below)\n"), "\(stderr)")
+        #expect(!stderr.contains("every alert found is written"), "\(stderr)")
+        #expect(stderr.contains("/dev/full: write failed: No space left on device") && stderr.contains("not written to /dev/full"), "\(stderr)")
+    }
+
     /// A regular file is read ahead on a second thread: SIGINT stops the
     /// reading, every packet read is analysed and every alert found written.
     @Test func fileReadAheadStoppedBySIGINT() throws {
