@@ -101,15 +101,11 @@ final class PcapFileReader {
     /// The next record; its bytes are valid until the next call.
     @inline(__always)
     func next() -> Record {
-        if _fastPath(end - position >= Self.headerSize) {
-            let h = buffer + position
-            let caplen = Int(h.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-            if _fastPath(caplen <= fastLimit && end - position - Self.headerSize >= caplen) {
-                position += Self.headerSize + caplen
-                return .packet(timestamp: Self.timestamp(h, fractionScale, signed: signedTimes), capturedLength: caplen,
-                               wireLength: Int(h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
-                               bytes: UnsafeRawBufferPointer(start: h + Self.headerSize, count: caplen))
-            }
+        let plain = nextPlain(earliest: 0, latest: .max)
+        if _fastPath(plain.bytes != nil) {
+            let caplen = Int(truncatingIfNeeded: plain.lengths & 0xFFFF_FFFF)
+            return .packet(timestamp: plain.timestamp, capturedLength: caplen, wireLength: Int(truncatingIfNeeded: plain.lengths >> 32),
+                           bytes: UnsafeRawBufferPointer(start: plain.bytes, count: caplen))
         }
         return nextSlowPath()
     }
@@ -118,8 +114,8 @@ final class PcapFileReader {
     /// path's bound and stamped from `earliest` through `latest`: its
     /// timestamp, its captured and wire lengths (the low and high 32 bits),
     /// and its bytes (valid until the next call). Anything else (`bytes`
-    /// nil) leaves the record to ``next()``. Three words: returned in
-    /// registers, where ``Record`` goes through memory.
+    /// nil) leaves the record to ``next()``'s slow path. Three words:
+    /// returned in registers, where ``Record`` goes through memory.
     @inline(__always)
     func nextPlain(earliest: UInt64, latest: UInt64) -> (timestamp: UInt64, lengths: UInt64, bytes: UnsafeRawPointer?) {
         guard _fastPath(end - position >= Self.headerSize) else { return (0, 0, nil) }

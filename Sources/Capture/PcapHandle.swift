@@ -436,9 +436,7 @@ public final class PcapHandle {
         let record = reader._withUnsafeGuaranteedRef { $0.nextPlain(earliest: windowStart, latest: upperBound) }
         guard _fastPath(record.bytes != nil) else { return record }
         packetsRead &+= 1
-        if _slowPath(firstTimestamp == nil) { firstTimestamp = record.timestamp }
-        lastTimestamp = record.timestamp
-        if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
+        noteDelivered(record.timestamp)
         return record
     }
 
@@ -480,10 +478,16 @@ public final class PcapHandle {
             isPaused = true
             return .end
         }
+        noteDelivered(timestamp)
+        return .packet(packet)
+    }
+
+    /// Counts a packet handed out (``packetsRead`` already counts it): the first and last timestamps, the progress.
+    @inline(__always)
+    private func noteDelivered(_ timestamp: UInt64) {
         if _slowPath(firstTimestamp == nil) { firstTimestamp = timestamp }
         lastTimestamp = timestamp
         if _slowPath(packetsRead & 4095 == 0) { publishedPackets.store(packetsRead, ordering: .relaxed) }
-        return .packet(packet)
     }
 
     /// Whether the BPF filter keeps a record ``fileReader`` read.
